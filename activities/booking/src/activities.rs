@@ -1,0 +1,63 @@
+//! The booking context's activities, polled on the `booking` task queue.
+
+use crate::store::{self, Transition};
+use contracts::activities::{BookingConfirmation, BookingFailure, NewBookingRecord, definitions};
+use sqlx::PgPool;
+use std::sync::Arc;
+use temporalio_common::error::ApplicationFailure;
+use temporalio_macros::activities;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+
+pub struct BookingActivitiesImpl {
+    pool: PgPool,
+}
+
+impl BookingActivitiesImpl {
+    pub fn new(pool: PgPool) -> Self {
+        BookingActivitiesImpl { pool }
+    }
+}
+
+/// The audit trail's actor for a saga step: the workflow that ran it.
+fn actor(ctx: &ActivityContext) -> String {
+    format!("system:{}", ctx.info().workflow_id.as_deref().unwrap_or("unknown"))
+}
+
+#[activities]
+impl BookingActivitiesImpl {
+    #[activity(definition = definitions::CreateBooking)]
+    #[tracing::instrument(skip_all, fields(booking_ref = %record.booking_ref))]
+    pub async fn create_booking(self: Arc<Self>, ctx: ActivityContext, record: NewBookingRecord) -> Result<(), ActivityError> {
+        store::create_booking(&self.pool, &record, &actor(&ctx)).await?;
+        Ok(())
+    }
+
+    #[activity(definition = definitions::ConfirmBooking)]
+    #[tracing::instrument(skip_all, fields(booking_ref = %confirmation.booking_ref))]
+    pub async fn confirm_booking(self: Arc<Self>, ctx: ActivityContext, confirmation: BookingConfirmation) -> Result<(), ActivityError> {
+        match store::confirm_booking(&self.pool, &confirmation, &actor(&ctx)).await? {
+            Transition::Applied | Transition::AlreadyApplied => Ok(()),
+            other => Err(invalid_transition(&confirmation.booking_ref.to_string(), "confirm", &other)),
+        }
+    }
+
+    #[activity(definition = definitions::FailBooking)]
+    #[tracing::instrument(skip_all, fields(booking_ref = %failure.booking_ref))]
+    pub async fn fail_booking(self: Arc<Self>, ctx: ActivityContext, failure: BookingFailure) -> Result<(), ActivityError> {
+        match store::fail_booking(&self.pool, &failure, &actor(&ctx)).await? {
+            // A saga that failed before writing the record has nothing to mark.
+            Transition::Applied | Transition::AlreadyApplied | Transition::NotFound => Ok(()),
+            other => Err(invalid_transition(&failure.booking_ref.to_string(), "fail", &other)),
+        }
+    }
+}
+
+/// A transition the saga should never ask for: non-retryable, so it surfaces to operators
+/// instead of looping.
+fn invalid_transition(booking_ref: &str, verb: &str, transition: &Transition) -> ActivityError {
+    ApplicationFailure::builder(format!("cannot {verb} booking {booking_ref}: {transition:?}"))
+        .type_name("InvalidBookingTransition".to_string())
+        .non_retryable(true)
+        .build()
+        .into()
+}

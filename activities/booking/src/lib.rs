@@ -1,0 +1,20 @@
+//! Booking context: the booking record and its lifecycle, versions and audit trail, and the
+//! clients' idempotency keys.
+//!
+//! Owns the `booking` schema; it is the only code that reads or writes it.
+//!
+//! Architecture invariants:
+//! - Depends on `contracts` only, never on another context crate.
+//! - A booking's status only moves along the saga's transitions; each change writes a new
+//!   row in `booking_versions` and one in `booking_audit_logs` in the same transaction.
+//! - Every write is idempotent by booking reference.
+
+pub mod activities;
+pub mod store;
+
+pub use activities::BookingActivitiesImpl;
+
+/// The schema this context owns; its pool's `search_path`.
+pub const SCHEMA: &str = "booking";
+/// This context's migrations, applied inside [`SCHEMA`].
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/booking");

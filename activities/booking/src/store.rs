@@ -1,0 +1,259 @@
+//! All SQL of the booking context.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use contracts::{
+    BookingRef,
+    activities::{BookingConfirmation, BookingFailure, NewBookingRecord},
+};
+use serde_json::json;
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+/// A booking as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BookingRow {
+    pub booking_id: Uuid,
+    pub booking_ref: String,
+    pub status: String,
+    pub accommodation_id: Uuid,
+    pub room_type: String,
+    pub check_in: NaiveDate,
+    pub check_out: NaiveDate,
+    pub rooms: i32,
+    pub guests: i32,
+    pub total_amount_paise: i64,
+    pub amount_charged_paise: Option<i64>,
+    pub currency: String,
+    pub payment_id: Option<Uuid>,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transition {
+    /// The booking moved to the new status.
+    Applied,
+    /// It already had that status (a retried activity).
+    AlreadyApplied,
+    /// It is in another status the transition cannot start from.
+    Conflict { current: String },
+    NotFound,
+}
+
+/// Writes a booking pending payment, with its lead traveller, contacts and nightly items.
+/// Returns false when the booking already existed.
+pub async fn create_booking(pool: &PgPool, record: &NewBookingRecord, actor: &str) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let booking_id = Uuid::new_v4();
+    let inserted = sqlx::query(
+        "INSERT INTO bookings (booking_id, booking_ref, status, accommodation_id, room_type, check_in, check_out,
+                               rooms, guests, hold_id, base_amount_paise, gst_amount_paise, total_amount_paise, currency)
+         VALUES ($1, $2, 'pending_payment', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (booking_ref) DO NOTHING",
+    )
+    .bind(booking_id)
+    .bind(record.booking_ref.as_str())
+    .bind(record.accommodation_id)
+    .bind(&record.room_type)
+    .bind(record.dates.check_in)
+    .bind(record.dates.check_out)
+    .bind(i32::try_from(record.rooms).unwrap_or(i32::MAX))
+    .bind(i32::try_from(record.guests).unwrap_or(i32::MAX))
+    .bind(&record.hold_id)
+    .bind(record.quote.base_total.amount)
+    .bind(record.quote.gst_total.amount)
+    .bind(record.quote.total.amount)
+    .bind(record.quote.total.currency.code())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Ok(false);
+    }
+
+    let customer_id = Uuid::new_v4();
+    sqlx::query("INSERT INTO booking_customers (booking_customer_id, booking_id, full_name, is_lead) VALUES ($1, $2, $3, true)")
+        .bind(customer_id)
+        .bind(booking_id)
+        .bind(&record.lead_traveller.name)
+        .execute(&mut *tx)
+        .await?;
+    for (kind, value) in [("email", &record.lead_traveller.email), ("phone", &record.lead_traveller.phone)] {
+        sqlx::query("INSERT INTO booking_customer_contacts (booking_customer_contact_id, booking_customer_id, kind, value) VALUES ($1, $2, $3, $4)")
+            .bind(Uuid::new_v4())
+            .bind(customer_id)
+            .bind(kind)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for line in &record.quote.lines {
+        sqlx::query(
+            "INSERT INTO booking_items (booking_item_id, booking_id, night, rooms, tariff_paise, base_paise, gst_rate_bp, gst_paise)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(Uuid::new_v4())
+        .bind(booking_id)
+        .bind(line.night)
+        .bind(i32::try_from(line.rooms).unwrap_or(i32::MAX))
+        .bind(line.tariff.amount)
+        .bind(line.base.amount)
+        .bind(i32::try_from(line.gst_rate_bp).unwrap_or(i32::MAX))
+        .bind(line.gst.amount)
+        .execute(&mut *tx)
+        .await?;
+    }
+    record_version(&mut tx, booking_id, 1, "pending_payment", actor, "created", json!({ "hold_id": record.hold_id })).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+pub async fn confirm_booking(pool: &PgPool, confirmation: &BookingConfirmation, actor: &str) -> Result<Transition, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let updated: Option<(Uuid, i32)> = sqlx::query_as(
+        "UPDATE bookings SET status = 'confirmed', amount_charged_paise = $2, payment_id = $3,
+                             version = version + 1, updated_at = now()
+         WHERE booking_ref = $1 AND status = 'pending_payment'
+         RETURNING booking_id, version",
+    )
+    .bind(confirmation.booking_ref.as_str())
+    .bind(confirmation.amount_charged.amount)
+    .bind(confirmation.payment_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((booking_id, version)) = updated else {
+        return current_status(&mut tx, &confirmation.booking_ref, "confirmed").await;
+    };
+    let details = json!({ "payment_id": confirmation.payment_id, "amount_charged": confirmation.amount_charged });
+    record_version(&mut tx, booking_id, version, "confirmed", actor, "confirmed", details).await?;
+    tx.commit().await?;
+    Ok(Transition::Applied)
+}
+
+pub async fn fail_booking(pool: &PgPool, failure: &BookingFailure, actor: &str) -> Result<Transition, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let updated: Option<(Uuid, i32)> = sqlx::query_as(
+        "UPDATE bookings SET status = 'failed', failure_code = $2, failure_message = $3,
+                             version = version + 1, updated_at = now()
+         WHERE booking_ref = $1 AND status = 'pending_payment'
+         RETURNING booking_id, version",
+    )
+    .bind(failure.booking_ref.as_str())
+    .bind(&failure.code)
+    .bind(&failure.message)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((booking_id, version)) = updated else {
+        return current_status(&mut tx, &failure.booking_ref, "failed").await;
+    };
+    let details = json!({ "code": failure.code, "message": failure.message });
+    record_version(&mut tx, booking_id, version, "failed", actor, "failed", details).await?;
+    tx.commit().await?;
+    Ok(Transition::Applied)
+}
+
+pub async fn find_booking(pool: &PgPool, booking_ref: &BookingRef) -> Result<Option<BookingRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT booking_id, booking_ref, status, accommodation_id, room_type, check_in, check_out, rooms, guests,
+                total_amount_paise, amount_charged_paise, currency, payment_id, failure_code, failure_message,
+                version, created_at, updated_at
+         FROM bookings WHERE booking_ref = $1",
+    )
+    .bind(booking_ref.as_str())
+    .fetch_optional(pool)
+    .await
+}
+
+/// The statuses a booking went through, oldest first.
+pub async fn version_statuses(pool: &PgPool, booking_ref: &BookingRef) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT v.status FROM booking_versions v JOIN bookings b USING (booking_id)
+         WHERE b.booking_ref = $1 ORDER BY v.version",
+    )
+    .bind(booking_ref.as_str())
+    .fetch_all(pool)
+    .await
+}
+
+/// The booking reference bound to a client's idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotentRequest {
+    /// First use of the key: `candidate` is now bound to it.
+    New(BookingRef),
+    /// The key was used before with the same request: the booking it made.
+    Repeat(BookingRef),
+    /// The key was used before with a different request.
+    Mismatch,
+}
+
+/// Binds `key` to `candidate` unless the key is already bound. `request_hash` identifies the
+/// request body, so the same key with another body is recognised.
+pub async fn claim_idempotency_key(pool: &PgPool, key: &str, request_hash: &[u8], candidate: &BookingRef) -> Result<IdempotentRequest, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO booking_requests (idempotency_key, request_hash, booking_ref) VALUES ($1, $2, $3)
+         ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(request_hash)
+    .bind(candidate.as_str())
+    .execute(pool)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(IdempotentRequest::New(candidate.clone()));
+    }
+    let (stored_hash, stored_ref): (Vec<u8>, String) =
+        sqlx::query_as("SELECT request_hash, booking_ref FROM booking_requests WHERE idempotency_key = $1")
+            .bind(key)
+            .fetch_one(pool)
+            .await?;
+    if stored_hash != request_hash {
+        return Ok(IdempotentRequest::Mismatch);
+    }
+    BookingRef::parse(&stored_ref)
+        .map(IdempotentRequest::Repeat)
+        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+async fn current_status(tx: &mut Transaction<'_, Postgres>, booking_ref: &BookingRef, wanted: &str) -> Result<Transition, sqlx::Error> {
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM bookings WHERE booking_ref = $1")
+        .bind(booking_ref.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(match status {
+        None => Transition::NotFound,
+        Some(s) if s == wanted => Transition::AlreadyApplied,
+        Some(current) => Transition::Conflict { current },
+    })
+}
+
+async fn record_version(
+    tx: &mut Transaction<'_, Postgres>,
+    booking_id: Uuid,
+    version: i32,
+    status: &str,
+    actor: &str,
+    action: &str,
+    details: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO booking_versions (booking_id, version, status, snapshot)
+         SELECT booking_id, $2, $3, to_jsonb(b) FROM bookings b WHERE booking_id = $1",
+    )
+    .bind(booking_id)
+    .bind(version)
+    .bind(status)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("INSERT INTO booking_audit_logs (booking_id, action, actor, details) VALUES ($1, $2, $3, $4)")
+        .bind(booking_id)
+        .bind(action)
+        .bind(actor)
+        .bind(details)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

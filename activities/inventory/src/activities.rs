@@ -1,0 +1,62 @@
+//! The inventory context's activities, polled on the `inventory` task queue.
+
+use crate::store::{self, ConfirmOutcome, HoldOutcome};
+use contracts::activities::{HoldPlaced, HoldRequest, definitions, failure_type};
+use sqlx::PgPool;
+use std::{sync::Arc, time::Duration};
+use temporalio_common::error::ApplicationFailure;
+use temporalio_macros::activities;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+
+pub struct InventoryActivitiesImpl {
+    pool: PgPool,
+    /// How long a hold lasts before it stops counting (and a sweep may release it).
+    hold_ttl: Duration,
+}
+
+impl InventoryActivitiesImpl {
+    pub fn new(pool: PgPool, hold_ttl: Duration) -> Self {
+        InventoryActivitiesImpl { pool, hold_ttl }
+    }
+}
+
+#[activities]
+impl InventoryActivitiesImpl {
+    #[activity(definition = definitions::HoldRooms)]
+    #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, hold_id = %request.hold_id))]
+    pub async fn hold_rooms(self: Arc<Self>, _ctx: ActivityContext, request: HoldRequest) -> Result<HoldPlaced, ActivityError> {
+        let expires_at = chrono::Utc::now() + self.hold_ttl;
+        match store::hold_rooms(&self.pool, &request, expires_at).await? {
+            HoldOutcome::Placed | HoldOutcome::AlreadyPlaced => Ok(HoldPlaced { hold_id: request.hold_id }),
+            HoldOutcome::SoldOut { nights } => {
+                let list: Vec<String> = nights.iter().map(|n| n.to_string()).collect();
+                tracing::info!(nights = %list.join(","), "sold out");
+                Err(ApplicationFailure::builder(format!("No {} rooms left for {}", request.room_type, list.join(", ")))
+                    .type_name(failure_type::SOLD_OUT.to_string())
+                    .non_retryable(true)
+                    .build()
+                    .into())
+            }
+        }
+    }
+
+    #[activity(definition = definitions::ReleaseHold)]
+    #[tracing::instrument(skip_all, fields(hold_id = %hold_id))]
+    pub async fn release_hold(self: Arc<Self>, _ctx: ActivityContext, hold_id: String) -> Result<(), ActivityError> {
+        store::release_hold(&self.pool, &hold_id).await?;
+        Ok(())
+    }
+
+    #[activity(definition = definitions::ConfirmHold)]
+    #[tracing::instrument(skip_all, fields(hold_id = %hold_id))]
+    pub async fn confirm_hold(self: Arc<Self>, _ctx: ActivityContext, hold_id: String) -> Result<(), ActivityError> {
+        match store::confirm_hold(&self.pool, &hold_id).await? {
+            ConfirmOutcome::Confirmed | ConfirmOutcome::AlreadyConfirmed => Ok(()),
+            ConfirmOutcome::NotHeld => Err(ApplicationFailure::builder(format!("hold {hold_id} is not live"))
+                .type_name(failure_type::HOLD_NOT_FOUND.to_string())
+                .non_retryable(true)
+                .build()
+                .into()),
+        }
+    }
+}

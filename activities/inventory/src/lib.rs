@@ -1,0 +1,21 @@
+//! Inventory context: room-nights per accommodation and room type, and holds on them.
+//!
+//! Owns the `inventory` schema (`accommodation_availability`, `inventory_holds`); it is the
+//! only code that reads or writes it.
+//!
+//! Architecture invariants:
+//! - Depends on `contracts` only, never on another context crate.
+//! - The database is the source of truth for counts: correctness under many API and worker
+//!   replicas comes from row locks and the `accommodation_availability_no_overbooking` CHECK,
+//!   never from in-process locks.
+//! - Every write is idempotent by its hold id.
+
+pub mod activities;
+pub mod store;
+
+pub use activities::InventoryActivitiesImpl;
+
+/// The schema this context owns; its pool's `search_path`.
+pub const SCHEMA: &str = "inventory";
+/// This context's migrations, applied inside [`SCHEMA`].
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/inventory");

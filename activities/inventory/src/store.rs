@@ -1,0 +1,205 @@
+//! All SQL of the inventory context.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use contracts::{StayDates, activities::HoldRequest};
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HoldOutcome {
+    /// The rooms are now held.
+    Placed,
+    /// This hold id was placed before (a retried activity); nothing changed.
+    AlreadyPlaced,
+    /// At least one night lacks rooms; nothing changed.
+    SoldOut { nights: Vec<NaiveDate> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfirmOutcome {
+    Confirmed,
+    AlreadyConfirmed,
+    /// No live hold with this id: never placed or released.
+    NotHeld,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct NightAvailability {
+    pub night: NaiveDate,
+    pub allotment: i32,
+    pub held: i32,
+    pub booked: i32,
+    pub stop_sell: bool,
+}
+
+impl NightAvailability {
+    pub fn available(&self) -> i32 {
+        if self.stop_sell { 0 } else { (self.allotment - self.held - self.booked).max(0) }
+    }
+}
+
+/// Holds `request.rooms` rooms on every night of the stay, or nothing.
+pub async fn hold_rooms(pool: &PgPool, request: &HoldRequest, expires_at: DateTime<Utc>) -> Result<HoldOutcome, sqlx::Error> {
+    let rooms = i32::try_from(request.rooms).unwrap_or(i32::MAX);
+    let mut tx = pool.begin().await?;
+    // The hold row goes first: a concurrent retry of the same hold id waits on its primary
+    // key here and then sees the hold as already placed.
+    let inserted = sqlx::query(
+        "INSERT INTO inventory_holds (hold_id, booking_ref, accommodation_id, room_type, check_in, check_out, rooms, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (hold_id) DO NOTHING",
+    )
+    .bind(&request.hold_id)
+    .bind(request.booking_ref.as_str())
+    .bind(request.accommodation_id)
+    .bind(&request.room_type)
+    .bind(request.dates.check_in)
+    .bind(request.dates.check_out)
+    .bind(rooms)
+    .bind(expires_at)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Ok(HoldOutcome::AlreadyPlaced);
+    }
+
+    let nights = lock_nights(&mut tx, request.accommodation_id, &request.room_type, &request.dates).await?;
+    let short: Vec<NaiveDate> = request
+        .dates
+        .each_night()
+        .filter(|night| nights.iter().find(|n| n.night == *night).is_none_or(|n| n.available() < rooms))
+        .collect();
+    if !short.is_empty() {
+        tx.rollback().await?;
+        return Ok(HoldOutcome::SoldOut { nights: short });
+    }
+    move_counters(&mut tx, request.accommodation_id, &request.room_type, &request.dates, rooms, 0).await?;
+    tx.commit().await?;
+    Ok(HoldOutcome::Placed)
+}
+
+/// Gives a live hold's rooms back. Returns whether anything was released.
+pub async fn release_hold(pool: &PgPool, hold_id: &str) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let Some(hold) = take_live_hold(&mut tx, hold_id, "released").await? else {
+        return Ok(false);
+    };
+    move_counters(&mut tx, hold.accommodation_id, &hold.room_type, &hold.dates(), -hold.rooms, 0).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Turns a live hold into booked rooms.
+pub async fn confirm_hold(pool: &PgPool, hold_id: &str) -> Result<ConfirmOutcome, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    if let Some(hold) = take_live_hold(&mut tx, hold_id, "confirmed").await? {
+        move_counters(&mut tx, hold.accommodation_id, &hold.room_type, &hold.dates(), -hold.rooms, hold.rooms).await?;
+        tx.commit().await?;
+        return Ok(ConfirmOutcome::Confirmed);
+    }
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM inventory_holds WHERE hold_id = $1")
+        .bind(hold_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    Ok(match status.as_deref() {
+        Some("confirmed") => ConfirmOutcome::AlreadyConfirmed,
+        _ => ConfirmOutcome::NotHeld,
+    })
+}
+
+/// Availability of one room type over `[from, to)`, one row per night that has an allotment.
+pub async fn availability(pool: &PgPool, accommodation_id: Uuid, room_type: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<NightAvailability>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT night, allotment, held, booked, stop_sell FROM accommodation_availability
+         WHERE accommodation_id = $1 AND room_type = $2 AND night >= $3 AND night < $4
+         ORDER BY night",
+    )
+    .bind(accommodation_id)
+    .bind(room_type)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+}
+
+/// Sets the allotment of every night in `[from, to)`. Fails with the
+/// `accommodation_availability_no_overbooking` constraint if a night already has more
+/// rooms held and booked than the new allotment.
+pub async fn set_allotment(pool: &PgPool, accommodation_id: Uuid, room_type: &str, from: NaiveDate, to: NaiveDate, allotment: i32) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "INSERT INTO accommodation_availability (accommodation_id, room_type, night, allotment)
+         SELECT $1, $2, d::date, $5 FROM generate_series($3::date, $4::date - 1, interval '1 day') AS d
+         ON CONFLICT (accommodation_id, room_type, night)
+         DO UPDATE SET allotment = EXCLUDED.allotment, updated_at = now()",
+    )
+    .bind(accommodation_id)
+    .bind(room_type)
+    .bind(from)
+    .bind(to)
+    .bind(allotment)
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
+#[derive(sqlx::FromRow)]
+struct LiveHold {
+    accommodation_id: Uuid,
+    room_type: String,
+    check_in: NaiveDate,
+    check_out: NaiveDate,
+    rooms: i32,
+}
+
+impl LiveHold {
+    fn dates(&self) -> StayDates {
+        StayDates { check_in: self.check_in, check_out: self.check_out }
+    }
+}
+
+/// Moves a hold out of `held` into `next`, returning it if it was live.
+async fn take_live_hold(tx: &mut Transaction<'_, Postgres>, hold_id: &str, next: &str) -> Result<Option<LiveHold>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE inventory_holds SET status = $2, updated_at = now()
+         WHERE hold_id = $1 AND status = 'held'
+         RETURNING accommodation_id, room_type, check_in, check_out, rooms",
+    )
+    .bind(hold_id)
+    .bind(next)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Locks the stay's nights in date order, so concurrent holds over overlapping stays queue
+/// up instead of deadlocking.
+async fn lock_nights(tx: &mut Transaction<'_, Postgres>, accommodation_id: Uuid, room_type: &str, dates: &StayDates) -> Result<Vec<NightAvailability>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT night, allotment, held, booked, stop_sell FROM accommodation_availability
+         WHERE accommodation_id = $1 AND room_type = $2 AND night >= $3 AND night < $4
+         ORDER BY night FOR UPDATE",
+    )
+    .bind(accommodation_id)
+    .bind(room_type)
+    .bind(dates.check_in)
+    .bind(dates.check_out)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+async fn move_counters(tx: &mut Transaction<'_, Postgres>, accommodation_id: Uuid, room_type: &str, dates: &StayDates, held_delta: i32, booked_delta: i32) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE accommodation_availability
+         SET held = held + $5, booked = booked + $6, updated_at = now()
+         WHERE accommodation_id = $1 AND room_type = $2 AND night >= $3 AND night < $4",
+    )
+    .bind(accommodation_id)
+    .bind(room_type)
+    .bind(dates.check_in)
+    .bind(dates.check_out)
+    .bind(held_delta)
+    .bind(booked_delta)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! HTTP adapter for a Razorpay-shaped payment gateway: orders, payments, capture, refunds.
+//! The same adapter talks to the local sandbox gateway and to the real one; only the
+//! settings differ.
+
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use url::Url;
+
+#[derive(Clone)]
+pub struct GatewaySettings {
+    pub base_url: Url,
+    pub key_id: String,
+    pub key_secret: String,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for GatewaySettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatewaySettings")
+            .field("base_url", &self.base_url.as_str())
+            .field("key_id", &self.key_id)
+            .field("key_secret", &"***")
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// The card or bank refused the payment: a business outcome, final for this attempt.
+    #[error("payment declined: {description}")]
+    Declined { code: String, description: String },
+    /// The gateway refused the request itself (bad credentials, bad parameters).
+    #[error("gateway rejected the request ({status}): {code}: {description}")]
+    Rejected { status: u16, code: String, description: String },
+    /// No answer, or an answer we could not read: the outcome is unknown.
+    #[error("gateway unreachable or unreadable: {0}")]
+    Transport(#[from] reqwest::Error),
+    #[error("gateway answered {status}: {body}")]
+    Unexpected { status: u16, body: String },
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Order {
+    pub id: String,
+    pub amount: i64,
+    pub currency: String,
+    pub receipt: Option<String>,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Payment {
+    pub id: String,
+    pub order_id: String,
+    pub amount: i64,
+    pub currency: String,
+    /// `created`, `authorized`, `captured`, `refunded` or `failed`.
+    pub status: String,
+    #[serde(default)]
+    pub amount_refunded: i64,
+    #[serde(default)]
+    pub error_code: Option<String>,
+    #[serde(default)]
+    pub error_description: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Refund {
+    pub id: String,
+    pub payment_id: String,
+    pub amount: i64,
+    pub currency: String,
+    pub status: String,
+}
+
+#[derive(Deserialize)]
+struct Collection<T> {
+    items: Vec<T>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    code: String,
+    description: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct GatewayClient {
+    http: reqwest::Client,
+    settings: GatewaySettings,
+}
+
+impl GatewayClient {
+    pub fn new(settings: GatewaySettings) -> Result<Self, GatewayError> {
+        let http = reqwest::Client::builder().timeout(settings.timeout).build()?;
+        Ok(GatewayClient { http, settings })
+    }
+
+    pub async fn create_order(&self, amount: i64, currency: &str, receipt: &str) -> Result<Order, GatewayError> {
+        let body = serde_json::json!({ "amount": amount, "currency": currency, "receipt": receipt });
+        self.send(self.http.post(self.url("v1/orders")).json(&body)).await
+    }
+
+    pub async fn order_payments(&self, order_id: &str) -> Result<Vec<Payment>, GatewayError> {
+        let list: Collection<Payment> = self.send(self.http.get(self.url(&format!("v1/orders/{order_id}/payments")))).await?;
+        Ok(list.items)
+    }
+
+    /// Pays an order with a card token (server-to-server); the payment ends `authorized`.
+    pub async fn pay_with_card(&self, order_id: &str, amount: i64, currency: &str, card_token: &str) -> Result<Payment, GatewayError> {
+        let body = serde_json::json!({
+            "order_id": order_id, "amount": amount, "currency": currency, "method": "card", "token": card_token,
+        });
+        self.send(self.http.post(self.url("v1/payments/create/json")).json(&body)).await
+    }
+
+    pub async fn capture(&self, payment_id: &str, amount: i64, currency: &str) -> Result<Payment, GatewayError> {
+        let body = serde_json::json!({ "amount": amount, "currency": currency });
+        self.send(self.http.post(self.url(&format!("v1/payments/{payment_id}/capture"))).json(&body)).await
+    }
+
+    pub async fn payment(&self, payment_id: &str) -> Result<Payment, GatewayError> {
+        self.send(self.http.get(self.url(&format!("v1/payments/{payment_id}")))).await
+    }
+
+    /// Refunds `amount` of a captured payment. The gateway applies one refund per
+    /// idempotency key (at least 10 characters of letters, digits, `-` and `_`).
+    pub async fn refund(&self, payment_id: &str, amount: i64, idempotency_key: &str) -> Result<Refund, GatewayError> {
+        let body = serde_json::json!({ "amount": amount });
+        let request = self
+            .http
+            .post(self.url(&format!("v1/payments/{payment_id}/refund")))
+            .header("X-Refund-Idempotency", gateway_idempotency_key(idempotency_key))
+            .json(&body);
+        self.send(request).await
+    }
+
+    fn url(&self, path: &str) -> Url {
+        self.settings.base_url.join(path).unwrap_or_else(|_| self.settings.base_url.clone())
+    }
+
+    async fn send<T: for<'de> Deserialize<'de>>(&self, request: reqwest::RequestBuilder) -> Result<T, GatewayError> {
+        let response = request
+            .basic_auth(&self.settings.key_id, Some(&self.settings.key_secret))
+            .send()
+            .await?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response.json().await?);
+        }
+        let body = response.text().await.unwrap_or_default();
+        match serde_json::from_str::<ErrorBody>(&body) {
+            Ok(ErrorBody { error }) if error.reason.as_deref() == Some("payment_declined") => {
+                Err(GatewayError::Declined { code: error.code, description: error.description })
+            }
+            Ok(ErrorBody { error }) if status.is_client_error() => {
+                Err(GatewayError::Rejected { status: status.as_u16(), code: error.code, description: error.description })
+            }
+            _ => Err(GatewayError::Unexpected { status: status.as_u16(), body: body.chars().take(500).collect() }),
+        }
+    }
+}
+
+/// Maps a workflow-derived key onto the gateway's alphabet (letters, digits, `-`, `_`),
+/// keeping it deterministic so a retry sends the same key.
+pub fn gateway_idempotency_key(key: &str) -> String {
+    let mapped: String = key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    if mapped.len() >= 10 { mapped } else { format!("{mapped:_<10}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gateway_idempotency_key;
+
+    #[test]
+    fn idempotency_keys_fit_the_gateway_alphabet_and_length() {
+        assert_eq!(gateway_idempotency_key("booking-TRP-ABCDEF/charge/pay_1"), "booking-TRP-ABCDEF_charge_pay_1");
+        assert_eq!(gateway_idempotency_key("a/b"), "a_b_______");
+    }
+}

@@ -1,0 +1,147 @@
+//! All SQL of the payment context.
+
+use contracts::{BookingRef, Money};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PaymentRow {
+    pub payment_id: Uuid,
+    pub booking_ref: String,
+    pub idempotency_key: String,
+    pub amount_paise: i64,
+    pub currency: String,
+    pub status: String,
+    pub gateway_order_id: Option<String>,
+    pub gateway_payment_id: Option<String>,
+    pub captured_paise: i64,
+    pub refunded_paise: i64,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+}
+
+const COLUMNS: &str = "payment_id, booking_ref, idempotency_key, amount_paise, currency, status, gateway_order_id,
+                       gateway_payment_id, captured_paise, refunded_paise, failure_code, failure_message";
+
+/// Finds or creates the payment row of a charge, keyed by the charge's idempotency key.
+pub async fn begin_charge(pool: &PgPool, key: &str, booking_ref: &BookingRef, amount: Money) -> Result<PaymentRow, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO payments (payment_id, booking_ref, idempotency_key, amount_paise, currency)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(Uuid::new_v4())
+    .bind(booking_ref.as_str())
+    .bind(key)
+    .bind(amount.amount)
+    .bind(amount.currency.code())
+    .execute(pool)
+    .await?;
+    find_by_key(pool, key).await?.ok_or(sqlx::Error::RowNotFound)
+}
+
+pub async fn find_by_key(pool: &PgPool, key: &str) -> Result<Option<PaymentRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM payments WHERE idempotency_key = $1"))
+        .bind(key)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn payments_of_booking(pool: &PgPool, booking_ref: &BookingRef) -> Result<Vec<PaymentRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM payments WHERE booking_ref = $1 ORDER BY created_at"))
+        .bind(booking_ref.as_str())
+        .fetch_all(pool)
+        .await
+}
+
+/// Remembers the gateway order before any payment is attempted on it, so a retry finds the
+/// order and asks the gateway what happened instead of paying a second order.
+pub async fn set_order(pool: &PgPool, payment_id: Uuid, order_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE payments SET gateway_order_id = $2, updated_at = now() WHERE payment_id = $1 AND gateway_order_id IS NULL")
+        .bind(payment_id)
+        .bind(order_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn mark_declined(pool: &PgPool, payment_id: Uuid, code: &str, message: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE payments SET status = 'declined', failure_code = $2, failure_message = $3, updated_at = now()
+         WHERE payment_id = $1 AND status IN ('created', 'authorized')",
+    )
+    .bind(payment_id)
+    .bind(code)
+    .bind(message)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Records a capture once: the payment row and one `capture` movement.
+pub async fn mark_captured(pool: &PgPool, row: &PaymentRow, gateway_payment_id: &str, amount: i64) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "UPDATE payments SET status = 'captured', gateway_payment_id = $2, captured_paise = $3, updated_at = now()
+         WHERE payment_id = $1 AND status IN ('created', 'authorized')",
+    )
+    .bind(row.payment_id)
+    .bind(gateway_payment_id)
+    .bind(amount)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO booking_payments (booking_payment_id, booking_ref, payment_id, kind, amount_paise, currency, gateway_ref, idempotency_key)
+         VALUES ($1, $2, $3, 'capture', $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+    )
+    .bind(Uuid::new_v4())
+    .bind(&row.booking_ref)
+    .bind(row.payment_id)
+    .bind(amount)
+    .bind(&row.currency)
+    .bind(gateway_payment_id)
+    .bind(format!("{}/capture", row.idempotency_key))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+/// Records a gateway refund once (by its gateway id) and adds it to the payment's total.
+pub async fn record_refund(pool: &PgPool, row: &PaymentRow, gateway_refund_id: &str, amount: i64, key: &str) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO booking_payments (booking_payment_id, booking_ref, payment_id, kind, amount_paise, currency, gateway_ref, idempotency_key)
+         VALUES ($1, $2, $3, 'refund', $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+    )
+    .bind(Uuid::new_v4())
+    .bind(&row.booking_ref)
+    .bind(row.payment_id)
+    .bind(amount)
+    .bind(&row.currency)
+    .bind(gateway_refund_id)
+    .bind(key)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        sqlx::query(
+            "UPDATE payments SET refunded_paise = refunded_paise + $2,
+                    status = CASE WHEN refunded_paise + $2 = captured_paise THEN 'refunded' ELSE 'partially_refunded' END,
+                    updated_at = now()
+             WHERE payment_id = $1",
+        )
+        .bind(row.payment_id)
+        .bind(amount)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+/// An authorisation that was never captured lapses at the gateway; record that we let it go.
+pub async fn mark_voided(pool: &PgPool, payment_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE payments SET status = 'voided', updated_at = now() WHERE payment_id = $1 AND status IN ('created', 'authorized')")
+        .bind(payment_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

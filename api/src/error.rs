@@ -1,0 +1,110 @@
+//! The API's one error type. Clients always get `{"error": {"code", "message", "details"?}}`
+//! with a stable snake_case code; internal errors never leak their text.
+
+use axum::{
+    Json,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde_json::{Value, json};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request could not be read (malformed JSON, bad header or query).
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    /// 404: no such resource, or one the caller may not see.
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
+    /// 409: the request conflicts with the current state.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// 413: the body is larger than the API accepts.
+    #[error("request body too large")]
+    PayloadTooLarge,
+    /// 415: the body is not JSON.
+    #[error("{message}")]
+    UnsupportedMediaType { message: String },
+    /// 422: well-formed but invalid; `details` may name the field.
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String, details: Option<Value> },
+    /// 503 with `Retry-After`: a dependency (database, Temporal) is unreachable.
+    #[error("{message}")]
+    Unavailable { code: &'static str, message: String },
+    /// 500: a bug. Logged in full, answered without detail.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Invalid { code, message: message.into(), details: None }
+    }
+
+    pub fn invalid_field(code: &'static str, field: &str, message: impl Into<String>) -> Self {
+        ApiError::Invalid { code, message: message.into(), details: Some(json!({ "field": field })) }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::BadRequest { code, message: message.into() }
+    }
+
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::NotFound { code, message: message.into() }
+    }
+
+    pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Unavailable { code, message: message.into() }
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, String, Option<&Value>) {
+        match self {
+            ApiError::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message.clone(), None),
+            ApiError::NotFound { code, message } => (StatusCode::NOT_FOUND, code, message.clone(), None),
+            ApiError::Conflict { code, message } => (StatusCode::CONFLICT, code, message.clone(), None),
+            ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", self.to_string(), None),
+            ApiError::UnsupportedMediaType { message } => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message.clone(), None),
+            ApiError::Invalid { code, message, details } => (StatusCode::UNPROCESSABLE_ENTITY, code, message.clone(), details.as_ref()),
+            ApiError::Unavailable { code, message } => (StatusCode::SERVICE_UNAVAILABLE, code, message.clone(), None),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side".into(), None),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            ApiError::Internal(e) => tracing::error!(error = ?e, "internal error"),
+            ApiError::Unavailable { message, .. } => tracing::warn!(%message, "dependency unavailable"),
+            _ => {}
+        }
+        let (status, code, message, details) = self.parts();
+        let mut error = json!({ "code": code, "message": message });
+        if let Some(details) = details {
+            error["details"] = details.clone();
+        }
+        let mut response = (status, Json(json!({ "error": error }))).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response
+    }
+}
+
+/// Database errors: an unreachable database is 503; anything else is a bug.
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                ApiError::unavailable("database_unavailable", "The database is unreachable; try again shortly")
+            }
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+/// A panicking handler still answers in the API's shape, without the panic's text.
+pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked");
+    ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+}

@@ -1,0 +1,60 @@
+//! The axum HTTP API: one router per bounded context under `/api/<context>`, the same
+//! error shape everywhere, health and readiness probes, and OpenAPI docs at `/api/docs`.
+//!
+//! Architecture invariants:
+//! - Reads come from the owning context's store (through that context crate) or from a
+//!   workflow query; writes inside one context go to its store; anything that spans
+//!   contexts starts or signals a workflow. No SQL lives in this crate.
+//! - Nothing here panics on input: every rejection becomes a 4xx `{"error": {..}}`.
+
+mod docs;
+pub mod error;
+mod extract;
+mod routes;
+mod settings;
+mod state;
+
+pub use settings::ApiSettings;
+pub use state::AppState;
+
+use axum::{Router, http::HeaderName};
+use std::{future::Future, time::Duration};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+/// Request bodies larger than this are refused with 413: a booking is a few hundred bytes.
+const BODY_LIMIT_BYTES: usize = 64 * 1024;
+/// Longer than the longest `?wait=` a client may ask for.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The whole API as a router, for `run` and for tests.
+pub fn app(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(routes::health::router())
+        .nest("/api/bookings", routes::bookings::router())
+        .nest("/api/catalog", routes::catalog::router())
+        .nest("/api/inventory", routes::inventory::router())
+        .merge(docs::router())
+        .fallback(routes::not_found)
+        .with_state(state)
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id, booking_ref = tracing::field::Empty)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, then drains open requests.
+pub async fn run(state: AppState, listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+}

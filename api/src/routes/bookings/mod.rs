@@ -1,0 +1,239 @@
+//! Bookings: start the booking saga, and show where a booking stands.
+
+mod request;
+mod view;
+
+pub(crate) use request::{CreateBookingRequest, PaymentDto, TravellerDto};
+pub(crate) use view::{BookingAccepted, BookingView, FailureDto};
+
+use crate::{
+    error::ApiError,
+    extract::{ApiJson, ApiQuery},
+    state::{AppState, BookingDb, CatalogDb, Temporal},
+};
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use booking::store::IdempotentRequest;
+use chrono::{FixedOffset, Utc};
+use contracts::{
+    BookingRef,
+    saga::{BookingProgress, BookingSagaInput, StayRequest},
+    temporal::task_queue,
+};
+use rand::Rng;
+use sagas::BookingWorkflow;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::time::{Duration, Instant};
+use temporalio_client::{
+    Client, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowQueryOptions, WorkflowStartOptions,
+    errors::{WorkflowQueryError, WorkflowStartError},
+};
+use utoipa::IntoParams;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route("/", post(create_booking)).route("/{booking_ref}", get(get_booking))
+}
+
+/// The longest `?wait=` honoured, in seconds.
+const MAX_WAIT_SECS: u64 = 20;
+/// Tripura keeps Indian Standard Time: "today" for check-in is today there.
+const IST_OFFSET_SECS: i32 = 5 * 3600 + 30 * 60;
+
+/// Start a booking: holds the rooms, records the booking, charges the card and confirms —
+/// or gives everything back. Answers at once; poll the status URL for the outcome.
+#[utoipa::path(post, path = "/api/bookings", tag = "bookings", request_body = CreateBookingRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body find the same booking")),
+    responses(
+        (status = 202, body = BookingAccepted, description = "The booking saga runs; poll `status_url`"),
+        (status = 400, description = "Malformed JSON or header"),
+        (status = 422, description = "Invalid booking request (dates, guests, traveller, unknown accommodation or room type, reused idempotency key)"),
+        (status = 503, description = "Temporal or the database is unreachable"),
+    ))]
+pub(crate) async fn create_booking(
+    State(CatalogDb(catalog)): State<CatalogDb>,
+    State(BookingDb(bookings)): State<BookingDb>,
+    State(Temporal(client)): State<Temporal>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<CreateBookingRequest>,
+) -> Result<Response, ApiError> {
+    let idempotency_key = idempotency_key(&headers)?;
+    let today = Utc::now().with_timezone(&FixedOffset::east_opt(IST_OFFSET_SECS).expect("valid offset")).date_naive();
+    let valid = request::validate(&body, today)?;
+
+    let offer = catalog::store::find_offer(&catalog, body.accommodation.trim(), body.room_type.trim()).await?;
+    let Some(offer) = offer else {
+        return Err(unknown_offer(&catalog, &body).await?);
+    };
+    let capacity = u32::try_from(offer.max_occupancy).unwrap_or(0) * valid.rooms;
+    if valid.guests > capacity {
+        return Err(ApiError::invalid_field(
+            "too_many_guests",
+            "guests",
+            format!("{} room(s) of type {} sleep at most {capacity} guests", valid.rooms, offer.room_type),
+        ));
+    }
+    let quote = offer.quote(&valid.dates, valid.rooms).map_err(|e| ApiError::invalid("unquotable_stay", e.to_string()))?;
+
+    let request_hash = Sha256::digest(serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.into()))?);
+    let booking_ref = bind_booking_ref(&bookings, idempotency_key.as_deref(), &request_hash).await?;
+    tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
+
+    let input = BookingSagaInput {
+        booking_ref: booking_ref.clone(),
+        stay: StayRequest {
+            accommodation_id: offer.accommodation_id,
+            accommodation_code: offer.accommodation_code.clone(),
+            room_type: offer.room_type.clone(),
+            dates: valid.dates,
+            rooms: valid.rooms,
+            guests: valid.guests,
+        },
+        lead_traveller: valid.lead_traveller,
+        quote,
+        payment_method: valid.payment_method,
+    };
+    start_saga(&client, input).await?;
+    tracing::info!(%booking_ref, "booking saga started");
+
+    let status = match query_progress(&client, &booking_ref).await {
+        Ok(progress) => progress.status.as_str().to_string(),
+        Err(_) => "pending".to_string(),
+    };
+    let accepted = BookingAccepted { status_url: view::status_url(booking_ref.as_str()), booking_ref: booking_ref.to_string(), status };
+    let mut response = (StatusCode::ACCEPTED, Json(&accepted)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&accepted.status_url) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GetBookingQuery {
+    /// Wait up to this many seconds (at most 20) for the booking to be confirmed or failed.
+    wait: Option<u64>,
+}
+
+/// Where a booking stands: its saga's live progress, or the stored record.
+#[utoipa::path(get, path = "/api/bookings/{booking_ref}", tag = "bookings",
+    params(("booking_ref" = String, Path, example = "TRP-7K3M9Q"), GetBookingQuery),
+    responses((status = 200, body = BookingView), (status = 404, description = "No such booking"), (status = 503, description = "Temporal is unreachable")))]
+pub(crate) async fn get_booking(
+    State(BookingDb(bookings)): State<BookingDb>,
+    State(Temporal(client)): State<Temporal>,
+    Path(raw_ref): Path<String>,
+    ApiQuery(query): ApiQuery<GetBookingQuery>,
+) -> Result<Json<BookingView>, ApiError> {
+    let not_found = || ApiError::not_found("booking_not_found", format!("No booking {raw_ref}"));
+    let booking_ref = BookingRef::parse(&raw_ref).map_err(|_| not_found())?;
+    tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
+    let deadline = Instant::now() + Duration::from_secs(query.wait.unwrap_or(0).min(MAX_WAIT_SECS));
+    loop {
+        match query_progress(&client, &booking_ref).await {
+            Ok(progress) if progress.status.is_final() || Instant::now() >= deadline => return Ok(Json(progress.into())),
+            Ok(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            Err(QueryFailure::NotFound) => {
+                let row = booking::store::find_booking(&bookings, &booking_ref).await?;
+                return row.map(|r| Json(r.into())).ok_or_else(not_found);
+            }
+            Err(QueryFailure::Unavailable(e)) => {
+                // The record answers while Temporal or the workers are away.
+                tracing::warn!(error = %e, "booking query failed; answering from the store");
+                let row = booking::store::find_booking(&bookings, &booking_ref).await?;
+                return row.map(|r| Json(r.into())).ok_or_else(|| {
+                    ApiError::unavailable("temporal_unavailable", "The booking's progress cannot be read right now; try again shortly")
+                });
+            }
+        }
+    }
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value.to_str().unwrap_or_default().trim();
+    if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be 1 to 255 visible ASCII characters"));
+    }
+    Ok(Some(key.to_string()))
+}
+
+/// Binds a fresh booking reference to the request, or finds the one an earlier request with
+/// the same key made. Requests without a key get a server-made key, so every reference is
+/// recorded and unique.
+async fn bind_booking_ref(pool: &sqlx::PgPool, client_key: Option<&str>, request_hash: &[u8]) -> Result<BookingRef, ApiError> {
+    let key = match client_key {
+        Some(k) => format!("client:{k}"),
+        None => format!("server:{}", uuid::Uuid::new_v4()),
+    };
+    // A fresh reference can collide with an existing one (one in a billion); try another.
+    for _ in 0..5 {
+        let candidate = BookingRef::from_random(rand::thread_rng().r#gen());
+        match booking::store::claim_idempotency_key(pool, &key, request_hash, &candidate).await {
+            Ok(IdempotentRequest::New(r) | IdempotentRequest::Repeat(r)) => return Ok(r),
+            Ok(IdempotentRequest::Mismatch) => {
+                return Err(ApiError::invalid("idempotency_key_reused", "This Idempotency-Key was used for a different booking request"));
+            }
+            Err(sqlx::Error::Database(e)) if e.constraint() == Some("booking_requests_booking_ref_key") => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Internal(anyhow::anyhow!("could not allocate a unique booking reference")))
+}
+
+async fn start_saga(client: &Client, input: BookingSagaInput) -> Result<(), ApiError> {
+    // One workflow per booking reference, ever: a repeated start (same idempotency key)
+    // attaches to the running saga or is refused after it closed; both mean "already started".
+    let options = WorkflowStartOptions::new(task_queue::BOOKING, input.booking_ref.workflow_id())
+        .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
+        .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
+        .build();
+    match client.start_workflow(BookingWorkflow::run, input, options).await {
+        Ok(_) | Err(WorkflowStartError::AlreadyStarted { .. }) => Ok(()),
+        Err(WorkflowStartError::Rpc(status)) if is_unavailable(&status) => {
+            Err(ApiError::unavailable("temporal_unavailable", "Bookings cannot be started right now; try again shortly"))
+        }
+        Err(e) => Err(ApiError::Internal(e.into())),
+    }
+}
+
+enum QueryFailure {
+    NotFound,
+    Unavailable(WorkflowQueryError),
+}
+
+async fn query_progress(client: &Client, booking_ref: &BookingRef) -> Result<BookingProgress, QueryFailure> {
+    let handle = client.get_workflow_handle::<BookingWorkflow>(booking_ref.workflow_id());
+    match tokio::time::timeout(Duration::from_secs(5), handle.query(BookingWorkflow::status, (), WorkflowQueryOptions::default())).await {
+        Ok(Ok(progress)) => Ok(progress),
+        Ok(Err(WorkflowQueryError::NotFound(_))) => Err(QueryFailure::NotFound),
+        Ok(Err(e)) => Err(QueryFailure::Unavailable(e)),
+        Err(_) => Err(QueryFailure::Unavailable(WorkflowQueryError::Other("query timed out".into()))),
+    }
+}
+
+fn is_unavailable(status: &temporalio_client::tonic::Status) -> bool {
+    use temporalio_client::tonic::Code;
+    matches!(status.code(), Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted)
+}
+
+/// Tells an unknown accommodation from an unknown room type of a known one.
+async fn unknown_offer(catalog: &sqlx::PgPool, body: &CreateBookingRequest) -> Result<ApiError, ApiError> {
+    let offers = catalog::store::list_offers(catalog).await?;
+    let accommodation = body.accommodation.trim();
+    let rooms: Vec<&str> = offers.iter().filter(|o| o.accommodation_code == accommodation).map(|o| o.room_type.as_str()).collect();
+    Ok(if rooms.is_empty() {
+        ApiError::invalid_field("unknown_accommodation", "accommodation", format!("No accommodation {accommodation} is on sale"))
+    } else {
+        ApiError::invalid_field(
+            "unknown_room_type",
+            "room_type",
+            format!("{accommodation} has no room type {}; it has {}", body.room_type.trim(), rooms.join(", ")),
+        )
+    })
+}

@@ -1,0 +1,197 @@
+//! The booking request as clients send it, and its validation into domain values.
+
+use crate::error::ApiError;
+use chrono::NaiveDate;
+use contracts::{
+    StayDates,
+    saga::{LeadTraveller, PaymentMethod},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The most rooms one booking may take.
+pub(crate) const MAX_ROOMS: u32 = 9;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateBookingRequest {
+    /// Public code of the accommodation (see `GET /api/catalog/accommodations`).
+    #[schema(example = "ujjayanta-heritage-hotel")]
+    pub accommodation: String,
+    #[schema(example = "deluxe_double")]
+    pub room_type: String,
+    #[schema(value_type = String, format = Date, example = "2026-12-24")]
+    pub check_in: NaiveDate,
+    /// Exclusive: the morning the traveller leaves.
+    #[schema(value_type = String, format = Date, example = "2026-12-26")]
+    pub check_out: NaiveDate,
+    /// Rooms of this type, 1 to 9. Defaults to 1.
+    #[serde(default = "one_room")]
+    #[schema(example = 1)]
+    pub rooms: u32,
+    /// Everyone staying, at least 1 and at most the rooms' total occupancy.
+    #[schema(example = 2)]
+    pub guests: u32,
+    pub lead_traveller: TravellerDto,
+    pub payment: PaymentDto,
+}
+
+fn one_room() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TravellerDto {
+    #[schema(example = "Ananya Debbarma")]
+    pub name: String,
+    #[schema(example = "ananya@example.in")]
+    pub email: String,
+    #[schema(example = "+919876543210")]
+    pub phone: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PaymentDto {
+    /// Only `card` today.
+    #[schema(example = "card")]
+    pub method: String,
+    /// A token from the gateway's checkout. In the sandbox, `tok_success` pays and
+    /// `tok_decline` is declined.
+    #[schema(example = "tok_success")]
+    pub card_token: String,
+}
+
+/// A request whose fields are each valid on their own; catalog checks come next.
+#[derive(Debug, Clone)]
+pub(crate) struct ValidRequest {
+    pub dates: StayDates,
+    pub rooms: u32,
+    pub guests: u32,
+    pub lead_traveller: LeadTraveller,
+    pub payment_method: PaymentMethod,
+}
+
+/// Validates everything that needs no database, with `today` the date in Tripura.
+pub(crate) fn validate(req: &CreateBookingRequest, today: NaiveDate) -> Result<ValidRequest, ApiError> {
+    if req.accommodation.trim().is_empty() {
+        return Err(ApiError::invalid_field("missing_accommodation", "accommodation", "Name the accommodation to book"));
+    }
+    if req.room_type.trim().is_empty() {
+        return Err(ApiError::invalid_field("missing_room_type", "room_type", "Name the room type to book"));
+    }
+    let dates = StayDates::parse(req.check_in, req.check_out, today)
+        .map_err(|e| ApiError::invalid_field(e.code(), "check_in", e.to_string()))?;
+    if req.rooms == 0 || req.rooms > MAX_ROOMS {
+        return Err(ApiError::invalid_field("invalid_rooms", "rooms", format!("Book between 1 and {MAX_ROOMS} rooms")));
+    }
+    if req.guests == 0 {
+        return Err(ApiError::invalid_field("invalid_guests", "guests", "At least one guest must stay"));
+    }
+    Ok(ValidRequest {
+        dates,
+        rooms: req.rooms,
+        guests: req.guests,
+        lead_traveller: validate_traveller(&req.lead_traveller)?,
+        payment_method: validate_payment(&req.payment)?,
+    })
+}
+
+fn validate_traveller(t: &TravellerDto) -> Result<LeadTraveller, ApiError> {
+    let name = t.name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::invalid_field("invalid_traveller_name", "lead_traveller.name", "Give the lead traveller's name (1 to 100 characters)"));
+    }
+    let email = t.email.trim().to_lowercase();
+    let email_ok = email.len() <= 254
+        && !email.contains(char::is_whitespace)
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
+        });
+    if !email_ok {
+        return Err(ApiError::invalid_field("invalid_traveller_email", "lead_traveller.email", "Give a valid email address for the lead traveller"));
+    }
+    let phone: String = t.phone.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
+    let digits = phone.strip_prefix('+').unwrap_or(&phone);
+    if !(7..=15).contains(&digits.len()) || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(ApiError::invalid_field("invalid_traveller_phone", "lead_traveller.phone", "Give a phone number of 7 to 15 digits, optionally starting with +"));
+    }
+    Ok(LeadTraveller { name, email, phone })
+}
+
+fn validate_payment(p: &PaymentDto) -> Result<PaymentMethod, ApiError> {
+    if p.method != "card" {
+        return Err(ApiError::invalid_field("unsupported_payment_method", "payment.method", "Only `card` payments are accepted"));
+    }
+    let token_ok = p.card_token.len() <= 64
+        && p.card_token.strip_prefix("tok_").is_some_and(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    if !token_ok {
+        return Err(ApiError::invalid_field("invalid_card_token", "payment.card_token", "The card token must be a gateway token such as tok_…"));
+    }
+    Ok(PaymentMethod { card_token: p.card_token.clone() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> CreateBookingRequest {
+        serde_json::from_value(serde_json::json!({
+            "accommodation": "ujjayanta-heritage-hotel", "room_type": "deluxe_double",
+            "check_in": "2026-12-24", "check_out": "2026-12-26", "guests": 2,
+            "lead_traveller": { "name": "  Ananya   Debbarma ", "email": "Ananya@Example.in", "phone": "+91 98765-43210" },
+            "payment": { "method": "card", "card_token": "tok_success" }
+        }))
+        .unwrap()
+    }
+
+    fn today() -> NaiveDate {
+        "2026-12-01".parse().unwrap()
+    }
+
+    fn code(r: Result<ValidRequest, ApiError>) -> &'static str {
+        match r {
+            Err(ApiError::Invalid { code, .. }) => code,
+            other => panic!("expected a 422, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_good_request_is_normalised() {
+        let valid = validate(&request(), today()).unwrap();
+        assert_eq!(valid.rooms, 1);
+        assert_eq!(valid.lead_traveller.name, "Ananya Debbarma");
+        assert_eq!(valid.lead_traveller.email, "ananya@example.in");
+        assert_eq!(valid.lead_traveller.phone, "+919876543210");
+    }
+
+    #[test]
+    fn each_bad_field_gets_its_own_code() {
+        let cases: Vec<(&str, Box<dyn Fn(&mut CreateBookingRequest)>)> = vec![
+            ("check_in_in_past", Box::new(|r| r.check_in = "2026-11-30".parse().unwrap())),
+            ("check_out_not_after_check_in", Box::new(|r| r.check_out = r.check_in)),
+            ("invalid_rooms", Box::new(|r| r.rooms = 0)),
+            ("invalid_rooms", Box::new(|r| r.rooms = 10)),
+            ("invalid_guests", Box::new(|r| r.guests = 0)),
+            ("invalid_traveller_name", Box::new(|r| r.lead_traveller.name = "   ".into())),
+            ("invalid_traveller_email", Box::new(|r| r.lead_traveller.email = "ananya@localhost".into())),
+            ("invalid_traveller_phone", Box::new(|r| r.lead_traveller.phone = "call me".into())),
+            ("unsupported_payment_method", Box::new(|r| r.payment.method = "cash".into())),
+            ("invalid_card_token", Box::new(|r| r.payment.card_token = "4111111111111111".into())),
+            ("missing_accommodation", Box::new(|r| r.accommodation = " ".into())),
+        ];
+        for (expected, change) in cases {
+            let mut r = request();
+            change(&mut r);
+            assert_eq!(code(validate(&r, today())), expected);
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_by_the_parser() {
+        let mut json = serde_json::to_value(request()).unwrap();
+        json["coupon"] = serde_json::json!("FREE");
+        assert!(serde_json::from_value::<CreateBookingRequest>(json).is_err());
+    }
+}

@@ -1,0 +1,15 @@
+//! One module per bounded context, each exporting `router()`.
+
+pub(crate) mod bookings;
+pub(crate) mod catalog;
+pub(crate) mod health;
+pub(crate) mod inventory;
+mod money;
+
+use crate::error::ApiError;
+
+pub(crate) use money::MoneyDto;
+
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::not_found("route_not_found", "No such route; the API is documented at /api/docs")
+}

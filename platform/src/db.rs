@@ -1,0 +1,65 @@
+//! PostgreSQL pools, one per bounded context.
+//!
+//! Every context owns a schema named after it. Its pool sets `search_path` to that schema,
+//! so a context's SQL cannot reach another's tables by accident, and its migration history
+//! (`_sqlx_migrations`) lives inside its own schema. In production each context may point at
+//! its own database (`TT_<CONTEXT>_DATABASE_URL`); by default they share `TT_DATABASE_URL`.
+
+use crate::env::{self, EnvError};
+use sqlx::{
+    PgPool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
+use std::{str::FromStr, time::Duration};
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/tripura";
+
+/// The database URL of `context`: its own variable, else the shared one, else the default.
+pub fn database_url(context: &str) -> Result<String, EnvError> {
+    let own = format!("{}_DATABASE_URL", context.to_ascii_uppercase());
+    if let Some(url) = env::optional::<String>(&own)? {
+        return Ok(url);
+    }
+    env::var_or("DATABASE_URL", DEFAULT_DATABASE_URL.to_string())
+}
+
+/// Opens a lazily connecting pool for `schema` at `url`: a process starts even while the
+/// database is down, and readiness probes report it.
+pub fn context_pool(url: &str, schema: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    let options = PgConnectOptions::from_str(url)?.options([("search_path", schema)]);
+    Ok(PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_lazy_with(options))
+}
+
+/// Creates the database named in `url` if it does not exist (development and tests only).
+pub async fn ensure_database(url: &str) -> Result<(), sqlx::Error> {
+    let options = PgConnectOptions::from_str(url)?;
+    let Some(name) = options.get_database().map(str::to_owned) else { return Ok(()) };
+    let admin = PgPoolOptions::new().max_connections(1).connect_with(options.database("postgres")).await?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(&name)
+        .fetch_one(&admin)
+        .await?;
+    if !exists {
+        let quoted = name.replace('"', "\"\"");
+        // Two processes may race to create it; the loser sees duplicate_database (42P04).
+        match sqlx::query(&format!("CREATE DATABASE \"{quoted}\"")).execute(&admin).await {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
+            Err(e) => return Err(e),
+        }
+    }
+    admin.close().await;
+    Ok(())
+}
+
+/// Runs one context's migrations inside its own schema, creating the schema first.
+pub async fn migrate_context(url: &str, schema: &str, migrator: &sqlx::migrate::Migrator) -> Result<(), sqlx::Error> {
+    let pool = context_pool(url, schema, 1)?;
+    sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).execute(&pool).await?;
+    migrator.run(&pool).await?;
+    pool.close().await;
+    Ok(())
+}

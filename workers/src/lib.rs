@@ -1,0 +1,83 @@
+//! Worker processes: one per bounded context, each polling only its context's task queue,
+//! and an all-in-one mode that runs them side by side in one process for development.
+//!
+//! Architecture invariants:
+//! - Binaries in `src/bin` only parse settings and call [`run`].
+//! - The `booking` worker is the only one that runs workflows; every other worker runs
+//!   activities of its own context only.
+
+mod settings;
+
+pub use settings::{WorkerContext, WorkerSettings};
+
+use contracts::temporal::task_queue;
+use futures::future::try_join_all;
+use payment::GatewayClient;
+use std::future::Future;
+use temporalio_client::Client;
+use temporalio_sdk::{Runtime, Worker, WorkerOptions};
+
+/// Runs the workers of `contexts` until `shutdown` resolves, then lets in-flight tasks
+/// finish (within the graceful shutdown period) before returning.
+///
+/// Temporal workers are not `Send`: call this from the task that owns the runtime
+/// (`#[tokio::main]`, or a thread with its own runtime in tests).
+pub async fn run(settings: &WorkerSettings, contexts: &[WorkerContext], client: Client, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let runtime = Runtime::from_current_tokio(Default::default())?;
+    let mut workers = Vec::with_capacity(contexts.len());
+    for context in contexts {
+        let options = worker_options(settings, *context)?;
+        workers.push(Worker::new(&runtime, client.clone(), options)?);
+        tracing::info!(context = context.name(), "worker ready");
+    }
+    let stop_handles: Vec<_> = workers.iter().map(Worker::shutdown_handle).collect();
+    let all = try_join_all(workers.iter_mut().map(Worker::run));
+    tokio::pin!(all);
+    tokio::select! {
+        result = &mut all => { result?; return Ok(()); }
+        () = shutdown => {
+            tracing::info!("stopping workers: finishing in-flight tasks");
+            for stop in &stop_handles { stop(); }
+        }
+    }
+    all.await?;
+    Ok(())
+}
+
+fn worker_options(settings: &WorkerSettings, context: WorkerContext) -> anyhow::Result<WorkerOptions> {
+    let period = settings.graceful_shutdown;
+    Ok(match context {
+        WorkerContext::Booking => {
+            let pool = platform::db::context_pool(&settings.database_url(context)?, booking::SCHEMA, settings.db_pool_size)?;
+            WorkerOptions::new(task_queue::BOOKING)
+                .register_workflow::<sagas::BookingWorkflow>()?
+                .register_activities(booking::BookingActivitiesImpl::new(pool))
+                .graceful_shutdown_period(period)
+                .build()
+        }
+        WorkerContext::Inventory => {
+            let pool = platform::db::context_pool(&settings.database_url(context)?, inventory::SCHEMA, settings.db_pool_size)?;
+            WorkerOptions::new(task_queue::INVENTORY)
+                .register_activities(inventory::InventoryActivitiesImpl::new(pool, settings.hold_ttl))
+                .graceful_shutdown_period(period)
+                .build()
+        }
+        WorkerContext::Payment => {
+            let pool = platform::db::context_pool(&settings.database_url(context)?, payment::SCHEMA, settings.db_pool_size)?;
+            let gateway = GatewayClient::new(settings.gateway.clone())?;
+            WorkerOptions::new(task_queue::PAYMENT)
+                .register_activities(payment::PaymentActivitiesImpl::new(pool, gateway))
+                .graceful_shutdown_period(period)
+                .build()
+        }
+    })
+}
+
+/// Entry point shared by the worker binaries.
+pub async fn main_for(contexts: &[WorkerContext]) -> anyhow::Result<()> {
+    let names: Vec<&str> = contexts.iter().map(|c| c.name()).collect();
+    platform::telemetry::init(&format!("worker-{}", names.join("+")));
+    let settings = WorkerSettings::from_env()?;
+    let client = platform::temporal::connect(&settings.temporal).await?;
+    run(&settings, contexts, client, platform::shutdown::signal()).await
+}

@@ -1,0 +1,74 @@
+//! Worker settings from `TT_*` environment variables, with development defaults.
+
+use payment::GatewaySettings;
+use platform::{
+    EnvError, Secret,
+    env::{optional, var_or},
+    temporal::TemporalSettings,
+};
+use std::{str::FromStr, time::Duration};
+use url::Url;
+
+/// The contexts that have activities or workflows to run today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkerContext {
+    Booking,
+    Inventory,
+    Payment,
+}
+
+impl WorkerContext {
+    pub const ALL: [WorkerContext; 3] = [WorkerContext::Booking, WorkerContext::Inventory, WorkerContext::Payment];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            WorkerContext::Booking => "booking",
+            WorkerContext::Inventory => "inventory",
+            WorkerContext::Payment => "payment",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    pub temporal: TemporalSettings,
+    /// `TT_DATABASE_URL`, overridable per context with `TT_<CONTEXT>_DATABASE_URL`.
+    pub database_urls: Vec<(WorkerContext, String)>,
+    pub db_pool_size: u32,
+    pub gateway: GatewaySettings,
+    pub hold_ttl: Duration,
+    pub graceful_shutdown: Duration,
+}
+
+pub(crate) const DEFAULT_GATEWAY_URL: &str = "http://127.0.0.1:8090/";
+
+impl WorkerSettings {
+    pub fn from_env() -> Result<Self, EnvError> {
+        let mut database_urls = Vec::new();
+        for context in WorkerContext::ALL {
+            database_urls.push((context, platform::db::database_url(context.name())?));
+        }
+        let key_secret: Secret = var_or("GATEWAY_KEY_SECRET", Secret::new("sandbox_secret"))?;
+        Ok(WorkerSettings {
+            temporal: TemporalSettings::from_env()?,
+            database_urls,
+            db_pool_size: var_or("DB_POOL_SIZE", 10)?,
+            gateway: GatewaySettings {
+                base_url: var_or("GATEWAY_URL", Url::from_str(DEFAULT_GATEWAY_URL).expect("valid default"))?,
+                key_id: var_or("GATEWAY_KEY_ID", "rzp_test_sandbox".to_string())?,
+                key_secret: key_secret.expose().to_string(),
+                timeout: Duration::from_secs(var_or("GATEWAY_TIMEOUT_SECS", 15)?),
+            },
+            hold_ttl: Duration::from_secs(var_or("HOLD_TTL_SECS", 30 * 60)?),
+            graceful_shutdown: Duration::from_secs(optional("WORKER_SHUTDOWN_SECS")?.unwrap_or(20)),
+        })
+    }
+
+    pub fn database_url(&self, context: WorkerContext) -> Result<String, EnvError> {
+        self.database_urls
+            .iter()
+            .find(|(c, _)| *c == context)
+            .map(|(_, url)| url.clone())
+            .ok_or_else(|| EnvError { name: format!("TT_{}_DATABASE_URL", context.name().to_ascii_uppercase()), problem: "not set".into() })
+    }
+}

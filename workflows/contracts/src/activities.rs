@@ -1,0 +1,177 @@
+//! Activity contracts: the name, input and output of every activity, declared once.
+//!
+//! Workflows call activities through these declarations, so workflow code never links
+//! the database or HTTP crates that implement them; each context crate implements its
+//! own with `#[activity(definition = ...)]`, which checks the types match at compile time.
+//! Names are `<context>.<verb_noun>` and are pinned: renaming one strands workflows in flight.
+#![allow(clippy::unused_async)]
+
+use crate::{BookingRef, Money, StayDates, pricing::StayQuote, saga::LeadTraveller};
+use serde::{Deserialize, Serialize};
+use temporalio_common::ActivityError;
+use temporalio_macros::activity_definitions;
+use uuid::Uuid;
+
+/// Type names of business failures: non-retryable, matched on by workflows.
+pub mod failure_type {
+    /// Not enough rooms on at least one night of the stay.
+    pub const SOLD_OUT: &str = "SoldOut";
+    /// The gateway refused the card.
+    pub const CARD_DECLINED: &str = "CardDeclined";
+    /// A hold that should exist does not (never placed, or released).
+    pub const HOLD_NOT_FOUND: &str = "HoldNotFound";
+}
+
+// ---------------------------------------------------------------- inventory
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldRequest {
+    /// Idempotency key of the hold: derived from the workflow id, never random.
+    pub hold_id: String,
+    pub booking_ref: BookingRef,
+    pub accommodation_id: Uuid,
+    pub room_type: String,
+    pub dates: StayDates,
+    pub rooms: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldPlaced {
+    pub hold_id: String,
+}
+
+pub struct InventoryActivities;
+
+#[activity_definitions]
+impl InventoryActivities {
+    /// Holds every night of the stay or none. Fails `SoldOut` when a night lacks rooms.
+    #[activity(name = "inventory.hold_rooms")]
+    pub fn hold_rooms(request: HoldRequest) -> Result<HoldPlaced, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Gives held rooms back. A no-op for an unknown, released or already booked hold.
+    #[activity(name = "inventory.release_hold")]
+    pub fn release_hold(hold_id: String) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+
+    /// Turns a hold into booked rooms. Fails `HoldNotFound` if there is no live hold.
+    #[activity(name = "inventory.confirm_hold")]
+    pub fn confirm_hold(hold_id: String) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+}
+
+// ---------------------------------------------------------------- booking
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewBookingRecord {
+    pub booking_ref: BookingRef,
+    pub accommodation_id: Uuid,
+    pub room_type: String,
+    pub dates: StayDates,
+    pub rooms: u32,
+    pub guests: u32,
+    pub lead_traveller: LeadTraveller,
+    pub quote: StayQuote,
+    pub hold_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingConfirmation {
+    pub booking_ref: BookingRef,
+    pub amount_charged: Money,
+    /// The payment context's id of the capture.
+    pub payment_id: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingFailure {
+    pub booking_ref: BookingRef,
+    pub code: String,
+    pub message: String,
+}
+
+pub struct BookingActivities;
+
+#[activity_definitions]
+impl BookingActivities {
+    /// Writes the booking record, pending payment. Idempotent by booking reference.
+    #[activity(name = "booking.create_booking")]
+    pub fn create_booking(record: NewBookingRecord) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+
+    /// Marks the booking confirmed with what was charged.
+    #[activity(name = "booking.confirm_booking")]
+    pub fn confirm_booking(confirmation: BookingConfirmation) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+
+    /// Marks the booking failed with the reason. A no-op if no record was ever written.
+    #[activity(name = "booking.fail_booking")]
+    pub fn fail_booking(failure: BookingFailure) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+}
+
+// ---------------------------------------------------------------- payment
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargeRequest {
+    pub booking_ref: BookingRef,
+    /// Idempotency key of the charge: derived from the workflow id, never random.
+    pub idempotency_key: String,
+    pub amount: Money,
+    pub card_token: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Charge {
+    pub payment_id: Uuid,
+    pub gateway_order_id: String,
+    pub gateway_payment_id: String,
+    pub captured: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundRequest {
+    pub booking_ref: BookingRef,
+    /// The charge's idempotency key: names the charge to undo, whether or not it finished.
+    pub charge_idempotency_key: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundOutcome {
+    /// What was returned to the traveller now; zero when nothing had been captured.
+    pub refunded: Money,
+}
+
+pub struct PaymentActivities;
+
+#[activity_definitions]
+impl PaymentActivities {
+    /// Creates a gateway order for the amount, pays it with the card token and captures it.
+    /// Safe to retry: an outcome left unknown by a timeout is resolved by asking the gateway.
+    /// Fails `CardDeclined` when the gateway refuses the card.
+    #[activity(name = "payment.charge")]
+    pub fn charge(request: ChargeRequest) -> Result<Charge, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Refunds whatever the named charge captured (and voids what it only authorised).
+    #[activity(name = "payment.refund_charge")]
+    pub fn refund_charge(request: RefundRequest) -> Result<RefundOutcome, ActivityError> {
+        unimplemented!()
+    }
+}
+
+/// The marker types of the declarations above, for `#[activity(definition = ...)]` in the
+/// crates that implement them.
+pub mod definitions {
+    pub use super::booking_activities::{ConfirmBooking, CreateBooking, FailBooking};
+    pub use super::inventory_activities::{ConfirmHold, HoldRooms, ReleaseHold};
+    pub use super::payment_activities::{Charge, RefundCharge};
+}

@@ -1,0 +1,32 @@
+//! Names the Temporal server knows us by: task queues, search attributes.
+//! Changing any of these strands workflows in flight, so they are pinned here once.
+
+use temporalio_common::search_attributes::SearchAttributeKey;
+
+/// One task queue per bounded context; a context's worker deployment polls only its own.
+pub mod task_queue {
+    pub const BOOKING: &str = "booking";
+    pub const INVENTORY: &str = "inventory";
+    pub const PAYMENT: &str = "payment";
+    pub const CATALOG: &str = "catalog";
+    pub const AUTH: &str = "auth";
+    pub const PARTNER: &str = "partner";
+}
+
+/// Custom search attributes operators use in the Web UI to find a booking's workflow.
+pub const BOOKING_REF: SearchAttributeKey<String> = SearchAttributeKey::keyword("BookingRef");
+pub const BOOKING_STATUS: SearchAttributeKey<String> = SearchAttributeKey::keyword("BookingStatus");
+pub const BOOKING_CUSTOMER: SearchAttributeKey<String> = SearchAttributeKey::keyword("BookingCustomer");
+pub const BOOKING_PARTNER: SearchAttributeKey<String> = SearchAttributeKey::keyword("BookingPartner");
+pub const BOOKING_CHECK_IN: SearchAttributeKey<temporalio_common::search_attributes::Timestamp> =
+    SearchAttributeKey::datetime("BookingCheckIn");
+
+/// Every custom search attribute with its server type, as `--search-attribute` takes them.
+/// The dev server registers these at start; the production cluster's setup uses the same list.
+pub const SEARCH_ATTRIBUTES: &[(&str, &str)] = &[
+    ("BookingRef", "Keyword"),
+    ("BookingStatus", "Keyword"),
+    ("BookingCustomer", "Keyword"),
+    ("BookingPartner", "Keyword"),
+    ("BookingCheckIn", "Datetime"),
+];

@@ -1,0 +1,15 @@
+//! Workflow definitions: the booking saga today, the cancellation and refund sagas next.
+//!
+//! Architecture invariants:
+//! - Deterministic code only. No I/O, no clocks, no randomness, no threads: time comes from
+//!   `ctx.workflow_time()`, and every side effect is an activity named in `contracts`.
+//! - Depends on `contracts` and the Temporal workflow crates only; never on a context crate,
+//!   a database driver, an HTTP client or the worker runtime (a test checks this).
+//! - Changing the order or kind of commands a workflow issues breaks replay of workflows in
+//!   flight: guard such changes with `ctx.patched(..)` and keep the recorded histories under
+//!   `tests/histories/` replaying.
+
+mod booking;
+mod options;
+
+pub use booking::BookingWorkflow;
