@@ -1,1 +1,13 @@
-pub fn placeholder() {}
+//! End-to-end test harness: the real platform on this machine — a Temporal dev server
+//! started from the project's CLI, a fresh PostgreSQL database with every context's
+//! migrations, the sandbox gateway, the workers and the API, each on a free port — and
+//! typed helpers to drive it.
+//!
+//! Architecture invariant: nothing here replaces Temporal or PostgreSQL with a fake.
+
+mod platform_under_test;
+
+pub use platform_under_test::{
+    TestPlatform, TestPlatformOptions, booking_body, contract_search_attributes, demo_room, dev_server_flags,
+    registered_search_attributes,
+};

@@ -159,8 +159,10 @@ impl BookingWorkflow {
             .map_err(business_stop)?;
         ctx.state_mut(|s| s.progress.amount_charged = Some(charge.captured));
 
-        // Once the money is captured, a cancellation can no longer stop the booking here:
-        // it becomes a cancellation of a confirmed booking, with its own policy and saga.
+        // A cancellation that arrived while the card was being charged still wins: the
+        // refund registered above gives the money back. After this point the booking is
+        // confirmed, and cancelling it is a cancellation with its own policy and saga.
+        stop_if_cancelled(ctx)?;
         ctx.execute_activity(InventoryActivities::confirm_hold, hold_id, on_queue(task_queue::INVENTORY, SHORT_STEP))
             .await
             .map_err(business_stop)?;

@@ -1,0 +1,333 @@
+use anyhow::Context;
+use chrono::{Duration as Days, NaiveDate, Utc};
+use contracts::temporal::SEARCH_ATTRIBUTES;
+use payment::{GatewayClient, GatewaySettings};
+use platform::temporal::TemporalSettings;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use std::{path::PathBuf, str::FromStr, thread::JoinHandle, time::Duration};
+use temporalio_client::{Client, WorkflowFetchHistoryOptions, WorkflowHistory};
+use temporalio_sdk::{
+    testing::{EphemeralExe, LocalServer, LocalWorkflowEnvironmentOptions, WorkflowEnvironment},
+    workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions},
+};
+use tokio::sync::oneshot;
+use url::Url;
+use workers::{WorkerContext, WorkerSettings};
+
+/// The accommodation and room type the tests book: 4 500 ₹ a night, two guests a room.
+pub fn demo_room() -> (&'static str, &'static str) {
+    ("ujjayanta-heritage-hotel", "deluxe_double")
+}
+
+/// A valid booking request body for the demo room, `days_ahead` from today.
+pub fn booking_body(days_ahead: i64, nights: i64, rooms: u32, card_token: &str) -> Value {
+    let (accommodation, room_type) = demo_room();
+    let check_in = Utc::now().date_naive() + Days::days(days_ahead);
+    json!({
+        "accommodation": accommodation,
+        "room_type": room_type,
+        "check_in": check_in,
+        "check_out": check_in + Days::days(nights),
+        "rooms": rooms,
+        "guests": rooms,
+        "lead_traveller": { "name": "Ananya Debbarma", "email": "ananya@example.in", "phone": "+919876543210" },
+        "payment": { "method": "card", "card_token": card_token },
+    })
+}
+
+pub struct TestPlatformOptions {
+    /// Rooms per night of every demo room type.
+    pub rooms_per_night: i32,
+    /// The worker contexts started with the platform.
+    pub worker_contexts: Vec<WorkerContext>,
+}
+
+impl Default for TestPlatformOptions {
+    fn default() -> Self {
+        TestPlatformOptions { rooms_per_night: 8, worker_contexts: WorkerContext::ALL.to_vec() }
+    }
+}
+
+/// One running platform with its own database and Temporal server.
+pub struct TestPlatform {
+    pub api_url: String,
+    pub http: reqwest::Client,
+    pub client: Client,
+    pub gateway: GatewayClient,
+    pub catalog_db: PgPool,
+    pub inventory_db: PgPool,
+    pub booking_db: PgPool,
+    pub payment_db: PgPool,
+    database_url: String,
+    database_name: String,
+    temporal_address: Url,
+    gateway_settings: GatewaySettings,
+    env: Option<WorkflowEnvironment<LocalServer>>,
+    stops: Vec<oneshot::Sender<()>>,
+    worker_threads: Vec<(oneshot::Sender<()>, JoinHandle<()>)>,
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The dev server's flags, shared with the dev stack (`temporal/dev-server.flags`).
+pub fn dev_server_flags() -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(workspace_root().join("temporal/dev-server.flags"))?;
+    let mut args = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        let (flag, value) = line.split_once(' ').context("each flag line is `--flag value`")?;
+        args.push(flag.to_string());
+        args.push(value.trim().to_string());
+    }
+    Ok(args)
+}
+
+/// Every search attribute the contracts name is registered by the shared flags.
+pub fn registered_search_attributes() -> anyhow::Result<Vec<String>> {
+    let flags = dev_server_flags()?;
+    Ok(flags.chunks(2).filter(|p| p[0] == "--search-attribute").map(|p| p[1].clone()).collect())
+}
+
+#[doc(hidden)]
+pub fn contract_search_attributes() -> Vec<String> {
+    SEARCH_ATTRIBUTES.iter().map(|(n, t)| format!("{n}={t}")).collect()
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+impl TestPlatform {
+    pub async fn spawn() -> anyhow::Result<Self> {
+        Self::spawn_with(TestPlatformOptions::default()).await
+    }
+
+    pub async fn spawn_with(options: TestPlatformOptions) -> anyhow::Result<Self> {
+        platform::telemetry::init_for_tests();
+        let (database_url, database_name) = fresh_database().await?;
+        ops::migrate_all(|_| Ok(database_url.clone()), false).await?;
+        let catalog_db = platform::db::context_pool(&database_url, catalog::SCHEMA, 4)?;
+        let inventory_db = platform::db::context_pool(&database_url, inventory::SCHEMA, 4)?;
+        let booking_db = platform::db::context_pool(&database_url, booking::SCHEMA, 4)?;
+        let payment_db = platform::db::context_pool(&database_url, payment::SCHEMA, 4)?;
+        ops::seed_demo(&catalog_db, &inventory_db, Utc::now().date_naive() - Days::days(1), 120, options.rooms_per_night).await?;
+
+        // Temporal: the project's dev server, in memory, on a free port.
+        let temporal_bin = std::env::var("TT_TEMPORAL_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| workspace_root().join(".tools/venv/bin/temporal"));
+        anyhow::ensure!(temporal_bin.exists(), "no Temporal CLI at {} (run `make bootstrap`)", temporal_bin.display());
+        let port = free_port()?;
+        let mut extra_args: Vec<String> = dev_server_flags()?.into_iter().collect();
+        // Pragmas apply to a file database only; tests run in memory.
+        strip_flag(&mut extra_args, "--sqlite-pragma");
+        let env = WorkflowEnvironment::start_local(
+            LocalWorkflowEnvironmentOptions::builder()
+                .server_executable(EphemeralExe::ExistingPath(temporal_bin.to_string_lossy().into_owned()))
+                .port(port)
+                .extra_args(extra_args)
+                .build(),
+        )
+        .await?;
+        let client = env.client().clone();
+        let temporal_address = Url::from_str(&format!("http://127.0.0.1:{port}"))?;
+
+        let mut stops = Vec::new();
+        // The sandbox gateway.
+        let gateway_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let gateway_url = Url::from_str(&format!("http://{}/", gateway_listener.local_addr()?))?;
+        let (stop, stopped) = oneshot::channel();
+        stops.push(stop);
+        tokio::spawn(sandbox_gateway::run(gateway_listener, Default::default(), async { stopped.await.ok(); }));
+        let gateway_settings = GatewaySettings {
+            base_url: gateway_url,
+            key_id: sandbox_gateway::DEFAULT_KEY_ID.into(),
+            key_secret: sandbox_gateway::DEFAULT_KEY_SECRET.into(),
+            timeout: Duration::from_secs(10),
+        };
+
+        // The API.
+        let api_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let api_url = format!("http://{}", api_listener.local_addr()?);
+        let api_settings = api::ApiSettings {
+            addr: api_listener.local_addr()?,
+            temporal: TemporalSettings { address: temporal_address.clone(), namespace: "default".into() },
+            catalog_database_url: database_url.clone(),
+            booking_database_url: database_url.clone(),
+            inventory_database_url: database_url.clone(),
+            db_pool_size: 4,
+        };
+        let state = api::AppState::new(&api_settings, client.clone())?;
+        let (stop, stopped) = oneshot::channel();
+        stops.push(stop);
+        tokio::spawn(api::run(state, api_listener, async { stopped.await.ok(); }));
+
+        let mut platform = TestPlatform {
+            api_url,
+            http: reqwest::Client::builder().timeout(Duration::from_secs(40)).build()?,
+            gateway: GatewayClient::new(gateway_settings.clone())?,
+            client,
+            catalog_db,
+            inventory_db,
+            booking_db,
+            payment_db,
+            database_url,
+            database_name,
+            temporal_address,
+            gateway_settings,
+            env: Some(env),
+            stops,
+            worker_threads: Vec::new(),
+        };
+        platform.start_workers(&options.worker_contexts)?;
+        Ok(platform)
+    }
+
+    /// Starts a worker process's worth of workers for `contexts`, on a thread of its own
+    /// (Temporal workers are not `Send`).
+    pub fn start_workers(&mut self, contexts: &[WorkerContext]) -> anyhow::Result<()> {
+        if contexts.is_empty() {
+            return Ok(());
+        }
+        let settings = WorkerSettings {
+            temporal: TemporalSettings { address: self.temporal_address.clone(), namespace: "default".into() },
+            database_urls: WorkerContext::ALL.iter().map(|c| (*c, self.database_url.clone())).collect(),
+            db_pool_size: 4,
+            gateway: self.gateway_settings.clone(),
+            hold_ttl: Duration::from_secs(900),
+            graceful_shutdown: Duration::from_secs(2),
+        };
+        let contexts = contexts.to_vec();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("worker runtime");
+            runtime.block_on(async move {
+                let client = platform::temporal::connect(&settings.temporal).await.expect("workers connect to Temporal");
+                if let Err(e) = workers::run(&settings, &contexts, client, async { stopped.await.ok(); }).await {
+                    eprintln!("workers stopped with an error: {e:#}");
+                }
+            });
+        });
+        self.worker_threads.push((stop, thread));
+        Ok(())
+    }
+
+    pub async fn post_booking(&self, body: &Value, idempotency_key: Option<&str>) -> anyhow::Result<reqwest::Response> {
+        let mut request = self.http.post(format!("{}/api/bookings", self.api_url)).json(body);
+        if let Some(key) = idempotency_key {
+            request = request.header("Idempotency-Key", key);
+        }
+        Ok(request.send().await?)
+    }
+
+    pub async fn get_booking(&self, booking_ref: &str, wait_secs: u64) -> anyhow::Result<(u16, Value)> {
+        let response = self.http.get(format!("{}/api/bookings/{booking_ref}?wait={wait_secs}", self.api_url)).send().await?;
+        Ok((response.status().as_u16(), response.json().await?))
+    }
+
+    /// Polls the booking until its status is one of `statuses`, for at most a minute.
+    pub async fn wait_for_status(&self, booking_ref: &str, statuses: &[&str]) -> anyhow::Result<Value> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let (code, body) = self.get_booking(booking_ref, 5).await?;
+            if code == 200 && statuses.iter().any(|s| body["status"] == *s) {
+                return Ok(body);
+            }
+            anyhow::ensure!(tokio::time::Instant::now() < deadline, "booking {booking_ref} never reached {statuses:?}; last: {code} {body}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Nights of the demo room type in `[from, to)`.
+    pub async fn availability(&self, from: NaiveDate, to: NaiveDate) -> anyhow::Result<Vec<inventory::store::NightAvailability>> {
+        let (accommodation, room_type) = demo_room();
+        let offer = catalog::store::find_offer(&self.catalog_db, accommodation, room_type).await?.context("demo room exists")?;
+        Ok(inventory::store::availability(&self.inventory_db, offer.accommodation_id, room_type, from, to).await?)
+    }
+
+    /// Sets the demo room type's allotment for `[from, to)`.
+    pub async fn set_allotment(&self, from: NaiveDate, to: NaiveDate, rooms: i32) -> anyhow::Result<()> {
+        let (accommodation, room_type) = demo_room();
+        let offer = catalog::store::find_offer(&self.catalog_db, accommodation, room_type).await?.context("demo room exists")?;
+        inventory::store::set_allotment(&self.inventory_db, offer.accommodation_id, room_type, from, to, rooms).await?;
+        Ok(())
+    }
+
+    /// What the gateway itself holds for a booking: every payment on every order the
+    /// payment context created for it.
+    pub async fn gateway_payments(&self, booking_ref: &str) -> anyhow::Result<Vec<payment::gateway::Payment>> {
+        let booking_ref = contracts::BookingRef::parse(booking_ref)?;
+        let mut all = Vec::new();
+        for row in payment::store::payments_of_booking(&self.payment_db, &booking_ref).await? {
+            if let Some(order) = row.gateway_order_id {
+                all.extend(self.gateway.order_payments(&order).await?);
+            }
+        }
+        Ok(all)
+    }
+
+    /// Fetches the booking's workflow history and replays it against today's workflow code;
+    /// with `TT_RECORD_HISTORIES=1`, also keeps it as a replay fixture under `name`.
+    pub async fn replay_history(&self, booking_ref: &str, name: &str) -> anyhow::Result<()> {
+        let booking_ref = contracts::BookingRef::parse(booking_ref)?;
+        let handle = self.client.get_workflow_handle::<sagas::BookingWorkflow>(booking_ref.workflow_id());
+        let json = handle.fetch_history(WorkflowFetchHistoryOptions::default()).to_json().await?;
+        let replayer = WorkflowReplayer::new(WorkflowReplayerOptions::new().register_workflow::<sagas::BookingWorkflow>()?.build())?;
+        replayer.replay_workflow(WorkflowHistory::from_json(&json)?).await?;
+        if std::env::var("TT_RECORD_HISTORIES").is_ok_and(|v| v == "1") {
+            let path = workspace_root().join(format!("workflows/sagas/tests/histories/{name}.json"));
+            std::fs::write(&path, &json)?;
+        }
+        Ok(())
+    }
+
+    /// Stops everything it started and drops its database.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        for (stop, thread) in self.worker_threads.drain(..) {
+            let _ = stop.send(());
+            tokio::task::spawn_blocking(move || thread.join()).await?.ok();
+        }
+        for stop in self.stops.drain(..) {
+            let _ = stop.send(());
+        }
+        if let Some(env) = self.env.take() {
+            env.shutdown().await?;
+        }
+        for pool in [&self.catalog_db, &self.inventory_db, &self.booking_db, &self.payment_db] {
+            pool.close().await;
+        }
+        drop_database(&self.database_name).await
+    }
+}
+
+fn strip_flag(args: &mut Vec<String>, flag: &str) {
+    let mut kept = Vec::with_capacity(args.len());
+    let mut pairs = args.chunks(2);
+    for pair in &mut pairs {
+        if pair[0] != flag {
+            kept.extend_from_slice(pair);
+        }
+    }
+    *args = kept;
+}
+
+fn admin_url() -> String {
+    std::env::var("TT_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+async fn fresh_database() -> anyhow::Result<(String, String)> {
+    let name = format!("tt_test_{}", uuid::Uuid::new_v4().simple());
+    let mut url = Url::parse(&admin_url())?;
+    url.set_path(&format!("/{name}"));
+    platform::db::ensure_database(url.as_str()).await?;
+    Ok((url.to_string(), name))
+}
+
+async fn drop_database(name: &str) -> anyhow::Result<()> {
+    let admin = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&admin_url()).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&admin).await?;
+    admin.close().await;
+    Ok(())
+}

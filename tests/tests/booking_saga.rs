@@ -1,0 +1,225 @@
+//! The booking saga end to end: real API, workers, Temporal dev server, PostgreSQL and the
+//! sandbox gateway.
+
+use chrono::{Duration as Days, NaiveDate};
+use serde_json::Value;
+use tests::{TestPlatform, TestPlatformOptions, booking_body};
+use workers::WorkerContext;
+
+fn stay(body: &Value) -> (NaiveDate, NaiveDate) {
+    let parse = |k: &str| body[k].as_str().unwrap().parse::<NaiveDate>().unwrap();
+    (parse("check_in"), parse("check_out"))
+}
+
+async fn accepted_ref(response: reqwest::Response) -> String {
+    assert_eq!(response.status(), 202, "expected 202 Accepted");
+    let location = response.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let body: Value = response.json().await.unwrap();
+    let booking_ref = body["booking_ref"].as_str().unwrap().to_string();
+    assert_eq!(body["status_url"], format!("/api/bookings/{booking_ref}"));
+    assert_eq!(location.as_deref(), Some(format!("/api/bookings/{booking_ref}").as_str()));
+    booking_ref
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paid_booking_ends_confirmed_with_exactly_one_capture() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    let body = booking_body(10, 2, 2, "tok_success");
+    let (check_in, check_out) = stay(&body);
+    let before = platform.availability(check_in, check_out).await.unwrap();
+
+    let booking_ref = accepted_ref(platform.post_booking(&body, None).await.unwrap()).await;
+    let booking = platform.wait_for_status(&booking_ref, &["confirmed", "failed"]).await.unwrap();
+
+    assert_eq!(booking["status"], "confirmed", "{booking}");
+    // 2 rooms × 2 nights × ₹4,500 = ₹18,000, plus 5 % GST = ₹18,900.
+    assert_eq!(booking["total"]["amount"], 1_890_000);
+    assert_eq!(booking["amount_charged"], booking["total"]);
+    assert!(booking["failure"].is_null());
+
+    let after = platform.availability(check_in, check_out).await.unwrap();
+    assert_eq!(after.len(), 2);
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!((a.booked, a.held), (b.booked + 2, b.held), "night {}", a.night);
+        assert_eq!(a.available(), b.available() - 2);
+    }
+
+    let at_gateway = platform.gateway_payments(&booking_ref).await.unwrap();
+    let captured: Vec<_> = at_gateway.iter().filter(|p| p.status == "captured").collect();
+    assert_eq!(captured.len(), 1, "{at_gateway:?}");
+    assert_eq!(captured[0].amount, 1_890_000);
+    assert_eq!(at_gateway.len(), 1, "no other payment attempts: {at_gateway:?}");
+
+    let r = contracts::BookingRef::parse(&booking_ref).unwrap();
+    let row = booking::store::find_booking(&platform.booking_db, &r).await.unwrap().unwrap();
+    assert_eq!(row.status, "confirmed");
+    assert_eq!(row.amount_charged_paise, Some(1_890_000));
+    let payments = payment::store::payments_of_booking(&platform.payment_db, &r).await.unwrap();
+    assert_eq!(payments.len(), 1);
+    assert_eq!((payments[0].status.as_str(), payments[0].captured_paise), ("captured", 1_890_000));
+    assert_eq!(Some(payments[0].payment_id), row.payment_id);
+    assert_eq!(payments[0].gateway_payment_id.as_deref(), Some(captured[0].id.as_str()));
+    assert_eq!(booking::store::version_statuses(&platform.booking_db, &r).await.unwrap(), vec!["pending_payment", "confirmed"]);
+
+    platform.replay_history(&booking_ref, "confirmed").await.unwrap();
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declined_card_is_compensated_and_nothing_is_captured() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    let body = booking_body(12, 3, 1, "tok_decline");
+    let (check_in, check_out) = stay(&body);
+    let before = platform.availability(check_in, check_out).await.unwrap();
+
+    let booking_ref = accepted_ref(platform.post_booking(&body, None).await.unwrap()).await;
+    let booking = platform.wait_for_status(&booking_ref, &["confirmed", "failed"]).await.unwrap();
+
+    assert_eq!(booking["status"], "failed", "{booking}");
+    assert_eq!(booking["failure"]["code"], "card_declined");
+    assert!(booking["amount_charged"].is_null());
+    assert_eq!(platform.availability(check_in, check_out).await.unwrap(), before, "hold released");
+
+    let r = contracts::BookingRef::parse(&booking_ref).unwrap();
+    let row = booking::store::find_booking(&platform.booking_db, &r).await.unwrap().unwrap();
+    assert_eq!((row.status.as_str(), row.failure_code.as_deref()), ("failed", Some("card_declined")));
+    assert!(platform.gateway_payments(&booking_ref).await.unwrap().iter().all(|p| p.status != "captured"));
+    let payments = payment::store::payments_of_booking(&platform.payment_db, &r).await.unwrap();
+    assert_eq!((payments.len(), payments[0].status.as_str(), payments[0].captured_paise), (1, "declined", 0));
+
+    platform.replay_history(&booking_ref, "card_declined").await.unwrap();
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sold_out_stay_fails_before_any_charge() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    let body = booking_body(20, 3, 2, "tok_success");
+    let (check_in, check_out) = stay(&body);
+    // Only one room left on the middle night.
+    platform.set_allotment(check_in + Days::days(1), check_in + Days::days(2), 1).await.unwrap();
+    let before = platform.availability(check_in, check_out).await.unwrap();
+
+    let booking_ref = accepted_ref(platform.post_booking(&body, None).await.unwrap()).await;
+    let booking = platform.wait_for_status(&booking_ref, &["confirmed", "failed"]).await.unwrap();
+
+    assert_eq!(booking["status"], "failed", "{booking}");
+    assert_eq!(booking["failure"]["code"], "sold_out");
+    let night = (check_in + Days::days(1)).to_string();
+    assert!(booking["failure"]["message"].as_str().unwrap().contains(&night), "{booking}");
+    assert_eq!(platform.availability(check_in, check_out).await.unwrap(), before, "nothing held");
+    let r = contracts::BookingRef::parse(&booking_ref).unwrap();
+    assert!(payment::store::payments_of_booking(&platform.payment_db, &r).await.unwrap().is_empty(), "no charge attempted");
+    assert!(booking::store::find_booking(&platform.booking_db, &r).await.unwrap().is_none(), "no record written");
+
+    platform.replay_history(&booking_ref, "sold_out").await.unwrap();
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_idempotency_key_twice_makes_one_booking_and_one_charge() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    let body = booking_body(30, 1, 1, "tok_success");
+    let (check_in, check_out) = stay(&body);
+    let before = platform.availability(check_in, check_out).await.unwrap();
+
+    // Sent twice at once, as a client retrying after a timeout would.
+    let (first, second) = tokio::join!(
+        platform.post_booking(&body, Some("checkout-7f3a91")),
+        platform.post_booking(&body, Some("checkout-7f3a91")),
+    );
+    let first = accepted_ref(first.unwrap()).await;
+    let second = accepted_ref(second.unwrap()).await;
+    assert_eq!(first, second);
+    let booking = platform.wait_for_status(&first, &["confirmed", "failed"]).await.unwrap();
+    assert_eq!(booking["status"], "confirmed", "{booking}");
+
+    // And once more after it finished.
+    let third = accepted_ref(platform.post_booking(&body, Some("checkout-7f3a91")).await.unwrap()).await;
+    assert_eq!(third, first);
+
+    let captured = platform.gateway_payments(&first).await.unwrap().into_iter().filter(|p| p.status == "captured").count();
+    assert_eq!(captured, 1);
+    let r = contracts::BookingRef::parse(&first).unwrap();
+    assert_eq!(payment::store::payments_of_booking(&platform.payment_db, &r).await.unwrap().len(), 1);
+    let after = platform.availability(check_in, check_out).await.unwrap();
+    assert_eq!(after[0].booked, before[0].booked + 1);
+    let bookings: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings").fetch_one(&platform.booking_db).await.unwrap();
+    assert_eq!(bookings, 1);
+
+    // The same key with another body is refused.
+    let other = booking_body(31, 1, 1, "tok_success");
+    let response = platform.post_booking(&other, Some("checkout-7f3a91")).await.unwrap();
+    assert_eq!(response.status(), 422);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "idempotency_key_reused");
+
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_the_saga_during_payment_refunds_and_releases_everything() {
+    // Without a payment worker the saga stops at the charge, where the test can cancel it.
+    let options = TestPlatformOptions { worker_contexts: vec![WorkerContext::Booking, WorkerContext::Inventory], ..Default::default() };
+    let mut platform = TestPlatform::spawn_with(options).await.unwrap();
+    let body = booking_body(40, 2, 1, "tok_success");
+    let (check_in, check_out) = stay(&body);
+    let before = platform.availability(check_in, check_out).await.unwrap();
+
+    let booking_ref = accepted_ref(platform.post_booking(&body, None).await.unwrap()).await;
+    platform.wait_for_status(&booking_ref, &["awaiting_payment"]).await.unwrap();
+    let held = platform.availability(check_in, check_out).await.unwrap();
+    assert!(held.iter().zip(&before).all(|(h, b)| h.held == b.held + 1), "rooms held while paying");
+
+    let r = contracts::BookingRef::parse(&booking_ref).unwrap();
+    let handle = platform.client.get_workflow_handle::<sagas::BookingWorkflow>(r.workflow_id());
+    handle.cancel(Default::default()).await.unwrap();
+    // The payment worker comes up: the charge it was waiting for goes through, then the
+    // cancellation takes effect and the money goes back.
+    platform.start_workers(&[WorkerContext::Payment]).unwrap();
+
+    let booking = platform.wait_for_status(&booking_ref, &["confirmed", "failed"]).await.unwrap();
+    assert_eq!(booking["status"], "failed", "{booking}");
+    assert_eq!(booking["failure"]["code"], "cancelled");
+    assert_eq!(booking["amount_refunded"], booking["total"], "{booking}");
+    assert_eq!(platform.availability(check_in, check_out).await.unwrap(), before, "hold released");
+    let at_gateway = platform.gateway_payments(&booking_ref).await.unwrap();
+    assert_eq!(at_gateway.len(), 1);
+    assert_eq!((at_gateway[0].status.as_str(), at_gateway[0].amount_refunded), ("refunded", at_gateway[0].amount));
+    let payments = payment::store::payments_of_booking(&platform.payment_db, &r).await.unwrap();
+    assert_eq!((payments[0].status.as_str(), payments[0].refunded_paise), ("refunded", payments[0].captured_paise));
+    let row = booking::store::find_booking(&platform.booking_db, &r).await.unwrap().unwrap();
+    assert_eq!((row.status.as_str(), row.failure_code.as_deref()), ("failed", Some("cancelled")));
+
+    platform.replay_history(&booking_ref, "cancelled_during_payment").await.unwrap();
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_finds_the_booking_by_reference_and_status() {
+    // The operator's view: the saga tags its workflow with the booking's reference and
+    // status, which the Web UI's search filters on.
+    let platform = TestPlatform::spawn().await.unwrap();
+    let body = booking_body(15, 1, 1, "tok_success");
+    let booking_ref = accepted_ref(platform.post_booking(&body, None).await.unwrap()).await;
+    platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
+
+    let query = format!("BookingRef = '{booking_ref}' AND BookingStatus = 'confirmed'");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let found = loop {
+        use futures::TryStreamExt;
+        let found: Vec<_> = platform
+            .client
+            .list_workflows(&query, temporalio_client::WorkflowListOptions::builder().limit(10).build())
+            .try_collect()
+            .await
+            .unwrap();
+        if !found.is_empty() || tokio::time::Instant::now() > deadline {
+            break found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(found.len(), 1, "the UI's search finds the booking by reference and status");
+    assert_eq!(found[0].id(), format!("booking-{booking_ref}"));
+    platform.stop().await.unwrap();
+}
