@@ -17,11 +17,10 @@ mod state;
 pub use settings::ApiSettings;
 pub use state::AppState;
 
-use axum::{Router, http::HeaderName};
+use axum::{Router, extract::DefaultBodyLimit, http::HeaderName};
 use std::{future::Future, time::Duration};
 use tower_http::{
     catch_panic::CatchPanicLayer,
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::TraceLayer,
@@ -44,7 +43,8 @@ pub fn app(state: AppState) -> Router {
         .fallback(routes::not_found)
         .with_state(state)
         .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        // Enforced by the body extractors, so an oversized body gets the API's 413 shape.
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {

@@ -1,0 +1,111 @@
+//! The API's edge: bad input gets a clear 4xx in the one error shape and starts nothing;
+//! reads, probes and docs answer.
+
+use serde_json::{Value, json};
+use tests::{TestPlatform, TestPlatformOptions, booking_body};
+
+async fn error_of(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or_else(|e| panic!("{status}: body is not JSON: {e}"));
+    let code = body["error"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {body}")).to_string();
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    (status, code)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_booking_requests_get_a_clear_4xx_and_start_no_saga() {
+    // No workers: nothing here may reach them anyway.
+    let platform = TestPlatform::spawn_with(TestPlatformOptions { worker_contexts: vec![], ..Default::default() }).await.unwrap();
+    let url = format!("{}/api/bookings", platform.api_url);
+    let good = booking_body(10, 2, 1, "tok_success");
+    let with = |path: &str, value: Value| {
+        let mut body = good.clone();
+        let mut target = &mut body;
+        let parts: Vec<&str> = path.split('.').collect();
+        for p in &parts[..parts.len() - 1] {
+            target = &mut target[*p];
+        }
+        target[parts[parts.len() - 1]] = value;
+        body
+    };
+    let without = |field: &str| {
+        let mut body = good.clone();
+        body.as_object_mut().unwrap().remove(field);
+        body
+    };
+    let yesterday = (chrono::Utc::now().date_naive() - chrono::Duration::days(2)).to_string();
+
+    let cases: Vec<(&str, Value, u16, &str)> = vec![
+        ("unknown accommodation", with("accommodation", json!("taj-agartala")), 422, "unknown_accommodation"),
+        ("unknown room type", with("room_type", json!("penthouse")), 422, "unknown_room_type"),
+        ("check-in in the past", with("check_in", json!(yesterday)), 422, "check_in_in_past"),
+        ("check-out before check-in", with("check_out", good["check_in"].clone()), 422, "check_out_not_after_check_in"),
+        ("zero guests", with("guests", json!(0)), 422, "invalid_guests"),
+        ("too many guests", with("guests", json!(3)), 422, "too_many_guests"),
+        ("negative guests", with("guests", json!(-1)), 422, "invalid_body"),
+        ("zero rooms", with("rooms", json!(0)), 422, "invalid_rooms"),
+        ("missing traveller", without("lead_traveller"), 422, "invalid_body"),
+        ("blank traveller name", with("lead_traveller.name", json!(" ")), 422, "invalid_traveller_name"),
+        ("bad email", with("lead_traveller.email", json!("not-an-email")), 422, "invalid_traveller_email"),
+        ("unknown field", with("coupon", json!("FREE")), 422, "invalid_body"),
+        ("date that is not a date", with("check_in", json!("24/12/2026")), 422, "invalid_body"),
+        ("bad card token", with("payment.card_token", json!("4111 1111 1111 1111")), 422, "invalid_card_token"),
+    ];
+    for (what, body, status, code) in cases {
+        let response = platform.http.post(&url).json(&body).send().await.unwrap();
+        assert_eq!(error_of(response).await, (status, code.to_string()), "{what}");
+    }
+
+    let malformed = platform.http.post(&url).header("content-type", "application/json").body("{\"accommodation\": ").send().await.unwrap();
+    assert_eq!(error_of(malformed).await, (400, "malformed_json".into()));
+    let not_json = platform.http.post(&url).body("accommodation=x").send().await.unwrap();
+    assert_eq!(error_of(not_json).await, (415, "unsupported_media_type".into()));
+    let huge = platform.http.post(&url).header("content-type", "application/json").body(vec![b' '; 200 * 1024]).send().await.unwrap();
+    assert_eq!(error_of(huge).await, (413, "payload_too_large".into()));
+    let bad_key = platform.http.post(&url).header("Idempotency-Key", "").json(&good).send().await.unwrap();
+    assert_eq!(error_of(bad_key).await, (400, "invalid_idempotency_key".into()));
+
+    // Nothing above reached the point of binding a booking reference, so no saga started.
+    let bound: i64 = sqlx::query_scalar("SELECT count(*) FROM booking_requests").fetch_one(&platform.booking_db).await.unwrap();
+    assert_eq!(bound, 0);
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_probes_and_docs_answer() {
+    let platform = TestPlatform::spawn_with(TestPlatformOptions { worker_contexts: vec![], ..Default::default() }).await.unwrap();
+    let get = |path: &str| platform.http.get(format!("{}{path}", platform.api_url)).send();
+
+    assert_eq!(get("/healthz").await.unwrap().status(), 200);
+    let ready = get("/readyz").await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.json::<Value>().await.unwrap()["checks"]["temporal"], "ok");
+
+    let (status, code) = error_of(get("/api/bookings/TRP-ZZZZZZ").await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (404, "booking_not_found"));
+    let (status, code) = error_of(get("/api/bookings/not-a-ref").await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (404, "booking_not_found"));
+    let (status, code) = error_of(get("/api/bookings/TRP-ZZZZZZ?wait=soon").await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (400, "invalid_query"));
+    let (status, code) = error_of(get("/api/nowhere").await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (404, "route_not_found"));
+
+    let list = get("/api/catalog/accommodations").await.unwrap();
+    assert_eq!(list.status(), 200);
+    let etag = list.headers()["etag"].to_str().unwrap().to_string();
+    let list: Value = list.json().await.unwrap();
+    let codes: Vec<&str> = list["items"].as_array().unwrap().iter().map(|a| a["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"ujjayanta-heritage-hotel") && codes.contains(&"rudrasagar-lakeside-resort"), "{codes:?}");
+    let cached = platform.http.get(format!("{}/api/catalog/accommodations", platform.api_url)).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(cached.status(), 304);
+
+    let availability = get("/api/inventory/availability?accommodation=ujjayanta-heritage-hotel&room_type=deluxe_double&from=2026-12-24&to=2026-12-26").await.unwrap();
+    assert_eq!(availability.status(), 200);
+
+    let doc: Value = get("/api/openapi.json").await.unwrap().json().await.unwrap();
+    assert!(doc["paths"]["/api/bookings"]["post"].is_object());
+    let docs_page = get("/api/docs/").await.unwrap();
+    assert_eq!(docs_page.status(), 200);
+    assert!(docs_page.text().await.unwrap().contains("swagger"), "the docs page is Swagger UI");
+    platform.stop().await.unwrap();
+}

@@ -1,0 +1,39 @@
+//! Recorded histories of real runs must replay against today's workflow code: a change that
+//! would break workflows in flight fails here. Record new fixtures with
+//! `TT_RECORD_HISTORIES=1 cargo test -p tests --test booking_saga`.
+
+use std::path::PathBuf;
+use temporalio_client::WorkflowHistory;
+use temporalio_sdk::workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions};
+
+fn recorded_histories() -> Vec<(String, WorkflowHistory)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/histories");
+    let mut histories: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/histories exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| {
+            let bytes = std::fs::read(&p).expect("readable history");
+            let history = WorkflowHistory::from_json(&bytes).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (p.file_stem().unwrap().to_string_lossy().into_owned(), history)
+        })
+        .collect();
+    histories.sort_by(|a, b| a.0.cmp(&b.0));
+    histories
+}
+
+#[tokio::test]
+async fn every_recorded_booking_saga_history_replays() {
+    let histories = recorded_histories();
+    let names: Vec<&str> = histories.iter().map(|(n, _)| n.as_str()).collect();
+    for expected in ["confirmed", "card_declined", "sold_out", "cancelled_during_payment"] {
+        assert!(names.contains(&expected), "fixture {expected} missing from {names:?}");
+    }
+    let replayer = WorkflowReplayer::new(
+        WorkflowReplayerOptions::new().register_workflow::<sagas::BookingWorkflow>().unwrap().build(),
+    )
+    .unwrap();
+    for (name, history) in histories {
+        replayer.replay_workflow(history).await.unwrap_or_else(|e| panic!("history {name} no longer replays: {e}"));
+    }
+}
