@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Brings the whole platform up locally: prerequisites, build, Temporal dev server (with its
+# Web UI), migrations, demo data, the sandbox gateway, one worker process per context and
+# the API. Ctrl-C stops everything it started.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+API_ADDR="${TT_API_ADDR:-127.0.0.1:8080}"
+GATEWAY_ADDR="${TT_SANDBOX_ADDR:-127.0.0.1:8090}"
+TEMPORAL_PORT=7233
+UI_PORT=8233
+export TT_DATABASE_URL="${TT_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/tripura}"
+export TT_TEMPORAL_ADDRESS="${TT_TEMPORAL_ADDRESS:-http://127.0.0.1:$TEMPORAL_PORT}"
+export TT_GATEWAY_URL="${TT_GATEWAY_URL:-http://$GATEWAY_ADDR/}"
+export TT_API_ADDR="$API_ADDR" TT_SANDBOX_ADDR="$GATEWAY_ADDR"
+
+"$ROOT/scripts/bootstrap.sh"
+
+for addr in "$API_ADDR" "$GATEWAY_ADDR" "127.0.0.1:$TEMPORAL_PORT" "127.0.0.1:$UI_PORT"; do
+  if (exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}") 2>/dev/null; then
+    die "$addr is already in use: is the platform already running? (stop it, or free the port)"
+  fi
+done
+
+step "Building (first build takes a while: the Temporal SDK is large)"
+cargo build --bins
+
+mkdir -p "$DATA/logs"
+pids=()
+stop_all() {
+  trap - INT TERM EXIT
+  if [ "${#pids[@]}" -gt 0 ]; then
+    echo; step "Stopping"
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
+  fi
+}
+trap 'stop_all; exit 130' INT TERM
+trap stop_all EXIT
+start() { # name, command...
+  local name="$1"; shift
+  "$@" >>"$DATA/logs/$name.log" 2>&1 &
+  pids+=("$!")
+  note "$name (pid $!, log .data/logs/$name.log)"
+}
+
+step "Starting the Temporal dev server (workflows kept in .data/temporal.db)"
+# shellcheck disable=SC2046
+start temporal "$TEMPORAL_BIN" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$UI_PORT" \
+  --db-filename "$DATA/temporal.db" --log-level warn --ui-disable-news-fetch $(dev_server_flags)
+wait_for "Temporal" "$TEMPORAL_BIN" operator cluster health --address "127.0.0.1:$TEMPORAL_PORT"
+
+step "Applying migrations and loading the demo catalog"
+target/debug/migrate
+target/debug/seed-demo
+
+step "Starting the sandbox gateway, the workers and the API"
+start sandbox-gateway target/debug/sandbox-gateway
+for context in booking inventory payment; do
+  start "$context-worker" "target/debug/$context-worker"
+done
+start api target/debug/api
+wait_for "the API" curl -fsS "http://$API_ADDR/readyz"
+
+check_in="$(date -d '+14 days' +%F)"; check_out="$(date -d '+16 days' +%F)"
+cat <<MSG
+
+  Tripura Tourism is up.
+    API          http://$API_ADDR
+    API docs     http://$API_ADDR/api/docs
+    Temporal UI  http://127.0.0.1:$UI_PORT   (search: BookingRef = 'TRP-…' or BookingStatus = 'failed')
+    Gateway      http://$GATEWAY_ADDR  (sandbox; card token tok_decline is declined)
+
+  Make a booking:
+    curl -s -X POST http://$API_ADDR/api/bookings -H 'Content-Type: application/json' -H "Idempotency-Key: \$(uuidgen 2>/dev/null || date +%s%N)" -d '{"accommodation":"ujjayanta-heritage-hotel","room_type":"deluxe_double","check_in":"$check_in","check_out":"$check_out","rooms":1,"guests":2,"lead_traveller":{"name":"Ananya Debbarma","email":"ananya@example.in","phone":"+919876543210"},"payment":{"method":"card","card_token":"tok_success"}}'
+  Then: curl -s "http://$API_ADDR/api/bookings/<booking_ref>?wait=10"
+
+  Logs in .data/logs. Ctrl-C stops everything.
+MSG
+wait -n "${pids[@]}" || true
+die "a process exited; see .data/logs"
