@@ -5,8 +5,10 @@
 //!
 //! Architecture invariant: nothing here replaces Temporal or PostgreSQL with a fake.
 
+mod database;
 mod platform_under_test;
 
+pub use database::{TestDatabase, spawn_sandbox_gateway};
 pub use platform_under_test::{
     TestPlatform, TestPlatformOptions, booking_body, contract_search_attributes, demo_room, dev_server_flags,
     registered_search_attributes,

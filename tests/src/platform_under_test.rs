@@ -1,3 +1,4 @@
+use crate::database::{TestDatabase, spawn_sandbox_gateway};
 use anyhow::Context;
 use chrono::{Duration as Days, NaiveDate, Utc};
 use contracts::temporal::SEARCH_ATTRIBUTES;
@@ -59,8 +60,7 @@ pub struct TestPlatform {
     pub inventory_db: PgPool,
     pub booking_db: PgPool,
     pub payment_db: PgPool,
-    database_url: String,
-    database_name: String,
+    database: Option<TestDatabase>,
     temporal_address: Url,
     gateway_settings: GatewaySettings,
     env: Option<WorkflowEnvironment<LocalServer>>,
@@ -106,13 +106,8 @@ impl TestPlatform {
 
     pub async fn spawn_with(options: TestPlatformOptions) -> anyhow::Result<Self> {
         platform::telemetry::init_for_tests();
-        let (database_url, database_name) = fresh_database().await?;
-        ops::migrate_all(|_| Ok(database_url.clone()), false).await?;
-        let catalog_db = platform::db::context_pool(&database_url, catalog::SCHEMA, 4)?;
-        let inventory_db = platform::db::context_pool(&database_url, inventory::SCHEMA, 4)?;
-        let booking_db = platform::db::context_pool(&database_url, booking::SCHEMA, 4)?;
-        let payment_db = platform::db::context_pool(&database_url, payment::SCHEMA, 4)?;
-        ops::seed_demo(&catalog_db, &inventory_db, Utc::now().date_naive() - Days::days(1), 120, options.rooms_per_night).await?;
+        let database = TestDatabase::create(options.rooms_per_night).await?;
+        let database_url = database.url.clone();
 
         // Temporal: the project's dev server, in memory, on a free port.
         let temporal_bin = std::env::var("TT_TEMPORAL_BIN")
@@ -136,17 +131,8 @@ impl TestPlatform {
 
         let mut stops = Vec::new();
         // The sandbox gateway.
-        let gateway_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let gateway_url = Url::from_str(&format!("http://{}/", gateway_listener.local_addr()?))?;
-        let (stop, stopped) = oneshot::channel();
+        let (gateway_settings, stop) = spawn_sandbox_gateway().await?;
         stops.push(stop);
-        tokio::spawn(sandbox_gateway::run(gateway_listener, Default::default(), async { stopped.await.ok(); }));
-        let gateway_settings = GatewaySettings {
-            base_url: gateway_url,
-            key_id: sandbox_gateway::DEFAULT_KEY_ID.into(),
-            key_secret: sandbox_gateway::DEFAULT_KEY_SECRET.into(),
-            timeout: Duration::from_secs(10),
-        };
 
         // The API.
         let api_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -169,12 +155,11 @@ impl TestPlatform {
             http: reqwest::Client::builder().timeout(Duration::from_secs(40)).build()?,
             gateway: GatewayClient::new(gateway_settings.clone())?,
             client,
-            catalog_db,
-            inventory_db,
-            booking_db,
-            payment_db,
-            database_url,
-            database_name,
+            catalog_db: database.catalog.clone(),
+            inventory_db: database.inventory.clone(),
+            booking_db: database.booking.clone(),
+            payment_db: database.payment.clone(),
+            database: Some(database),
             temporal_address,
             gateway_settings,
             env: Some(env),
@@ -193,7 +178,7 @@ impl TestPlatform {
         }
         let settings = WorkerSettings {
             temporal: TemporalSettings { address: self.temporal_address.clone(), namespace: "default".into() },
-            database_urls: WorkerContext::ALL.iter().map(|c| (*c, self.database_url.clone())).collect(),
+            database_urls: WorkerContext::ALL.iter().map(|c| (*c, self.database_url())).collect(),
             db_pool_size: 4,
             gateway: self.gateway_settings.clone(),
             hold_ttl: Duration::from_secs(900),
@@ -295,10 +280,14 @@ impl TestPlatform {
         if let Some(env) = self.env.take() {
             env.shutdown().await?;
         }
-        for pool in [&self.catalog_db, &self.inventory_db, &self.booking_db, &self.payment_db] {
-            pool.close().await;
+        match self.database.take() {
+            Some(database) => database.drop_database().await,
+            None => Ok(()),
         }
-        drop_database(&self.database_name).await
+    }
+
+    fn database_url(&self) -> String {
+        self.database.as_ref().map(|d| d.url.clone()).unwrap_or_default()
     }
 }
 
@@ -311,23 +300,4 @@ fn strip_flag(args: &mut Vec<String>, flag: &str) {
         }
     }
     *args = kept;
-}
-
-fn admin_url() -> String {
-    std::env::var("TT_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-async fn fresh_database() -> anyhow::Result<(String, String)> {
-    let name = format!("tt_test_{}", uuid::Uuid::new_v4().simple());
-    let mut url = Url::parse(&admin_url())?;
-    url.set_path(&format!("/{name}"));
-    platform::db::ensure_database(url.as_str()).await?;
-    Ok((url.to_string(), name))
-}
-
-async fn drop_database(name: &str) -> anyhow::Result<()> {
-    let admin = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&admin_url()).await?;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&admin).await?;
-    admin.close().await;
-    Ok(())
 }

@@ -1,0 +1,67 @@
+//! A fresh PostgreSQL database per test, with every context's migrations applied.
+
+use sqlx::PgPool;
+use url::Url;
+
+pub struct TestDatabase {
+    pub url: String,
+    name: String,
+    pub catalog: PgPool,
+    pub inventory: PgPool,
+    pub booking: PgPool,
+    pub payment: PgPool,
+}
+
+fn admin_url() -> String {
+    std::env::var("TT_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+impl TestDatabase {
+    /// Creates `tt_test_<uuid>`, migrates every context and loads the demo catalog with
+    /// `rooms_per_night` rooms of every room type from yesterday for 120 nights.
+    pub async fn create(rooms_per_night: i32) -> anyhow::Result<Self> {
+        let name = format!("tt_test_{}", uuid::Uuid::new_v4().simple());
+        let mut url = Url::parse(&admin_url())?;
+        url.set_path(&format!("/{name}"));
+        let url = url.to_string();
+        platform::db::ensure_database(&url).await?;
+        ops::migrate_all(|_| Ok(url.clone()), false).await?;
+        let pool = |schema| platform::db::context_pool(&url, schema, 8);
+        let db = TestDatabase {
+            catalog: pool(catalog::SCHEMA)?,
+            inventory: pool(inventory::SCHEMA)?,
+            booking: pool(booking::SCHEMA)?,
+            payment: pool(payment::SCHEMA)?,
+            url: url.clone(),
+            name,
+        };
+        let yesterday = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
+        ops::seed_demo(&db.catalog, &db.inventory, yesterday, 120, rooms_per_night).await?;
+        Ok(db)
+    }
+
+    pub async fn drop_database(self) -> anyhow::Result<()> {
+        for pool in [&self.catalog, &self.inventory, &self.booking, &self.payment] {
+            pool.close().await;
+        }
+        let admin = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&admin_url()).await?;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)).execute(&admin).await?;
+        admin.close().await;
+        Ok(())
+    }
+}
+
+/// Starts the sandbox gateway on a free port; returns its settings and a stop switch.
+pub async fn spawn_sandbox_gateway() -> anyhow::Result<(payment::GatewaySettings, tokio::sync::oneshot::Sender<()>)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base_url = Url::parse(&format!("http://{}/", listener.local_addr()?))?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(sandbox_gateway::run(listener, Default::default(), async { stopped.await.ok(); }));
+    let settings = payment::GatewaySettings {
+        base_url,
+        key_id: sandbox_gateway::DEFAULT_KEY_ID.into(),
+        key_secret: sandbox_gateway::DEFAULT_KEY_SECRET.into(),
+        timeout: std::time::Duration::from_secs(10),
+    };
+    Ok((settings, stop))
+}

@@ -1,0 +1,152 @@
+//! Every activity run twice with the same input holds, writes, charges or refunds once —
+//! as happens when a worker dies after acting but before reporting.
+
+use chrono::{Duration as Days, Utc};
+use contracts::{
+    BookingRef, Money, StayDates,
+    activities::{BookingConfirmation, BookingFailure, ChargeRequest, HoldRequest, NewBookingRecord, RefundRequest},
+    saga::LeadTraveller,
+};
+use temporalio_sdk::testing::{ActivityEnvironment, TestActivityInfoOptions};
+use tests::{TestDatabase, demo_room, spawn_sandbox_gateway};
+
+fn environment_for<A>(activities: A, workflow_id: &str) -> ActivityEnvironment
+where
+    A: temporalio_sdk::activities::ActivityImplementer + Send + Sync + 'static,
+{
+    ActivityEnvironment::builder()
+        .register_activities(activities)
+        .info(TestActivityInfoOptions::builder().workflow_id(Some(workflow_id.to_string())).build())
+        .build()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn charging_and_refunding_twice_moves_money_once() {
+    let db = TestDatabase::create(5).await.unwrap();
+    let (gateway_settings, stop_gateway) = spawn_sandbox_gateway().await.unwrap();
+    let gateway = payment::GatewayClient::new(gateway_settings).unwrap();
+    let booking_ref = BookingRef::parse("TRP-PAY2X2").unwrap();
+    let env = environment_for(payment::PaymentActivitiesImpl::new(db.payment.clone(), gateway.clone()), &booking_ref.workflow_id());
+    let charge = ChargeRequest {
+        booking_ref: booking_ref.clone(),
+        idempotency_key: format!("{}/charge", booking_ref.workflow_id()),
+        amount: Money::inr(945_000),
+        card_token: "tok_success".into(),
+    };
+
+    let first = env.run(payment::PaymentActivitiesImpl::charge, charge.clone()).await.unwrap();
+    let second = env.run(payment::PaymentActivitiesImpl::charge, charge.clone()).await.unwrap();
+    assert_eq!(first, second);
+    assert_eq!(first.captured, Money::inr(945_000));
+    let at_gateway = gateway.order_payments(&first.gateway_order_id).await.unwrap();
+    assert_eq!(at_gateway.len(), 1, "{at_gateway:?}");
+    assert_eq!(at_gateway[0].status, "captured");
+
+    let refund = RefundRequest { booking_ref: booking_ref.clone(), charge_idempotency_key: charge.idempotency_key.clone(), reason: "test".into() };
+    let refunded = env.run(payment::PaymentActivitiesImpl::refund_charge, refund.clone()).await.unwrap();
+    let again = env.run(payment::PaymentActivitiesImpl::refund_charge, refund).await.unwrap();
+    assert_eq!(refunded.refunded, Money::inr(945_000));
+    assert_eq!(again.refunded, Money::inr(0), "nothing left to refund");
+    let at_gateway = gateway.order_payments(&first.gateway_order_id).await.unwrap();
+    assert_eq!((at_gateway[0].status.as_str(), at_gateway[0].amount_refunded), ("refunded", 945_000));
+
+    let rows = payment::store::payments_of_booking(&db.payment, &booking_ref).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].captured_paise, rows[0].refunded_paise, rows[0].status.as_str()), (945_000, 945_000, "refunded"));
+    let movements: Vec<(String, i64)> = sqlx::query_as("SELECT kind, amount_paise FROM booking_payments ORDER BY kind").fetch_all(&db.payment).await.unwrap();
+    assert_eq!(movements, vec![("capture".to_string(), 945_000), ("refund".to_string(), 945_000)]);
+
+    // The database itself refuses a refund beyond the capture.
+    let overdraw = sqlx::query("UPDATE payments SET refunded_paise = captured_paise + 1").execute(&db.payment).await.unwrap_err();
+    assert_eq!(overdraw.as_database_error().and_then(|e| e.constraint()), Some("payments_refunds_within_capture"));
+
+    let _ = stop_gateway.send(());
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declined_charge_stays_declined_without_asking_the_bank_again() {
+    let db = TestDatabase::create(5).await.unwrap();
+    let (gateway_settings, stop_gateway) = spawn_sandbox_gateway().await.unwrap();
+    let gateway = payment::GatewayClient::new(gateway_settings).unwrap();
+    let booking_ref = BookingRef::parse("TRP-DEC1NE").unwrap();
+    let env = environment_for(payment::PaymentActivitiesImpl::new(db.payment.clone(), gateway.clone()), &booking_ref.workflow_id());
+    let charge = ChargeRequest {
+        booking_ref: booking_ref.clone(),
+        idempotency_key: format!("{}/charge", booking_ref.workflow_id()),
+        amount: Money::inr(100_000),
+        card_token: "tok_decline".into(),
+    };
+    for _ in 0..2 {
+        let err = env.run(payment::PaymentActivitiesImpl::charge, charge.clone()).await.unwrap_err();
+        assert!(format!("{err:?}").contains("CardDeclined"), "{err:?}");
+    }
+    let row = payment::store::find_by_key(&db.payment, &charge.idempotency_key).await.unwrap().unwrap();
+    assert_eq!((row.status.as_str(), row.captured_paise), ("declined", 0));
+    let attempts = gateway.order_payments(row.gateway_order_id.as_deref().unwrap()).await.unwrap();
+    assert_eq!(attempts.len(), 1, "the card was tried once: {attempts:?}");
+    let _ = stop_gateway.send(());
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn holding_and_recording_twice_writes_once() {
+    let db = TestDatabase::create(5).await.unwrap();
+    let booking_ref = BookingRef::parse("TRP-TW1CE0").unwrap();
+    let workflow_id = booking_ref.workflow_id();
+    let (accommodation, room_type) = demo_room();
+    let offer = catalog::store::find_offer(&db.catalog, accommodation, room_type).await.unwrap().unwrap();
+    let check_in = Utc::now().date_naive() + Days::days(20);
+    let dates = StayDates { check_in, check_out: check_in + Days::days(2) };
+
+    let inventory = environment_for(inventory::InventoryActivitiesImpl::new(db.inventory.clone(), std::time::Duration::from_secs(900)), &workflow_id);
+    let hold = HoldRequest {
+        hold_id: format!("{workflow_id}/hold"),
+        booking_ref: booking_ref.clone(),
+        accommodation_id: offer.accommodation_id,
+        room_type: room_type.into(),
+        dates,
+        rooms: 2,
+    };
+    for _ in 0..2 {
+        inventory.run(inventory::InventoryActivitiesImpl::hold_rooms, hold.clone()).await.unwrap();
+    }
+    let nights = inventory::store::availability(&db.inventory, offer.accommodation_id, room_type, dates.check_in, dates.check_out).await.unwrap();
+    assert!(nights.iter().all(|n| n.held == 2), "{nights:?}");
+
+    let bookings = environment_for(booking::BookingActivitiesImpl::new(db.booking.clone()), &workflow_id);
+    let record = NewBookingRecord {
+        booking_ref: booking_ref.clone(),
+        accommodation_id: offer.accommodation_id,
+        room_type: room_type.into(),
+        dates,
+        rooms: 2,
+        guests: 3,
+        lead_traveller: LeadTraveller { name: "Bikram Jamatia".into(), email: "bikram@example.in".into(), phone: "+919812345678".into() },
+        quote: offer.quote(&dates, 2).unwrap(),
+        hold_id: hold.hold_id.clone(),
+    };
+    for _ in 0..2 {
+        bookings.run(booking::BookingActivitiesImpl::create_booking, record.clone()).await.unwrap();
+    }
+    let confirmation = BookingConfirmation { booking_ref: booking_ref.clone(), amount_charged: record.quote.total, payment_id: uuid::Uuid::new_v4() };
+    for _ in 0..2 {
+        bookings.run(booking::BookingActivitiesImpl::confirm_booking, confirmation.clone()).await.unwrap();
+    }
+    let counts: (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM bookings), (SELECT count(*) FROM booking_items),
+                (SELECT count(*) FROM booking_versions), (SELECT count(*) FROM booking_customer_contacts)",
+    )
+    .fetch_one(&db.booking)
+    .await
+    .unwrap();
+    assert_eq!(counts, (1, 2, 2, 2), "one booking, two nights, two versions, two contacts");
+    let row = booking::store::find_booking(&db.booking, &booking_ref).await.unwrap().unwrap();
+    assert_eq!((row.status.as_str(), row.amount_charged_paise), ("confirmed", Some(record.quote.total.amount)));
+
+    // Failing a confirmed booking is a transition the saga never asks for: refused, final.
+    let failure = BookingFailure { booking_ref, code: "late".into(), message: "late".into() };
+    let err = bookings.run(booking::BookingActivitiesImpl::fail_booking, failure).await.unwrap_err();
+    assert!(format!("{err:?}").contains("InvalidBookingTransition"), "{err:?}");
+    db.drop_database().await.unwrap();
+}

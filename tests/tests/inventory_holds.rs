@@ -1,0 +1,108 @@
+//! Holds against the real database: all-or-nothing, never overbooked, idempotent by id.
+
+use chrono::{Duration as Days, NaiveDate, Utc};
+use contracts::{BookingRef, StayDates, activities::HoldRequest};
+use inventory::store::{self, ConfirmOutcome, HoldOutcome};
+use tests::{TestDatabase, demo_room};
+use uuid::Uuid;
+
+async fn demo_room_id(db: &TestDatabase) -> Uuid {
+    let (accommodation, room_type) = demo_room();
+    catalog::store::find_offer(&db.catalog, accommodation, room_type).await.unwrap().unwrap().accommodation_id
+}
+
+fn hold(id: &str, accommodation_id: Uuid, check_in: NaiveDate, nights: i64, rooms: u32) -> HoldRequest {
+    HoldRequest {
+        hold_id: id.to_string(),
+        booking_ref: BookingRef::from_random(7),
+        accommodation_id,
+        room_type: demo_room().1.to_string(),
+        dates: StayDates { check_in, check_out: check_in + Days::days(nights) },
+        rooms,
+    }
+}
+
+fn expiry() -> chrono::DateTime<Utc> {
+    Utc::now() + Days::minutes(15)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn holding_the_last_ten_rooms_forty_times_at_once_holds_exactly_ten() {
+    let db = TestDatabase::create(10).await.unwrap();
+    let id = demo_room_id(&db).await;
+    let check_in = Utc::now().date_naive() + Days::days(5);
+
+    let attempts = (0..40).map(|i| {
+        let pool = db.inventory.clone();
+        // Overlapping two-night stays, so row locks are taken on several nights at once.
+        let request = hold(&format!("race/{i}"), id, check_in + Days::days(i % 2), 2, 1);
+        tokio::spawn(async move { store::hold_rooms(&pool, &request, expiry()).await })
+    });
+    let outcomes: Vec<HoldOutcome> = futures::future::join_all(attempts).await.into_iter().map(|r| r.unwrap().unwrap()).collect();
+
+    let placed = outcomes.iter().filter(|o| **o == HoldOutcome::Placed).count();
+    let sold_out = outcomes.iter().filter(|o| matches!(o, HoldOutcome::SoldOut { .. })).count();
+    assert_eq!(placed + sold_out, 40);
+    let nights = store::availability(&db.inventory, id, demo_room().1, check_in, check_in + Days::days(3)).await.unwrap();
+    for night in &nights {
+        assert!(night.held <= 10, "{night:?}");
+    }
+    // The middle night is in every stay, so it is the one that sells out.
+    assert_eq!(nights[1].held, 10);
+    assert_eq!(placed, 10);
+    let live: i64 = sqlx::query_scalar("SELECT count(*) FROM inventory_holds WHERE status = 'held'").fetch_one(&db.inventory).await.unwrap();
+    assert_eq!(live, 10, "one hold row per placed hold, none for refused ones");
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hold_is_idempotent_and_confirm_and_release_apply_once() {
+    let db = TestDatabase::create(5).await.unwrap();
+    let id = demo_room_id(&db).await;
+    let check_in = Utc::now().date_naive() + Days::days(9);
+    let request = hold("booking-TRP-AAAAAA/hold", id, check_in, 2, 3);
+    let counts = || async {
+        store::availability(&db.inventory, id, demo_room().1, check_in, check_in + Days::days(2))
+            .await
+            .unwrap()
+            .iter()
+            .map(|n| (n.held, n.booked))
+            .collect::<Vec<_>>()
+    };
+
+    assert_eq!(store::hold_rooms(&db.inventory, &request, expiry()).await.unwrap(), HoldOutcome::Placed);
+    assert_eq!(store::hold_rooms(&db.inventory, &request, expiry()).await.unwrap(), HoldOutcome::AlreadyPlaced);
+    assert_eq!(counts().await, vec![(3, 0), (3, 0)]);
+
+    assert_eq!(store::confirm_hold(&db.inventory, &request.hold_id).await.unwrap(), ConfirmOutcome::Confirmed);
+    assert_eq!(store::confirm_hold(&db.inventory, &request.hold_id).await.unwrap(), ConfirmOutcome::AlreadyConfirmed);
+    assert_eq!(counts().await, vec![(0, 3), (0, 3)]);
+
+    // Releasing a booked hold (a late compensation) gives nothing back.
+    assert!(!store::release_hold(&db.inventory, &request.hold_id).await.unwrap());
+    assert_eq!(counts().await, vec![(0, 3), (0, 3)]);
+
+    let other = hold("booking-TRP-BBBBBB/hold", id, check_in, 1, 2);
+    assert_eq!(store::hold_rooms(&db.inventory, &other, expiry()).await.unwrap(), HoldOutcome::Placed);
+    assert!(store::release_hold(&db.inventory, &other.hold_id).await.unwrap());
+    assert!(!store::release_hold(&db.inventory, &other.hold_id).await.unwrap());
+    assert_eq!(store::confirm_hold(&db.inventory, &other.hold_id).await.unwrap(), ConfirmOutcome::NotHeld);
+    assert!(!store::release_hold(&db.inventory, "never-placed").await.unwrap());
+    assert_eq!(counts().await, vec![(0, 3), (0, 3)]);
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_refuses_an_allotment_below_what_is_held_and_booked() {
+    let db = TestDatabase::create(5).await.unwrap();
+    let id = demo_room_id(&db).await;
+    let check_in = Utc::now().date_naive() + Days::days(3);
+    let request = hold("booking-TRP-CCCCCC/hold", id, check_in, 1, 4);
+    store::hold_rooms(&db.inventory, &request, expiry()).await.unwrap();
+
+    let err = store::set_allotment(&db.inventory, id, demo_room().1, check_in, check_in + Days::days(1), 3).await.unwrap_err();
+    let constraint = err.as_database_error().and_then(|e| e.constraint()).map(str::to_owned);
+    assert_eq!(constraint.as_deref(), Some("accommodation_availability_no_overbooking"));
+    assert_eq!(store::set_allotment(&db.inventory, id, demo_room().1, check_in, check_in + Days::days(1), 4).await.unwrap(), 1);
+    db.drop_database().await.unwrap();
+}
