@@ -81,7 +81,7 @@ pub(crate) async fn create_booking(
     let quote = offer.quote(&valid.dates, valid.rooms).map_err(|e| ApiError::invalid("unquotable_stay", e.to_string()))?;
 
     let request_hash = Sha256::digest(serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.into()))?);
-    let booking_ref = bind_booking_ref(&bookings, idempotency_key.as_deref(), &request_hash).await?;
+    let (booking_ref, repeated) = bind_booking_ref(&bookings, idempotency_key.as_deref(), &request_hash).await?;
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
 
     let input = BookingSagaInput {
@@ -101,10 +101,12 @@ pub(crate) async fn create_booking(
     start_saga(&client, input).await?;
     tracing::info!(%booking_ref, "booking saga started");
 
-    let status = match query_progress(&client, &booking_ref).await {
-        Ok(progress) => progress.status.as_str().to_string(),
-        Err(_) => "pending".to_string(),
-    };
+    // A new saga is pending by definition; a repeated request reports how far it got.
+    let status = match repeated {
+        true => query_progress(&client, &booking_ref).await.map(|p| p.status.as_str()).unwrap_or("pending"),
+        false => "pending",
+    }
+    .to_string();
     let accepted = BookingAccepted { status_url: view::status_url(booking_ref.as_str()), booking_ref: booking_ref.to_string(), status };
     let mut response = (StatusCode::ACCEPTED, Json(&accepted)).into_response();
     if let Ok(location) = HeaderValue::from_str(&accepted.status_url) {
@@ -164,9 +166,9 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 }
 
 /// Binds a fresh booking reference to the request, or finds the one an earlier request with
-/// the same key made. Requests without a key get a server-made key, so every reference is
-/// recorded and unique.
-async fn bind_booking_ref(pool: &sqlx::PgPool, client_key: Option<&str>, request_hash: &[u8]) -> Result<BookingRef, ApiError> {
+/// the same key made (then `true`). Requests without a key get a server-made key, so every
+/// reference is recorded and unique.
+async fn bind_booking_ref(pool: &sqlx::PgPool, client_key: Option<&str>, request_hash: &[u8]) -> Result<(BookingRef, bool), ApiError> {
     let key = match client_key {
         Some(k) => format!("client:{k}"),
         None => format!("server:{}", uuid::Uuid::new_v4()),
@@ -175,7 +177,8 @@ async fn bind_booking_ref(pool: &sqlx::PgPool, client_key: Option<&str>, request
     for _ in 0..5 {
         let candidate = BookingRef::from_random(rand::thread_rng().r#gen());
         match booking::store::claim_idempotency_key(pool, &key, request_hash, &candidate).await {
-            Ok(IdempotentRequest::New(r) | IdempotentRequest::Repeat(r)) => return Ok(r),
+            Ok(IdempotentRequest::New(r)) => return Ok((r, false)),
+            Ok(IdempotentRequest::Repeat(r)) => return Ok((r, true)),
             Ok(IdempotentRequest::Mismatch) => {
                 return Err(ApiError::invalid("idempotency_key_reused", "This Idempotency-Key was used for a different booking request"));
             }
