@@ -57,8 +57,10 @@ target/debug/seed-demo
 
 step "Starting the sandbox gateway, the workers and the API"
 start sandbox-gateway target/debug/sandbox-gateway
+metrics_port=9101
 for context in booking inventory payment; do
-  start "$context-worker" "target/debug/$context-worker"
+  start "$context-worker" env TT_METRICS_ADDR="127.0.0.1:$metrics_port" "target/debug/$context-worker"
+  metrics_port=$((metrics_port + 1))
 done
 start api target/debug/api
 wait_for "the API" curl -fsS "http://$API_ADDR/readyz"
@@ -71,6 +73,7 @@ cat <<MSG
     API docs     http://$API_ADDR/api/docs
     Temporal UI  http://127.0.0.1:$UI_PORT   (search: BookingRef = 'TRP-…' or BookingStatus = 'failed')
     Gateway      http://$GATEWAY_ADDR  (sandbox; card token tok_decline is declined)
+    Metrics      http://$API_ADDR/metrics, workers on http://127.0.0.1:9101..9103/metrics
 
   Make a booking:
     curl -s -X POST http://$API_ADDR/api/bookings -H 'Content-Type: application/json' -H "Idempotency-Key: \$(uuidgen 2>/dev/null || date +%s%N)" -d '{"accommodation":"ujjayanta-heritage-hotel","room_type":"deluxe_double","check_in":"$check_in","check_out":"$check_out","rooms":1,"guests":2,"lead_traveller":{"name":"Ananya Debbarma","email":"ananya@example.in","phone":"+919876543210"},"payment":{"method":"card","card_token":"tok_success"}}'

@@ -10,14 +10,15 @@
 mod docs;
 pub mod error;
 mod extract;
+mod metrics;
 mod routes;
 mod settings;
 mod state;
 
-pub use settings::ApiSettings;
+pub use settings::{ApiService, ApiSettings};
 pub use state::AppState;
 
-use axum::{Router, extract::DefaultBodyLimit, http::HeaderName};
+use axum::{Router, extract::DefaultBodyLimit, http::HeaderName, middleware, routing::get};
 use std::{future::Future, time::Duration};
 use tower_http::{
     catch_panic::CatchPanicLayer,
@@ -31,17 +32,26 @@ const BODY_LIMIT_BYTES: usize = 64 * 1024;
 /// Longer than the longest `?wait=` a client may ask for.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The whole API as a router, for `run` and for tests.
-pub fn app(state: AppState) -> Router {
+/// The API as a router serving the routes of `services` (every deployment also answers the
+/// probes, `/metrics` and the docs), for `run` and for tests.
+pub fn app(state: AppState, services: &[ApiService]) -> Router {
+    metrics::init();
     let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
-        .merge(routes::health::router())
-        .nest("/api/bookings", routes::bookings::router())
-        .nest("/api/catalog", routes::catalog::router())
-        .nest("/api/inventory", routes::inventory::router())
+    let mut router = Router::new().merge(routes::health::router()).route("/metrics", get(metrics::render));
+    for service in services {
+        router = match service {
+            ApiService::Bookings => router.nest("/api/bookings", routes::bookings::router()),
+            ApiService::Catalog => router.nest("/api/catalog", routes::catalog::router()),
+            ApiService::Inventory => router.nest("/api/inventory", routes::inventory::router()),
+            // These contexts have no HTTP routes yet; their deployments serve probes and docs.
+            ApiService::Auth | ApiService::Payments | ApiService::Partners => router,
+        };
+    }
+    router
         .merge(docs::router())
         .fallback(routes::not_found)
         .with_state(state)
+        .layer(middleware::from_fn(metrics::track))
         .layer(CatchPanicLayer::custom(error::panic_response))
         // Enforced by the body extractors, so an oversized body gets the API's 413 shape.
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
@@ -55,6 +65,11 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, then drains open requests.
-pub async fn run(state: AppState, listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+pub async fn run(
+    state: AppState,
+    services: &[ApiService],
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state, services)).with_graceful_shutdown(shutdown).await
 }

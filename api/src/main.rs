@@ -6,7 +6,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = api::ApiSettings::from_env()?;
     let listener = tokio::net::TcpListener::bind(settings.addr).await?;
     let state = api::AppState::connect(&settings).await?;
-    tracing::info!(addr = %settings.addr, "API listening; docs at /api/docs");
-    api::run(state, listener, platform::shutdown::signal()).await?;
+    tracing::info!(addr = %settings.addr, services = ?settings.services, "API listening; docs at /api/docs");
+    api::run(state, &settings.services, listener, platform::shutdown::signal()).await?;
     Ok(())
 }

@@ -107,7 +107,6 @@ impl TestPlatform {
     pub async fn spawn_with(options: TestPlatformOptions) -> anyhow::Result<Self> {
         platform::telemetry::init_for_tests();
         let database = TestDatabase::create(options.rooms_per_night).await?;
-        let database_url = database.url.clone();
 
         // Temporal: the project's dev server, in memory, on a free port.
         let temporal_bin = std::env::var("TT_TEMPORAL_BIN")
@@ -134,24 +133,8 @@ impl TestPlatform {
         let (gateway_settings, stop) = spawn_sandbox_gateway().await?;
         stops.push(stop);
 
-        // The API.
-        let api_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let api_url = format!("http://{}", api_listener.local_addr()?);
-        let api_settings = api::ApiSettings {
-            addr: api_listener.local_addr()?,
-            temporal: TemporalSettings { address: temporal_address.clone(), namespace: "default".into() },
-            catalog_database_url: database_url.clone(),
-            booking_database_url: database_url.clone(),
-            inventory_database_url: database_url.clone(),
-            db_pool_size: 4,
-        };
-        let state = api::AppState::new(&api_settings, client.clone())?;
-        let (stop, stopped) = oneshot::channel();
-        stops.push(stop);
-        tokio::spawn(api::run(state, api_listener, async { stopped.await.ok(); }));
-
         let mut platform = TestPlatform {
-            api_url,
+            api_url: String::new(),
             http: reqwest::Client::builder().timeout(Duration::from_secs(40)).build()?,
             gateway: GatewayClient::new(gateway_settings.clone())?,
             client,
@@ -166,13 +149,42 @@ impl TestPlatform {
             stops,
             worker_threads: Vec::new(),
         };
+        platform.api_url = platform.spawn_api(&api::ApiService::ALL).await?;
         platform.start_workers(&options.worker_contexts)?;
         Ok(platform)
+    }
+
+    /// Starts one more API process serving `services`, like one deployment behind the
+    /// Ingress; returns its base URL.
+    pub async fn spawn_api(&mut self, services: &[api::ApiService]) -> anyhow::Result<String> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let database_url = self.database_url();
+        let settings = api::ApiSettings {
+            addr: listener.local_addr()?,
+            services: services.to_vec(),
+            temporal: TemporalSettings { address: self.temporal_address.clone(), namespace: "default".into() },
+            catalog_database_url: database_url.clone(),
+            booking_database_url: database_url.clone(),
+            inventory_database_url: database_url,
+            db_pool_size: 4,
+        };
+        let state = api::AppState::new(&settings, self.client.clone())?;
+        let (stop, stopped) = oneshot::channel();
+        self.stops.push(stop);
+        let services = services.to_vec();
+        tokio::spawn(async move { api::run(state, &services, listener, async { stopped.await.ok(); }).await });
+        Ok(url)
     }
 
     /// Starts a worker process's worth of workers for `contexts`, on a thread of its own
     /// (Temporal workers are not `Send`).
     pub fn start_workers(&mut self, contexts: &[WorkerContext]) -> anyhow::Result<()> {
+        self.start_workers_with_metrics(contexts, None)
+    }
+
+    /// As [`Self::start_workers`], serving the workers' Prometheus metrics at `metrics_addr`.
+    pub fn start_workers_with_metrics(&mut self, contexts: &[WorkerContext], metrics_addr: Option<std::net::SocketAddr>) -> anyhow::Result<()> {
         if contexts.is_empty() {
             return Ok(());
         }
@@ -183,6 +195,7 @@ impl TestPlatform {
             gateway: self.gateway_settings.clone(),
             hold_ttl: Duration::from_secs(900),
             graceful_shutdown: Duration::from_secs(2),
+            metrics_addr,
         };
         let contexts = contexts.to_vec();
         let (stop, stopped) = oneshot::channel::<()>();

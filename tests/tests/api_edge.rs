@@ -109,3 +109,25 @@ async fn reads_probes_and_docs_answer() {
     assert!(docs_page.text().await.unwrap().contains("swagger"), "the docs page is Swagger UI");
     platform.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_deployment_serves_only_its_services_and_reports_metrics() {
+    let mut platform = TestPlatform::spawn_with(TestPlatformOptions { worker_contexts: vec![], ..Default::default() }).await.unwrap();
+    let catalog_only = platform.spawn_api(&[api::ApiService::Catalog]).await.unwrap();
+    let get = |path: &str| platform.http.get(format!("{catalog_only}{path}")).send();
+
+    assert_eq!(get("/api/catalog/accommodations").await.unwrap().status(), 200);
+    let (status, code) = error_of(get("/api/bookings/TRP-ZZZZZZ").await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (404, "route_not_found"), "bookings belong to another deployment");
+    assert_eq!(get("/readyz").await.unwrap().status(), 200);
+
+    let metrics = get("/metrics").await.unwrap().text().await.unwrap();
+    let line = metrics
+        .lines()
+        .find(|l| l.starts_with("http_requests_total") && l.contains("route=\"/api/catalog/accommodations\"") && l.contains("status=\"200\""))
+        .unwrap_or_else(|| panic!("no request counter for the catalog route in:\n{metrics}"));
+    let count: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(count >= 1.0, "{line}");
+    assert!(metrics.contains("route=\"unmatched\""), "the 404 is counted without its raw path");
+    platform.stop().await.unwrap();
+}

@@ -223,3 +223,22 @@ async fn an_operator_finds_the_booking_by_reference_and_status() {
     assert_eq!(found[0].id(), format!("booking-{booking_ref}"));
     platform.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_process_serves_the_sdk_metrics_of_its_tasks() {
+    let options = TestPlatformOptions { worker_contexts: vec![], ..Default::default() };
+    let mut platform = TestPlatform::spawn_with(options).await.unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    platform.start_workers_with_metrics(&WorkerContext::ALL, Some(addr)).unwrap();
+
+    let booking_ref = accepted_ref(platform.post_booking(&booking_body(16, 1, 1, "tok_success"), None).await.unwrap()).await;
+    platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
+
+    let metrics = platform.http.get(format!("http://{addr}/metrics")).send().await.unwrap().text().await.unwrap();
+    for series in ["temporal_activity_execution_latency", "temporal_workflow_completed"] {
+        assert!(metrics.contains(series), "{series} missing from worker metrics");
+    }
+    assert!(metrics.contains("task_queue=\"payment\""), "activities are labelled with their context's queue");
+    platform.stop().await.unwrap();
+}

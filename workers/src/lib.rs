@@ -15,7 +15,9 @@ use futures::future::try_join_all;
 use payment::GatewayClient;
 use std::future::Future;
 use temporalio_client::Client;
-use temporalio_sdk::{Runtime, Worker, WorkerOptions};
+use std::sync::Arc;
+use temporalio_common::telemetry::{PrometheusExporterOptions, TelemetryOptions, start_prometheus_metric_exporter};
+use temporalio_sdk::{Runtime, Worker, WorkerOptions, runtime::RuntimeOptions};
 
 /// Runs the workers of `contexts` until `shutdown` resolves, then lets in-flight tasks
 /// finish (within the graceful shutdown period) before returning.
@@ -23,7 +25,7 @@ use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 /// Temporal workers are not `Send`: call this from the task that owns the runtime
 /// (`#[tokio::main]`, or a thread with its own runtime in tests).
 pub async fn run(settings: &WorkerSettings, contexts: &[WorkerContext], client: Client, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let runtime = Runtime::from_current_tokio(Default::default())?;
+    let runtime = Runtime::from_current_tokio(runtime_options(settings)?)?;
     let mut workers = Vec::with_capacity(contexts.len());
     for context in contexts {
         let options = worker_options(settings, *context)?;
@@ -42,6 +44,19 @@ pub async fn run(settings: &WorkerSettings, contexts: &[WorkerContext], client: 
     }
     all.await?;
     Ok(())
+}
+
+/// Runtime options: with `metrics_addr`, the SDK's worker metrics (task latencies, slots,
+/// sticky cache, polls) are served for Prometheus there.
+fn runtime_options(settings: &WorkerSettings) -> anyhow::Result<RuntimeOptions> {
+    let Some(addr) = settings.metrics_addr else { return Ok(RuntimeOptions::default()) };
+    let exporter = start_prometheus_metric_exporter(PrometheusExporterOptions::builder().socket_addr(addr).build())?;
+    tracing::info!(addr = %exporter.bound_addr, "worker metrics at /metrics");
+    let meter: Arc<dyn temporalio_common::telemetry::metrics::CoreMeter> = exporter.meter;
+    RuntimeOptions::builder()
+        .telemetry_options(TelemetryOptions::builder().metrics(meter).build())
+        .build()
+        .map_err(|e| anyhow::anyhow!(e))
 }
 
 fn worker_options(settings: &WorkerSettings, context: WorkerContext) -> anyhow::Result<WorkerOptions> {

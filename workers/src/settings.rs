@@ -6,7 +6,7 @@ use platform::{
     env::{optional, var_or},
     temporal::TemporalSettings,
 };
-use std::{str::FromStr, time::Duration};
+use std::{net::SocketAddr, str::FromStr, time::Duration};
 use url::Url;
 
 /// The contexts that have activities or workflows to run today.
@@ -38,6 +38,9 @@ pub struct WorkerSettings {
     pub gateway: GatewaySettings,
     pub hold_ttl: Duration,
     pub graceful_shutdown: Duration,
+    /// `TT_METRICS_ADDR`: where the Temporal SDK's Prometheus metrics are served (`/metrics`);
+    /// unset, no metrics endpoint is opened.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 pub(crate) const DEFAULT_GATEWAY_URL: &str = "http://127.0.0.1:8090/";
@@ -61,6 +64,7 @@ impl WorkerSettings {
             },
             hold_ttl: Duration::from_secs(var_or("HOLD_TTL_SECS", 30 * 60)?),
             graceful_shutdown: Duration::from_secs(optional("WORKER_SHUTDOWN_SECS")?.unwrap_or(20)),
+            metrics_addr: optional("METRICS_ADDR")?,
         })
     }
 
