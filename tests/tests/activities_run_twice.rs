@@ -150,3 +150,25 @@ async fn holding_and_recording_twice_writes_once() {
     assert!(format!("{err:?}").contains("InvalidBookingTransition"), "{err:?}");
     db.drop_database().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_the_gateway_refuses_outright_is_final_not_retried() {
+    let db = TestDatabase::create(5).await.unwrap();
+    let (gateway_settings, stop_gateway) = spawn_sandbox_gateway().await.unwrap();
+    let gateway = payment::GatewayClient::new(gateway_settings).unwrap();
+    let booking_ref = BookingRef::parse("TRP-REJ3CT").unwrap();
+    let env = environment_for(payment::PaymentActivitiesImpl::new(db.payment.clone(), gateway), &booking_ref.workflow_id());
+    let charge = ChargeRequest {
+        booking_ref,
+        idempotency_key: "booking-TRP-REJ3CT/charge".into(),
+        amount: Money::inr(100_000),
+        card_token: "not a token".into(),
+    };
+    let err = env.run(payment::PaymentActivitiesImpl::charge, charge.clone()).await.unwrap_err();
+    let text = format!("{err:?}");
+    assert!(text.contains("PaymentRejected") && text.contains("non_retryable: true"), "{text}");
+    let row = payment::store::find_by_key(&db.payment, &charge.idempotency_key).await.unwrap().unwrap();
+    assert_eq!((row.status.as_str(), row.captured_paise), ("declined", 0));
+    let _ = stop_gateway.send(());
+    db.drop_database().await.unwrap();
+}

@@ -57,6 +57,13 @@ impl PaymentActivitiesImpl {
                     tracing::info!(%description, "card declined");
                     return Err(declined(&description));
                 }
+                // The gateway refused this payment request outright: asking again cannot
+                // succeed, so the booking is given up instead of retried forever.
+                Err(GatewayError::Rejected { code, description, .. }) => {
+                    store::mark_declined(&self.pool, row.payment_id, &code, &description).await?;
+                    tracing::warn!(%code, %description, "payment rejected by the gateway");
+                    return Err(business_failure(failure_type::PAYMENT_REJECTED, &description));
+                }
                 Err(other) => return Err(other.into()),
             },
         };
@@ -133,9 +140,10 @@ fn charge_of(row: &PaymentRow, requested: Money) -> Charge {
 }
 
 fn declined(message: &str) -> ActivityError {
-    ApplicationFailure::builder(message.to_string())
-        .type_name(failure_type::CARD_DECLINED.to_string())
-        .non_retryable(true)
-        .build()
-        .into()
+    business_failure(failure_type::CARD_DECLINED, message)
+}
+
+/// A non-retryable failure with a type name the saga matches on.
+fn business_failure(type_name: &str, message: &str) -> ActivityError {
+    ApplicationFailure::builder(message.to_string()).type_name(type_name.to_string()).non_retryable(true).build().into()
 }

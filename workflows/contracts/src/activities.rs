@@ -18,6 +18,8 @@ pub mod failure_type {
     pub const SOLD_OUT: &str = "SoldOut";
     /// The gateway refused the card.
     pub const CARD_DECLINED: &str = "CardDeclined";
+    /// The gateway refused the payment request itself (for example an unusable card token).
+    pub const PAYMENT_REJECTED: &str = "PaymentRejected";
     /// A hold that should exist does not (never placed, or released).
     pub const HOLD_NOT_FOUND: &str = "HoldNotFound";
 }

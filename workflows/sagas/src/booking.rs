@@ -243,6 +243,7 @@ fn business_stop(err: ActivityExecutionError) -> Stop {
     let code = match type_name.as_deref() {
         Some(failure_type::SOLD_OUT) => "sold_out",
         Some(failure_type::CARD_DECLINED) => "card_declined",
+        Some(failure_type::PAYMENT_REJECTED) => "payment_rejected",
         Some(failure_type::HOLD_NOT_FOUND) => "hold_lost",
         _ => "booking_step_failed",
     };
