@@ -242,3 +242,19 @@ async fn a_worker_process_serves_the_sdk_metrics_of_its_tasks() {
     assert!(metrics.contains("task_queue=\"payment\""), "activities are labelled with their context's queue");
     platform.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booking_taken_while_every_worker_is_down_completes_when_they_return() {
+    let options = TestPlatformOptions { worker_contexts: vec![], ..Default::default() };
+    let mut platform = TestPlatform::spawn_with(options).await.unwrap();
+    let booking_ref = accepted_ref(platform.post_booking(&booking_body(18, 1, 1, "tok_success"), None).await.unwrap()).await;
+
+    // With no worker the saga cannot answer its query; the API says so rather than guess.
+    let (status, body) = platform.get_booking(&booking_ref, 0).await.unwrap();
+    assert_eq!((status, body["error"]["code"].as_str()), (503, Some("temporal_unavailable")), "{body}");
+
+    platform.start_workers(&WorkerContext::ALL).unwrap();
+    let booking = platform.wait_for_status(&booking_ref, &["confirmed", "failed"]).await.unwrap();
+    assert_eq!(booking["status"], "confirmed", "{booking}");
+    platform.stop().await.unwrap();
+}
