@@ -221,6 +221,9 @@ impl BookingWorkflow {
 }
 
 fn set_status(ctx: &mut WorkflowContext<BookingWorkflow>, next: BookingStatus) {
+    let current = ctx.state(|s| s.progress.status);
+    // Only a bug can ask for another move; tests run debug builds and catch it here.
+    debug_assert!(current.can_move_to(next), "booking status cannot move from {current:?} to {next:?}");
     ctx.state_mut(|s| s.progress.status = next);
     ctx.upsert_search_attributes([temporal::BOOKING_STATUS.value_set(next.as_str().to_string())]);
 }
