@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# Runs every test: unit tests, replay tests, and the end-to-end tests against a real
-# Temporal dev server (started per test from .tools) and the local PostgreSQL.
+# Runs every test: unit tests, replay tests, the end-to-end tests against a real Temporal
+# dev server (started per test from .tools) and the local PostgreSQL, and the offline
+# checks of the deployment manifests (scripts/check-deploy.sh).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 "$ROOT/scripts/bootstrap.sh"
 
-step "Running the test suite"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 set +e
+step "Running the test suite"
 # The crates have no doc tests; --all-targets skips the empty doc-test runs.
 cargo test --workspace --all-targets --no-fail-fast "$@" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
+cargo_status=${PIPESTATUS[0]}
+step "Checking the deployment manifests"
+"$ROOT/scripts/check-deploy.sh" 2>&1 | tee -a "$log"
+deploy_status=${PIPESTATUS[0]}
 set -e
-# One closing line for the whole suite, summed over every test binary.
+
+# One closing line for the whole suite: every test binary and every deployment check.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     /^deploy-checks:/ { p += $2; f += $4 }
      END { printf "\nsuite: %d passed, %d failed\n", p, f }' "$log"
-exit "$status"
+[ "$cargo_status" -eq 0 ] && [ "$deploy_status" -eq 0 ]

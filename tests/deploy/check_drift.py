@@ -1,0 +1,423 @@
+#!/usr/bin/env python3
+"""Drift check of one rendered Kustomize overlay against the code it deploys.
+
+Usage: check_drift.py --root REPO --overlay NAME RENDERED.yaml
+
+Run by scripts/check-deploy.sh on the output of `kubectl kustomize k8s/overlays/NAME`.
+It asserts what a schema validator and a security linter cannot know:
+
+- the Ingress routes exactly the six context prefixes to the six API Services (plus the
+  API docs to the booking service), and each API Deployment serves (TT_API_SERVICES)
+  exactly the context of the Service in front of it;
+- there is exactly one worker Deployment per task queue that has a worker binary
+  (workers/src/bin/<context>-worker.rs, each a queue of `pub mod task_queue` in
+  workflows/contracts/src/temporal.rs), running `<context>-worker`;
+- every Deployment and Job has resources, the restricted security context and, for
+  long-running containers, liveness and readiness probes on the real endpoints;
+- every API service and worker has an HPA and a PDB; scrape annotations match the ports;
+- one image everywhere, pinned by tag, and the migration Job is named after that tag;
+- every referenced ConfigMap is rendered, every referenced Secret is in
+  k8s/secrets.template.yaml with placeholder values only;
+- every namespaced object is in namespace tripura-tourism;
+- the Dockerfile copies every workspace member's manifest and puts every binary the
+  workspace builds (and the manifests run) into the image.
+
+Exit status 0 when everything holds, 1 with one line per problem otherwise.
+Needs PyYAML (installed in .tools/deploy-venv with kubernetes-validate and checkov).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+NAMESPACE = "tripura-tourism"
+SERVICE_ACCOUNT = "tripura-tourism"
+RUN_AS_USER = 10001
+API_PORT = 8080
+METRICS_PORT = 9090
+# Route prefix of each bounded context (API-CONVENTIONS.md). The set of contexts itself
+# comes from migrations/<context>/ (every context owns a schema); both must agree.
+PREFIXES = {
+    "auth": "/api/auth",
+    "catalog": "/api/catalog",
+    "inventory": "/api/inventory",
+    "booking": "/api/bookings",
+    "payment": "/api/payments",
+    "partner": "/api/partners",
+}
+# Served by every API service; routed to this context's service.
+DOCS_PATHS = ("/api/docs", "/api/openapi.json")
+DOCS_CONTEXT = "booking"
+CLUSTER_SCOPED = {
+    "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
+    "PriorityClass", "StorageClass", "PersistentVolume", "IngressClass",
+    "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
+}
+
+
+class Drift:
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def check(self, ok: bool, message: str) -> bool:
+        if not ok:
+            self.problems.append(message)
+        return ok
+
+
+def api_contexts(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / "migrations").iterdir() if p.is_dir())
+
+
+def worker_contexts(root: Path) -> list[str]:
+    return sorted(p.name[: -len("-worker.rs")] for p in (root / "workers/src/bin").glob("*-worker.rs"))
+
+
+def task_queues(root: Path) -> set[str]:
+    text = (root / "workflows/contracts/src/temporal.rs").read_text()
+    block = re.search(r"pub mod task_queue\s*\{(.*?)\n\}", text, re.S)
+    if not block:
+        raise SystemExit("drift: cannot find `pub mod task_queue` in workflows/contracts/src/temporal.rs")
+    return set(re.findall(r'pub const \w+: &str = "([^"]+)";', block.group(1)))
+
+
+def workspace_members(root: Path) -> list[str]:
+    text = (root / "Cargo.toml").read_text()
+    block = re.search(r"^members\s*=\s*\[(.*?)\]", text, re.S | re.M)
+    return re.findall(r'"([^"]+)"', block.group(1)) if block else []
+
+
+def workspace_binaries(root: Path) -> set[str]:
+    """Binary targets by cargo's conventions: src/main.rs (named after the package), src/bin/*.rs."""
+    bins: set[str] = set()
+    for member in workspace_members(root):
+        src = root / member / "src"
+        if (src / "main.rs").exists():
+            name = re.search(r'^name\s*=\s*"([^"]+)"', (root / member / "Cargo.toml").read_text(), re.M)
+            bins.add(name.group(1) if name else Path(member).name)
+        bins.update(p.stem for p in (src / "bin").glob("*.rs"))
+    return bins
+
+
+def check_dockerfile(d: Drift, root: Path, commands: set[str]) -> None:
+    path = root / "Dockerfile"
+    if not d.check(path.exists(), "no Dockerfile"):
+        return
+    text = path.read_text()
+    for member in workspace_members(root):
+        d.check(re.search(rf"^COPY {re.escape(member)}/Cargo.toml {re.escape(member)}/\s*$", text, re.M) is not None,
+                f"Dockerfile: workspace member {member} has no `COPY {member}/Cargo.toml {member}/` (dependency layer)")
+    listed = re.search(r"for bin in ([^;]+); do", text)
+    copied = set(listed.group(1).split()) if listed else set()
+    built = workspace_binaries(root)
+    d.check(copied == built, f"Dockerfile copies binaries {sorted(copied)} but the workspace builds {sorted(built)}")
+    for command in sorted(commands):
+        d.check(command in copied, f"a manifest runs {command}, which the Dockerfile does not put into /usr/local/bin")
+
+
+def load(path: Path) -> list[dict]:
+    with path.open() as f:
+        return [d for d in yaml.safe_load_all(f) if d]
+
+
+def pod_spec(obj: dict) -> dict:
+    return obj.get("spec", {}).get("template", {}).get("spec", {})
+
+
+def containers(spec: dict, init: bool = True) -> list[dict]:
+    found = list(spec.get("containers") or [])
+    if init:
+        found += spec.get("initContainers") or []
+    return found
+
+
+def env_of(container: dict, configmaps: dict[str, dict]) -> dict[str, str]:
+    """The container's environment as far as literal values and ConfigMaps tell."""
+    env: dict[str, str] = {}
+    for source in container.get("envFrom") or []:
+        ref = source.get("configMapRef")
+        if ref and ref.get("name") in configmaps:
+            env.update({k: str(v) for k, v in (configmaps[ref["name"]].get("data") or {}).items()})
+    for var in container.get("env") or []:
+        if "value" in var:
+            env[var["name"]] = str(var["value"])
+        elif "configMapKeyRef" in (var.get("valueFrom") or {}):
+            ref = var["valueFrom"]["configMapKeyRef"]
+            env[var["name"]] = str((configmaps.get(ref["name"], {}).get("data") or {}).get(ref["key"], ""))
+        else:
+            env[var["name"]] = "<secret>"
+    return env
+
+
+def check_security(d: Drift, what: str, spec: dict) -> None:
+    pod = spec.get("securityContext") or {}
+    d.check(pod.get("runAsNonRoot") is True, f"{what}: pod securityContext.runAsNonRoot is not true")
+    d.check(pod.get("runAsUser") == RUN_AS_USER, f"{what}: pod securityContext.runAsUser is not {RUN_AS_USER}")
+    d.check((pod.get("seccompProfile") or {}).get("type") == "RuntimeDefault", f"{what}: pod seccompProfile is not RuntimeDefault")
+    d.check(spec.get("automountServiceAccountToken") is False, f"{what}: automountServiceAccountToken is not false")
+    d.check(spec.get("serviceAccountName") == SERVICE_ACCOUNT, f"{what}: serviceAccountName is not {SERVICE_ACCOUNT}")
+    for c in containers(spec):
+        sc = c.get("securityContext") or {}
+        cw = f"{what}/{c.get('name')}"
+        d.check(sc.get("allowPrivilegeEscalation") is False, f"{cw}: allowPrivilegeEscalation is not false")
+        d.check(sc.get("readOnlyRootFilesystem") is True, f"{cw}: readOnlyRootFilesystem is not true")
+        d.check(sc.get("runAsNonRoot") is True, f"{cw}: runAsNonRoot is not true")
+        d.check(sc.get("runAsUser", RUN_AS_USER) == RUN_AS_USER, f"{cw}: runAsUser is not {RUN_AS_USER}")
+        d.check(sc.get("privileged", False) is False, f"{cw}: privileged")
+        d.check("ALL" in ((sc.get("capabilities") or {}).get("drop") or []), f"{cw}: capabilities do not drop ALL")
+        d.check(not (sc.get("capabilities") or {}).get("add"), f"{cw}: adds capabilities")
+        d.check((sc.get("seccompProfile") or {}).get("type") == "RuntimeDefault", f"{cw}: seccompProfile is not RuntimeDefault")
+
+
+def check_resources(d: Drift, what: str, spec: dict) -> None:
+    for c in containers(spec):
+        res = c.get("resources") or {}
+        for kind in ("requests", "limits"):
+            for name in ("cpu", "memory"):
+                d.check(name in (res.get(kind) or {}), f"{what}/{c.get('name')}: no {kind}.{name}")
+
+
+def http_probe(container: dict, kind: str) -> tuple[str | None, int | None]:
+    """(path, port number) of an httpGet probe, resolving a named port."""
+    get = ((container.get(kind) or {}).get("httpGet")) or {}
+    port = get.get("port")
+    if isinstance(port, str):
+        port = next((p.get("containerPort") for p in container.get("ports") or [] if p.get("name") == port), None)
+    return get.get("path"), port
+
+
+def check_scrape_annotations(d: Drift, what: str, obj: dict, port: int) -> None:
+    ann = obj.get("spec", {}).get("template", {}).get("metadata", {}).get("annotations") or {}
+    d.check(ann.get("prometheus.io/scrape") == "true", f"{what}: pod annotation prometheus.io/scrape is not \"true\"")
+    d.check(ann.get("prometheus.io/port") == str(port), f"{what}: pod annotation prometheus.io/port is not \"{port}\"")
+    d.check(ann.get("prometheus.io/path") == "/metrics", f"{what}: pod annotation prometheus.io/path is not /metrics")
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, required=True)
+    parser.add_argument("--overlay", required=True)
+    parser.add_argument("rendered", type=Path)
+    args = parser.parse_args()
+    root: Path = args.root
+    docs = load(args.rendered)
+    d = Drift()
+    tag = f"[{args.overlay}]"
+
+    by_kind: dict[str, dict[str, dict]] = {}
+    for obj in docs:
+        by_kind.setdefault(obj.get("kind", "?"), {})[obj.get("metadata", {}).get("name", "?")] = obj
+    deployments = by_kind.get("Deployment", {})
+    services = by_kind.get("Service", {})
+    configmaps = by_kind.get("ConfigMap", {})
+    jobs = by_kind.get("Job", {})
+
+    # --- namespace -------------------------------------------------------------------
+    d.check(NAMESPACE in by_kind.get("Namespace", {}), f"no Namespace {NAMESPACE}")
+    for obj in docs:
+        kind, meta = obj.get("kind"), obj.get("metadata", {})
+        if kind not in CLUSTER_SCOPED:
+            d.check(meta.get("namespace") == NAMESPACE,
+                    f"{kind}/{meta.get('name')}: namespace is {meta.get('namespace')!r}, not {NAMESPACE!r}")
+
+    # --- API services and Ingress ----------------------------------------------------
+    contexts = api_contexts(root)
+    d.check(sorted(PREFIXES) == contexts,
+            f"contexts with a schema in migrations/ {contexts} differ from the route table {sorted(PREFIXES)} "
+            "(update tests/deploy/check_drift.py, the API Deployments and the Ingress together)")
+    for ctx in contexts:
+        name = f"api-{ctx}"
+        dep, svc = deployments.get(name), services.get(name)
+        if not d.check(dep is not None, f"no Deployment {name} for context {ctx}"):
+            continue
+        if not d.check(svc is not None, f"no Service {name} for context {ctx}"):
+            continue
+        spec = pod_spec(dep)
+        main_containers = containers(spec, init=False)
+        d.check(len(main_containers) == 1, f"Deployment {name}: expected one container")
+        c = main_containers[0]
+        d.check(c.get("command") == ["/usr/local/bin/api"], f"Deployment {name}: command is {c.get('command')}, not /usr/local/bin/api")
+        env = env_of(c, configmaps)
+        d.check(env.get("TT_API_SERVICES") == ctx,
+                f"Deployment {name} serves TT_API_SERVICES={env.get('TT_API_SERVICES')!r} but its Service is for {ctx!r}")
+        d.check(env.get("TT_API_ADDR", "").endswith(f":{API_PORT}"), f"Deployment {name}: TT_API_ADDR does not listen on {API_PORT}")
+        d.check(env.get("TT_TEMPORAL_NAMESPACE") == NAMESPACE, f"Deployment {name}: TT_TEMPORAL_NAMESPACE is not {NAMESPACE}")
+        ports = {p.get("name"): p.get("containerPort") for p in c.get("ports") or []}
+        d.check(ports.get("http") == API_PORT, f"Deployment {name}: no container port http={API_PORT}")
+        d.check(http_probe(c, "livenessProbe") == ("/healthz", API_PORT), f"Deployment {name}: liveness probe is not GET /healthz on {API_PORT}")
+        d.check(http_probe(c, "readinessProbe") == ("/readyz", API_PORT), f"Deployment {name}: readiness probe is not GET /readyz on {API_PORT}")
+        check_scrape_annotations(d, f"Deployment {name}", dep, API_PORT)
+        pod_labels = dep["spec"]["template"]["metadata"].get("labels") or {}
+        d.check(selects(svc["spec"].get("selector") or {}, pod_labels), f"Service {name} does not select the pods of Deployment {name}")
+        for other_name, other in deployments.items():
+            if other_name != name:
+                d.check(not selects(svc["spec"].get("selector") or {}, other["spec"]["template"]["metadata"].get("labels") or {}),
+                        f"Service {name} also selects the pods of Deployment {other_name}")
+        http = [p for p in svc["spec"].get("ports") or [] if p.get("name") == "http"]
+        d.check(len(http) == 1 and http[0].get("targetPort") in ("http", API_PORT), f"Service {name}: no port http targeting {API_PORT}")
+
+    expected_routes = {PREFIXES[c]: f"api-{c}" for c in contexts if c in PREFIXES}
+    expected_routes.update({p: f"api-{DOCS_CONTEXT}" for p in DOCS_PATHS})
+    ingresses = by_kind.get("Ingress", {})
+    d.check(len(ingresses) == 1, f"expected one Ingress, found {sorted(ingresses)}")
+    routes: dict[str, str] = {}
+    for ing in ingresses.values():
+        for rule in ing["spec"].get("rules") or []:
+            for p in (rule.get("http") or {}).get("paths") or []:
+                backend = p.get("backend", {}).get("service", {})
+                d.check(p.get("pathType") == "Prefix", f"Ingress path {p.get('path')}: pathType is not Prefix")
+                d.check(p.get("path") not in routes, f"Ingress path {p.get('path')} is routed twice")
+                routes[p.get("path")] = backend.get("name")
+                port = backend.get("port", {})
+                svc = services.get(backend.get("name"))
+                if d.check(svc is not None, f"Ingress path {p.get('path')} points at missing Service {backend.get('name')}"):
+                    names = {sp.get("name") for sp in svc["spec"].get("ports") or []}
+                    numbers = {sp.get("port") for sp in svc["spec"].get("ports") or []}
+                    d.check(port.get("name") in names or port.get("number") in numbers,
+                            f"Ingress path {p.get('path')}: Service {backend.get('name')} has no port {port}")
+    d.check(routes == expected_routes,
+            f"Ingress routes {dict(sorted(routes.items()))} differ from the expected {dict(sorted(expected_routes.items()))}")
+
+    # --- workers ---------------------------------------------------------------------
+    queues = task_queues(root)
+    workers = worker_contexts(root)
+    d.check(bool(workers), "no worker binaries found in workers/src/bin/*-worker.rs")
+    for ctx in workers:
+        d.check(ctx in queues, f"worker binary {ctx}-worker has no task queue {ctx!r} in contracts' task_queue module")
+    running: dict[str, list[str]] = {}
+    for name, dep in deployments.items():
+        for c in containers(pod_spec(dep), init=False):
+            cmd = " ".join(c.get("command") or [])
+            m = re.search(r"/([a-z]+)-workers?$", cmd)
+            if m:
+                running.setdefault(m.group(1), []).append(name)
+    d.check("all" not in running, f"Deployment(s) {running.get('all')} run all-workers, which is for local development only")
+    for ctx in workers:
+        d.check(len(running.get(ctx, [])) == 1,
+                f"task queue {ctx!r}: expected exactly one Deployment running {ctx}-worker, found {running.get(ctx, [])}")
+    for ctx in running:
+        d.check(ctx == "all" or ctx in workers, f"Deployment(s) {running[ctx]} run {ctx}-worker, which has no binary")
+    for ctx in workers:
+        name = f"worker-{ctx}"
+        dep = deployments.get(name)
+        if not d.check(dep is not None, f"no Deployment {name} for task queue {ctx!r}"):
+            continue
+        spec = pod_spec(dep)
+        c = containers(spec, init=False)[0]
+        d.check(c.get("command") == [f"/usr/local/bin/{ctx}-worker"], f"Deployment {name}: command is {c.get('command')}, not {ctx}-worker")
+        env = env_of(c, configmaps)
+        d.check(env.get("TT_METRICS_ADDR", "").endswith(f":{METRICS_PORT}"), f"Deployment {name}: TT_METRICS_ADDR does not serve on {METRICS_PORT}")
+        d.check(env.get("TT_TEMPORAL_NAMESPACE") == NAMESPACE, f"Deployment {name}: TT_TEMPORAL_NAMESPACE is not {NAMESPACE}")
+        ports = {p.get("name"): p.get("containerPort") for p in c.get("ports") or []}
+        d.check(ports.get("metrics") == METRICS_PORT, f"Deployment {name}: no container port metrics={METRICS_PORT}")
+        d.check(http_probe(c, "livenessProbe") == ("/metrics", METRICS_PORT), f"Deployment {name}: liveness probe is not GET /metrics on {METRICS_PORT}")
+        d.check(http_probe(c, "readinessProbe") == ("/metrics", METRICS_PORT), f"Deployment {name}: readiness probe is not GET /metrics on {METRICS_PORT}")
+        check_scrape_annotations(d, f"Deployment {name}", dep, METRICS_PORT)
+        shutdown = int(env.get("TT_WORKER_SHUTDOWN_SECS", "20"))
+        grace = spec.get("terminationGracePeriodSeconds", 30)
+        d.check(grace >= shutdown + 15,
+                f"Deployment {name}: terminationGracePeriodSeconds {grace} is not comfortably above TT_WORKER_SHUTDOWN_SECS {shutdown}")
+        if ctx == "payment":
+            d.check(env.get("TT_GATEWAY_URL", "").startswith(("http://", "https://")), f"Deployment {name}: no TT_GATEWAY_URL")
+
+    # --- every workload --------------------------------------------------------------
+    scaled = {name for name in deployments if name.startswith(("api-", "worker-"))}
+    hpas = {h["spec"]["scaleTargetRef"]["name"] for h in by_kind.get("HorizontalPodAutoscaler", {}).values()
+            if h["spec"]["scaleTargetRef"].get("kind") == "Deployment"}
+    for name in sorted(scaled):
+        dep = deployments[name]
+        d.check(name in hpas, f"Deployment {name}: no HorizontalPodAutoscaler")
+        d.check("replicas" not in dep["spec"], f"Deployment {name}: sets replicas although an HPA owns the count")
+        pod_labels = dep["spec"]["template"]["metadata"].get("labels") or {}
+        d.check(any(selects((p["spec"].get("selector") or {}).get("matchLabels") or {}, pod_labels)
+                    for p in by_kind.get("PodDisruptionBudget", {}).values()), f"Deployment {name}: no PodDisruptionBudget")
+    for h in by_kind.get("HorizontalPodAutoscaler", {}).values():
+        d.check(h["spec"]["scaleTargetRef"]["name"] in deployments, f"HPA {h['metadata']['name']} targets a missing Deployment")
+        d.check(1 <= h["spec"].get("minReplicas", 1) <= h["spec"]["maxReplicas"], f"HPA {h['metadata']['name']}: minReplicas > maxReplicas")
+
+    images: set[str] = set()
+    secrets_used: dict[str, set[str]] = {}
+    for kind, objs in (("Deployment", deployments), ("Job", jobs)):
+        for name, obj in objs.items():
+            spec = pod_spec(obj)
+            what = f"{kind} {name}"
+            check_security(d, what, spec)
+            check_resources(d, what, spec)
+            if kind == "Deployment":
+                for c in containers(spec, init=False):
+                    d.check("livenessProbe" in c and "readinessProbe" in c, f"{what}/{c.get('name')}: missing liveness or readiness probe")
+            for c in containers(spec):
+                images.add(c.get("image", ""))
+                d.check(c.get("imagePullPolicy") == "Always", f"{what}/{c.get('name')}: imagePullPolicy is not Always")
+                for source in c.get("envFrom") or []:
+                    if "configMapRef" in source:
+                        d.check(source["configMapRef"]["name"] in configmaps, f"{what}: ConfigMap {source['configMapRef']['name']} is not rendered")
+                    if "secretRef" in source:
+                        secrets_used.setdefault(source["secretRef"]["name"], set())
+                for var in c.get("env") or []:
+                    ref = (var.get("valueFrom") or {}).get("secretKeyRef")
+                    if ref:
+                        secrets_used.setdefault(ref["name"], set()).add(ref["key"])
+                    ref = (var.get("valueFrom") or {}).get("configMapKeyRef")
+                    if ref:
+                        d.check(ref["key"] in (configmaps.get(ref["name"], {}).get("data") or {}),
+                                f"{what}: ConfigMap key {ref['name']}/{ref['key']} is not rendered")
+
+    d.check(len(images) == 1, f"expected one image for every container, found {sorted(images)}")
+    image = next(iter(images), "")
+    version = image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else ""
+    version = version.split("@", 1)[0]
+    d.check(bool(version) and version != "latest", f"image {image!r} is not pinned by tag")
+    migrate_jobs = [n for n, j in jobs.items() if any(c.get("command") == ["/usr/local/bin/migrate"] for c in containers(pod_spec(j)))]
+    d.check(len(migrate_jobs) == 1, f"expected one migration Job, found {migrate_jobs}")
+    if migrate_jobs and version:
+        expected = "migrate-" + re.sub(r"[^a-z0-9-]", "-", version.lower())
+        d.check(migrate_jobs[0] == expected, f"migration Job is named {migrate_jobs[0]!r} but the image tag {version!r} wants {expected!r}")
+
+    # --- secrets: referenced ones exist in the template, with placeholders only ------
+    template_path = root / "k8s/secrets.template.yaml"
+    template = {s["metadata"]["name"]: s for s in load(template_path) if s.get("kind") == "Secret"}
+    for name in by_kind.get("Secret", {}):
+        d.check(False, f"Secret {name} is rendered: secrets stay out of the kustomizations (see k8s/secrets.template.yaml)")
+    for name, keys in sorted(secrets_used.items()):
+        if d.check(name in template, f"Secret {name} is referenced but not in k8s/secrets.template.yaml"):
+            data = template[name].get("stringData") or {}
+            for key in sorted(keys):
+                d.check(key in data, f"Secret key {name}/{key} is referenced but not in k8s/secrets.template.yaml")
+    for name, secret in template.items():
+        d.check(secret["metadata"].get("namespace") == NAMESPACE, f"secrets template {name}: namespace is not {NAMESPACE}")
+        d.check(not secret.get("data"), f"secrets template {name}: use stringData placeholders, not data")
+        for key, value in (secret.get("stringData") or {}).items():
+            d.check("change-me" in str(value), f"secrets template {name}/{key}: not a change-me placeholder")
+
+    # --- image contents -------------------------------------------------------------
+    commands = {Path((c.get("command") or [""])[0]).name
+                for objs in (deployments, jobs) for obj in objs.values() for c in containers(pod_spec(obj))}
+    check_dockerfile(d, root, commands)
+
+    # --- network policy --------------------------------------------------------------
+    d.check(any(np["spec"].get("podSelector") == {} and set(np["spec"].get("policyTypes") or []) == {"Ingress", "Egress"}
+                and not np["spec"].get("ingress") and not np["spec"].get("egress")
+                for np in by_kind.get("NetworkPolicy", {}).values()),
+            "no default-deny NetworkPolicy (empty podSelector, Ingress and Egress, no rules)")
+
+    if d.problems:
+        for problem in d.problems:
+            print(f"drift {tag}: {problem}", file=sys.stderr)
+        return 1
+    print(f"drift {tag}: {len(deployments)} Deployments, {len(routes)} Ingress routes, "
+          f"worker queues {', '.join(workers)}: consistent")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
