@@ -184,6 +184,11 @@ async fn capture(_: Merchant, State(sandbox): State<Sandbox>, Path(id): Path<Str
     if payment.amount != body.amount || payment.currency != body.currency {
         return Err(GatewayError::bad_request("Capture amount must be equal to the amount authorized", "input_validation_failed"));
     }
+    let order_id = payment.order_id.clone();
+    if books.orders.get(&order_id).is_some_and(|o| o.status == "paid") {
+        return Err(GatewayError::bad_request("The order is already paid", "input_validation_failed"));
+    }
+    let payment = books.payments.get_mut(&id).ok_or_else(|| GatewayError::not_found(&id))?;
     payment.status = "captured".into();
     payment.captured = true;
     let captured = payment.clone();

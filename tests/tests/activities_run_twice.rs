@@ -172,3 +172,66 @@ async fn a_payment_the_gateway_refuses_outright_is_final_not_retried() {
     let _ = stop_gateway.send(());
     db.drop_database().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overlapping_charge_attempts_capture_once_and_a_late_one_after_the_refund_takes_nothing() {
+    let db = TestDatabase::create(5).await.unwrap();
+    let (gateway_settings, stop_gateway) = spawn_sandbox_gateway().await.unwrap();
+    let gateway = payment::GatewayClient::new(gateway_settings).unwrap();
+    let booking_ref = BookingRef::parse("TRP-0VERLP").unwrap();
+    let env = environment_for(payment::PaymentActivitiesImpl::new(db.payment.clone(), gateway.clone()), &booking_ref.workflow_id());
+    let charge = ChargeRequest {
+        booking_ref: booking_ref.clone(),
+        idempotency_key: format!("{}/charge", booking_ref.workflow_id()),
+        amount: Money::inr(250_000),
+        card_token: "tok_success".into(),
+    };
+
+    // Two attempts at once, as after a start-to-close timeout of a slow first attempt.
+    let (a, b) = tokio::join!(
+        env.run(payment::PaymentActivitiesImpl::charge, charge.clone()),
+        env.run(payment::PaymentActivitiesImpl::charge, charge.clone()),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a, b);
+    let at_gateway = gateway.order_payments(&a.gateway_order_id).await.unwrap();
+    assert_eq!(at_gateway.len(), 1, "one payment on one order: {at_gateway:?}");
+    assert_eq!(payment::store::payments_of_booking(&db.payment, &booking_ref).await.unwrap().len(), 1);
+
+    let refund = RefundRequest { booking_ref: booking_ref.clone(), charge_idempotency_key: charge.idempotency_key.clone(), reason: "test".into() };
+    env.run(payment::PaymentActivitiesImpl::refund_charge, refund).await.unwrap();
+    let late = env.run(payment::PaymentActivitiesImpl::charge, charge.clone()).await.unwrap_err();
+    assert!(format!("{late:?}").contains("ChargeClosed"), "{late:?}");
+    let at_gateway = gateway.order_payments(&a.gateway_order_id).await.unwrap();
+    assert_eq!((at_gateway.len(), at_gateway[0].status.as_str()), (1, "refunded"));
+    let _ = stop_gateway.send(());
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_whose_answer_was_lost_is_recorded_by_the_retry_not_repeated() {
+    let db = TestDatabase::create(5).await.unwrap();
+    let (gateway_settings, stop_gateway) = spawn_sandbox_gateway().await.unwrap();
+    let gateway = payment::GatewayClient::new(gateway_settings).unwrap();
+    let booking_ref = BookingRef::parse("TRP-L0STRF").unwrap();
+    let env = environment_for(payment::PaymentActivitiesImpl::new(db.payment.clone(), gateway.clone()), &booking_ref.workflow_id());
+    let charge = ChargeRequest {
+        booking_ref: booking_ref.clone(),
+        idempotency_key: format!("{}/charge", booking_ref.workflow_id()),
+        amount: Money::inr(180_000),
+        card_token: "tok_success".into(),
+    };
+    let captured = env.run(payment::PaymentActivitiesImpl::charge, charge.clone()).await.unwrap();
+    // The gateway refunds, but the answer never reaches the payment context.
+    gateway.refund(&captured.gateway_payment_id, 180_000, "lost-answer-refund-key").await.unwrap();
+
+    let refund = RefundRequest { booking_ref: booking_ref.clone(), charge_idempotency_key: charge.idempotency_key.clone(), reason: "test".into() };
+    let outcome = env.run(payment::PaymentActivitiesImpl::refund_charge, refund).await.unwrap();
+    assert_eq!(outcome.refunded, Money::inr(180_000), "the refund that happened is reported");
+    let row = payment::store::find_by_key(&db.payment, &charge.idempotency_key).await.unwrap().unwrap();
+    assert_eq!((row.status.as_str(), row.refunded_paise), ("refunded", 180_000));
+    let refunds = gateway.payment_refunds(&captured.gateway_payment_id).await.unwrap();
+    assert_eq!(refunds.len(), 1, "no second refund: {refunds:?}");
+    let _ = stop_gateway.send(());
+    db.drop_database().await.unwrap();
+}

@@ -30,10 +30,16 @@ impl PaymentActivitiesImpl {
     #[activity(definition = definitions::Charge)]
     #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, key = %request.idempotency_key))]
     pub async fn charge(self: Arc<Self>, _ctx: ActivityContext, request: ChargeRequest) -> Result<Charge, ActivityError> {
-        let row = store::begin_charge(&self.pool, &request.idempotency_key, &request.booking_ref, request.amount).await?;
+        let mut db = store::lock_charge(&self.pool, &request.idempotency_key).await?;
+        let row = store::begin_charge(&mut db, &request.idempotency_key, &request.booking_ref, request.amount).await?;
         match row.status.as_str() {
             "captured" => return Ok(charge_of(&row, request.amount)),
-            "declined" => return Err(declined(row.failure_message.as_deref().unwrap_or("payment declined"))),
+            "declined" => return Err(refused(&row)),
+            // The charge's refund already ran: this is a late attempt whose result nobody
+            // waits for, and it must not take money that would never be given back.
+            "voided" | "refunded" | "partially_refunded" => {
+                return Err(business_failure("ChargeClosed", "this charge was already compensated"));
+            }
             _ => {}
         }
         let currency = request.amount.currency.code();
@@ -41,7 +47,7 @@ impl PaymentActivitiesImpl {
             Some(id) => id.clone(),
             None => {
                 let order = self.gateway.create_order(request.amount.amount, currency, request.booking_ref.as_str()).await?;
-                store::set_order(&self.pool, row.payment_id, &order.id).await?;
+                store::set_order(&mut db, row.payment_id, &order.id).await?;
                 order.id
             }
         };
@@ -52,17 +58,17 @@ impl PaymentActivitiesImpl {
             Some(p) => p,
             None => match self.gateway.pay_with_card(&order_id, request.amount.amount, currency, &request.card_token).await {
                 Ok(p) => p,
-                Err(GatewayError::Declined { code, description }) => {
-                    store::mark_declined(&self.pool, row.payment_id, &code, &description).await?;
+                Err(GatewayError::Declined { description, .. }) => {
+                    store::mark_declined(&mut db, row.payment_id, store::DECLINED_BY_BANK, &description).await?;
                     tracing::info!(%description, "card declined");
-                    return Err(declined(&description));
+                    return Err(business_failure(failure_type::CARD_DECLINED, &description));
                 }
                 // The gateway refused this payment request outright: asking again cannot
                 // succeed, so the booking is given up instead of retried forever.
-                Err(GatewayError::Rejected { code, description, .. }) => {
-                    store::mark_declined(&self.pool, row.payment_id, &code, &description).await?;
-                    tracing::warn!(%code, %description, "payment rejected by the gateway");
-                    return Err(business_failure(failure_type::PAYMENT_REJECTED, &description));
+                Err(e @ GatewayError::Rejected { .. }) if e.is_final_rejection() => {
+                    store::mark_declined(&mut db, row.payment_id, store::REJECTED_BY_GATEWAY, &e.to_string()).await?;
+                    tracing::warn!(error = %e, "payment rejected by the gateway");
+                    return Err(business_failure(failure_type::PAYMENT_REJECTED, &e.to_string()));
                 }
                 Err(other) => return Err(other.into()),
             },
@@ -70,7 +76,8 @@ impl PaymentActivitiesImpl {
         if payment.status == "authorized" {
             payment = self.capture_once(&payment, request.amount).await?;
         }
-        store::mark_captured(&self.pool, &row, &payment.id, payment.amount).await?;
+        store::mark_captured(&mut db, &row, &payment.id, payment.amount).await?;
+        store::release_charge(db).await?;
         Ok(Charge {
             payment_id: row.payment_id,
             gateway_order_id: order_id,
@@ -82,36 +89,42 @@ impl PaymentActivitiesImpl {
     #[activity(definition = definitions::RefundCharge)]
     #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, key = %request.charge_idempotency_key))]
     pub async fn refund_charge(self: Arc<Self>, _ctx: ActivityContext, request: RefundRequest) -> Result<RefundOutcome, ActivityError> {
-        let Some(row) = store::find_by_key(&self.pool, &request.charge_idempotency_key).await? else {
+        // Waits for any attempt of the charge still running, so its outcome is known.
+        let mut db = store::lock_charge(&self.pool, &request.charge_idempotency_key).await?;
+        let Some(row) = store::find_by_key(&mut db, &request.charge_idempotency_key).await? else {
             // The charge never started: nothing to give back.
             return Ok(RefundOutcome { refunded: Money::inr(0) });
         };
         let currency = contracts::Currency::parse(&row.currency).unwrap_or(contracts::Currency::Inr);
-        let Some(order_id) = row.gateway_order_id.clone() else {
-            store::mark_voided(&self.pool, row.payment_id).await?;
-            return Ok(RefundOutcome { refunded: Money::zero(currency) });
-        };
-        // The gateway, not our row, says what was captured: the charge may have timed out
-        // after the gateway acted.
-        let mut refunded_now = 0;
-        for payment in self.gateway.order_payments(&order_id).await? {
-            let outstanding = payment.amount - payment.amount_refunded;
-            if payment.status != "captured" || outstanding <= 0 {
-                continue;
+        let refunded_before = row.refunded_paise;
+        if let Some(order_id) = row.gateway_order_id.clone() {
+            // The gateway, not our row, says what was captured and refunded: an attempt may
+            // have timed out after the gateway acted.
+            for payment in self.gateway.order_payments(&order_id).await? {
+                if payment.status != "captured" && payment.status != "refunded" {
+                    // Failed attempts took nothing; an authorisation never captured lapses.
+                    continue;
+                }
+                store::mark_captured(&mut db, &row, &payment.id, payment.amount).await?;
+                let outstanding = payment.amount - payment.amount_refunded;
+                if outstanding > 0 {
+                    let key = format!("{}/refund/{}", row.idempotency_key, payment.id);
+                    self.gateway.refund(&payment.id, outstanding, &key).await?;
+                    tracing::info!(payment = %payment.id, amount = outstanding, reason = %request.reason, "refunded");
+                }
+                // Record every refund the gateway made, including one whose answer a
+                // previous attempt lost; recording is idempotent by the gateway's id.
+                let row = store::find_by_key(&mut db, &row.idempotency_key).await?.unwrap_or_else(|| row.clone());
+                for refund in self.gateway.payment_refunds(&payment.id).await? {
+                    let key = gateway_idempotency_key(&format!("{}/refund/{}", row.idempotency_key, refund.id));
+                    store::record_refund(&mut db, &row, &refund.id, refund.amount, &key).await?;
+                }
             }
-            let key = format!("{}/refund/{}", row.idempotency_key, payment.id);
-            let refund = self.gateway.refund(&payment.id, outstanding, &key).await?;
-            if row.gateway_payment_id.is_none() {
-                // The capture happened but was never recorded: record it before its refund.
-                store::mark_captured(&self.pool, &row, &payment.id, payment.amount).await?;
-            }
-            let row = store::find_by_key(&self.pool, &row.idempotency_key).await?.unwrap_or_else(|| row.clone());
-            store::record_refund(&self.pool, &row, &refund.id, refund.amount, &gateway_idempotency_key(&key)).await?;
-            refunded_now += refund.amount;
-            tracing::info!(payment = %payment.id, amount = refund.amount, reason = %request.reason, "refunded");
         }
-        store::mark_voided(&self.pool, row.payment_id).await?;
-        Ok(RefundOutcome { refunded: Money { amount: refunded_now, currency } })
+        store::mark_voided(&mut db, row.payment_id).await?;
+        let refunded_after = store::find_by_key(&mut db, &row.idempotency_key).await?.map_or(refunded_before, |r| r.refunded_paise);
+        store::release_charge(db).await?;
+        Ok(RefundOutcome { refunded: Money { amount: refunded_after - refunded_before, currency } })
     }
 }
 
@@ -139,8 +152,13 @@ fn charge_of(row: &PaymentRow, requested: Money) -> Charge {
     }
 }
 
-fn declined(message: &str) -> ActivityError {
-    business_failure(failure_type::CARD_DECLINED, message)
+/// The same answer for a refused charge on every retry, by how it was refused.
+fn refused(row: &PaymentRow) -> ActivityError {
+    let message = row.failure_message.as_deref().unwrap_or("payment refused");
+    match row.failure_code.as_deref() {
+        Some(store::REJECTED_BY_GATEWAY) => business_failure(failure_type::PAYMENT_REJECTED, message),
+        _ => business_failure(failure_type::CARD_DECLINED, message),
+    }
 }
 
 /// A non-retryable failure with a type name the saga matches on.

@@ -30,9 +30,9 @@ pub enum GatewayError {
     /// The card or bank refused the payment: a business outcome, final for this attempt.
     #[error("payment declined: {description}")]
     Declined { code: String, description: String },
-    /// The gateway refused the request itself (bad credentials, bad parameters).
+    /// The gateway refused the request itself (bad credentials, bad parameters, rate limit).
     #[error("gateway rejected the request ({status}): {code}: {description}")]
-    Rejected { status: u16, code: String, description: String },
+    Rejected { status: u16, code: String, description: String, reason: Option<String> },
     /// No answer, or an answer we could not read: the outcome is unknown.
     #[error("gateway unreachable or unreadable: {0}")]
     Transport(#[from] reqwest::Error),
@@ -92,6 +92,15 @@ struct ErrorDetail {
     reason: Option<String>,
 }
 
+impl GatewayError {
+    /// The request itself is unusable (an invalid card token, say): sending it again cannot
+    /// succeed. Authentication, permission, conflict and rate-limit answers are not final:
+    /// they are fixed by configuration or time, so the caller retries them.
+    pub fn is_final_rejection(&self) -> bool {
+        matches!(self, GatewayError::Rejected { status: 400, reason: Some(reason), .. } if reason == "input_validation_failed")
+    }
+}
+
 #[derive(Clone)]
 pub struct GatewayClient {
     http: reqwest::Client,
@@ -143,6 +152,12 @@ impl GatewayClient {
         self.send(request).await
     }
 
+    /// Every refund of a payment, including ones whose answer was lost on the way back.
+    pub async fn payment_refunds(&self, payment_id: &str) -> Result<Vec<Refund>, GatewayError> {
+        let list: Collection<Refund> = self.send(self.http.get(self.url(&format!("v1/payments/{payment_id}/refunds")))).await?;
+        Ok(list.items)
+    }
+
     fn url(&self, path: &str) -> Url {
         self.settings.base_url.join(path).unwrap_or_else(|_| self.settings.base_url.clone())
     }
@@ -161,9 +176,12 @@ impl GatewayClient {
             Ok(ErrorBody { error }) if error.reason.as_deref() == Some("payment_declined") => {
                 Err(GatewayError::Declined { code: error.code, description: error.description })
             }
-            Ok(ErrorBody { error }) if status.is_client_error() => {
-                Err(GatewayError::Rejected { status: status.as_u16(), code: error.code, description: error.description })
-            }
+            Ok(ErrorBody { error }) if status.is_client_error() => Err(GatewayError::Rejected {
+                status: status.as_u16(),
+                code: error.code,
+                description: error.description,
+                reason: error.reason,
+            }),
             _ => Err(GatewayError::Unexpected { status: status.as_u16(), body: body.chars().take(500).collect() }),
         }
     }

@@ -1,8 +1,31 @@
 //! All SQL of the payment context.
 
 use contracts::{BookingRef, Money};
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
+
+/// Why a charge was refused, as stored in `payments.failure_code`.
+pub const DECLINED_BY_BANK: &str = "card_declined";
+pub const REJECTED_BY_GATEWAY: &str = "payment_rejected";
+
+/// Serialises everything done to one charge (its attempts and its refund) across worker
+/// replicas: a retried attempt that overlaps a slow earlier one (after a start-to-close
+/// timeout) waits for it instead of paying the order a second time.
+///
+/// The lock is a session advisory lock on a connection taken out of the pool, and every
+/// write of the activity goes through that connection and commits on its own (an order id
+/// must be remembered even if the attempt dies right after). The connection is closed, not
+/// returned, when the activity ends or is dropped, so the lock can never outlive it.
+pub async fn lock_charge(pool: &PgPool, key: &str) -> Result<PgConnection, sqlx::Error> {
+    let mut conn = pool.acquire().await?.detach();
+    sqlx::query("SELECT pg_advisory_lock(hashtextextended($1, 0))").bind(format!("payment.charge:{key}")).execute(&mut conn).await?;
+    Ok(conn)
+}
+
+/// Ends the charge's lock by closing its connection (dropping it does the same).
+pub async fn release_charge(conn: PgConnection) -> Result<(), sqlx::Error> {
+    conn.close().await
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PaymentRow {
@@ -24,7 +47,7 @@ const COLUMNS: &str = "payment_id, booking_ref, idempotency_key, amount_paise, c
                        gateway_payment_id, captured_paise, refunded_paise, failure_code, failure_message";
 
 /// Finds or creates the payment row of a charge, keyed by the charge's idempotency key.
-pub async fn begin_charge(pool: &PgPool, key: &str, booking_ref: &BookingRef, amount: Money) -> Result<PaymentRow, sqlx::Error> {
+pub async fn begin_charge(conn: &mut PgConnection, key: &str, booking_ref: &BookingRef, amount: Money) -> Result<PaymentRow, sqlx::Error> {
     sqlx::query(
         "INSERT INTO payments (payment_id, booking_ref, idempotency_key, amount_paise, currency)
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING",
@@ -34,55 +57,59 @@ pub async fn begin_charge(pool: &PgPool, key: &str, booking_ref: &BookingRef, am
     .bind(key)
     .bind(amount.amount)
     .bind(amount.currency.code())
-    .execute(pool)
+    .execute(&mut *conn)
     .await?;
-    find_by_key(pool, key).await?.ok_or(sqlx::Error::RowNotFound)
+    find_by_key(conn, key).await?.ok_or(sqlx::Error::RowNotFound)
 }
 
-pub async fn find_by_key(pool: &PgPool, key: &str) -> Result<Option<PaymentRow>, sqlx::Error> {
+pub async fn find_by_key(db: impl PgExecutor<'_>, key: &str) -> Result<Option<PaymentRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM payments WHERE idempotency_key = $1"))
         .bind(key)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
-pub async fn payments_of_booking(pool: &PgPool, booking_ref: &BookingRef) -> Result<Vec<PaymentRow>, sqlx::Error> {
+pub async fn payments_of_booking(db: impl PgExecutor<'_>, booking_ref: &BookingRef) -> Result<Vec<PaymentRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM payments WHERE booking_ref = $1 ORDER BY created_at"))
         .bind(booking_ref.as_str())
-        .fetch_all(pool)
+        .fetch_all(db)
         .await
 }
 
 /// Remembers the gateway order before any payment is attempted on it, so a retry finds the
 /// order and asks the gateway what happened instead of paying a second order.
-pub async fn set_order(pool: &PgPool, payment_id: Uuid, order_id: &str) -> Result<(), sqlx::Error> {
+pub async fn set_order(db: impl PgExecutor<'_>, payment_id: Uuid, order_id: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE payments SET gateway_order_id = $2, updated_at = now() WHERE payment_id = $1 AND gateway_order_id IS NULL")
         .bind(payment_id)
         .bind(order_id)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }
 
-pub async fn mark_declined(pool: &PgPool, payment_id: Uuid, code: &str, message: &str) -> Result<(), sqlx::Error> {
+/// Records a refused charge; `kind` is [`DECLINED_BY_BANK`] or [`REJECTED_BY_GATEWAY`].
+pub async fn mark_declined(db: impl PgExecutor<'_>, payment_id: Uuid, kind: &str, message: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE payments SET status = 'declined', failure_code = $2, failure_message = $3, updated_at = now()
          WHERE payment_id = $1 AND status IN ('created', 'authorized')",
     )
     .bind(payment_id)
-    .bind(code)
+    .bind(kind)
     .bind(message)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
 
-/// Records a capture once: the payment row and one `capture` movement.
-pub async fn mark_captured(pool: &PgPool, row: &PaymentRow, gateway_payment_id: &str, amount: i64) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
+/// Records a capture once: the payment row and one `capture` movement. What the gateway
+/// captured is the truth, whatever the row said before (a capture found by a refund after
+/// a lost answer may land on a row marked declined or voided).
+pub async fn mark_captured(conn: &mut PgConnection, row: &PaymentRow, gateway_payment_id: &str, amount: i64) -> Result<(), sqlx::Error> {
+    let mut tx = conn.begin().await?;
     sqlx::query(
-        "UPDATE payments SET status = 'captured', gateway_payment_id = $2, captured_paise = $3, updated_at = now()
-         WHERE payment_id = $1 AND status IN ('created', 'authorized')",
+        "UPDATE payments SET status = 'captured', gateway_payment_id = $2, captured_paise = $3,
+                            failure_code = NULL, failure_message = NULL, updated_at = now()
+         WHERE payment_id = $1 AND captured_paise = 0",
     )
     .bind(row.payment_id)
     .bind(gateway_payment_id)
@@ -106,8 +133,8 @@ pub async fn mark_captured(pool: &PgPool, row: &PaymentRow, gateway_payment_id: 
 }
 
 /// Records a gateway refund once (by its gateway id) and adds it to the payment's total.
-pub async fn record_refund(pool: &PgPool, row: &PaymentRow, gateway_refund_id: &str, amount: i64, key: &str) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
+pub async fn record_refund(conn: &mut PgConnection, row: &PaymentRow, gateway_refund_id: &str, amount: i64, key: &str) -> Result<(), sqlx::Error> {
+    let mut tx = conn.begin().await?;
     let inserted = sqlx::query(
         "INSERT INTO booking_payments (booking_payment_id, booking_ref, payment_id, kind, amount_paise, currency, gateway_ref, idempotency_key)
          VALUES ($1, $2, $3, 'refund', $4, $5, $6, $7) ON CONFLICT DO NOTHING",
@@ -138,10 +165,10 @@ pub async fn record_refund(pool: &PgPool, row: &PaymentRow, gateway_refund_id: &
 }
 
 /// An authorisation that was never captured lapses at the gateway; record that we let it go.
-pub async fn mark_voided(pool: &PgPool, payment_id: Uuid) -> Result<(), sqlx::Error> {
+pub async fn mark_voided(db: impl PgExecutor<'_>, payment_id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE payments SET status = 'voided', updated_at = now() WHERE payment_id = $1 AND status IN ('created', 'authorized')")
         .bind(payment_id)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }
