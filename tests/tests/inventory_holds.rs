@@ -82,6 +82,15 @@ async fn a_hold_is_idempotent_and_confirm_and_release_apply_once() {
     assert!(!store::release_hold(&db.inventory, &request.hold_id).await.unwrap());
     assert_eq!(counts().await, vec![(0, 3), (0, 3)]);
 
+    // Unbooking it (the booking could not be confirmed after all) gives the rooms back, once.
+    assert!(store::unbook_hold(&db.inventory, &request.hold_id).await.unwrap());
+    assert!(!store::unbook_hold(&db.inventory, &request.hold_id).await.unwrap());
+    assert_eq!(counts().await, vec![(0, 0), (0, 0)]);
+    assert_eq!(store::confirm_hold(&db.inventory, &request.hold_id).await.unwrap(), ConfirmOutcome::NotHeld);
+    let request = hold("booking-TRP-AAAAAB/hold", id, check_in, 2, 3);
+    store::hold_rooms(&db.inventory, &request, expiry()).await.unwrap();
+    store::confirm_hold(&db.inventory, &request.hold_id).await.unwrap();
+
     let other = hold("booking-TRP-BBBBBB/hold", id, check_in, 1, 2);
     assert_eq!(store::hold_rooms(&db.inventory, &other, expiry()).await.unwrap(), HoldOutcome::Placed);
     assert!(store::release_hold(&db.inventory, &other.hold_id).await.unwrap());

@@ -47,6 +47,13 @@ impl InventoryActivitiesImpl {
         Ok(())
     }
 
+    #[activity(definition = definitions::UnbookHold)]
+    #[tracing::instrument(skip_all, fields(hold_id = %hold_id))]
+    pub async fn unbook_hold(self: Arc<Self>, _ctx: ActivityContext, hold_id: String) -> Result<(), ActivityError> {
+        store::unbook_hold(&self.pool, &hold_id).await?;
+        Ok(())
+    }
+
     #[activity(definition = definitions::ConfirmHold)]
     #[tracing::instrument(skip_all, fields(hold_id = %hold_id))]
     pub async fn confirm_hold(self: Arc<Self>, _ctx: ActivityContext, hold_id: String) -> Result<(), ActivityError> {

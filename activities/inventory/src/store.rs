@@ -85,6 +85,8 @@ pub async fn release_hold(pool: &PgPool, hold_id: &str) -> Result<bool, sqlx::Er
     let Some(hold) = take_live_hold(&mut tx, hold_id, "released").await? else {
         return Ok(false);
     };
+    // Same lock order as a hold (nights by date), so the two never deadlock.
+    lock_nights(&mut tx, hold.accommodation_id, &hold.room_type, &hold.dates()).await?;
     move_counters(&mut tx, hold.accommodation_id, &hold.room_type, &hold.dates(), -hold.rooms, 0).await?;
     tx.commit().await?;
     Ok(true)
@@ -94,6 +96,7 @@ pub async fn release_hold(pool: &PgPool, hold_id: &str) -> Result<bool, sqlx::Er
 pub async fn confirm_hold(pool: &PgPool, hold_id: &str) -> Result<ConfirmOutcome, sqlx::Error> {
     let mut tx = pool.begin().await?;
     if let Some(hold) = take_live_hold(&mut tx, hold_id, "confirmed").await? {
+        lock_nights(&mut tx, hold.accommodation_id, &hold.room_type, &hold.dates()).await?;
         move_counters(&mut tx, hold.accommodation_id, &hold.room_type, &hold.dates(), -hold.rooms, hold.rooms).await?;
         tx.commit().await?;
         return Ok(ConfirmOutcome::Confirmed);
@@ -106,6 +109,25 @@ pub async fn confirm_hold(pool: &PgPool, hold_id: &str) -> Result<ConfirmOutcome
         Some("confirmed") => ConfirmOutcome::AlreadyConfirmed,
         _ => ConfirmOutcome::NotHeld,
     })
+}
+
+/// Gives back the rooms of a confirmed hold (the compensation of [`confirm_hold`] when the
+/// booking cannot be confirmed after all). Returns whether anything was given back.
+pub async fn unbook_hold(pool: &PgPool, hold_id: &str) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let hold: Option<LiveHold> = sqlx::query_as(
+        "UPDATE inventory_holds SET status = 'released', updated_at = now()
+         WHERE hold_id = $1 AND status = 'confirmed'
+         RETURNING accommodation_id, room_type, check_in, check_out, rooms",
+    )
+    .bind(hold_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(hold) = hold else { return Ok(false) };
+    lock_nights(&mut tx, hold.accommodation_id, &hold.room_type, &hold.dates()).await?;
+    move_counters(&mut tx, hold.accommodation_id, &hold.room_type, &hold.dates(), 0, -hold.rooms).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Availability of one room type over `[from, to)`, one row per night that has an allotment.

@@ -63,6 +63,13 @@ impl InventoryActivities {
     pub fn confirm_hold(hold_id: String) -> Result<(), ActivityError> {
         unimplemented!()
     }
+
+    /// Gives back the rooms of a confirmed hold: the compensation of `confirm_hold`.
+    /// A no-op for a hold that is not confirmed.
+    #[activity(name = "inventory.unbook_hold")]
+    pub fn unbook_hold(hold_id: String) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
 }
 
 // ---------------------------------------------------------------- booking
@@ -174,6 +181,6 @@ impl PaymentActivities {
 /// crates that implement them.
 pub mod definitions {
     pub use super::booking_activities::{ConfirmBooking, CreateBooking, FailBooking};
-    pub use super::inventory_activities::{ConfirmHold, HoldRooms, ReleaseHold};
+    pub use super::inventory_activities::{ConfirmHold, HoldRooms, ReleaseHold, UnbookHold};
     pub use super::payment_activities::{Charge, RefundCharge};
 }

@@ -33,6 +33,7 @@ pub struct BookingWorkflow {
 #[derive(Debug, Clone)]
 enum Compensation {
     ReleaseHold { hold_id: String },
+    UnbookHold { hold_id: String },
     FailBookingRecord,
     RefundCharge { charge_idempotency_key: String },
 }
@@ -163,6 +164,7 @@ impl BookingWorkflow {
         // refund registered above gives the money back. After this point the booking is
         // confirmed, and cancelling it is a cancellation with its own policy and saga.
         stop_if_cancelled(ctx)?;
+        compensations.push(Compensation::UnbookHold { hold_id: hold_id.clone() });
         ctx.execute_activity(InventoryActivities::confirm_hold, hold_id, on_queue(task_queue::INVENTORY, SHORT_STEP))
             .await
             .map_err(business_stop)?;
@@ -179,41 +181,63 @@ impl BookingWorkflow {
     }
 
     /// Runs the compensations in reverse. Each is retried until it succeeds: a compensation
-    /// that gives up would leave a room held or money taken, which is worse than a delay.
+    /// that gave up would leave a room held or money taken, which is worse than a delay. One
+    /// that fails for good (a bug) does not stop the others; the saga then fails, still
+    /// marked compensating, for an operator to finish.
     async fn compensate(
         ctx: &mut WorkflowContext<Self>,
         input: &BookingSagaInput,
         compensations: Vec<Compensation>,
         reason: &FailureReason,
     ) -> Result<(), ActivityExecutionError> {
+        let mut first_failure = None;
         for compensation in compensations.into_iter().rev() {
-            match compensation {
-                Compensation::RefundCharge { charge_idempotency_key } => {
-                    let refund = RefundRequest {
-                        booking_ref: input.booking_ref.clone(),
-                        charge_idempotency_key,
-                        reason: reason.code.clone(),
-                    };
-                    let outcome = ctx
-                        .execute_activity(PaymentActivities::refund_charge, refund, on_queue(task_queue::PAYMENT, PAYMENT_STEP))
-                        .await?;
-                    if outcome.refunded.amount > 0 {
-                        ctx.state_mut(|s| s.progress.amount_refunded = Some(outcome.refunded));
-                    }
+            if let Err(e) = Self::run_compensation(ctx, input, compensation, reason).await {
+                if !ctx.is_replaying() {
+                    tracing::error!(booking_ref = %input.booking_ref, error = %e, "compensation failed");
                 }
-                Compensation::FailBookingRecord => {
-                    let failure = BookingFailure {
-                        booking_ref: input.booking_ref.clone(),
-                        code: reason.code.clone(),
-                        message: reason.message.clone(),
-                    };
-                    ctx.execute_activity(BookingActivities::fail_booking, failure, on_queue(task_queue::BOOKING, SHORT_STEP))
-                        .await?;
+                first_failure.get_or_insert(e);
+            }
+        }
+        first_failure.map_or(Ok(()), Err)
+    }
+
+    async fn run_compensation(
+        ctx: &mut WorkflowContext<Self>,
+        input: &BookingSagaInput,
+        compensation: Compensation,
+        reason: &FailureReason,
+    ) -> Result<(), ActivityExecutionError> {
+        match compensation {
+            Compensation::RefundCharge { charge_idempotency_key } => {
+                let refund = RefundRequest {
+                    booking_ref: input.booking_ref.clone(),
+                    charge_idempotency_key,
+                    reason: reason.code.clone(),
+                };
+                let outcome = ctx
+                    .execute_activity(PaymentActivities::refund_charge, refund, on_queue(task_queue::PAYMENT, PAYMENT_STEP))
+                    .await?;
+                if outcome.refunded.amount > 0 {
+                    ctx.state_mut(|s| s.progress.amount_refunded = Some(outcome.refunded));
                 }
-                Compensation::ReleaseHold { hold_id } => {
-                    ctx.execute_activity(InventoryActivities::release_hold, hold_id, on_queue(task_queue::INVENTORY, SHORT_STEP))
-                        .await?;
-                }
+            }
+            Compensation::FailBookingRecord => {
+                let failure = BookingFailure {
+                    booking_ref: input.booking_ref.clone(),
+                    code: reason.code.clone(),
+                    message: reason.message.clone(),
+                };
+                ctx.execute_activity(BookingActivities::fail_booking, failure, on_queue(task_queue::BOOKING, SHORT_STEP))
+                    .await?;
+            }
+            Compensation::UnbookHold { hold_id } => {
+                ctx.execute_activity(InventoryActivities::unbook_hold, hold_id, on_queue(task_queue::INVENTORY, SHORT_STEP))
+                    .await?;
+            }
+            Compensation::ReleaseHold { hold_id } => {
+                ctx.execute_activity(InventoryActivities::release_hold, hold_id, on_queue(task_queue::INVENTORY, SHORT_STEP))
+                    .await?;
             }
         }
         Ok(())
