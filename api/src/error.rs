@@ -16,6 +16,9 @@ pub enum ApiError {
     /// 404: no such resource, or one the caller may not see.
     #[error("{message}")]
     NotFound { code: &'static str, message: String },
+    /// 405: the route exists, but not for this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// 409: the request conflicts with the current state.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
@@ -61,6 +64,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message.clone(), None),
             ApiError::NotFound { code, message } => (StatusCode::NOT_FOUND, code, message.clone(), None),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "This route does not take that method".into(), None),
             ApiError::Conflict { code, message } => (StatusCode::CONFLICT, code, message.clone(), None),
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", self.to_string(), None),
             ApiError::UnsupportedMediaType { message } => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message.clone(), None),
@@ -91,14 +95,23 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Database errors: an unreachable database is 503; anything else is a bug.
+/// Database errors: an unreachable or overloaded database is 503; anything else is a bug.
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-                ApiError::unavailable("database_unavailable", "The database is unreachable; try again shortly")
+        let unavailable = match &e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+            // SQLSTATE classes 08 (connection exception) and 53 (insufficient resources:
+            // too many connections, out of memory), and 57P01-57P03 (shut down, starting up).
+            sqlx::Error::Database(db) => {
+                db.code().is_some_and(|c| c.starts_with("08") || c.starts_with("53") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03"))
             }
-            other => ApiError::Internal(other.into()),
+            _ => false,
+        };
+        if unavailable {
+            tracing::warn!(error = %e, "database unavailable");
+            ApiError::unavailable("database_unavailable", "The database is unreachable; try again shortly")
+        } else {
+            ApiError::Internal(e.into())
         }
     }
 }

@@ -1,10 +1,13 @@
 //! Shared state: one pool per context (a newtype each, so a handler cannot use the wrong
 //! one) and the Temporal client.
 
-use crate::settings::ApiSettings;
+use crate::{error::ApiError, settings::ApiSettings};
 use axum::extract::FromRef;
+use platform::temporal::TemporalSettings;
 use sqlx::PgPool;
+use std::{sync::Arc, time::Duration};
 use temporalio_client::Client;
+use tokio::sync::OnceCell;
 
 #[derive(Clone)]
 pub struct CatalogDb(pub PgPool);
@@ -12,8 +15,38 @@ pub struct CatalogDb(pub PgPool);
 pub struct BookingDb(pub PgPool);
 #[derive(Clone)]
 pub struct InventoryDb(pub PgPool);
+/// The Temporal client, connected on first use: the API starts (and serves what needs no
+/// Temporal, and answers 503 for what does) while the Temporal frontend is still away.
 #[derive(Clone)]
-pub struct Temporal(pub Client);
+pub struct Temporal {
+    settings: TemporalSettings,
+    client: Arc<OnceCell<Client>>,
+}
+
+impl Temporal {
+    pub fn connected(settings: TemporalSettings, client: Client) -> Self {
+        Temporal { settings, client: Arc::new(OnceCell::new_with(Some(client))) }
+    }
+
+    pub fn lazy(settings: TemporalSettings) -> Self {
+        Temporal { settings, client: Arc::new(OnceCell::new()) }
+    }
+
+    /// The client, connecting now if no earlier request could. Once connected, the client
+    /// itself reconnects after an outage.
+    pub async fn client(&self) -> Result<Client, ApiError> {
+        let connect = async {
+            tokio::time::timeout(Duration::from_secs(3), platform::temporal::connect(&self.settings))
+                .await
+                .map_err(|_| "connecting timed out".to_string())?
+                .map_err(|e| e.to_string())
+        };
+        self.client.get_or_try_init(|| connect).await.cloned().map_err(|e| {
+            tracing::warn!(error = %e, "Temporal unreachable");
+            ApiError::unavailable("temporal_unavailable", "Bookings cannot be reached right now; try again shortly")
+        })
+    }
+}
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -24,18 +57,28 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// State for the API process: pools connect lazily, Temporal on first use (tried once
+    /// here so a healthy start logs no warning later).
     pub async fn connect(settings: &ApiSettings) -> anyhow::Result<Self> {
-        let temporal = platform::temporal::connect(&settings.temporal).await?;
-        Self::new(settings, temporal)
+        let state = Self::with_temporal(settings, Temporal::lazy(settings.temporal.clone()))?;
+        if state.temporal.client().await.is_err() {
+            tracing::warn!(address = %settings.temporal.address, "Temporal is not reachable yet; bookings answer 503 until it is");
+        }
+        Ok(state)
     }
 
+    /// State around an already connected client (tests).
     pub fn new(settings: &ApiSettings, temporal: Client) -> anyhow::Result<Self> {
+        Self::with_temporal(settings, Temporal::connected(settings.temporal.clone(), temporal))
+    }
+
+    fn with_temporal(settings: &ApiSettings, temporal: Temporal) -> anyhow::Result<Self> {
         let size = settings.db_pool_size;
         Ok(AppState {
             catalog: CatalogDb(platform::db::context_pool(&settings.catalog_database_url, catalog::SCHEMA, size)?),
             booking: BookingDb(platform::db::context_pool(&settings.booking_database_url, booking::SCHEMA, size)?),
             inventory: InventoryDb(platform::db::context_pool(&settings.inventory_database_url, inventory::SCHEMA, size)?),
-            temporal: Temporal(temporal),
+            temporal,
         })
     }
 }

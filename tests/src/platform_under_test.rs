@@ -157,19 +157,31 @@ impl TestPlatform {
     /// Starts one more API process serving `services`, like one deployment behind the
     /// Ingress; returns its base URL.
     pub async fn spawn_api(&mut self, services: &[api::ApiService]) -> anyhow::Result<String> {
+        self.spawn_api_at(services, None).await
+    }
+
+    /// As [`Self::spawn_api`], but connecting to Temporal at `temporal_address` on its own,
+    /// as the API process does (a dead address shows the API without Temporal).
+    pub async fn spawn_api_at(&mut self, services: &[api::ApiService], temporal_address: Option<Url>) -> anyhow::Result<String> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
         let database_url = self.database_url();
         let settings = api::ApiSettings {
             addr: listener.local_addr()?,
             services: services.to_vec(),
-            temporal: TemporalSettings { address: self.temporal_address.clone(), namespace: "default".into() },
+            temporal: TemporalSettings {
+                address: temporal_address.clone().unwrap_or_else(|| self.temporal_address.clone()),
+                namespace: "default".into(),
+            },
             catalog_database_url: database_url.clone(),
             booking_database_url: database_url.clone(),
             inventory_database_url: database_url,
             db_pool_size: 4,
         };
-        let state = api::AppState::new(&settings, self.client.clone())?;
+        let state = match temporal_address {
+            Some(_) => api::AppState::connect(&settings).await?,
+            None => api::AppState::new(&settings, self.client.clone())?,
+        };
         let (stop, stopped) = oneshot::channel();
         self.stops.push(stop);
         let services = services.to_vec();

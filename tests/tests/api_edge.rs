@@ -62,8 +62,12 @@ async fn bad_booking_requests_get_a_clear_4xx_and_start_no_saga() {
     assert_eq!(error_of(not_json).await, (415, "unsupported_media_type".into()));
     let huge = platform.http.post(&url).header("content-type", "application/json").body(vec![b' '; 200 * 1024]).send().await.unwrap();
     assert_eq!(error_of(huge).await, (413, "payload_too_large".into()));
-    let bad_key = platform.http.post(&url).header("Idempotency-Key", "").json(&good).send().await.unwrap();
-    assert_eq!(error_of(bad_key).await, (400, "invalid_idempotency_key".into()));
+    for key in [String::new(), "k".repeat(201), "two words".into()] {
+        let bad_key = platform.http.post(&url).header("Idempotency-Key", &key).json(&good).send().await.unwrap();
+        assert_eq!(error_of(bad_key).await, (400, "invalid_idempotency_key".into()), "{key:?}");
+    }
+    let wrong_method = platform.http.delete(format!("{}/api/catalog/accommodations", platform.api_url)).send().await.unwrap();
+    assert_eq!(error_of(wrong_method).await, (405, "method_not_allowed".into()));
 
     // Nothing above reached the point of binding a booking reference, so no saga started.
     let bound: i64 = sqlx::query_scalar("SELECT count(*) FROM booking_requests").fetch_one(&platform.booking_db).await.unwrap();
@@ -129,5 +133,24 @@ async fn one_deployment_serves_only_its_services_and_reports_metrics() {
     let count: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(count >= 1.0, "{line}");
     assert!(metrics.contains("route=\"unmatched\""), "the 404 is counted without its raw path");
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_temporal_the_api_still_starts_serves_reads_and_answers_503_for_bookings() {
+    let mut platform = TestPlatform::spawn_with(TestPlatformOptions { worker_contexts: vec![], ..Default::default() }).await.unwrap();
+    let dead_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dead = url::Url::parse(&format!("http://127.0.0.1:{dead_port}")).unwrap();
+    let api = platform.spawn_api_at(&api::ApiService::ALL, Some(dead)).await.unwrap();
+
+    assert_eq!(platform.http.get(format!("{api}/healthz")).send().await.unwrap().status(), 200);
+    let ready = platform.http.get(format!("{api}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    assert_eq!(ready.json::<Value>().await.unwrap()["checks"]["temporal"], "unreachable");
+    assert_eq!(platform.http.get(format!("{api}/api/catalog/accommodations")).send().await.unwrap().status(), 200);
+
+    let booking = platform.http.post(format!("{api}/api/bookings")).json(&booking_body(10, 1, 1, "tok_success")).send().await.unwrap();
+    assert_eq!(booking.headers().get("retry-after").map(|v| v.to_str().unwrap()), Some("5"));
+    assert_eq!(error_of(booking).await, (503, "temporal_unavailable".into()));
     platform.stop().await.unwrap();
 }

@@ -134,9 +134,14 @@ async fn the_same_idempotency_key_twice_makes_one_booking_and_one_charge() {
     let booking = platform.wait_for_status(&first, &["confirmed", "failed"]).await.unwrap();
     assert_eq!(booking["status"], "confirmed", "{booking}");
 
-    // And once more after it finished.
-    let third = accepted_ref(platform.post_booking(&body, Some("checkout-7f3a91")).await.unwrap()).await;
-    assert_eq!(third, first);
+    // And once more after it finished, when the room type is no longer on sale: the same
+    // key and body still get the first answer, and no second saga.
+    sqlx::query("UPDATE accommodations SET published = false").execute(&platform.catalog_db).await.unwrap();
+    let third = platform.post_booking(&body, Some("checkout-7f3a91")).await.unwrap();
+    assert_eq!(third.status(), 202);
+    let third: Value = third.json().await.unwrap();
+    assert_eq!((third["booking_ref"].as_str(), third["status"].as_str()), (Some(first.as_str()), Some("confirmed")));
+    sqlx::query("UPDATE accommodations SET published = true").execute(&platform.catalog_db).await.unwrap();
 
     let captured = platform.gateway_payments(&first).await.unwrap().into_iter().filter(|p| p.status == "captured").count();
     assert_eq!(captured, 1);

@@ -95,6 +95,7 @@ async fn a_hold_is_idempotent_and_confirm_and_release_apply_once() {
     assert_eq!(store::hold_rooms(&db.inventory, &other, expiry()).await.unwrap(), HoldOutcome::Placed);
     assert!(store::release_hold(&db.inventory, &other.hold_id).await.unwrap());
     assert!(!store::release_hold(&db.inventory, &other.hold_id).await.unwrap());
+    assert_eq!(store::hold_rooms(&db.inventory, &other, expiry()).await.unwrap(), HoldOutcome::Released, "a spent hold id holds nothing");
     assert_eq!(store::confirm_hold(&db.inventory, &other.hold_id).await.unwrap(), ConfirmOutcome::NotHeld);
     assert!(!store::release_hold(&db.inventory, "never-placed").await.unwrap());
     assert_eq!(counts().await, vec![(0, 3), (0, 3)]);

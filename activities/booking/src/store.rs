@@ -189,6 +189,29 @@ pub enum IdempotentRequest {
     Mismatch,
 }
 
+/// An earlier request bound to an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarlierRequest {
+    pub request_hash: Vec<u8>,
+    pub booking_ref: BookingRef,
+    /// The saga was started for it (and must never be started again).
+    pub saga_started: bool,
+}
+
+pub async fn find_request(pool: &PgPool, key: &str) -> Result<Option<EarlierRequest>, sqlx::Error> {
+    let row: Option<(Vec<u8>, String, bool)> = sqlx::query_as(
+        "SELECT request_hash, booking_ref, saga_started_at IS NOT NULL FROM booking_requests WHERE idempotency_key = $1",
+    )
+    .bind(key)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|(request_hash, booking_ref, saga_started)| {
+        let booking_ref = BookingRef::parse(&booking_ref).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        Ok(EarlierRequest { request_hash, booking_ref, saga_started })
+    })
+    .transpose()
+}
+
 /// Binds `key` to `candidate` unless the key is already bound. `request_hash` identifies the
 /// request body, so the same key with another body is recognised.
 pub async fn claim_idempotency_key(pool: &PgPool, key: &str, request_hash: &[u8], candidate: &BookingRef) -> Result<IdempotentRequest, sqlx::Error> {
@@ -205,17 +228,17 @@ pub async fn claim_idempotency_key(pool: &PgPool, key: &str, request_hash: &[u8]
     if inserted == 1 {
         return Ok(IdempotentRequest::New(candidate.clone()));
     }
-    let (stored_hash, stored_ref): (Vec<u8>, String) =
-        sqlx::query_as("SELECT request_hash, booking_ref FROM booking_requests WHERE idempotency_key = $1")
-            .bind(key)
-            .fetch_one(pool)
-            .await?;
-    if stored_hash != request_hash {
-        return Ok(IdempotentRequest::Mismatch);
-    }
-    BookingRef::parse(&stored_ref)
-        .map(IdempotentRequest::Repeat)
-        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
+    let earlier = find_request(pool, key).await?.ok_or(sqlx::Error::RowNotFound)?;
+    Ok(if earlier.request_hash == request_hash { IdempotentRequest::Repeat(earlier.booking_ref) } else { IdempotentRequest::Mismatch })
+}
+
+/// Records that the saga of a booking reference was started.
+pub async fn mark_saga_started(pool: &PgPool, booking_ref: &BookingRef) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE booking_requests SET saga_started_at = now() WHERE booking_ref = $1 AND saga_started_at IS NULL")
+        .bind(booking_ref.as_str())
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 async fn current_status(tx: &mut Transaction<'_, Postgres>, booking_ref: &BookingRef, wanted: &str) -> Result<Transition, sqlx::Error> {

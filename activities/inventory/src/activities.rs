@@ -28,6 +28,11 @@ impl InventoryActivitiesImpl {
         let expires_at = chrono::Utc::now() + self.hold_ttl;
         match store::hold_rooms(&self.pool, &request, expires_at).await? {
             HoldOutcome::Placed | HoldOutcome::AlreadyPlaced => Ok(HoldPlaced { hold_id: request.hold_id }),
+            HoldOutcome::Released => Err(ApplicationFailure::builder(format!("hold {} was released already", request.hold_id))
+                .type_name(failure_type::HOLD_NOT_FOUND.to_string())
+                .non_retryable(true)
+                .build()
+                .into()),
             HoldOutcome::SoldOut { nights } => {
                 let list: Vec<String> = nights.iter().map(|n| n.to_string()).collect();
                 tracing::info!(nights = %list.join(","), "sold out");

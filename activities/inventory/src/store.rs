@@ -11,6 +11,9 @@ pub enum HoldOutcome {
     Placed,
     /// This hold id was placed before (a retried activity); nothing changed.
     AlreadyPlaced,
+    /// This hold id was placed and has been released since: it is spent, and is not placed
+    /// again (a late retry must not take rooms nobody will release).
+    Released,
     /// At least one night lacks rooms; nothing changed.
     SoldOut { nights: Vec<NaiveDate> },
 }
@@ -61,7 +64,14 @@ pub async fn hold_rooms(pool: &PgPool, request: &HoldRequest, expires_at: DateTi
     .await?
     .rows_affected();
     if inserted == 0 {
-        return Ok(HoldOutcome::AlreadyPlaced);
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM inventory_holds WHERE hold_id = $1")
+            .bind(&request.hold_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        return Ok(match status.as_deref() {
+            Some("released") => HoldOutcome::Released,
+            _ => HoldOutcome::AlreadyPlaced,
+        });
     }
 
     let nights = lock_nights(&mut tx, request.accommodation_id, &request.room_type, &request.dates).await?;

@@ -23,12 +23,13 @@ pub(crate) async fn readyz(
     State(CatalogDb(catalog)): State<CatalogDb>,
     State(BookingDb(booking)): State<BookingDb>,
     State(InventoryDb(inventory)): State<InventoryDb>,
-    State(Temporal(client)): State<Temporal>,
+    State(temporal): State<Temporal>,
 ) -> (StatusCode, Json<Value>) {
     let ping = |pool: sqlx::PgPool| async move {
         tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&pool)).await.is_ok_and(|r| r.is_ok())
     };
     let temporal = async {
+        let Ok(client) = temporal.client().await else { return false };
         let mut health = client.connection().health_service();
         tokio::time::timeout(Duration::from_secs(2), health.check(tonic::Request::new(HealthCheckRequest::default())))
             .await

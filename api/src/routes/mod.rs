@@ -13,3 +13,7 @@ pub(crate) use money::MoneyDto;
 pub(crate) async fn not_found() -> ApiError {
     ApiError::not_found("route_not_found", "No such route; the API is documented at /api/docs")
 }
+
+pub(crate) async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

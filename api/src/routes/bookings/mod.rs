@@ -58,17 +58,63 @@ const IST_OFFSET_SECS: i32 = 5 * 3600 + 30 * 60;
 pub(crate) async fn create_booking(
     State(CatalogDb(catalog)): State<CatalogDb>,
     State(BookingDb(bookings)): State<BookingDb>,
-    State(Temporal(client)): State<Temporal>,
+    State(temporal): State<Temporal>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<CreateBookingRequest>,
 ) -> Result<Response, ApiError> {
-    let idempotency_key = idempotency_key(&headers)?;
-    let today = Utc::now().with_timezone(&FixedOffset::east_opt(IST_OFFSET_SECS).expect("valid offset")).date_naive();
-    let valid = request::validate(&body, today)?;
+    let client_key = idempotency_key(&headers)?;
+    let request_hash = Sha256::digest(serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.into()))?).to_vec();
+    let key = match &client_key {
+        Some(k) => format!("client:{k}"),
+        None => format!("server:{}", uuid::Uuid::new_v4()),
+    };
 
-    let offer = catalog::store::find_offer(&catalog, body.accommodation.trim(), body.room_type.trim()).await?;
-    let Some(offer) = offer else {
-        return Err(unknown_offer(&catalog, &body).await?);
+    // The same key and body get the first answer, even if the request would no longer
+    // validate (check-in passed, room type withdrawn): look the key up first.
+    if client_key.is_some()
+        && let Some(earlier) = booking::store::find_request(&bookings, &key).await?
+    {
+        if earlier.request_hash != request_hash {
+            return Err(key_reused());
+        }
+        if earlier.saga_started {
+            tracing::Span::current().record("booking_ref", tracing::field::display(&earlier.booking_ref));
+            return Ok(accepted(temporal.client().await.ok().as_ref(), &earlier.booking_ref, true).await);
+        }
+    }
+
+    let prepared = prepare(&catalog, &body).await?;
+    let (booking_ref, repeated) = bind_booking_ref(&bookings, &key, &request_hash).await?;
+    tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
+    let input = BookingSagaInput {
+        booking_ref: booking_ref.clone(),
+        stay: prepared.stay,
+        lead_traveller: prepared.lead_traveller,
+        quote: prepared.quote,
+        payment_method: prepared.payment_method,
+    };
+    // The key is bound before the start: if Temporal is away, the client's retry with the
+    // same key starts the saga under the same reference.
+    let client = temporal.client().await?;
+    start_saga(&client, input).await?;
+    booking::store::mark_saga_started(&bookings, &booking_ref).await?;
+    tracing::info!(%booking_ref, "booking saga started");
+    Ok(accepted(Some(&client), &booking_ref, repeated).await)
+}
+
+/// A booking request checked against the catalog and quoted.
+struct PreparedBooking {
+    stay: StayRequest,
+    lead_traveller: contracts::saga::LeadTraveller,
+    quote: contracts::pricing::StayQuote,
+    payment_method: contracts::saga::PaymentMethod,
+}
+
+async fn prepare(catalog: &sqlx::PgPool, body: &CreateBookingRequest) -> Result<PreparedBooking, ApiError> {
+    let today = Utc::now().with_timezone(&FixedOffset::east_opt(IST_OFFSET_SECS).expect("valid offset")).date_naive();
+    let valid = request::validate(body, today)?;
+    let Some(offer) = catalog::store::find_offer(catalog, body.accommodation.trim(), body.room_type.trim()).await? else {
+        return Err(unknown_offer(catalog, body).await?);
     };
     let capacity = u32::try_from(offer.max_occupancy).unwrap_or(0) * valid.rooms;
     if valid.guests > capacity {
@@ -79,17 +125,11 @@ pub(crate) async fn create_booking(
         ));
     }
     let quote = offer.quote(&valid.dates, valid.rooms).map_err(|e| ApiError::invalid("unquotable_stay", e.to_string()))?;
-
-    let request_hash = Sha256::digest(serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.into()))?);
-    let (booking_ref, repeated) = bind_booking_ref(&bookings, idempotency_key.as_deref(), &request_hash).await?;
-    tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
-
-    let input = BookingSagaInput {
-        booking_ref: booking_ref.clone(),
+    Ok(PreparedBooking {
         stay: StayRequest {
             accommodation_id: offer.accommodation_id,
-            accommodation_code: offer.accommodation_code.clone(),
-            room_type: offer.room_type.clone(),
+            accommodation_code: offer.accommodation_code,
+            room_type: offer.room_type,
             dates: valid.dates,
             rooms: valid.rooms,
             guests: valid.guests,
@@ -97,22 +137,26 @@ pub(crate) async fn create_booking(
         lead_traveller: valid.lead_traveller,
         quote,
         payment_method: valid.payment_method,
-    };
-    start_saga(&client, input).await?;
-    tracing::info!(%booking_ref, "booking saga started");
+    })
+}
 
-    // A new saga is pending by definition; a repeated request reports how far it got.
-    let status = match repeated {
-        true => query_progress(&client, &booking_ref).await.map(|p| p.status.as_str()).unwrap_or("pending"),
-        false => "pending",
-    }
-    .to_string();
-    let accepted = BookingAccepted { status_url: view::status_url(booking_ref.as_str()), booking_ref: booking_ref.to_string(), status };
-    let mut response = (StatusCode::ACCEPTED, Json(&accepted)).into_response();
-    if let Ok(location) = HeaderValue::from_str(&accepted.status_url) {
+/// `202 Accepted` naming the booking and where it stands: a new saga is pending by
+/// definition; a repeated request reports how far it got.
+async fn accepted(client: Option<&Client>, booking_ref: &BookingRef, repeated: bool) -> Response {
+    let status = match (repeated, client) {
+        (true, Some(client)) => query_progress(client, booking_ref).await.map(|p| p.status.as_str()).unwrap_or("pending"),
+        _ => "pending",
+    };
+    let body = BookingAccepted { status_url: view::status_url(booking_ref.as_str()), booking_ref: booking_ref.to_string(), status: status.to_string() };
+    let mut response = (StatusCode::ACCEPTED, Json(&body)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&body.status_url) {
         response.headers_mut().insert(header::LOCATION, location);
     }
-    Ok(response)
+    response
+}
+
+fn key_reused() -> ApiError {
+    ApiError::invalid("idempotency_key_reused", "This Idempotency-Key was used for a different booking request")
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -128,7 +172,7 @@ pub(crate) struct GetBookingQuery {
     responses((status = 200, body = BookingView), (status = 404, description = "No such booking"), (status = 503, description = "Temporal is unreachable")))]
 pub(crate) async fn get_booking(
     State(BookingDb(bookings)): State<BookingDb>,
-    State(Temporal(client)): State<Temporal>,
+    State(temporal): State<Temporal>,
     Path(raw_ref): Path<String>,
     ApiQuery(query): ApiQuery<GetBookingQuery>,
 ) -> Result<Json<BookingView>, ApiError> {
@@ -136,6 +180,14 @@ pub(crate) async fn get_booking(
     let booking_ref = BookingRef::parse(&raw_ref).map_err(|_| not_found())?;
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
     let deadline = Instant::now() + Duration::from_secs(query.wait.unwrap_or(0).min(MAX_WAIT_SECS));
+    let client = match temporal.client().await {
+        Ok(client) => client,
+        // The record answers while Temporal is away.
+        Err(unavailable) => {
+            let row = booking::store::find_booking(&bookings, &booking_ref).await?;
+            return row.map(|r| Json(r.into())).ok_or(unavailable);
+        }
+    };
     loop {
         match query_progress(&client, &booking_ref).await {
             Ok(progress) if progress.status.is_final() || Instant::now() >= deadline => return Ok(Json(progress.into())),
@@ -156,32 +208,32 @@ pub(crate) async fn get_booking(
     }
 }
 
+/// The longest client `Idempotency-Key` accepted.
+const MAX_IDEMPOTENCY_KEY_LEN: usize = 200;
+
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
     let key = value.to_str().unwrap_or_default().trim();
-    if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be 1 to 255 visible ASCII characters"));
+    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_LEN || !key.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(ApiError::bad_request(
+            "invalid_idempotency_key",
+            format!("Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"),
+        ));
     }
     Ok(Some(key.to_string()))
 }
 
-/// Binds a fresh booking reference to the request, or finds the one an earlier request with
-/// the same key made (then `true`). Requests without a key get a server-made key, so every
-/// reference is recorded and unique.
-async fn bind_booking_ref(pool: &sqlx::PgPool, client_key: Option<&str>, request_hash: &[u8]) -> Result<(BookingRef, bool), ApiError> {
-    let key = match client_key {
-        Some(k) => format!("client:{k}"),
-        None => format!("server:{}", uuid::Uuid::new_v4()),
-    };
+/// Binds a fresh booking reference to the request under `key`, or finds the one an earlier
+/// request with the same key made (then `true`). Requests without a client key get a
+/// server-made key, so every reference is recorded and unique.
+async fn bind_booking_ref(pool: &sqlx::PgPool, key: &str, request_hash: &[u8]) -> Result<(BookingRef, bool), ApiError> {
     // A fresh reference can collide with an existing one (one in a billion); try another.
     for _ in 0..5 {
         let candidate = BookingRef::from_random(rand::thread_rng().r#gen());
-        match booking::store::claim_idempotency_key(pool, &key, request_hash, &candidate).await {
+        match booking::store::claim_idempotency_key(pool, key, request_hash, &candidate).await {
             Ok(IdempotentRequest::New(r)) => return Ok((r, false)),
             Ok(IdempotentRequest::Repeat(r)) => return Ok((r, true)),
-            Ok(IdempotentRequest::Mismatch) => {
-                return Err(ApiError::invalid("idempotency_key_reused", "This Idempotency-Key was used for a different booking request"));
-            }
+            Ok(IdempotentRequest::Mismatch) => return Err(key_reused()),
             Err(sqlx::Error::Database(e)) if e.constraint() == Some("booking_requests_booking_ref_key") => continue,
             Err(e) => return Err(e.into()),
         }
