@@ -20,19 +20,50 @@ where
         .build()
 }
 
+/// A payment context on a fresh database and its own sandbox gateway, running activities
+/// as a worker of the booking's saga would.
+struct PaymentFixture {
+    db: TestDatabase,
+    gateway: payment::GatewayClient,
+    env: ActivityEnvironment,
+    stop_gateway: tokio::sync::oneshot::Sender<()>,
+    booking_ref: BookingRef,
+}
+
+impl PaymentFixture {
+    async fn new(booking_ref: &str) -> Self {
+        let db = TestDatabase::create(5).await.unwrap();
+        let (gateway_settings, stop_gateway) = spawn_sandbox_gateway().await.unwrap();
+        let gateway = payment::GatewayClient::new(gateway_settings).unwrap();
+        let booking_ref = BookingRef::parse(booking_ref).unwrap();
+        let env = environment_for(payment::PaymentActivitiesImpl::new(db.payment.clone(), gateway.clone()), &booking_ref.workflow_id());
+        PaymentFixture { db, gateway, env, stop_gateway, booking_ref }
+    }
+
+    fn charge(&self, paise: i64, card_token: &str) -> ChargeRequest {
+        ChargeRequest {
+            booking_ref: self.booking_ref.clone(),
+            idempotency_key: format!("{}/charge", self.booking_ref.workflow_id()),
+            amount: Money::inr(paise),
+            card_token: card_token.into(),
+        }
+    }
+
+    fn refund(&self, charge: &ChargeRequest) -> RefundRequest {
+        RefundRequest { booking_ref: self.booking_ref.clone(), charge_idempotency_key: charge.idempotency_key.clone(), reason: "test".into() }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop_gateway.send(());
+        self.db.drop_database().await.unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn charging_and_refunding_twice_moves_money_once() {
-    let db = TestDatabase::create(5).await.unwrap();
-    let (gateway_settings, stop_gateway) = spawn_sandbox_gateway().await.unwrap();
-    let gateway = payment::GatewayClient::new(gateway_settings).unwrap();
-    let booking_ref = BookingRef::parse("TRP-PAY2X2").unwrap();
-    let env = environment_for(payment::PaymentActivitiesImpl::new(db.payment.clone(), gateway.clone()), &booking_ref.workflow_id());
-    let charge = ChargeRequest {
-        booking_ref: booking_ref.clone(),
-        idempotency_key: format!("{}/charge", booking_ref.workflow_id()),
-        amount: Money::inr(945_000),
-        card_token: "tok_success".into(),
-    };
+    let f = PaymentFixture::new("TRP-PAY2X2").await;
+    let (db, gateway, env, booking_ref) = (&f.db, &f.gateway, &f.env, &f.booking_ref);
+    let charge = f.charge(945_000, "tok_success");
 
     let first = env.run(payment::PaymentActivitiesImpl::charge, charge.clone()).await.unwrap();
     let second = env.run(payment::PaymentActivitiesImpl::charge, charge.clone()).await.unwrap();
@@ -42,7 +73,7 @@ async fn charging_and_refunding_twice_moves_money_once() {
     assert_eq!(at_gateway.len(), 1, "{at_gateway:?}");
     assert_eq!(at_gateway[0].status, "captured");
 
-    let refund = RefundRequest { booking_ref: booking_ref.clone(), charge_idempotency_key: charge.idempotency_key.clone(), reason: "test".into() };
+    let refund = f.refund(&charge);
     let refunded = env.run(payment::PaymentActivitiesImpl::refund_charge, refund.clone()).await.unwrap();
     let again = env.run(payment::PaymentActivitiesImpl::refund_charge, refund).await.unwrap();
     assert_eq!(refunded.refunded, Money::inr(945_000));
@@ -60,23 +91,14 @@ async fn charging_and_refunding_twice_moves_money_once() {
     let overdraw = sqlx::query("UPDATE payments SET refunded_paise = captured_paise + 1").execute(&db.payment).await.unwrap_err();
     assert_eq!(overdraw.as_database_error().and_then(|e| e.constraint()), Some("payments_refunds_within_capture"));
 
-    let _ = stop_gateway.send(());
-    db.drop_database().await.unwrap();
+    f.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declined_charge_stays_declined_without_asking_the_bank_again() {
-    let db = TestDatabase::create(5).await.unwrap();
-    let (gateway_settings, stop_gateway) = spawn_sandbox_gateway().await.unwrap();
-    let gateway = payment::GatewayClient::new(gateway_settings).unwrap();
-    let booking_ref = BookingRef::parse("TRP-DEC1NE").unwrap();
-    let env = environment_for(payment::PaymentActivitiesImpl::new(db.payment.clone(), gateway.clone()), &booking_ref.workflow_id());
-    let charge = ChargeRequest {
-        booking_ref: booking_ref.clone(),
-        idempotency_key: format!("{}/charge", booking_ref.workflow_id()),
-        amount: Money::inr(100_000),
-        card_token: "tok_decline".into(),
-    };
+    let f = PaymentFixture::new("TRP-DEC1NE").await;
+    let (db, gateway, env) = (&f.db, &f.gateway, &f.env);
+    let charge = f.charge(100_000, "tok_decline");
     for _ in 0..2 {
         let err = env.run(payment::PaymentActivitiesImpl::charge, charge.clone()).await.unwrap_err();
         assert!(format!("{err:?}").contains("CardDeclined"), "{err:?}");
@@ -85,8 +107,7 @@ async fn a_declined_charge_stays_declined_without_asking_the_bank_again() {
     assert_eq!((row.status.as_str(), row.captured_paise), ("declined", 0));
     let attempts = gateway.order_payments(row.gateway_order_id.as_deref().unwrap()).await.unwrap();
     assert_eq!(attempts.len(), 1, "the card was tried once: {attempts:?}");
-    let _ = stop_gateway.send(());
-    db.drop_database().await.unwrap();
+    f.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,39 +174,22 @@ async fn holding_and_recording_twice_writes_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_payment_the_gateway_refuses_outright_is_final_not_retried() {
-    let db = TestDatabase::create(5).await.unwrap();
-    let (gateway_settings, stop_gateway) = spawn_sandbox_gateway().await.unwrap();
-    let gateway = payment::GatewayClient::new(gateway_settings).unwrap();
-    let booking_ref = BookingRef::parse("TRP-REJ3CT").unwrap();
-    let env = environment_for(payment::PaymentActivitiesImpl::new(db.payment.clone(), gateway), &booking_ref.workflow_id());
-    let charge = ChargeRequest {
-        booking_ref,
-        idempotency_key: "booking-TRP-REJ3CT/charge".into(),
-        amount: Money::inr(100_000),
-        card_token: "not a token".into(),
-    };
+    let f = PaymentFixture::new("TRP-REJ3CT").await;
+    let (db, env) = (&f.db, &f.env);
+    let charge = f.charge(100_000, "not a token");
     let err = env.run(payment::PaymentActivitiesImpl::charge, charge.clone()).await.unwrap_err();
     let text = format!("{err:?}");
     assert!(text.contains("PaymentRejected") && text.contains("non_retryable: true"), "{text}");
     let row = payment::store::find_by_key(&db.payment, &charge.idempotency_key).await.unwrap().unwrap();
     assert_eq!((row.status.as_str(), row.captured_paise), ("declined", 0));
-    let _ = stop_gateway.send(());
-    db.drop_database().await.unwrap();
+    f.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overlapping_charge_attempts_capture_once_and_a_late_one_after_the_refund_takes_nothing() {
-    let db = TestDatabase::create(5).await.unwrap();
-    let (gateway_settings, stop_gateway) = spawn_sandbox_gateway().await.unwrap();
-    let gateway = payment::GatewayClient::new(gateway_settings).unwrap();
-    let booking_ref = BookingRef::parse("TRP-0VERLP").unwrap();
-    let env = environment_for(payment::PaymentActivitiesImpl::new(db.payment.clone(), gateway.clone()), &booking_ref.workflow_id());
-    let charge = ChargeRequest {
-        booking_ref: booking_ref.clone(),
-        idempotency_key: format!("{}/charge", booking_ref.workflow_id()),
-        amount: Money::inr(250_000),
-        card_token: "tok_success".into(),
-    };
+    let f = PaymentFixture::new("TRP-0VERLP").await;
+    let (db, gateway, env, booking_ref) = (&f.db, &f.gateway, &f.env, &f.booking_ref);
+    let charge = f.charge(250_000, "tok_success");
 
     // Two attempts at once, as after a start-to-close timeout of a slow first attempt.
     let (a, b) = tokio::join!(
@@ -198,40 +202,30 @@ async fn overlapping_charge_attempts_capture_once_and_a_late_one_after_the_refun
     assert_eq!(at_gateway.len(), 1, "one payment on one order: {at_gateway:?}");
     assert_eq!(payment::store::payments_of_booking(&db.payment, &booking_ref).await.unwrap().len(), 1);
 
-    let refund = RefundRequest { booking_ref: booking_ref.clone(), charge_idempotency_key: charge.idempotency_key.clone(), reason: "test".into() };
+    let refund = f.refund(&charge);
     env.run(payment::PaymentActivitiesImpl::refund_charge, refund).await.unwrap();
     let late = env.run(payment::PaymentActivitiesImpl::charge, charge.clone()).await.unwrap_err();
     assert!(format!("{late:?}").contains("ChargeClosed"), "{late:?}");
     let at_gateway = gateway.order_payments(&a.gateway_order_id).await.unwrap();
     assert_eq!((at_gateway.len(), at_gateway[0].status.as_str()), (1, "refunded"));
-    let _ = stop_gateway.send(());
-    db.drop_database().await.unwrap();
+    f.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refund_whose_answer_was_lost_is_recorded_by_the_retry_not_repeated() {
-    let db = TestDatabase::create(5).await.unwrap();
-    let (gateway_settings, stop_gateway) = spawn_sandbox_gateway().await.unwrap();
-    let gateway = payment::GatewayClient::new(gateway_settings).unwrap();
-    let booking_ref = BookingRef::parse("TRP-L0STRF").unwrap();
-    let env = environment_for(payment::PaymentActivitiesImpl::new(db.payment.clone(), gateway.clone()), &booking_ref.workflow_id());
-    let charge = ChargeRequest {
-        booking_ref: booking_ref.clone(),
-        idempotency_key: format!("{}/charge", booking_ref.workflow_id()),
-        amount: Money::inr(180_000),
-        card_token: "tok_success".into(),
-    };
+    let f = PaymentFixture::new("TRP-L0STRF").await;
+    let (db, gateway, env) = (&f.db, &f.gateway, &f.env);
+    let charge = f.charge(180_000, "tok_success");
     let captured = env.run(payment::PaymentActivitiesImpl::charge, charge.clone()).await.unwrap();
     // The gateway refunds, but the answer never reaches the payment context.
     gateway.refund(&captured.gateway_payment_id, 180_000, "lost-answer-refund-key").await.unwrap();
 
-    let refund = RefundRequest { booking_ref: booking_ref.clone(), charge_idempotency_key: charge.idempotency_key.clone(), reason: "test".into() };
+    let refund = f.refund(&charge);
     let outcome = env.run(payment::PaymentActivitiesImpl::refund_charge, refund).await.unwrap();
     assert_eq!(outcome.refunded, Money::inr(180_000), "the refund that happened is reported");
     let row = payment::store::find_by_key(&db.payment, &charge.idempotency_key).await.unwrap().unwrap();
     assert_eq!((row.status.as_str(), row.refunded_paise), ("refunded", 180_000));
     let refunds = gateway.payment_refunds(&captured.gateway_payment_id).await.unwrap();
     assert_eq!(refunds.len(), 1, "no second refund: {refunds:?}");
-    let _ = stop_gateway.send(());
-    db.drop_database().await.unwrap();
+    f.stop().await;
 }
