@@ -81,7 +81,7 @@ async fn charging_and_refunding_twice_moves_money_once() {
     let at_gateway = gateway.order_payments(&first.gateway_order_id).await.unwrap();
     assert_eq!((at_gateway[0].status.as_str(), at_gateway[0].amount_refunded), ("refunded", 945_000));
 
-    let rows = payment::store::payments_of_booking(&db.payment, &booking_ref).await.unwrap();
+    let rows = payment::store::payments_of_booking(&db.payment, booking_ref).await.unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!((rows[0].captured_paise, rows[0].refunded_paise, rows[0].status.as_str()), (945_000, 945_000, "refunded"));
     let movements: Vec<(String, i64)> = sqlx::query_as("SELECT kind, amount_paise FROM booking_payments ORDER BY kind").fetch_all(&db.payment).await.unwrap();
@@ -200,7 +200,7 @@ async fn overlapping_charge_attempts_capture_once_and_a_late_one_after_the_refun
     assert_eq!(a, b);
     let at_gateway = gateway.order_payments(&a.gateway_order_id).await.unwrap();
     assert_eq!(at_gateway.len(), 1, "one payment on one order: {at_gateway:?}");
-    assert_eq!(payment::store::payments_of_booking(&db.payment, &booking_ref).await.unwrap().len(), 1);
+    assert_eq!(payment::store::payments_of_booking(&db.payment, booking_ref).await.unwrap().len(), 1);
 
     let refund = f.refund(&charge);
     env.run(payment::PaymentActivitiesImpl::refund_charge, refund).await.unwrap();

@@ -63,7 +63,7 @@ pub(crate) async fn list_accommodations(State(CatalogDb(pool)): State<CatalogDb>
             }),
         }
     }
-    Ok(cacheable(&headers, &AccommodationList { items, next_cursor: None })?)
+    cacheable(&headers, &AccommodationList { items, next_cursor: None })
 }
 
 /// A public read with a strong ETag and a short cache lifetime; `If-None-Match` gives 304.

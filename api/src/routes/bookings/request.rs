@@ -168,7 +168,8 @@ mod tests {
 
     #[test]
     fn each_bad_field_gets_its_own_code() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut CreateBookingRequest)>)> = vec![
+        type Change = Box<dyn Fn(&mut CreateBookingRequest)>;
+        let cases: Vec<(&str, Change)> = vec![
             ("check_in_in_past", Box::new(|r| r.check_in = "2026-11-30".parse().unwrap())),
             ("check_out_not_after_check_in", Box::new(|r| r.check_out = r.check_in)),
             ("invalid_rooms", Box::new(|r| r.rooms = 0)),
