@@ -206,6 +206,7 @@ impl TestPlatform {
             db_pool_size: 4,
             gateway: self.gateway_settings.clone(),
             hold_ttl: Duration::from_secs(900),
+            hold_sweep_every: Duration::from_secs(300),
             graceful_shutdown: Duration::from_secs(2),
             metrics_addr,
         };

@@ -263,3 +263,42 @@ async fn a_booking_taken_while_every_worker_is_down_completes_when_they_return()
     assert_eq!(booking["status"], "confirmed", "{booking}");
     platform.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hold_sweep_schedule_releases_holds_no_saga_will_release() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    let (accommodation, room_type) = tests::demo_room();
+    let offer = catalog::store::find_offer(&platform.catalog_db, accommodation, room_type).await.unwrap().unwrap();
+    let check_in = chrono::Utc::now().date_naive() + Days::days(25);
+    let abandoned = contracts::activities::HoldRequest {
+        hold_id: "booking-TRP-0RPHAN/hold".into(),
+        booking_ref: contracts::BookingRef::parse("TRP-0RPHAN").unwrap(),
+        accommodation_id: offer.accommodation_id,
+        room_type: room_type.into(),
+        dates: contracts::StayDates { check_in, check_out: check_in + Days::days(1) },
+        rooms: 3,
+    };
+    let past = chrono::Utc::now() - Days::minutes(5);
+    inventory::store::hold_rooms(&platform.inventory_db, &abandoned, past).await.unwrap();
+
+    // The booking worker created the schedule at start-up; an operator can trigger it.
+    let schedule = platform.client.get_schedule_handle(contracts::temporal::HOLD_SWEEP_SCHEDULE_ID);
+    schedule.trigger(temporalio_client::schedules::ScheduleOverlapPolicy::Unspecified, Default::default()).await.unwrap();
+
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let status: String = sqlx::query_scalar("SELECT status FROM inventory_holds WHERE hold_id = $1")
+            .bind(&abandoned.hold_id)
+            .fetch_one(&platform.inventory_db)
+            .await
+            .unwrap();
+        if status == "released" {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the sweep never released the hold");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let night = platform.availability(check_in, check_in + Days::days(1)).await.unwrap();
+    assert_eq!(night[0].held, 0);
+    platform.stop().await.unwrap();
+}

@@ -116,3 +116,33 @@ async fn the_database_refuses_an_allotment_below_what_is_held_and_booked() {
     assert_eq!(store::set_allotment(&db.inventory, id, demo_room().1, check_in, check_in + Days::days(1), 4).await.unwrap(), 1);
     db.drop_database().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_hold_stops_counting_and_is_released_exactly_once() {
+    let db = TestDatabase::create(2).await.unwrap();
+    let id = demo_room_id(&db).await;
+    let check_in = Utc::now().date_naive() + Days::days(6);
+    let past = Utc::now() - Days::minutes(1);
+
+    // A saga that died holding both rooms of the night.
+    let abandoned = hold("booking-TRP-DEAD00/hold", id, check_in, 1, 2);
+    assert_eq!(store::hold_rooms(&db.inventory, &abandoned, past).await.unwrap(), HoldOutcome::Placed);
+    // A new hold finds the rooms free: the expired hold no longer counts.
+    let fresh = hold("booking-TRP-L1VE00/hold", id, check_in, 1, 1);
+    assert_eq!(store::hold_rooms(&db.inventory, &fresh, expiry()).await.unwrap(), HoldOutcome::Placed);
+    let night = store::availability(&db.inventory, id, demo_room().1, check_in, check_in + Days::days(1)).await.unwrap();
+    assert_eq!((night[0].held, night[0].booked), (1, 0));
+    assert_eq!(store::confirm_hold(&db.inventory, &abandoned.hold_id).await.unwrap(), ConfirmOutcome::NotHeld, "an expired, released hold cannot be confirmed");
+
+    // Elsewhere, two expired holds nothing touched; two sweeps at once release each once.
+    for (n, night) in [(1, 20), (2, 23)] {
+        let stale = hold(&format!("booking-TRP-STALE{n}/hold"), id, check_in + Days::days(night), 2, 1);
+        store::hold_rooms(&db.inventory, &stale, past).await.unwrap();
+    }
+    let (a, b) = tokio::join!(store::release_expired_holds(&db.inventory, 100), store::release_expired_holds(&db.inventory, 100));
+    assert_eq!(a.unwrap() + b.unwrap(), 2);
+    assert_eq!(store::release_expired_holds(&db.inventory, 100).await.unwrap(), 0);
+    let later = store::availability(&db.inventory, id, demo_room().1, check_in + Days::days(20), check_in + Days::days(25)).await.unwrap();
+    assert!(later.iter().all(|n| n.held == 0), "{later:?}");
+    db.drop_database().await.unwrap();
+}

@@ -6,6 +6,7 @@
 //! - The `booking` worker is the only one that runs workflows; every other worker runs
 //!   activities of its own context only.
 
+mod schedules;
 mod settings;
 
 pub use settings::{WorkerContext, WorkerSettings};
@@ -25,6 +26,9 @@ use temporalio_sdk::{Runtime, Worker, WorkerOptions, runtime::RuntimeOptions};
 /// Temporal workers are not `Send`: call this from the task that owns the runtime
 /// (`#[tokio::main]`, or a thread with its own runtime in tests).
 pub async fn run(settings: &WorkerSettings, contexts: &[WorkerContext], client: Client, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    if contexts.contains(&WorkerContext::Booking) {
+        schedules::ensure_schedules(&client, settings.hold_sweep_every).await?;
+    }
     let runtime = Runtime::from_current_tokio(runtime_options(settings)?)?;
     let mut workers = Vec::with_capacity(contexts.len());
     for context in contexts {
@@ -66,6 +70,7 @@ fn worker_options(settings: &WorkerSettings, context: WorkerContext) -> anyhow::
             let pool = platform::db::context_pool(&settings.database_url(context)?, booking::SCHEMA, settings.db_pool_size)?;
             WorkerOptions::new(task_queue::BOOKING)
                 .register_workflow::<sagas::BookingWorkflow>()?
+                .register_workflow::<sagas::HoldSweepWorkflow>()?
                 .register_activities(booking::BookingActivitiesImpl::new(pool))
                 .graceful_shutdown_period(period)
                 .build()

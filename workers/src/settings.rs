@@ -37,6 +37,9 @@ pub struct WorkerSettings {
     pub db_pool_size: u32,
     pub gateway: GatewaySettings,
     pub hold_ttl: Duration,
+    /// How often the hold sweep runs (`TT_HOLD_SWEEP_SECS`), when the booking worker
+    /// creates its schedule. An existing schedule keeps its own interval.
+    pub hold_sweep_every: Duration,
     pub graceful_shutdown: Duration,
     /// `TT_METRICS_ADDR`: where the Temporal SDK's Prometheus metrics are served (`/metrics`);
     /// unset, no metrics endpoint is opened.
@@ -63,6 +66,7 @@ impl WorkerSettings {
                 timeout: Duration::from_secs(var_or("GATEWAY_TIMEOUT_SECS", 15)?),
             },
             hold_ttl: Duration::from_secs(var_or("HOLD_TTL_SECS", 30 * 60)?),
+            hold_sweep_every: Duration::from_secs(var_or("HOLD_SWEEP_SECS", 5 * 60)?),
             graceful_shutdown: Duration::from_secs(optional("WORKER_SHUTDOWN_SECS")?.unwrap_or(20)),
             metrics_addr: optional("METRICS_ADDR")?,
         })

@@ -52,6 +52,12 @@ impl InventoryActivitiesImpl {
         Ok(())
     }
 
+    #[activity(definition = definitions::ReleaseExpiredHolds)]
+    pub async fn release_expired_holds(self: Arc<Self>, _ctx: ActivityContext, limit: u32) -> Result<u32, ActivityError> {
+        let released = store::release_expired_holds(&self.pool, i64::from(limit)).await?;
+        Ok(u32::try_from(released).unwrap_or(u32::MAX))
+    }
+
     #[activity(definition = definitions::UnbookHold)]
     #[tracing::instrument(skip_all, fields(hold_id = %hold_id))]
     pub async fn unbook_hold(self: Arc<Self>, _ctx: ActivityContext, hold_id: String) -> Result<(), ActivityError> {

@@ -41,8 +41,10 @@ impl NightAvailability {
     }
 }
 
-/// Holds `request.rooms` rooms on every night of the stay, or nothing.
+/// Holds `request.rooms` rooms on every night of the stay, or nothing. Expired holds on
+/// these nights stop counting first: they are released before the rooms are counted.
 pub async fn hold_rooms(pool: &PgPool, request: &HoldRequest, expires_at: DateTime<Utc>) -> Result<HoldOutcome, sqlx::Error> {
+    release_expired_overlapping(pool, request.accommodation_id, &request.room_type, &request.dates).await?;
     let rooms = i32::try_from(request.rooms).unwrap_or(i32::MAX);
     let mut tx = pool.begin().await?;
     // The hold row goes first: a concurrent retry of the same hold id waits on its primary
@@ -119,6 +121,46 @@ pub async fn confirm_hold(pool: &PgPool, hold_id: &str) -> Result<ConfirmOutcome
         Some("confirmed") => ConfirmOutcome::AlreadyConfirmed,
         _ => ConfirmOutcome::NotHeld,
     })
+}
+
+/// Releases up to `limit` live holds past their expiry, oldest first; returns how many.
+/// Each is released in its own transaction (as `release_hold` does), so a sweep never
+/// holds many nights' locks at once, and two sweeps never release one hold twice.
+pub async fn release_expired_holds(pool: &PgPool, limit: i64) -> Result<u64, sqlx::Error> {
+    let expired: Vec<String> = sqlx::query_scalar(
+        "SELECT hold_id FROM inventory_holds WHERE status = 'held' AND expires_at < now() ORDER BY expires_at LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    release_each(pool, expired).await
+}
+
+/// Releases the expired live holds that cover any night of `dates` for this room type.
+async fn release_expired_overlapping(pool: &PgPool, accommodation_id: Uuid, room_type: &str, dates: &StayDates) -> Result<u64, sqlx::Error> {
+    let expired: Vec<String> = sqlx::query_scalar(
+        "SELECT hold_id FROM inventory_holds
+         WHERE status = 'held' AND expires_at < now()
+           AND accommodation_id = $1 AND room_type = $2 AND check_in < $4 AND check_out > $3",
+    )
+    .bind(accommodation_id)
+    .bind(room_type)
+    .bind(dates.check_in)
+    .bind(dates.check_out)
+    .fetch_all(pool)
+    .await?;
+    release_each(pool, expired).await
+}
+
+async fn release_each(pool: &PgPool, hold_ids: Vec<String>) -> Result<u64, sqlx::Error> {
+    let mut released = 0;
+    for hold_id in hold_ids {
+        if release_hold(pool, &hold_id).await? {
+            tracing::info!(%hold_id, "released an expired hold");
+            released += 1;
+        }
+    }
+    Ok(released)
 }
 
 /// Gives back the rooms of a confirmed hold (the compensation of [`confirm_hold`] when the

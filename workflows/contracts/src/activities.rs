@@ -64,6 +64,13 @@ impl InventoryActivities {
         unimplemented!()
     }
 
+    /// Releases up to `limit` holds past their expiry that nothing released (their saga
+    /// ended without releasing, was terminated, or is stuck); returns how many.
+    #[activity(name = "inventory.release_expired_holds")]
+    pub fn release_expired_holds(limit: u32) -> Result<u32, ActivityError> {
+        unimplemented!()
+    }
+
     /// Gives back the rooms of a confirmed hold: the compensation of `confirm_hold`.
     /// A no-op for a hold that is not confirmed.
     #[activity(name = "inventory.unbook_hold")]
@@ -181,6 +188,6 @@ impl PaymentActivities {
 /// crates that implement them.
 pub mod definitions {
     pub use super::booking_activities::{ConfirmBooking, CreateBooking, FailBooking};
-    pub use super::inventory_activities::{ConfirmHold, HoldRooms, ReleaseHold, UnbookHold};
+    pub use super::inventory_activities::{ConfirmHold, HoldRooms, ReleaseExpiredHolds, ReleaseHold, UnbookHold};
     pub use super::payment_activities::{Charge, RefundCharge};
 }

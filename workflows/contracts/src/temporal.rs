@@ -30,3 +30,8 @@ pub const SEARCH_ATTRIBUTES: &[(&str, &str)] = &[
     ("BookingPartner", "Keyword"),
     ("BookingCheckIn", "Datetime"),
 ];
+
+/// The safety net for holds no saga will release: a Temporal Schedule starts the
+/// `HoldSweep` workflow (id [`HOLD_SWEEP_WORKFLOW_ID`]) on the booking queue.
+pub const HOLD_SWEEP_SCHEDULE_ID: &str = "inventory-hold-sweep";
+pub const HOLD_SWEEP_WORKFLOW_ID: &str = "inventory-hold-sweep";

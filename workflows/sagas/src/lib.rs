@@ -1,4 +1,5 @@
-//! Workflow definitions: the booking saga today, the cancellation and refund sagas next.
+//! Workflow definitions: the booking saga and the hold sweep today, the cancellation and
+//! refund sagas next.
 //!
 //! Architecture invariants:
 //! - Deterministic code only. No I/O, no clocks, no randomness, no threads: time comes from
@@ -10,6 +11,8 @@
 //!   `tests/histories/` replaying.
 
 mod booking;
+mod hold_sweep;
 mod options;
 
 pub use booking::BookingWorkflow;
+pub use hold_sweep::HoldSweepWorkflow;
