@@ -23,7 +23,8 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "$HERE/../scripts/lib.sh"
 FLAGS_FILE="$HERE/dev-server.flags"
 
 ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:7233}"
@@ -31,10 +32,6 @@ NAMESPACE="${TT_TEMPORAL_NAMESPACE:-tripura-tourism}"
 # Closed bookings' workflow histories stay searchable in the Web UI for 30 days.
 RETENTION="${TEMPORAL_RETENTION:-720h}"
 WAIT_SECS="${WAIT_SECS:-60}"
-
-say() { printf '==> %s\n' "$*"; }
-note() { printf '    %s\n' "$*"; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 if [ -n "${TEMPORAL_CLI:-}" ]; then
   CLI="$TEMPORAL_CLI"
@@ -81,11 +78,11 @@ indexed_type() { sed -E 's/([a-z])([A-Z])/\1_\2/g' <<<"$1" | tr '[:lower:]' '[:u
 mapfile -t ATTRIBUTES < <(sed -n -E 's/^[[:space:]]*--search-attribute[[:space:]=]+([A-Za-z_][A-Za-z0-9_]*)=([A-Za-z]+)[[:space:]]*$/\1=\2/p' "$FLAGS_FILE")
 [ "${#ATTRIBUTES[@]}" -gt 0 ] || die "no --search-attribute line in $FLAGS_FILE"
 
-say "Temporal at $ADDRESS ($("$CLI" --version | head -n 1))"
+step "Temporal at $ADDRESS ($("$CLI" --version | head -n 1))"
 retry t operator cluster health >/dev/null || die "the Temporal frontend at $ADDRESS is not serving after ${WAIT_SECS}s"
 note "serving"
 
-say "Namespace $NAMESPACE (retention $RETENTION)"
+step "Namespace $NAMESPACE (retention $RETENTION)"
 if t operator namespace describe --namespace "$NAMESPACE" >/dev/null 2>&1; then
   # Converge the settings this script owns; everything else is left as it is.
   t operator namespace update --namespace "$NAMESPACE" --retention "$RETENTION" >/dev/null
@@ -103,7 +100,7 @@ fi
 # A new namespace reaches every frontend's cache within seconds; wait until it answers.
 retry t operator namespace describe --namespace "$NAMESPACE" >/dev/null || die "namespace $NAMESPACE does not answer"
 
-say "Search attributes of $NAMESPACE (from ${FLAGS_FILE#"$ROOT"/})"
+step "Search attributes of $NAMESPACE (from ${FLAGS_FILE#"$ROOT"/})"
 existing="$(retry t operator search-attribute list --namespace "$NAMESPACE" -o json)" || die "cannot list search attributes"
 # One `"Name": "INDEXED_VALUE_TYPE_..."` pair a line, whatever the JSON layout.
 pairs="$(tr ',{}' '\n' <<<"$existing" | sed -n -E 's/^[[:space:]]*"([^"]+)"[[:space:]]*:[[:space:]]*"INDEXED_VALUE_TYPE_([A-Z_]+)".*/\1=\2/p')"
@@ -120,4 +117,4 @@ for attribute in "${ATTRIBUTES[@]}"; do
     create_attribute "$name" "$type"
   fi
 done
-say "Done: $NAMESPACE is ready for the platform's workers and API"
+step "Done: $NAMESPACE is ready for the platform's workers and API"
