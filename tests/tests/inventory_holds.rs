@@ -127,6 +127,8 @@ async fn an_expired_hold_stops_counting_and_is_released_exactly_once() {
     // A saga that died holding both rooms of the night.
     let abandoned = hold("booking-TRP-DEAD00/hold", id, check_in, 1, 2);
     assert_eq!(store::hold_rooms(&db.inventory, &abandoned, past).await.unwrap(), HoldOutcome::Placed);
+    let night = store::availability(&db.inventory, id, demo_room().1, check_in, check_in + Days::days(1)).await.unwrap();
+    assert_eq!((night[0].held, night[0].available()), (0, 2), "already free to anyone reading availability");
     // A new hold finds the rooms free: the expired hold no longer counts.
     let fresh = hold("booking-TRP-L1VE00/hold", id, check_in, 1, 1);
     assert_eq!(store::hold_rooms(&db.inventory, &fresh, expiry()).await.unwrap(), HoldOutcome::Placed);

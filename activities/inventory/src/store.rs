@@ -183,11 +183,19 @@ pub async fn unbook_hold(pool: &PgPool, hold_id: &str) -> Result<bool, sqlx::Err
 }
 
 /// Availability of one room type over `[from, to)`, one row per night that has an allotment.
+/// Holds past their expiry do not count in `held`, even before anything released them.
 pub async fn availability(pool: &PgPool, accommodation_id: Uuid, room_type: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<NightAvailability>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT night, allotment, held, booked, stop_sell FROM accommodation_availability
-         WHERE accommodation_id = $1 AND room_type = $2 AND night >= $3 AND night < $4
-         ORDER BY night",
+        "SELECT a.night, a.allotment, a.held - COALESCE(x.rooms, 0) AS held, a.booked, a.stop_sell
+         FROM accommodation_availability a
+         LEFT JOIN LATERAL (
+             SELECT sum(h.rooms)::int AS rooms FROM inventory_holds h
+             WHERE h.status = 'held' AND h.expires_at < now()
+               AND h.accommodation_id = a.accommodation_id AND h.room_type = a.room_type
+               AND h.check_in <= a.night AND h.check_out > a.night
+         ) x ON true
+         WHERE a.accommodation_id = $1 AND a.room_type = $2 AND a.night >= $3 AND a.night < $4
+         ORDER BY a.night",
     )
     .bind(accommodation_id)
     .bind(room_type)
