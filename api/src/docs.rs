@@ -11,7 +11,7 @@ use utoipa_swagger_ui::SwaggerUi;
     info(title = "Tripura Tourism booking API", description = "Book stays across Tripura. Errors are always `{\"error\": {\"code\", \"message\"}}`."),
     paths(
         bookings::create_booking, bookings::get_booking,
-        catalog::list_accommodations,
+        catalog::list_accommodations, catalog::get_accommodation, catalog::quote,
         inventory::availability,
         routes::health::healthz, routes::health::readyz,
     ),

@@ -8,6 +8,7 @@
 //! - Quotes are computed by `contracts::pricing::quote_stay`, the same function whose result
 //!   the booking saga charges.
 
+pub mod search;
 pub mod seed;
 pub mod store;
 

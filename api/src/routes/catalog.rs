@@ -1,20 +1,39 @@
-//! Catalog reads: what can be booked.
+//! Catalog reads: what can be booked, searched, paged and quoted. Public and cacheable:
+//! every answer carries an `ETag` and `Cache-Control`, and `If-None-Match` gives 304.
 
-use crate::{error::ApiError, routes::MoneyDto, state::{AppState, CatalogDb}};
+use crate::{
+    error::ApiError,
+    extract::ApiQuery,
+    routes::MoneyDto,
+    state::{AppState, CatalogDb},
+};
 use axum::{
     Router,
-    extract::State,
+    extract::{Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
 };
-use serde::Serialize;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use catalog::search::{AccommodationFilter, AccommodationSummary, Cursor, RoomType, SortOrder};
+use chrono::{FixedOffset, NaiveDate, Utc};
+use contracts::StayDates;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
+use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/accommodations", get(list_accommodations))
+    Router::new()
+        .route("/accommodations", get(list_accommodations))
+        .route("/accommodations/{code}", get(get_accommodation))
+        .route("/quote", get(quote))
 }
+
+/// The largest page a client may ask for.
+const MAX_PAGE: i64 = 100;
+const DEFAULT_PAGE: i64 = 20;
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct RoomTypeDto {
@@ -27,43 +46,220 @@ pub(crate) struct RoomTypeDto {
 }
 
 #[derive(Serialize, ToSchema)]
+pub(crate) struct DestinationRef {
+    #[schema(example = "agartala")]
+    code: String,
+    name: String,
+    district: String,
+}
+
+#[derive(Serialize, ToSchema)]
 pub(crate) struct AccommodationDto {
     #[schema(example = "ujjayanta-heritage-hotel")]
     code: String,
     name: String,
-    destination: String,
+    /// `hotel`, `homestay`, `resort`, `guest_house` or `eco_lodge`.
+    kind: String,
+    summary: String,
+    destination: DestinationRef,
+    /// The lowest nightly tariff, before GST.
+    from_price: MoneyDto,
     room_types: Vec<RoomTypeDto>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct AccommodationList {
     items: Vec<AccommodationDto>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
     next_cursor: Option<String>,
 }
 
-/// Published accommodations and their room types.
-#[utoipa::path(get, path = "/api/catalog/accommodations", tag = "catalog",
-    responses((status = 200, body = AccommodationList), (status = 304, description = "Not modified (If-None-Match)")))]
-pub(crate) async fn list_accommodations(State(CatalogDb(pool)): State<CatalogDb>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let mut items: Vec<AccommodationDto> = Vec::new();
-    for offer in catalog::store::list_offers(&pool).await? {
-        let room = RoomTypeDto {
-            room_type: offer.room_type,
-            name: offer.room_name,
-            max_occupancy: offer.max_occupancy,
-            tariff: MoneyDto::new(offer.base_tariff_paise, &offer.currency),
-        };
-        match items.last_mut() {
-            Some(last) if last.code == offer.accommodation_code => last.room_types.push(room),
-            _ => items.push(AccommodationDto {
-                code: offer.accommodation_code,
-                name: offer.accommodation_name,
-                destination: offer.destination_code,
-                room_types: vec![room],
-            }),
-        }
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SearchQuery {
+    /// Destination code, e.g. `agartala`.
+    destination: Option<String>,
+    /// District, e.g. `West Tripura` (any case).
+    district: Option<String>,
+    /// `hotel`, `homestay`, `resort`, `guest_house` or `eco_lodge`.
+    kind: Option<String>,
+    /// Lowest nightly tariff at least this many paise.
+    min_price: Option<i64>,
+    /// A room type at or under this nightly tariff, in paise.
+    max_price: Option<i64>,
+    /// A room type sleeping this many guests.
+    guests: Option<i32>,
+    /// `name` (default) or `price`.
+    sort: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// Search published accommodations, a page at a time.
+#[utoipa::path(get, path = "/api/catalog/accommodations", tag = "catalog", params(SearchQuery),
+    responses((status = 200, body = AccommodationList), (status = 304, description = "Not modified (If-None-Match)"),
+              (status = 400, description = "Unreadable query or cursor"), (status = 422, description = "Invalid filter, sort or limit")))]
+pub(crate) async fn list_accommodations(
+    State(CatalogDb(pool)): State<CatalogDb>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<SearchQuery>,
+) -> Result<Response, ApiError> {
+    let order = match q.sort.as_deref() {
+        None | Some("name") => SortOrder::Name,
+        Some("price") => SortOrder::Price,
+        Some(other) => return Err(ApiError::invalid_field("invalid_sort", "sort", format!("Sort by `name` or `price`, not `{other}`"))),
+    };
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::invalid_field("invalid_limit", "limit", format!("Ask for 1 to {MAX_PAGE} items")));
     }
-    cacheable(&headers, &AccommodationList { items, next_cursor: None })
+    if q.min_price.is_some_and(|p| p < 0) || q.max_price.is_some_and(|p| p < 0) {
+        return Err(ApiError::invalid("invalid_price", "Prices are non-negative amounts in paise"));
+    }
+    if q.guests.is_some_and(|g| !(1..=12).contains(&g)) {
+        return Err(ApiError::invalid_field("invalid_guests", "guests", "Ask for 1 to 12 guests"));
+    }
+    let after = q.cursor.as_deref().map(|c| decode_cursor(c, order)).transpose()?;
+    let filter = AccommodationFilter {
+        destination: q.destination,
+        district: q.district,
+        kind: q.kind,
+        max_price_paise: q.max_price,
+        min_price_paise: q.min_price,
+        guests: q.guests,
+    };
+    // One row more than asked tells whether another page follows.
+    let mut page = catalog::search::search_accommodations(&pool, &filter, order, after.as_ref(), limit + 1).await?;
+    let more = page.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    page.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next_cursor = if more { page.last().map(|last| encode_cursor(&last.cursor(order))) } else { None };
+    let items = with_room_types(&pool, page).await?;
+    cacheable(&headers, &AccommodationList { items, next_cursor })
+}
+
+/// One published accommodation with its room types.
+#[utoipa::path(get, path = "/api/catalog/accommodations/{code}", tag = "catalog",
+    params(("code" = String, Path, example = "ujjayanta-heritage-hotel")),
+    responses((status = 200, body = AccommodationDto), (status = 404, description = "No such accommodation on sale")))]
+pub(crate) async fn get_accommodation(State(CatalogDb(pool)): State<CatalogDb>, headers: HeaderMap, Path(code): Path<String>) -> Result<Response, ApiError> {
+    let found = catalog::search::find_accommodation(&pool, &code).await?;
+    let Some(found) = found else {
+        return Err(ApiError::not_found("accommodation_not_found", format!("No accommodation {code} is on sale")));
+    };
+    let mut items = with_room_types(&pool, vec![found]).await?;
+    cacheable(&headers, &items.remove(0))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct QuoteQuery {
+    accommodation: String,
+    room_type: String,
+    check_in: NaiveDate,
+    check_out: NaiveDate,
+    /// Defaults to 1.
+    rooms: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct QuoteLineDto {
+    #[schema(value_type = String, format = Date)]
+    night: NaiveDate,
+    rooms: u32,
+    tariff: MoneyDto,
+    base: MoneyDto,
+    /// 500 is 5 %, 1800 is 18 % (GST slab of the nightly tariff).
+    gst_rate_bp: i64,
+    gst: MoneyDto,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct QuoteDto {
+    accommodation: String,
+    room_type: String,
+    lines: Vec<QuoteLineDto>,
+    base_total: MoneyDto,
+    gst_total: MoneyDto,
+    /// What the booking saga charges for this stay.
+    total: MoneyDto,
+}
+
+/// The price of a stay, night by night, with GST by the Indian slabs — the same quote the
+/// booking charges.
+#[utoipa::path(get, path = "/api/catalog/quote", tag = "catalog", params(QuoteQuery),
+    responses((status = 200, body = QuoteDto), (status = 422, description = "Invalid stay or unknown room type")))]
+pub(crate) async fn quote(State(CatalogDb(pool)): State<CatalogDb>, ApiQuery(q): ApiQuery<QuoteQuery>) -> Result<Response, ApiError> {
+    let today = Utc::now().with_timezone(&FixedOffset::east_opt(5 * 3600 + 30 * 60).expect("valid offset")).date_naive();
+    let dates = StayDates::parse(q.check_in, q.check_out, today).map_err(|e| ApiError::invalid_field(e.code(), "check_in", e.to_string()))?;
+    let rooms = q.rooms.unwrap_or(1);
+    if !(1..=9).contains(&rooms) {
+        return Err(ApiError::invalid_field("invalid_rooms", "rooms", "Quote 1 to 9 rooms"));
+    }
+    let offer = catalog::store::find_offer(&pool, &q.accommodation, &q.room_type)
+        .await?
+        .ok_or_else(|| ApiError::invalid_field("unknown_room_type", "room_type", format!("No room type {} at {} is on sale", q.room_type, q.accommodation)))?;
+    let quote = offer.quote(&dates, rooms).map_err(|e| ApiError::invalid("unquotable_stay", e.to_string()))?;
+    let dto = QuoteDto {
+        accommodation: offer.accommodation_code,
+        room_type: offer.room_type,
+        lines: quote
+            .lines
+            .into_iter()
+            .map(|l| QuoteLineDto { night: l.night, rooms: l.rooms, tariff: l.tariff.into(), base: l.base.into(), gst_rate_bp: l.gst_rate_bp, gst: l.gst.into() })
+            .collect(),
+        base_total: quote.base_total.into(),
+        gst_total: quote.gst_total.into(),
+        total: quote.total.into(),
+    };
+    Ok(axum::Json(dto).into_response())
+}
+
+/// Attaches room types to a page of accommodations with one query.
+async fn with_room_types(pool: &sqlx::PgPool, page: Vec<AccommodationSummary>) -> Result<Vec<AccommodationDto>, ApiError> {
+    let ids: Vec<_> = page.iter().map(|a| a.accommodation_id).collect();
+    let mut rooms: HashMap<Uuid, Vec<RoomType>> = HashMap::new();
+    for room in catalog::search::room_types_of(pool, &ids).await? {
+        rooms.entry(room.accommodation_id).or_default().push(room);
+    }
+    Ok(page
+        .into_iter()
+        .map(|a| AccommodationDto {
+            from_price: MoneyDto::new(a.from_price_paise, &a.currency),
+            room_types: rooms
+                .remove(&a.accommodation_id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| RoomTypeDto { tariff: MoneyDto::new(r.base_tariff_paise, &r.currency), room_type: r.room_type, name: r.name, max_occupancy: r.max_occupancy })
+                .collect(),
+            destination: DestinationRef { code: a.destination_code, name: a.destination_name, district: a.district },
+            code: a.code,
+            name: a.name,
+            kind: a.kind,
+            summary: a.summary,
+        })
+        .collect())
+}
+
+/// Cursors are opaque to clients: the sort key of the last row, URL-safe base64.
+fn encode_cursor(cursor: &Cursor) -> String {
+    let raw = match cursor {
+        Cursor::Name { name, code } => format!("n\u{1f}{name}\u{1f}{code}"),
+        Cursor::Price { from_price_paise, code } => format!("p\u{1f}{from_price_paise}\u{1f}{code}"),
+    };
+    URL_SAFE_NO_PAD.encode(raw)
+}
+
+fn decode_cursor(raw: &str, order: SortOrder) -> Result<Cursor, ApiError> {
+    let bad = || ApiError::bad_request("invalid_cursor", "The cursor is not one this API gave out for this sort order");
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?).map_err(|_| bad())?;
+    let parts: Vec<&str> = text.split('\u{1f}').collect();
+    match (order, parts.as_slice()) {
+        (SortOrder::Name, ["n", name, code]) => Ok(Cursor::Name { name: (*name).to_string(), code: (*code).to_string() }),
+        (SortOrder::Price, ["p", price, code]) => Ok(Cursor::Price { from_price_paise: price.parse().map_err(|_| bad())?, code: (*code).to_string() }),
+        _ => Err(bad()),
+    }
 }
 
 /// A public read with a strong ETag and a short cache lifetime; `If-None-Match` gives 304.
@@ -89,4 +285,19 @@ fn cacheable<T: Serialize>(headers: &HeaderMap, body: &T) -> Result<Response, Ap
 
 fn hex_prefix(digest: &[u8]) -> String {
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_round_trips_only_under_its_own_sort_order() {
+        let name = Cursor::Name { name: "Vanghmun Orange Homestay".into(), code: "vanghmun-orange-homestay".into() };
+        assert_eq!(decode_cursor(&encode_cursor(&name), SortOrder::Name).unwrap(), name);
+        assert!(decode_cursor(&encode_cursor(&name), SortOrder::Price).is_err());
+        let price = Cursor::Price { from_price_paise: 220_000, code: "x".into() };
+        assert_eq!(decode_cursor(&encode_cursor(&price), SortOrder::Price).unwrap(), price);
+        assert!(decode_cursor("not base64!", SortOrder::Name).is_err());
+    }
 }
