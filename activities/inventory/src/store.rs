@@ -42,7 +42,8 @@ impl NightAvailability {
 }
 
 /// Holds `request.rooms` rooms on every night of the stay, or nothing. Expired holds on
-/// these nights stop counting first: they are released before the rooms are counted.
+/// these nights stop counting first: they are released before the rooms are counted — a
+/// retry whose own hold expired in between finds it released, and is told so.
 pub async fn hold_rooms(pool: &PgPool, request: &HoldRequest, expires_at: DateTime<Utc>) -> Result<HoldOutcome, sqlx::Error> {
     release_expired_overlapping(pool, request.accommodation_id, &request.room_type, &request.dates).await?;
     let rooms = i32::try_from(request.rooms).unwrap_or(i32::MAX);
