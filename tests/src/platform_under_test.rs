@@ -283,9 +283,19 @@ impl TestPlatform {
     /// with `TT_RECORD_HISTORIES=1`, also keeps it as a replay fixture under `name`.
     pub async fn replay_history(&self, booking_ref: &str, name: &str) -> anyhow::Result<()> {
         let booking_ref = contracts::BookingRef::parse(booking_ref)?;
-        let handle = self.client.get_workflow_handle::<sagas::BookingWorkflow>(booking_ref.workflow_id());
+        self.replay_workflow_history(&booking_ref.workflow_id(), name).await
+    }
+
+    /// As [`Self::replay_history`], for any of the platform's workflows by id.
+    pub async fn replay_workflow_history(&self, workflow_id: &str, name: &str) -> anyhow::Result<()> {
+        let handle = self.client.get_workflow_handle::<sagas::BookingWorkflow>(workflow_id.to_string());
         let json = handle.fetch_history(WorkflowFetchHistoryOptions::default()).to_json().await?;
-        let replayer = WorkflowReplayer::new(WorkflowReplayerOptions::new().register_workflow::<sagas::BookingWorkflow>()?.build())?;
+        let replayer = WorkflowReplayer::new(
+            WorkflowReplayerOptions::new()
+                .register_workflow::<sagas::BookingWorkflow>()?
+                .register_workflow::<sagas::HoldSweepWorkflow>()?
+                .build(),
+        )?;
         replayer.replay_workflow(WorkflowHistory::from_json(&json)?).await?;
         if std::env::var("TT_RECORD_HISTORIES").is_ok_and(|v| v == "1") {
             let path = workspace_root().join(format!("workflows/sagas/tests/histories/{name}.json"));

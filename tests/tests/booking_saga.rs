@@ -300,5 +300,22 @@ async fn the_hold_sweep_schedule_releases_holds_no_saga_will_release() {
     }
     let night = platform.availability(check_in, check_in + Days::days(1)).await.unwrap();
     assert_eq!(night[0].held, 0);
+
+    // The sweep's run replays like any workflow.
+    let sweep_id = loop {
+        use futures::TryStreamExt;
+        let runs: Vec<_> = platform
+            .client
+            .list_workflows("WorkflowType = 'HoldSweep' AND ExecutionStatus = 'Completed'", temporalio_client::WorkflowListOptions::builder().limit(1).build())
+            .try_collect()
+            .await
+            .unwrap();
+        if let Some(run) = runs.first() {
+            break run.id().to_string();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the sweep's run never showed as completed");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    platform.replay_workflow_history(&sweep_id, "hold_sweep").await.unwrap();
     platform.stop().await.unwrap();
 }

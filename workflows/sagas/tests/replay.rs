@@ -23,14 +23,19 @@ fn recorded_histories() -> Vec<(String, WorkflowHistory)> {
 }
 
 #[tokio::test]
-async fn every_recorded_booking_saga_history_replays() {
+async fn every_recorded_workflow_history_replays() {
     let histories = recorded_histories();
     let names: Vec<&str> = histories.iter().map(|(n, _)| n.as_str()).collect();
-    for expected in ["confirmed", "card_declined", "sold_out", "cancelled_during_payment"] {
+    for expected in ["confirmed", "card_declined", "sold_out", "cancelled_during_payment", "hold_sweep"] {
         assert!(names.contains(&expected), "fixture {expected} missing from {names:?}");
     }
     let replayer = WorkflowReplayer::new(
-        WorkflowReplayerOptions::new().register_workflow::<sagas::BookingWorkflow>().unwrap().build(),
+        WorkflowReplayerOptions::new()
+            .register_workflow::<sagas::BookingWorkflow>()
+            .unwrap()
+            .register_workflow::<sagas::HoldSweepWorkflow>()
+            .unwrap()
+            .build(),
     )
     .unwrap();
     for (name, history) in histories {
