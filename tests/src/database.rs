@@ -65,3 +65,36 @@ pub async fn spawn_sandbox_gateway() -> anyhow::Result<(payment::GatewaySettings
     };
     Ok((settings, stop))
 }
+
+/// An API process serving only the catalog, for benchmarks: Temporal is never reached.
+pub struct CatalogApi {
+    pub url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl CatalogApi {
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub async fn spawn_catalog_api(database_url: &str) -> anyhow::Result<CatalogApi> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let settings = api::ApiSettings {
+        addr,
+        services: vec![api::ApiService::Catalog],
+        // Nothing listens there; the catalog never asks.
+        temporal: platform::temporal::TemporalSettings { address: Url::parse("http://127.0.0.1:9")?, namespace: "default".into() },
+        catalog_database_url: database_url.to_string(),
+        booking_database_url: database_url.to_string(),
+        inventory_database_url: database_url.to_string(),
+        db_pool_size: 16,
+    };
+    let state = api::AppState::connect(&settings).await?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move { api::run(state, &[api::ApiService::Catalog], listener, async { stopped.await.ok(); }).await });
+    Ok(CatalogApi { url: format!("http://{addr}"), stop: Some(stop) })
+}

@@ -8,7 +8,7 @@
 mod database;
 mod platform_under_test;
 
-pub use database::{TestDatabase, spawn_sandbox_gateway};
+pub use database::{CatalogApi, TestDatabase, spawn_catalog_api, spawn_sandbox_gateway};
 pub use platform_under_test::{
     TestPlatform, TestPlatformOptions, booking_body, contract_search_attributes, demo_room, dev_server_flags,
     registered_search_attributes,
