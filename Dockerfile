@@ -59,11 +59,12 @@ RUN set -eux; \
 #    time, so the migrations folder is part of the build. The sources are touched so
 #    that cargo sees them newer than the empty libraries above (COPY keeps the build
 #    context's modification times, which may be older) and rebuilds every workspace
-#    crate, re-embedding the migrations as it does.
+#    crate, re-embedding the migrations as it does. The `tests` crate (the test harness
+#    and its benchmarks) never ships.
 COPY . .
 RUN set -eux; \
     find . -path ./target -prune -o -type f -name '*.rs' -exec touch {} +; \
-    cargo build --release --locked --bins; \
+    cargo build --release --locked --workspace --exclude tests --bins; \
     mkdir -p /out; \
     for bin in api booking-worker inventory-worker payment-worker all-workers migrate seed-demo sandbox-gateway; do \
         cp "target/release/$bin" /out/; \

@@ -92,10 +92,17 @@ def workspace_members(root: Path) -> list[str]:
     return re.findall(r'"([^"]+)"', block.group(1)) if block else []
 
 
+# Workspace members that never ship: the test harness and its benchmarks.
+NOT_SHIPPED = {"tests"}
+
+
 def workspace_binaries(root: Path) -> set[str]:
-    """Binary targets by cargo's conventions: src/main.rs (named after the package), src/bin/*.rs."""
+    """Binary targets by cargo's conventions: src/main.rs (named after the package), src/bin/*.rs,
+    of every member that ships."""
     bins: set[str] = set()
     for member in workspace_members(root):
+        if member in NOT_SHIPPED:
+            continue
         src = root / member / "src"
         if (src / "main.rs").exists():
             name = re.search(r'^name\s*=\s*"([^"]+)"', (root / member / "Cargo.toml").read_text(), re.M)
