@@ -8,16 +8,28 @@ use utoipa_swagger_ui::SwaggerUi;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tripura Tourism booking API", description = "Book stays across Tripura. Errors are always `{\"error\": {\"code\", \"message\"}}`."),
+    info(
+        title = "Tripura Tourism booking API",
+        description = "Book stays across Tripura. Errors are always `{\"error\": {\"code\", \"message\"}}`."
+    ),
     paths(
-        bookings::create_booking, bookings::get_booking,
-        catalog::list_accommodations, catalog::get_accommodation, catalog::quote,
+        bookings::create_booking,
+        bookings::get_booking,
+        catalog::list_accommodations,
+        catalog::get_accommodation,
+        catalog::quote,
         inventory::availability,
-        routes::health::healthz, routes::health::readyz,
+        routes::health::healthz,
+        routes::health::readyz,
     ),
     components(schemas(
-        bookings::CreateBookingRequest, bookings::TravellerDto, bookings::PaymentDto,
-        bookings::BookingAccepted, bookings::BookingView, bookings::FailureDto, routes::MoneyDto,
+        bookings::CreateBookingRequest,
+        bookings::TravellerDto,
+        bookings::PaymentDto,
+        bookings::BookingAccepted,
+        bookings::BookingView,
+        bookings::FailureDto,
+        routes::MoneyDto,
     ))
 )]
 struct ApiDoc;

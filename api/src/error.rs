@@ -64,13 +64,24 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message.clone(), None),
             ApiError::NotFound { code, message } => (StatusCode::NOT_FOUND, code, message.clone(), None),
-            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "This route does not take that method".into(), None),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "This route does not take that method".into(),
+                None,
+            ),
             ApiError::Conflict { code, message } => (StatusCode::CONFLICT, code, message.clone(), None),
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", self.to_string(), None),
-            ApiError::UnsupportedMediaType { message } => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message.clone(), None),
-            ApiError::Invalid { code, message, details } => (StatusCode::UNPROCESSABLE_ENTITY, code, message.clone(), details.as_ref()),
+            ApiError::UnsupportedMediaType { message } => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message.clone(), None)
+            }
+            ApiError::Invalid { code, message, details } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, code, message.clone(), details.as_ref())
+            }
             ApiError::Unavailable { code, message } => (StatusCode::SERVICE_UNAVAILABLE, code, message.clone(), None),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side".into(), None),
+            ApiError::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side".into(), None)
+            }
         }
     }
 }
@@ -102,9 +113,9 @@ impl From<sqlx::Error> for ApiError {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
             // SQLSTATE classes 08 (connection exception) and 53 (insufficient resources:
             // too many connections, out of memory), and 57P01-57P03 (shut down, starting up).
-            sqlx::Error::Database(db) => {
-                db.code().is_some_and(|c| c.starts_with("08") || c.starts_with("53") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03"))
-            }
+            sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+                c.starts_with("08") || c.starts_with("53") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+            }),
             _ => false,
         };
         if unavailable {

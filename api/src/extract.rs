@@ -2,7 +2,10 @@
 
 use crate::error::ApiError;
 use axum::{
-    extract::{FromRequest, FromRequestParts, Query, Request, rejection::{JsonRejection, QueryRejection}},
+    extract::{
+        FromRequest, FromRequestParts, Query, Request,
+        rejection::{JsonRejection, QueryRejection},
+    },
     http::{StatusCode, request::Parts},
 };
 use serde::de::DeserializeOwned;

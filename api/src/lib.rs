@@ -69,7 +69,8 @@ async fn time_limit(request: axum::extract::Request, next: middleware::Next) -> 
     use axum::response::IntoResponse;
     match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => error::ApiError::unavailable("request_timeout", "The request took too long; try again shortly").into_response(),
+        Err(_) => error::ApiError::unavailable("request_timeout", "The request took too long; try again shortly")
+            .into_response(),
     }
 }
 

@@ -39,7 +39,8 @@ pub(crate) async fn render() -> Response {
 /// Measures every request under its route template (never the raw path, which would make
 /// one series per booking reference).
 pub(crate) async fn track(request: Request, next: Next) -> Response {
-    let route = request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let route =
+        request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let method = request.method().to_string();
     let started = Instant::now();
     metrics::gauge!("http_requests_in_flight").increment(1.0);

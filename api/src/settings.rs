@@ -16,8 +16,14 @@ pub enum ApiService {
 }
 
 impl ApiService {
-    pub const ALL: [ApiService; 6] =
-        [ApiService::Auth, ApiService::Catalog, ApiService::Inventory, ApiService::Bookings, ApiService::Payments, ApiService::Partners];
+    pub const ALL: [ApiService; 6] = [
+        ApiService::Auth,
+        ApiService::Catalog,
+        ApiService::Inventory,
+        ApiService::Bookings,
+        ApiService::Payments,
+        ApiService::Partners,
+    ];
 }
 
 impl FromStr for ApiService {
@@ -31,7 +37,11 @@ impl FromStr for ApiService {
             "booking" | "bookings" => ApiService::Bookings,
             "payment" | "payments" => ApiService::Payments,
             "partner" | "partners" => ApiService::Partners,
-            other => return Err(format!("unknown API service `{other}` (auth, catalog, inventory, booking, payment, partner)")),
+            other => {
+                return Err(format!(
+                    "unknown API service `{other}` (auth, catalog, inventory, booking, payment, partner)"
+                ));
+            }
         })
     }
 }

@@ -77,7 +77,11 @@ impl AppState {
         Ok(AppState {
             catalog: CatalogDb(platform::db::context_pool(&settings.catalog_database_url, catalog::SCHEMA, size)?),
             booking: BookingDb(platform::db::context_pool(&settings.booking_database_url, booking::SCHEMA, size)?),
-            inventory: InventoryDb(platform::db::context_pool(&settings.inventory_database_url, inventory::SCHEMA, size)?),
+            inventory: InventoryDb(platform::db::context_pool(
+                &settings.inventory_database_url,
+                inventory::SCHEMA,
+                size,
+            )?),
             temporal,
         })
     }

@@ -19,7 +19,10 @@ pub const CONTEXTS: [(&str, &Migrator); 6] = [
 /// Applies every context's pending migrations, each in its own schema and with its own
 /// database URL (`TT_<CONTEXT>_DATABASE_URL`, else `database_url`). Running it again
 /// changes nothing. Creates the databases when `create_databases` is set (development).
-pub async fn migrate_all(url_of: impl Fn(&str) -> anyhow::Result<String>, create_databases: bool) -> anyhow::Result<()> {
+pub async fn migrate_all(
+    url_of: impl Fn(&str) -> anyhow::Result<String>,
+    create_databases: bool,
+) -> anyhow::Result<()> {
     for (schema, migrator) in CONTEXTS {
         let url = url_of(schema)?;
         if create_databases {
@@ -33,12 +36,26 @@ pub async fn migrate_all(url_of: impl Fn(&str) -> anyhow::Result<String>, create
 
 /// Loads the demo catalog and gives every demo room type `rooms_per_night` rooms for
 /// `days` nights from `first_night`. Safe to run again: allotments are set, not added.
-pub async fn seed_demo(catalog_db: &sqlx::PgPool, inventory_db: &sqlx::PgPool, first_night: NaiveDate, days: i64, rooms_per_night: i32) -> anyhow::Result<()> {
+pub async fn seed_demo(
+    catalog_db: &sqlx::PgPool,
+    inventory_db: &sqlx::PgPool,
+    first_night: NaiveDate,
+    days: i64,
+    rooms_per_night: i32,
+) -> anyhow::Result<()> {
     catalog::seed::load_demo_catalog(catalog_db).await?;
     let last = first_night + Duration::days(days);
     for accommodation in catalog::seed::ACCOMMODATIONS {
         for room in accommodation.room_types {
-            inventory::store::set_allotment(inventory_db, accommodation.id, room.room_type, first_night, last, rooms_per_night).await?;
+            inventory::store::set_allotment(
+                inventory_db,
+                accommodation.id,
+                room.room_type,
+                first_night,
+                last,
+                rooms_per_night,
+            )
+            .await?;
         }
     }
     Ok(())

@@ -29,11 +29,9 @@ where
 {
     let key = format!("{PREFIX}{name}");
     match std::env::var(&key) {
-        Ok(raw) if !raw.trim().is_empty() => raw
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|e: T::Err| EnvError { name: key, problem: e.to_string() }),
+        Ok(raw) if !raw.trim().is_empty() => {
+            raw.trim().parse().map(Some).map_err(|e: T::Err| EnvError { name: key, problem: e.to_string() })
+        }
         _ => Ok(None),
     }
 }

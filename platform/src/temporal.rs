@@ -30,7 +30,10 @@ pub enum ConnectError {
 }
 
 pub async fn connect(settings: &TemporalSettings) -> Result<Client, ConnectError> {
-    let fail = |e: Box<dyn std::error::Error + Send + Sync>| ConnectError::Connect { address: settings.address.clone(), source: e };
+    let fail = |e: Box<dyn std::error::Error + Send + Sync>| ConnectError::Connect {
+        address: settings.address.clone(),
+        source: e,
+    };
     let connection = Connection::connect(ConnectionOptions::new(settings.address.clone()).build())
         .await
         .map_err(|e| fail(e.into()))?;

@@ -36,10 +36,20 @@ struct GatewayError {
 
 impl GatewayError {
     fn bad_request(description: impl Into<String>, reason: &'static str) -> Self {
-        GatewayError { status: StatusCode::BAD_REQUEST, code: "BAD_REQUEST_ERROR", description: description.into(), reason }
+        GatewayError {
+            status: StatusCode::BAD_REQUEST,
+            code: "BAD_REQUEST_ERROR",
+            description: description.into(),
+            reason,
+        }
     }
     fn not_found(what: &str) -> Self {
-        GatewayError { status: StatusCode::BAD_REQUEST, code: "BAD_REQUEST_ERROR", description: format!("The id provided does not exist: {what}"), reason: "input_validation_failed" }
+        GatewayError {
+            status: StatusCode::BAD_REQUEST,
+            code: "BAD_REQUEST_ERROR",
+            description: format!("The id provided does not exist: {what}"),
+            reason: "input_validation_failed",
+        }
     }
 }
 
@@ -70,7 +80,12 @@ impl FromRequestParts<Sandbox> for Merchant {
         if given.as_deref() == Some(expected.as_bytes()) {
             Ok(Merchant)
         } else {
-            Err(GatewayError { status: StatusCode::UNAUTHORIZED, code: "BAD_REQUEST_ERROR", description: "Authentication failed".into(), reason: "authentication_failed" })
+            Err(GatewayError {
+                status: StatusCode::UNAUTHORIZED,
+                code: "BAD_REQUEST_ERROR",
+                description: "Authentication failed".into(),
+                reason: "authentication_failed",
+            })
         }
     }
 }
@@ -82,7 +97,11 @@ struct NewOrder {
     receipt: Option<String>,
 }
 
-async fn create_order(_: Merchant, State(sandbox): State<Sandbox>, Json(body): Json<NewOrder>) -> Result<Json<Order>, GatewayError> {
+async fn create_order(
+    _: Merchant,
+    State(sandbox): State<Sandbox>,
+    Json(body): Json<NewOrder>,
+) -> Result<Json<Order>, GatewayError> {
     if body.amount < 100 {
         return Err(GatewayError::bad_request("The amount must be at least INR 1.00", "input_validation_failed"));
     }
@@ -101,11 +120,19 @@ async fn create_order(_: Merchant, State(sandbox): State<Sandbox>, Json(body): J
     Ok(Json(order))
 }
 
-async fn get_order(_: Merchant, State(sandbox): State<Sandbox>, Path(id): Path<String>) -> Result<Json<Order>, GatewayError> {
+async fn get_order(
+    _: Merchant,
+    State(sandbox): State<Sandbox>,
+    Path(id): Path<String>,
+) -> Result<Json<Order>, GatewayError> {
     sandbox.books().orders.get(&id).cloned().map(Json).ok_or_else(|| GatewayError::not_found(&id))
 }
 
-async fn order_payments(_: Merchant, State(sandbox): State<Sandbox>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, GatewayError> {
+async fn order_payments(
+    _: Merchant,
+    State(sandbox): State<Sandbox>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, GatewayError> {
     let books = sandbox.books();
     if !books.orders.contains_key(&id) {
         return Err(GatewayError::not_found(&id));
@@ -126,11 +153,21 @@ struct NewPayment {
 
 const DECLINING_TOKENS: &[&str] = &["tok_decline", "tok_declined", "tok_insufficient_funds"];
 
-async fn create_payment(_: Merchant, State(sandbox): State<Sandbox>, Json(body): Json<NewPayment>) -> Result<Json<Payment>, GatewayError> {
+async fn create_payment(
+    _: Merchant,
+    State(sandbox): State<Sandbox>,
+    Json(body): Json<NewPayment>,
+) -> Result<Json<Payment>, GatewayError> {
     if body.method != "card" {
-        return Err(GatewayError::bad_request("Only card payments are supported by the sandbox", "input_validation_failed"));
+        return Err(GatewayError::bad_request(
+            "Only card payments are supported by the sandbox",
+            "input_validation_failed",
+        ));
     }
-    let token_ok = body.token.strip_prefix("tok_").is_some_and(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    let token_ok = body
+        .token
+        .strip_prefix("tok_")
+        .is_some_and(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
     if !token_ok {
         return Err(GatewayError::bad_request("The card token is invalid", "input_validation_failed"));
     }
@@ -165,7 +202,11 @@ async fn create_payment(_: Merchant, State(sandbox): State<Sandbox>, Json(body):
     Ok(Json(payment))
 }
 
-async fn get_payment(_: Merchant, State(sandbox): State<Sandbox>, Path(id): Path<String>) -> Result<Json<Payment>, GatewayError> {
+async fn get_payment(
+    _: Merchant,
+    State(sandbox): State<Sandbox>,
+    Path(id): Path<String>,
+) -> Result<Json<Payment>, GatewayError> {
     sandbox.books().payments.get(&id).cloned().map(Json).ok_or_else(|| GatewayError::not_found(&id))
 }
 
@@ -175,14 +216,25 @@ struct CaptureBody {
     currency: String,
 }
 
-async fn capture(_: Merchant, State(sandbox): State<Sandbox>, Path(id): Path<String>, Json(body): Json<CaptureBody>) -> Result<Json<Payment>, GatewayError> {
+async fn capture(
+    _: Merchant,
+    State(sandbox): State<Sandbox>,
+    Path(id): Path<String>,
+    Json(body): Json<CaptureBody>,
+) -> Result<Json<Payment>, GatewayError> {
     let mut books = sandbox.books();
     let payment = books.payments.get_mut(&id).ok_or_else(|| GatewayError::not_found(&id))?;
     if payment.status != "authorized" {
-        return Err(GatewayError::bad_request(format!("This payment has already been {}", payment.status), "input_validation_failed"));
+        return Err(GatewayError::bad_request(
+            format!("This payment has already been {}", payment.status),
+            "input_validation_failed",
+        ));
     }
     if payment.amount != body.amount || payment.currency != body.currency {
-        return Err(GatewayError::bad_request("Capture amount must be equal to the amount authorized", "input_validation_failed"));
+        return Err(GatewayError::bad_request(
+            "Capture amount must be equal to the amount authorized",
+            "input_validation_failed",
+        ));
     }
     let order_id = payment.order_id.clone();
     if books.orders.get(&order_id).is_some_and(|o| o.status == "paid") {
@@ -205,7 +257,13 @@ struct RefundBody {
     amount: Option<i64>,
 }
 
-async fn refund(_: Merchant, State(sandbox): State<Sandbox>, Path(id): Path<String>, headers: HeaderMap, Json(body): Json<RefundBody>) -> Result<Json<Refund>, GatewayError> {
+async fn refund(
+    _: Merchant,
+    State(sandbox): State<Sandbox>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<RefundBody>,
+) -> Result<Json<Refund>, GatewayError> {
     let key = headers.get("x-refund-idempotency").and_then(|v| v.to_str().ok()).map(str::to_owned);
     if let Some(key) = &key {
         let valid = key.len() >= 10 && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
@@ -220,7 +278,10 @@ async fn refund(_: Merchant, State(sandbox): State<Sandbox>, Path(id): Path<Stri
         && let Some((paid, earlier_amount, refund_id)) = books.refund_keys.get(key).cloned()
     {
         if paid != id || earlier_amount != amount {
-            return Err(GatewayError::bad_request("Different request with the same idempotency key has already been processed.", "NA"));
+            return Err(GatewayError::bad_request(
+                "Different request with the same idempotency key has already been processed.",
+                "NA",
+            ));
         }
         return Ok(Json(books.refunds[&refund_id].clone()));
     }
@@ -228,7 +289,10 @@ async fn refund(_: Merchant, State(sandbox): State<Sandbox>, Path(id): Path<Stri
         return Err(GatewayError::bad_request("Only captured payments can be refunded", "input_validation_failed"));
     }
     if amount <= 0 || amount > payment.amount - payment.amount_refunded {
-        return Err(GatewayError::bad_request("The refund amount exceeds the amount left to refund", "input_validation_failed"));
+        return Err(GatewayError::bad_request(
+            "The refund amount exceeds the amount left to refund",
+            "input_validation_failed",
+        ));
     }
     let refund = Refund {
         id: new_id("rfnd"),
@@ -252,7 +316,11 @@ async fn refund(_: Merchant, State(sandbox): State<Sandbox>, Path(id): Path<Stri
     Ok(Json(refund))
 }
 
-async fn payment_refunds(_: Merchant, State(sandbox): State<Sandbox>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, GatewayError> {
+async fn payment_refunds(
+    _: Merchant,
+    State(sandbox): State<Sandbox>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, GatewayError> {
     let books = sandbox.books();
     if !books.payments.contains_key(&id) {
         return Err(GatewayError::not_found(&id));

@@ -34,7 +34,11 @@ pub const DEFAULT_KEY_ID: &str = "rzp_test_sandbox";
 pub const DEFAULT_KEY_SECRET: &str = "sandbox_secret";
 
 /// Serves the sandbox on `listener` until `shutdown` resolves.
-pub async fn run(listener: TcpListener, settings: SandboxSettings, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn run(
+    listener: TcpListener,
+    settings: SandboxSettings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let app = router(Sandbox::new(settings));
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

@@ -56,7 +56,9 @@ pub async fn spawn_sandbox_gateway() -> anyhow::Result<(payment::GatewaySettings
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base_url = Url::parse(&format!("http://{}/", listener.local_addr()?))?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(sandbox_gateway::run(listener, Default::default(), async { stopped.await.ok(); }));
+    tokio::spawn(sandbox_gateway::run(listener, Default::default(), async {
+        stopped.await.ok();
+    }));
     let settings = payment::GatewaySettings {
         base_url,
         key_id: sandbox_gateway::DEFAULT_KEY_ID.into(),
@@ -87,7 +89,10 @@ pub async fn spawn_catalog_api(database_url: &str) -> anyhow::Result<CatalogApi>
         addr,
         services: vec![api::ApiService::Catalog],
         // Nothing listens there; the catalog never asks.
-        temporal: platform::temporal::TemporalSettings { address: Url::parse("http://127.0.0.1:9")?, namespace: "default".into() },
+        temporal: platform::temporal::TemporalSettings {
+            address: Url::parse("http://127.0.0.1:9")?,
+            namespace: "default".into(),
+        },
         catalog_database_url: database_url.to_string(),
         booking_database_url: database_url.to_string(),
         inventory_database_url: database_url.to_string(),
@@ -95,6 +100,11 @@ pub async fn spawn_catalog_api(database_url: &str) -> anyhow::Result<CatalogApi>
     };
     let state = api::AppState::connect(&settings).await?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move { api::run(state, &[api::ApiService::Catalog], listener, async { stopped.await.ok(); }).await });
+    tokio::spawn(async move {
+        api::run(state, &[api::ApiService::Catalog], listener, async {
+            stopped.await.ok();
+        })
+        .await
+    });
     Ok(CatalogApi { url: format!("http://{addr}"), stop: Some(stop) })
 }

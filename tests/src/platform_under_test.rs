@@ -162,7 +162,11 @@ impl TestPlatform {
 
     /// As [`Self::spawn_api`], but connecting to Temporal at `temporal_address` on its own,
     /// as the API process does (a dead address shows the API without Temporal).
-    pub async fn spawn_api_at(&mut self, services: &[api::ApiService], temporal_address: Option<Url>) -> anyhow::Result<String> {
+    pub async fn spawn_api_at(
+        &mut self,
+        services: &[api::ApiService],
+        temporal_address: Option<Url>,
+    ) -> anyhow::Result<String> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
         let database_url = self.database_url();
@@ -185,7 +189,12 @@ impl TestPlatform {
         let (stop, stopped) = oneshot::channel();
         self.stops.push(stop);
         let services = services.to_vec();
-        tokio::spawn(async move { api::run(state, &services, listener, async { stopped.await.ok(); }).await });
+        tokio::spawn(async move {
+            api::run(state, &services, listener, async {
+                stopped.await.ok();
+            })
+            .await
+        });
         Ok(url)
     }
 
@@ -196,7 +205,11 @@ impl TestPlatform {
     }
 
     /// As [`Self::start_workers`], serving the workers' Prometheus metrics at `metrics_addr`.
-    pub fn start_workers_with_metrics(&mut self, contexts: &[WorkerContext], metrics_addr: Option<std::net::SocketAddr>) -> anyhow::Result<()> {
+    pub fn start_workers_with_metrics(
+        &mut self,
+        contexts: &[WorkerContext],
+        metrics_addr: Option<std::net::SocketAddr>,
+    ) -> anyhow::Result<()> {
         if contexts.is_empty() {
             return Ok(());
         }
@@ -213,10 +226,19 @@ impl TestPlatform {
         let contexts = contexts.to_vec();
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("worker runtime");
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("worker runtime");
             runtime.block_on(async move {
-                let client = platform::temporal::connect(&settings.temporal).await.expect("workers connect to Temporal");
-                if let Err(e) = workers::run(&settings, &contexts, client, async { stopped.await.ok(); }).await {
+                let client =
+                    platform::temporal::connect(&settings.temporal).await.expect("workers connect to Temporal");
+                if let Err(e) = workers::run(&settings, &contexts, client, async {
+                    stopped.await.ok();
+                })
+                .await
+                {
                     eprintln!("workers stopped with an error: {e:#}");
                 }
             });
@@ -234,7 +256,8 @@ impl TestPlatform {
     }
 
     pub async fn get_booking(&self, booking_ref: &str, wait_secs: u64) -> anyhow::Result<(u16, Value)> {
-        let response = self.http.get(format!("{}/api/bookings/{booking_ref}?wait={wait_secs}", self.api_url)).send().await?;
+        let response =
+            self.http.get(format!("{}/api/bookings/{booking_ref}?wait={wait_secs}", self.api_url)).send().await?;
         Ok((response.status().as_u16(), response.json().await?))
     }
 
@@ -246,22 +269,33 @@ impl TestPlatform {
             if code == 200 && statuses.iter().any(|s| body["status"] == *s) {
                 return Ok(body);
             }
-            anyhow::ensure!(tokio::time::Instant::now() < deadline, "booking {booking_ref} never reached {statuses:?}; last: {code} {body}");
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "booking {booking_ref} never reached {statuses:?}; last: {code} {body}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     /// Nights of the demo room type in `[from, to)`.
-    pub async fn availability(&self, from: NaiveDate, to: NaiveDate) -> anyhow::Result<Vec<inventory::store::NightAvailability>> {
+    pub async fn availability(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> anyhow::Result<Vec<inventory::store::NightAvailability>> {
         let (accommodation, room_type) = demo_room();
-        let offer = catalog::store::find_offer(&self.catalog_db, accommodation, room_type).await?.context("demo room exists")?;
+        let offer = catalog::store::find_offer(&self.catalog_db, accommodation, room_type)
+            .await?
+            .context("demo room exists")?;
         Ok(inventory::store::availability(&self.inventory_db, offer.accommodation_id, room_type, from, to).await?)
     }
 
     /// Sets the demo room type's allotment for `[from, to)`.
     pub async fn set_allotment(&self, from: NaiveDate, to: NaiveDate, rooms: i32) -> anyhow::Result<()> {
         let (accommodation, room_type) = demo_room();
-        let offer = catalog::store::find_offer(&self.catalog_db, accommodation, room_type).await?.context("demo room exists")?;
+        let offer = catalog::store::find_offer(&self.catalog_db, accommodation, room_type)
+            .await?
+            .context("demo room exists")?;
         inventory::store::set_allotment(&self.inventory_db, offer.accommodation_id, room_type, from, to, rooms).await?;
         Ok(())
     }

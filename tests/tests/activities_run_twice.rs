@@ -36,7 +36,10 @@ impl PaymentFixture {
         let (gateway_settings, stop_gateway) = spawn_sandbox_gateway().await.unwrap();
         let gateway = payment::GatewayClient::new(gateway_settings).unwrap();
         let booking_ref = BookingRef::parse(booking_ref).unwrap();
-        let env = environment_for(payment::PaymentActivitiesImpl::new(db.payment.clone(), gateway.clone()), &booking_ref.workflow_id());
+        let env = environment_for(
+            payment::PaymentActivitiesImpl::new(db.payment.clone(), gateway.clone()),
+            &booking_ref.workflow_id(),
+        );
         PaymentFixture { db, gateway, env, stop_gateway, booking_ref }
     }
 
@@ -50,7 +53,11 @@ impl PaymentFixture {
     }
 
     fn refund(&self, charge: &ChargeRequest) -> RefundRequest {
-        RefundRequest { booking_ref: self.booking_ref.clone(), charge_idempotency_key: charge.idempotency_key.clone(), reason: "test".into() }
+        RefundRequest {
+            booking_ref: self.booking_ref.clone(),
+            charge_idempotency_key: charge.idempotency_key.clone(),
+            reason: "test".into(),
+        }
     }
 
     async fn stop(self) {
@@ -83,12 +90,19 @@ async fn charging_and_refunding_twice_moves_money_once() {
 
     let rows = payment::store::payments_of_booking(&db.payment, booking_ref).await.unwrap();
     assert_eq!(rows.len(), 1);
-    assert_eq!((rows[0].captured_paise, rows[0].refunded_paise, rows[0].status.as_str()), (945_000, 945_000, "refunded"));
-    let movements: Vec<(String, i64)> = sqlx::query_as("SELECT kind, amount_paise FROM booking_payments ORDER BY kind").fetch_all(&db.payment).await.unwrap();
+    assert_eq!(
+        (rows[0].captured_paise, rows[0].refunded_paise, rows[0].status.as_str()),
+        (945_000, 945_000, "refunded")
+    );
+    let movements: Vec<(String, i64)> = sqlx::query_as("SELECT kind, amount_paise FROM booking_payments ORDER BY kind")
+        .fetch_all(&db.payment)
+        .await
+        .unwrap();
     assert_eq!(movements, vec![("capture".to_string(), 945_000), ("refund".to_string(), 945_000)]);
 
     // The database itself refuses a refund beyond the capture.
-    let overdraw = sqlx::query("UPDATE payments SET refunded_paise = captured_paise + 1").execute(&db.payment).await.unwrap_err();
+    let overdraw =
+        sqlx::query("UPDATE payments SET refunded_paise = captured_paise + 1").execute(&db.payment).await.unwrap_err();
     assert_eq!(overdraw.as_database_error().and_then(|e| e.constraint()), Some("payments_refunds_within_capture"));
 
     f.stop().await;
@@ -120,7 +134,10 @@ async fn holding_and_recording_twice_writes_once() {
     let check_in = Utc::now().date_naive() + Days::days(20);
     let dates = StayDates { check_in, check_out: check_in + Days::days(2) };
 
-    let inventory = environment_for(inventory::InventoryActivitiesImpl::new(db.inventory.clone(), std::time::Duration::from_secs(900)), &workflow_id);
+    let inventory = environment_for(
+        inventory::InventoryActivitiesImpl::new(db.inventory.clone(), std::time::Duration::from_secs(900)),
+        &workflow_id,
+    );
     let hold = HoldRequest {
         hold_id: format!("{workflow_id}/hold"),
         booking_ref: booking_ref.clone(),
@@ -132,7 +149,15 @@ async fn holding_and_recording_twice_writes_once() {
     for _ in 0..2 {
         inventory.run(inventory::InventoryActivitiesImpl::hold_rooms, hold.clone()).await.unwrap();
     }
-    let nights = inventory::store::availability(&db.inventory, offer.accommodation_id, room_type, dates.check_in, dates.check_out).await.unwrap();
+    let nights = inventory::store::availability(
+        &db.inventory,
+        offer.accommodation_id,
+        room_type,
+        dates.check_in,
+        dates.check_out,
+    )
+    .await
+    .unwrap();
     assert!(nights.iter().all(|n| n.held == 2), "{nights:?}");
 
     let bookings = environment_for(booking::BookingActivitiesImpl::new(db.booking.clone()), &workflow_id);
@@ -143,14 +168,22 @@ async fn holding_and_recording_twice_writes_once() {
         dates,
         rooms: 2,
         guests: 3,
-        lead_traveller: LeadTraveller { name: "Bikram Jamatia".into(), email: "bikram@example.in".into(), phone: "+919812345678".into() },
+        lead_traveller: LeadTraveller {
+            name: "Bikram Jamatia".into(),
+            email: "bikram@example.in".into(),
+            phone: "+919812345678".into(),
+        },
         quote: offer.quote(&dates, 2).unwrap(),
         hold_id: hold.hold_id.clone(),
     };
     for _ in 0..2 {
         bookings.run(booking::BookingActivitiesImpl::create_booking, record.clone()).await.unwrap();
     }
-    let confirmation = BookingConfirmation { booking_ref: booking_ref.clone(), amount_charged: record.quote.total, payment_id: uuid::Uuid::new_v4() };
+    let confirmation = BookingConfirmation {
+        booking_ref: booking_ref.clone(),
+        amount_charged: record.quote.total,
+        payment_id: uuid::Uuid::new_v4(),
+    };
     for _ in 0..2 {
         bookings.run(booking::BookingActivitiesImpl::confirm_booking, confirmation.clone()).await.unwrap();
     }

@@ -15,7 +15,8 @@ async fn error_of(response: reqwest::Response) -> (u16, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_booking_requests_get_a_clear_4xx_and_start_no_saga() {
     // No workers: nothing here may reach them anyway.
-    let platform = TestPlatform::spawn_with(TestPlatformOptions { worker_contexts: vec![], ..Default::default() }).await.unwrap();
+    let platform =
+        TestPlatform::spawn_with(TestPlatformOptions { worker_contexts: vec![], ..Default::default() }).await.unwrap();
     let url = format!("{}/api/bookings", platform.api_url);
     let good = booking_body(10, 2, 1, "tok_success");
     let with = |path: &str, value: Value| {
@@ -56,28 +57,45 @@ async fn bad_booking_requests_get_a_clear_4xx_and_start_no_saga() {
         assert_eq!(error_of(response).await, (status, code.to_string()), "{what}");
     }
 
-    let malformed = platform.http.post(&url).header("content-type", "application/json").body("{\"accommodation\": ").send().await.unwrap();
+    let malformed = platform
+        .http
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"accommodation\": ")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_of(malformed).await, (400, "malformed_json".into()));
     let not_json = platform.http.post(&url).body("accommodation=x").send().await.unwrap();
     assert_eq!(error_of(not_json).await, (415, "unsupported_media_type".into()));
-    let huge = platform.http.post(&url).header("content-type", "application/json").body(vec![b' '; 200 * 1024]).send().await.unwrap();
+    let huge = platform
+        .http
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(vec![b' '; 200 * 1024])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_of(huge).await, (413, "payload_too_large".into()));
     for key in [String::new(), "k".repeat(201), "two words".into()] {
         let bad_key = platform.http.post(&url).header("Idempotency-Key", &key).json(&good).send().await.unwrap();
         assert_eq!(error_of(bad_key).await, (400, "invalid_idempotency_key".into()), "{key:?}");
     }
-    let wrong_method = platform.http.delete(format!("{}/api/catalog/accommodations", platform.api_url)).send().await.unwrap();
+    let wrong_method =
+        platform.http.delete(format!("{}/api/catalog/accommodations", platform.api_url)).send().await.unwrap();
     assert_eq!(error_of(wrong_method).await, (405, "method_not_allowed".into()));
 
     // Nothing above reached the point of binding a booking reference, so no saga started.
-    let bound: i64 = sqlx::query_scalar("SELECT count(*) FROM booking_requests").fetch_one(&platform.booking_db).await.unwrap();
+    let bound: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM booking_requests").fetch_one(&platform.booking_db).await.unwrap();
     assert_eq!(bound, 0);
     platform.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_probes_and_docs_answer() {
-    let platform = TestPlatform::spawn_with(TestPlatformOptions { worker_contexts: vec![], ..Default::default() }).await.unwrap();
+    let platform =
+        TestPlatform::spawn_with(TestPlatformOptions { worker_contexts: vec![], ..Default::default() }).await.unwrap();
     let get = |path: &str| platform.http.get(format!("{}{path}", platform.api_url)).send();
 
     assert_eq!(get("/healthz").await.unwrap().status(), 200);
@@ -100,7 +118,13 @@ async fn reads_probes_and_docs_answer() {
     let list: Value = list.json().await.unwrap();
     let codes: Vec<&str> = list["items"].as_array().unwrap().iter().map(|a| a["code"].as_str().unwrap()).collect();
     assert!(codes.contains(&"ujjayanta-heritage-hotel") && codes.contains(&"rudrasagar-lakeside-resort"), "{codes:?}");
-    let cached = platform.http.get(format!("{}/api/catalog/accommodations", platform.api_url)).header("if-none-match", &etag).send().await.unwrap();
+    let cached = platform
+        .http
+        .get(format!("{}/api/catalog/accommodations", platform.api_url))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(cached.status(), 304);
 
     let availability = get("/api/inventory/availability?accommodation=ujjayanta-heritage-hotel&room_type=deluxe_double&from=2026-12-24&to=2026-12-26").await.unwrap();
@@ -116,7 +140,8 @@ async fn reads_probes_and_docs_answer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_deployment_serves_only_its_services_and_reports_metrics() {
-    let mut platform = TestPlatform::spawn_with(TestPlatformOptions { worker_contexts: vec![], ..Default::default() }).await.unwrap();
+    let mut platform =
+        TestPlatform::spawn_with(TestPlatformOptions { worker_contexts: vec![], ..Default::default() }).await.unwrap();
     let catalog_only = platform.spawn_api(&[api::ApiService::Catalog]).await.unwrap();
     let get = |path: &str| platform.http.get(format!("{catalog_only}{path}")).send();
 
@@ -128,7 +153,11 @@ async fn one_deployment_serves_only_its_services_and_reports_metrics() {
     let metrics = get("/metrics").await.unwrap().text().await.unwrap();
     let line = metrics
         .lines()
-        .find(|l| l.starts_with("http_requests_total") && l.contains("route=\"/api/catalog/accommodations\"") && l.contains("status=\"200\""))
+        .find(|l| {
+            l.starts_with("http_requests_total")
+                && l.contains("route=\"/api/catalog/accommodations\"")
+                && l.contains("status=\"200\"")
+        })
         .unwrap_or_else(|| panic!("no request counter for the catalog route in:\n{metrics}"));
     let count: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(count >= 1.0, "{line}");
@@ -138,7 +167,8 @@ async fn one_deployment_serves_only_its_services_and_reports_metrics() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_temporal_the_api_still_starts_serves_reads_and_answers_503_for_bookings() {
-    let mut platform = TestPlatform::spawn_with(TestPlatformOptions { worker_contexts: vec![], ..Default::default() }).await.unwrap();
+    let mut platform =
+        TestPlatform::spawn_with(TestPlatformOptions { worker_contexts: vec![], ..Default::default() }).await.unwrap();
     let dead_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let dead = url::Url::parse(&format!("http://127.0.0.1:{dead_port}")).unwrap();
     let api = platform.spawn_api_at(&api::ApiService::ALL, Some(dead)).await.unwrap();
@@ -149,7 +179,13 @@ async fn without_temporal_the_api_still_starts_serves_reads_and_answers_503_for_
     assert_eq!(ready.json::<Value>().await.unwrap()["checks"]["temporal"], "unreachable");
     assert_eq!(platform.http.get(format!("{api}/api/catalog/accommodations")).send().await.unwrap().status(), 200);
 
-    let booking = platform.http.post(format!("{api}/api/bookings")).json(&booking_body(10, 1, 1, "tok_success")).send().await.unwrap();
+    let booking = platform
+        .http
+        .post(format!("{api}/api/bookings"))
+        .json(&booking_body(10, 1, 1, "tok_success"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(booking.headers().get("retry-after").map(|v| v.to_str().unwrap()), Some("5"));
     assert_eq!(error_of(booking).await, (503, "temporal_unavailable".into()));
     platform.stop().await.unwrap();

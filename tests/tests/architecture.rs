@@ -3,8 +3,20 @@
 use std::{collections::BTreeSet, path::PathBuf};
 
 const WORKSPACE_CRATES: &[&str] = &[
-    "contracts", "sagas", "auth", "catalog", "inventory", "booking", "payment", "partner", "platform", "workers", "api",
-    "sandbox-gateway", "ops", "tests",
+    "contracts",
+    "sagas",
+    "auth",
+    "catalog",
+    "inventory",
+    "booking",
+    "payment",
+    "partner",
+    "platform",
+    "workers",
+    "api",
+    "sandbox-gateway",
+    "ops",
+    "tests",
 ];
 const CONTEXTS: &[&str] = &["auth", "catalog", "inventory", "booking", "payment", "partner"];
 /// Crates that do I/O or run workers: deterministic workflow code must not link them.
@@ -58,7 +70,10 @@ fn every_crate_named_here_is_a_workspace_member() {
 #[test]
 fn contracts_depend_on_no_workspace_crate_and_do_no_io() {
     assert!(workspace_deps("contracts").is_empty(), "{:?}", workspace_deps("contracts"));
-    let io: Vec<_> = dependencies("contracts").into_iter().filter(|d| IO_CRATES.contains(&d.as_str()) || d == "temporalio-sdk").collect();
+    let io: Vec<_> = dependencies("contracts")
+        .into_iter()
+        .filter(|d| IO_CRATES.contains(&d.as_str()) || d == "temporalio-sdk")
+        .collect();
     assert!(io.is_empty(), "contracts link {io:?}");
 }
 
@@ -83,7 +98,10 @@ fn the_api_and_the_workers_stay_apart() {
         assert!(!api.contains(forbidden), "api depends on {forbidden}");
     }
     assert!(!workspace_deps("workers").contains("api"));
-    assert!(workspace_deps("sandbox-gateway").iter().all(|d| d == "platform"), "the sandbox shares no code with the payment context");
+    assert!(
+        workspace_deps("sandbox-gateway").iter().all(|d| d == "platform"),
+        "the sandbox shares no code with the payment context"
+    );
 }
 
 #[test]

@@ -59,7 +59,10 @@ async fn a_paid_booking_ends_confirmed_with_exactly_one_capture() {
     assert_eq!((payments[0].status.as_str(), payments[0].captured_paise), ("captured", 1_890_000));
     assert_eq!(Some(payments[0].payment_id), row.payment_id);
     assert_eq!(payments[0].gateway_payment_id.as_deref(), Some(captured[0].id.as_str()));
-    assert_eq!(booking::store::version_statuses(&platform.booking_db, &r).await.unwrap(), vec!["pending_payment", "confirmed"]);
+    assert_eq!(
+        booking::store::version_statuses(&platform.booking_db, &r).await.unwrap(),
+        vec!["pending_payment", "confirmed"]
+    );
 
     platform.replay_history(&booking_ref, "confirmed").await.unwrap();
     platform.stop().await.unwrap();
@@ -109,7 +112,10 @@ async fn a_sold_out_stay_fails_before_any_charge() {
     assert!(booking["failure"]["message"].as_str().unwrap().contains(&night), "{booking}");
     assert_eq!(platform.availability(check_in, check_out).await.unwrap(), before, "nothing held");
     let r = contracts::BookingRef::parse(&booking_ref).unwrap();
-    assert!(payment::store::payments_of_booking(&platform.payment_db, &r).await.unwrap().is_empty(), "no charge attempted");
+    assert!(
+        payment::store::payments_of_booking(&platform.payment_db, &r).await.unwrap().is_empty(),
+        "no charge attempted"
+    );
     assert!(booking::store::find_booking(&platform.booking_db, &r).await.unwrap().is_none(), "no record written");
 
     platform.replay_history(&booking_ref, "sold_out").await.unwrap();
@@ -143,13 +149,15 @@ async fn the_same_idempotency_key_twice_makes_one_booking_and_one_charge() {
     assert_eq!((third["booking_ref"].as_str(), third["status"].as_str()), (Some(first.as_str()), Some("confirmed")));
     sqlx::query("UPDATE accommodations SET published = true").execute(&platform.catalog_db).await.unwrap();
 
-    let captured = platform.gateway_payments(&first).await.unwrap().into_iter().filter(|p| p.status == "captured").count();
+    let captured =
+        platform.gateway_payments(&first).await.unwrap().into_iter().filter(|p| p.status == "captured").count();
     assert_eq!(captured, 1);
     let r = contracts::BookingRef::parse(&first).unwrap();
     assert_eq!(payment::store::payments_of_booking(&platform.payment_db, &r).await.unwrap().len(), 1);
     let after = platform.availability(check_in, check_out).await.unwrap();
     assert_eq!(after[0].booked, before[0].booked + 1);
-    let bookings: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings").fetch_one(&platform.booking_db).await.unwrap();
+    let bookings: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM bookings").fetch_one(&platform.booking_db).await.unwrap();
     assert_eq!(bookings, 1);
 
     // The same key with another body is refused.
@@ -165,7 +173,10 @@ async fn the_same_idempotency_key_twice_makes_one_booking_and_one_charge() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_the_saga_during_payment_refunds_and_releases_everything() {
     // Without a payment worker the saga stops at the charge, where the test can cancel it.
-    let options = TestPlatformOptions { worker_contexts: vec![WorkerContext::Booking, WorkerContext::Inventory], ..Default::default() };
+    let options = TestPlatformOptions {
+        worker_contexts: vec![WorkerContext::Booking, WorkerContext::Inventory],
+        ..Default::default()
+    };
     let mut platform = TestPlatform::spawn_with(options).await.unwrap();
     let body = booking_body(40, 2, 1, "tok_success");
     let (check_in, check_out) = stay(&body);
@@ -237,7 +248,8 @@ async fn a_worker_process_serves_the_sdk_metrics_of_its_tasks() {
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     platform.start_workers_with_metrics(&WorkerContext::ALL, Some(addr)).unwrap();
 
-    let booking_ref = accepted_ref(platform.post_booking(&booking_body(16, 1, 1, "tok_success"), None).await.unwrap()).await;
+    let booking_ref =
+        accepted_ref(platform.post_booking(&booking_body(16, 1, 1, "tok_success"), None).await.unwrap()).await;
     platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
 
     let metrics = platform.http.get(format!("http://{addr}/metrics")).send().await.unwrap().text().await.unwrap();
@@ -252,7 +264,8 @@ async fn a_worker_process_serves_the_sdk_metrics_of_its_tasks() {
 async fn a_booking_taken_while_every_worker_is_down_completes_when_they_return() {
     let options = TestPlatformOptions { worker_contexts: vec![], ..Default::default() };
     let mut platform = TestPlatform::spawn_with(options).await.unwrap();
-    let booking_ref = accepted_ref(platform.post_booking(&booking_body(18, 1, 1, "tok_success"), None).await.unwrap()).await;
+    let booking_ref =
+        accepted_ref(platform.post_booking(&booking_body(18, 1, 1, "tok_success"), None).await.unwrap()).await;
 
     // With no worker the saga cannot answer its query; the API says so rather than guess.
     let (status, body) = platform.get_booking(&booking_ref, 0).await.unwrap();
@@ -283,7 +296,10 @@ async fn the_hold_sweep_schedule_releases_holds_no_saga_will_release() {
 
     // The booking worker created the schedule at start-up; an operator can trigger it.
     let schedule = platform.client.get_schedule_handle(contracts::temporal::HOLD_SWEEP_SCHEDULE_ID);
-    schedule.trigger(temporalio_client::schedules::ScheduleOverlapPolicy::Unspecified, Default::default()).await.unwrap();
+    schedule
+        .trigger(temporalio_client::schedules::ScheduleOverlapPolicy::Unspecified, Default::default())
+        .await
+        .unwrap();
 
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
@@ -306,7 +322,10 @@ async fn the_hold_sweep_schedule_releases_holds_no_saga_will_release() {
         use futures::TryStreamExt;
         let runs: Vec<_> = platform
             .client
-            .list_workflows("WorkflowType = 'HoldSweep' AND ExecutionStatus = 'Completed'", temporalio_client::WorkflowListOptions::builder().limit(1).build())
+            .list_workflows(
+                "WorkflowType = 'HoldSweep' AND ExecutionStatus = 'Completed'",
+                temporalio_client::WorkflowListOptions::builder().limit(1).build(),
+            )
             .try_collect()
             .await
             .unwrap();

@@ -31,7 +31,8 @@ fn codes(items: &[Value]) -> Vec<&str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn searching_paging_and_quoting_the_catalog() {
-    let platform = TestPlatform::spawn_with(TestPlatformOptions { worker_contexts: vec![], ..Default::default() }).await.unwrap();
+    let platform =
+        TestPlatform::spawn_with(TestPlatformOptions { worker_contexts: vec![], ..Default::default() }).await.unwrap();
 
     // Paging by name, two at a time, visits every stay once, in order.
     let by_name = all_pages(&platform, "limit=2").await;
@@ -62,11 +63,17 @@ async fn searching_paging_and_quoting_the_catalog() {
     }
 
     // A detail page, with its room types and a validator.
-    let detail = platform.http.get(format!("{}/api/catalog/accommodations/ujjayanta-heritage-hotel", platform.api_url)).send().await.unwrap();
+    let detail = platform
+        .http
+        .get(format!("{}/api/catalog/accommodations/ujjayanta-heritage-hotel", platform.api_url))
+        .send()
+        .await
+        .unwrap();
     let etag = detail.headers()["etag"].to_str().unwrap().to_string();
     let detail: Value = detail.json().await.unwrap();
     assert_eq!(detail["destination"]["code"], "agartala");
-    let rooms: Vec<&str> = detail["room_types"].as_array().unwrap().iter().map(|r| r["room_type"].as_str().unwrap()).collect();
+    let rooms: Vec<&str> =
+        detail["room_types"].as_array().unwrap().iter().map(|r| r["room_type"].as_str().unwrap()).collect();
     assert_eq!(rooms, vec!["deluxe_double", "palace_view_suite"]);
     let again = platform
         .http

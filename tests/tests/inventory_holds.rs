@@ -45,12 +45,15 @@ async fn two_hundred_holds_at_once_on_the_last_ten_rooms_hold_exactly_ten_every_
             let request = hold(&format!("race/{round}/{i}"), id, check_in + Days::days(start), nights, 1);
             tokio::spawn(async move { store::hold_rooms(&pool, &request, expiry()).await })
         });
-        let outcomes: Vec<HoldOutcome> = futures::future::join_all(attempts).await.into_iter().map(|r| r.unwrap().unwrap()).collect();
+        let outcomes: Vec<HoldOutcome> =
+            futures::future::join_all(attempts).await.into_iter().map(|r| r.unwrap().unwrap()).collect();
 
         let placed = outcomes.iter().filter(|o| **o == HoldOutcome::Placed).count();
-        let sold_out = outcomes.iter().filter(|o| matches!(o, HoldOutcome::SoldOut { nights } if !nights.is_empty())).count();
+        let sold_out =
+            outcomes.iter().filter(|o| matches!(o, HoldOutcome::SoldOut { nights } if !nights.is_empty())).count();
         assert_eq!((placed, sold_out), (10, 190), "round {round}");
-        let nights = store::availability(&db.inventory, id, demo_room().1, check_in, check_in + Days::days(3)).await.unwrap();
+        let nights =
+            store::availability(&db.inventory, id, demo_room().1, check_in, check_in + Days::days(3)).await.unwrap();
         assert!(nights.iter().all(|n| n.held <= 10), "{nights:?}");
         // Every stay includes the middle night, so that is the one that sells out.
         assert_eq!(nights[1].held, 10, "round {round}");
@@ -112,7 +115,11 @@ async fn a_hold_is_idempotent_and_confirm_and_release_apply_once() {
     assert_eq!(store::hold_rooms(&db.inventory, &other, expiry()).await.unwrap(), HoldOutcome::Placed);
     assert!(store::release_hold(&db.inventory, &other.hold_id).await.unwrap());
     assert!(!store::release_hold(&db.inventory, &other.hold_id).await.unwrap());
-    assert_eq!(store::hold_rooms(&db.inventory, &other, expiry()).await.unwrap(), HoldOutcome::Released, "a spent hold id holds nothing");
+    assert_eq!(
+        store::hold_rooms(&db.inventory, &other, expiry()).await.unwrap(),
+        HoldOutcome::Released,
+        "a spent hold id holds nothing"
+    );
     assert_eq!(store::confirm_hold(&db.inventory, &other.hold_id).await.unwrap(), ConfirmOutcome::NotHeld);
     assert!(!store::release_hold(&db.inventory, "never-placed").await.unwrap());
     assert_eq!(counts().await, vec![(0, 3), (0, 3)]);
@@ -127,10 +134,15 @@ async fn the_database_refuses_an_allotment_below_what_is_held_and_booked() {
     let request = hold("booking-TRP-CCCCCC/hold", id, check_in, 1, 4);
     store::hold_rooms(&db.inventory, &request, expiry()).await.unwrap();
 
-    let err = store::set_allotment(&db.inventory, id, demo_room().1, check_in, check_in + Days::days(1), 3).await.unwrap_err();
+    let err = store::set_allotment(&db.inventory, id, demo_room().1, check_in, check_in + Days::days(1), 3)
+        .await
+        .unwrap_err();
     let constraint = err.as_database_error().and_then(|e| e.constraint()).map(str::to_owned);
     assert_eq!(constraint.as_deref(), Some("accommodation_availability_no_overbooking"));
-    assert_eq!(store::set_allotment(&db.inventory, id, demo_room().1, check_in, check_in + Days::days(1), 4).await.unwrap(), 1);
+    assert_eq!(
+        store::set_allotment(&db.inventory, id, demo_room().1, check_in, check_in + Days::days(1), 4).await.unwrap(),
+        1
+    );
     db.drop_database().await.unwrap();
 }
 
@@ -144,24 +156,36 @@ async fn an_expired_hold_stops_counting_and_is_released_exactly_once() {
     // A saga that died holding both rooms of the night.
     let abandoned = hold("booking-TRP-DEAD00/hold", id, check_in, 1, 2);
     assert_eq!(store::hold_rooms(&db.inventory, &abandoned, past).await.unwrap(), HoldOutcome::Placed);
-    let night = store::availability(&db.inventory, id, demo_room().1, check_in, check_in + Days::days(1)).await.unwrap();
+    let night =
+        store::availability(&db.inventory, id, demo_room().1, check_in, check_in + Days::days(1)).await.unwrap();
     assert_eq!((night[0].held, night[0].available()), (0, 2), "already free to anyone reading availability");
     // A new hold finds the rooms free: the expired hold no longer counts.
     let fresh = hold("booking-TRP-L1VE00/hold", id, check_in, 1, 1);
     assert_eq!(store::hold_rooms(&db.inventory, &fresh, expiry()).await.unwrap(), HoldOutcome::Placed);
-    let night = store::availability(&db.inventory, id, demo_room().1, check_in, check_in + Days::days(1)).await.unwrap();
+    let night =
+        store::availability(&db.inventory, id, demo_room().1, check_in, check_in + Days::days(1)).await.unwrap();
     assert_eq!((night[0].held, night[0].booked), (1, 0));
-    assert_eq!(store::confirm_hold(&db.inventory, &abandoned.hold_id).await.unwrap(), ConfirmOutcome::NotHeld, "an expired, released hold cannot be confirmed");
+    assert_eq!(
+        store::confirm_hold(&db.inventory, &abandoned.hold_id).await.unwrap(),
+        ConfirmOutcome::NotHeld,
+        "an expired, released hold cannot be confirmed"
+    );
 
     // Elsewhere, two expired holds nothing touched; two sweeps at once release each once.
     for (n, night) in [(1, 20), (2, 23)] {
         let stale = hold(&format!("booking-TRP-STALE{n}/hold"), id, check_in + Days::days(night), 2, 1);
         store::hold_rooms(&db.inventory, &stale, past).await.unwrap();
     }
-    let (a, b) = tokio::join!(store::release_expired_holds(&db.inventory, 100), store::release_expired_holds(&db.inventory, 100));
+    let (a, b) = tokio::join!(
+        store::release_expired_holds(&db.inventory, 100),
+        store::release_expired_holds(&db.inventory, 100)
+    );
     assert_eq!(a.unwrap() + b.unwrap(), 2);
     assert_eq!(store::release_expired_holds(&db.inventory, 100).await.unwrap(), 0);
-    let later = store::availability(&db.inventory, id, demo_room().1, check_in + Days::days(20), check_in + Days::days(25)).await.unwrap();
+    let later =
+        store::availability(&db.inventory, id, demo_room().1, check_in + Days::days(20), check_in + Days::days(25))
+            .await
+            .unwrap();
     assert!(later.iter().all(|n| n.held == 0), "{later:?}");
     db.drop_database().await.unwrap();
 }

@@ -67,7 +67,9 @@ impl Model {
     fn counters(&self) -> Vec<(i32, i32)> {
         (0..NIGHTS)
             .map(|n| {
-                let of = |s: Status| self.holds.values().filter(|h| h.status == s && h.covers(n)).map(|h| h.rooms).sum::<i32>();
+                let of = |s: Status| {
+                    self.holds.values().filter(|h| h.status == s && h.covers(n)).map(|h| h.rooms).sum::<i32>()
+                };
                 (of(Status::Held), of(Status::Confirmed))
             })
             .collect()
@@ -80,7 +82,9 @@ impl Model {
                 let taken: i32 = self
                     .holds
                     .values()
-                    .filter(|h| h.covers(n) && (h.status == Status::Confirmed || (h.status == Status::Held && !h.expired)))
+                    .filter(|h| {
+                        h.covers(n) && (h.status == Status::Confirmed || (h.status == Status::Held && !h.expired))
+                    })
                     .map(|h| h.rooms)
                     .sum();
                 ALLOTMENT - taken
@@ -101,11 +105,20 @@ impl Model {
         // Expired holds on these nights go first, a retry's own expired hold included.
         self.release_expired(Some((start, len)));
         if let Some(existing) = self.holds.get(&id) {
-            return if existing.status == Status::Released { HoldOutcome::Released } else { HoldOutcome::AlreadyPlaced };
+            return if existing.status == Status::Released {
+                HoldOutcome::Released
+            } else {
+                HoldOutcome::AlreadyPlaced
+            };
         }
         let rooms = i32::try_from(rooms).unwrap();
         let counters = self.counters();
-        let short: Vec<i64> = (start..start + len).filter(|n| { let (held, booked) = counters[*n as usize]; ALLOTMENT - held - booked < rooms }).collect();
+        let short: Vec<i64> = (start..start + len)
+            .filter(|n| {
+                let (held, booked) = counters[*n as usize];
+                ALLOTMENT - held - booked < rooms
+            })
+            .collect();
         if !short.is_empty() {
             return HoldOutcome::SoldOut { nights: short.iter().map(|n| night(*n)).collect() };
         }
@@ -149,7 +162,10 @@ async fn run_case(db: &TestDatabase, ops: Vec<Op>) -> Result<(), TestCaseError> 
             Op::Confirm { id } => {
                 let got = store::confirm_hold(&db.inventory, &hold_id(accommodation, id)).await.unwrap();
                 let want = match model.holds.get_mut(&id) {
-                    Some(h) if h.status == Status::Held => { h.status = Status::Confirmed; ConfirmOutcome::Confirmed }
+                    Some(h) if h.status == Status::Held => {
+                        h.status = Status::Confirmed;
+                        ConfirmOutcome::Confirmed
+                    }
                     Some(h) if h.status == Status::Confirmed => ConfirmOutcome::AlreadyConfirmed,
                     _ => ConfirmOutcome::NotHeld,
                 };
@@ -158,7 +174,10 @@ async fn run_case(db: &TestDatabase, ops: Vec<Op>) -> Result<(), TestCaseError> 
             Op::Release { id } => {
                 let got = store::release_hold(&db.inventory, &hold_id(accommodation, id)).await.unwrap();
                 let want = match model.holds.get_mut(&id) {
-                    Some(h) if h.status == Status::Held => { h.status = Status::Released; true }
+                    Some(h) if h.status == Status::Held => {
+                        h.status = Status::Released;
+                        true
+                    }
                     _ => false,
                 };
                 prop_assert_eq!(got, want, "{:?}", op);
@@ -166,7 +185,10 @@ async fn run_case(db: &TestDatabase, ops: Vec<Op>) -> Result<(), TestCaseError> 
             Op::Unbook { id } => {
                 let got = store::unbook_hold(&db.inventory, &hold_id(accommodation, id)).await.unwrap();
                 let want = match model.holds.get_mut(&id) {
-                    Some(h) if h.status == Status::Confirmed => { h.status = Status::Released; true }
+                    Some(h) if h.status == Status::Confirmed => {
+                        h.status = Status::Released;
+                        true
+                    }
                     _ => false,
                 };
                 prop_assert_eq!(got, want, "{:?}", op);

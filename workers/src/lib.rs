@@ -15,8 +15,8 @@ use contracts::temporal::task_queue;
 use futures::future::try_join_all;
 use payment::GatewayClient;
 use std::future::Future;
-use temporalio_client::Client;
 use std::sync::Arc;
+use temporalio_client::Client;
 use temporalio_common::telemetry::{PrometheusExporterOptions, TelemetryOptions, start_prometheus_metric_exporter};
 use temporalio_sdk::{Runtime, Worker, WorkerOptions, runtime::RuntimeOptions};
 
@@ -25,7 +25,12 @@ use temporalio_sdk::{Runtime, Worker, WorkerOptions, runtime::RuntimeOptions};
 ///
 /// Temporal workers are not `Send`: call this from the task that owns the runtime
 /// (`#[tokio::main]`, or a thread with its own runtime in tests).
-pub async fn run(settings: &WorkerSettings, contexts: &[WorkerContext], client: Client, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run(
+    settings: &WorkerSettings,
+    contexts: &[WorkerContext],
+    client: Client,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     if contexts.contains(&WorkerContext::Booking) {
         schedules::ensure_schedules(&client, settings.hold_sweep_every).await?;
     }
@@ -67,7 +72,8 @@ fn worker_options(settings: &WorkerSettings, context: WorkerContext) -> anyhow::
     let period = settings.graceful_shutdown;
     Ok(match context {
         WorkerContext::Booking => {
-            let pool = platform::db::context_pool(&settings.database_url(context)?, booking::SCHEMA, settings.db_pool_size)?;
+            let pool =
+                platform::db::context_pool(&settings.database_url(context)?, booking::SCHEMA, settings.db_pool_size)?;
             WorkerOptions::new(task_queue::BOOKING)
                 .register_workflow::<sagas::BookingWorkflow>()?
                 .register_workflow::<sagas::HoldSweepWorkflow>()?
@@ -76,14 +82,16 @@ fn worker_options(settings: &WorkerSettings, context: WorkerContext) -> anyhow::
                 .build()
         }
         WorkerContext::Inventory => {
-            let pool = platform::db::context_pool(&settings.database_url(context)?, inventory::SCHEMA, settings.db_pool_size)?;
+            let pool =
+                platform::db::context_pool(&settings.database_url(context)?, inventory::SCHEMA, settings.db_pool_size)?;
             WorkerOptions::new(task_queue::INVENTORY)
                 .register_activities(inventory::InventoryActivitiesImpl::new(pool, settings.hold_ttl))
                 .graceful_shutdown_period(period)
                 .build()
         }
         WorkerContext::Payment => {
-            let pool = platform::db::context_pool(&settings.database_url(context)?, payment::SCHEMA, settings.db_pool_size)?;
+            let pool =
+                platform::db::context_pool(&settings.database_url(context)?, payment::SCHEMA, settings.db_pool_size)?;
             let gateway = GatewayClient::new(settings.gateway.clone())?;
             WorkerOptions::new(task_queue::PAYMENT)
                 .register_activities(payment::PaymentActivitiesImpl::new(pool, gateway))

@@ -13,7 +13,12 @@ use temporalio_client::{
 
 pub(crate) async fn ensure_schedules(client: &Client, hold_sweep_every: Duration) -> Result<(), ScheduleError> {
     let options = CreateScheduleOptions::builder()
-        .action(ScheduleAction::start_workflow(sagas::HoldSweepWorkflow::run, (), task_queue::BOOKING, HOLD_SWEEP_WORKFLOW_ID))
+        .action(ScheduleAction::start_workflow(
+            sagas::HoldSweepWorkflow::run,
+            (),
+            task_queue::BOOKING,
+            HOLD_SWEEP_WORKFLOW_ID,
+        ))
         .spec(ScheduleSpec::from_interval(hold_sweep_every))
         // A sweep still running when the next is due makes the next one pointless.
         .overlap_policy(ScheduleOverlapPolicy::Skip)

@@ -73,10 +73,9 @@ impl WorkerSettings {
     }
 
     pub fn database_url(&self, context: WorkerContext) -> Result<String, EnvError> {
-        self.database_urls
-            .iter()
-            .find(|(c, _)| *c == context)
-            .map(|(_, url)| url.clone())
-            .ok_or_else(|| EnvError { name: format!("TT_{}_DATABASE_URL", context.name().to_ascii_uppercase()), problem: "not set".into() })
+        self.database_urls.iter().find(|(c, _)| *c == context).map(|(_, url)| url.clone()).ok_or_else(|| EnvError {
+            name: format!("TT_{}_DATABASE_URL", context.name().to_ascii_uppercase()),
+            problem: "not set".into(),
+        })
     }
 }

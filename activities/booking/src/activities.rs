@@ -27,14 +27,22 @@ fn actor(ctx: &ActivityContext) -> String {
 impl BookingActivitiesImpl {
     #[activity(definition = definitions::CreateBooking)]
     #[tracing::instrument(skip_all, fields(booking_ref = %record.booking_ref))]
-    pub async fn create_booking(self: Arc<Self>, ctx: ActivityContext, record: NewBookingRecord) -> Result<(), ActivityError> {
+    pub async fn create_booking(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        record: NewBookingRecord,
+    ) -> Result<(), ActivityError> {
         store::create_booking(&self.pool, &record, &actor(&ctx)).await?;
         Ok(())
     }
 
     #[activity(definition = definitions::ConfirmBooking)]
     #[tracing::instrument(skip_all, fields(booking_ref = %confirmation.booking_ref))]
-    pub async fn confirm_booking(self: Arc<Self>, ctx: ActivityContext, confirmation: BookingConfirmation) -> Result<(), ActivityError> {
+    pub async fn confirm_booking(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        confirmation: BookingConfirmation,
+    ) -> Result<(), ActivityError> {
         match store::confirm_booking(&self.pool, &confirmation, &actor(&ctx)).await? {
             Transition::Applied | Transition::AlreadyApplied => Ok(()),
             other => Err(invalid_transition(&confirmation.booking_ref.to_string(), "confirm", &other)),
@@ -43,7 +51,11 @@ impl BookingActivitiesImpl {
 
     #[activity(definition = definitions::FailBooking)]
     #[tracing::instrument(skip_all, fields(booking_ref = %failure.booking_ref))]
-    pub async fn fail_booking(self: Arc<Self>, ctx: ActivityContext, failure: BookingFailure) -> Result<(), ActivityError> {
+    pub async fn fail_booking(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        failure: BookingFailure,
+    ) -> Result<(), ActivityError> {
         match store::fail_booking(&self.pool, &failure, &actor(&ctx)).await? {
             // A saga that failed before writing the record has nothing to mark.
             Transition::Applied | Transition::AlreadyApplied | Transition::NotFound => Ok(()),

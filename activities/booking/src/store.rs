@@ -39,7 +39,9 @@ pub enum Transition {
     /// It already had that status (a retried activity).
     AlreadyApplied,
     /// It is in another status the transition cannot start from.
-    Conflict { current: String },
+    Conflict {
+        current: String,
+    },
     NotFound,
 }
 
@@ -75,12 +77,14 @@ pub async fn create_booking(pool: &PgPool, record: &NewBookingRecord, actor: &st
     }
 
     let customer_id = Uuid::new_v4();
-    sqlx::query("INSERT INTO booking_customers (booking_customer_id, booking_id, full_name, is_lead) VALUES ($1, $2, $3, true)")
-        .bind(customer_id)
-        .bind(booking_id)
-        .bind(&record.lead_traveller.name)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO booking_customers (booking_customer_id, booking_id, full_name, is_lead) VALUES ($1, $2, $3, true)",
+    )
+    .bind(customer_id)
+    .bind(booking_id)
+    .bind(&record.lead_traveller.name)
+    .execute(&mut *tx)
+    .await?;
     for (kind, value) in [("email", &record.lead_traveller.email), ("phone", &record.lead_traveller.phone)] {
         sqlx::query("INSERT INTO booking_customer_contacts (booking_customer_contact_id, booking_customer_id, kind, value) VALUES ($1, $2, $3, $4)")
             .bind(Uuid::new_v4())
@@ -106,12 +110,17 @@ pub async fn create_booking(pool: &PgPool, record: &NewBookingRecord, actor: &st
         .execute(&mut *tx)
         .await?;
     }
-    record_version(&mut tx, booking_id, 1, "pending_payment", actor, "created", json!({ "hold_id": record.hold_id })).await?;
+    record_version(&mut tx, booking_id, 1, "pending_payment", actor, "created", json!({ "hold_id": record.hold_id }))
+        .await?;
     tx.commit().await?;
     Ok(true)
 }
 
-pub async fn confirm_booking(pool: &PgPool, confirmation: &BookingConfirmation, actor: &str) -> Result<Transition, sqlx::Error> {
+pub async fn confirm_booking(
+    pool: &PgPool,
+    confirmation: &BookingConfirmation,
+    actor: &str,
+) -> Result<Transition, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let updated: Option<(Uuid, i32)> = sqlx::query_as(
         "UPDATE bookings SET status = 'confirmed', amount_charged_paise = $2, payment_id = $3,
@@ -214,7 +223,12 @@ pub async fn find_request(pool: &PgPool, key: &str) -> Result<Option<EarlierRequ
 
 /// Binds `key` to `candidate` unless the key is already bound. `request_hash` identifies the
 /// request body, so the same key with another body is recognised.
-pub async fn claim_idempotency_key(pool: &PgPool, key: &str, request_hash: &[u8], candidate: &BookingRef) -> Result<IdempotentRequest, sqlx::Error> {
+pub async fn claim_idempotency_key(
+    pool: &PgPool,
+    key: &str,
+    request_hash: &[u8],
+    candidate: &BookingRef,
+) -> Result<IdempotentRequest, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO booking_requests (idempotency_key, request_hash, booking_ref) VALUES ($1, $2, $3)
          ON CONFLICT (idempotency_key) DO NOTHING",
@@ -229,19 +243,29 @@ pub async fn claim_idempotency_key(pool: &PgPool, key: &str, request_hash: &[u8]
         return Ok(IdempotentRequest::New(candidate.clone()));
     }
     let earlier = find_request(pool, key).await?.ok_or(sqlx::Error::RowNotFound)?;
-    Ok(if earlier.request_hash == request_hash { IdempotentRequest::Repeat(earlier.booking_ref) } else { IdempotentRequest::Mismatch })
+    Ok(if earlier.request_hash == request_hash {
+        IdempotentRequest::Repeat(earlier.booking_ref)
+    } else {
+        IdempotentRequest::Mismatch
+    })
 }
 
 /// Records that the saga of a booking reference was started.
 pub async fn mark_saga_started(pool: &PgPool, booking_ref: &BookingRef) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE booking_requests SET saga_started_at = now() WHERE booking_ref = $1 AND saga_started_at IS NULL")
-        .bind(booking_ref.as_str())
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "UPDATE booking_requests SET saga_started_at = now() WHERE booking_ref = $1 AND saga_started_at IS NULL",
+    )
+    .bind(booking_ref.as_str())
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
-async fn current_status(tx: &mut Transaction<'_, Postgres>, booking_ref: &BookingRef, wanted: &str) -> Result<Transition, sqlx::Error> {
+async fn current_status(
+    tx: &mut Transaction<'_, Postgres>,
+    booking_ref: &BookingRef,
+    wanted: &str,
+) -> Result<Transition, sqlx::Error> {
     let status: Option<String> = sqlx::query_scalar("SELECT status FROM bookings WHERE booking_ref = $1")
         .bind(booking_ref.as_str())
         .fetch_optional(&mut **tx)

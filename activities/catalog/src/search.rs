@@ -82,7 +82,10 @@ pub async fn search_accommodations(
     };
     let (keyset, order_by) = match order {
         SortOrder::Name => ("($8::text IS NULL OR (a.name, a.code) > ($8, $10))", "a.name, a.code"),
-        SortOrder::Price => ("($9::bigint IS NULL OR (min(r.base_tariff_paise), a.code) > ($9, $10))", "min(r.base_tariff_paise), a.code"),
+        SortOrder::Price => (
+            "($9::bigint IS NULL OR (min(r.base_tariff_paise), a.code) > ($9, $10))",
+            "min(r.base_tariff_paise), a.code",
+        ),
     };
     let sql = format!(
         "SELECT a.accommodation_id, a.code, a.name, a.kind, a.summary,

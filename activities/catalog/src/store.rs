@@ -45,7 +45,11 @@ const OFFER_SELECT: &str = "
     WHERE a.published";
 
 /// The offer for one room type of a published accommodation, by public codes.
-pub async fn find_offer(pool: &PgPool, accommodation_code: &str, room_type: &str) -> Result<Option<RoomOffer>, sqlx::Error> {
+pub async fn find_offer(
+    pool: &PgPool,
+    accommodation_code: &str,
+    room_type: &str,
+) -> Result<Option<RoomOffer>, sqlx::Error> {
     sqlx::query_as(&format!("{OFFER_SELECT} AND a.code = $1 AND r.room_type = $2"))
         .bind(accommodation_code)
         .bind(room_type)
@@ -55,7 +59,5 @@ pub async fn find_offer(pool: &PgPool, accommodation_code: &str, room_type: &str
 
 /// Every published room offer, grouped by accommodation code.
 pub async fn list_offers(pool: &PgPool) -> Result<Vec<RoomOffer>, sqlx::Error> {
-    sqlx::query_as(&format!("{OFFER_SELECT} ORDER BY a.code, r.base_tariff_paise"))
-        .fetch_all(pool)
-        .await
+    sqlx::query_as(&format!("{OFFER_SELECT} ORDER BY a.code, r.base_tariff_paise")).fetch_all(pool).await
 }

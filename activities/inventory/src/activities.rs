@@ -24,15 +24,21 @@ impl InventoryActivitiesImpl {
 impl InventoryActivitiesImpl {
     #[activity(definition = definitions::HoldRooms)]
     #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, hold_id = %request.hold_id))]
-    pub async fn hold_rooms(self: Arc<Self>, _ctx: ActivityContext, request: HoldRequest) -> Result<HoldPlaced, ActivityError> {
+    pub async fn hold_rooms(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        request: HoldRequest,
+    ) -> Result<HoldPlaced, ActivityError> {
         let expires_at = chrono::Utc::now() + self.hold_ttl;
         match store::hold_rooms(&self.pool, &request, expires_at).await? {
             HoldOutcome::Placed | HoldOutcome::AlreadyPlaced => Ok(HoldPlaced { hold_id: request.hold_id }),
-            HoldOutcome::Released => Err(ApplicationFailure::builder(format!("hold {} was released already", request.hold_id))
-                .type_name(failure_type::HOLD_NOT_FOUND.to_string())
-                .non_retryable(true)
-                .build()
-                .into()),
+            HoldOutcome::Released => {
+                Err(ApplicationFailure::builder(format!("hold {} was released already", request.hold_id))
+                    .type_name(failure_type::HOLD_NOT_FOUND.to_string())
+                    .non_retryable(true)
+                    .build()
+                    .into())
+            }
             HoldOutcome::SoldOut { nights } => {
                 let list: Vec<String> = nights.iter().map(|n| n.to_string()).collect();
                 tracing::info!(nights = %list.join(","), "sold out");
@@ -53,7 +59,11 @@ impl InventoryActivitiesImpl {
     }
 
     #[activity(definition = definitions::ReleaseExpiredHolds)]
-    pub async fn release_expired_holds(self: Arc<Self>, _ctx: ActivityContext, limit: u32) -> Result<u32, ActivityError> {
+    pub async fn release_expired_holds(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        limit: u32,
+    ) -> Result<u32, ActivityError> {
         let released = store::release_expired_holds(&self.pool, i64::from(limit)).await?;
         Ok(u32::try_from(released).unwrap_or(u32::MAX))
     }

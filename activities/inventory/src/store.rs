@@ -44,7 +44,11 @@ impl NightAvailability {
 /// Holds `request.rooms` rooms on every night of the stay, or nothing. Expired holds on
 /// these nights stop counting first: they are released before the rooms are counted — a
 /// retry whose own hold expired in between finds it released, and is told so.
-pub async fn hold_rooms(pool: &PgPool, request: &HoldRequest, expires_at: DateTime<Utc>) -> Result<HoldOutcome, sqlx::Error> {
+pub async fn hold_rooms(
+    pool: &PgPool,
+    request: &HoldRequest,
+    expires_at: DateTime<Utc>,
+) -> Result<HoldOutcome, sqlx::Error> {
     release_expired_overlapping(pool, request.accommodation_id, &request.room_type, &request.dates).await?;
     let rooms = i32::try_from(request.rooms).unwrap_or(i32::MAX);
     let mut tx = pool.begin().await?;
@@ -138,7 +142,12 @@ pub async fn release_expired_holds(pool: &PgPool, limit: i64) -> Result<u64, sql
 }
 
 /// Releases the expired live holds that cover any night of `dates` for this room type.
-async fn release_expired_overlapping(pool: &PgPool, accommodation_id: Uuid, room_type: &str, dates: &StayDates) -> Result<u64, sqlx::Error> {
+async fn release_expired_overlapping(
+    pool: &PgPool,
+    accommodation_id: Uuid,
+    room_type: &str,
+    dates: &StayDates,
+) -> Result<u64, sqlx::Error> {
     let expired: Vec<String> = sqlx::query_scalar(
         "SELECT hold_id FROM inventory_holds
          WHERE status = 'held' AND expires_at < now()
@@ -185,7 +194,13 @@ pub async fn unbook_hold(pool: &PgPool, hold_id: &str) -> Result<bool, sqlx::Err
 
 /// Availability of one room type over `[from, to)`, one row per night that has an allotment.
 /// Holds past their expiry do not count in `held`, even before anything released them.
-pub async fn availability(pool: &PgPool, accommodation_id: Uuid, room_type: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<NightAvailability>, sqlx::Error> {
+pub async fn availability(
+    pool: &PgPool,
+    accommodation_id: Uuid,
+    room_type: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<NightAvailability>, sqlx::Error> {
     sqlx::query_as(
         "SELECT a.night, a.allotment, a.held - COALESCE(x.rooms, 0) AS held, a.booked, a.stop_sell
          FROM accommodation_availability a
@@ -209,7 +224,14 @@ pub async fn availability(pool: &PgPool, accommodation_id: Uuid, room_type: &str
 /// Sets the allotment of every night in `[from, to)`. Fails with the
 /// `accommodation_availability_no_overbooking` constraint if a night already has more
 /// rooms held and booked than the new allotment.
-pub async fn set_allotment(pool: &PgPool, accommodation_id: Uuid, room_type: &str, from: NaiveDate, to: NaiveDate, allotment: i32) -> Result<u64, sqlx::Error> {
+pub async fn set_allotment(
+    pool: &PgPool,
+    accommodation_id: Uuid,
+    room_type: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    allotment: i32,
+) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
         "INSERT INTO accommodation_availability (accommodation_id, room_type, night, allotment)
          SELECT $1, $2, d::date, $5 FROM generate_series($3::date, $4::date - 1, interval '1 day') AS d
@@ -242,7 +264,11 @@ impl LiveHold {
 }
 
 /// Moves a hold out of `held` into `next`, returning it if it was live.
-async fn take_live_hold(tx: &mut Transaction<'_, Postgres>, hold_id: &str, next: &str) -> Result<Option<LiveHold>, sqlx::Error> {
+async fn take_live_hold(
+    tx: &mut Transaction<'_, Postgres>,
+    hold_id: &str,
+    next: &str,
+) -> Result<Option<LiveHold>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE inventory_holds SET status = $2, updated_at = now()
          WHERE hold_id = $1 AND status = 'held'
@@ -256,7 +282,12 @@ async fn take_live_hold(tx: &mut Transaction<'_, Postgres>, hold_id: &str, next:
 
 /// Locks the stay's nights in date order, so concurrent holds over overlapping stays queue
 /// up instead of deadlocking.
-async fn lock_nights(tx: &mut Transaction<'_, Postgres>, accommodation_id: Uuid, room_type: &str, dates: &StayDates) -> Result<Vec<NightAvailability>, sqlx::Error> {
+async fn lock_nights(
+    tx: &mut Transaction<'_, Postgres>,
+    accommodation_id: Uuid,
+    room_type: &str,
+    dates: &StayDates,
+) -> Result<Vec<NightAvailability>, sqlx::Error> {
     sqlx::query_as(
         "SELECT night, allotment, held, booked, stop_sell FROM accommodation_availability
          WHERE accommodation_id = $1 AND room_type = $2 AND night >= $3 AND night < $4
@@ -270,7 +301,14 @@ async fn lock_nights(tx: &mut Transaction<'_, Postgres>, accommodation_id: Uuid,
     .await
 }
 
-async fn move_counters(tx: &mut Transaction<'_, Postgres>, accommodation_id: Uuid, room_type: &str, dates: &StayDates, held_delta: i32, booked_delta: i32) -> Result<(), sqlx::Error> {
+async fn move_counters(
+    tx: &mut Transaction<'_, Postgres>,
+    accommodation_id: Uuid,
+    room_type: &str,
+    dates: &StayDates,
+    held_delta: i32,
+    booked_delta: i32,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE accommodation_availability
          SET held = held + $5, booked = booked + $6, updated_at = now()

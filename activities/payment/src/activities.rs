@@ -29,7 +29,11 @@ impl PaymentActivitiesImpl {
 impl PaymentActivitiesImpl {
     #[activity(definition = definitions::Charge)]
     #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, key = %request.idempotency_key))]
-    pub async fn charge(self: Arc<Self>, _ctx: ActivityContext, request: ChargeRequest) -> Result<Charge, ActivityError> {
+    pub async fn charge(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        request: ChargeRequest,
+    ) -> Result<Charge, ActivityError> {
         let mut db = store::lock_charge(&self.pool, &request.idempotency_key).await?;
         let row = store::begin_charge(&mut db, &request.idempotency_key, &request.booking_ref, request.amount).await?;
         match row.status.as_str() {
@@ -46,7 +50,8 @@ impl PaymentActivitiesImpl {
         let order_id = match &row.gateway_order_id {
             Some(id) => id.clone(),
             None => {
-                let order = self.gateway.create_order(request.amount.amount, currency, request.booking_ref.as_str()).await?;
+                let order =
+                    self.gateway.create_order(request.amount.amount, currency, request.booking_ref.as_str()).await?;
                 store::set_order(&mut db, row.payment_id, &order.id).await?;
                 order.id
             }
@@ -56,22 +61,26 @@ impl PaymentActivitiesImpl {
         let existing = self.gateway.order_payments(&order_id).await?;
         let mut payment = match existing.into_iter().find(|p| p.status == "captured" || p.status == "authorized") {
             Some(p) => p,
-            None => match self.gateway.pay_with_card(&order_id, request.amount.amount, currency, &request.card_token).await {
-                Ok(p) => p,
-                Err(GatewayError::Declined { description, .. }) => {
-                    store::mark_declined(&mut db, row.payment_id, store::DECLINED_BY_BANK, &description).await?;
-                    tracing::info!(%description, "card declined");
-                    return Err(business_failure(failure_type::CARD_DECLINED, &description));
+            None => {
+                match self.gateway.pay_with_card(&order_id, request.amount.amount, currency, &request.card_token).await
+                {
+                    Ok(p) => p,
+                    Err(GatewayError::Declined { description, .. }) => {
+                        store::mark_declined(&mut db, row.payment_id, store::DECLINED_BY_BANK, &description).await?;
+                        tracing::info!(%description, "card declined");
+                        return Err(business_failure(failure_type::CARD_DECLINED, &description));
+                    }
+                    // The gateway refused this payment request outright: asking again cannot
+                    // succeed, so the booking is given up instead of retried forever.
+                    Err(e @ GatewayError::Rejected { .. }) if e.is_final_rejection() => {
+                        store::mark_declined(&mut db, row.payment_id, store::REJECTED_BY_GATEWAY, &e.to_string())
+                            .await?;
+                        tracing::warn!(error = %e, "payment rejected by the gateway");
+                        return Err(business_failure(failure_type::PAYMENT_REJECTED, &e.to_string()));
+                    }
+                    Err(other) => return Err(other.into()),
                 }
-                // The gateway refused this payment request outright: asking again cannot
-                // succeed, so the booking is given up instead of retried forever.
-                Err(e @ GatewayError::Rejected { .. }) if e.is_final_rejection() => {
-                    store::mark_declined(&mut db, row.payment_id, store::REJECTED_BY_GATEWAY, &e.to_string()).await?;
-                    tracing::warn!(error = %e, "payment rejected by the gateway");
-                    return Err(business_failure(failure_type::PAYMENT_REJECTED, &e.to_string()));
-                }
-                Err(other) => return Err(other.into()),
-            },
+            }
         };
         if payment.status == "authorized" {
             payment = self.capture_once(&payment, request.amount).await?;
@@ -88,7 +97,11 @@ impl PaymentActivitiesImpl {
 
     #[activity(definition = definitions::RefundCharge)]
     #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, key = %request.charge_idempotency_key))]
-    pub async fn refund_charge(self: Arc<Self>, _ctx: ActivityContext, request: RefundRequest) -> Result<RefundOutcome, ActivityError> {
+    pub async fn refund_charge(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        request: RefundRequest,
+    ) -> Result<RefundOutcome, ActivityError> {
         // Waits for any attempt of the charge still running, so its outcome is known.
         let mut db = store::lock_charge(&self.pool, &request.charge_idempotency_key).await?;
         let Some(row) = store::find_by_key(&mut db, &request.charge_idempotency_key).await? else {
@@ -122,7 +135,8 @@ impl PaymentActivitiesImpl {
             }
         }
         store::mark_voided(&mut db, row.payment_id).await?;
-        let refunded_after = store::find_by_key(&mut db, &row.idempotency_key).await?.map_or(refunded_before, |r| r.refunded_paise);
+        let refunded_after =
+            store::find_by_key(&mut db, &row.idempotency_key).await?.map_or(refunded_before, |r| r.refunded_paise);
         store::release_charge(db).await?;
         Ok(RefundOutcome { refunded: Money { amount: refunded_after - refunded_before, currency } })
     }
@@ -136,7 +150,14 @@ impl PaymentActivitiesImpl {
             Ok(p) => Ok(p),
             Err(GatewayError::Rejected { .. }) => {
                 let current = self.gateway.payment(&payment.id).await?;
-                if current.status == "captured" { Ok(current) } else { Err(GatewayError::Unexpected { status: 409, body: format!("payment {} is {}", current.id, current.status) }) }
+                if current.status == "captured" {
+                    Ok(current)
+                } else {
+                    Err(GatewayError::Unexpected {
+                        status: 409,
+                        body: format!("payment {} is {}", current.id, current.status),
+                    })
+                }
             }
             Err(e) => Err(e),
         }

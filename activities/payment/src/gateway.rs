@@ -119,12 +119,19 @@ impl GatewayClient {
     }
 
     pub async fn order_payments(&self, order_id: &str) -> Result<Vec<Payment>, GatewayError> {
-        let list: Collection<Payment> = self.send(self.http.get(self.url(&format!("v1/orders/{order_id}/payments")))).await?;
+        let list: Collection<Payment> =
+            self.send(self.http.get(self.url(&format!("v1/orders/{order_id}/payments")))).await?;
         Ok(list.items)
     }
 
     /// Pays an order with a card token (server-to-server); the payment ends `authorized`.
-    pub async fn pay_with_card(&self, order_id: &str, amount: i64, currency: &str, card_token: &str) -> Result<Payment, GatewayError> {
+    pub async fn pay_with_card(
+        &self,
+        order_id: &str,
+        amount: i64,
+        currency: &str,
+        card_token: &str,
+    ) -> Result<Payment, GatewayError> {
         let body = serde_json::json!({
             "order_id": order_id, "amount": amount, "currency": currency, "method": "card", "token": card_token,
         });
@@ -154,7 +161,8 @@ impl GatewayClient {
 
     /// Every refund of a payment, including ones whose answer was lost on the way back.
     pub async fn payment_refunds(&self, payment_id: &str) -> Result<Vec<Refund>, GatewayError> {
-        let list: Collection<Refund> = self.send(self.http.get(self.url(&format!("v1/payments/{payment_id}/refunds")))).await?;
+        let list: Collection<Refund> =
+            self.send(self.http.get(self.url(&format!("v1/payments/{payment_id}/refunds")))).await?;
         Ok(list.items)
     }
 
@@ -163,10 +171,7 @@ impl GatewayClient {
     }
 
     async fn send<T: for<'de> Deserialize<'de>>(&self, request: reqwest::RequestBuilder) -> Result<T, GatewayError> {
-        let response = request
-            .basic_auth(&self.settings.key_id, Some(&self.settings.key_secret))
-            .send()
-            .await?;
+        let response = request.basic_auth(&self.settings.key_id, Some(&self.settings.key_secret)).send().await?;
         let status = response.status();
         if status.is_success() {
             return Ok(response.json().await?);
@@ -190,7 +195,8 @@ impl GatewayClient {
 /// Maps a workflow-derived key onto the gateway's alphabet (letters, digits, `-`, `_`),
 /// keeping it deterministic so a retry sends the same key.
 pub fn gateway_idempotency_key(key: &str) -> String {
-    let mapped: String = key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    let mapped: String =
+        key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
     if mapped.len() >= 10 { mapped } else { format!("{mapped:_<10}") }
 }
 

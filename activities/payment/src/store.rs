@@ -18,7 +18,10 @@ pub const REJECTED_BY_GATEWAY: &str = "payment_rejected";
 /// returned, when the activity ends or is dropped, so the lock can never outlive it.
 pub async fn lock_charge(pool: &PgPool, key: &str) -> Result<PgConnection, sqlx::Error> {
     let mut conn = pool.acquire().await?.detach();
-    sqlx::query("SELECT pg_advisory_lock(hashtextextended($1, 0))").bind(format!("payment.charge:{key}")).execute(&mut conn).await?;
+    sqlx::query("SELECT pg_advisory_lock(hashtextextended($1, 0))")
+        .bind(format!("payment.charge:{key}"))
+        .execute(&mut conn)
+        .await?;
     Ok(conn)
 }
 
@@ -47,7 +50,12 @@ const COLUMNS: &str = "payment_id, booking_ref, idempotency_key, amount_paise, c
                        gateway_payment_id, captured_paise, refunded_paise, failure_code, failure_message";
 
 /// Finds or creates the payment row of a charge, keyed by the charge's idempotency key.
-pub async fn begin_charge(conn: &mut PgConnection, key: &str, booking_ref: &BookingRef, amount: Money) -> Result<PaymentRow, sqlx::Error> {
+pub async fn begin_charge(
+    conn: &mut PgConnection,
+    key: &str,
+    booking_ref: &BookingRef,
+    amount: Money,
+) -> Result<PaymentRow, sqlx::Error> {
     sqlx::query(
         "INSERT INTO payments (payment_id, booking_ref, idempotency_key, amount_paise, currency)
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING",
@@ -69,7 +77,10 @@ pub async fn find_by_key(db: impl PgExecutor<'_>, key: &str) -> Result<Option<Pa
         .await
 }
 
-pub async fn payments_of_booking(db: impl PgExecutor<'_>, booking_ref: &BookingRef) -> Result<Vec<PaymentRow>, sqlx::Error> {
+pub async fn payments_of_booking(
+    db: impl PgExecutor<'_>,
+    booking_ref: &BookingRef,
+) -> Result<Vec<PaymentRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM payments WHERE booking_ref = $1 ORDER BY created_at"))
         .bind(booking_ref.as_str())
         .fetch_all(db)
@@ -88,7 +99,12 @@ pub async fn set_order(db: impl PgExecutor<'_>, payment_id: Uuid, order_id: &str
 }
 
 /// Records a refused charge; `kind` is [`DECLINED_BY_BANK`] or [`REJECTED_BY_GATEWAY`].
-pub async fn mark_declined(db: impl PgExecutor<'_>, payment_id: Uuid, kind: &str, message: &str) -> Result<(), sqlx::Error> {
+pub async fn mark_declined(
+    db: impl PgExecutor<'_>,
+    payment_id: Uuid,
+    kind: &str,
+    message: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE payments SET status = 'declined', failure_code = $2, failure_message = $3, updated_at = now()
          WHERE payment_id = $1 AND status IN ('created', 'authorized')",
@@ -104,7 +120,12 @@ pub async fn mark_declined(db: impl PgExecutor<'_>, payment_id: Uuid, kind: &str
 /// Records a capture once: the payment row and one `capture` movement. What the gateway
 /// captured is the truth, whatever the row said before (a capture found by a refund after
 /// a lost answer may land on a row marked declined or voided).
-pub async fn mark_captured(conn: &mut PgConnection, row: &PaymentRow, gateway_payment_id: &str, amount: i64) -> Result<(), sqlx::Error> {
+pub async fn mark_captured(
+    conn: &mut PgConnection,
+    row: &PaymentRow,
+    gateway_payment_id: &str,
+    amount: i64,
+) -> Result<(), sqlx::Error> {
     let mut tx = conn.begin().await?;
     sqlx::query(
         "UPDATE payments SET status = 'captured', gateway_payment_id = $2, captured_paise = $3,
@@ -133,7 +154,13 @@ pub async fn mark_captured(conn: &mut PgConnection, row: &PaymentRow, gateway_pa
 }
 
 /// Records a gateway refund once (by its gateway id) and adds it to the payment's total.
-pub async fn record_refund(conn: &mut PgConnection, row: &PaymentRow, gateway_refund_id: &str, amount: i64, key: &str) -> Result<(), sqlx::Error> {
+pub async fn record_refund(
+    conn: &mut PgConnection,
+    row: &PaymentRow,
+    gateway_refund_id: &str,
+    amount: i64,
+    key: &str,
+) -> Result<(), sqlx::Error> {
     let mut tx = conn.begin().await?;
     let inserted = sqlx::query(
         "INSERT INTO booking_payments (booking_payment_id, booking_ref, payment_id, kind, amount_paise, currency, gateway_ref, idempotency_key)

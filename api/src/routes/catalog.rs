@@ -109,7 +109,13 @@ pub(crate) async fn list_accommodations(
     let order = match q.sort.as_deref() {
         None | Some("name") => SortOrder::Name,
         Some("price") => SortOrder::Price,
-        Some(other) => return Err(ApiError::invalid_field("invalid_sort", "sort", format!("Sort by `name` or `price`, not `{other}`"))),
+        Some(other) => {
+            return Err(ApiError::invalid_field(
+                "invalid_sort",
+                "sort",
+                format!("Sort by `name` or `price`, not `{other}`"),
+            ));
+        }
     };
     let limit = q.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
@@ -143,7 +149,11 @@ pub(crate) async fn list_accommodations(
 #[utoipa::path(get, path = "/api/catalog/accommodations/{code}", tag = "catalog",
     params(("code" = String, Path, example = "ujjayanta-heritage-hotel")),
     responses((status = 200, body = AccommodationDto), (status = 404, description = "No such accommodation on sale")))]
-pub(crate) async fn get_accommodation(State(CatalogDb(pool)): State<CatalogDb>, headers: HeaderMap, Path(code): Path<String>) -> Result<Response, ApiError> {
+pub(crate) async fn get_accommodation(
+    State(CatalogDb(pool)): State<CatalogDb>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
     let found = catalog::search::find_accommodation(&pool, &code).await?;
     let Some(found) = found else {
         return Err(ApiError::not_found("accommodation_not_found", format!("No accommodation {code} is on sale")));
@@ -190,16 +200,25 @@ pub(crate) struct QuoteDto {
 /// booking charges.
 #[utoipa::path(get, path = "/api/catalog/quote", tag = "catalog", params(QuoteQuery),
     responses((status = 200, body = QuoteDto), (status = 422, description = "Invalid stay or unknown room type")))]
-pub(crate) async fn quote(State(CatalogDb(pool)): State<CatalogDb>, ApiQuery(q): ApiQuery<QuoteQuery>) -> Result<Response, ApiError> {
-    let today = Utc::now().with_timezone(&FixedOffset::east_opt(5 * 3600 + 30 * 60).expect("valid offset")).date_naive();
-    let dates = StayDates::parse(q.check_in, q.check_out, today).map_err(|e| ApiError::invalid_field(e.code(), "check_in", e.to_string()))?;
+pub(crate) async fn quote(
+    State(CatalogDb(pool)): State<CatalogDb>,
+    ApiQuery(q): ApiQuery<QuoteQuery>,
+) -> Result<Response, ApiError> {
+    let today =
+        Utc::now().with_timezone(&FixedOffset::east_opt(5 * 3600 + 30 * 60).expect("valid offset")).date_naive();
+    let dates = StayDates::parse(q.check_in, q.check_out, today)
+        .map_err(|e| ApiError::invalid_field(e.code(), "check_in", e.to_string()))?;
     let rooms = q.rooms.unwrap_or(1);
     if !(1..=9).contains(&rooms) {
         return Err(ApiError::invalid_field("invalid_rooms", "rooms", "Quote 1 to 9 rooms"));
     }
-    let offer = catalog::store::find_offer(&pool, &q.accommodation, &q.room_type)
-        .await?
-        .ok_or_else(|| ApiError::invalid_field("unknown_room_type", "room_type", format!("No room type {} at {} is on sale", q.room_type, q.accommodation)))?;
+    let offer = catalog::store::find_offer(&pool, &q.accommodation, &q.room_type).await?.ok_or_else(|| {
+        ApiError::invalid_field(
+            "unknown_room_type",
+            "room_type",
+            format!("No room type {} at {} is on sale", q.room_type, q.accommodation),
+        )
+    })?;
     let quote = offer.quote(&dates, rooms).map_err(|e| ApiError::invalid("unquotable_stay", e.to_string()))?;
     let dto = QuoteDto {
         accommodation: offer.accommodation_code,
@@ -207,7 +226,14 @@ pub(crate) async fn quote(State(CatalogDb(pool)): State<CatalogDb>, ApiQuery(q):
         lines: quote
             .lines
             .into_iter()
-            .map(|l| QuoteLineDto { night: l.night, rooms: l.rooms, tariff: l.tariff.into(), base: l.base.into(), gst_rate_bp: l.gst_rate_bp, gst: l.gst.into() })
+            .map(|l| QuoteLineDto {
+                night: l.night,
+                rooms: l.rooms,
+                tariff: l.tariff.into(),
+                base: l.base.into(),
+                gst_rate_bp: l.gst_rate_bp,
+                gst: l.gst.into(),
+            })
             .collect(),
         base_total: quote.base_total.into(),
         gst_total: quote.gst_total.into(),
@@ -217,7 +243,10 @@ pub(crate) async fn quote(State(CatalogDb(pool)): State<CatalogDb>, ApiQuery(q):
 }
 
 /// Attaches room types to a page of accommodations with one query.
-async fn with_room_types(pool: &sqlx::PgPool, page: Vec<AccommodationSummary>) -> Result<Vec<AccommodationDto>, ApiError> {
+async fn with_room_types(
+    pool: &sqlx::PgPool,
+    page: Vec<AccommodationSummary>,
+) -> Result<Vec<AccommodationDto>, ApiError> {
     let ids: Vec<_> = page.iter().map(|a| a.accommodation_id).collect();
     let mut rooms: HashMap<Uuid, Vec<RoomType>> = HashMap::new();
     for room in catalog::search::room_types_of(pool, &ids).await? {
@@ -231,7 +260,12 @@ async fn with_room_types(pool: &sqlx::PgPool, page: Vec<AccommodationSummary>) -
                 .remove(&a.accommodation_id)
                 .unwrap_or_default()
                 .into_iter()
-                .map(|r| RoomTypeDto { tariff: MoneyDto::new(r.base_tariff_paise, &r.currency), room_type: r.room_type, name: r.name, max_occupancy: r.max_occupancy })
+                .map(|r| RoomTypeDto {
+                    tariff: MoneyDto::new(r.base_tariff_paise, &r.currency),
+                    room_type: r.room_type,
+                    name: r.name,
+                    max_occupancy: r.max_occupancy,
+                })
                 .collect(),
             destination: DestinationRef { code: a.destination_code, name: a.destination_name, district: a.district },
             code: a.code,
@@ -256,8 +290,12 @@ fn decode_cursor(raw: &str, order: SortOrder) -> Result<Cursor, ApiError> {
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?).map_err(|_| bad())?;
     let parts: Vec<&str> = text.split('\u{1f}').collect();
     match (order, parts.as_slice()) {
-        (SortOrder::Name, ["n", name, code]) => Ok(Cursor::Name { name: (*name).to_string(), code: (*code).to_string() }),
-        (SortOrder::Price, ["p", price, code]) => Ok(Cursor::Price { from_price_paise: price.parse().map_err(|_| bad())?, code: (*code).to_string() }),
+        (SortOrder::Name, ["n", name, code]) => {
+            Ok(Cursor::Name { name: (*name).to_string(), code: (*code).to_string() })
+        }
+        (SortOrder::Price, ["p", price, code]) => {
+            Ok(Cursor::Price { from_price_paise: price.parse().map_err(|_| bad())?, code: (*code).to_string() })
+        }
         _ => Err(bad()),
     }
 }

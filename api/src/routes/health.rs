@@ -26,7 +26,9 @@ pub(crate) async fn readyz(
     State(temporal): State<Temporal>,
 ) -> (StatusCode, Json<Value>) {
     let ping = |pool: sqlx::PgPool| async move {
-        tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&pool)).await.is_ok_and(|r| r.is_ok())
+        tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&pool))
+            .await
+            .is_ok_and(|r| r.is_ok())
     };
     let temporal = async {
         let Ok(client) = temporal.client().await else { return false };
@@ -39,8 +41,11 @@ pub(crate) async fn readyz(
     let ready = catalog && booking && inventory && temporal;
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let word = |ok: bool| if ok { "ok" } else { "unreachable" };
-    (status, Json(json!({
-        "status": if ready { "ready" } else { "not_ready" },
-        "checks": { "catalog_db": word(catalog), "booking_db": word(booking), "inventory_db": word(inventory), "temporal": word(temporal) },
-    })))
+    (
+        status,
+        Json(json!({
+            "status": if ready { "ready" } else { "not_ready" },
+            "checks": { "catalog_db": word(catalog), "booking_db": word(booking), "inventory_db": word(inventory), "temporal": word(temporal) },
+        })),
+    )
 }

@@ -53,13 +53,19 @@ pub(crate) async fn availability(
     if q.to <= q.from || (q.to - q.from).num_days() > 366 {
         return Err(ApiError::invalid("invalid_date_range", "`to` must be after `from`, at most 366 days later"));
     }
-    let offer = catalog::store::find_offer(&catalog, &q.accommodation, &q.room_type)
-        .await?
-        .ok_or_else(|| ApiError::not_found("room_type_not_found", format!("No room type {} at {}", q.room_type, q.accommodation)))?;
+    let offer = catalog::store::find_offer(&catalog, &q.accommodation, &q.room_type).await?.ok_or_else(|| {
+        ApiError::not_found("room_type_not_found", format!("No room type {} at {}", q.room_type, q.accommodation))
+    })?;
     let nights = inventory::store::availability(&inventory, offer.accommodation_id, &q.room_type, q.from, q.to)
         .await?
         .into_iter()
-        .map(|n| NightDto { night: n.night, allotment: n.allotment, held: n.held, booked: n.booked, available: n.available() })
+        .map(|n| NightDto {
+            night: n.night,
+            allotment: n.allotment,
+            held: n.held,
+            booked: n.booked,
+            available: n.available(),
+        })
         .collect();
     Ok(Json(AvailabilityDto { accommodation: q.accommodation, room_type: q.room_type, nights }))
 }

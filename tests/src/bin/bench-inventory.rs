@@ -26,7 +26,10 @@ async fn main() -> anyhow::Result<()> {
     let seconds: u64 = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(5);
     let concurrency: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(16);
     let duration = Duration::from_secs(seconds);
-    println!("bench-inventory: {seconds} s per measurement, {concurrency} concurrent clients, {} cores", std::thread::available_parallelism()?);
+    println!(
+        "bench-inventory: {seconds} s per measurement, {concurrency} concurrent clients, {} cores",
+        std::thread::available_parallelism()?
+    );
 
     let db = TestDatabase::create(TestPlatformOptions::default().rooms_per_night).await?;
     // Pools as large as the concurrency, so the pool is not what is measured.
@@ -58,22 +61,26 @@ async fn main() -> anyhow::Result<()> {
 
     for (label, spread) in [("holds, one hot room-night", 1i64), ("holds, spread over 120 nights", 120)] {
         let id = Uuid::new_v4();
-        inventory::store::set_allotment(&inventory, id, room, first, first + Days::days(spread + 1), i32::MAX / 2).await?;
+        inventory::store::set_allotment(&inventory, id, room, first, first + Days::days(spread + 1), i32::MAX / 2)
+            .await?;
         let pool_for_holds = inventory.clone();
-        let result = run(duration, concurrency, move |client, n| {
-            let pool = pool_for_holds.clone();
-            let check_in = first + Days::days(i64::try_from(n).unwrap_or(0) % spread);
-            let request = HoldRequest {
-                hold_id: format!("bench/{label}/{client}/{n}"),
-                booking_ref: BookingRef::from_random(n),
-                accommodation_id: id,
-                room_type: room.into(),
-                dates: StayDates { check_in, check_out: check_in + Days::days(1) },
-                rooms: 1,
-            };
-            async move { inventory::store::hold_rooms(&pool, &request, Utc::now() + Days::minutes(30)).await.map(|_| ()) }
-        })
-        .await;
+        let result =
+            run(duration, concurrency, move |client, n| {
+                let pool = pool_for_holds.clone();
+                let check_in = first + Days::days(i64::try_from(n).unwrap_or(0) % spread);
+                let request = HoldRequest {
+                    hold_id: format!("bench/{label}/{client}/{n}"),
+                    booking_ref: BookingRef::from_random(n),
+                    accommodation_id: id,
+                    room_type: room.into(),
+                    dates: StayDates { check_in, check_out: check_in + Days::days(1) },
+                    rooms: 1,
+                };
+                async move {
+                    inventory::store::hold_rooms(&pool, &request, Utc::now() + Days::minutes(30)).await.map(|_| ())
+                }
+            })
+            .await;
         report(label, &result, Some(&raw));
     }
 
@@ -83,11 +90,16 @@ async fn main() -> anyhow::Result<()> {
     let queries = ["", "?sort=price&limit=2", "?destination=agartala", "?max_price=300000", "?guests=3&sort=price"];
     let base = platform_api.url.clone();
     let search = run(duration, concurrency, move |_, n| {
-        let url = format!("{base}/api/catalog/accommodations{}", queries[usize::try_from(n).unwrap_or(0) % queries.len()]);
+        let url =
+            format!("{base}/api/catalog/accommodations{}", queries[usize::try_from(n).unwrap_or(0) % queries.len()]);
         let http = http.clone();
         async move {
             let response = http.get(url).send().await.map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-            if response.status().is_success() { Ok(()) } else { Err(sqlx::Error::Protocol(response.status().to_string())) }
+            if response.status().is_success() {
+                Ok(())
+            } else {
+                Err(sqlx::Error::Protocol(response.status().to_string()))
+            }
         }
     })
     .await;
@@ -129,9 +141,15 @@ where
             latencies
         })
     });
-    let mut latencies: Vec<Duration> = futures::future::join_all(clients).await.into_iter().flat_map(|r| r.unwrap_or_default()).collect();
+    let mut latencies: Vec<Duration> =
+        futures::future::join_all(clients).await.into_iter().flat_map(|r| r.unwrap_or_default()).collect();
     latencies.sort();
-    RunResult { ok: latencies.len() as u64, errors: errors.load(Ordering::Relaxed), elapsed: started.elapsed(), latencies }
+    RunResult {
+        ok: latencies.len() as u64,
+        errors: errors.load(Ordering::Relaxed),
+        elapsed: started.elapsed(),
+        latencies,
+    }
 }
 
 fn report(label: &str, r: &RunResult, baseline: Option<&RunResult>) {
@@ -143,7 +161,9 @@ fn report(label: &str, r: &RunResult, baseline: Option<&RunResult>) {
         let i = ((r.latencies.len() as f64 - 1.0) * p).round() as usize;
         r.latencies[i].as_secs_f64() * 1000.0
     };
-    let ratio = baseline.map(|b| format!("  ({:.2}× the raw update)", rate / (b.ok as f64 / b.elapsed.as_secs_f64()))).unwrap_or_default();
+    let ratio = baseline
+        .map(|b| format!("  ({:.2}× the raw update)", rate / (b.ok as f64 / b.elapsed.as_secs_f64())))
+        .unwrap_or_default();
     println!(
         "{label:<40} {rate:>9.0}/s{ratio}  p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  max {:.2} ms  errors {}",
         pct(0.50),

@@ -53,7 +53,11 @@ pub enum QuoteError {
 }
 
 /// Quotes `rooms` rooms for the given nights, each with its per-room tariff in paise.
-pub fn quote_stay(nightly_tariffs: &[(NaiveDate, i64)], rooms: u32, currency: Currency) -> Result<StayQuote, QuoteError> {
+pub fn quote_stay(
+    nightly_tariffs: &[(NaiveDate, i64)],
+    rooms: u32,
+    currency: Currency,
+) -> Result<StayQuote, QuoteError> {
     if nightly_tariffs.is_empty() {
         return Err(QuoteError::NoNights);
     }

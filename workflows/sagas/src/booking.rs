@@ -3,8 +3,8 @@
 use crate::options::on_queue;
 use contracts::{
     activities::{
-        BookingActivities, BookingConfirmation, BookingFailure, ChargeRequest, HoldRequest,
-        InventoryActivities, NewBookingRecord, PaymentActivities, RefundRequest, failure_type,
+        BookingActivities, BookingConfirmation, BookingFailure, ChargeRequest, HoldRequest, InventoryActivities,
+        NewBookingRecord, PaymentActivities, RefundRequest, failure_type,
     },
     saga::{BookingProgress, BookingSagaInput, BookingStatus, FailureReason},
     temporal::{self, task_queue},
@@ -13,8 +13,7 @@ use std::time::Duration;
 use temporalio_common::{error::IncomingError, search_attributes::Timestamp};
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
-    ActivityExecutionError, WorkflowContext, WorkflowContextView, WorkflowResult,
-    WorkflowTermination,
+    ActivityExecutionError, WorkflowContext, WorkflowContextView, WorkflowResult, WorkflowTermination,
 };
 
 const SHORT_STEP: Duration = Duration::from_secs(15);
@@ -173,9 +172,13 @@ impl BookingWorkflow {
             amount_charged: charge.captured,
             payment_id: charge.payment_id,
         };
-        ctx.execute_activity(BookingActivities::confirm_booking, confirmation, on_queue(task_queue::BOOKING, SHORT_STEP))
-            .await
-            .map_err(business_stop)?;
+        ctx.execute_activity(
+            BookingActivities::confirm_booking,
+            confirmation,
+            on_queue(task_queue::BOOKING, SHORT_STEP),
+        )
+        .await
+        .map_err(business_stop)?;
         set_status(ctx, BookingStatus::Confirmed);
         Ok(())
     }
@@ -216,7 +219,11 @@ impl BookingWorkflow {
                     reason: reason.code.clone(),
                 };
                 let outcome = ctx
-                    .execute_activity(PaymentActivities::refund_charge, refund, on_queue(task_queue::PAYMENT, PAYMENT_STEP))
+                    .execute_activity(
+                        PaymentActivities::refund_charge,
+                        refund,
+                        on_queue(task_queue::PAYMENT, PAYMENT_STEP),
+                    )
                     .await?;
                 if outcome.refunded.amount > 0 {
                     ctx.state_mut(|s| s.progress.amount_refunded = Some(outcome.refunded));
@@ -228,16 +235,28 @@ impl BookingWorkflow {
                     code: reason.code.clone(),
                     message: reason.message.clone(),
                 };
-                ctx.execute_activity(BookingActivities::fail_booking, failure, on_queue(task_queue::BOOKING, SHORT_STEP))
-                    .await?;
+                ctx.execute_activity(
+                    BookingActivities::fail_booking,
+                    failure,
+                    on_queue(task_queue::BOOKING, SHORT_STEP),
+                )
+                .await?;
             }
             Compensation::UnbookHold { hold_id } => {
-                ctx.execute_activity(InventoryActivities::unbook_hold, hold_id, on_queue(task_queue::INVENTORY, SHORT_STEP))
-                    .await?;
+                ctx.execute_activity(
+                    InventoryActivities::unbook_hold,
+                    hold_id,
+                    on_queue(task_queue::INVENTORY, SHORT_STEP),
+                )
+                .await?;
             }
             Compensation::ReleaseHold { hold_id } => {
-                ctx.execute_activity(InventoryActivities::release_hold, hold_id, on_queue(task_queue::INVENTORY, SHORT_STEP))
-                    .await?;
+                ctx.execute_activity(
+                    InventoryActivities::release_hold,
+                    hold_id,
+                    on_queue(task_queue::INVENTORY, SHORT_STEP),
+                )
+                .await?;
             }
         }
         Ok(())
@@ -281,4 +300,3 @@ fn check_in_timestamp(input: &BookingSagaInput) -> Timestamp {
     let midnight = input.stay.dates.check_in.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp());
     Timestamp::new(midnight.unwrap_or_default(), 0)
 }
-

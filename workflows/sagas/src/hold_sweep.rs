@@ -25,7 +25,11 @@ impl HoldSweepWorkflow {
         let mut released = 0;
         for _ in 0..MAX_BATCHES {
             let n = ctx
-                .execute_activity(InventoryActivities::release_expired_holds, BATCH, on_queue(task_queue::INVENTORY, Duration::from_secs(60)))
+                .execute_activity(
+                    InventoryActivities::release_expired_holds,
+                    BATCH,
+                    on_queue(task_queue::INVENTORY, Duration::from_secs(60)),
+                )
                 .await?;
             released += n;
             if n < BATCH {

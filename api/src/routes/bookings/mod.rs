@@ -113,7 +113,8 @@ struct PreparedBooking {
 async fn prepare(catalog: &sqlx::PgPool, body: &CreateBookingRequest) -> Result<PreparedBooking, ApiError> {
     let today = Utc::now().with_timezone(&FixedOffset::east_opt(IST_OFFSET_SECS).expect("valid offset")).date_naive();
     let valid = request::validate(body, today)?;
-    let Some(offer) = catalog::store::find_offer(catalog, body.accommodation.trim(), body.room_type.trim()).await? else {
+    let Some(offer) = catalog::store::find_offer(catalog, body.accommodation.trim(), body.room_type.trim()).await?
+    else {
         return Err(unknown_offer(catalog, body).await?);
     };
     let capacity = u32::try_from(offer.max_occupancy).unwrap_or(0) * valid.rooms;
@@ -124,7 +125,8 @@ async fn prepare(catalog: &sqlx::PgPool, body: &CreateBookingRequest) -> Result<
             format!("{} room(s) of type {} sleep at most {capacity} guests", valid.rooms, offer.room_type),
         ));
     }
-    let quote = offer.quote(&valid.dates, valid.rooms).map_err(|e| ApiError::invalid("unquotable_stay", e.to_string()))?;
+    let quote =
+        offer.quote(&valid.dates, valid.rooms).map_err(|e| ApiError::invalid("unquotable_stay", e.to_string()))?;
     Ok(PreparedBooking {
         stay: StayRequest {
             accommodation_id: offer.accommodation_id,
@@ -144,10 +146,16 @@ async fn prepare(catalog: &sqlx::PgPool, body: &CreateBookingRequest) -> Result<
 /// definition; a repeated request reports how far it got.
 async fn accepted(client: Option<&Client>, booking_ref: &BookingRef, repeated: bool) -> Response {
     let status = match (repeated, client) {
-        (true, Some(client)) => query_progress(client, booking_ref).await.map(|p| p.status.as_str()).unwrap_or("pending"),
+        (true, Some(client)) => {
+            query_progress(client, booking_ref).await.map(|p| p.status.as_str()).unwrap_or("pending")
+        }
         _ => "pending",
     };
-    let body = BookingAccepted { status_url: view::status_url(booking_ref.as_str()), booking_ref: booking_ref.to_string(), status: status.to_string() };
+    let body = BookingAccepted {
+        status_url: view::status_url(booking_ref.as_str()),
+        booking_ref: booking_ref.to_string(),
+        status: status.to_string(),
+    };
     let mut response = (StatusCode::ACCEPTED, Json(&body)).into_response();
     if let Ok(location) = HeaderValue::from_str(&body.status_url) {
         response.headers_mut().insert(header::LOCATION, location);
@@ -190,7 +198,9 @@ pub(crate) async fn get_booking(
     };
     loop {
         match query_progress(&client, &booking_ref).await {
-            Ok(progress) if progress.status.is_final() || Instant::now() >= deadline => return Ok(Json(progress.into())),
+            Ok(progress) if progress.status.is_final() || Instant::now() >= deadline => {
+                return Ok(Json(progress.into()));
+            }
             Ok(_) => tokio::time::sleep(Duration::from_millis(200)).await,
             Err(QueryFailure::NotFound) => {
                 let row = booking::store::find_booking(&bookings, &booking_ref).await?;
@@ -201,7 +211,10 @@ pub(crate) async fn get_booking(
                 tracing::warn!(error = %e, "booking query failed; answering from the store");
                 let row = booking::store::find_booking(&bookings, &booking_ref).await?;
                 return row.map(|r| Json(r.into())).ok_or_else(|| {
-                    ApiError::unavailable("temporal_unavailable", "The booking's progress cannot be read right now; try again shortly")
+                    ApiError::unavailable(
+                        "temporal_unavailable",
+                        "The booking's progress cannot be read right now; try again shortly",
+                    )
                 });
             }
         }
@@ -250,9 +263,10 @@ async fn start_saga(client: &Client, input: BookingSagaInput) -> Result<(), ApiE
         .build();
     match client.start_workflow(BookingWorkflow::run, input, options).await {
         Ok(_) | Err(WorkflowStartError::AlreadyStarted { .. }) => Ok(()),
-        Err(WorkflowStartError::Rpc(status)) if is_unavailable(&status) => {
-            Err(ApiError::unavailable("temporal_unavailable", "Bookings cannot be started right now; try again shortly"))
-        }
+        Err(WorkflowStartError::Rpc(status)) if is_unavailable(&status) => Err(ApiError::unavailable(
+            "temporal_unavailable",
+            "Bookings cannot be started right now; try again shortly",
+        )),
         Err(e) => Err(ApiError::Internal(e.into())),
     }
 }
@@ -264,7 +278,12 @@ enum QueryFailure {
 
 async fn query_progress(client: &Client, booking_ref: &BookingRef) -> Result<BookingProgress, QueryFailure> {
     let handle = client.get_workflow_handle::<BookingWorkflow>(booking_ref.workflow_id());
-    match tokio::time::timeout(Duration::from_secs(5), handle.query(BookingWorkflow::status, (), WorkflowQueryOptions::default())).await {
+    match tokio::time::timeout(
+        Duration::from_secs(5),
+        handle.query(BookingWorkflow::status, (), WorkflowQueryOptions::default()),
+    )
+    .await
+    {
         Ok(Ok(progress)) => Ok(progress),
         Ok(Err(WorkflowQueryError::NotFound(_))) => Err(QueryFailure::NotFound),
         Ok(Err(e)) => Err(QueryFailure::Unavailable(e)),
@@ -281,9 +300,14 @@ fn is_unavailable(status: &temporalio_client::tonic::Status) -> bool {
 async fn unknown_offer(catalog: &sqlx::PgPool, body: &CreateBookingRequest) -> Result<ApiError, ApiError> {
     let offers = catalog::store::list_offers(catalog).await?;
     let accommodation = body.accommodation.trim();
-    let rooms: Vec<&str> = offers.iter().filter(|o| o.accommodation_code == accommodation).map(|o| o.room_type.as_str()).collect();
+    let rooms: Vec<&str> =
+        offers.iter().filter(|o| o.accommodation_code == accommodation).map(|o| o.room_type.as_str()).collect();
     Ok(if rooms.is_empty() {
-        ApiError::invalid_field("unknown_accommodation", "accommodation", format!("No accommodation {accommodation} is on sale"))
+        ApiError::invalid_field(
+            "unknown_accommodation",
+            "accommodation",
+            format!("No accommodation {accommodation} is on sale"),
+        )
     } else {
         ApiError::invalid_field(
             "unknown_room_type",

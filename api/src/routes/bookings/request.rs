@@ -76,7 +76,11 @@ pub(crate) struct ValidRequest {
 /// Validates everything that needs no database, with `today` the date in Tripura.
 pub(crate) fn validate(req: &CreateBookingRequest, today: NaiveDate) -> Result<ValidRequest, ApiError> {
     if req.accommodation.trim().is_empty() {
-        return Err(ApiError::invalid_field("missing_accommodation", "accommodation", "Name the accommodation to book"));
+        return Err(ApiError::invalid_field(
+            "missing_accommodation",
+            "accommodation",
+            "Name the accommodation to book",
+        ));
     }
     if req.room_type.trim().is_empty() {
         return Err(ApiError::invalid_field("missing_room_type", "room_type", "Name the room type to book"));
@@ -101,33 +105,59 @@ pub(crate) fn validate(req: &CreateBookingRequest, today: NaiveDate) -> Result<V
 fn validate_traveller(t: &TravellerDto) -> Result<LeadTraveller, ApiError> {
     let name = t.name.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::invalid_field("invalid_traveller_name", "lead_traveller.name", "Give the lead traveller's name (1 to 100 characters)"));
+        return Err(ApiError::invalid_field(
+            "invalid_traveller_name",
+            "lead_traveller.name",
+            "Give the lead traveller's name (1 to 100 characters)",
+        ));
     }
     let email = t.email.trim().to_lowercase();
     let email_ok = email.len() <= 254
         && !email.contains(char::is_whitespace)
         && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
         });
     if !email_ok {
-        return Err(ApiError::invalid_field("invalid_traveller_email", "lead_traveller.email", "Give a valid email address for the lead traveller"));
+        return Err(ApiError::invalid_field(
+            "invalid_traveller_email",
+            "lead_traveller.email",
+            "Give a valid email address for the lead traveller",
+        ));
     }
     let phone: String = t.phone.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
     let digits = phone.strip_prefix('+').unwrap_or(&phone);
     if !(7..=15).contains(&digits.len()) || !digits.chars().all(|c| c.is_ascii_digit()) {
-        return Err(ApiError::invalid_field("invalid_traveller_phone", "lead_traveller.phone", "Give a phone number of 7 to 15 digits, optionally starting with +"));
+        return Err(ApiError::invalid_field(
+            "invalid_traveller_phone",
+            "lead_traveller.phone",
+            "Give a phone number of 7 to 15 digits, optionally starting with +",
+        ));
     }
     Ok(LeadTraveller { name, email, phone })
 }
 
 fn validate_payment(p: &PaymentDto) -> Result<PaymentMethod, ApiError> {
     if p.method != "card" {
-        return Err(ApiError::invalid_field("unsupported_payment_method", "payment.method", "Only `card` payments are accepted"));
+        return Err(ApiError::invalid_field(
+            "unsupported_payment_method",
+            "payment.method",
+            "Only `card` payments are accepted",
+        ));
     }
     let token_ok = p.card_token.len() <= 64
-        && p.card_token.strip_prefix("tok_").is_some_and(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        && p.card_token
+            .strip_prefix("tok_")
+            .is_some_and(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
     if !token_ok {
-        return Err(ApiError::invalid_field("invalid_card_token", "payment.card_token", "The card token must be a gateway token such as tok_…"));
+        return Err(ApiError::invalid_field(
+            "invalid_card_token",
+            "payment.card_token",
+            "The card token must be a gateway token such as tok_…",
+        ));
     }
     Ok(PaymentMethod { card_token: p.card_token.clone() })
 }
