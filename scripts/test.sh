@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, replay tests, the end-to-end tests against a real Temporal
 # dev server (started per test from .tools) and the local PostgreSQL, and the offline
-# checks of the deployment manifests (scripts/check-deploy.sh).
+# checks of the deployment manifests (scripts/check-deploy.sh), and the formatting.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -17,10 +17,19 @@ cargo_status=${PIPESTATUS[0]}
 step "Checking the deployment manifests"
 "$ROOT/scripts/check-deploy.sh" 2>&1 | tee -a "$log"
 deploy_status=${PIPESTATUS[0]}
+step "Checking the formatting (cargo fmt)"
+fmt_status=0
+if ! cargo fmt --version >/dev/null 2>&1; then
+  note "rustfmt is not installed with this toolchain: formatting not checked"
+elif cargo fmt --all -- --check; then
+  echo "format-check: 1 passed, 0 failed" | tee -a "$log"; fmt_status=0
+else
+  echo "format-check: 0 passed, 1 failed (run cargo fmt --all)" | tee -a "$log"; fmt_status=1
+fi
 set -e
 
 # One closing line for the whole suite: every test binary and every deployment check.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-     /^deploy-checks:/ { p += $2; f += $4 }
+     /^(deploy-checks|format-check):/ { p += $2; f += $4 }
      END { printf "\nsuite: %d passed, %d failed\n", p, f }' "$log"
-[ "$cargo_status" -eq 0 ] && [ "$deploy_status" -eq 0 ]
+[ "$cargo_status" -eq 0 ] && [ "$deploy_status" -eq 0 ] && [ "$fmt_status" -eq 0 ]
