@@ -67,6 +67,18 @@ pub struct RoomType {
     pub currency: String,
 }
 
+/// An accommodation summary: published stays of published destinations, with the
+/// cheapest tariff of their room types. Callers add conditions, then [`SUMMARY_GROUP_BY`].
+const SUMMARY_SELECT: &str = "
+    SELECT a.accommodation_id, a.code, a.name, a.kind, a.summary,
+           d.code AS destination_code, d.name AS destination_name, d.district,
+           min(r.base_tariff_paise) AS from_price_paise, min(r.currency) AS currency
+    FROM accommodations a
+    JOIN destinations d USING (destination_id)
+    JOIN accommodation_room_types r USING (accommodation_id)
+    WHERE a.published AND d.published";
+const SUMMARY_GROUP_BY: &str = "GROUP BY a.accommodation_id, d.destination_id";
+
 /// One page of published accommodations matching `filter`, after `cursor`.
 pub async fn search_accommodations(
     pool: &PgPool,
@@ -88,17 +100,11 @@ pub async fn search_accommodations(
         ),
     };
     let sql = format!(
-        "SELECT a.accommodation_id, a.code, a.name, a.kind, a.summary,
-                d.code AS destination_code, d.name AS destination_name, d.district,
-                min(r.base_tariff_paise) AS from_price_paise, min(r.currency) AS currency
-         FROM accommodations a
-         JOIN destinations d USING (destination_id)
-         JOIN accommodation_room_types r USING (accommodation_id)
-         WHERE a.published AND d.published
+        "{SUMMARY_SELECT}
            AND ($1::text IS NULL OR d.code = $1)
            AND ($2::text IS NULL OR lower(d.district) = lower($2))
            AND ($3::text IS NULL OR a.kind = $3)
-         GROUP BY a.accommodation_id, d.destination_id
+         {SUMMARY_GROUP_BY}
          HAVING ($4::bigint IS NULL OR min(r.base_tariff_paise) <= $4)
             AND ($5::bigint IS NULL OR min(r.base_tariff_paise) >= $5)
             AND ($6::int IS NULL OR max(r.max_occupancy) >= $6)
@@ -123,19 +129,10 @@ pub async fn search_accommodations(
 
 /// One published accommodation by its public code.
 pub async fn find_accommodation(pool: &PgPool, code: &str) -> Result<Option<AccommodationSummary>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT a.accommodation_id, a.code, a.name, a.kind, a.summary,
-                d.code AS destination_code, d.name AS destination_name, d.district,
-                min(r.base_tariff_paise) AS from_price_paise, min(r.currency) AS currency
-         FROM accommodations a
-         JOIN destinations d USING (destination_id)
-         JOIN accommodation_room_types r USING (accommodation_id)
-         WHERE a.published AND d.published AND a.code = $1
-         GROUP BY a.accommodation_id, d.destination_id",
-    )
-    .bind(code)
-    .fetch_optional(pool)
-    .await
+    sqlx::query_as(&format!("{SUMMARY_SELECT} AND a.code = $1 {SUMMARY_GROUP_BY}"))
+        .bind(code)
+        .fetch_optional(pool)
+        .await
 }
 
 /// The room types of several accommodations at once, cheapest first.

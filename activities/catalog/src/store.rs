@@ -56,8 +56,3 @@ pub async fn find_offer(
         .fetch_optional(pool)
         .await
 }
-
-/// Every published room offer, grouped by accommodation code.
-pub async fn list_offers(pool: &PgPool) -> Result<Vec<RoomOffer>, sqlx::Error> {
-    sqlx::query_as(&format!("{OFFER_SELECT} ORDER BY a.code, r.base_tariff_paise")).fetch_all(pool).await
-}

@@ -298,21 +298,22 @@ fn is_unavailable(status: &temporalio_client::tonic::Status) -> bool {
 
 /// Tells an unknown accommodation from an unknown room type of a known one.
 async fn unknown_offer(catalog: &sqlx::PgPool, body: &CreateBookingRequest) -> Result<ApiError, ApiError> {
-    let offers = catalog::store::list_offers(catalog).await?;
     let accommodation = body.accommodation.trim();
-    let rooms: Vec<&str> =
-        offers.iter().filter(|o| o.accommodation_code == accommodation).map(|o| o.room_type.as_str()).collect();
-    Ok(if rooms.is_empty() {
-        ApiError::invalid_field(
+    let Some(found) = catalog::search::find_accommodation(catalog, accommodation).await? else {
+        return Ok(ApiError::invalid_field(
             "unknown_accommodation",
             "accommodation",
             format!("No accommodation {accommodation} is on sale"),
-        )
-    } else {
-        ApiError::invalid_field(
-            "unknown_room_type",
-            "room_type",
-            format!("{accommodation} has no room type {}; it has {}", body.room_type.trim(), rooms.join(", ")),
-        )
-    })
+        ));
+    };
+    let rooms: Vec<String> = catalog::search::room_types_of(catalog, &[found.accommodation_id])
+        .await?
+        .into_iter()
+        .map(|r| r.room_type)
+        .collect();
+    Ok(ApiError::invalid_field(
+        "unknown_room_type",
+        "room_type",
+        format!("{accommodation} has no room type {}; it has {}", body.room_type.trim(), rooms.join(", ")),
+    ))
 }
