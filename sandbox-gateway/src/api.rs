@@ -1,15 +1,21 @@
-//! The sandbox's HTTP API, shaped like the real gateway's.
+//! The sandbox's HTTP API, shaped like the real gateway's: the merchant API (basic auth),
+//! the hosted checkout the traveller's browser talks to, and the `/v1/sandbox/*` controls.
 
-use crate::state::{Order, Payment, Refund, Sandbox, new_id, now};
+use crate::{
+    control, faults,
+    state::{Books, Order, Payment, Refund, RefundKey, Sandbox, new_id, now},
+    webhooks::{Event, event, sign},
+};
 use axum::{
     Json, Router,
-    extract::{FromRequestParts, Path, State},
+    extract::{FromRequest, FromRequestParts, Path, Request, State},
     http::{HeaderMap, StatusCode, request::Parts},
+    middleware,
     response::{IntoResponse, Response},
     routing::{get, post},
 };
 use base64::Engine;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer, Serialize, de::DeserializeOwned};
 use serde_json::json;
 
 pub fn router(sandbox: Sandbox) -> Router {
@@ -22,12 +28,18 @@ pub fn router(sandbox: Sandbox) -> Router {
         .route("/v1/payments/{id}/capture", post(capture))
         .route("/v1/payments/{id}/refund", post(refund))
         .route("/v1/payments/{id}/refunds", get(payment_refunds))
+        .route("/v1/checkout/{order_id}", get(checkout_page))
+        .route("/v1/checkout/{order_id}/pay", post(checkout_pay))
+        .route("/v1/sandbox/faults", get(control::get_faults).post(control::set_faults))
+        .route("/v1/sandbox/webhooks", get(control::webhooks))
+        .route("/v1/sandbox/ledger", get(control::ledger))
         .route("/healthz", get(|| async { "ok" }))
+        .layer(middleware::from_fn_with_state(sandbox.clone(), faults::inject))
         .with_state(sandbox)
 }
 
 /// Gateway-style errors: `{"error": {"code", "description", "reason", ...}}`.
-struct GatewayError {
+pub(crate) struct GatewayError {
     status: StatusCode,
     code: &'static str,
     description: String,
@@ -35,7 +47,7 @@ struct GatewayError {
 }
 
 impl GatewayError {
-    fn bad_request(description: impl Into<String>, reason: &'static str) -> Self {
+    pub(crate) fn bad_request(description: impl Into<String>, reason: &'static str) -> Self {
         GatewayError {
             status: StatusCode::BAD_REQUEST,
             code: "BAD_REQUEST_ERROR",
@@ -51,6 +63,9 @@ impl GatewayError {
             reason: "input_validation_failed",
         }
     }
+    fn declined() -> Self {
+        GatewayError::bad_request(DECLINED, "payment_declined")
+    }
 }
 
 impl IntoResponse for GatewayError {
@@ -60,6 +75,21 @@ impl IntoResponse for GatewayError {
             "source": "business", "step": "payment_initiation", "metadata": {},
         }});
         (self.status, Json(body)).into_response()
+    }
+}
+
+/// A JSON body whose rejection (malformed JSON, a missing field, a wrong type) is answered
+/// in the gateway's error shape, as the real gateway does, rather than in the framework's.
+pub(crate) struct Body<T>(pub(crate) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = GatewayError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Json::<T>::from_request(request, state)
+            .await
+            .map(|Json(body)| Body(body))
+            .map_err(|rejection| GatewayError::bad_request(rejection.body_text(), "input_validation_failed"))
     }
 }
 
@@ -95,12 +125,29 @@ struct NewOrder {
     amount: i64,
     currency: String,
     receipt: Option<String>,
+    /// Capture payments on authorisation. The gateway takes `true`/`false` or `1`/`0`.
+    #[serde(default, deserialize_with = "flag")]
+    payment_capture: bool,
+}
+
+fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Int(u8),
+    }
+    match Option::<Flag>::deserialize(deserializer)? {
+        None | Some(Flag::Bool(false)) | Some(Flag::Int(0)) => Ok(false),
+        Some(Flag::Bool(true)) | Some(Flag::Int(1)) => Ok(true),
+        Some(Flag::Int(_)) => Err(serde::de::Error::custom("payment_capture must be 0 or 1")),
+    }
 }
 
 async fn create_order(
     _: Merchant,
     State(sandbox): State<Sandbox>,
-    Json(body): Json<NewOrder>,
+    Body(body): Body<NewOrder>,
 ) -> Result<Json<Order>, GatewayError> {
     if body.amount < 100 {
         return Err(GatewayError::bad_request("The amount must be at least INR 1.00", "input_validation_failed"));
@@ -114,9 +161,13 @@ async fn create_order(
         currency: body.currency,
         receipt: body.receipt,
         status: "created".into(),
+        attempts: 0,
+        payment_capture: body.payment_capture,
         created_at: now(),
     };
-    sandbox.books().orders.insert(order.id.clone(), order.clone());
+    let mut books = sandbox.books();
+    books.orders.insert(order.id.clone(), order.clone());
+    books.order_sequence.push(order.id.clone());
     Ok(Json(order))
 }
 
@@ -152,11 +203,12 @@ struct NewPayment {
 }
 
 const DECLINING_TOKENS: &[&str] = &["tok_decline", "tok_declined", "tok_insufficient_funds"];
+const DECLINED: &str = "Your payment has been declined by the bank";
 
 async fn create_payment(
     _: Merchant,
     State(sandbox): State<Sandbox>,
-    Json(body): Json<NewPayment>,
+    Body(body): Body<NewPayment>,
 ) -> Result<Json<Payment>, GatewayError> {
     if body.method != "card" {
         return Err(GatewayError::bad_request(
@@ -164,42 +216,89 @@ async fn create_payment(
             "input_validation_failed",
         ));
     }
-    let token_ok = body
-        .token
+    let declined = card_declined(&sandbox, &body.token)?;
+    let (payment, events) = {
+        let mut books = sandbox.books();
+        let order = books.orders.get(&body.order_id).ok_or_else(|| GatewayError::not_found(&body.order_id))?;
+        if order.amount != body.amount || order.currency != body.currency {
+            return Err(GatewayError::bad_request("The amount does not match the order", "input_validation_failed"));
+        }
+        take_payment(&mut books, &body.order_id, declined)?
+    };
+    sandbox.webhooks.dispatch(events, &sandbox.faults.current());
+    if payment.status == "failed" {
+        return Err(GatewayError::declined());
+    }
+    Ok(Json(payment))
+}
+
+/// Checks the card token and decides whether the "bank" declines it: by the token, or by
+/// the `decline_rate` fault.
+fn card_declined(sandbox: &Sandbox, token: &str) -> Result<bool, GatewayError> {
+    let token_ok = token
         .strip_prefix("tok_")
         .is_some_and(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
     if !token_ok {
         return Err(GatewayError::bad_request("The card token is invalid", "input_validation_failed"));
     }
-    let mut books = sandbox.books();
-    let order = books.orders.get_mut(&body.order_id).ok_or_else(|| GatewayError::not_found(&body.order_id))?;
-    if order.amount != body.amount || order.currency != body.currency {
-        return Err(GatewayError::bad_request("The amount does not match the order", "input_validation_failed"));
-    }
+    Ok(DECLINING_TOKENS.contains(&token) || sandbox.faults.roll(|f| f.decline_rate))
+}
+
+/// Records a card payment of the whole order, authorised or failed. Shared by the
+/// server-to-server API and the hosted checkout so both decide payments the same way.
+fn take_payment(books: &mut Books, order_id: &str, declined: bool) -> Result<(Payment, Vec<Event>), GatewayError> {
+    let order = books.orders.get_mut(order_id).ok_or_else(|| GatewayError::not_found(order_id))?;
     if order.status == "paid" {
         return Err(GatewayError::bad_request("The order is already paid", "input_validation_failed"));
     }
     order.status = "attempted".into();
-    let declined = DECLINING_TOKENS.contains(&body.token.as_str());
+    order.attempts += 1;
     let payment = Payment {
         id: new_id("pay"),
         entity: "payment",
-        order_id: body.order_id,
-        amount: body.amount,
-        currency: body.currency,
+        order_id: order_id.to_owned(),
+        amount: order.amount,
+        currency: order.currency.clone(),
         status: if declined { "failed" } else { "authorized" }.into(),
-        method: body.method,
+        method: "card".into(),
         captured: false,
         amount_refunded: 0,
         error_code: declined.then(|| "BAD_REQUEST_ERROR".to_string()),
-        error_description: declined.then(|| "Your payment has been declined by the bank".to_string()),
+        error_description: declined.then(|| DECLINED.to_string()),
         created_at: now(),
     };
     books.payments.insert(payment.id.clone(), payment.clone());
-    if declined {
-        return Err(GatewayError::bad_request("Your payment has been declined by the bank", "payment_declined"));
+    let name = if declined { "payment.failed" } else { "payment.authorized" };
+    let events = vec![event(name, order_id, &[("payment", json!(payment))])];
+    Ok((payment, events))
+}
+
+/// Captures an authorised payment and marks its order paid; the caller has checked the
+/// amount. Refuses a second capture on an order, so an order is never paid twice.
+fn capture_payment(books: &mut Books, id: &str) -> Result<(Payment, Vec<Event>), GatewayError> {
+    let payment = books.payments.get(id).ok_or_else(|| GatewayError::not_found(id))?;
+    if payment.status != "authorized" {
+        return Err(GatewayError::bad_request(
+            format!("This payment has already been {}", payment.status),
+            "input_validation_failed",
+        ));
     }
-    Ok(Json(payment))
+    let order_id = payment.order_id.clone();
+    if books.orders.get(&order_id).is_some_and(|o| o.status == "paid") {
+        return Err(GatewayError::bad_request("The order is already paid", "input_validation_failed"));
+    }
+    let payment = books.payments.get_mut(id).ok_or_else(|| GatewayError::not_found(id))?;
+    payment.status = "captured".into();
+    payment.captured = true;
+    let captured = payment.clone();
+    let mut events = vec![event("payment.captured", &order_id, &[("payment", json!(captured))])];
+    if let Some(order) = books.orders.get_mut(&order_id) {
+        order.status = "paid".into();
+        order.amount_paid = captured.amount;
+        order.amount_due = 0;
+        events.push(event("order.paid", &order_id, &[("payment", json!(captured)), ("order", json!(order))]));
+    }
+    Ok((captured, events))
 }
 
 async fn get_payment(
@@ -220,35 +319,20 @@ async fn capture(
     _: Merchant,
     State(sandbox): State<Sandbox>,
     Path(id): Path<String>,
-    Json(body): Json<CaptureBody>,
+    Body(body): Body<CaptureBody>,
 ) -> Result<Json<Payment>, GatewayError> {
-    let mut books = sandbox.books();
-    let payment = books.payments.get_mut(&id).ok_or_else(|| GatewayError::not_found(&id))?;
-    if payment.status != "authorized" {
-        return Err(GatewayError::bad_request(
-            format!("This payment has already been {}", payment.status),
-            "input_validation_failed",
-        ));
-    }
-    if payment.amount != body.amount || payment.currency != body.currency {
-        return Err(GatewayError::bad_request(
-            "Capture amount must be equal to the amount authorized",
-            "input_validation_failed",
-        ));
-    }
-    let order_id = payment.order_id.clone();
-    if books.orders.get(&order_id).is_some_and(|o| o.status == "paid") {
-        return Err(GatewayError::bad_request("The order is already paid", "input_validation_failed"));
-    }
-    let payment = books.payments.get_mut(&id).ok_or_else(|| GatewayError::not_found(&id))?;
-    payment.status = "captured".into();
-    payment.captured = true;
-    let captured = payment.clone();
-    if let Some(order) = books.orders.get_mut(&captured.order_id) {
-        order.status = "paid".into();
-        order.amount_paid = captured.amount;
-        order.amount_due = 0;
-    }
+    let (captured, events) = {
+        let mut books = sandbox.books();
+        let payment = books.payments.get(&id).ok_or_else(|| GatewayError::not_found(&id))?;
+        if payment.status == "authorized" && (payment.amount != body.amount || payment.currency != body.currency) {
+            return Err(GatewayError::bad_request(
+                "Capture amount must be equal to the amount authorized",
+                "input_validation_failed",
+            ));
+        }
+        capture_payment(&mut books, &id)?
+    };
+    sandbox.webhooks.dispatch(events, &sandbox.faults.current());
     Ok(Json(captured))
 }
 
@@ -262,7 +346,7 @@ async fn refund(
     State(sandbox): State<Sandbox>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Json(body): Json<RefundBody>,
+    Body(body): Body<RefundBody>,
 ) -> Result<Json<Refund>, GatewayError> {
     let key = headers.get("x-refund-idempotency").and_then(|v| v.to_str().ok()).map(str::to_owned);
     if let Some(key) = &key {
@@ -271,48 +355,61 @@ async fn refund(
             return Err(GatewayError::bad_request("The idempotency key is invalid", "input_validation_failed"));
         }
     }
-    let mut books = sandbox.books();
-    let payment = books.payments.get(&id).cloned().ok_or_else(|| GatewayError::not_found(&id))?;
-    let amount = body.amount.unwrap_or(payment.amount - payment.amount_refunded);
-    if let Some(key) = &key
-        && let Some((paid, earlier_amount, refund_id)) = books.refund_keys.get(key).cloned()
-    {
-        if paid != id || earlier_amount != amount {
+    let (refund, events) = {
+        let mut books = sandbox.books();
+        let payment = books.payments.get(&id).cloned().ok_or_else(|| GatewayError::not_found(&id))?;
+        if let Some(key) = &key
+            && let Some(earlier) = books.refund_keys.get(key)
+        {
+            // The same key is one refund: the same request gets the refund it made the first
+            // time, and a different request under that key is refused rather than applied.
+            if earlier.payment_id != id || earlier.requested_amount != body.amount {
+                return Err(GatewayError::bad_request(
+                    "Different request with the same idempotency key has already been processed.",
+                    "NA",
+                ));
+            }
+            return Ok(Json(books.refunds[&earlier.refund_id].clone()));
+        }
+        if payment.status != "captured" && payment.status != "refunded" {
+            return Err(GatewayError::bad_request("Only captured payments can be refunded", "input_validation_failed"));
+        }
+        let left = payment.amount - payment.amount_refunded;
+        let amount = body.amount.unwrap_or(left);
+        if amount <= 0 || amount > left {
             return Err(GatewayError::bad_request(
-                "Different request with the same idempotency key has already been processed.",
-                "NA",
+                "The refund amount exceeds the amount left to refund",
+                "input_validation_failed",
             ));
         }
-        return Ok(Json(books.refunds[&refund_id].clone()));
-    }
-    if payment.status != "captured" && payment.status != "refunded" {
-        return Err(GatewayError::bad_request("Only captured payments can be refunded", "input_validation_failed"));
-    }
-    if amount <= 0 || amount > payment.amount - payment.amount_refunded {
-        return Err(GatewayError::bad_request(
-            "The refund amount exceeds the amount left to refund",
-            "input_validation_failed",
-        ));
-    }
-    let refund = Refund {
-        id: new_id("rfnd"),
-        entity: "refund",
-        payment_id: id.clone(),
-        amount,
-        currency: payment.currency.clone(),
-        status: "processed".into(),
-        created_at: now(),
-    };
-    if let Some(p) = books.payments.get_mut(&id) {
-        p.amount_refunded += amount;
-        if p.amount_refunded == p.amount {
-            p.status = "refunded".into();
+        let refund = Refund {
+            id: new_id("rfnd"),
+            entity: "refund",
+            payment_id: id.clone(),
+            amount,
+            currency: payment.currency.clone(),
+            status: "processed".into(),
+            created_at: now(),
+        };
+        let mut refunded = payment;
+        refunded.amount_refunded += amount;
+        if refunded.amount_refunded == refunded.amount {
+            refunded.status = "refunded".into();
         }
-    }
-    if let Some(key) = key {
-        books.refund_keys.insert(key, (id, amount, refund.id.clone()));
-    }
-    books.refunds.insert(refund.id.clone(), refund.clone());
+        books.payments.insert(id.clone(), refunded.clone());
+        if let Some(key) = key {
+            let record = RefundKey { payment_id: id, requested_amount: body.amount, refund_id: refund.id.clone() };
+            books.refund_keys.insert(key, record);
+        }
+        books.refunds.insert(refund.id.clone(), refund.clone());
+        let events = vec![event(
+            "refund.processed",
+            &refunded.order_id,
+            &[("refund", json!(refund)), ("payment", json!(refunded))],
+        )];
+        (refund, events)
+    };
+    sandbox.webhooks.dispatch(events, &sandbox.faults.current());
     Ok(Json(refund))
 }
 
@@ -325,6 +422,75 @@ async fn payment_refunds(
     if !books.payments.contains_key(&id) {
         return Err(GatewayError::not_found(&id));
     }
-    let items: Vec<&Refund> = books.refunds.values().filter(|r| r.payment_id == id).collect();
+    let mut items: Vec<&Refund> = books.refunds.values().filter(|r| r.payment_id == id).collect();
+    items.sort_by_key(|r| (r.created_at, r.id.clone()));
     Ok(Json(json!({ "entity": "collection", "count": items.len(), "items": items })))
+}
+
+/// What the hosted checkout page shows the traveller. No credentials: the page is public
+/// and the order id is all it knows.
+async fn checkout_page(
+    State(sandbox): State<Sandbox>,
+    Path(order_id): Path<String>,
+) -> Result<Json<serde_json::Value>, GatewayError> {
+    let books = sandbox.books();
+    let order = books.orders.get(&order_id).ok_or_else(|| GatewayError::not_found(&order_id))?;
+    Ok(Json(json!({
+        "order_id": order.id,
+        "amount": order.amount,
+        "amount_paid": order.amount_paid,
+        "amount_due": order.amount_due,
+        "currency": order.currency,
+        "status": order.status,
+        "receipt": order.receipt,
+    })))
+}
+
+#[derive(Deserialize)]
+struct CheckoutPayment {
+    card_token: String,
+}
+
+/// The checkout's answer: the payment, plus what the gateway's checkout hands the
+/// merchant's page to prove the payment came from it (`razorpay_signature` is hex
+/// HMAC-SHA256 of `order_id|payment_id` under the key secret).
+#[derive(Serialize)]
+struct CheckoutResult {
+    #[serde(flatten)]
+    payment: Payment,
+    razorpay_payment_id: String,
+    razorpay_order_id: String,
+    razorpay_signature: String,
+}
+
+/// The traveller pays on the hosted page: one card payment on the order, captured at once
+/// when the order asked for it. A declined card answers 400 like the merchant API does.
+async fn checkout_pay(
+    State(sandbox): State<Sandbox>,
+    Path(order_id): Path<String>,
+    Body(body): Body<CheckoutPayment>,
+) -> Result<Json<CheckoutResult>, GatewayError> {
+    let declined = card_declined(&sandbox, &body.card_token)?;
+    let (payment, events) = {
+        let mut books = sandbox.books();
+        let (mut payment, mut events) = take_payment(&mut books, &order_id, declined)?;
+        let auto_capture = books.orders.get(&order_id).is_some_and(|o| o.payment_capture);
+        if auto_capture && payment.status == "authorized" {
+            let (captured, more) = capture_payment(&mut books, &payment.id)?;
+            payment = captured;
+            events.extend(more);
+        }
+        (payment, events)
+    };
+    sandbox.webhooks.dispatch(events, &sandbox.faults.current());
+    if payment.status == "failed" {
+        return Err(GatewayError::declined());
+    }
+    let signature = sign(&sandbox.settings.key_secret, format!("{}|{}", order_id, payment.id).as_bytes());
+    Ok(Json(CheckoutResult {
+        razorpay_payment_id: payment.id.clone(),
+        razorpay_order_id: order_id,
+        razorpay_signature: signature,
+        payment,
+    }))
 }

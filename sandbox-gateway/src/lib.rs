@@ -1,37 +1,106 @@
 //! A local stand-in for the payment gateway: the same Razorpay-shaped HTTP API the payment
-//! context's adapter speaks (orders, card payments, capture, idempotent refunds), kept in
-//! memory, for development and tests.
+//! context's adapter speaks, kept in memory, for development and tests — including the ways
+//! the real gateway misbehaves, so the platform can be tested against them.
+//!
+//! Merchant API (HTTP Basic auth with the key id and secret):
+//! - `POST /v1/orders` — `amount`, `currency`, `receipt`, `payment_capture` (`true`/`1`:
+//!   payments made through the checkout are captured at once; default off);
+//!   `GET /v1/orders/{id}`, `GET /v1/orders/{id}/payments`.
+//! - `POST /v1/payments/create/json` — a card payment on an order; it ends `authorized`, or
+//!   `failed` with a 400 `payment_declined` answer. `GET /v1/payments/{id}`.
+//! - `POST /v1/payments/{id}/capture` — at most one capture per order.
+//! - `POST /v1/payments/{id}/refund` — with the optional `X-Refund-Idempotency` header: the
+//!   same key and body return the first refund, the same key with another body is a 400;
+//!   refunds never exceed the captured amount. `GET /v1/payments/{id}/refunds`.
+//!
+//! Hosted checkout (no auth: the traveller's browser calls it):
+//! - `GET /v1/checkout/{order_id}` — amount, currency and status for the page.
+//! - `POST /v1/checkout/{order_id}/pay` — `{"card_token": "tok_…"}`: pays the order (a paid
+//!   order is a 400), captures when the order asked for it, and answers the payment with
+//!   `razorpay_payment_id`, `razorpay_order_id` and `razorpay_signature`.
 //!
 //! Card tokens decide the outcome: `tok_decline`, `tok_declined` and
 //! `tok_insufficient_funds` are declined by the "bank"; any other `tok_…` token is authorised.
+//!
+//! Webhooks: `payment.authorized`, `payment.failed`, `payment.captured`, `order.paid` and
+//! `refund.processed` are POSTed to the configured URL as Razorpay-shaped events, signed in
+//! `X-Razorpay-Signature` (hex HMAC-SHA256 of the raw body under the webhook secret) and
+//! identified by `X-Razorpay-Event-Id`. Delivery runs in the background and is retried with
+//! doubling backoff on a non-2xx answer or no answer, up to a bounded number of attempts.
+//!
+//! Controls for tests (no auth, never subject to faults):
+//! - `GET`/`POST /v1/sandbox/faults` — read or replace the whole set of fault switches:
+//!   `decline_rate` (fraction of payments declined whatever the token), `error_rate`
+//!   (fraction of API calls answered 500/502/503 without acting; not the checkout page),
+//!   `lose_response_rate` (fraction of state-changing calls — every POST — that act and then
+//!   answer 500/504), `latency_ms` (delay before every API call), `duplicate_webhooks`
+//!   (every event delivered twice, same event id), `reorder_webhooks` (the events one call
+//!   raises delivered last-first) and `seed` (makes the draws reproducible).
+//! - `GET /v1/sandbox/webhooks` — every delivery: event, attempts, last status, state.
+//! - `GET /v1/sandbox/ledger` — per order and in total: payments, captures, captured and
+//!   refunded amounts.
 //!
 //! Architecture invariant: shares no code with the payment context, so the adapter is tested
 //! against an independent implementation of the protocol.
 
 mod api;
+mod control;
+mod faults;
 mod state;
+mod webhooks;
 
 pub use api::router;
 pub use state::Sandbox;
 
-use std::future::Future;
+use std::{future::Future, time::Duration};
 use tokio::net::TcpListener;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SandboxSettings {
     pub key_id: String,
     pub key_secret: String,
+    /// Where webhooks go; without one, events are only recorded in the delivery log.
+    pub webhook_url: Option<String>,
+    pub webhook_secret: String,
+    /// Attempts per delivery, the first included.
+    pub webhook_max_attempts: u32,
+    /// Wait before the first retry; each further retry waits twice as long.
+    pub webhook_backoff: Duration,
 }
 
 impl Default for SandboxSettings {
     fn default() -> Self {
-        SandboxSettings { key_id: DEFAULT_KEY_ID.into(), key_secret: DEFAULT_KEY_SECRET.into() }
+        SandboxSettings {
+            key_id: DEFAULT_KEY_ID.into(),
+            key_secret: DEFAULT_KEY_SECRET.into(),
+            webhook_url: None,
+            webhook_secret: DEFAULT_WEBHOOK_SECRET.into(),
+            webhook_max_attempts: DEFAULT_WEBHOOK_MAX_ATTEMPTS,
+            webhook_backoff: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Secrets stay out of logs even when the settings are printed.
+impl std::fmt::Debug for SandboxSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxSettings")
+            .field("key_id", &self.key_id)
+            .field("key_secret", &"***")
+            .field("webhook_url", &self.webhook_url)
+            .field("webhook_secret", &"***")
+            .field("webhook_max_attempts", &self.webhook_max_attempts)
+            .field("webhook_backoff", &self.webhook_backoff)
+            .finish()
     }
 }
 
 /// Development credentials, the same defaults the payment context uses.
 pub const DEFAULT_KEY_ID: &str = "rzp_test_sandbox";
 pub const DEFAULT_KEY_SECRET: &str = "sandbox_secret";
+/// The development webhook secret; whatever receives the webhooks verifies with it.
+pub const DEFAULT_WEBHOOK_SECRET: &str = "sandbox_webhook_secret";
+pub const DEFAULT_WEBHOOK_MAX_ATTEMPTS: u32 = 5;
 
 /// Serves the sandbox on `listener` until `shutdown` resolves.
 pub async fn run(

@@ -1,6 +1,7 @@
-//! The sandbox's books: orders, payments and refunds in memory.
+//! The sandbox's books: orders, payments and refunds in memory, plus the fault switches and
+//! the webhook dispatcher every handler reaches through [`Sandbox`].
 
-use crate::SandboxSettings;
+use crate::{SandboxSettings, faults::FaultSwitch, webhooks::Webhooks};
 use rand::{Rng, distributions::Alphanumeric};
 use serde::Serialize;
 use std::{
@@ -18,6 +19,11 @@ pub(crate) struct Order {
     pub currency: String,
     pub receipt: Option<String>,
     pub status: String,
+    /// Payments tried on the order, failed ones included.
+    pub attempts: u32,
+    /// The gateway takes this on order creation but does not echo it back.
+    #[serde(skip)]
+    pub payment_capture: bool,
     pub created_at: i64,
 }
 
@@ -48,24 +54,44 @@ pub(crate) struct Refund {
     pub created_at: i64,
 }
 
+/// What a refund idempotency key was first used for. The amount is the one the request
+/// asked for (`None` for "the rest"), so a replay is compared with the request as sent and
+/// not with whatever "the rest" has become since.
+#[derive(Debug, Clone)]
+pub(crate) struct RefundKey {
+    pub payment_id: String,
+    pub requested_amount: Option<i64>,
+    pub refund_id: String,
+}
+
 #[derive(Default)]
 pub(crate) struct Books {
     pub(crate) orders: HashMap<String, Order>,
+    /// Order ids in creation order: `created_at` has one-second resolution, too coarse to
+    /// list a test's orders in the order it made them.
+    pub(crate) order_sequence: Vec<String>,
     pub(crate) payments: HashMap<String, Payment>,
     pub(crate) refunds: HashMap<String, Refund>,
-    /// Idempotency key → (payment id, amount, refund id).
-    pub(crate) refund_keys: HashMap<String, (String, i64, String)>,
+    pub(crate) refund_keys: HashMap<String, RefundKey>,
 }
 
 #[derive(Clone)]
 pub struct Sandbox {
     pub(crate) settings: Arc<SandboxSettings>,
     books: Arc<Mutex<Books>>,
+    pub(crate) faults: Arc<FaultSwitch>,
+    pub(crate) webhooks: Webhooks,
 }
 
 impl Sandbox {
     pub fn new(settings: SandboxSettings) -> Self {
-        Sandbox { settings: Arc::new(settings), books: Arc::default() }
+        let webhooks = Webhooks::new(&settings);
+        Sandbox {
+            settings: Arc::new(settings),
+            books: Arc::default(),
+            faults: Arc::new(FaultSwitch::default()),
+            webhooks,
+        }
     }
 
     /// The books are only touched in short, non-async sections, so a std mutex is right;

@@ -1,0 +1,145 @@
+//! Fault switches: the ways a real gateway misbehaves, on demand, so the callers' retry,
+//! reconciliation and webhook handling can be exercised without waiting for a bad day.
+
+use crate::state::Sandbox;
+use axum::{
+    Json,
+    extract::{Request, State},
+    http::{Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::{sync::Mutex, time::Duration};
+
+/// The switches as set through `POST /v1/sandbox/faults`. Every field is optional and a
+/// missing one means "off", so each call states the whole set and no earlier switch lingers.
+/// Unknown fields are refused: a misspelt switch would otherwise silently test nothing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct Faults {
+    /// Fraction of payments declined whatever the card token.
+    pub decline_rate: f64,
+    /// Fraction of API calls answered 500, 502 or 503 without acting.
+    pub error_rate: f64,
+    /// Fraction of state-changing calls that act and then answer 500 or 504.
+    pub lose_response_rate: f64,
+    /// Delay added before every API call is handled.
+    pub latency_ms: u64,
+    /// Every webhook is delivered twice, with the same event id.
+    pub duplicate_webhooks: bool,
+    /// The webhooks one call raises are delivered last-first.
+    pub reorder_webhooks: bool,
+    /// Seeds the draws above; without it they are seeded from the OS.
+    pub seed: Option<u64>,
+}
+
+impl Faults {
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        for (name, rate) in [
+            ("decline_rate", self.decline_rate),
+            ("error_rate", self.error_rate),
+            ("lose_response_rate", self.lose_response_rate),
+        ] {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(format!("{name} must be between 0.0 and 1.0"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The active switches and the random source their draws come from, behind one lock so a
+/// seeded run draws in the order the calls arrive.
+pub(crate) struct FaultSwitch {
+    active: Mutex<(Faults, StdRng)>,
+}
+
+impl Default for FaultSwitch {
+    fn default() -> Self {
+        FaultSwitch { active: Mutex::new((Faults::default(), StdRng::from_entropy())) }
+    }
+}
+
+impl FaultSwitch {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Faults, StdRng)> {
+        self.active.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn current(&self) -> Faults {
+        self.lock().0.clone()
+    }
+
+    /// Replaces every switch; the random source restarts from the seed, so the same seed and
+    /// the same sequence of calls give the same faults.
+    pub(crate) fn replace(&self, faults: Faults) {
+        let rng = faults.seed.map_or_else(StdRng::from_entropy, StdRng::seed_from_u64);
+        *self.lock() = (faults, rng);
+    }
+
+    /// True for the fraction of calls `rate` picks. A switch that is off draws nothing, so
+    /// turning one on does not shift the draws of a seeded run that only uses another.
+    pub(crate) fn roll(&self, rate: impl Fn(&Faults) -> f64) -> bool {
+        let (faults, rng) = &mut *self.lock();
+        let rate = rate(faults);
+        rate > 0.0 && rng.gen_bool(rate.min(1.0))
+    }
+
+    fn pick<T: Copy>(&self, options: &[T]) -> T {
+        let (_, rng) = &mut *self.lock();
+        options[rng.gen_range(0..options.len())]
+    }
+}
+
+/// Applies latency, errors and lost responses around the gateway API. `/healthz` and the
+/// `/v1/sandbox/*` control endpoints are never touched: the tests driving the faults must be
+/// able to rely on them. The checkout page is only slowed down, never failed: it stands for
+/// the traveller's browser loading a page, not for a call the platform makes.
+pub(crate) async fn inject(State(sandbox): State<Sandbox>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    if path == "/healthz" || path.starts_with("/v1/sandbox/") {
+        return next.run(request).await;
+    }
+    let checkout_page = request.method() == Method::GET && path.starts_with("/v1/checkout/");
+    // Every POST of the API changes state: order creation, payment creation, capture,
+    // refund and the checkout payment.
+    let changes_state = request.method() == Method::POST;
+
+    let latency = sandbox.faults.current().latency_ms;
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    if !checkout_page && sandbox.faults.roll(|f| f.error_rate) {
+        let status = sandbox.faults.pick(&[
+            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::BAD_GATEWAY,
+            StatusCode::SERVICE_UNAVAILABLE,
+        ]);
+        tracing::info!(%path, %status, "fault: failing the call without acting");
+        return server_error(status);
+    }
+    let response = next.run(request).await;
+    if changes_state && sandbox.faults.roll(|f| f.lose_response_rate) {
+        let status = sandbox.faults.pick(&[StatusCode::INTERNAL_SERVER_ERROR, StatusCode::GATEWAY_TIMEOUT]);
+        tracing::info!(%path, %status, acted = %response.status(), "fault: losing the response of a call that acted");
+        return server_error(status);
+    }
+    response
+}
+
+/// A 500 comes from the gateway itself, in its error shape; 502, 503 and 504 come from the
+/// proxies in front of it and carry plain text, which callers must cope with too.
+fn server_error(status: StatusCode) -> Response {
+    if status == StatusCode::INTERNAL_SERVER_ERROR {
+        let body = json!({ "error": {
+            "code": "SERVER_ERROR",
+            "description": "The server encountered an error. The incident has been reported to admins.",
+            "source": "NA", "step": "NA", "reason": "NA", "metadata": {},
+        }});
+        (status, Json(body)).into_response()
+    } else {
+        (status, status.canonical_reason().unwrap_or("error")).into_response()
+    }
+}
