@@ -1,0 +1,487 @@
+//! Sign-up, login, refresh, logout and request authentication: the auth context's
+//! behaviour, over its store, its password hasher and its token keys.
+
+use crate::{
+    password::{self, Passwords},
+    store::{self, Activity, NewSession, NewUser, Rotation, StoreError},
+    tokens::{IssuedToken, TokenError, TokenSettings, Tokens},
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use std::{net::IpAddr, time::Duration};
+use uuid::Uuid;
+
+/// How failed logins are slowed down.
+#[derive(Debug, Clone)]
+pub struct LockoutPolicy {
+    /// Failures for one email within `window` before it is locked.
+    pub per_account: i32,
+    /// Failures from one client address within `window` before it is locked.
+    pub per_client: i32,
+    pub window: Duration,
+    pub lock_for: Duration,
+}
+
+impl Default for LockoutPolicy {
+    fn default() -> Self {
+        LockoutPolicy {
+            per_account: 5,
+            per_client: 20,
+            window: Duration::from_secs(900),
+            lock_for: Duration::from_secs(900),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    pub refresh_ttl: Duration,
+    pub lockout: LockoutPolicy,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        SessionSettings { refresh_ttl: Duration::from_secs(30 * 24 * 3600), lockout: LockoutPolicy::default() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Unknown email or wrong password: one answer for both.
+    #[error("the email or password is not right")]
+    InvalidCredentials,
+    #[error("too many failed logins; try again later")]
+    Throttled { retry_after: Duration },
+    #[error("this account is disabled")]
+    AccountDisabled,
+    #[error("an account with this email exists")]
+    EmailTaken,
+    #[error("{message}")]
+    Invalid { field: &'static str, message: String },
+    #[error("the refresh token is not valid")]
+    InvalidRefreshToken,
+    #[error("the refresh token was already used; the session has been ended")]
+    RefreshTokenReused,
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AuthError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::EmailTaken => AuthError::EmailTaken,
+            StoreError::UnknownRole(role) => AuthError::Internal(format!("role `{role}` is not seeded")),
+            StoreError::Database(e) => AuthError::Database(e),
+        }
+    }
+}
+
+/// Where a request came from, for sessions and the activity log.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub addr: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+/// What a login or refresh hands back.
+#[derive(Debug, Clone)]
+pub struct SessionTokens {
+    pub user_id: Uuid,
+    pub access: IssuedToken,
+    /// Shown to the client once; only its hash is stored.
+    pub refresh_token: String,
+    pub refresh_expires_at: DateTime<Utc>,
+}
+
+/// The signed-in user behind a request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: Uuid,
+    pub session_family: Uuid,
+    pub email: String,
+    pub full_name: String,
+    pub phone: Option<String>,
+    pub roles: Vec<String>,
+    pub permissions: Vec<String>,
+}
+
+impl Principal {
+    pub fn can(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == permission)
+    }
+}
+
+pub struct Registration<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    pub full_name: &'a str,
+    pub phone: Option<&'a str>,
+}
+
+#[derive(Clone)]
+pub struct Accounts {
+    pool: PgPool,
+    passwords: Passwords,
+    tokens: Tokens,
+    settings: SessionSettings,
+}
+
+impl std::fmt::Debug for Accounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Accounts").field("tokens", &self.tokens).finish_non_exhaustive()
+    }
+}
+
+impl Accounts {
+    pub fn new(pool: PgPool, passwords: Passwords, tokens: Tokens, settings: SessionSettings) -> Self {
+        Accounts { pool, passwords, tokens, settings }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
+
+    pub fn token_settings(&self) -> &TokenSettings {
+        self.tokens.settings()
+    }
+
+    /// Creates a traveller account and signs it in.
+    pub async fn register(&self, registration: &Registration<'_>, client: &Client) -> Result<SessionTokens, AuthError> {
+        let email = normalize_email(registration.email)?;
+        let full_name = registration.full_name.trim();
+        if full_name.is_empty() || full_name.chars().count() > 100 {
+            return Err(invalid("full_name", "Give a name of 1 to 100 characters"));
+        }
+        let phone = registration.phone.map(str::trim).filter(|p| !p.is_empty());
+        if let Some(phone) = phone
+            && !valid_phone(phone)
+        {
+            return Err(invalid("phone", "Give the phone number in international form, e.g. +919876543210"));
+        }
+        password::check_policy(registration.password, &email).map_err(|m| invalid("password", m))?;
+        let hash = self.hash(registration.password).await?;
+        let created = store::create_user(
+            &self.pool,
+            &NewUser { email: &email, full_name, phone, password_hash: &hash, role: "traveller" },
+        )
+        .await;
+        let user_id = match created {
+            Ok(id) => id,
+            Err(StoreError::EmailTaken) => {
+                self.log(None, "signup", "failure", client, json!({ "reason": "email_taken" })).await;
+                return Err(AuthError::EmailTaken);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.log(Some(user_id), "signup", "success", client, json!({})).await;
+        self.start_session(user_id, client).await
+    }
+
+    /// Checks the password and starts a session. Unknown email and wrong password answer
+    /// alike, after the same hashing work; repeated failures lock the email and the client.
+    pub async fn login(&self, email: &str, password: &str, client: &Client) -> Result<SessionTokens, AuthError> {
+        let email = email.trim().to_lowercase();
+        let mut subjects = vec![format!("email:{email}")];
+        if let Some(addr) = client.addr {
+            subjects.push(format!("client:{addr}"));
+        }
+        if let Some(until) = store::active_lock(&self.pool, &subjects).await? {
+            self.log(None, "login", "denied", client, json!({ "email": email, "reason": "throttled" })).await;
+            return Err(throttled(until));
+        }
+        let account = store::find_login(&self.pool, &email).await?;
+        let stored = account.as_ref().map(|a| a.password_hash.clone());
+        let verified = {
+            let (passwords, password) = (self.passwords.clone(), password.to_string());
+            tokio::task::spawn_blocking(move || passwords.verify(stored.as_deref(), &password))
+                .await
+                .map_err(|e| AuthError::Internal(e.to_string()))?
+        };
+        let known = account.as_ref().map(|a| a.user_id);
+        let Some(account) = account.filter(|_| verified) else {
+            let policy = &self.settings.lockout;
+            let mut locked = None;
+            for (subject, limit) in subjects.iter().zip([policy.per_account, policy.per_client]) {
+                let lock = store::record_failure(&self.pool, subject, limit, policy.window, policy.lock_for).await?;
+                locked = locked.or(lock);
+            }
+            if let Some(user_id) = known {
+                store::note_login_failure(&self.pool, user_id, locked).await?;
+            }
+            let details = json!({ "email": email, "locked": locked.is_some() });
+            self.log(known, "login", "failure", client, details).await;
+            return Err(AuthError::InvalidCredentials);
+        };
+        if account.status != "active" {
+            self.log(Some(account.user_id), "login", "denied", client, json!({ "reason": "disabled" })).await;
+            return Err(AuthError::AccountDisabled);
+        }
+        let rehashed = match self.passwords.needs_rehash(&account.password_hash) {
+            true => Some(self.hash(password).await?),
+            false => None,
+        };
+        store::clear_failures(&self.pool, &subjects[0]).await?;
+        store::note_login_success(&self.pool, account.user_id, rehashed.as_deref()).await?;
+        let tokens = self.start_session(account.user_id, client).await?;
+        self.log(Some(account.user_id), "login", "success", client, json!({})).await;
+        Ok(tokens)
+    }
+
+    /// Exchanges a refresh token for a new pair. A token used twice ends its whole login.
+    pub async fn refresh(&self, refresh_token: &str, client: &Client) -> Result<SessionTokens, AuthError> {
+        let (new_token, new_hash) = new_refresh_token();
+        let expires_at = Utc::now() + self.refresh_ttl();
+        let rotation = store::rotate_session(
+            &self.pool,
+            &hash_refresh_token(refresh_token),
+            &new_hash,
+            client.user_agent.as_deref(),
+            client.addr,
+            expires_at,
+        )
+        .await?;
+        match rotation {
+            Rotation::Rotated { user_id, family_id } => {
+                let principal = store::load_principal(&self.pool, user_id, family_id).await?;
+                if principal.is_none_or(|p| p.status != "active") {
+                    store::revoke_family(&self.pool, user_id, family_id).await?;
+                    self.log(Some(user_id), "refresh", "denied", client, json!({ "reason": "disabled" })).await;
+                    return Err(AuthError::InvalidRefreshToken);
+                }
+                let access = self.tokens.issue(user_id, family_id, Utc::now()).map_err(token_internal)?;
+                self.log(Some(user_id), "refresh", "success", client, json!({})).await;
+                Ok(SessionTokens { user_id, access, refresh_token: new_token, refresh_expires_at: expires_at })
+            }
+            Rotation::Reused { user_id, family_id } => {
+                tracing::warn!(%user_id, %family_id, "refresh token reused; session family revoked");
+                let details = json!({ "reason": "reused", "family_id": family_id });
+                self.log(Some(user_id), "refresh", "denied", client, details).await;
+                Err(AuthError::RefreshTokenReused)
+            }
+            Rotation::Expired { user_id } => {
+                self.log(Some(user_id), "refresh", "failure", client, json!({ "reason": "expired" })).await;
+                Err(AuthError::InvalidRefreshToken)
+            }
+            Rotation::Revoked { user_id } => {
+                self.log(Some(user_id), "refresh", "failure", client, json!({ "reason": "revoked" })).await;
+                Err(AuthError::InvalidRefreshToken)
+            }
+            Rotation::Unknown => Err(AuthError::InvalidRefreshToken),
+        }
+    }
+
+    /// Ends the login the refresh token belongs to (this device). Unknown tokens are fine:
+    /// logging out twice is not an error.
+    pub async fn logout(&self, refresh_token: &str, client: &Client) -> Result<(), AuthError> {
+        if let Some((user_id, _)) =
+            store::revoke_family_of_token(&self.pool, &hash_refresh_token(refresh_token)).await?
+        {
+            self.log(Some(user_id), "logout", "success", client, json!({})).await;
+        }
+        Ok(())
+    }
+
+    /// Ends the caller's current login (the one its access token belongs to).
+    pub async fn logout_session(&self, principal: &Principal, client: &Client) -> Result<(), AuthError> {
+        store::revoke_family(&self.pool, principal.user_id, principal.session_family).await?;
+        self.log(Some(principal.user_id), "logout", "success", client, json!({})).await;
+        Ok(())
+    }
+
+    /// Ends every login of the user (all devices).
+    pub async fn logout_everywhere(&self, principal: &Principal, client: &Client) -> Result<u64, AuthError> {
+        let ended = store::revoke_all_sessions(&self.pool, principal.user_id).await?;
+        self.log(Some(principal.user_id), "logout_all", "success", client, json!({ "sessions": ended })).await;
+        Ok(ended)
+    }
+
+    /// The user behind a bearer token, as the database sees them now: a deleted or disabled
+    /// user, or a logged-out session, is refused even while the token has not expired.
+    pub async fn authenticate(&self, bearer: &str) -> Result<Principal, AuthError> {
+        let claims = self.tokens.verify(bearer, Utc::now()).map_err(|e| AuthError::Unauthenticated(e.to_string()))?;
+        let row = store::load_principal(&self.pool, claims.sub, claims.sid)
+            .await?
+            .ok_or_else(|| AuthError::Unauthenticated("the token's account no longer exists".into()))?;
+        if row.status != "active" {
+            return Err(AuthError::Unauthenticated("the token's account is disabled".into()));
+        }
+        if !row.session_live {
+            return Err(AuthError::Unauthenticated("the token's session has ended; log in again".into()));
+        }
+        Ok(Principal {
+            user_id: row.user_id,
+            session_family: claims.sid,
+            email: row.email,
+            full_name: row.full_name,
+            phone: row.phone,
+            roles: row.roles,
+            permissions: row.permissions,
+        })
+    }
+
+    /// Writes one activity line; a failure to log is reported, never fatal to the request.
+    pub async fn log(
+        &self,
+        user_id: Option<Uuid>,
+        action: &str,
+        outcome: &str,
+        client: &Client,
+        details: serde_json::Value,
+    ) {
+        let activity = Activity { user_id, action, outcome, client_addr: client.addr, details };
+        if let Err(e) = store::log_activity(&self.pool, &activity).await {
+            tracing::error!(error = %e, action, "could not write the user activity log");
+        }
+    }
+
+    async fn start_session(&self, user_id: Uuid, client: &Client) -> Result<SessionTokens, AuthError> {
+        let (refresh_token, hash) = new_refresh_token();
+        let family_id = Uuid::new_v4();
+        let refresh_expires_at = Utc::now() + self.refresh_ttl();
+        store::insert_session(
+            &self.pool,
+            &NewSession {
+                user_id,
+                family_id,
+                refresh_token_hash: &hash,
+                user_agent: client.user_agent.as_deref(),
+                client_addr: client.addr,
+                expires_at: refresh_expires_at,
+            },
+        )
+        .await?;
+        let access = self.tokens.issue(user_id, family_id, Utc::now()).map_err(token_internal)?;
+        Ok(SessionTokens { user_id, access, refresh_token, refresh_expires_at })
+    }
+
+    fn refresh_ttl(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.settings.refresh_ttl).unwrap_or(chrono::Duration::days(30))
+    }
+
+    async fn hash(&self, password: &str) -> Result<String, AuthError> {
+        let (passwords, password) = (self.passwords.clone(), password.to_string());
+        tokio::task::spawn_blocking(move || passwords.hash(&password))
+            .await
+            .map_err(|e| AuthError::Internal(e.to_string()))
+    }
+}
+
+/// Creates `email` with `role` unless it exists (demo users, the first admin); an existing
+/// account keeps its password and gains the role. Returns the user id and whether it was
+/// created.
+pub async fn ensure_user(
+    pool: &PgPool,
+    passwords: &Passwords,
+    email: &str,
+    full_name: &str,
+    password: &str,
+    role: &str,
+) -> Result<(Uuid, bool), AuthError> {
+    let email = normalize_email(email)?;
+    if let Some(existing) = store::find_user_by_email(pool, &email).await? {
+        store::grant_role(pool, existing.user_id, role, None).await?;
+        return Ok((existing.user_id, false));
+    }
+    password::check_policy(password, &email).map_err(|m| invalid("password", m))?;
+    let hash = {
+        let (passwords, password) = (passwords.clone(), password.to_string());
+        tokio::task::spawn_blocking(move || passwords.hash(&password))
+            .await
+            .map_err(|e| AuthError::Internal(e.to_string()))?
+    };
+    let new = NewUser { email: &email, full_name, phone: None, password_hash: &hash, role };
+    match store::create_user(pool, &new).await {
+        Ok(user_id) => Ok((user_id, true)),
+        // Another process created it meanwhile.
+        Err(StoreError::EmailTaken) => {
+            let user = store::find_user_by_email(pool, &email).await?;
+            Ok((user.map(|u| u.user_id).ok_or(AuthError::EmailTaken)?, false))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> AuthError {
+    AuthError::Invalid { field, message: message.into() }
+}
+
+fn throttled(until: DateTime<Utc>) -> AuthError {
+    let secs = (until - Utc::now()).num_seconds().max(1);
+    AuthError::Throttled { retry_after: Duration::from_secs(u64::try_from(secs).unwrap_or(1)) }
+}
+
+fn token_internal(e: TokenError) -> AuthError {
+    AuthError::Internal(format!("cannot issue tokens: {e}"))
+}
+
+/// Lower-cased, trimmed, and plausibly an address (the mailbox itself is the real check).
+pub fn normalize_email(raw: &str) -> Result<String, AuthError> {
+    let email = raw.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+        })
+        && !email.chars().any(char::is_whitespace);
+    if valid { Ok(email) } else { Err(invalid("email", "Give a valid email address")) }
+}
+
+fn valid_phone(phone: &str) -> bool {
+    let digits = phone.strip_prefix('+').unwrap_or("");
+    (8..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit())
+}
+
+/// A new opaque refresh token and the hash stored for it.
+fn new_refresh_token() -> (String, Vec<u8>) {
+    let bytes: [u8; 32] = rand::random();
+    let token = format!("rt_{}", URL_SAFE_NO_PAD.encode(bytes));
+    let hash = hash_refresh_token(&token);
+    (token, hash)
+}
+
+fn hash_refresh_token(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(normalize_email("  Asha@Tripura.IN ").unwrap(), "asha@tripura.in");
+        for bad in ["", "asha", "@tripura.in", "asha@tripura", "asha@.in", "a sha@tripura.in", "a@b@c.in"] {
+            assert!(normalize_email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn phones_are_international() {
+        assert!(valid_phone("+919876543210"));
+        assert!(!valid_phone("9876543210"));
+        assert!(!valid_phone("+91 98765"));
+    }
+
+    #[test]
+    fn refresh_tokens_are_random_and_stored_as_hashes() {
+        let (a, hash_a) = new_refresh_token();
+        let (b, _) = new_refresh_token();
+        assert_ne!(a, b);
+        assert_eq!(hash_a, hash_refresh_token(&a));
+        assert!(!String::from_utf8_lossy(&hash_a).contains(&a));
+    }
+}

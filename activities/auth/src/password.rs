@@ -1,0 +1,129 @@
+//! Password hashing with Argon2id at OWASP's recommended cost (m = 19 MiB, t = 2, p = 1).
+//! The cost travels in the stored PHC string, so raising it later rehashes on next login.
+
+use argon2::{
+    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
+    password_hash::SaltString,
+};
+use std::sync::Arc;
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+pub const MAX_PASSWORD_CHARS: usize = 128;
+
+#[derive(Clone)]
+pub struct Passwords {
+    params: Params,
+    /// A hash of a random password: unknown emails are checked against it so a login takes
+    /// the same time whether or not the account exists.
+    dummy_hash: Arc<String>,
+}
+
+impl std::fmt::Debug for Passwords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Passwords").field("params", &self.params).finish()
+    }
+}
+
+impl Default for Passwords {
+    fn default() -> Self {
+        Passwords::new(Params::new(19 * 1024, 2, 1, None).expect("OWASP parameters are valid"))
+    }
+}
+
+impl Passwords {
+    pub fn new(params: Params) -> Self {
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        let random: [u8; 16] = rand::random();
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        let dummy = argon.hash_password(&random, &salt).expect("hashing a fixed-size input cannot fail").to_string();
+        Passwords { params, dummy_hash: Arc::new(dummy) }
+    }
+
+    fn argon(&self) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    }
+
+    /// The PHC string of `password` with a fresh salt.
+    pub fn hash(&self, password: &str) -> String {
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        self.argon().hash_password(password.as_bytes(), &salt).expect("Argon2 accepts any password length").to_string()
+    }
+
+    /// Whether `password` matches `stored`; with no stored hash (unknown account) the same
+    /// work is done against a dummy hash and the answer is `false`.
+    pub fn verify(&self, stored: Option<&str>, password: &str) -> bool {
+        let (phc, known) = match stored {
+            Some(phc) => (phc, true),
+            None => (self.dummy_hash.as_str(), false),
+        };
+        let Ok(parsed) = PasswordHash::new(phc) else { return false };
+        // Verify with the parameters in the stored string, whatever today's cost is.
+        let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+        ok && known
+    }
+
+    /// Whether `stored` was hashed below today's cost (then the login rehashes it).
+    pub fn needs_rehash(&self, stored: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(stored) else { return true };
+        let Ok(params) = Params::try_from(&parsed) else { return true };
+        parsed.algorithm.as_str() != "argon2id"
+            || params.m_cost() < self.params.m_cost()
+            || params.t_cost() < self.params.t_cost()
+            || params.p_cost() < self.params.p_cost()
+    }
+}
+
+/// Why a new password is refused, in words for the user.
+pub fn check_policy(password: &str, email: &str) -> Result<(), String> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(format!("Use at least {MIN_PASSWORD_CHARS} characters"));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(format!("Use at most {MAX_PASSWORD_CHARS} characters"));
+    }
+    if password.trim().is_empty() || password.to_lowercase().contains(&email.to_lowercase()) {
+        return Err("Choose a password that is not your email address".into());
+    }
+    if password.chars().all(|c| c == password.chars().next().unwrap_or(' ')) {
+        return Err("Choose a password that is not one repeated character".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cheap() -> Passwords {
+        Passwords::new(Params::new(1024, 1, 1, None).unwrap())
+    }
+
+    #[test]
+    fn a_password_verifies_against_its_own_hash_only() {
+        let passwords = cheap();
+        let hash = passwords.hash("correct horse battery");
+        assert!(hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{hash}");
+        assert!(passwords.verify(Some(&hash), "correct horse battery"));
+        assert!(!passwords.verify(Some(&hash), "correct horse batterY"));
+        assert!(!passwords.verify(None, "correct horse battery"));
+        assert!(!passwords.verify(Some("not a phc string"), "x"));
+    }
+
+    #[test]
+    fn the_default_cost_is_owasps_and_cheaper_hashes_are_flagged_for_rehash() {
+        let strong = Passwords::default();
+        let weak_hash = cheap().hash("correct horse battery");
+        assert!(strong.needs_rehash(&weak_hash));
+        assert!(strong.dummy_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(!strong.needs_rehash(&strong.dummy_hash.clone()));
+    }
+
+    #[test]
+    fn the_policy_refuses_short_repeated_and_email_passwords() {
+        assert!(check_policy("short", "a@b.in").is_err());
+        assert!(check_policy("aaaaaaaaaaaa", "a@b.in").is_err());
+        assert!(check_policy("xx-asha@tripura.in-xx", "asha@tripura.in").is_err());
+        assert!(check_policy("Monsoon-at-Neermahal", "asha@tripura.in").is_ok());
+    }
+}

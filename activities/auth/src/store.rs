@@ -1,0 +1,574 @@
+//! Every SQL statement of the auth context.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{PgPool, Postgres, Row, Transaction};
+use std::net::IpAddr;
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub full_name: &'a str,
+    pub phone: Option<&'a str>,
+    pub password_hash: &'a str,
+    pub role: &'a str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("an account with this email exists")]
+    EmailTaken,
+    #[error("no role `{0}`")]
+    UnknownRole(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Creates a user with its credentials and one role, in one transaction.
+pub async fn create_user(pool: &PgPool, user: &NewUser<'_>) -> Result<Uuid, StoreError> {
+    let mut tx = pool.begin().await?;
+    let user_id = Uuid::new_v4();
+    let inserted = sqlx::query("INSERT INTO users (user_id, email, full_name, phone) VALUES ($1, $2, $3, $4)")
+        .bind(user_id)
+        .bind(user.email)
+        .bind(user.full_name)
+        .bind(user.phone)
+        .execute(&mut *tx)
+        .await;
+    match inserted {
+        Err(sqlx::Error::Database(e)) if e.constraint() == Some("users_email_key") => {
+            return Err(StoreError::EmailTaken);
+        }
+        other => other?,
+    };
+    sqlx::query("INSERT INTO user_credentials (user_id, password_hash) VALUES ($1, $2)")
+        .bind(user_id)
+        .bind(user.password_hash)
+        .execute(&mut *tx)
+        .await?;
+    grant_role_in(&mut tx, user_id, user.role, None).await?;
+    tx.commit().await?;
+    Ok(user_id)
+}
+
+async fn grant_role_in(
+    tx: &mut Transaction<'_, Postgres>,
+    user_id: Uuid,
+    role: &str,
+    granted_by: Option<Uuid>,
+) -> Result<bool, StoreError> {
+    let result = sqlx::query(
+        "INSERT INTO user_roles (user_id, role_id, granted_by)
+         SELECT $1, role_id, $3 FROM roles WHERE code = $2
+         ON CONFLICT (user_id, role_id) DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(role)
+    .bind(granted_by)
+    .execute(&mut **tx)
+    .await?;
+    if result.rows_affected() == 0 {
+        let known: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM roles WHERE code = $1)")
+            .bind(role)
+            .fetch_one(&mut **tx)
+            .await?;
+        if !known {
+            return Err(StoreError::UnknownRole(role.to_string()));
+        }
+    }
+    Ok(result.rows_affected() > 0)
+}
+
+/// Grants `role`; `false` when the user already had it.
+pub async fn grant_role(
+    pool: &PgPool,
+    user_id: Uuid,
+    role: &str,
+    granted_by: Option<Uuid>,
+) -> Result<bool, StoreError> {
+    let mut tx = pool.begin().await?;
+    let changed = grant_role_in(&mut tx, user_id, role, granted_by).await?;
+    tx.commit().await?;
+    Ok(changed)
+}
+
+/// Revokes `role`; `false` when the user did not have it.
+pub async fn revoke_role(pool: &PgPool, user_id: Uuid, role: &str) -> Result<bool, StoreError> {
+    let known: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM roles WHERE code = $1)").bind(role).fetch_one(pool).await?;
+    if !known {
+        return Err(StoreError::UnknownRole(role.to_string()));
+    }
+    let result = sqlx::query(
+        "DELETE FROM user_roles WHERE user_id = $1 AND role_id = (SELECT role_id FROM roles WHERE code = $2)",
+    )
+    .bind(user_id)
+    .bind(role)
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected() > 0)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LoginRow {
+    pub user_id: Uuid,
+    pub status: String,
+    pub password_hash: String,
+}
+
+pub async fn find_login(pool: &PgPool, email: &str) -> Result<Option<LoginRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT u.user_id, u.status, c.password_hash
+         FROM users u JOIN user_credentials c USING (user_id) WHERE u.email = $1",
+    )
+    .bind(email)
+    .fetch_optional(pool)
+    .await
+}
+
+/// After a successful login: clears the failure count and stores a rehashed password, if any.
+pub async fn note_login_success(pool: &PgPool, user_id: Uuid, rehashed: Option<&str>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE user_credentials
+         SET failed_attempts = 0, locked_until = NULL, updated_at = now(),
+             password_hash = COALESCE($2, password_hash)
+         WHERE user_id = $1",
+    )
+    .bind(user_id)
+    .bind(rehashed)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// A wrong password for a known account, mirrored on its credentials for operators.
+pub async fn note_login_failure(
+    pool: &PgPool,
+    user_id: Uuid,
+    locked_until: Option<DateTime<Utc>>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE user_credentials SET failed_attempts = failed_attempts + 1,
+             locked_until = COALESCE($2, locked_until), updated_at = now()
+         WHERE user_id = $1",
+    )
+    .bind(user_id)
+    .bind(locked_until)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The latest lock among `subjects` still in force.
+pub async fn active_lock(pool: &PgPool, subjects: &[String]) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT max(locked_until) FROM login_throttles WHERE subject = ANY($1) AND locked_until > now()")
+        .bind(subjects)
+        .fetch_one(pool)
+        .await
+}
+
+/// Counts a failure against `subject` within a sliding `window`; the failure that reaches
+/// `limit` locks the subject for `lock_for`. Returns the lock this failure set, if any.
+pub async fn record_failure(
+    pool: &PgPool,
+    subject: &str,
+    limit: i32,
+    window: std::time::Duration,
+    lock_for: std::time::Duration,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    // One statement, so concurrent failures on several replicas each count exactly once.
+    sqlx::query_scalar(
+        "INSERT INTO login_throttles AS t (subject, failures, window_started_at, locked_until)
+         VALUES ($1, 1, now(), CASE WHEN 1 >= $2 THEN now() + $4 END)
+         ON CONFLICT (subject) DO UPDATE SET
+             failures = CASE WHEN t.window_started_at < now() - $3 THEN 1 ELSE t.failures + 1 END,
+             window_started_at = CASE WHEN t.window_started_at < now() - $3 THEN now() ELSE t.window_started_at END,
+             locked_until = CASE
+                 WHEN (CASE WHEN t.window_started_at < now() - $3 THEN 1 ELSE t.failures + 1 END) >= $2
+                 THEN now() + $4 ELSE t.locked_until END,
+             updated_at = now()
+         RETURNING CASE WHEN failures >= $2 THEN locked_until END",
+    )
+    .bind(subject)
+    .bind(limit)
+    .bind(window)
+    .bind(lock_for)
+    .fetch_one(pool)
+    .await
+}
+
+pub async fn clear_failures(pool: &PgPool, subject: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_throttles WHERE subject = $1").bind(subject).execute(pool).await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession<'a> {
+    pub user_id: Uuid,
+    pub family_id: Uuid,
+    pub refresh_token_hash: &'a [u8],
+    pub user_agent: Option<&'a str>,
+    pub client_addr: Option<IpAddr>,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub async fn insert_session(pool: &PgPool, session: &NewSession<'_>) -> Result<Uuid, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    insert_session_on(&mut conn, session).await
+}
+
+async fn insert_session_on(conn: &mut sqlx::PgConnection, session: &NewSession<'_>) -> Result<Uuid, sqlx::Error> {
+    let session_id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO user_sessions (session_id, user_id, family_id, refresh_token_hash, user_agent, client_addr, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6::inet, $7)",
+    )
+    .bind(session_id)
+    .bind(session.user_id)
+    .bind(session.family_id)
+    .bind(session.refresh_token_hash)
+    .bind(session.user_agent)
+    .bind(session.client_addr.map(|a| a.to_string()))
+    .bind(session.expires_at)
+    .execute(conn)
+    .await?;
+    Ok(session_id)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// The old token was live: a new one replaces it in the same family.
+    Rotated {
+        user_id: Uuid,
+        family_id: Uuid,
+    },
+    /// The old token had already been exchanged: someone replays it, so the whole family
+    /// is revoked now.
+    Reused {
+        user_id: Uuid,
+        family_id: Uuid,
+    },
+    /// The login was ended (logout, or a reuse detected earlier).
+    Revoked {
+        user_id: Uuid,
+    },
+    Expired {
+        user_id: Uuid,
+    },
+    Unknown,
+}
+
+/// Exchanges the session holding `old_hash` for a new one holding `new_hash`, atomically:
+/// two refreshes with one token never both succeed.
+pub async fn rotate_session(
+    pool: &PgPool,
+    old_hash: &[u8],
+    new_hash: &[u8],
+    user_agent: Option<&str>,
+    client_addr: Option<IpAddr>,
+    expires_at: DateTime<Utc>,
+) -> Result<Rotation, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query(
+        "SELECT session_id, user_id, family_id, replaced_by IS NOT NULL AS spent, revoked_at IS NOT NULL AS revoked,
+                expires_at <= now() AS expired
+         FROM user_sessions WHERE refresh_token_hash = $1 FOR UPDATE",
+    )
+    .bind(old_hash)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else { return Ok(Rotation::Unknown) };
+    let (session_id, user_id, family_id): (Uuid, Uuid, Uuid) =
+        (row.try_get("session_id")?, row.try_get("user_id")?, row.try_get("family_id")?);
+    if row.try_get::<bool, _>("spent")? {
+        revoke_family_on(&mut tx, family_id).await?;
+        tx.commit().await?;
+        return Ok(Rotation::Reused { user_id, family_id });
+    }
+    if row.try_get::<bool, _>("revoked")? {
+        return Ok(Rotation::Revoked { user_id });
+    }
+    if row.try_get::<bool, _>("expired")? {
+        return Ok(Rotation::Expired { user_id });
+    }
+    let new_session = insert_session_on(
+        &mut tx,
+        &NewSession { user_id, family_id, refresh_token_hash: new_hash, user_agent, client_addr, expires_at },
+    )
+    .await?;
+    sqlx::query(
+        "UPDATE user_sessions SET revoked_at = now(), replaced_by = $2, updated_at = now() WHERE session_id = $1",
+    )
+    .bind(session_id)
+    .bind(new_session)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Rotation::Rotated { user_id, family_id })
+}
+
+async fn revoke_family_on(conn: &mut sqlx::PgConnection, family_id: Uuid) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE user_sessions SET revoked_at = now(), updated_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(family_id)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Revokes the login (family) the refresh token belongs to; its user, if the token is known.
+pub async fn revoke_family_of_token(pool: &PgPool, hash: &[u8]) -> Result<Option<(Uuid, Uuid)>, sqlx::Error> {
+    let row: Option<(Uuid, Uuid)> =
+        sqlx::query_as("SELECT user_id, family_id FROM user_sessions WHERE refresh_token_hash = $1")
+            .bind(hash)
+            .fetch_optional(pool)
+            .await?;
+    if let Some((_, family_id)) = row {
+        let mut conn = pool.acquire().await?;
+        revoke_family_on(&mut conn, family_id).await?;
+    }
+    Ok(row)
+}
+
+/// Revokes the family `family_id` of `user_id`.
+pub async fn revoke_family(pool: &PgPool, user_id: Uuid, family_id: Uuid) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE user_sessions SET revoked_at = now(), updated_at = now()
+         WHERE user_id = $1 AND family_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(family_id)
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
+/// Revokes every session of `user_id` (log out everywhere).
+pub async fn revoke_all_sessions(pool: &PgPool, user_id: Uuid) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE user_sessions SET revoked_at = now(), updated_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
+/// What a request's token stands for, as the database sees it now.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PrincipalRow {
+    pub user_id: Uuid,
+    pub email: String,
+    pub full_name: String,
+    pub phone: Option<String>,
+    pub status: String,
+    pub roles: Vec<String>,
+    pub permissions: Vec<String>,
+    /// Whether the login the token belongs to is still live (not logged out).
+    pub session_live: bool,
+}
+
+/// One round trip per request: the user, their roles and permissions, and their session.
+pub async fn load_principal(
+    pool: &PgPool,
+    user_id: Uuid,
+    family_id: Uuid,
+) -> Result<Option<PrincipalRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT u.user_id, u.email, u.full_name, u.phone, u.status,
+            ARRAY(SELECT r.code FROM user_roles ur JOIN roles r USING (role_id)
+                  WHERE ur.user_id = u.user_id ORDER BY r.code) AS roles,
+            ARRAY(SELECT DISTINCT p.code FROM user_roles ur JOIN permissions p USING (role_id)
+                  WHERE ur.user_id = u.user_id ORDER BY p.code) AS permissions,
+            EXISTS (SELECT 1 FROM user_sessions s WHERE s.family_id = $2 AND s.user_id = u.user_id
+                    AND s.revoked_at IS NULL AND s.expires_at > now()) AS session_live
+         FROM users u WHERE u.user_id = $1",
+    )
+    .bind(user_id)
+    .bind(family_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Whether `user_id` is assigned to manage `accommodation_id`.
+pub async fn is_assigned(pool: &PgPool, user_id: Uuid, accommodation_id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM asset_manager_assignments WHERE user_id = $1 AND accommodation_id = $2)",
+    )
+    .bind(user_id)
+    .bind(accommodation_id)
+    .fetch_one(pool)
+    .await
+}
+
+pub async fn assignments_of(pool: &PgPool, user_id: Uuid) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT accommodation_id FROM asset_manager_assignments WHERE user_id = $1 ORDER BY accommodation_id",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Assigns a property to a manager; `false` when it already was.
+pub async fn assign(
+    pool: &PgPool,
+    user_id: Uuid,
+    accommodation_id: Uuid,
+    by: Option<Uuid>,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "INSERT INTO asset_manager_assignments (user_id, accommodation_id, assigned_by) VALUES ($1, $2, $3)
+         ON CONFLICT (user_id, accommodation_id) DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(accommodation_id)
+    .bind(by)
+    .execute(pool)
+    .await?
+    .rows_affected()
+        > 0)
+}
+
+pub async fn unassign(pool: &PgPool, user_id: Uuid, accommodation_id: Uuid) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM asset_manager_assignments WHERE user_id = $1 AND accommodation_id = $2")
+        .bind(user_id)
+        .bind(accommodation_id)
+        .execute(pool)
+        .await?
+        .rows_affected()
+        > 0)
+}
+
+/// One line of `user_activity_logs`.
+#[derive(Debug, Clone)]
+pub struct Activity<'a> {
+    pub user_id: Option<Uuid>,
+    pub action: &'a str,
+    /// `success`, `failure` or `denied`.
+    pub outcome: &'a str,
+    pub client_addr: Option<IpAddr>,
+    pub details: Value,
+}
+
+pub async fn log_activity(pool: &PgPool, activity: &Activity<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO user_activity_logs (user_id, action, outcome, client_addr, details)
+         VALUES ($1, $2, $3, $4::inet, $5)",
+    )
+    .bind(activity.user_id)
+    .bind(activity.action)
+    .bind(activity.outcome)
+    .bind(activity.client_addr.map(|a| a.to_string()))
+    .bind(&activity.details)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ActivityRow {
+    pub user_id: Option<Uuid>,
+    pub action: String,
+    pub outcome: String,
+    pub client_addr: Option<String>,
+    pub details: Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The latest activity of `user_id`, newest first.
+pub async fn activity_of(pool: &PgPool, user_id: Uuid, limit: i64) -> Result<Vec<ActivityRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT user_id, action, outcome, host(client_addr) AS client_addr, details, created_at
+         FROM user_activity_logs WHERE user_id = $1 ORDER BY created_at DESC, user_activity_log_id DESC LIMIT $2",
+    )
+    .bind(user_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserSummary {
+    pub user_id: Uuid,
+    pub email: String,
+    pub full_name: String,
+    pub phone: Option<String>,
+    pub status: String,
+    pub roles: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+const USER_SUMMARY_SELECT: &str = "SELECT u.user_id, u.email, u.full_name, u.phone, u.status, u.created_at,
+        ARRAY(SELECT r.code FROM user_roles ur JOIN roles r USING (role_id)
+              WHERE ur.user_id = u.user_id ORDER BY r.code) AS roles
+     FROM users u";
+
+/// Users ordered by email, after `after_email` (keyset pagination).
+pub async fn list_users(pool: &PgPool, after_email: Option<&str>, limit: i64) -> Result<Vec<UserSummary>, sqlx::Error> {
+    sqlx::query_as(&format!("{USER_SUMMARY_SELECT} WHERE ($1::text IS NULL OR u.email > $1) ORDER BY u.email LIMIT $2"))
+        .bind(after_email)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+}
+
+pub async fn find_user(pool: &PgPool, user_id: Uuid) -> Result<Option<UserSummary>, sqlx::Error> {
+    sqlx::query_as(&format!("{USER_SUMMARY_SELECT} WHERE u.user_id = $1")).bind(user_id).fetch_optional(pool).await
+}
+
+pub async fn find_user_by_email(pool: &PgPool, email: &str) -> Result<Option<UserSummary>, sqlx::Error> {
+    sqlx::query_as(&format!("{USER_SUMMARY_SELECT} WHERE u.email = $1")).bind(email).fetch_optional(pool).await
+}
+
+/// Sets a user's status; disabling also ends every session. `false` for an unknown user.
+pub async fn set_status(pool: &PgPool, user_id: Uuid, status: &str) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let found = sqlx::query("UPDATE users SET status = $2, updated_at = now() WHERE user_id = $1")
+        .bind(user_id)
+        .bind(status)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+        > 0;
+    if found && status != "active" {
+        sqlx::query("UPDATE user_sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(found)
+}
+
+/// Deletes a user and (by cascade) their credentials, roles and sessions.
+pub async fn delete_user(pool: &PgPool, user_id: Uuid) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM users WHERE user_id = $1").bind(user_id).execute(pool).await?.rows_affected() > 0)
+}
+
+/// Whether any user holds `role`.
+pub async fn role_is_held(pool: &PgPool, role: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM user_roles ur JOIN roles r USING (role_id) WHERE r.code = $1)")
+        .bind(role)
+        .fetch_one(pool)
+        .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RoleRow {
+    pub code: String,
+    pub description: String,
+    pub permissions: Vec<String>,
+}
+
+pub async fn roles(pool: &PgPool) -> Result<Vec<RoleRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT r.code, r.description,
+            ARRAY(SELECT p.code FROM permissions p WHERE p.role_id = r.role_id ORDER BY p.code) AS permissions
+         FROM roles r ORDER BY r.code",
+    )
+    .fetch_all(pool)
+    .await
+}
