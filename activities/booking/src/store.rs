@@ -52,8 +52,9 @@ pub async fn create_booking(pool: &PgPool, record: &NewBookingRecord, actor: &st
     let booking_id = Uuid::new_v4();
     let inserted = sqlx::query(
         "INSERT INTO bookings (booking_id, booking_ref, status, accommodation_id, room_type, check_in, check_out,
-                               rooms, guests, hold_id, base_amount_paise, gst_amount_paise, total_amount_paise, currency)
-         VALUES ($1, $2, 'pending_payment', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                               rooms, guests, hold_id, base_amount_paise, gst_amount_paise, total_amount_paise, currency,
+                               user_id)
+         VALUES ($1, $2, 'pending_payment', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          ON CONFLICT (booking_ref) DO NOTHING",
     )
     .bind(booking_id)
@@ -69,6 +70,7 @@ pub async fn create_booking(pool: &PgPool, record: &NewBookingRecord, actor: &st
     .bind(record.quote.gst_total.amount)
     .bind(record.quote.total.amount)
     .bind(record.quote.total.currency.code())
+    .bind(record.user_id)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -107,6 +109,18 @@ pub async fn create_booking(pool: &PgPool, record: &NewBookingRecord, actor: &st
         .bind(line.base.amount)
         .bind(i32::try_from(line.gst_rate_bp).unwrap_or(i32::MAX))
         .bind(line.gst.amount)
+        .execute(&mut *tx)
+        .await?;
+    }
+    if let Some(user_id) = record.user_id {
+        // The booker may see and change (cancel) their booking.
+        sqlx::query(
+            "INSERT INTO booking_access_policies (booking_access_policy_id, booking_id, principal, can_view, can_change)
+             VALUES ($1, $2, $3, true, true) ON CONFLICT (booking_id, principal) DO NOTHING",
+        )
+        .bind(Uuid::new_v4())
+        .bind(booking_id)
+        .bind(format!("user:{user_id}"))
         .execute(&mut *tx)
         .await?;
     }
@@ -205,18 +219,21 @@ pub struct EarlierRequest {
     pub booking_ref: BookingRef,
     /// The saga was started for it (and must never be started again).
     pub saga_started: bool,
+    /// The user who made the request, when signed in.
+    pub user_id: Option<Uuid>,
 }
 
 pub async fn find_request(pool: &PgPool, key: &str) -> Result<Option<EarlierRequest>, sqlx::Error> {
-    let row: Option<(Vec<u8>, String, bool)> = sqlx::query_as(
-        "SELECT request_hash, booking_ref, saga_started_at IS NOT NULL FROM booking_requests WHERE idempotency_key = $1",
+    let row: Option<(Vec<u8>, String, bool, Option<Uuid>)> = sqlx::query_as(
+        "SELECT request_hash, booking_ref, saga_started_at IS NOT NULL, user_id
+         FROM booking_requests WHERE idempotency_key = $1",
     )
     .bind(key)
     .fetch_optional(pool)
     .await?;
-    row.map(|(request_hash, booking_ref, saga_started)| {
+    row.map(|(request_hash, booking_ref, saga_started, user_id)| {
         let booking_ref = BookingRef::parse(&booking_ref).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        Ok(EarlierRequest { request_hash, booking_ref, saga_started })
+        Ok(EarlierRequest { request_hash, booking_ref, saga_started, user_id })
     })
     .transpose()
 }
@@ -228,14 +245,16 @@ pub async fn claim_idempotency_key(
     key: &str,
     request_hash: &[u8],
     candidate: &BookingRef,
+    user_id: Option<Uuid>,
 ) -> Result<IdempotentRequest, sqlx::Error> {
     let inserted = sqlx::query(
-        "INSERT INTO booking_requests (idempotency_key, request_hash, booking_ref) VALUES ($1, $2, $3)
+        "INSERT INTO booking_requests (idempotency_key, request_hash, booking_ref, user_id) VALUES ($1, $2, $3, $4)
          ON CONFLICT (idempotency_key) DO NOTHING",
     )
     .bind(key)
     .bind(request_hash)
     .bind(candidate.as_str())
+    .bind(user_id)
     .execute(pool)
     .await?
     .rows_affected();
@@ -248,6 +267,53 @@ pub async fn claim_idempotency_key(
     } else {
         IdempotentRequest::Mismatch
     })
+}
+
+/// Who asked for the booking `booking_ref`: `None` if no request made it, `Some(None)` for
+/// a request made before sign-in existed.
+pub async fn booking_owner(pool: &PgPool, booking_ref: &BookingRef) -> Result<Option<Option<Uuid>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT user_id FROM booking_requests WHERE booking_ref = $1")
+        .bind(booking_ref.as_str())
+        .fetch_optional(pool)
+        .await
+}
+
+/// One line of a user's booking list.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BookingListItem {
+    pub booking_ref: String,
+    /// The stored status; `None` while the saga has not written the booking yet.
+    pub status: Option<String>,
+    pub check_in: Option<NaiveDate>,
+    pub check_out: Option<NaiveDate>,
+    pub total_amount_paise: Option<i64>,
+    pub currency: Option<String>,
+    pub requested_at: DateTime<Utc>,
+}
+
+/// The bookings `user_id` asked for, newest first, before the `(requested_at, booking_ref)`
+/// of the previous page's last line.
+pub async fn bookings_of(
+    pool: &PgPool,
+    user_id: Uuid,
+    before: Option<(DateTime<Utc>, String)>,
+    limit: i64,
+) -> Result<Vec<BookingListItem>, sqlx::Error> {
+    let (before_at, before_ref) = before.unzip();
+    sqlx::query_as(
+        "SELECT r.booking_ref, b.status, b.check_in, b.check_out, b.total_amount_paise, b.currency,
+                r.created_at AS requested_at
+         FROM booking_requests r LEFT JOIN bookings b USING (booking_ref)
+         WHERE r.user_id = $1 AND r.saga_started_at IS NOT NULL
+           AND ($2::timestamptz IS NULL OR (r.created_at, r.booking_ref) < ($2, $3))
+         ORDER BY r.created_at DESC, r.booking_ref DESC LIMIT $4",
+    )
+    .bind(user_id)
+    .bind(before_at)
+    .bind(before_ref)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
 }
 
 /// Records that the saga of a booking reference was started.

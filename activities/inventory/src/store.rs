@@ -248,6 +248,67 @@ pub async fn set_allotment(
     .rows_affected())
 }
 
+/// What an asset manager's change to a range of nights did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllotmentChange {
+    /// Every night in the range now has the new allotment and/or stop-sell flag.
+    Applied { nights: u64 },
+    /// Nothing changed: these nights already have more rooms held and booked than the new
+    /// allotment (night, rooms held + booked).
+    BelowCommitments { nights: Vec<(NaiveDate, i32)> },
+}
+
+/// Sets the allotment and/or the stop-sell flag of every night in `[from, to)`, all or
+/// nothing. An allotment never drops below what is already held and booked on a night.
+pub async fn change_allotments(
+    pool: &PgPool,
+    accommodation_id: Uuid,
+    room_type: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    allotment: Option<i32>,
+    stop_sell: Option<bool>,
+) -> Result<AllotmentChange, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    // Lock the existing nights in date order (as holds do), so no hold slips in between
+    // the check and the update, and concurrent changes queue instead of deadlocking.
+    let committed: Vec<(NaiveDate, i32)> = sqlx::query_as(
+        "SELECT night, held + booked FROM accommodation_availability
+         WHERE accommodation_id = $1 AND room_type = $2 AND night >= $3 AND night < $4
+         ORDER BY night FOR UPDATE",
+    )
+    .bind(accommodation_id)
+    .bind(room_type)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *tx)
+    .await?;
+    if let Some(allotment) = allotment {
+        let short: Vec<(NaiveDate, i32)> = committed.into_iter().filter(|(_, rooms)| *rooms > allotment).collect();
+        if !short.is_empty() {
+            return Ok(AllotmentChange::BelowCommitments { nights: short });
+        }
+    }
+    let nights = sqlx::query(
+        "INSERT INTO accommodation_availability AS a (accommodation_id, room_type, night, allotment, stop_sell)
+         SELECT $1, $2, d::date, COALESCE($5, 0), COALESCE($6, false)
+         FROM generate_series($3::date, $4::date - 1, interval '1 day') AS d
+         ON CONFLICT (accommodation_id, room_type, night) DO UPDATE SET
+             allotment = COALESCE($5, a.allotment), stop_sell = COALESCE($6, a.stop_sell), updated_at = now()",
+    )
+    .bind(accommodation_id)
+    .bind(room_type)
+    .bind(from)
+    .bind(to)
+    .bind(allotment)
+    .bind(stop_sell)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(AllotmentChange::Applied { nights })
+}
+
 #[derive(sqlx::FromRow)]
 struct LiveHold {
     accommodation_id: Uuid,

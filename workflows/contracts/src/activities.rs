@@ -92,6 +92,9 @@ pub struct NewBookingRecord {
     pub lead_traveller: LeadTraveller,
     pub quote: StayQuote,
     pub hold_id: String,
+    /// The signed-in user who booked; they may see and change the booking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

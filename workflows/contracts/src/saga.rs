@@ -36,6 +36,10 @@ pub struct BookingSagaInput {
     pub lead_traveller: LeadTraveller,
     pub quote: StayQuote,
     pub payment_method: PaymentMethod,
+    /// The signed-in user who booked (auth context id); absent in histories from before
+    /// sign-in existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<uuid::Uuid>,
 }
 
 /// Where a booking stands. The string forms are the `BookingStatus` search attribute values

@@ -139,6 +139,7 @@ impl BookingWorkflow {
             lead_traveller: input.lead_traveller.clone(),
             quote: input.quote.clone(),
             hold_id: hold_id.clone(),
+            user_id: input.user_id,
         };
         ctx.execute_activity(BookingActivities::create_booking, record, on_queue(task_queue::BOOKING, SHORT_STEP))
             .await
