@@ -51,9 +51,11 @@ start temporal "$TEMPORAL_BIN" server start-dev --ip 127.0.0.1 --port "$TEMPORAL
   --db-filename "$DATA/temporal.db" --log-level warn --ui-disable-news-fetch $(dev_server_flags)
 wait_for "Temporal" "$TEMPORAL_BIN" operator cluster health --address "127.0.0.1:$TEMPORAL_PORT"
 
-step "Applying migrations and loading the demo catalog"
+step "Applying migrations, loading the demo catalog and users, making the token keys"
 target/debug/migrate
 target/debug/seed-demo
+export TT_AUTH_KEYS_FILE="${TT_AUTH_KEYS_FILE:-$DATA/auth-keys.json}"
+target/debug/auth-keys init "$TT_AUTH_KEYS_FILE"
 
 step "Starting the sandbox gateway, the workers and the API"
 start sandbox-gateway target/debug/sandbox-gateway
@@ -75,9 +77,12 @@ cat <<MSG
     Gateway      http://$GATEWAY_ADDR  (sandbox; card token tok_decline is declined)
     Metrics      http://$API_ADDR/metrics, workers on http://127.0.0.1:9101..9103/metrics
 
-  Make a booking:
-    curl -s -X POST http://$API_ADDR/api/bookings -H 'Content-Type: application/json' -H "Idempotency-Key: \$(uuidgen 2>/dev/null || date +%s%N)" -d '{"accommodation":"ujjayanta-heritage-hotel","room_type":"deluxe_double","check_in":"$check_in","check_out":"$check_out","rooms":1,"guests":2,"lead_traveller":{"name":"Ananya Debbarma","email":"ananya@example.in","phone":"+919876543210"},"payment":{"method":"card","card_token":"tok_success"}}'
-  Then: curl -s "http://$API_ADDR/api/bookings/<booking_ref>?wait=10"
+  Demo users (password Tripura-demo-2026): traveller@, manager@, operator@, admin@demo.tripura.travel
+
+  Sign in, then make a booking:
+    token=\$(curl -s -X POST http://$API_ADDR/api/auth/login -H 'Content-Type: application/json' -d '{"email":"traveller@demo.tripura.travel","password":"Tripura-demo-2026"}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+    curl -s -X POST http://$API_ADDR/api/bookings -H "Authorization: Bearer \$token" -H 'Content-Type: application/json' -H "Idempotency-Key: \$(uuidgen 2>/dev/null || date +%s%N)" -d '{"accommodation":"ujjayanta-heritage-hotel","room_type":"deluxe_double","check_in":"$check_in","check_out":"$check_out","rooms":1,"guests":2,"lead_traveller":{"name":"Ananya Debbarma","email":"ananya@example.in","phone":"+919876543210"},"payment":{"method":"card","card_token":"tok_success"}}'
+  Then: curl -s -H "Authorization: Bearer \$token" "http://$API_ADDR/api/bookings/<booking_ref>?wait=10"
 
   Logs in .data/logs. Ctrl-C stops everything.
 MSG

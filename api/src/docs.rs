@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers, and its browsable page.
 
-use crate::routes::{self, bookings, catalog, inventory};
+use crate::routes::{self, auth, bookings, catalog, inventory};
 use crate::state::AppState;
 use axum::Router;
 use utoipa::OpenApi;
@@ -13,15 +13,35 @@ use utoipa_swagger_ui::SwaggerUi;
         description = "Book stays across Tripura. Errors are always `{\"error\": {\"code\", \"message\"}}`."
     ),
     paths(
+        auth::register,
+        auth::login,
+        auth::refresh,
+        auth::logout,
+        auth::logout_all,
+        auth::me,
+        auth::my_activity,
+        auth::jwks,
+        auth::list_roles,
+        auth::list_users,
+        auth::get_user,
+        auth::update_user,
+        auth::delete_user,
+        auth::grant_role,
+        auth::revoke_role,
+        auth::assign,
+        auth::unassign,
         bookings::create_booking,
+        bookings::list_my_bookings,
         bookings::get_booking,
         catalog::list_accommodations,
         catalog::get_accommodation,
         catalog::quote,
         inventory::availability,
+        inventory::change_allotments,
         routes::health::healthz,
         routes::health::readyz,
     ),
+    modifiers(&BearerAuth),
     components(schemas(
         bookings::CreateBookingRequest,
         bookings::TravellerDto,
@@ -33,6 +53,20 @@ use utoipa_swagger_ui::SwaggerUi;
     ))
 )]
 struct ApiDoc;
+
+/// Declares the `bearer` scheme every protected route names in its `security`.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()))

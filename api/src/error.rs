@@ -13,6 +13,12 @@ pub enum ApiError {
     /// 400: the request could not be read (malformed JSON, bad header or query).
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
+    /// 401 with `WWW-Authenticate`: no credentials, or credentials that do not verify.
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: String },
+    /// 403: authenticated, but not allowed to do this.
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     /// 404: no such resource, or one the caller may not see.
     #[error("{message}")]
     NotFound { code: &'static str, message: String },
@@ -31,6 +37,9 @@ pub enum ApiError {
     /// 422: well-formed but invalid; `details` may name the field.
     #[error("{message}")]
     Invalid { code: &'static str, message: String, details: Option<Value> },
+    /// 429 with `Retry-After`: slow down.
+    #[error("{message}")]
+    TooManyRequests { code: &'static str, message: String, retry_after_secs: u64 },
     /// 503 with `Retry-After`: a dependency (database, Temporal) is unreachable.
     #[error("{message}")]
     Unavailable { code: &'static str, message: String },
@@ -56,6 +65,18 @@ impl ApiError {
         ApiError::NotFound { code, message: message.into() }
     }
 
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Unauthorized { code, message: message.into() }
+    }
+
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Forbidden { code, message: message.into() }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Conflict { code, message: message.into() }
+    }
+
     pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
         ApiError::Unavailable { code, message: message.into() }
     }
@@ -63,6 +84,8 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, String, Option<&Value>) {
         match self {
             ApiError::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message.clone(), None),
+            ApiError::Unauthorized { code, message } => (StatusCode::UNAUTHORIZED, code, message.clone(), None),
+            ApiError::Forbidden { code, message } => (StatusCode::FORBIDDEN, code, message.clone(), None),
             ApiError::NotFound { code, message } => (StatusCode::NOT_FOUND, code, message.clone(), None),
             ApiError::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -77,6 +100,9 @@ impl ApiError {
             }
             ApiError::Invalid { code, message, details } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, code, message.clone(), details.as_ref())
+            }
+            ApiError::TooManyRequests { code, message, .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, code, message.clone(), None)
             }
             ApiError::Unavailable { code, message } => (StatusCode::SERVICE_UNAVAILABLE, code, message.clone(), None),
             ApiError::Internal(_) => {
@@ -93,14 +119,22 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable { message, .. } => tracing::warn!(%message, "dependency unavailable"),
             _ => {}
         }
+        let retry_after = match &self {
+            ApiError::TooManyRequests { retry_after_secs, .. } => Some(retry_after_secs.to_string()),
+            ApiError::Unavailable { .. } => Some("5".to_string()),
+            _ => None,
+        };
         let (status, code, message, details) = self.parts();
         let mut error = json!({ "code": code, "message": message });
         if let Some(details) = details {
             error["details"] = details.clone();
         }
         let mut response = (status, Json(json!({ "error": error }))).into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        if let Some(value) = retry_after.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }

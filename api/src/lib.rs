@@ -7,6 +7,7 @@
 //!   contexts starts or signals a workflow. No SQL lives in this crate.
 //! - Nothing here panics on input: every rejection becomes a 4xx `{"error": {..}}`.
 
+pub mod access;
 mod docs;
 pub mod error;
 mod extract;
@@ -38,14 +39,17 @@ pub fn app(state: AppState, services: &[ApiService]) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let mut router = Router::new().merge(routes::health::router()).route("/metrics", get(metrics::render));
     for service in services {
-        router = match service {
-            ApiService::Bookings => router.nest("/api/bookings", routes::bookings::router()),
-            ApiService::Catalog => router.nest("/api/catalog", routes::catalog::router()),
-            ApiService::Inventory => router.nest("/api/inventory", routes::inventory::router()),
+        let (prefix, context_router) = match service {
+            ApiService::Auth => ("/api/auth", routes::auth::router()),
+            ApiService::Bookings => ("/api/bookings", routes::bookings::router()),
+            ApiService::Catalog => ("/api/catalog", routes::catalog::router()),
+            ApiService::Inventory => ("/api/inventory", routes::inventory::router()),
             // These contexts have no HTTP routes yet; their deployments serve probes and docs.
-            ApiService::Auth | ApiService::Payments | ApiService::Partners => router,
+            ApiService::Payments | ApiService::Partners => continue,
         };
+        router = router.nest(prefix, context_router.route_layer(middleware::from_fn(access::enforce)));
     }
+    let cors = cors_layer(&state.cors_origins);
     router
         .merge(docs::router())
         .fallback(routes::not_found)
@@ -56,12 +60,62 @@ pub fn app(state: AppState, services: &[ApiService]) -> Router {
         // Enforced by the body extractors, so an oversized body gets the API's 413 shape.
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(middleware::from_fn(time_limit))
+        .layer(middleware::from_fn(security_headers))
+        .layer(tower::util::option_layer(cors))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
             tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id, booking_ref = tracing::field::Empty)
         }).on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Headers that keep browsers from misusing the API's answers. The docs page runs the
+/// bundled Swagger UI, which needs its own scripts and styles.
+async fn security_headers(request: axum::extract::Request, next: middleware::Next) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let docs = request.uri().path().starts_with("/api/docs");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    let csp = if docs {
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+    } else {
+        "default-src 'none'; frame-ancestors 'none'"
+    };
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    response
+}
+
+/// Cross-origin calls only from the configured origins; none configured, none allowed.
+fn cors_layer(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{HeaderName, HeaderValue, Method, header};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::IF_NONE_MATCH,
+                HeaderName::from_static("idempotency-key"),
+            ])
+            .expose_headers([
+                header::ETAG,
+                header::LOCATION,
+                header::RETRY_AFTER,
+                HeaderName::from_static("x-request-id"),
+            ])
+            .max_age(Duration::from_secs(600)),
+    )
 }
 
 /// Answers a request that takes longer than [`REQUEST_TIMEOUT`] with the API's 503.
@@ -81,5 +135,7 @@ pub async fn run(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state, services)).with_graceful_shutdown(shutdown).await
+    // The peer address feeds the login throttle and the activity log (see `access`).
+    let service = app(state, services).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
 }

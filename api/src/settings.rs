@@ -1,7 +1,8 @@
 //! API settings from `TT_*` environment variables, with development defaults.
 
+use crate::access::TrustedProxies;
 use platform::{EnvError, env::var_or, temporal::TemporalSettings};
-use std::{net::SocketAddr, str::FromStr};
+use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 /// The route families one API process can serve. Production runs one deployment per service
 /// behind the Ingress (`TT_API_SERVICES=bookings`); development runs them all in one.
@@ -69,8 +70,44 @@ pub struct ApiSettings {
     pub catalog_database_url: String,
     pub booking_database_url: String,
     pub inventory_database_url: String,
+    pub auth_database_url: String,
     /// `TT_DB_POOL_SIZE`, per context pool.
     pub db_pool_size: u32,
+    pub auth: AuthConfig,
+    /// `TT_CORS_ORIGINS`: browser origins allowed to call the API (comma-separated; none
+    /// by default, so only same-origin pages and non-browser clients call it).
+    pub cors_origins: Vec<String>,
+    /// `TT_TRUSTED_PROXIES`: CIDRs of the proxies (the Ingress) whose `X-Forwarded-For` is
+    /// believed; empty by default, so the socket peer is the client.
+    pub trusted_proxies: TrustedProxies,
+}
+
+/// Access tokens and sessions.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// `TT_AUTH_KEYS_FILE`: the token key ring (see `auth::keys`), default
+    /// `.data/auth-keys.json` (made by `make up`; a Secret in Kubernetes).
+    pub keys_file: PathBuf,
+    /// `TT_AUTH_ISSUER`, the tokens' `iss`.
+    pub issuer: String,
+    /// `TT_AUTH_AUDIENCE`, the tokens' `aud`.
+    pub audience: String,
+    /// `TT_AUTH_ACCESS_TTL_SECS`, default 900 (15 minutes).
+    pub access_ttl: Duration,
+    /// `TT_AUTH_REFRESH_TTL_DAYS`, default 30.
+    pub refresh_ttl: Duration,
+}
+
+impl AuthConfig {
+    pub fn from_env() -> Result<Self, EnvError> {
+        Ok(AuthConfig {
+            keys_file: var_or("AUTH_KEYS_FILE", PathBuf::from(".data/auth-keys.json"))?,
+            issuer: var_or("AUTH_ISSUER", "tripura-tourism".to_string())?,
+            audience: var_or("AUTH_AUDIENCE", "tripura-tourism-api".to_string())?,
+            access_ttl: Duration::from_secs(var_or("AUTH_ACCESS_TTL_SECS", 900)?),
+            refresh_ttl: Duration::from_secs(var_or::<u64>("AUTH_REFRESH_TTL_DAYS", 30)? * 24 * 3600),
+        })
+    }
 }
 
 impl ApiSettings {
@@ -82,8 +119,46 @@ impl ApiSettings {
             catalog_database_url: platform::db::database_url("catalog")?,
             booking_database_url: platform::db::database_url("booking")?,
             inventory_database_url: platform::db::database_url("inventory")?,
+            auth_database_url: platform::db::database_url("auth")?,
             db_pool_size: var_or("DB_POOL_SIZE", 10)?,
+            auth: AuthConfig::from_env()?,
+            cors_origins: platform::env::optional::<String>("CORS_ORIGINS")?
+                .map(|v| v.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect())
+                .unwrap_or_default(),
+            trusted_proxies: var_or("TRUSTED_PROXIES", TrustedProxies::default())?,
         })
+    }
+}
+
+impl ApiSettings {
+    /// Every context in one database at `database_url`, tokens from `keys_file`, other
+    /// settings at their defaults: for tests and benchmarks.
+    pub fn single_database(
+        addr: SocketAddr,
+        services: Vec<ApiService>,
+        temporal: TemporalSettings,
+        database_url: &str,
+        keys_file: PathBuf,
+    ) -> Self {
+        ApiSettings {
+            addr,
+            services,
+            temporal,
+            catalog_database_url: database_url.to_string(),
+            booking_database_url: database_url.to_string(),
+            inventory_database_url: database_url.to_string(),
+            auth_database_url: database_url.to_string(),
+            db_pool_size: 8,
+            auth: AuthConfig {
+                keys_file,
+                issuer: "tripura-tourism".into(),
+                audience: "tripura-tourism-api".into(),
+                access_ttl: Duration::from_secs(900),
+                refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            },
+            cors_origins: Vec::new(),
+            trusted_proxies: TrustedProxies::default(),
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! Shared state: one pool per context (a newtype each, so a handler cannot use the wrong
 //! one) and the Temporal client.
 
-use crate::{error::ApiError, settings::ApiSettings};
+use crate::{access::TrustedProxies, error::ApiError, settings::ApiSettings};
+use auth::{Accounts, SessionSettings, keys::KeyRing, password::Passwords, tokens::TokenSettings, tokens::Tokens};
 use axum::extract::FromRef;
 use platform::temporal::TemporalSettings;
 use sqlx::PgPool;
@@ -54,6 +55,11 @@ pub struct AppState {
     pub booking: BookingDb,
     pub inventory: InventoryDb,
     pub temporal: Temporal,
+    /// The auth context: accounts, sessions and token checks (its own pool inside).
+    pub accounts: Accounts,
+    pub proxies: TrustedProxies,
+    /// Browser origins allowed to call the API.
+    pub cors_origins: Arc<[String]>,
 }
 
 impl AppState {
@@ -74,7 +80,23 @@ impl AppState {
 
     fn with_temporal(settings: &ApiSettings, temporal: Temporal) -> anyhow::Result<Self> {
         let size = settings.db_pool_size;
+        let ring = KeyRing::load(&settings.auth.keys_file).map_err(|e| {
+            anyhow::anyhow!("{e} (set TT_AUTH_KEYS_FILE; `cargo run -p ops --bin auth-keys -- init <file>` makes one)")
+        })?;
+        let tokens = Tokens::new(
+            ring,
+            TokenSettings {
+                issuer: settings.auth.issuer.clone(),
+                audience: settings.auth.audience.clone(),
+                access_ttl: settings.auth.access_ttl,
+            },
+        );
+        let auth_pool = platform::db::context_pool(&settings.auth_database_url, auth::SCHEMA, size)?;
+        let sessions = SessionSettings { refresh_ttl: settings.auth.refresh_ttl, ..SessionSettings::default() };
         Ok(AppState {
+            accounts: Accounts::new(auth_pool, Passwords::default(), tokens, sessions),
+            proxies: settings.trusted_proxies.clone(),
+            cors_origins: settings.cors_origins.clone().into(),
             catalog: CatalogDb(platform::db::context_pool(&settings.catalog_database_url, catalog::SCHEMA, size)?),
             booking: BookingDb(platform::db::context_pool(&settings.booking_database_url, booking::SCHEMA, size)?),
             inventory: InventoryDb(platform::db::context_pool(

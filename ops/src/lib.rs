@@ -60,3 +60,40 @@ pub async fn seed_demo(
     }
     Ok(())
 }
+
+/// The password of every demo user (development only; README lists the users).
+pub const DEMO_PASSWORD: &str = "Tripura-demo-2026";
+
+/// One demo user per role, by email. The asset manager manages the first demo property.
+pub const DEMO_USERS: [(&str, &str, &str); 4] = [
+    ("traveller@demo.tripura.travel", "Ananya Debbarma", auth::roles::TRAVELLER),
+    ("manager@demo.tripura.travel", "Bikram Reang", auth::roles::ASSET_MANAGER),
+    ("operator@demo.tripura.travel", "Chandana Jamatia", auth::roles::OPERATOR),
+    ("admin@demo.tripura.travel", "Debashish Tripura", auth::roles::ADMIN),
+];
+
+/// Creates the demo users with [`DEMO_PASSWORD`] (existing ones are left as they are).
+pub async fn seed_demo_users(auth_db: &sqlx::PgPool) -> anyhow::Result<()> {
+    let passwords = auth::password::Passwords::default();
+    for (email, name, role) in DEMO_USERS {
+        let (user_id, _) = auth::accounts::ensure_user(auth_db, &passwords, email, name, DEMO_PASSWORD, role).await?;
+        if role == auth::roles::ASSET_MANAGER {
+            auth::store::assign(auth_db, user_id, catalog::seed::ACCOMMODATIONS[0].id, None).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates the first admin from configuration, if no admin exists yet: production never
+/// starts with a default password. Returns whether an admin was created.
+pub async fn bootstrap_admin(auth_db: &sqlx::PgPool, email: &str, password: &str) -> anyhow::Result<bool> {
+    if auth::store::role_is_held(auth_db, auth::roles::ADMIN).await? {
+        return Ok(false);
+    }
+    let passwords = auth::password::Passwords::default();
+    let (_, created) =
+        auth::accounts::ensure_user(auth_db, &passwords, email, "Administrator", password, auth::roles::ADMIN)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the first admin: {e}"))?;
+    Ok(created)
+}

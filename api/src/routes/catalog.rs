@@ -1,6 +1,7 @@
 //! Catalog reads: what can be booked, searched, paged and quoted. Public and cacheable:
 //! every answer carries an `ETag` and `Cache-Control`, and `If-None-Match` gives 304.
 
+use crate::access::Public;
 use crate::{
     error::ApiError,
     extract::ApiQuery,
@@ -98,10 +99,11 @@ pub(crate) struct SearchQuery {
 }
 
 /// Search published accommodations, a page at a time.
-#[utoipa::path(get, path = "/api/catalog/accommodations", tag = "catalog", params(SearchQuery),
+#[utoipa::path(get, security(()), path = "/api/catalog/accommodations", tag = "catalog", params(SearchQuery),
     responses((status = 200, body = AccommodationList), (status = 304, description = "Not modified (If-None-Match)"),
               (status = 400, description = "Unreadable query or cursor"), (status = 422, description = "Invalid filter, sort or limit")))]
 pub(crate) async fn list_accommodations(
+    _: Public,
     State(CatalogDb(pool)): State<CatalogDb>,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<SearchQuery>,
@@ -146,10 +148,11 @@ pub(crate) async fn list_accommodations(
 }
 
 /// One published accommodation with its room types.
-#[utoipa::path(get, path = "/api/catalog/accommodations/{code}", tag = "catalog",
+#[utoipa::path(get, security(()), path = "/api/catalog/accommodations/{code}", tag = "catalog",
     params(("code" = String, Path, example = "ujjayanta-heritage-hotel")),
     responses((status = 200, body = AccommodationDto), (status = 404, description = "No such accommodation on sale")))]
 pub(crate) async fn get_accommodation(
+    _: Public,
     State(CatalogDb(pool)): State<CatalogDb>,
     headers: HeaderMap,
     Path(code): Path<String>,
@@ -198,9 +201,10 @@ pub(crate) struct QuoteDto {
 
 /// The price of a stay, night by night, with GST by the Indian slabs — the same quote the
 /// booking charges.
-#[utoipa::path(get, path = "/api/catalog/quote", tag = "catalog", params(QuoteQuery),
+#[utoipa::path(get, security(()), path = "/api/catalog/quote", tag = "catalog", params(QuoteQuery),
     responses((status = 200, body = QuoteDto), (status = 422, description = "Invalid stay or unknown room type")))]
 pub(crate) async fn quote(
+    _: Public,
     State(CatalogDb(pool)): State<CatalogDb>,
     ApiQuery(q): ApiQuery<QuoteQuery>,
 ) -> Result<Response, ApiError> {

@@ -12,13 +12,13 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 /// The process is alive.
-#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "Alive")))]
+#[utoipa::path(get, security(()), path = "/healthz", tag = "health", responses((status = 200, description = "Alive")))]
 pub(crate) async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
 /// The databases and Temporal are reachable.
-#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "Ready"), (status = 503, description = "A dependency is down")))]
+#[utoipa::path(get, security(()), path = "/readyz", tag = "health", responses((status = 200, description = "Ready"), (status = 503, description = "A dependency is down")))]
 pub(crate) async fn readyz(
     State(CatalogDb(catalog)): State<CatalogDb>,
     State(BookingDb(booking)): State<BookingDb>,

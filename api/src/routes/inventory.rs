@@ -1,17 +1,23 @@
-//! Inventory reads: rooms left per night.
+//! Inventory: rooms left per night (public), and allotments and stop-sell for the people
+//! who manage a property.
 
+use crate::access::{ClientInfo, InventoryManage, Public, Require};
 use crate::{
     error::ApiError,
-    extract::ApiQuery,
+    extract::{ApiJson, ApiQuery},
     state::{AppState, CatalogDb, InventoryDb},
 };
-use axum::{Json, Router, extract::State, routing::get};
+use axum::{
+    Json, Router,
+    extract::State,
+    routing::{get, put},
+};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/availability", get(availability))
+    Router::new().route("/availability", get(availability)).route("/allotments", put(change_allotments))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -32,7 +38,22 @@ pub(crate) struct NightDto {
     allotment: i32,
     held: i32,
     booked: i32,
+    /// Not on sale this night, whatever the allotment.
+    stop_sell: bool,
     available: i32,
+}
+
+impl From<inventory::store::NightAvailability> for NightDto {
+    fn from(n: inventory::store::NightAvailability) -> Self {
+        NightDto {
+            night: n.night,
+            allotment: n.allotment,
+            held: n.held,
+            booked: n.booked,
+            stop_sell: n.stop_sell,
+            available: n.available(),
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -43,9 +64,10 @@ pub(crate) struct AvailabilityDto {
 }
 
 /// Rooms per night for one room type. Nights without an allotment are not listed.
-#[utoipa::path(get, path = "/api/inventory/availability", tag = "inventory", params(AvailabilityQuery),
+#[utoipa::path(get, security(()), path = "/api/inventory/availability", tag = "inventory", params(AvailabilityQuery),
     responses((status = 200, body = AvailabilityDto), (status = 404, description = "Unknown accommodation or room type")))]
 pub(crate) async fn availability(
+    _: Public,
     State(CatalogDb(catalog)): State<CatalogDb>,
     State(InventoryDb(inventory)): State<InventoryDb>,
     ApiQuery(q): ApiQuery<AvailabilityQuery>,
@@ -59,13 +81,111 @@ pub(crate) async fn availability(
     let nights = inventory::store::availability(&inventory, offer.accommodation_id, &q.room_type, q.from, q.to)
         .await?
         .into_iter()
-        .map(|n| NightDto {
-            night: n.night,
-            allotment: n.allotment,
-            held: n.held,
-            booked: n.booked,
-            available: n.available(),
-        })
+        .map(NightDto::from)
         .collect();
     Ok(Json(AvailabilityDto { accommodation: q.accommodation, room_type: q.room_type, nights }))
+}
+
+/// The longest range one allotment change covers.
+const MAX_ALLOTMENT_RANGE_DAYS: i64 = 366;
+/// More rooms of one type than any property in Tripura has.
+const MAX_ALLOTMENT: i32 = 10_000;
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AllotmentChangeRequest {
+    #[schema(example = "ujjayanta-heritage-hotel")]
+    accommodation: String,
+    #[schema(example = "deluxe_double")]
+    room_type: String,
+    /// First night.
+    from: NaiveDate,
+    /// Day after the last night (exclusive).
+    to: NaiveDate,
+    /// Rooms on sale each night; never below what is already held and booked.
+    allotment: Option<i32>,
+    /// `true` stops selling these nights (holds in place are kept); `false` resumes.
+    stop_sell: Option<bool>,
+}
+
+/// Set the allotment and/or stop-sell of a room type for a range of nights, all nights or
+/// none. Asset managers change only the properties assigned to them.
+#[utoipa::path(put, path = "/api/inventory/allotments", tag = "inventory", request_body = AllotmentChangeRequest,
+    security(("bearer" = ["inventory:manage_assigned", "inventory:manage_any"])),
+    responses((status = 200, body = AvailabilityDto, description = "The nights after the change"),
+        (status = 401, description = "Not signed in"), (status = 403, description = "Not a manager of this property"),
+        (status = 404, description = "Unknown accommodation or room type"),
+        (status = 409, description = "The allotment would fall below rooms already held and booked"),
+        (status = 422, description = "Invalid range or allotment")))]
+pub(crate) async fn change_allotments(
+    caller: Require<InventoryManage>,
+    ClientInfo(client): ClientInfo,
+    State(accounts): State<auth::Accounts>,
+    State(CatalogDb(catalog)): State<CatalogDb>,
+    State(InventoryDb(inventory)): State<InventoryDb>,
+    ApiJson(body): ApiJson<AllotmentChangeRequest>,
+) -> Result<Json<AvailabilityDto>, ApiError> {
+    if body.to <= body.from || (body.to - body.from).num_days() > MAX_ALLOTMENT_RANGE_DAYS {
+        return Err(ApiError::invalid_field(
+            "invalid_date_range",
+            "to",
+            format!("`to` must be after `from`, at most {MAX_ALLOTMENT_RANGE_DAYS} days later"),
+        ));
+    }
+    if body.allotment.is_none() && body.stop_sell.is_none() {
+        return Err(ApiError::invalid("nothing_to_change", "Give an allotment, a stop_sell flag, or both"));
+    }
+    if let Some(allotment) = body.allotment
+        && !(0..=MAX_ALLOTMENT).contains(&allotment)
+    {
+        return Err(ApiError::invalid_field(
+            "invalid_allotment",
+            "allotment",
+            format!("allotment must be between 0 and {MAX_ALLOTMENT}"),
+        ));
+    }
+    let offer = catalog::store::find_offer(&catalog, &body.accommodation, &body.room_type).await?.ok_or_else(|| {
+        ApiError::not_found("room_type_not_found", format!("No room type {} at {}", body.room_type, body.accommodation))
+    })?;
+    if !caller.can("inventory:manage_any")
+        && !auth::store::is_assigned(accounts.pool(), caller.user_id, offer.accommodation_id).await?
+    {
+        return Err(ApiError::forbidden(
+            "not_assigned",
+            format!("You do not manage {}; ask an admin to assign it to you", body.accommodation),
+        ));
+    }
+    let change = inventory::store::change_allotments(
+        &inventory,
+        offer.accommodation_id,
+        &body.room_type,
+        body.from,
+        body.to,
+        body.allotment,
+        body.stop_sell,
+    )
+    .await?;
+    if let inventory::store::AllotmentChange::BelowCommitments { nights } = change {
+        let listed: Vec<String> = nights.iter().map(|(night, rooms)| format!("{night} ({rooms})")).collect();
+        return Err(ApiError::Conflict {
+            code: "allotment_below_commitments",
+            message: format!(
+                "Rooms are already held or booked beyond {} on {}; nothing was changed",
+                body.allotment.unwrap_or_default(),
+                listed.join(", ")
+            ),
+        });
+    }
+    let details = serde_json::json!({
+        "accommodation": body.accommodation, "room_type": body.room_type, "from": body.from, "to": body.to,
+        "allotment": body.allotment, "stop_sell": body.stop_sell,
+    });
+    accounts.log(Some(caller.user_id), "allotment_change", "success", &client, details).await;
+    let nights =
+        inventory::store::availability(&inventory, offer.accommodation_id, &body.room_type, body.from, body.to)
+            .await?
+            .into_iter()
+            .map(NightDto::from)
+            .collect();
+    Ok(Json(AvailabilityDto { accommodation: body.accommodation, room_type: body.room_type, nights }))
 }

@@ -1,5 +1,6 @@
 //! One module per bounded context, each exporting `router()`.
 
+pub(crate) mod auth;
 pub(crate) mod bookings;
 pub(crate) mod catalog;
 pub(crate) mod health;

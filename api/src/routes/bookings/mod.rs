@@ -7,6 +7,7 @@ pub(crate) use request::{CreateBookingRequest, PaymentDto, TravellerDto};
 pub(crate) use view::{BookingAccepted, BookingView, FailureDto};
 
 use crate::{
+    access::{BookingsCreate, BookingsRead, ClientInfo, Require},
     error::ApiError,
     extract::{ApiJson, ApiQuery},
     state::{AppState, BookingDb, CatalogDb, Temporal},
@@ -37,7 +38,7 @@ use temporalio_client::{
 use utoipa::IntoParams;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/", post(create_booking)).route("/{booking_ref}", get(get_booking))
+    Router::new().route("/", post(create_booking).get(list_my_bookings)).route("/{booking_ref}", get(get_booking))
 }
 
 /// The longest `?wait=` honoured, in seconds.
@@ -48,14 +49,20 @@ const IST_OFFSET_SECS: i32 = 5 * 3600 + 30 * 60;
 /// Start a booking: holds the rooms, records the booking, charges the card and confirms —
 /// or gives everything back. Answers at once; poll the status URL for the outcome.
 #[utoipa::path(post, path = "/api/bookings", tag = "bookings", request_body = CreateBookingRequest,
+    security(("bearer" = ["bookings:create"])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body find the same booking")),
     responses(
         (status = 202, body = BookingAccepted, description = "The booking saga runs; poll `status_url`"),
         (status = 400, description = "Malformed JSON or header"),
+        (status = 401, description = "Not signed in"),
+        (status = 403, description = "The account may not book"),
         (status = 422, description = "Invalid booking request (dates, guests, traveller, unknown accommodation or room type, reused idempotency key)"),
         (status = 503, description = "Temporal or the database is unreachable"),
     ))]
 pub(crate) async fn create_booking(
+    caller: Require<BookingsCreate>,
+    ClientInfo(requester): ClientInfo,
+    State(accounts): State<auth::Accounts>,
     State(CatalogDb(catalog)): State<CatalogDb>,
     State(BookingDb(bookings)): State<BookingDb>,
     State(temporal): State<Temporal>,
@@ -64,8 +71,9 @@ pub(crate) async fn create_booking(
 ) -> Result<Response, ApiError> {
     let client_key = idempotency_key(&headers)?;
     let request_hash = Sha256::digest(serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.into()))?).to_vec();
+    // Keys are the client's own: the same key from another user is another request.
     let key = match &client_key {
-        Some(k) => format!("client:{k}"),
+        Some(k) => format!("client:{}:{k}", caller.user_id),
         None => format!("server:{}", uuid::Uuid::new_v4()),
     };
 
@@ -84,7 +92,7 @@ pub(crate) async fn create_booking(
     }
 
     let prepared = prepare(&catalog, &body).await?;
-    let (booking_ref, repeated) = bind_booking_ref(&bookings, &key, &request_hash).await?;
+    let (booking_ref, repeated) = bind_booking_ref(&bookings, &key, &request_hash, caller.user_id).await?;
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
     let input = BookingSagaInput {
         booking_ref: booking_ref.clone(),
@@ -92,6 +100,7 @@ pub(crate) async fn create_booking(
         lead_traveller: prepared.lead_traveller,
         quote: prepared.quote,
         payment_method: prepared.payment_method,
+        user_id: Some(caller.user_id),
     };
     // The key is bound before the start: if Temporal is away, the client's retry with the
     // same key starts the saga under the same reference.
@@ -99,6 +108,10 @@ pub(crate) async fn create_booking(
     start_saga(&client, input).await?;
     booking::store::mark_saga_started(&bookings, &booking_ref).await?;
     tracing::info!(%booking_ref, "booking saga started");
+    if !repeated {
+        let details = serde_json::json!({ "booking_ref": booking_ref.as_str() });
+        accounts.log(Some(caller.user_id), "booking_create", "success", &requester, details).await;
+    }
     Ok(accepted(Some(&client), &booking_ref, repeated).await)
 }
 
@@ -174,11 +187,15 @@ pub(crate) struct GetBookingQuery {
     wait: Option<u64>,
 }
 
-/// Where a booking stands: its saga's live progress, or the stored record.
+/// Where a booking stands: its saga's live progress, or the stored record. Travellers see
+/// their own bookings only (anyone else's is 404); operators see every booking.
 #[utoipa::path(get, path = "/api/bookings/{booking_ref}", tag = "bookings",
+    security(("bearer" = ["bookings:read_own", "bookings:read_any"])),
     params(("booking_ref" = String, Path, example = "TRP-7K3M9Q"), GetBookingQuery),
-    responses((status = 200, body = BookingView), (status = 404, description = "No such booking"), (status = 503, description = "Temporal is unreachable")))]
+    responses((status = 200, body = BookingView), (status = 401, description = "Not signed in"),
+        (status = 404, description = "No such booking, or not yours"), (status = 503, description = "Temporal is unreachable")))]
 pub(crate) async fn get_booking(
+    caller: Require<BookingsRead>,
     State(BookingDb(bookings)): State<BookingDb>,
     State(temporal): State<Temporal>,
     Path(raw_ref): Path<String>,
@@ -186,6 +203,12 @@ pub(crate) async fn get_booking(
 ) -> Result<Json<BookingView>, ApiError> {
     let not_found = || ApiError::not_found("booking_not_found", format!("No booking {raw_ref}"));
     let booking_ref = BookingRef::parse(&raw_ref).map_err(|_| not_found())?;
+    if !caller.can("bookings:read_any") {
+        let owner = booking::store::booking_owner(&bookings, &booking_ref).await?;
+        if owner != Some(Some(caller.user_id)) {
+            return Err(not_found());
+        }
+    }
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
     let deadline = Instant::now() + Duration::from_secs(query.wait.unwrap_or(0).min(MAX_WAIT_SECS));
     let client = match temporal.client().await {
@@ -221,6 +244,41 @@ pub(crate) async fn get_booking(
     }
 }
 
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListBookingsQuery {
+    /// Page size, at most 100 (default 20).
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// The signed-in user's bookings, newest first.
+#[utoipa::path(get, path = "/api/bookings", tag = "bookings", params(ListBookingsQuery),
+    security(("bearer" = ["bookings:read_own", "bookings:read_any"])),
+    responses((status = 200, body = view::BookingList), (status = 401, description = "Not signed in")))]
+pub(crate) async fn list_my_bookings(
+    caller: Require<BookingsRead>,
+    State(BookingDb(bookings)): State<BookingDb>,
+    ApiQuery(query): ApiQuery<ListBookingsQuery>,
+) -> Result<Json<view::BookingList>, ApiError> {
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid_field("invalid_limit", "limit", "limit must be between 1 and 100"));
+    }
+    let before = query.cursor.as_deref().map(view::decode_list_cursor).transpose()?;
+    let mut rows = booking::store::bookings_of(&bookings, caller.user_id, before, limit + 1).await?;
+    let page = usize::try_from(limit).unwrap_or(20);
+    let next_cursor = (rows.len() > page).then(|| {
+        rows.truncate(page);
+        rows.last().map(view::encode_list_cursor)
+    });
+    Ok(Json(view::BookingList {
+        items: rows.into_iter().map(Into::into).collect(),
+        next_cursor: next_cursor.flatten(),
+    }))
+}
+
 /// The longest client `Idempotency-Key` accepted.
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 200;
 
@@ -239,11 +297,16 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 /// Binds a fresh booking reference to the request under `key`, or finds the one an earlier
 /// request with the same key made (then `true`). Requests without a client key get a
 /// server-made key, so every reference is recorded and unique.
-async fn bind_booking_ref(pool: &sqlx::PgPool, key: &str, request_hash: &[u8]) -> Result<(BookingRef, bool), ApiError> {
+async fn bind_booking_ref(
+    pool: &sqlx::PgPool,
+    key: &str,
+    request_hash: &[u8],
+    user_id: uuid::Uuid,
+) -> Result<(BookingRef, bool), ApiError> {
     // A fresh reference can collide with an existing one (one in a billion); try another.
     for _ in 0..5 {
         let candidate = BookingRef::from_random(rand::thread_rng().r#gen());
-        match booking::store::claim_idempotency_key(pool, key, request_hash, &candidate).await {
+        match booking::store::claim_idempotency_key(pool, key, request_hash, &candidate, Some(user_id)).await {
             Ok(IdempotentRequest::New(r)) => return Ok((r, false)),
             Ok(IdempotentRequest::Repeat(r)) => return Ok((r, true)),
             Ok(IdempotentRequest::Mismatch) => return Err(key_reused()),

@@ -1,7 +1,8 @@
 //! The booking as the API shows it, from the saga's live progress or from the store.
 
+use crate::error::ApiError;
 use crate::routes::MoneyDto;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use contracts::saga::BookingProgress;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -100,4 +101,56 @@ impl From<booking::store::BookingRow> for BookingView {
             booking_ref: row.booking_ref,
         }
     }
+}
+
+/// One line of the signed-in user's booking list.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct BookingListItem {
+    #[schema(example = "TRP-7K3M9Q")]
+    pub booking_ref: String,
+    /// The stored status (`pending_payment`, `confirmed`, `failed`, `cancelled`), or
+    /// `pending` while the booking saga has not recorded it yet.
+    pub status: String,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub check_in: Option<NaiveDate>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub check_out: Option<NaiveDate>,
+    pub total: Option<MoneyDto>,
+    pub requested_at: DateTime<Utc>,
+    pub status_url: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct BookingList {
+    pub items: Vec<BookingListItem>,
+    pub next_cursor: Option<String>,
+}
+
+impl From<booking::store::BookingListItem> for BookingListItem {
+    fn from(row: booking::store::BookingListItem) -> Self {
+        BookingListItem {
+            status_url: status_url(&row.booking_ref),
+            status: row.status.unwrap_or_else(|| "pending".into()),
+            check_in: row.check_in,
+            check_out: row.check_out,
+            total: row.total_amount_paise.map(|a| MoneyDto::new(a, row.currency.as_deref().unwrap_or("INR"))),
+            requested_at: row.requested_at,
+            booking_ref: row.booking_ref,
+        }
+    }
+}
+
+/// Cursors are opaque to clients: base64 of `<rfc3339>|<booking ref>`.
+pub(crate) fn encode_list_cursor(row: &booking::store::BookingListItem) -> String {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    URL_SAFE_NO_PAD.encode(format!("{}|{}", row.requested_at.to_rfc3339(), row.booking_ref))
+}
+
+pub(crate) fn decode_list_cursor(cursor: &str) -> Result<(DateTime<Utc>, String), ApiError> {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let invalid = || ApiError::bad_request("invalid_cursor", "The cursor is not one this API gave out");
+    let raw = URL_SAFE_NO_PAD.decode(cursor).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(invalid)?;
+    let (at, booking_ref) = raw.split_once('|').ok_or_else(invalid)?;
+    let at = DateTime::parse_from_rfc3339(at).map_err(|_| invalid())?.with_timezone(&Utc);
+    Ok((at, booking_ref.to_string()))
 }

@@ -1,0 +1,263 @@
+//! Who may call what. Every route under `/api/<context>` declares its access rule with one
+//! extractor as its first argument: [`Public`] or [`Require<P>`] for a permission `P`.
+//! [`enforce`] wraps those routes and refuses to send a successful answer from a handler
+//! that made no access decision, so a route that forgets to declare one fails closed.
+//!
+//! Object-level checks (whose booking, which property) are the handlers' job, on top of the
+//! permission: a traveller asking for someone else's booking gets 404, an asset manager
+//! changing a property not assigned to them gets 403.
+
+use crate::{error::ApiError, state::AppState};
+use auth::{AuthError, Principal};
+use axum::{
+    extract::{ConnectInfo, FromRef, FromRequestParts, Request},
+    http::{HeaderMap, header, request::Parts},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use ipnet::IpNet;
+use std::{
+    marker::PhantomData,
+    net::{IpAddr, SocketAddr},
+    ops::Deref,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
+
+/// A permission a route may require: granted when the caller holds any of `ANY_OF`.
+pub(crate) trait Permission: Send + Sync + 'static {
+    const ANY_OF: &'static [&'static str];
+}
+
+macro_rules! permissions {
+    ($($(#[$doc:meta])* $name:ident => [$($code:literal),+ $(,)?];)+) => {
+        $($(#[$doc])* pub(crate) struct $name;
+        impl Permission for $name {
+            const ANY_OF: &'static [&'static str] = &[$($code),+];
+        })+
+    };
+}
+
+permissions! {
+    /// A signed-in user's own profile and sessions.
+    ProfileRead => ["profile:read"];
+    BookingsCreate => ["bookings:create"];
+    /// Own bookings, or every booking; the handler checks which.
+    BookingsRead => ["bookings:read_own", "bookings:read_any"];
+    UsersRead => ["users:read"];
+    UsersManage => ["users:manage"];
+    /// Allotments of assigned properties, or of every property; the handler checks which.
+    InventoryManage => ["inventory:manage_assigned", "inventory:manage_any"];
+}
+
+/// Set by the access extractors on the request, read back by [`enforce`].
+#[derive(Clone, Default)]
+struct AccessDecided(Arc<AtomicBool>);
+
+fn mark_decided(parts: &Parts) {
+    if let Some(decided) = parts.extensions.get::<AccessDecided>() {
+        decided.0.store(true, Ordering::Release);
+    }
+}
+
+/// Middleware on every context router: a 2xx or 3xx from a handler that declared no access
+/// rule is a bug, answered 500 and logged instead of served.
+pub(crate) async fn enforce(mut request: Request, next: Next) -> Response {
+    let decided = AccessDecided::default();
+    request.extensions_mut().insert(decided.clone());
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !decided.0.load(Ordering::Acquire) && (status.is_success() || status.is_redirection()) {
+        tracing::error!(%path, "route answered without declaring an access rule");
+        return ApiError::Internal(anyhow::anyhow!("route {path} declares no access rule")).into_response();
+    }
+    response
+}
+
+/// The route is open to anyone.
+pub(crate) struct Public;
+
+impl<S: Send + Sync> FromRequestParts<S> for Public {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        mark_decided(parts);
+        Ok(Public)
+    }
+}
+
+/// The caller is signed in and holds permission `P`; derefs to the [`Principal`].
+pub(crate) struct Require<P: Permission> {
+    pub(crate) principal: Principal,
+    permission: PhantomData<P>,
+}
+
+impl<P: Permission> Deref for Require<P> {
+    type Target = Principal;
+    fn deref(&self) -> &Principal {
+        &self.principal
+    }
+}
+
+impl<P: Permission, S: Send + Sync> FromRequestParts<S> for Require<P>
+where
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        mark_decided(parts);
+        let state = AppState::from_ref(state);
+        let token = bearer_token(&parts.headers)?;
+        let principal = state.accounts.authenticate(token).await.map_err(|e| match e {
+            AuthError::Unauthenticated(message) => ApiError::unauthorized("invalid_token", message),
+            other => auth_error(other),
+        })?;
+        if !P::ANY_OF.iter().any(|p| principal.can(p)) {
+            return Err(ApiError::forbidden(
+                "forbidden",
+                format!("This needs the permission {}", P::ANY_OF.join(" or ")),
+            ));
+        }
+        Ok(Require { principal, permission: PhantomData })
+    }
+}
+
+fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(ApiError::unauthorized("missing_token", "Sign in and send Authorization: Bearer <access token>"));
+    };
+    let value = value.to_str().unwrap_or_default();
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
+        _ => Err(ApiError::unauthorized("invalid_token", "The Authorization header must be `Bearer <access token>`")),
+    }
+}
+
+/// The auth context's errors in the API's shape.
+pub(crate) fn auth_error(e: AuthError) -> ApiError {
+    match e {
+        AuthError::InvalidCredentials => ApiError::unauthorized("invalid_credentials", e.to_string()),
+        AuthError::Throttled { retry_after } => ApiError::TooManyRequests {
+            code: "too_many_attempts",
+            message: e.to_string(),
+            retry_after_secs: retry_after.as_secs().max(1),
+        },
+        AuthError::AccountDisabled => ApiError::forbidden("account_disabled", e.to_string()),
+        AuthError::EmailTaken => ApiError::conflict("email_taken", e.to_string()),
+        AuthError::Invalid { field, message } => ApiError::invalid_field("invalid_field", field, message),
+        AuthError::InvalidRefreshToken => ApiError::unauthorized("invalid_refresh_token", e.to_string()),
+        AuthError::RefreshTokenReused => ApiError::unauthorized("refresh_token_reused", e.to_string()),
+        AuthError::Unauthenticated(message) => ApiError::unauthorized("invalid_token", message),
+        AuthError::Database(e) => e.into(),
+        AuthError::Internal(message) => ApiError::Internal(anyhow::anyhow!(message)),
+    }
+}
+
+/// Proxies whose `X-Forwarded-For` is believed (`TT_TRUSTED_PROXIES`, CIDRs).
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Vec<IpNet>);
+
+impl TrustedProxies {
+    fn trusts(&self, addr: IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(&addr))
+    }
+
+    /// The client's address: the socket peer, unless the peer is a trusted proxy; then the
+    /// nearest address in `X-Forwarded-For` that is not a trusted proxy. Addresses a client
+    /// wrote itself sit to the left of that and are never believed.
+    pub(crate) fn client_addr(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
+        let peer = peer?;
+        if !self.trusts(peer) {
+            return Some(peer);
+        }
+        let forwarded: Vec<IpAddr> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse().ok())
+            .collect();
+        Some(forwarded.into_iter().rev().find(|a| !self.trusts(*a)).unwrap_or(peer))
+    }
+}
+
+impl std::str::FromStr for TrustedProxies {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse::<IpNet>()
+                    .or_else(|_| p.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| format!("`{p}` is not an address or CIDR"))
+            })
+            .collect::<Result<_, _>>()
+            .map(TrustedProxies)
+    }
+}
+
+/// The caller's address and user agent, for sessions and the activity log.
+pub(crate) struct ClientInfo(pub auth::Client);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientInfo
+where
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let addr = state.proxies.client_addr(peer, &parts.headers);
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(256).collect::<String>());
+        Ok(ClientInfo(auth::Client { addr, user_agent }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::{Router, body::Body, http::StatusCode, middleware, routing::get};
+    use tower::ServiceExt;
+
+    async fn status_of(router: Router, path: &str) -> StatusCode {
+        router.oneshot(Request::builder().uri(path).body(Body::empty()).unwrap()).await.unwrap().status()
+    }
+
+    #[tokio::test]
+    async fn a_route_without_an_access_rule_fails_closed() {
+        let router = Router::new()
+            .route("/declared", get(|_: Public| async { "ok" }))
+            .route("/forgotten", get(|| async { "ok" }))
+            .route_layer(middleware::from_fn(enforce));
+        assert_eq!(status_of(router.clone(), "/declared").await, StatusCode::OK);
+        assert_eq!(status_of(router, "/forgotten").await, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+        let proxies: TrustedProxies = "10.0.0.0/8, 127.0.0.1".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "6.6.6.6, 203.0.113.7, 10.1.2.3".parse().unwrap());
+        // From the proxy: the nearest untrusted hop, not what the client claimed first.
+        assert_eq!(
+            proxies.client_addr(Some("10.9.9.9".parse().unwrap()), &headers),
+            Some("203.0.113.7".parse().unwrap())
+        );
+        // Straight from a client: its own forged header is ignored.
+        assert_eq!(
+            proxies.client_addr(Some("198.51.100.4".parse().unwrap()), &headers),
+            Some("198.51.100.4".parse().unwrap())
+        );
+        assert!("10.0.0.0/33".parse::<TrustedProxies>().is_err());
+    }
+}

@@ -1,0 +1,512 @@
+//! Auth: sign-up, login, refresh, logout, the caller's profile, the public keys, and user
+//! administration (roles, status, property assignments).
+
+use crate::{
+    access::{ClientInfo, ProfileRead, Public, Require, UsersManage, UsersRead, auth_error},
+    error::ApiError,
+    extract::{ApiJson, ApiPath, ApiQuery},
+    state::{AppState, CatalogDb},
+};
+use auth::{Accounts, accounts::Registration, store};
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post, put},
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/register", post(register))
+        .route("/login", post(login))
+        .route("/refresh", post(refresh))
+        .route("/logout", post(logout))
+        .route("/logout-all", post(logout_all))
+        .route("/me", get(me))
+        .route("/me/activity", get(my_activity))
+        .route("/jwks.json", get(jwks))
+        .route("/roles", get(list_roles))
+        .route("/users", get(list_users))
+        .route("/users/{user_id}", get(get_user).patch(update_user).delete(delete_user))
+        .route("/users/{user_id}/roles/{role}", put(grant_role).delete(revoke_role))
+        .route("/users/{user_id}/assignments/{accommodation}", put(assign).delete(unassign))
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RegisterRequest {
+    #[schema(example = "asha@example.in")]
+    email: String,
+    /// At least 10 characters.
+    password: String,
+    #[schema(example = "Asha Debbarma")]
+    full_name: String,
+    #[schema(example = "+919876543210")]
+    phone: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LoginRequest {
+    email: String,
+    password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RefreshRequest {
+    refresh_token: String,
+}
+
+/// A signed-in session: a short-lived access token and the refresh token that renews it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TokenResponse {
+    access_token: String,
+    /// Always `Bearer`.
+    token_type: &'static str,
+    /// Seconds the access token stays valid.
+    expires_in: u64,
+    /// Opaque; each use returns a new one and retires this one.
+    refresh_token: String,
+    refresh_expires_at: DateTime<Utc>,
+    user_id: Uuid,
+}
+
+impl From<auth::accounts::SessionTokens> for TokenResponse {
+    fn from(t: auth::accounts::SessionTokens) -> Self {
+        TokenResponse {
+            access_token: t.access.token,
+            token_type: "Bearer",
+            expires_in: t.access.expires_in.as_secs(),
+            refresh_token: t.refresh_token,
+            refresh_expires_at: t.refresh_expires_at,
+            user_id: t.user_id,
+        }
+    }
+}
+
+/// Tokens must never be cached by a browser or a proxy.
+fn no_store(status: StatusCode, body: TokenResponse) -> Response {
+    (status, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+}
+
+/// Create a traveller account; answers with a signed-in session.
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest, security(()),
+    responses((status = 201, body = TokenResponse), (status = 409, description = "The email is taken"),
+        (status = 422, description = "Invalid email, name, phone or too weak a password")))]
+pub(crate) async fn register(
+    _: Public,
+    State(accounts): State<Accounts>,
+    ClientInfo(client): ClientInfo,
+    ApiJson(body): ApiJson<RegisterRequest>,
+) -> Result<Response, ApiError> {
+    let registration = Registration {
+        email: &body.email,
+        password: &body.password,
+        full_name: &body.full_name,
+        phone: body.phone.as_deref(),
+    };
+    let tokens = accounts.register(&registration, &client).await.map_err(auth_error)?;
+    Ok(no_store(StatusCode::CREATED, tokens.into()))
+}
+
+/// Log in with email and password. A wrong password and an unknown email get the same
+/// answer; repeated failures are locked out for a while (429 with `Retry-After`).
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest, security(()),
+    responses((status = 200, body = TokenResponse), (status = 401, description = "Wrong email or password"),
+        (status = 403, description = "The account is disabled"), (status = 429, description = "Too many failed attempts")))]
+pub(crate) async fn login(
+    _: Public,
+    State(accounts): State<Accounts>,
+    ClientInfo(client): ClientInfo,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> Result<Response, ApiError> {
+    let tokens = accounts.login(&body.email, &body.password, &client).await.map_err(auth_error)?;
+    Ok(no_store(StatusCode::OK, tokens.into()))
+}
+
+/// Exchange a refresh token for a new access token and a new refresh token. Using a refresh
+/// token a second time ends that login on every device that shares it.
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest, security(()),
+    responses((status = 200, body = TokenResponse), (status = 401, description = "Unknown, expired or reused refresh token")))]
+pub(crate) async fn refresh(
+    _: Public,
+    State(accounts): State<Accounts>,
+    ClientInfo(client): ClientInfo,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> Result<Response, ApiError> {
+    let tokens = accounts.refresh(&body.refresh_token, &client).await.map_err(auth_error)?;
+    Ok(no_store(StatusCode::OK, tokens.into()))
+}
+
+/// Log out this device: ends the login the refresh token belongs to, including its access
+/// tokens. Logging out twice is fine.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", request_body = RefreshRequest, security(()),
+    responses((status = 204, description = "Logged out")))]
+pub(crate) async fn logout(
+    _: Public,
+    State(accounts): State<Accounts>,
+    ClientInfo(client): ClientInfo,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> Result<StatusCode, ApiError> {
+    accounts.logout(&body.refresh_token, &client).await.map_err(auth_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Log out every device of the signed-in user.
+#[utoipa::path(post, path = "/api/auth/logout-all", tag = "auth", security(("bearer" = ["profile:read"])),
+    responses((status = 204, description = "Every session ended"), (status = 401, description = "Not signed in")))]
+pub(crate) async fn logout_all(
+    caller: Require<ProfileRead>,
+    State(accounts): State<Accounts>,
+    ClientInfo(client): ClientInfo,
+) -> Result<StatusCode, ApiError> {
+    accounts.logout_everywhere(&caller, &client).await.map_err(auth_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct UserView {
+    user_id: Uuid,
+    email: String,
+    full_name: String,
+    phone: Option<String>,
+    status: String,
+    roles: Vec<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<store::UserSummary> for UserView {
+    fn from(u: store::UserSummary) -> Self {
+        UserView {
+            user_id: u.user_id,
+            email: u.email,
+            full_name: u.full_name,
+            phone: u.phone,
+            status: u.status,
+            roles: u.roles,
+            created_at: u.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct MeView {
+    user_id: Uuid,
+    email: String,
+    full_name: String,
+    phone: Option<String>,
+    roles: Vec<String>,
+    permissions: Vec<String>,
+    /// Accommodations this user manages (asset managers).
+    managed_accommodations: Vec<Uuid>,
+}
+
+/// The signed-in user: profile, roles, permissions and managed properties.
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = ["profile:read"])),
+    responses((status = 200, body = MeView), (status = 401, description = "Not signed in")))]
+pub(crate) async fn me(
+    caller: Require<ProfileRead>,
+    State(accounts): State<Accounts>,
+) -> Result<Json<MeView>, ApiError> {
+    let managed = store::assignments_of(accounts.pool(), caller.user_id).await?;
+    let p = caller.principal;
+    Ok(Json(MeView {
+        user_id: p.user_id,
+        email: p.email,
+        full_name: p.full_name,
+        phone: p.phone,
+        roles: p.roles,
+        permissions: p.permissions,
+        managed_accommodations: managed,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ActivityView {
+    action: String,
+    outcome: String,
+    client_addr: Option<String>,
+    #[schema(value_type = Object)]
+    details: serde_json::Value,
+    at: DateTime<Utc>,
+}
+
+/// The signed-in user's latest account activity (logins, refreshes, logouts, bookings).
+#[utoipa::path(get, path = "/api/auth/me/activity", tag = "auth", security(("bearer" = ["profile:read"])),
+    responses((status = 200, body = [ActivityView]), (status = 401, description = "Not signed in")))]
+pub(crate) async fn my_activity(
+    caller: Require<ProfileRead>,
+    State(accounts): State<Accounts>,
+) -> Result<Json<Vec<ActivityView>>, ApiError> {
+    let rows = store::activity_of(accounts.pool(), caller.user_id, 50).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| ActivityView {
+                action: r.action,
+                outcome: r.outcome,
+                client_addr: r.client_addr,
+                details: r.details,
+                at: r.created_at,
+            })
+            .collect(),
+    ))
+}
+
+/// The public keys access tokens are signed with (JWKS), for any service that verifies
+/// them. Keys rotated out stay listed until their grace period ends.
+#[utoipa::path(get, path = "/api/auth/jwks.json", tag = "auth", security(()),
+    responses((status = 200, description = "A JWK Set of Ed25519 keys")))]
+pub(crate) async fn jwks(_: Public, State(accounts): State<Accounts>) -> Response {
+    let body = accounts.tokens().ring().jwks(Utc::now());
+    ([(header::CACHE_CONTROL, "public, max-age=300")], Json(body)).into_response()
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct RoleView {
+    code: String,
+    description: String,
+    permissions: Vec<String>,
+}
+
+/// The roles and the permissions each grants.
+#[utoipa::path(get, path = "/api/auth/roles", tag = "auth", security(("bearer" = ["users:read"])),
+    responses((status = 200, body = [RoleView]), (status = 403, description = "Not an operator or admin")))]
+pub(crate) async fn list_roles(
+    _: Require<UsersRead>,
+    State(accounts): State<Accounts>,
+) -> Result<Json<Vec<RoleView>>, ApiError> {
+    let roles = store::roles(accounts.pool()).await?;
+    Ok(Json(
+        roles
+            .into_iter()
+            .map(|r| RoleView { code: r.code, description: r.description, permissions: r.permissions })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListUsersQuery {
+    /// Page size, at most 100 (default 50).
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct UserPage {
+    items: Vec<UserView>,
+    next_cursor: Option<String>,
+}
+
+/// Every user, by email.
+#[utoipa::path(get, path = "/api/auth/users", tag = "auth", params(ListUsersQuery), security(("bearer" = ["users:read"])),
+    responses((status = 200, body = UserPage), (status = 403, description = "Not an operator or admin")))]
+pub(crate) async fn list_users(
+    _: Require<UsersRead>,
+    State(accounts): State<Accounts>,
+    ApiQuery(query): ApiQuery<ListUsersQuery>,
+) -> Result<Json<UserPage>, ApiError> {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid_field("invalid_limit", "limit", "limit must be between 1 and 100"));
+    }
+    let after =
+        match &query.cursor {
+            Some(c) => {
+                Some(URL_SAFE_NO_PAD.decode(c).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(|| {
+                    ApiError::bad_request("invalid_cursor", "The cursor is not one this API gave out")
+                })?)
+            }
+            None => None,
+        };
+    let mut rows = store::list_users(accounts.pool(), after.as_deref(), limit + 1).await?;
+    let next_cursor = if rows.len() > usize::try_from(limit).unwrap_or(50) {
+        rows.truncate(usize::try_from(limit).unwrap_or(50));
+        rows.last().map(|u| URL_SAFE_NO_PAD.encode(u.email.as_bytes()))
+    } else {
+        None
+    };
+    Ok(Json(UserPage { items: rows.into_iter().map(Into::into).collect(), next_cursor }))
+}
+
+fn user_not_found(user_id: Uuid) -> ApiError {
+    ApiError::not_found("user_not_found", format!("No user {user_id}"))
+}
+
+/// One user.
+#[utoipa::path(get, path = "/api/auth/users/{user_id}", tag = "auth", security(("bearer" = ["users:read"])),
+    responses((status = 200, body = UserView), (status = 404, description = "No such user")))]
+pub(crate) async fn get_user(
+    _: Require<UsersRead>,
+    State(accounts): State<Accounts>,
+    ApiPath(user_id): ApiPath<Uuid>,
+) -> Result<Json<UserView>, ApiError> {
+    let user = store::find_user(accounts.pool(), user_id).await?.ok_or_else(|| user_not_found(user_id))?;
+    Ok(Json(user.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpdateUserRequest {
+    /// `active` or `disabled`; disabling ends every session at once.
+    status: String,
+}
+
+/// Enable or disable a user.
+#[utoipa::path(patch, path = "/api/auth/users/{user_id}", tag = "auth", request_body = UpdateUserRequest,
+    security(("bearer" = ["users:manage"])),
+    responses((status = 200, body = UserView), (status = 404, description = "No such user"), (status = 422, description = "Unknown status")))]
+pub(crate) async fn update_user(
+    caller: Require<UsersManage>,
+    State(accounts): State<Accounts>,
+    ClientInfo(client): ClientInfo,
+    ApiPath(user_id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<UpdateUserRequest>,
+) -> Result<Json<UserView>, ApiError> {
+    if !matches!(body.status.as_str(), "active" | "disabled") {
+        return Err(ApiError::invalid_field("invalid_status", "status", "status is `active` or `disabled`"));
+    }
+    if user_id == caller.user_id {
+        return Err(ApiError::conflict("cannot_change_self", "Admins cannot disable themselves"));
+    }
+    if !store::set_status(accounts.pool(), user_id, &body.status).await? {
+        return Err(user_not_found(user_id));
+    }
+    let details = json!({ "by": caller.user_id, "status": body.status });
+    accounts.log(Some(user_id), "status_change", "success", &client, details).await;
+    get_user_view(&accounts, user_id).await
+}
+
+/// Delete a user and everything of theirs in the auth context.
+#[utoipa::path(delete, path = "/api/auth/users/{user_id}", tag = "auth", security(("bearer" = ["users:manage"])),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such user")))]
+pub(crate) async fn delete_user(
+    caller: Require<UsersManage>,
+    State(accounts): State<Accounts>,
+    ClientInfo(client): ClientInfo,
+    ApiPath(user_id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    if user_id == caller.user_id {
+        return Err(ApiError::conflict("cannot_change_self", "Admins cannot delete themselves"));
+    }
+    if !store::delete_user(accounts.pool(), user_id).await? {
+        return Err(user_not_found(user_id));
+    }
+    let details = json!({ "deleted_user": user_id });
+    accounts.log(Some(caller.user_id), "user_delete", "success", &client, details).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_user_view(accounts: &Accounts, user_id: Uuid) -> Result<Json<UserView>, ApiError> {
+    let user = store::find_user(accounts.pool(), user_id).await?.ok_or_else(|| user_not_found(user_id))?;
+    Ok(Json(user.into()))
+}
+
+fn role_error(e: store::StoreError) -> ApiError {
+    match e {
+        store::StoreError::UnknownRole(role) => {
+            ApiError::not_found("role_not_found", format!("No role {role}; roles are {}", auth::roles::ALL.join(", ")))
+        }
+        store::StoreError::Database(e) => e.into(),
+        other => ApiError::Internal(other.into()),
+    }
+}
+
+/// Grant a role.
+#[utoipa::path(put, path = "/api/auth/users/{user_id}/roles/{role}", tag = "auth", security(("bearer" = ["users:manage"])),
+    responses((status = 200, body = UserView), (status = 404, description = "No such user or role")))]
+pub(crate) async fn grant_role(
+    caller: Require<UsersManage>,
+    State(accounts): State<Accounts>,
+    ClientInfo(client): ClientInfo,
+    ApiPath((user_id, role)): ApiPath<(Uuid, String)>,
+) -> Result<Json<UserView>, ApiError> {
+    if store::find_user(accounts.pool(), user_id).await?.is_none() {
+        return Err(user_not_found(user_id));
+    }
+    let changed = store::grant_role(accounts.pool(), user_id, &role, Some(caller.user_id)).await.map_err(role_error)?;
+    if changed {
+        let details = json!({ "by": caller.user_id, "role": role });
+        accounts.log(Some(user_id), "role_grant", "success", &client, details).await;
+    }
+    get_user_view(&accounts, user_id).await
+}
+
+/// Revoke a role.
+#[utoipa::path(delete, path = "/api/auth/users/{user_id}/roles/{role}", tag = "auth", security(("bearer" = ["users:manage"])),
+    responses((status = 200, body = UserView), (status = 404, description = "No such user or role")))]
+pub(crate) async fn revoke_role(
+    caller: Require<UsersManage>,
+    State(accounts): State<Accounts>,
+    ClientInfo(client): ClientInfo,
+    ApiPath((user_id, role)): ApiPath<(Uuid, String)>,
+) -> Result<Json<UserView>, ApiError> {
+    if store::find_user(accounts.pool(), user_id).await?.is_none() {
+        return Err(user_not_found(user_id));
+    }
+    if user_id == caller.user_id && role == auth::roles::ADMIN {
+        return Err(ApiError::conflict("cannot_change_self", "Admins cannot revoke their own admin role"));
+    }
+    if store::revoke_role(accounts.pool(), user_id, &role).await.map_err(role_error)? {
+        let details = json!({ "by": caller.user_id, "role": role });
+        accounts.log(Some(user_id), "role_revoke", "success", &client, details).await;
+    }
+    get_user_view(&accounts, user_id).await
+}
+
+async fn accommodation_id(catalog: &sqlx::PgPool, code: &str) -> Result<Uuid, ApiError> {
+    catalog::search::find_accommodation(catalog, code)
+        .await?
+        .map(|a| a.accommodation_id)
+        .ok_or_else(|| ApiError::not_found("accommodation_not_found", format!("No accommodation {code}")))
+}
+
+/// Assign an accommodation to an asset manager.
+#[utoipa::path(put, path = "/api/auth/users/{user_id}/assignments/{accommodation}", tag = "auth",
+    security(("bearer" = ["users:manage"])),
+    responses((status = 204, description = "Assigned"), (status = 404, description = "No such user or accommodation")))]
+pub(crate) async fn assign(
+    caller: Require<UsersManage>,
+    State(accounts): State<Accounts>,
+    State(CatalogDb(catalog)): State<CatalogDb>,
+    ClientInfo(client): ClientInfo,
+    ApiPath((user_id, accommodation)): ApiPath<(Uuid, String)>,
+) -> Result<StatusCode, ApiError> {
+    if store::find_user(accounts.pool(), user_id).await?.is_none() {
+        return Err(user_not_found(user_id));
+    }
+    let accommodation_id = accommodation_id(&catalog, &accommodation).await?;
+    if store::assign(accounts.pool(), user_id, accommodation_id, Some(caller.user_id)).await? {
+        let details = json!({ "by": caller.user_id, "accommodation": accommodation });
+        accounts.log(Some(user_id), "assignment_grant", "success", &client, details).await;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Take an accommodation away from an asset manager.
+#[utoipa::path(delete, path = "/api/auth/users/{user_id}/assignments/{accommodation}", tag = "auth",
+    security(("bearer" = ["users:manage"])),
+    responses((status = 204, description = "Unassigned"), (status = 404, description = "No such user or accommodation")))]
+pub(crate) async fn unassign(
+    caller: Require<UsersManage>,
+    State(accounts): State<Accounts>,
+    State(CatalogDb(catalog)): State<CatalogDb>,
+    ClientInfo(client): ClientInfo,
+    ApiPath((user_id, accommodation)): ApiPath<(Uuid, String)>,
+) -> Result<StatusCode, ApiError> {
+    let accommodation_id = accommodation_id(&catalog, &accommodation).await?;
+    if store::unassign(accounts.pool(), user_id, accommodation_id).await? {
+        let details = json!({ "by": caller.user_id, "accommodation": accommodation });
+        accounts.log(Some(user_id), "assignment_revoke", "success", &client, details).await;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
