@@ -10,6 +10,7 @@ pub struct TestDatabase {
     pub inventory: PgPool,
     pub booking: PgPool,
     pub payment: PgPool,
+    pub auth: PgPool,
 }
 
 fn admin_url() -> String {
@@ -32,6 +33,7 @@ impl TestDatabase {
             inventory: pool(inventory::SCHEMA)?,
             booking: pool(booking::SCHEMA)?,
             payment: pool(payment::SCHEMA)?,
+            auth: pool(auth::SCHEMA)?,
             url: url.clone(),
             name,
         };
@@ -41,7 +43,7 @@ impl TestDatabase {
     }
 
     pub async fn drop_database(self) -> anyhow::Result<()> {
-        for pool in [&self.catalog, &self.inventory, &self.booking, &self.payment] {
+        for pool in [&self.catalog, &self.inventory, &self.booking, &self.payment, &self.auth] {
             pool.close().await;
         }
         let admin = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&admin_url()).await?;
@@ -85,19 +87,19 @@ impl CatalogApi {
 pub async fn spawn_catalog_api(database_url: &str) -> anyhow::Result<CatalogApi> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let settings = api::ApiSettings {
-        addr,
-        services: vec![api::ApiService::Catalog],
-        // Nothing listens there; the catalog never asks.
-        temporal: platform::temporal::TemporalSettings {
-            address: Url::parse("http://127.0.0.1:9")?,
-            namespace: "default".into(),
-        },
-        catalog_database_url: database_url.to_string(),
-        booking_database_url: database_url.to_string(),
-        inventory_database_url: database_url.to_string(),
-        db_pool_size: 16,
+    // Nothing listens on the Temporal address; the catalog never asks.
+    let temporal = platform::temporal::TemporalSettings {
+        address: Url::parse("http://127.0.0.1:9")?,
+        namespace: "default".into(),
     };
+    let mut settings = api::ApiSettings::single_database(
+        addr,
+        vec![api::ApiService::Catalog],
+        temporal,
+        database_url,
+        test_keys_file()?,
+    );
+    settings.db_pool_size = 16;
     let state = api::AppState::connect(&settings).await?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
@@ -107,4 +109,15 @@ pub async fn spawn_catalog_api(database_url: &str) -> anyhow::Result<CatalogApi>
         .await
     });
     Ok(CatalogApi { url: format!("http://{addr}"), stop: Some(stop) })
+}
+
+/// A token key ring for this test process, written once.
+pub fn test_keys_file() -> anyhow::Result<std::path::PathBuf> {
+    static FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    if let Some(path) = FILE.get() {
+        return Ok(path.clone());
+    }
+    let path = std::env::temp_dir().join(format!("tt-test-keys-{}.json", std::process::id()));
+    auth::keys::write_ring_file(&path, &auth::keys::new_ring_file(chrono::Utc::now())?)?;
+    Ok(FILE.get_or_init(|| path).clone())
 }

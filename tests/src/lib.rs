@@ -8,8 +8,8 @@
 mod database;
 mod platform_under_test;
 
-pub use database::{CatalogApi, TestDatabase, spawn_catalog_api, spawn_sandbox_gateway};
+pub use database::{CatalogApi, TestDatabase, spawn_catalog_api, spawn_sandbox_gateway, test_keys_file};
 pub use platform_under_test::{
-    TestPlatform, TestPlatformOptions, booking_body, contract_search_attributes, demo_room, dev_server_flags,
-    registered_search_attributes,
+    Session, TEST_PASSWORD, TestPlatform, TestPlatformOptions, booking_body, contract_search_attributes, demo_room,
+    dev_server_flags, registered_search_attributes,
 };

@@ -1,4 +1,4 @@
-use crate::database::{TestDatabase, spawn_sandbox_gateway};
+use crate::database::{TestDatabase, spawn_sandbox_gateway, test_keys_file};
 use anyhow::Context;
 use chrono::{Duration as Days, NaiveDate, Utc};
 use contracts::temporal::SEARCH_ATTRIBUTES;
@@ -50,6 +50,30 @@ impl Default for TestPlatformOptions {
     }
 }
 
+/// The password of every user the tests create.
+pub const TEST_PASSWORD: &str = "Tripura-test-password";
+
+/// A signed-in user of the platform under test.
+#[derive(Debug, Clone, Default)]
+pub struct Session {
+    pub user_id: String,
+    pub email: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+impl Session {
+    fn from_tokens(email: &str, body: &Value) -> anyhow::Result<Self> {
+        let field = |name: &str| body[name].as_str().map(str::to_owned).with_context(|| format!("no {name} in {body}"));
+        Ok(Session {
+            user_id: field("user_id")?,
+            email: email.to_string(),
+            access_token: field("access_token")?,
+            refresh_token: field("refresh_token")?,
+        })
+    }
+}
+
 /// One running platform with its own database and Temporal server.
 pub struct TestPlatform {
     pub api_url: String,
@@ -60,6 +84,9 @@ pub struct TestPlatform {
     pub inventory_db: PgPool,
     pub booking_db: PgPool,
     pub payment_db: PgPool,
+    pub auth_db: PgPool,
+    /// The traveller `post_booking` and `get_booking` act as.
+    pub traveller: Session,
     database: Option<TestDatabase>,
     temporal_address: Url,
     gateway_settings: GatewaySettings,
@@ -142,6 +169,8 @@ impl TestPlatform {
             inventory_db: database.inventory.clone(),
             booking_db: database.booking.clone(),
             payment_db: database.payment.clone(),
+            auth_db: database.auth.clone(),
+            traveller: Session::default(),
             database: Some(database),
             temporal_address,
             gateway_settings,
@@ -150,6 +179,7 @@ impl TestPlatform {
             worker_threads: Vec::new(),
         };
         platform.api_url = platform.spawn_api(&api::ApiService::ALL).await?;
+        platform.traveller = platform.sign_up(&format!("traveller-{}@example.in", uuid::Uuid::new_v4())).await?;
         platform.start_workers(&options.worker_contexts)?;
         Ok(platform)
     }
@@ -167,21 +197,31 @@ impl TestPlatform {
         services: &[api::ApiService],
         temporal_address: Option<Url>,
     ) -> anyhow::Result<String> {
+        self.spawn_api_with(services, temporal_address, test_keys_file()?).await
+    }
+
+    /// As [`Self::spawn_api_at`], with the token key ring in `keys_file`.
+    pub async fn spawn_api_with(
+        &mut self,
+        services: &[api::ApiService],
+        temporal_address: Option<Url>,
+        keys_file: PathBuf,
+    ) -> anyhow::Result<String> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
         let database_url = self.database_url();
-        let settings = api::ApiSettings {
-            addr: listener.local_addr()?,
-            services: services.to_vec(),
-            temporal: TemporalSettings {
-                address: temporal_address.clone().unwrap_or_else(|| self.temporal_address.clone()),
-                namespace: "default".into(),
-            },
-            catalog_database_url: database_url.clone(),
-            booking_database_url: database_url.clone(),
-            inventory_database_url: database_url,
-            db_pool_size: 4,
+        let temporal = TemporalSettings {
+            address: temporal_address.clone().unwrap_or_else(|| self.temporal_address.clone()),
+            namespace: "default".into(),
         };
+        let mut settings = api::ApiSettings::single_database(
+            listener.local_addr()?,
+            services.to_vec(),
+            temporal,
+            &database_url,
+            keys_file,
+        );
+        settings.db_pool_size = 4;
         let state = match temporal_address {
             Some(_) => api::AppState::connect(&settings).await?,
             None => api::AppState::new(&settings, self.client.clone())?,
@@ -247,8 +287,55 @@ impl TestPlatform {
         Ok(())
     }
 
+    /// An HTTP client that sends `session`'s access token on every request.
+    pub fn http_as(&self, session: &Session) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        let value = format!("Bearer {}", session.access_token);
+        headers.insert(reqwest::header::AUTHORIZATION, value.parse().expect("a token is a valid header value"));
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(40))
+            .default_headers(headers)
+            .build()
+            .expect("the TLS-free client builds")
+    }
+
+    /// Registers a traveller through the API and returns their session.
+    pub async fn sign_up(&self, email: &str) -> anyhow::Result<Session> {
+        let body = json!({ "email": email, "password": TEST_PASSWORD, "full_name": "Test Traveller" });
+        let response = self.http.post(format!("{}/api/auth/register", self.api_url)).json(&body).send().await?;
+        anyhow::ensure!(response.status() == 201, "sign-up answered {}", response.status());
+        Session::from_tokens(email, &response.json().await?)
+    }
+
+    /// Logs in through the API.
+    pub async fn log_in(&self, email: &str, password: &str) -> anyhow::Result<reqwest::Response> {
+        let body = json!({ "email": email, "password": password });
+        Ok(self.http.post(format!("{}/api/auth/login", self.api_url)).json(&body).send().await?)
+    }
+
+    /// A new user holding `role` (created in the auth context as an admin would), signed in
+    /// through the API.
+    pub async fn user_with_role(&self, role: &str) -> anyhow::Result<Session> {
+        let email = format!("{role}-{}@example.in", uuid::Uuid::new_v4());
+        let passwords = auth::password::Passwords::default();
+        auth::accounts::ensure_user(&self.auth_db, &passwords, &email, "Test User", TEST_PASSWORD, role).await?;
+        let response = self.log_in(&email, TEST_PASSWORD).await?;
+        anyhow::ensure!(response.status() == 200, "login answered {}", response.status());
+        Session::from_tokens(&email, &response.json().await?)
+    }
+
     pub async fn post_booking(&self, body: &Value, idempotency_key: Option<&str>) -> anyhow::Result<reqwest::Response> {
-        let mut request = self.http.post(format!("{}/api/bookings", self.api_url)).json(body);
+        self.post_booking_as(&self.traveller, body, idempotency_key).await
+    }
+
+    pub async fn post_booking_as(
+        &self,
+        session: &Session,
+        body: &Value,
+        idempotency_key: Option<&str>,
+    ) -> anyhow::Result<reqwest::Response> {
+        let mut request =
+            self.http.post(format!("{}/api/bookings", self.api_url)).bearer_auth(&session.access_token).json(body);
         if let Some(key) = idempotency_key {
             request = request.header("Idempotency-Key", key);
         }
@@ -256,8 +343,12 @@ impl TestPlatform {
     }
 
     pub async fn get_booking(&self, booking_ref: &str, wait_secs: u64) -> anyhow::Result<(u16, Value)> {
-        let response =
-            self.http.get(format!("{}/api/bookings/{booking_ref}?wait={wait_secs}", self.api_url)).send().await?;
+        let response = self
+            .http
+            .get(format!("{}/api/bookings/{booking_ref}?wait={wait_secs}", self.api_url))
+            .bearer_auth(&self.traveller.access_token)
+            .send()
+            .await?;
         Ok((response.status().as_u16(), response.json().await?))
     }
 

@@ -175,6 +175,7 @@ async fn holding_and_recording_twice_writes_once() {
         },
         quote: offer.quote(&dates, 2).unwrap(),
         hold_id: hold.hold_id.clone(),
+        user_id: Some(uuid::Uuid::new_v4()),
     };
     for _ in 0..2 {
         bookings.run(booking::BookingActivitiesImpl::create_booking, record.clone()).await.unwrap();
@@ -187,14 +188,15 @@ async fn holding_and_recording_twice_writes_once() {
     for _ in 0..2 {
         bookings.run(booking::BookingActivitiesImpl::confirm_booking, confirmation.clone()).await.unwrap();
     }
-    let counts: (i64, i64, i64, i64) = sqlx::query_as(
+    let counts: (i64, i64, i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM bookings), (SELECT count(*) FROM booking_items),
-                (SELECT count(*) FROM booking_versions), (SELECT count(*) FROM booking_customer_contacts)",
+                (SELECT count(*) FROM booking_versions), (SELECT count(*) FROM booking_customer_contacts),
+                (SELECT count(*) FROM booking_access_policies)",
     )
     .fetch_one(&db.booking)
     .await
     .unwrap();
-    assert_eq!(counts, (1, 2, 2, 2), "one booking, two nights, two versions, two contacts");
+    assert_eq!(counts, (1, 2, 2, 2, 1), "one booking, two nights, two versions, two contacts, one owner");
     let row = booking::store::find_booking(&db.booking, &booking_ref).await.unwrap().unwrap();
     assert_eq!((row.status.as_str(), row.amount_charged_paise), ("confirmed", Some(record.quote.total.amount)));
 

@@ -18,6 +18,7 @@ async fn bad_booking_requests_get_a_clear_4xx_and_start_no_saga() {
     let platform =
         TestPlatform::spawn_with(TestPlatformOptions { worker_contexts: vec![], ..Default::default() }).await.unwrap();
     let url = format!("{}/api/bookings", platform.api_url);
+    let http = platform.http_as(&platform.traveller);
     let good = booking_body(10, 2, 1, "tok_success");
     let with = |path: &str, value: Value| {
         let mut body = good.clone();
@@ -53,36 +54,23 @@ async fn bad_booking_requests_get_a_clear_4xx_and_start_no_saga() {
         ("bad card token", with("payment.card_token", json!("4111 1111 1111 1111")), 422, "invalid_card_token"),
     ];
     for (what, body, status, code) in cases {
-        let response = platform.http.post(&url).json(&body).send().await.unwrap();
+        let response = http.post(&url).json(&body).send().await.unwrap();
         assert_eq!(error_of(response).await, (status, code.to_string()), "{what}");
     }
 
-    let malformed = platform
-        .http
-        .post(&url)
-        .header("content-type", "application/json")
-        .body("{\"accommodation\": ")
-        .send()
-        .await
-        .unwrap();
+    let malformed =
+        http.post(&url).header("content-type", "application/json").body("{\"accommodation\": ").send().await.unwrap();
     assert_eq!(error_of(malformed).await, (400, "malformed_json".into()));
-    let not_json = platform.http.post(&url).body("accommodation=x").send().await.unwrap();
+    let not_json = http.post(&url).body("accommodation=x").send().await.unwrap();
     assert_eq!(error_of(not_json).await, (415, "unsupported_media_type".into()));
-    let huge = platform
-        .http
-        .post(&url)
-        .header("content-type", "application/json")
-        .body(vec![b' '; 200 * 1024])
-        .send()
-        .await
-        .unwrap();
+    let huge =
+        http.post(&url).header("content-type", "application/json").body(vec![b' '; 200 * 1024]).send().await.unwrap();
     assert_eq!(error_of(huge).await, (413, "payload_too_large".into()));
     for key in [String::new(), "k".repeat(201), "two words".into()] {
-        let bad_key = platform.http.post(&url).header("Idempotency-Key", &key).json(&good).send().await.unwrap();
+        let bad_key = http.post(&url).header("Idempotency-Key", &key).json(&good).send().await.unwrap();
         assert_eq!(error_of(bad_key).await, (400, "invalid_idempotency_key".into()), "{key:?}");
     }
-    let wrong_method =
-        platform.http.delete(format!("{}/api/catalog/accommodations", platform.api_url)).send().await.unwrap();
+    let wrong_method = http.delete(format!("{}/api/catalog/accommodations", platform.api_url)).send().await.unwrap();
     assert_eq!(error_of(wrong_method).await, (405, "method_not_allowed".into()));
 
     // Nothing above reached the point of binding a booking reference, so no saga started.
@@ -96,7 +84,8 @@ async fn bad_booking_requests_get_a_clear_4xx_and_start_no_saga() {
 async fn reads_probes_and_docs_answer() {
     let platform =
         TestPlatform::spawn_with(TestPlatformOptions { worker_contexts: vec![], ..Default::default() }).await.unwrap();
-    let get = |path: &str| platform.http.get(format!("{}{path}", platform.api_url)).send();
+    let http = platform.http_as(&platform.traveller);
+    let get = |path: &str| http.get(format!("{}{path}", platform.api_url)).send();
 
     assert_eq!(get("/healthz").await.unwrap().status(), 200);
     let ready = get("/readyz").await.unwrap();
@@ -180,7 +169,7 @@ async fn without_temporal_the_api_still_starts_serves_reads_and_answers_503_for_
     assert_eq!(platform.http.get(format!("{api}/api/catalog/accommodations")).send().await.unwrap().status(), 200);
 
     let booking = platform
-        .http
+        .http_as(&platform.traveller)
         .post(format!("{api}/api/bookings"))
         .json(&booking_body(10, 1, 1, "tok_success"))
         .send()

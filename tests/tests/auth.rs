@@ -1,0 +1,547 @@
+//! Identity and access end to end: sign-up, login, refresh rotation and reuse, logout,
+//! lockout, every kind of bad token, the permission matrix over the route table, and
+//! object-level checks on bookings and properties.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{Duration as Span, Utc};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use tests::{Session, TEST_PASSWORD, TestPlatform, TestPlatformOptions, booking_body, test_keys_file};
+
+fn no_workers() -> TestPlatformOptions {
+    TestPlatformOptions { worker_contexts: vec![], ..Default::default() }
+}
+
+async fn body_of(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+
+async fn me(platform: &TestPlatform, token: &str) -> (u16, Value) {
+    body_of(platform.http.get(format!("{}/api/auth/me", platform.api_url)).bearer_auth(token).send().await.unwrap())
+        .await
+}
+
+async fn post(platform: &TestPlatform, path: &str, body: Value) -> (u16, Value) {
+    body_of(platform.http.post(format!("{}{path}", platform.api_url)).json(&body).send().await.unwrap()).await
+}
+
+/// Every row of every table of every schema, as text.
+async fn whole_database_text(platform: &TestPlatform) -> String {
+    let tables: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_schema, table_name FROM information_schema.tables
+         WHERE table_schema IN ('auth', 'catalog', 'inventory', 'booking', 'payment', 'partner')
+           AND table_type = 'BASE TABLE'",
+    )
+    .fetch_all(&platform.auth_db)
+    .await
+    .unwrap();
+    let mut all = String::new();
+    for (schema, table) in tables {
+        let text: Option<String> =
+            sqlx::query_scalar(&format!("SELECT string_agg(t::text, ' ') FROM \"{schema}\".\"{table}\" t"))
+                .fetch_one(&platform.auth_db)
+                .await
+                .unwrap();
+        all.push_str(&text.unwrap_or_default());
+    }
+    all
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_log_in_refresh_and_log_out() {
+    let platform = TestPlatform::spawn_with(no_workers()).await.unwrap();
+    let email = format!("asha-{}@example.in", uuid::Uuid::new_v4().simple());
+    let sign_up = json!({ "email": email.to_uppercase(), "password": TEST_PASSWORD, "full_name": "Asha Debbarma",
+                          "phone": "+919876543210" });
+    let (status, first) = post(&platform, "/api/auth/register", sign_up.clone()).await;
+    assert_eq!(status, 201, "{first}");
+    let (status, body) = post(&platform, "/api/auth/register", sign_up.clone()).await;
+    assert_eq!((status, code(&body)), (409, "email_taken"), "emails are unique whatever their case");
+    for (field, value) in [("password", "short"), ("email", "not-an-email"), ("phone", "98765")] {
+        let mut bad = sign_up.clone();
+        bad[field] = json!(value);
+        bad["email"] = json!(if field == "email" { value.to_string() } else { format!("other-{email}") });
+        let (status, body) = post(&platform, "/api/auth/register", bad).await;
+        assert_eq!((status, body["error"]["details"]["field"].as_str()), (422, Some(field)), "{body}");
+    }
+
+    let (status, profile) = me(&platform, first["access_token"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{profile}");
+    assert_eq!((profile["email"].as_str(), &profile["roles"]), (Some(email.as_str()), &json!(["traveller"])));
+
+    // Wrong password and unknown email: one answer.
+    let wrong = body_of(platform.log_in(&email, "not the password").await.unwrap()).await;
+    let unknown = body_of(platform.log_in("nobody-here@example.in", TEST_PASSWORD).await.unwrap()).await;
+    assert_eq!(wrong, unknown);
+    assert_eq!((wrong.0, code(&wrong.1)), (401, "invalid_credentials"));
+
+    // Refresh rotates; the old token used again ends the whole login.
+    let login = Session::default();
+    let (status, tokens) = body_of(platform.log_in(&email, TEST_PASSWORD).await.unwrap()).await;
+    assert_eq!(status, 200);
+    let (r1, a1) = (tokens["refresh_token"].as_str().unwrap(), tokens["access_token"].as_str().unwrap());
+    let (status, rotated) = post(&platform, "/api/auth/refresh", json!({ "refresh_token": r1 })).await;
+    assert_eq!(status, 200, "{rotated}");
+    let (r2, a2) = (rotated["refresh_token"].as_str().unwrap(), rotated["access_token"].as_str().unwrap());
+    assert_ne!(r1, r2);
+    assert_eq!(me(&platform, a2).await.0, 200);
+    let (status, reused) = post(&platform, "/api/auth/refresh", json!({ "refresh_token": r1 })).await;
+    assert_eq!((status, code(&reused)), (401, "refresh_token_reused"));
+    let (status, after) = post(&platform, "/api/auth/refresh", json!({ "refresh_token": r2 })).await;
+    assert_eq!((status, code(&after)), (401, "invalid_refresh_token"), "the family is revoked");
+    let replaced_by_reuse: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM user_sessions WHERE revoked_at IS NULL AND user_id = $1")
+            .bind(uuid::Uuid::parse_str(first["user_id"].as_str().unwrap()).unwrap())
+            .fetch_one(&platform.auth_db)
+            .await
+            .unwrap();
+    assert_eq!(replaced_by_reuse, 1, "only the sign-up session is still live");
+    assert_eq!(me(&platform, a2).await.0, 401, "its access tokens end with it");
+    assert_eq!(me(&platform, a1).await.0, 401);
+    drop(login);
+
+    // Logout of this device; twice is fine.
+    let (_, tokens) = body_of(platform.log_in(&email, TEST_PASSWORD).await.unwrap()).await;
+    let refresh = json!({ "refresh_token": tokens["refresh_token"] });
+    assert_eq!(post(&platform, "/api/auth/logout", refresh.clone()).await.0, 204);
+    assert_eq!(post(&platform, "/api/auth/logout", refresh.clone()).await.0, 204);
+    assert_eq!(me(&platform, tokens["access_token"].as_str().unwrap()).await.0, 401);
+    assert_eq!(post(&platform, "/api/auth/refresh", refresh).await.0, 401);
+
+    // Logout everywhere.
+    let (_, phone) = body_of(platform.log_in(&email, TEST_PASSWORD).await.unwrap()).await;
+    let (_, laptop) = body_of(platform.log_in(&email, TEST_PASSWORD).await.unwrap()).await;
+    let everywhere = platform
+        .http
+        .post(format!("{}/api/auth/logout-all", platform.api_url))
+        .bearer_auth(phone["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(everywhere.status(), 204);
+    assert_eq!(me(&platform, laptop["access_token"].as_str().unwrap()).await.0, 401);
+    let laptop_refresh = json!({ "refresh_token": laptop["refresh_token"] });
+    assert_eq!(post(&platform, "/api/auth/refresh", laptop_refresh).await.0, 401);
+
+    // The activity log has it all, with the client's address.
+    let (_, fresh) = body_of(platform.log_in(&email, TEST_PASSWORD).await.unwrap()).await;
+    let activity: Value = platform
+        .http
+        .get(format!("{}/api/auth/me/activity", platform.api_url))
+        .bearer_auth(fresh["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let seen: Vec<(String, String)> = activity
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["action"].as_str().unwrap().to_string(), a["outcome"].as_str().unwrap().to_string()))
+        .collect();
+    for expected in [
+        ("signup", "success"),
+        ("login", "failure"),
+        ("login", "success"),
+        ("refresh", "success"),
+        ("refresh", "denied"),
+        ("logout", "success"),
+        ("logout_all", "success"),
+    ] {
+        assert!(seen.contains(&(expected.0.into(), expected.1.into())), "{expected:?} not in {seen:?}");
+    }
+    assert!(activity.as_array().unwrap().iter().all(|a| a["client_addr"] == "127.0.0.1"), "{activity}");
+
+    // No password and no refresh token anywhere in the database, in any table.
+    let everything = whole_database_text(&platform).await;
+    assert!(everything.contains(&email), "the dump covers the auth tables");
+    for secret in [TEST_PASSWORD, r1, r2, fresh["refresh_token"].as_str().unwrap()] {
+        assert!(!everything.contains(secret), "a secret is stored in clear text");
+    }
+    let hash: String = sqlx::query_scalar(
+        "SELECT password_hash FROM user_credentials c JOIN users u USING (user_id) WHERE u.email = $1",
+    )
+    .bind(&email)
+    .fetch_one(&platform.auth_db)
+    .await
+    .unwrap();
+    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_failures_lock_the_account_and_then_the_client() {
+    let platform = TestPlatform::spawn_with(no_workers()).await.unwrap();
+    let victim = platform.user_with_role("traveller").await.unwrap();
+    for _ in 0..5 {
+        let (status, _) = body_of(platform.log_in(&victim.email, "guessing-wrong-1").await.unwrap()).await;
+        assert_eq!(status, 401);
+    }
+    // Locked: even the right password waits, and the answer says for how long.
+    let locked = platform.log_in(&victim.email, TEST_PASSWORD).await.unwrap();
+    let retry_after: u64 = locked.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=900).contains(&retry_after), "{retry_after}");
+    assert_eq!(code(&body_of(locked).await.1), "too_many_attempts");
+    // An unknown email locks the same way: a lockout says nothing about who has an account.
+    for _ in 0..5 {
+        platform.log_in("no-such-user@example.in", "guessing-wrong-1").await.unwrap();
+    }
+    assert_eq!(platform.log_in("no-such-user@example.in", "guessing-wrong-1").await.unwrap().status(), 429);
+    // Other accounts still log in from this client until it has failed 20 times.
+    assert_eq!(platform.log_in(&platform.traveller.email, TEST_PASSWORD).await.unwrap().status(), 200);
+    for n in 0..10 {
+        platform.log_in(&format!("spray-{n}@example.in"), "guessing-wrong-1").await.unwrap();
+    }
+    let client_locked = platform.log_in(&platform.traveller.email, TEST_PASSWORD).await.unwrap();
+    assert_eq!(client_locked.status(), 429, "twenty failures from one client lock the client");
+
+    let logged: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT outcome, count(*) FROM user_activity_logs WHERE action = 'login' GROUP BY outcome ORDER BY outcome",
+    )
+    .fetch_all(&platform.auth_db)
+    .await
+    .unwrap();
+    let logged: BTreeMap<String, i64> = logged.into_iter().collect();
+    assert_eq!(logged.get("failure"), Some(&20), "{logged:?}");
+    assert!(logged.get("denied").is_some_and(|n| *n >= 3), "{logged:?}");
+    let failed: i32 = sqlx::query_scalar(
+        "SELECT failed_attempts FROM user_credentials c JOIN users u USING (user_id) WHERE u.email = $1",
+    )
+    .bind(&victim.email)
+    .fetch_one(&platform.auth_db)
+    .await
+    .unwrap();
+    assert_eq!(failed, 5);
+    platform.stop().await.unwrap();
+}
+
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+fn ring() -> auth::keys::KeyRing {
+    auth::keys::KeyRing::load(&test_keys_file().unwrap()).unwrap()
+}
+
+fn tokens_with(ring: auth::keys::KeyRing, issuer: &str, audience: &str) -> auth::tokens::Tokens {
+    auth::tokens::Tokens::new(
+        ring,
+        auth::tokens::TokenSettings {
+            issuer: issuer.into(),
+            audience: audience.into(),
+            access_ttl: std::time::Duration::from_secs(600),
+        },
+    )
+}
+
+fn unsigned(header: Value, claims: &Value) -> String {
+    let part = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
+    format!("{}.{}.", part(&header), part(claims))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kind_of_bad_token_is_401() {
+    let mut platform = TestPlatform::spawn_with(no_workers()).await.unwrap();
+    let good = platform.traveller.access_token.clone();
+    assert_eq!(me(&platform, &good).await.0, 200);
+    let claims = claims_of(&good);
+    let (user, sid): (uuid::Uuid, uuid::Uuid) =
+        (claims["sub"].as_str().unwrap().parse().unwrap(), claims["sid"].as_str().unwrap().parse().unwrap());
+    let kid = ring().signing_kid().unwrap().to_string();
+    let right = tokens_with(ring(), "tripura-tourism", "tripura-tourism-api");
+
+    let mut tampered = good.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    let hs256 = {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+        header.kid = Some(kid.clone());
+        // The classic confusion: an HMAC "signed" with the public key.
+        let public = right.ring().verifying_key(&kid, Utc::now()).unwrap().x.clone();
+        jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_secret(public.as_bytes())).unwrap()
+    };
+    let other_ring = auth::keys::KeyRing::from_file(&auth::keys::new_ring_file(Utc::now()).unwrap()).unwrap();
+    let cases: Vec<(&str, Option<String>)> = vec![
+        ("no token", None),
+        ("malformed", Some("not.a.jwt".into())),
+        ("alg none", Some(unsigned(json!({ "alg": "none", "typ": "JWT", "kid": kid }), &claims))),
+        ("wrong algorithm", Some(hs256)),
+        ("wrong signature", Some(tampered)),
+        ("expired", Some(right.issue(user, sid, Utc::now() - Span::hours(1)).unwrap().token)),
+        ("not yet valid", Some(right.issue(user, sid, Utc::now() + Span::hours(1)).unwrap().token)),
+        (
+            "wrong issuer",
+            Some(
+                tokens_with(ring(), "someone-else", "tripura-tourism-api").issue(user, sid, Utc::now()).unwrap().token,
+            ),
+        ),
+        (
+            "wrong audience",
+            Some(tokens_with(ring(), "tripura-tourism", "another-api").issue(user, sid, Utc::now()).unwrap().token),
+        ),
+        (
+            "unknown kid",
+            Some(
+                tokens_with(other_ring, "tripura-tourism", "tripura-tourism-api")
+                    .issue(user, sid, Utc::now())
+                    .unwrap()
+                    .token,
+            ),
+        ),
+    ];
+    for (what, token) in cases {
+        let mut request = platform.http.get(format!("{}/api/auth/me", platform.api_url));
+        if let Some(token) = &token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.headers().get("www-authenticate").map(|v| v.to_str().unwrap()), Some("Bearer"), "{what}");
+        let (status, body) = body_of(response).await;
+        assert_eq!(status, 401, "{what}: {body}");
+        assert!(matches!(code(&body), "missing_token" | "invalid_token"), "{what}: {body}");
+    }
+    assert_eq!(me(&platform, &good).await.0, 200, "the good token still works after all that");
+
+    // A disabled user's token, and a deleted user's.
+    let disabled = platform.user_with_role("traveller").await.unwrap();
+    let deleted = platform.user_with_role("traveller").await.unwrap();
+    assert_eq!(me(&platform, &disabled.access_token).await.0, 200);
+    auth::store::set_status(&platform.auth_db, disabled.user_id.parse().unwrap(), "disabled").await.unwrap();
+    auth::store::delete_user(&platform.auth_db, deleted.user_id.parse().unwrap()).await.unwrap();
+    assert_eq!(me(&platform, &disabled.access_token).await.0, 401);
+    assert_eq!(me(&platform, &deleted.access_token).await.0, 401);
+    assert_eq!(platform.log_in(&disabled.email, TEST_PASSWORD).await.unwrap().status(), 403);
+
+    // Key rotation: an API given the rotated ring still accepts the old key's tokens during
+    // the grace period, and not after it.
+    let original: auth::keys::KeyRingFile =
+        serde_json::from_str(&std::fs::read_to_string(test_keys_file().unwrap()).unwrap()).unwrap();
+    let dir = std::env::temp_dir();
+    let within = dir.join(format!("tt-keys-within-{}.json", uuid::Uuid::new_v4()));
+    let after = dir.join(format!("tt-keys-after-{}.json", uuid::Uuid::new_v4()));
+    let rotated = auth::keys::rotate(&original, Utc::now(), std::time::Duration::from_secs(600)).unwrap();
+    auth::keys::write_ring_file(&within, &rotated).unwrap();
+    let mut expired_grace = rotated.clone();
+    for key in &mut expired_grace.keys {
+        if key.kid == kid {
+            key.verify_until = Some(Utc::now() - Span::seconds(1));
+        }
+    }
+    auth::keys::write_ring_file(&after, &expired_grace).unwrap();
+    let api_within = platform.spawn_api_with(&api::ApiService::ALL, None, within.clone()).await.unwrap();
+    let api_after = platform.spawn_api_with(&api::ApiService::ALL, None, after.clone()).await.unwrap();
+    let me_at = |base: String| platform.http.get(format!("{base}/api/auth/me")).bearer_auth(&good).send();
+    assert_eq!(me_at(api_within.clone()).await.unwrap().status(), 200, "old key within its grace period");
+    assert_eq!(me_at(api_after.clone()).await.unwrap().status(), 401, "old key after its grace period");
+    let jwks: Value =
+        platform.http.get(format!("{api_within}/api/auth/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    assert!(kids.contains(&kid.as_str()) && kids.len() == 2, "{jwks}");
+    assert!(jwks["keys"].as_array().unwrap().iter().all(|k| k["kty"] == "OKP" && k.get("d").is_none()), "{jwks}");
+    for file in [within, after] {
+        std::fs::remove_file(file).ok();
+    }
+    platform.stop().await.unwrap();
+}
+
+/// Fills a route template's parameters with values that exist or harmlessly do not.
+fn concrete(path: &str) -> String {
+    let mut out = path.to_string();
+    for (name, value) in [
+        ("{booking_ref}", "TRP-ZZZZZZ".to_string()),
+        ("{user_id}", uuid::Uuid::new_v4().to_string()),
+        ("{role}", "traveller".to_string()),
+        ("{accommodation}", "ujjayanta-heritage-hotel".to_string()),
+        ("{code}", "ujjayanta-heritage-hotel".to_string()),
+    ] {
+        out = out.replace(name, &value);
+    }
+    assert!(!out.contains('{'), "the matrix does not know a parameter of {path}; add it to `concrete`");
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_gets_exactly_what_its_permissions_allow_on_every_route() {
+    let platform = TestPlatform::spawn_with(no_workers()).await.unwrap();
+    let mut sessions: Vec<(&str, Option<Session>)> = vec![("anonymous", None)];
+    for role in auth::roles::ALL {
+        sessions.push((role, Some(platform.user_with_role(role).await.unwrap())));
+    }
+    let admin = sessions.last().unwrap().1.clone().unwrap();
+    let roles: Value = platform
+        .http_as(&admin)
+        .get(format!("{}/api/auth/roles", platform.api_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let granted: BTreeMap<String, Vec<String>> = roles
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let permissions = r["permissions"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_string());
+            (r["code"].as_str().unwrap().to_string(), permissions.collect())
+        })
+        .collect();
+    assert_eq!(granted.len(), 4, "{roles}");
+
+    let doc: Value =
+        platform.http.get(format!("{}/api/openapi.json", platform.api_url)).send().await.unwrap().json().await.unwrap();
+    let mut checked = 0;
+    let mut routes: Vec<(&String, &Value)> = doc["paths"].as_object().unwrap().iter().collect();
+    // Logging out everywhere ends the sessions the matrix uses: it goes last.
+    routes.sort_by_key(|(path, _)| path.contains("logout"));
+    for (path, operations) in routes {
+        for (method, operation) in operations.as_object().unwrap() {
+            // Every route declares who may call it: `security: [{}]` (public) or scopes.
+            let security = operation["security"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{method} {path} declares no access rule in its OpenAPI `security`"));
+            let scopes: Vec<String> = security
+                .iter()
+                .filter_map(|s| s.get("bearer"))
+                .flat_map(|s| s.as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_string()))
+                .collect();
+            let public = scopes.is_empty();
+            if !path.starts_with("/api/") || path.starts_with("/api/docs") {
+                continue;
+            }
+            for (role, session) in &sessions {
+                let url = format!("{}{}", platform.api_url, concrete(path));
+                let mut request = platform.http.request(method.to_uppercase().parse().unwrap(), &url);
+                if matches!(method.as_str(), "post" | "put" | "patch") {
+                    request = request.json(&json!({}));
+                }
+                if let Some(session) = session {
+                    request = request.bearer_auth(&session.access_token);
+                }
+                let (status, body) = body_of(request.send().await.unwrap()).await;
+                let allowed = public || granted.get(*role).is_some_and(|held| scopes.iter().any(|s| held.contains(s)));
+                let what = format!("{role} {method} {path}: {status} {body}");
+                assert!(status < 500, "{what}");
+                match (allowed, session) {
+                    (true, _) => assert!(status != 401 && status != 403, "{what}"),
+                    (false, None) => assert_eq!(status, 401, "{what}"),
+                    (false, Some(_)) => assert_eq!(status, 403, "{what}"),
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 5 * 20, "the matrix covered only {checked} cases");
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bookings_are_private_and_properties_are_managed_only_by_their_managers() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    let booker = platform.traveller.clone();
+    let stranger = platform.user_with_role("traveller").await.unwrap();
+    let operator = platform.user_with_role("operator").await.unwrap();
+    let admin = platform.user_with_role("admin").await.unwrap();
+    let manager = platform.user_with_role("asset_manager").await.unwrap();
+
+    let response = platform.post_booking(&booking_body(12, 2, 1, "tok_success"), Some("trip-1")).await.unwrap();
+    assert_eq!(response.status(), 202);
+    let booking_ref = response.json::<Value>().await.unwrap()["booking_ref"].as_str().unwrap().to_string();
+    platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
+
+    // The same Idempotency-Key from another traveller is another booking, not a peek at this one.
+    let theirs =
+        platform.post_booking_as(&stranger, &booking_body(12, 2, 1, "tok_success"), Some("trip-1")).await.unwrap();
+    let their_ref = theirs.json::<Value>().await.unwrap()["booking_ref"].as_str().unwrap().to_string();
+    assert_ne!(their_ref, booking_ref);
+
+    let get_as = |session: &Session| {
+        platform.http_as(session).get(format!("{}/api/bookings/{booking_ref}", platform.api_url)).send()
+    };
+    assert_eq!(get_as(&booker).await.unwrap().status(), 200);
+    let (status, body) = body_of(get_as(&stranger).await.unwrap()).await;
+    assert_eq!((status, code(&body)), (404, "booking_not_found"), "someone else's booking does not exist for you");
+    assert_eq!(get_as(&operator).await.unwrap().status(), 200);
+    assert_eq!(get_as(&manager).await.unwrap().status(), 403, "asset managers do not read bookings");
+
+    let list = |session: &Session| platform.http_as(session).get(format!("{}/api/bookings", platform.api_url)).send();
+    let mine: Value = list(&booker).await.unwrap().json().await.unwrap();
+    let refs: Vec<&str> =
+        mine["items"].as_array().unwrap().iter().map(|b| b["booking_ref"].as_str().unwrap()).collect();
+    assert_eq!(refs, vec![booking_ref.as_str()]);
+    assert_eq!(mine["items"][0]["status"], "confirmed");
+    let theirs: Value = list(&stranger).await.unwrap().json().await.unwrap();
+    assert!(theirs["items"].as_array().unwrap().iter().all(|b| b["booking_ref"] != booking_ref.as_str()));
+    let owner: Option<uuid::Uuid> = sqlx::query_scalar("SELECT user_id FROM bookings WHERE booking_ref = $1")
+        .bind(&booking_ref)
+        .fetch_one(&platform.booking_db)
+        .await
+        .unwrap();
+    assert_eq!(owner.map(|u| u.to_string()), Some(booker.user_id.clone()));
+
+    // Properties: the admin assigns one to the manager, who may change only that one.
+    let assign = platform
+        .http_as(&admin)
+        .put(format!("{}/api/auth/users/{}/assignments/ujjayanta-heritage-hotel", platform.api_url, manager.user_id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(assign.status(), 204);
+    let check_in = Utc::now().date_naive() + Span::days(12);
+    let change = |session: &Session, accommodation: &str, room_type: &str, body: Value| {
+        let mut body = body;
+        body["accommodation"] = json!(accommodation);
+        body["room_type"] = json!(room_type);
+        platform.http_as(session).put(format!("{}/api/inventory/allotments", platform.api_url)).json(&body).send()
+    };
+    let range = json!({ "from": check_in + Span::days(30), "to": check_in + Span::days(33), "allotment": 3 });
+    let (status, nights) =
+        body_of(change(&manager, "ujjayanta-heritage-hotel", "deluxe_double", range.clone()).await.unwrap()).await;
+    assert_eq!(status, 200, "{nights}");
+    assert!(nights["nights"].as_array().unwrap().iter().all(|n| n["allotment"] == 3), "{nights}");
+    let (status, body) =
+        body_of(change(&manager, "rudrasagar-lakeside-resort", "lake_view_cottage", range.clone()).await.unwrap())
+            .await;
+    assert_eq!((status, code(&body)), (403, "not_assigned"), "{body}");
+    let (status, body) =
+        body_of(change(&stranger, "ujjayanta-heritage-hotel", "deluxe_double", range).await.unwrap()).await;
+    assert_eq!(status, 403, "{body}");
+
+    // Never below what is booked: the booked night refuses an allotment of 0, all or nothing.
+    let below = json!({ "from": check_in, "to": check_in + Span::days(2), "allotment": 0 });
+    let (status, body) =
+        body_of(change(&operator, "ujjayanta-heritage-hotel", "deluxe_double", below).await.unwrap()).await;
+    assert_eq!((status, code(&body)), (409, "allotment_below_commitments"), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains(&check_in.to_string()), "{body}");
+    // Stop-sell a night: nothing more is sold on it.
+    let stop = json!({ "from": check_in, "to": check_in + Span::days(1), "stop_sell": true });
+    let (status, body) =
+        body_of(change(&operator, "ujjayanta-heritage-hotel", "deluxe_double", stop).await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["nights"][0]["stop_sell"].as_bool(), body["nights"][0]["available"].as_i64()),
+        (Some(true), Some(0))
+    );
+    let after_stop = platform.post_booking(&booking_body(12, 1, 1, "tok_success"), None).await.unwrap();
+    let stopped_ref = after_stop.json::<Value>().await.unwrap()["booking_ref"].as_str().unwrap().to_string();
+    let failed = platform.wait_for_status(&stopped_ref, &["failed"]).await.unwrap();
+    assert_eq!(failed["failure"]["code"], "sold_out", "{failed}");
+
+    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM user_activity_logs ORDER BY created_at")
+        .fetch_all(&platform.auth_db)
+        .await
+        .unwrap();
+    for action in ["booking_create", "assignment_grant", "allotment_change"] {
+        assert!(actions.iter().any(|a| a == action), "{action} not logged: {actions:?}");
+    }
+    platform.stop().await.unwrap();
+}
