@@ -10,7 +10,7 @@ use crate::{
     error::ApiError,
     extract::ApiQuery,
     routes::MoneyDto,
-    state::{AppState, CatalogDb},
+    state::{AppState, CatalogDb, InventoryDb},
 };
 use axum::{
     Router,
@@ -100,6 +100,13 @@ pub(crate) struct SearchQuery {
     max_price: Option<i64>,
     /// A room type sleeping this many guests.
     guests: Option<i32>,
+    /// With `check_out`: only stays with a room type that has `rooms` rooms free on every
+    /// night from this date (`YYYY-MM-DD`).
+    check_in: Option<String>,
+    /// The day of departure (exclusive), with `check_in`.
+    check_out: Option<String>,
+    /// Rooms wanted on every night of the dates, 1 to 9 (default 1).
+    rooms: Option<i64>,
     /// `name` (default) or `price`.
     sort: Option<String>,
     /// Page size, 1 to 100 (default 20).
@@ -112,9 +119,10 @@ pub(crate) struct SearchQuery {
 #[utoipa::path(get, path = "/api/catalog/accommodations", tag = "catalog", params(SearchQuery),
     responses((status = 200, body = AccommodationList), (status = 304, description = "Not modified (If-None-Match)"),
               (status = 400, description = "Unreadable query or cursor"),
-              (status = 422, description = "Invalid filter, sort or limit")))]
+              (status = 422, description = "Invalid filter, dates, rooms, sort or limit; `details.field` names it")))]
 pub(crate) async fn list_accommodations(
     State(CatalogDb(pool)): State<CatalogDb>,
+    State(InventoryDb(inventory)): State<InventoryDb>,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Response, ApiError> {
@@ -137,6 +145,14 @@ pub(crate) async fn list_accommodations(
         return Err(ApiError::invalid_field("invalid_guests", "guests", "Ask for 1 to 12 guests"));
     }
     let after = q.cursor.as_deref().map(|c| decode_cursor(c, order)).transpose()?;
+    // Availability belongs to the inventory context: it names the stays with rooms free, and
+    // the catalog search keeps only those. No query joins the two schemas.
+    let available_ids = match stay_filter(q.check_in.as_deref(), q.check_out.as_deref(), q.rooms)? {
+        Some((dates, rooms)) => {
+            Some(inventory::store::accommodations_with_rooms_free(&inventory, &dates, rooms).await?)
+        }
+        None => None,
+    };
     let filter = AccommodationFilter {
         destination: q.destination,
         district: q.district,
@@ -144,6 +160,7 @@ pub(crate) async fn list_accommodations(
         max_price_paise: q.max_price,
         min_price_paise: q.min_price,
         guests: q.guests,
+        accommodation_ids: available_ids,
     };
     // One row more than asked tells whether another page follows.
     let page = catalog::search::search_accommodations(&pool, &filter, order, after.as_ref(), limit + 1).await?;
@@ -356,6 +373,29 @@ fn stay_error_field(error: &StayError) -> &'static str {
         StayError::CheckInInPast { .. } | StayError::TooFarAhead => "check_in",
         StayError::CheckOutNotAfterCheckIn | StayError::TooLong => "check_out",
     }
+}
+
+/// The dated filter of a search: both dates or neither; `rooms` only with dates.
+fn stay_filter(
+    check_in: Option<&str>,
+    check_out: Option<&str>,
+    rooms: Option<i64>,
+) -> Result<Option<(StayDates, u32)>, ApiError> {
+    let (check_in, check_out) = match (check_in, check_out) {
+        (Some(check_in), Some(check_out)) => (parse_date("check_in", check_in)?, parse_date("check_out", check_out)?),
+        (None, None) if rooms.is_none() => return Ok(None),
+        (Some(_), None) => {
+            return Err(ApiError::invalid_field("missing_check_out", "check_out", "Give check_out with check_in"));
+        }
+        _ => return Err(ApiError::invalid_field("missing_check_in", "check_in", "Give check_in and check_out")),
+    };
+    let dates = StayDates::parse(check_in, check_out, today_in_india())
+        .map_err(|e| ApiError::invalid_field(e.code(), stay_error_field(&e), e.to_string()))?;
+    let rooms = rooms.unwrap_or(1);
+    if !(1..=9).contains(&rooms) {
+        return Err(ApiError::invalid_field("invalid_rooms", "rooms", "Ask for 1 to 9 rooms"));
+    }
+    Ok(Some((dates, u32::try_from(rooms).unwrap_or(1))))
 }
 
 /// A public read with a strong ETag and a short cache lifetime; `If-None-Match` gives 304.
