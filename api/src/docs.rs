@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers, and its browsable page.
 
-use crate::routes::{self, auth, bookings, catalog, inventory};
+use crate::routes::{self, auth, bookings, catalog, inventory, payments};
 use crate::state::AppState;
 use axum::Router;
 use utoipa::OpenApi;
@@ -44,6 +44,7 @@ use utoipa_swagger_ui::SwaggerUi;
         catalog::packages::quote_package,
         inventory::availability,
         inventory::change_allotments,
+        payments::gateway_webhook,
         routes::health::healthz,
         routes::health::readyz,
     ),

@@ -16,7 +16,7 @@ mod routes;
 mod settings;
 mod state;
 
-pub use settings::{ApiService, ApiSettings};
+pub use settings::{ApiService, ApiSettings, AuthConfig, PaymentsConfig};
 pub use state::AppState;
 
 use axum::{Router, extract::DefaultBodyLimit, http::HeaderName, middleware, routing::get};
@@ -44,8 +44,9 @@ pub fn app(state: AppState, services: &[ApiService]) -> Router {
             ApiService::Bookings => ("/api/bookings", routes::bookings::router()),
             ApiService::Catalog => ("/api/catalog", routes::catalog::router()),
             ApiService::Inventory => ("/api/inventory", routes::inventory::router()),
-            // These contexts have no HTTP routes yet; their deployments serve probes and docs.
-            ApiService::Payments | ApiService::Partners => continue,
+            ApiService::Payments => ("/api/payments", routes::payments::router()),
+            // No HTTP routes yet; its deployment serves probes and docs.
+            ApiService::Partners => continue,
         };
         router = router.nest(prefix, context_router.route_layer(middleware::from_fn(access::enforce)));
     }

@@ -77,6 +77,7 @@ fn worker_options(settings: &WorkerSettings, context: WorkerContext) -> anyhow::
             WorkerOptions::new(task_queue::BOOKING)
                 .register_workflow::<sagas::BookingWorkflow>()?
                 .register_workflow::<sagas::HoldSweepWorkflow>()?
+                .register_workflow::<sagas::AutoRefundWorkflow>()?
                 .register_activities(booking::BookingActivitiesImpl::new(pool))
                 .graceful_shutdown_period(period)
                 .build()

@@ -22,6 +22,8 @@ pub mod failure_type {
     pub const PAYMENT_REJECTED: &str = "PaymentRejected";
     /// A hold that should exist does not (never placed, or released).
     pub const HOLD_NOT_FOUND: &str = "HoldNotFound";
+    /// The gateway shows no capture for a checkout's order (a notice that did not hold up).
+    pub const PAYMENT_NOT_FOUND: &str = "PaymentNotFound";
 }
 
 // ---------------------------------------------------------------- inventory
@@ -168,6 +170,36 @@ pub struct RefundOutcome {
     pub refunded: Money,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutRequest {
+    pub booking_ref: BookingRef,
+    /// The charge's idempotency key, as for [`ChargeRequest`].
+    pub idempotency_key: String,
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutOpened {
+    pub payment_id: Uuid,
+    pub gateway_order_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettleRequest {
+    pub booking_ref: BookingRef,
+    pub idempotency_key: String,
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundPaymentRequest {
+    pub booking_ref: BookingRef,
+    pub charge_idempotency_key: String,
+    /// The one gateway payment to give back.
+    pub gateway_payment_id: String,
+    pub reason: String,
+}
+
 pub struct PaymentActivities;
 
 #[activity_definitions]
@@ -185,6 +217,28 @@ impl PaymentActivities {
     pub fn refund_charge(request: RefundRequest) -> Result<RefundOutcome, ActivityError> {
         unimplemented!()
     }
+
+    /// Creates (once) the gateway order a traveller pays on the hosted checkout; payments
+    /// made there are captured by the gateway.
+    #[activity(name = "payment.open_checkout")]
+    pub fn open_checkout(request: CheckoutRequest) -> Result<CheckoutOpened, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Asks the gateway whether the checkout's order was paid, and records the capture. A
+    /// notice is never trusted on its own. Fails `PaymentNotFound` when the gateway shows no
+    /// capture (the saga waits on), `PaymentRejected` for a payment of the wrong amount.
+    #[activity(name = "payment.settle_checkout")]
+    pub fn settle_checkout(request: SettleRequest) -> Result<Charge, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Refunds one gateway payment that no booking uses (paid late, or twice). Never
+    /// refunds the capture a confirmed booking stands on.
+    #[activity(name = "payment.refund_payment")]
+    pub fn refund_payment(request: RefundPaymentRequest) -> Result<RefundOutcome, ActivityError> {
+        unimplemented!()
+    }
 }
 
 /// The marker types of the declarations above, for `#[activity(definition = ...)]` in the
@@ -192,5 +246,5 @@ impl PaymentActivities {
 pub mod definitions {
     pub use super::booking_activities::{ConfirmBooking, CreateBooking, FailBooking};
     pub use super::inventory_activities::{ConfirmHold, HoldRooms, ReleaseExpiredHolds, ReleaseHold, UnbookHold};
-    pub use super::payment_activities::{Charge, RefundCharge};
+    pub use super::payment_activities::{Charge, OpenCheckout, RefundCharge, RefundPayment, SettleCheckout};
 }

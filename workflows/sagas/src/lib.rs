@@ -1,5 +1,5 @@
-//! Workflow definitions: the booking saga and the hold sweep today, the cancellation and
-//! refund sagas next.
+//! Workflow definitions: the booking saga, the automatic refund of payments no booking
+//! uses, and the hold sweep.
 //!
 //! Architecture invariants:
 //! - Deterministic code only. No I/O, no clocks, no randomness, no threads: time comes from
@@ -13,6 +13,8 @@
 mod booking;
 mod hold_sweep;
 mod options;
+mod refund;
 
 pub use booking::BookingWorkflow;
 pub use hold_sweep::HoldSweepWorkflow;
+pub use refund::AutoRefundWorkflow;

@@ -10,7 +10,7 @@ use crate::{
     access::{BookingsCreate, BookingsRead, ClientInfo, Require},
     error::ApiError,
     extract::{ApiJson, ApiQuery},
-    state::{AppState, BookingDb, CatalogDb, Temporal},
+    state::{AppState, BookingDb, CatalogDb, Payments, Temporal},
 };
 use axum::{
     Json, Router,
@@ -65,6 +65,7 @@ pub(crate) async fn create_booking(
     State(accounts): State<auth::Accounts>,
     State(CatalogDb(catalog)): State<CatalogDb>,
     State(BookingDb(bookings)): State<BookingDb>,
+    State(payments): State<Payments>,
     State(temporal): State<Temporal>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<CreateBookingRequest>,
@@ -101,6 +102,7 @@ pub(crate) async fn create_booking(
         quote: prepared.quote,
         payment_method: prepared.payment_method,
         user_id: Some(caller.user_id),
+        payment_window_secs: Some(payments.config.payment_window.as_secs()),
     };
     // The key is bound before the start: if Temporal is away, the client's retry with the
     // same key starts the saga under the same reference.
@@ -196,6 +198,7 @@ pub(crate) struct GetBookingQuery {
         (status = 404, description = "No such booking, or not yours"), (status = 503, description = "Temporal is unreachable")))]
 pub(crate) async fn get_booking(
     caller: Require<BookingsRead>,
+    State(payments): State<Payments>,
     State(BookingDb(bookings)): State<BookingDb>,
     State(temporal): State<Temporal>,
     Path(raw_ref): Path<String>,
@@ -211,29 +214,46 @@ pub(crate) async fn get_booking(
     }
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
     let deadline = Instant::now() + Duration::from_secs(query.wait.unwrap_or(0).min(MAX_WAIT_SECS));
+    let mut view = read_booking(&bookings, &temporal, &booking_ref, deadline).await?.ok_or_else(not_found)?;
+    // The payment context's books are the truth about money, automatic refunds included.
+    let (captured, refunded) = payment::store::money_of_booking(&payments.db, &booking_ref).await?;
+    view.set_money(captured, refunded);
+    if let Some(checkout) = view.checkout.as_mut() {
+        checkout.pay_url = format!("{}{}", payments.config.checkout_url, checkout.gateway_order_id);
+    }
+    Ok(Json(view))
+}
+
+/// The booking's live progress from its saga, or its stored record while the saga cannot
+/// answer; `None` when neither knows it.
+async fn read_booking(
+    bookings: &sqlx::PgPool,
+    temporal: &Temporal,
+    booking_ref: &BookingRef,
+    deadline: Instant,
+) -> Result<Option<BookingView>, ApiError> {
     let client = match temporal.client().await {
         Ok(client) => client,
         // The record answers while Temporal is away.
         Err(unavailable) => {
-            let row = booking::store::find_booking(&bookings, &booking_ref).await?;
-            return row.map(|r| Json(r.into())).ok_or(unavailable);
+            let row = booking::store::find_booking(bookings, booking_ref).await?;
+            return row.map(|r| Some(r.into())).ok_or(unavailable);
         }
     };
     loop {
-        match query_progress(&client, &booking_ref).await {
+        match query_progress(&client, booking_ref).await {
             Ok(progress) if progress.status.is_final() || Instant::now() >= deadline => {
-                return Ok(Json(progress.into()));
+                return Ok(Some(progress.into()));
             }
             Ok(_) => tokio::time::sleep(Duration::from_millis(200)).await,
             Err(QueryFailure::NotFound) => {
-                let row = booking::store::find_booking(&bookings, &booking_ref).await?;
-                return row.map(|r| Json(r.into())).ok_or_else(not_found);
+                return Ok(booking::store::find_booking(bookings, booking_ref).await?.map(Into::into));
             }
             Err(QueryFailure::Unavailable(e)) => {
                 // The record answers while Temporal or the workers are away.
                 tracing::warn!(error = %e, "booking query failed; answering from the store");
-                let row = booking::store::find_booking(&bookings, &booking_ref).await?;
-                return row.map(|r| Json(r.into())).ok_or_else(|| {
+                let row = booking::store::find_booking(bookings, booking_ref).await?;
+                return row.map(|r| Some(r.into())).ok_or_else(|| {
                     ApiError::unavailable(
                         "temporal_unavailable",
                         "The booking's progress cannot be read right now; try again shortly",
