@@ -32,6 +32,7 @@ use utoipa_swagger_ui::SwaggerUi;
         auth::unassign,
         bookings::create_booking,
         bookings::list_my_bookings,
+        bookings::cancel_booking,
         bookings::get_booking,
         catalog::list_accommodations,
         catalog::get_accommodation,
@@ -61,16 +62,22 @@ use utoipa_swagger_ui::SwaggerUi;
 )]
 struct ApiDoc;
 
-/// Declares the `bearer` scheme every protected route names in its `security`.
+/// Declares the `bearer` scheme every protected route names in its `security`, and the
+/// gateway's webhook signature.
 struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+        // The gateway's webhooks carry no token: an HMAC of the body under the shared secret.
+        components.add_security_scheme(
+            "gateway_signature",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Razorpay-Signature"))),
         );
     }
 }

@@ -447,6 +447,7 @@ impl TestPlatform {
                 .register_workflow::<sagas::BookingWorkflow>()?
                 .register_workflow::<sagas::HoldSweepWorkflow>()?
                 .register_workflow::<sagas::AutoRefundWorkflow>()?
+                .register_workflow::<sagas::CancellationWorkflow>()?
                 .build(),
         )?;
         replayer.replay_workflow(WorkflowHistory::from_json(&json)?).await?;

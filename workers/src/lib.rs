@@ -78,6 +78,7 @@ fn worker_options(settings: &WorkerSettings, context: WorkerContext) -> anyhow::
                 .register_workflow::<sagas::BookingWorkflow>()?
                 .register_workflow::<sagas::HoldSweepWorkflow>()?
                 .register_workflow::<sagas::AutoRefundWorkflow>()?
+                .register_workflow::<sagas::CancellationWorkflow>()?
                 .register_activities(booking::BookingActivitiesImpl::new(pool))
                 .graceful_shutdown_period(period)
                 .build()

@@ -7,8 +7,8 @@ use crate::{
 use contracts::{
     Money,
     activities::{
-        Charge, ChargeRequest, CheckoutOpened, CheckoutRequest, RefundOutcome, RefundPaymentRequest, RefundRequest,
-        SettleRequest, definitions, failure_type,
+        Charge, ChargeRequest, CheckoutOpened, CheckoutRequest, RefundAmountRequest, RefundOutcome,
+        RefundPaymentRequest, RefundRequest, SettleRequest, definitions, failure_type,
     },
 };
 use sqlx::PgPool;
@@ -224,6 +224,37 @@ impl PaymentActivitiesImpl {
             gateway_payment_id: payment.id,
             captured: Money { amount: payment.amount, currency: request.amount.currency },
         })
+    }
+
+    #[activity(definition = definitions::RefundAmount)]
+    #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, key = %request.refund_key))]
+    pub async fn refund_amount(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        request: RefundAmountRequest,
+    ) -> Result<RefundOutcome, ActivityError> {
+        let mut db = store::lock_charge(&self.pool, &request.charge_idempotency_key).await?;
+        let zero = Money { amount: 0, currency: request.amount.currency };
+        let Some(row) = store::find_by_key(&mut db, &request.charge_idempotency_key).await? else {
+            return Ok(RefundOutcome { refunded: zero });
+        };
+        let Some(payment_id) = row.gateway_payment_id.clone().filter(|_| row.captured_paise > 0) else {
+            store::release_charge(db).await?;
+            return Ok(RefundOutcome { refunded: zero });
+        };
+        // The amount depends only on the request and the capture, so every attempt sends the
+        // gateway the same body under the same key: one refund, however often this runs.
+        let amount = request.amount.amount.min(row.captured_paise);
+        if amount <= 0 {
+            store::release_charge(db).await?;
+            return Ok(RefundOutcome { refunded: zero });
+        }
+        let refund = self.gateway.refund(&payment_id, amount, &request.refund_key).await?;
+        store::record_refund(&mut db, &row, &refund.id, refund.amount, &gateway_idempotency_key(&request.refund_key))
+            .await?;
+        tracing::info!(amount = refund.amount, reason = %request.reason, "refunded");
+        store::release_charge(db).await?;
+        Ok(RefundOutcome { refunded: Money { amount: refund.amount, currency: request.amount.currency } })
     }
 
     #[activity(definition = definitions::RefundPayment)]

@@ -77,7 +77,7 @@ fn signature_is_valid(secret: &str, body: &[u8], headers: &HeaderMap) -> bool {
 
 /// Receives the gateway's webhooks (payment.authorized, payment.captured, order.paid, …).
 /// Answers 2xx once the event is applied or known, so the gateway stops redelivering.
-#[utoipa::path(post, path = "/api/payments/webhooks/gateway", tag = "payments", security(()),
+#[utoipa::path(post, path = "/api/payments/webhooks/gateway", tag = "payments", security(("gateway_signature" = [])),
     request_body(content = Object, content_type = "application/json", description = "A Razorpay-shaped event"),
     params(("X-Razorpay-Signature" = String, Header, description = "hex HMAC-SHA256 of the raw body"),
         ("X-Razorpay-Event-Id" = String, Header, description = "The event's id; redeliveries repeat it")),

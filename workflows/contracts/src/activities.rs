@@ -24,6 +24,8 @@ pub mod failure_type {
     pub const HOLD_NOT_FOUND: &str = "HoldNotFound";
     /// The gateway shows no capture for a checkout's order (a notice that did not hold up).
     pub const PAYMENT_NOT_FOUND: &str = "PaymentNotFound";
+    /// Only a confirmed booking can be cancelled.
+    pub const NOT_CANCELLABLE: &str = "NotCancellable";
 }
 
 // ---------------------------------------------------------------- inventory
@@ -114,6 +116,31 @@ pub struct BookingFailure {
     pub message: String,
 }
 
+/// What the booking context is asked when a cancellation starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancellationRequest {
+    pub cancellation: crate::cancellation::CancellationInput,
+    /// Today in Tripura (IST), from the workflow's clock: the policy counts days to check-in.
+    pub today: chrono::NaiveDate,
+}
+
+/// The terms of a cancellation, fixed once when it starts (asking again returns them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancellationTerms {
+    pub policy: String,
+    pub days_before_check_in: i64,
+    pub refund_bp: u32,
+    pub refund: Money,
+    /// The hold the booking's rooms are booked under.
+    pub hold_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancellationCompletion {
+    pub booking_ref: BookingRef,
+    pub refunded: Money,
+}
+
 pub struct BookingActivities;
 
 #[activity_definitions]
@@ -133,6 +160,19 @@ impl BookingActivities {
     /// Marks the booking failed with the reason. A no-op if no record was ever written.
     #[activity(name = "booking.fail_booking")]
     pub fn fail_booking(failure: BookingFailure) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+
+    /// Fixes a cancellation's terms by the booking's policy (or the operator's override,
+    /// recorded with its reason). Fails `NotCancellable` unless the booking is confirmed.
+    #[activity(name = "booking.begin_cancellation")]
+    pub fn begin_cancellation(request: CancellationRequest) -> Result<CancellationTerms, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Marks the booking cancelled (a new version), with what was refunded.
+    #[activity(name = "booking.complete_cancellation")]
+    pub fn complete_cancellation(completion: CancellationCompletion) -> Result<(), ActivityError> {
         unimplemented!()
     }
 }
@@ -191,6 +231,17 @@ pub struct SettleRequest {
     pub amount: Money,
 }
 
+/// A refund of a fixed amount of a booking's capture, under a key of the caller's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundAmountRequest {
+    pub booking_ref: BookingRef,
+    pub charge_idempotency_key: String,
+    pub amount: Money,
+    /// The same key always means the same refund.
+    pub refund_key: String,
+    pub reason: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundPaymentRequest {
     pub booking_ref: BookingRef,
@@ -233,6 +284,13 @@ impl PaymentActivities {
         unimplemented!()
     }
 
+    /// Refunds `amount` (at most what was captured) of the booking's capture, once per
+    /// `refund_key`. Retried until the gateway accepts it.
+    #[activity(name = "payment.refund_amount")]
+    pub fn refund_amount(request: RefundAmountRequest) -> Result<RefundOutcome, ActivityError> {
+        unimplemented!()
+    }
+
     /// Refunds one gateway payment that no booking uses (paid late, or twice). Never
     /// refunds the capture a confirmed booking stands on.
     #[activity(name = "payment.refund_payment")]
@@ -244,7 +302,11 @@ impl PaymentActivities {
 /// The marker types of the declarations above, for `#[activity(definition = ...)]` in the
 /// crates that implement them.
 pub mod definitions {
-    pub use super::booking_activities::{ConfirmBooking, CreateBooking, FailBooking};
+    pub use super::booking_activities::{
+        BeginCancellation, CompleteCancellation, ConfirmBooking, CreateBooking, FailBooking,
+    };
     pub use super::inventory_activities::{ConfirmHold, HoldRooms, ReleaseExpiredHolds, ReleaseHold, UnbookHold};
-    pub use super::payment_activities::{Charge, OpenCheckout, RefundCharge, RefundPayment, SettleCheckout};
+    pub use super::payment_activities::{
+        Charge, OpenCheckout, RefundAmount, RefundCharge, RefundPayment, SettleCheckout,
+    };
 }

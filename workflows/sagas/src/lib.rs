@@ -1,5 +1,5 @@
-//! Workflow definitions: the booking saga, the automatic refund of payments no booking
-//! uses, and the hold sweep.
+//! Workflow definitions: the booking saga, the cancellation saga, the automatic refund of
+//! payments no booking uses, and the hold sweep.
 //!
 //! Architecture invariants:
 //! - Deterministic code only. No I/O, no clocks, no randomness, no threads: time comes from
@@ -11,10 +11,12 @@
 //!   `tests/histories/` replaying.
 
 mod booking;
+mod cancellation;
 mod hold_sweep;
 mod options;
 mod refund;
 
 pub use booking::BookingWorkflow;
+pub use cancellation::CancellationWorkflow;
 pub use hold_sweep::HoldSweepWorkflow;
 pub use refund::AutoRefundWorkflow;

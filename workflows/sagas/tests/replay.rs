@@ -1,6 +1,6 @@
 //! Recorded histories of real runs must replay against today's workflow code: a change that
 //! would break workflows in flight fails here. Record new fixtures with
-//! `TT_RECORD_HISTORIES=1 cargo test -p tests --test booking_saga --test payments`.
+//! `TT_RECORD_HISTORIES=1 cargo test -p tests --test booking_saga --test payments --test cancellation`.
 
 use std::path::PathBuf;
 use temporalio_client::WorkflowHistory;
@@ -35,6 +35,7 @@ async fn every_recorded_workflow_history_replays() {
         "checkout_confirmed",
         "checkout_expired",
         "auto_refund",
+        "cancellation",
     ] {
         assert!(names.contains(&expected), "fixture {expected} missing from {names:?}");
     }
@@ -45,6 +46,8 @@ async fn every_recorded_workflow_history_replays() {
             .register_workflow::<sagas::HoldSweepWorkflow>()
             .unwrap()
             .register_workflow::<sagas::AutoRefundWorkflow>()
+            .unwrap()
+            .register_workflow::<sagas::CancellationWorkflow>()
             .unwrap()
             .build(),
     )

@@ -7,7 +7,7 @@ pub(crate) use request::{CreateBookingRequest, PaymentDto, TravellerDto};
 pub(crate) use view::{BookingAccepted, BookingView, FailureDto};
 
 use crate::{
-    access::{BookingsCreate, BookingsRead, ClientInfo, Require},
+    access::{BookingsCancel, BookingsCreate, BookingsRead, ClientInfo, Require},
     error::ApiError,
     extract::{ApiJson, ApiQuery},
     state::{AppState, BookingDb, CatalogDb, Payments, Temporal},
@@ -28,7 +28,7 @@ use contracts::{
 };
 use rand::Rng;
 use sagas::BookingWorkflow;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
 use temporalio_client::{
@@ -38,7 +38,10 @@ use temporalio_client::{
 use utoipa::IntoParams;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/", post(create_booking).get(list_my_bookings)).route("/{booking_ref}", get(get_booking))
+    Router::new()
+        .route("/", post(create_booking).get(list_my_bookings))
+        .route("/{booking_ref}", get(get_booking))
+        .route("/{booking_ref}/cancel", post(cancel_booking))
 }
 
 /// The longest `?wait=` honoured, in seconds.
@@ -216,6 +219,13 @@ pub(crate) async fn get_booking(
     let deadline = Instant::now() + Duration::from_secs(query.wait.unwrap_or(0).min(MAX_WAIT_SECS));
     let mut view = read_booking(&bookings, &temporal, &booking_ref, deadline).await?.ok_or_else(not_found)?;
     // The payment context's books are the truth about money, automatic refunds included.
+    // A confirmed booking's saga has ended; its record knows when it was cancelled since.
+    if view.status == "confirmed"
+        && let Some(row) = booking::store::find_booking(&bookings, &booking_ref).await?
+        && row.status == "cancelled"
+    {
+        view.status = row.status;
+    }
     let (captured, refunded) = payment::store::money_of_booking(&payments.db, &booking_ref).await?;
     view.set_money(captured, refunded);
     if let Some(checkout) = view.checkout.as_mut() {
@@ -262,6 +272,107 @@ async fn read_booking(
             }
         }
     }
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CancelBookingRequest {
+    /// Why, in the traveller's or operator's words.
+    #[serde(default)]
+    reason: Option<String>,
+    /// Operators only (`bookings:override`): refund this many basis points of what was paid
+    /// instead of the policy's rate. Needs `override_reason`.
+    #[serde(default)]
+    refund_bp: Option<u32>,
+    #[serde(default)]
+    override_reason: Option<String>,
+}
+
+/// Cancel a confirmed booking: the refund follows its cancellation policy (days before
+/// check-in), or an operator's override; the rooms go back on sale. Asking again (or ten
+/// times at once) runs one cancellation and refunds once.
+#[utoipa::path(post, path = "/api/bookings/{booking_ref}/cancel", tag = "bookings", request_body = CancelBookingRequest,
+    security(("bearer" = ["bookings:cancel_own", "bookings:cancel_any"])),
+    params(("booking_ref" = String, Path, example = "TRP-7K3M9Q")),
+    responses((status = 202, body = BookingAccepted, description = "The cancellation runs; poll `status_url`"),
+        (status = 403, description = "An override without `bookings:override`"),
+        (status = 404, description = "No such booking, or not yours"),
+        (status = 409, description = "The booking is not confirmed"), (status = 422, description = "Invalid override")))]
+pub(crate) async fn cancel_booking(
+    caller: Require<BookingsCancel>,
+    ClientInfo(requester): ClientInfo,
+    State(accounts): State<auth::Accounts>,
+    State(BookingDb(bookings)): State<BookingDb>,
+    State(temporal): State<Temporal>,
+    Path(raw_ref): Path<String>,
+    ApiJson(body): ApiJson<CancelBookingRequest>,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::not_found("booking_not_found", format!("No booking {raw_ref}"));
+    let booking_ref = BookingRef::parse(&raw_ref).map_err(|_| not_found())?;
+    if !caller.can("bookings:cancel_any") {
+        let owner = booking::store::booking_owner(&bookings, &booking_ref).await?;
+        if owner != Some(Some(caller.user_id)) {
+            return Err(not_found());
+        }
+    }
+    tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
+    let override_refund = match (body.refund_bp, body.override_reason.as_deref().map(str::trim)) {
+        (None, None) => None,
+        (Some(_), _) if !caller.can("bookings:override") => {
+            return Err(ApiError::forbidden("override_not_allowed", "Only operators may override the refund"));
+        }
+        (Some(bp), Some(reason)) if bp <= 10_000 && !reason.is_empty() => {
+            Some(contracts::cancellation::RefundOverride {
+                refund_bp: bp,
+                reason: reason.to_string(),
+                by: caller.user_id,
+            })
+        }
+        (Some(bp), _) if bp > 10_000 => {
+            return Err(ApiError::invalid_field("invalid_refund_bp", "refund_bp", "refund_bp is 0 to 10000"));
+        }
+        _ => {
+            return Err(ApiError::invalid_field(
+                "override_reason_required",
+                "override_reason",
+                "An override needs refund_bp and a reason",
+            ));
+        }
+    };
+    let row = booking::store::find_booking(&bookings, &booking_ref).await?.ok_or_else(not_found)?;
+    if !matches!(row.status.as_str(), "confirmed" | "cancelled") {
+        return Err(ApiError::conflict(
+            "not_cancellable",
+            format!("Booking {booking_ref} is {}; only a confirmed booking can be cancelled", row.status),
+        ));
+    }
+    let input = contracts::cancellation::CancellationInput {
+        booking_ref: booking_ref.clone(),
+        requested_by: format!("user:{}", caller.user_id),
+        reason: body.reason.unwrap_or_else(|| "cancelled by the traveller".into()).chars().take(500).collect(),
+        override_refund,
+    };
+    let client = temporal.client().await?;
+    // One cancellation per booking, ever: repeats attach to it or find it done.
+    let options = WorkflowStartOptions::new(task_queue::BOOKING, input.workflow_id())
+        .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
+        .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
+        .build();
+    match client.start_workflow(sagas::CancellationWorkflow::run, input, options).await {
+        Ok(_) | Err(WorkflowStartError::AlreadyStarted { .. }) => {}
+        Err(WorkflowStartError::Rpc(status)) if is_unavailable(&status) => {
+            return Err(ApiError::unavailable("temporal_unavailable", "Cancellations cannot be started right now"));
+        }
+        Err(e) => return Err(ApiError::Internal(e.into())),
+    }
+    let details = serde_json::json!({ "booking_ref": booking_ref.as_str() });
+    accounts.log(Some(caller.user_id), "booking_cancel", "success", &requester, details).await;
+    let body = BookingAccepted {
+        status_url: view::status_url(booking_ref.as_str()),
+        booking_ref: booking_ref.to_string(),
+        status: if row.status == "cancelled" { "cancelled".into() } else { "cancelling".into() },
+    };
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 
 #[derive(Deserialize, IntoParams)]
