@@ -33,6 +33,7 @@ use utoipa_swagger_ui::SwaggerUi;
         bookings::create_booking,
         bookings::list_my_bookings,
         bookings::cancel_booking,
+        bookings::booking_versions,
         bookings::get_booking,
         catalog::list_accommodations,
         catalog::get_accommodation,

@@ -61,7 +61,21 @@ async fn cancelling_early_refunds_everything_once_however_often_it_is_asked() {
             .await
             .unwrap();
     assert_eq!(versions, vec!["pending_payment", "confirmed", "cancelled"]);
+    let url = format!("{}/api/bookings/{booking_ref}/versions", platform.api_url);
+    let listed: Value = platform.http_as(&traveller).get(&url).send().await.unwrap().json().await.unwrap();
+    let statuses: Vec<&str> = listed.as_array().unwrap().iter().map(|v| v["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, vec!["pending_payment", "confirmed", "cancelled"], "{listed}");
+    assert_eq!(cancelled["amount_due"]["amount"], 0, "{cancelled}");
     platform.replay_workflow_history(&format!("cancel-{booking_ref}"), "cancellation").await.unwrap();
+
+    // The database holds the state machine too: a cancelled booking cannot be revived.
+    let revive = sqlx::query("UPDATE bookings SET status = 'confirmed' WHERE booking_ref = $1")
+        .bind(&booking_ref)
+        .execute(&platform.booking_db)
+        .await
+        .unwrap_err();
+    let constraint = revive.as_database_error().and_then(|e| e.constraint().map(str::to_owned));
+    assert_eq!(constraint.as_deref(), Some("bookings_status_transition"), "{revive}");
     platform.stop().await.unwrap();
 }
 

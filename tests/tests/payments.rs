@@ -101,6 +101,7 @@ async fn paying_on_the_checkout_confirms_the_booking_through_the_webhook() {
     assert_eq!(waiting["status"], "awaiting_payment", "{waiting}");
     let checkout = &waiting["checkout"];
     assert_eq!(checkout["amount"], waiting["total"], "the order is for the exact total");
+    assert_eq!(waiting["amount_due"], waiting["total"], "{waiting}");
     let pay_url = checkout["pay_url"].as_str().unwrap();
     assert!(pay_url.ends_with(checkout["gateway_order_id"].as_str().unwrap()), "{pay_url}");
 
@@ -109,6 +110,7 @@ async fn paying_on_the_checkout_confirms_the_booking_through_the_webhook() {
     let confirmed = platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
     assert_eq!(confirmed["amount_charged"], confirmed["total"], "{confirmed}");
     assert!(confirmed["checkout"].is_null());
+    assert_eq!(confirmed["amount_due"]["amount"], 0, "{confirmed}");
 
     let books = ledger(&platform).await;
     assert_eq!(

@@ -1,6 +1,9 @@
 //! The booking context's activities, polled on the `booking` task queue.
 
-use crate::store::{self, Transition};
+use crate::{
+    lifecycle::{self, RecordStatus},
+    store::{self, Transition},
+};
 use contracts::activities::{
     BookingConfirmation, BookingFailure, CancellationCompletion, CancellationRequest, CancellationTerms,
     NewBookingRecord, definitions, failure_type,
@@ -48,7 +51,7 @@ impl BookingActivitiesImpl {
     ) -> Result<(), ActivityError> {
         match store::confirm_booking(&self.pool, &confirmation, &actor(&ctx)).await? {
             Transition::Applied | Transition::AlreadyApplied => Ok(()),
-            other => Err(invalid_transition(&confirmation.booking_ref.to_string(), "confirm", &other)),
+            other => Err(invalid_transition(confirmation.booking_ref.as_str(), RecordStatus::Confirmed, &other)),
         }
     }
 
@@ -88,7 +91,7 @@ impl BookingActivitiesImpl {
     ) -> Result<(), ActivityError> {
         match store::complete_cancellation(&self.pool, &completion, &actor(&ctx)).await? {
             Transition::Applied | Transition::AlreadyApplied => Ok(()),
-            other => Err(invalid_transition(&completion.booking_ref.to_string(), "cancel", &other)),
+            other => Err(invalid_transition(completion.booking_ref.as_str(), RecordStatus::Cancelled, &other)),
         }
     }
 
@@ -102,15 +105,20 @@ impl BookingActivitiesImpl {
         match store::fail_booking(&self.pool, &failure, &actor(&ctx)).await? {
             // A saga that failed before writing the record has nothing to mark.
             Transition::Applied | Transition::AlreadyApplied | Transition::NotFound => Ok(()),
-            other => Err(invalid_transition(&failure.booking_ref.to_string(), "fail", &other)),
+            other => Err(invalid_transition(failure.booking_ref.as_str(), RecordStatus::Failed, &other)),
         }
     }
 }
 
 /// A transition the saga should never ask for: non-retryable, so it surfaces to operators
 /// instead of looping.
-fn invalid_transition(booking_ref: &str, verb: &str, transition: &Transition) -> ActivityError {
-    ApplicationFailure::builder(format!("cannot {verb} booking {booking_ref}: {transition:?}"))
+fn invalid_transition(booking_ref: &str, wanted: RecordStatus, transition: &Transition) -> ActivityError {
+    let message = match transition {
+        Transition::Conflict { current } => lifecycle::refusal(booking_ref, current, wanted),
+        Transition::NotFound => format!("no booking {booking_ref} to make {wanted}"),
+        other => format!("booking {booking_ref} cannot become {wanted}: {other:?}"),
+    };
+    ApplicationFailure::builder(message)
         .type_name("InvalidBookingTransition".to_string())
         .non_retryable(true)
         .build()

@@ -10,6 +10,7 @@
 //! - Every write is idempotent by booking reference.
 
 pub mod activities;
+pub mod lifecycle;
 pub mod store;
 
 pub use activities::BookingActivitiesImpl;

@@ -269,13 +269,47 @@ pub async fn claim_idempotency_key(
     })
 }
 
-/// Who asked for the booking `booking_ref`: `None` if no request made it, `Some(None)` for
-/// a request made before sign-in existed.
-pub async fn booking_owner(pool: &PgPool, booking_ref: &BookingRef) -> Result<Option<Option<Uuid>>, sqlx::Error> {
-    sqlx::query_scalar("SELECT user_id FROM booking_requests WHERE booking_ref = $1")
-        .bind(booking_ref.as_str())
-        .fetch_optional(pool)
-        .await
+/// What `user_id` may do with the booking `booking_ref`: the user who asked for it may see
+/// and change it, and `booking_access_policies` may grant others either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BookingAccess {
+    pub can_view: bool,
+    pub can_change: bool,
+}
+
+pub async fn access_of(pool: &PgPool, booking_ref: &BookingRef, user_id: Uuid) -> Result<BookingAccess, sqlx::Error> {
+    let row: Option<(bool, bool)> = sqlx::query_as(
+        "SELECT bool_or(can_view), bool_or(can_change) FROM (
+             SELECT true AS can_view, true AS can_change FROM booking_requests
+             WHERE booking_ref = $1 AND user_id = $2
+             UNION ALL
+             SELECT p.can_view, p.can_change FROM booking_access_policies p JOIN bookings b USING (booking_id)
+             WHERE b.booking_ref = $1 AND p.principal = 'user:' || $2::text
+         ) grants HAVING count(*) > 0",
+    )
+    .bind(booking_ref.as_str())
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map_or_else(BookingAccess::default, |(can_view, can_change)| BookingAccess { can_view, can_change }))
+}
+
+/// One version of a booking: its status from then on, and when.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BookingVersion {
+    pub version: i32,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn versions(pool: &PgPool, booking_ref: &BookingRef) -> Result<Vec<BookingVersion>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT v.version, v.status, v.created_at FROM booking_versions v JOIN bookings b USING (booking_id)
+         WHERE b.booking_ref = $1 ORDER BY v.version",
+    )
+    .bind(booking_ref.as_str())
+    .fetch_all(pool)
+    .await
 }
 
 /// One line of a user's booking list.

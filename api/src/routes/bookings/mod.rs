@@ -42,6 +42,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/", post(create_booking).get(list_my_bookings))
         .route("/{booking_ref}", get(get_booking))
         .route("/{booking_ref}/cancel", post(cancel_booking))
+        .route("/{booking_ref}/versions", get(booking_versions))
 }
 
 /// The longest `?wait=` honoured, in seconds.
@@ -209,11 +210,10 @@ pub(crate) async fn get_booking(
 ) -> Result<Json<BookingView>, ApiError> {
     let not_found = || ApiError::not_found("booking_not_found", format!("No booking {raw_ref}"));
     let booking_ref = BookingRef::parse(&raw_ref).map_err(|_| not_found())?;
-    if !caller.can("bookings:read_any") {
-        let owner = booking::store::booking_owner(&bookings, &booking_ref).await?;
-        if owner != Some(Some(caller.user_id)) {
-            return Err(not_found());
-        }
+    if !caller.can("bookings:read_any")
+        && !booking::store::access_of(&bookings, &booking_ref, caller.user_id).await?.can_view
+    {
+        return Err(not_found());
     }
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
     let deadline = Instant::now() + Duration::from_secs(query.wait.unwrap_or(0).min(MAX_WAIT_SECS));
@@ -274,6 +274,30 @@ async fn read_booking(
     }
 }
 
+/// Every version of a booking: each change of its record, oldest first.
+#[utoipa::path(get, path = "/api/bookings/{booking_ref}/versions", tag = "bookings",
+    security(("bearer" = ["bookings:read_own", "bookings:read_any"])),
+    params(("booking_ref" = String, Path, example = "TRP-7K3M9Q")),
+    responses((status = 200, body = [view::VersionDto]), (status = 404, description = "No such booking, or not yours")))]
+pub(crate) async fn booking_versions(
+    caller: Require<BookingsRead>,
+    State(BookingDb(bookings)): State<BookingDb>,
+    Path(raw_ref): Path<String>,
+) -> Result<Json<Vec<view::VersionDto>>, ApiError> {
+    let not_found = || ApiError::not_found("booking_not_found", format!("No booking {raw_ref}"));
+    let booking_ref = BookingRef::parse(&raw_ref).map_err(|_| not_found())?;
+    if !caller.can("bookings:read_any")
+        && !booking::store::access_of(&bookings, &booking_ref, caller.user_id).await?.can_view
+    {
+        return Err(not_found());
+    }
+    let versions = booking::store::versions(&bookings, &booking_ref).await?;
+    if versions.is_empty() {
+        return Err(not_found());
+    }
+    Ok(Json(versions.into_iter().map(Into::into).collect()))
+}
+
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CancelBookingRequest {
@@ -310,9 +334,12 @@ pub(crate) async fn cancel_booking(
     let not_found = || ApiError::not_found("booking_not_found", format!("No booking {raw_ref}"));
     let booking_ref = BookingRef::parse(&raw_ref).map_err(|_| not_found())?;
     if !caller.can("bookings:cancel_any") {
-        let owner = booking::store::booking_owner(&bookings, &booking_ref).await?;
-        if owner != Some(Some(caller.user_id)) {
+        let access = booking::store::access_of(&bookings, &booking_ref, caller.user_id).await?;
+        if !access.can_view {
             return Err(not_found());
+        }
+        if !access.can_change {
+            return Err(ApiError::forbidden("not_allowed", "You may see this booking but not change it"));
         }
     }
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));

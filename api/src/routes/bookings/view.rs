@@ -46,13 +46,31 @@ pub(crate) struct BookingView {
     pub total: MoneyDto,
     /// What was captured; absent until the payment succeeded.
     pub amount_charged: Option<MoneyDto>,
-    /// What was given back by compensation.
+    /// What was given back (compensation, cancellation or an automatic refund).
     pub amount_refunded: Option<MoneyDto>,
+    /// What the traveller still has to pay: the total until it is paid, then nothing.
+    pub amount_due: MoneyDto,
     /// Why the booking failed.
     pub failure: Option<FailureDto>,
     /// While a checkout payment is awaited: where and until when to pay.
     pub checkout: Option<CheckoutDto>,
     pub status_url: String,
+}
+
+/// One version of a booking record.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct VersionDto {
+    pub version: i32,
+    /// The record's status from this version on (`pending_payment`, `confirmed`, `failed`,
+    /// `cancelled`).
+    pub status: String,
+    pub at: DateTime<Utc>,
+}
+
+impl From<booking::store::BookingVersion> for VersionDto {
+    fn from(v: booking::store::BookingVersion) -> Self {
+        VersionDto { version: v.version, status: v.status, at: v.created_at }
+    }
 }
 
 /// What a checkout page needs.
@@ -71,6 +89,8 @@ impl BookingView {
     /// automatic ones included), where it knows more than the saga.
     pub(crate) fn set_money(&mut self, captured: i64, refunded: i64) {
         let currency = self.total.currency.clone();
+        let unpaid = matches!(self.status.as_str(), "pending" | "held" | "awaiting_payment");
+        self.amount_due = MoneyDto::new(if unpaid && captured == 0 { self.total.amount } else { 0 }, &currency);
         if captured > 0 && self.amount_charged.is_none() && self.status != "awaiting_payment" {
             self.amount_charged = Some(MoneyDto::new(captured, &currency));
         }
@@ -100,6 +120,7 @@ impl From<BookingProgress> for BookingView {
             total: p.total.into(),
             amount_charged: p.amount_charged.map(Into::into),
             amount_refunded: p.amount_refunded.map(Into::into),
+            amount_due: MoneyDto::new(0, p.total.currency.code()),
             failure: p.failure.map(|f| FailureDto { code: f.code, message: f.message }),
             checkout: p.checkout.map(|c| CheckoutDto {
                 gateway_order_id: c.gateway_order_id,
@@ -130,6 +151,7 @@ impl From<booking::store::BookingRow> for BookingView {
             total: MoneyDto::new(row.total_amount_paise, &row.currency),
             amount_charged: row.amount_charged_paise.map(|a| MoneyDto::new(a, &row.currency)),
             amount_refunded: None,
+            amount_due: MoneyDto::new(0, &row.currency),
             failure: row.failure_code.map(|code| FailureDto { code, message: row.failure_message.unwrap_or_default() }),
             checkout: None,
             booking_ref: row.booking_ref,
