@@ -14,6 +14,7 @@ pub mod booking_ref;
 pub mod money;
 pub mod pricing;
 pub mod saga;
+pub mod settlement;
 pub mod stay;
 pub mod temporal;
 
