@@ -40,6 +40,9 @@ pub struct BookingSagaInput {
     /// sign-in existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<uuid::Uuid>,
+    /// The partner (partner context id) that booked for its customer through the partner API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_id: Option<uuid::Uuid>,
 }
 
 /// Where a booking stands. The string forms are the `BookingStatus` search attribute values
