@@ -1,5 +1,5 @@
-//! Workflow definitions: the booking saga and the hold sweep today, the cancellation and
-//! refund sagas next.
+//! Workflow definitions: the booking saga, the hold sweep and the partner settlements today,
+//! the cancellation and refund sagas next.
 //!
 //! Architecture invariants:
 //! - Deterministic code only. No I/O, no clocks, no randomness, no threads: time comes from
@@ -13,6 +13,8 @@
 mod booking;
 mod hold_sweep;
 mod options;
+mod settlement;
 
 pub use booking::BookingWorkflow;
 pub use hold_sweep::HoldSweepWorkflow;
+pub use settlement::{PartnerSettlementCycleWorkflow, PartnerSettlementWorkflow};
