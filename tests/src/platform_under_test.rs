@@ -85,6 +85,7 @@ pub struct TestPlatform {
     pub booking_db: PgPool,
     pub payment_db: PgPool,
     pub auth_db: PgPool,
+    pub partner_db: PgPool,
     /// The traveller `post_booking` and `get_booking` act as.
     pub traveller: Session,
     database: Option<TestDatabase>,
@@ -170,6 +171,7 @@ impl TestPlatform {
             booking_db: database.booking.clone(),
             payment_db: database.payment.clone(),
             auth_db: database.auth.clone(),
+            partner_db: database.partner.clone(),
             traveller: Session::default(),
             database: Some(database),
             temporal_address,
@@ -261,6 +263,7 @@ impl TestPlatform {
             hold_ttl: Duration::from_secs(900),
             hold_sweep_every: Duration::from_secs(300),
             graceful_shutdown: Duration::from_secs(2),
+            settlement_sync_every: Duration::from_secs(300),
             metrics_addr,
         };
         let contexts = contexts.to_vec();
@@ -419,6 +422,8 @@ impl TestPlatform {
             WorkflowReplayerOptions::new()
                 .register_workflow::<sagas::BookingWorkflow>()?
                 .register_workflow::<sagas::HoldSweepWorkflow>()?
+                .register_workflow::<sagas::PartnerSettlementWorkflow>()?
+                .register_workflow::<sagas::PartnerSettlementCycleWorkflow>()?
                 .build(),
         )?;
         replayer.replay_workflow(WorkflowHistory::from_json(&json)?).await?;

@@ -1,6 +1,8 @@
 //! Recorded histories of real runs must replay against today's workflow code: a change that
 //! would break workflows in flight fails here. Record new fixtures with
-//! `TT_RECORD_HISTORIES=1 cargo test -p tests --test booking_saga`.
+//! `TT_RECORD_HISTORIES=1 cargo test -p tests --test booking_saga` (bookings, the hold
+//! sweep) and `TT_RECORD_HISTORIES=1 cargo test -p tests --test partners` (a partner's
+//! booking, a settlement, and a settlement started by its schedule).
 
 use std::path::PathBuf;
 use temporalio_client::WorkflowHistory;
@@ -26,7 +28,16 @@ fn recorded_histories() -> Vec<(String, WorkflowHistory)> {
 async fn every_recorded_workflow_history_replays() {
     let histories = recorded_histories();
     let names: Vec<&str> = histories.iter().map(|(n, _)| n.as_str()).collect();
-    for expected in ["confirmed", "card_declined", "sold_out", "cancelled_during_payment", "hold_sweep"] {
+    for expected in [
+        "confirmed",
+        "card_declined",
+        "sold_out",
+        "cancelled_during_payment",
+        "hold_sweep",
+        "partner_booking_confirmed",
+        "partner_settlement",
+        "partner_settlement_cycle",
+    ] {
         assert!(names.contains(&expected), "fixture {expected} missing from {names:?}");
     }
     let replayer = WorkflowReplayer::new(
@@ -34,6 +45,10 @@ async fn every_recorded_workflow_history_replays() {
             .register_workflow::<sagas::BookingWorkflow>()
             .unwrap()
             .register_workflow::<sagas::HoldSweepWorkflow>()
+            .unwrap()
+            .register_workflow::<sagas::PartnerSettlementWorkflow>()
+            .unwrap()
+            .register_workflow::<sagas::PartnerSettlementCycleWorkflow>()
             .unwrap()
             .build(),
     )
