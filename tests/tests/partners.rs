@@ -127,6 +127,9 @@ async fn whole_database_text(platform: &TestPlatform) -> String {
     all
 }
 
+/// An access log line: key prefix, method, route, status, client address.
+type LogLine = (Option<String>, String, String, i32, Option<String>);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_keys_are_shown_once_rotated_with_grace_revoked_at_once_and_expire() {
     let platform = TestPlatform::spawn_with(with_workers(vec![])).await.unwrap();
@@ -262,19 +265,18 @@ async fn api_keys_are_shown_once_rotated_with_grace_revoked_at_once_and_expire()
         .unwrap();
     assert_eq!(forged.status(), 200);
     let id = partner_id(&partner);
-    let logged: Vec<(Option<String>, String, String, i32, Option<String>)> =
-        eventually("the access log to be written", move || async move {
-            let rows: Vec<(Option<String>, String, String, i32, Option<String>)> = sqlx::query_as(
-                "SELECT key_prefix, method, route, status, host(client_addr) FROM api_access_logs
+    let logged: Vec<LogLine> = eventually("the access log to be written", move || async move {
+        let rows: Vec<LogLine> = sqlx::query_as(
+            "SELECT key_prefix, method, route, status, host(client_addr) FROM api_access_logs
                  WHERE partner_id = $1 ORDER BY api_access_log_id",
-            )
-            .bind(id)
-            .fetch_all(&pf.partner_db)
-            .await
-            .unwrap();
-            (rows.len() >= 11).then_some(rows)
-        })
-        .await;
+        )
+        .bind(id)
+        .fetch_all(&pf.partner_db)
+        .await
+        .unwrap();
+        (rows.len() >= 11).then_some(rows)
+    })
+    .await;
     assert!(logged.iter().all(|(_, method, route, _, addr)| method == "GET"
         && route == "/api/partners/v1/quote"
         && addr.as_deref() == Some("127.0.0.1")));

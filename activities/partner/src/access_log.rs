@@ -48,11 +48,18 @@ impl AccessLog {
         AccessLog { sender, writer: Arc::new(Mutex::new(None)) }
     }
 
-    /// Queues one line; drops it (and counts it) when the queue is full.
-    pub fn record(&self, entry: AccessLogEntry) {
+    /// Queues one line, or drops it (and counts it) when the queue is full; never waits.
+    /// Returns whether the line was queued.
+    pub fn record(&self, entry: AccessLogEntry) -> bool {
         match self.sender.try_send(entry) {
-            Ok(()) => metrics::counter!("partner_access_log_queued_total").increment(1),
-            Err(_) => metrics::counter!("partner_access_log_dropped_total").increment(1),
+            Ok(()) => {
+                metrics::counter!("partner_access_log_queued_total").increment(1);
+                true
+            }
+            Err(_) => {
+                metrics::counter!("partner_access_log_dropped_total").increment(1);
+                false
+            }
         }
     }
 
@@ -112,4 +119,35 @@ async fn write(pool: &PgPool, batch: &[AccessLogEntry]) {
         }
     }
     metrics::counter!("partner_access_log_dropped_total").increment(batch.len() as u64);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(n: u16) -> AccessLogEntry {
+        AccessLogEntry {
+            partner_id: None,
+            key_prefix: None,
+            method: "GET".into(),
+            route: "/api/partners/v1/quote".into(),
+            status: 200 + n % 2,
+            latency_ms: 1,
+            client_addr: None,
+            at: chrono::Utc::now(),
+            authenticated: false,
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_full_queue_drops_lines_instead_of_waiting() {
+        // Nothing listens on port 9: the writer could never keep up, and on this
+        // single-threaded runtime it does not even run until the test yields.
+        let options = "postgres://nobody@127.0.0.1:9/none".parse::<sqlx::postgres::PgConnectOptions>().unwrap();
+        let pool = sqlx::postgres::PgPoolOptions::new().connect_lazy_with(options);
+        let log = AccessLog::start(pool, 3);
+        let queued = (0..100).filter(|n| log.record(line(*n))).count();
+        assert_eq!(queued, 3);
+        assert!(!AccessLog::disabled().record(line(0)), "a disabled log queues nothing");
+    }
 }
