@@ -58,7 +58,7 @@ export TT_AUTH_KEYS_FILE="${TT_AUTH_KEYS_FILE:-$DATA/auth-keys.json}"
 target/debug/auth-keys init "$TT_AUTH_KEYS_FILE"
 
 step "Starting the sandbox gateway, the workers and the API"
-start sandbox-gateway target/debug/sandbox-gateway
+start sandbox-gateway env TT_GATEWAY_WEBHOOK_URL="http://$API_ADDR/api/payments/webhooks/gateway" target/debug/sandbox-gateway
 metrics_port=9101
 for context in booking inventory payment partner; do
   start "$context-worker" env TT_METRICS_ADDR="127.0.0.1:$metrics_port" "target/debug/$context-worker"

@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers, and its browsable page.
 
-use crate::routes::{self, auth, bookings, catalog, inventory, partners};
+use crate::routes::{self, auth, bookings, catalog, inventory, partners, payments};
 use crate::state::AppState;
 use axum::Router;
 use utoipa::OpenApi;
@@ -32,12 +32,20 @@ use utoipa_swagger_ui::SwaggerUi;
         auth::unassign,
         bookings::create_booking,
         bookings::list_my_bookings,
+        bookings::cancel_booking,
         bookings::get_booking,
         catalog::list_accommodations,
         catalog::get_accommodation,
         catalog::quote,
+        catalog::places::list_destinations,
+        catalog::places::get_destination,
+        catalog::places::list_experiences,
+        catalog::packages::list_packages,
+        catalog::packages::get_package,
+        catalog::packages::quote_package,
         inventory::availability,
         inventory::change_allotments,
+        payments::gateway_webhook,
         partners::admin::onboard_partner,
         partners::admin::list_partners,
         partners::admin::get_partner,
@@ -53,6 +61,7 @@ use utoipa_swagger_ui::SwaggerUi;
         partners::v1::create_booking,
         partners::v1::list_bookings,
         partners::v1::get_booking,
+        partners::v1::cancel_booking,
         partners::v1::settlements,
         routes::health::healthz,
         routes::health::readyz,
@@ -81,8 +90,9 @@ use utoipa_swagger_ui::SwaggerUi;
 )]
 struct ApiDoc;
 
-/// Declares the schemes routes name in their `security`: `bearer` (a user's access token)
-/// everywhere but the partner API, and a partner's API key there, sent either way.
+/// Declares the schemes routes name in their `security`: `bearer` (a user's access token),
+/// a partner's API key on the partner API (sent either way), and the gateway's webhook
+/// signature.
 struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
@@ -110,6 +120,11 @@ impl utoipa::Modify for BearerAuth {
                 "A partner's API key, on /api/partners/v1 only",
             ))),
         );
+        // The gateway's webhooks carry no token: an HMAC of the body under the shared secret.
+        components.add_security_scheme(
+            "gateway_signature",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Razorpay-Signature"))),
+        );
     }
 }
 
@@ -134,5 +149,19 @@ mod tests {
         ] {
             assert!(doc["paths"][path].is_object(), "missing {path}");
         }
+    }
+
+    #[test]
+    fn the_openapi_document_names_every_catalog_route() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let catalog = ["accommodations", "accommodations/{code}", "quote", "destinations", "destinations/{code}"]
+            .into_iter()
+            .chain(["experiences", "packages", "packages/{code}", "packages/{code}/quote"]);
+        for path in catalog.map(|p| format!("/api/catalog/{p}")) {
+            assert!(doc["paths"][&path]["get"].is_object(), "missing {path}");
+        }
+        let quote = &doc["paths"]["/api/catalog/packages/{code}/quote"]["get"]["parameters"];
+        let names: Vec<&str> = quote.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["code", "start", "adults", "children", "rooms"]);
     }
 }

@@ -18,7 +18,7 @@ mod routes;
 mod settings;
 mod state;
 
-pub use settings::{ApiService, ApiSettings};
+pub use settings::{ApiService, ApiSettings, AuthConfig, PaymentsConfig};
 pub use state::AppState;
 
 use axum::{Router, extract::DefaultBodyLimit, http::HeaderName, middleware, routing::get};
@@ -46,9 +46,8 @@ pub fn app(state: AppState, services: &[ApiService]) -> Router {
             ApiService::Bookings => ("/api/bookings", routes::bookings::router()),
             ApiService::Catalog => ("/api/catalog", routes::catalog::router()),
             ApiService::Inventory => ("/api/inventory", routes::inventory::router()),
+            ApiService::Payments => ("/api/payments", routes::payments::router()),
             ApiService::Partners => ("/api/partners", routes::partners::router(&state)),
-            // This context has no HTTP routes yet; its deployment serves probes and docs.
-            ApiService::Payments => continue,
         };
         router = router.nest(prefix, context_router.route_layer(middleware::from_fn(access::enforce)));
     }

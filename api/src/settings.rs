@@ -81,6 +81,31 @@ pub struct ApiSettings {
     /// `TT_TRUSTED_PROXIES`: CIDRs of the proxies (the Ingress) whose `X-Forwarded-For` is
     /// believed; empty by default, so the socket peer is the client.
     pub trusted_proxies: TrustedProxies,
+    pub payment_database_url: String,
+    pub payments: PaymentsConfig,
+}
+
+/// The gateway's side of payments, as the API sees it.
+#[derive(Debug, Clone)]
+pub struct PaymentsConfig {
+    /// `TT_GATEWAY_WEBHOOK_SECRET`: verifies the gateway's webhook signatures (the sandbox
+    /// gateway's default in development).
+    pub webhook_secret: platform::Secret,
+    /// `TT_GATEWAY_CHECKOUT_URL`: where travellers pay; the order id is appended.
+    pub checkout_url: String,
+    /// `TT_PAYMENT_WINDOW_SECS`, default 900: how long a checkout may take before the
+    /// booking expires and its rooms are released.
+    pub payment_window: Duration,
+}
+
+impl PaymentsConfig {
+    pub fn from_env() -> Result<Self, EnvError> {
+        Ok(PaymentsConfig {
+            webhook_secret: var_or("GATEWAY_WEBHOOK_SECRET", platform::Secret::new("sandbox_webhook_secret"))?,
+            checkout_url: var_or("GATEWAY_CHECKOUT_URL", "http://127.0.0.1:8090/v1/checkout/".to_string())?,
+            payment_window: Duration::from_secs(var_or("PAYMENT_WINDOW_SECS", 900)?),
+        })
+    }
 }
 
 /// Access tokens and sessions.
@@ -128,6 +153,8 @@ impl ApiSettings {
                 .map(|v| v.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect())
                 .unwrap_or_default(),
             trusted_proxies: var_or("TRUSTED_PROXIES", TrustedProxies::default())?,
+            payment_database_url: platform::db::database_url("payment")?,
+            payments: PaymentsConfig::from_env()?,
         })
     }
 }
@@ -161,6 +188,12 @@ impl ApiSettings {
             },
             cors_origins: Vec::new(),
             trusted_proxies: TrustedProxies::default(),
+            payment_database_url: database_url.to_string(),
+            payments: PaymentsConfig {
+                webhook_secret: platform::Secret::new("sandbox_webhook_secret"),
+                checkout_url: "http://127.0.0.1:8090/v1/checkout/".into(),
+                payment_window: Duration::from_secs(900),
+            },
         }
     }
 }

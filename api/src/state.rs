@@ -20,6 +20,12 @@ pub struct CatalogDb(pub PgPool);
 pub struct BookingDb(pub PgPool);
 #[derive(Clone)]
 pub struct InventoryDb(pub PgPool);
+/// The payment context's pool and the gateway settings the API needs.
+#[derive(Clone)]
+pub struct Payments {
+    pub db: PgPool,
+    pub config: crate::settings::PaymentsConfig,
+}
 /// The Temporal client, connected on first use: the API starts (and serves what needs no
 /// Temporal, and answers 503 for what does) while the Temporal frontend is still away.
 #[derive(Clone)]
@@ -62,6 +68,7 @@ pub struct AppState {
     /// The auth context: accounts, sessions and token checks (its own pool inside).
     pub accounts: Accounts,
     pub proxies: TrustedProxies,
+    pub payments: Payments,
     /// Browser origins allowed to call the API.
     pub cors_origins: Arc<[String]>,
     /// The partner context: partners, keys, rate limits (its own pool inside).
@@ -114,6 +121,10 @@ impl AppState {
             accounts: Accounts::new(auth_pool, Passwords::default(), tokens, sessions),
             proxies: settings.trusted_proxies.clone(),
             cors_origins: settings.cors_origins.clone().into(),
+            payments: Payments {
+                db: platform::db::context_pool(&settings.payment_database_url, payment::SCHEMA, size)?,
+                config: settings.payments.clone(),
+            },
             catalog: CatalogDb(platform::db::context_pool(&settings.catalog_database_url, catalog::SCHEMA, size)?),
             booking: BookingDb(platform::db::context_pool(&settings.booking_database_url, booking::SCHEMA, size)?),
             inventory: InventoryDb(platform::db::context_pool(

@@ -34,8 +34,9 @@ pub async fn migrate_all(
     Ok(())
 }
 
-/// Loads the demo catalog and gives every demo room type `rooms_per_night` rooms for
-/// `days` nights from `first_night`. Safe to run again: allotments are set, not added.
+/// Loads the demo catalog (package seasons around `first_night`) and gives every demo room
+/// type `rooms_per_night` rooms for `days` nights from `first_night`. Safe to run again:
+/// allotments are set, not added.
 pub async fn seed_demo(
     catalog_db: &sqlx::PgPool,
     inventory_db: &sqlx::PgPool,
@@ -43,7 +44,7 @@ pub async fn seed_demo(
     days: i64,
     rooms_per_night: i32,
 ) -> anyhow::Result<()> {
-    catalog::seed::load_demo_catalog(catalog_db).await?;
+    catalog::seed::load_demo_catalog(catalog_db, first_night).await?;
     let last = first_night + Duration::days(days);
     for accommodation in catalog::seed::ACCOMMODATIONS {
         for room in accommodation.room_types {

@@ -57,10 +57,22 @@ impl TestDatabase {
 
 /// Starts the sandbox gateway on a free port; returns its settings and a stop switch.
 pub async fn spawn_sandbox_gateway() -> anyhow::Result<(payment::GatewaySettings, tokio::sync::oneshot::Sender<()>)> {
+    spawn_sandbox_gateway_with_webhooks(None).await
+}
+
+/// The sandbox gateway, sending its signed webhooks to `webhook_url`.
+pub async fn spawn_sandbox_gateway_with_webhooks(
+    webhook_url: Option<String>,
+) -> anyhow::Result<(payment::GatewaySettings, tokio::sync::oneshot::Sender<()>)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base_url = Url::parse(&format!("http://{}/", listener.local_addr()?))?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(sandbox_gateway::run(listener, Default::default(), async {
+    let settings = sandbox_gateway::SandboxSettings {
+        webhook_url,
+        webhook_backoff: std::time::Duration::from_millis(200),
+        ..Default::default()
+    };
+    tokio::spawn(sandbox_gateway::run(listener, settings, async {
         stopped.await.ok();
     }));
     let settings = payment::GatewaySettings {

@@ -5,10 +5,15 @@
 //!
 //! Architecture invariant: nothing here replaces Temporal or PostgreSQL with a fake.
 
+mod catalog_under_test;
 mod database;
 mod platform_under_test;
 
-pub use database::{CatalogApi, TestDatabase, spawn_catalog_api, spawn_sandbox_gateway, test_keys_file};
+pub use catalog_under_test::{CatalogUnderTest, codes as catalog_codes};
+pub use database::{
+    CatalogApi, TestDatabase, spawn_catalog_api, spawn_sandbox_gateway, spawn_sandbox_gateway_with_webhooks,
+    test_keys_file,
+};
 pub use platform_under_test::{
     Session, TEST_PASSWORD, TestPlatform, TestPlatformOptions, booking_body, contract_search_attributes, demo_room,
     dev_server_flags, registered_search_attributes,

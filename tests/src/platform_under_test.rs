@@ -1,4 +1,4 @@
-use crate::database::{TestDatabase, spawn_sandbox_gateway, test_keys_file};
+use crate::database::{TestDatabase, spawn_sandbox_gateway_with_webhooks, test_keys_file};
 use anyhow::Context;
 use chrono::{Duration as Days, NaiveDate, Utc};
 use contracts::temporal::SEARCH_ATTRIBUTES;
@@ -42,11 +42,17 @@ pub struct TestPlatformOptions {
     pub rooms_per_night: i32,
     /// The worker contexts started with the platform.
     pub worker_contexts: Vec<WorkerContext>,
+    /// How long a checkout payment may take before the booking expires.
+    pub payment_window: Duration,
 }
 
 impl Default for TestPlatformOptions {
     fn default() -> Self {
-        TestPlatformOptions { rooms_per_night: 8, worker_contexts: WorkerContext::ALL.to_vec() }
+        TestPlatformOptions {
+            rooms_per_night: 8,
+            worker_contexts: WorkerContext::ALL.to_vec(),
+            payment_window: Duration::from_secs(900),
+        }
     }
 }
 
@@ -91,6 +97,7 @@ pub struct TestPlatform {
     database: Option<TestDatabase>,
     temporal_address: Url,
     gateway_settings: GatewaySettings,
+    payment_window: Duration,
     env: Option<WorkflowEnvironment<LocalServer>>,
     stops: Vec<oneshot::Sender<()>>,
     worker_threads: Vec<(oneshot::Sender<()>, JoinHandle<()>)>,
@@ -157,8 +164,10 @@ impl TestPlatform {
         let temporal_address = Url::from_str(&format!("http://127.0.0.1:{port}"))?;
 
         let mut stops = Vec::new();
-        // The sandbox gateway.
-        let (gateway_settings, stop) = spawn_sandbox_gateway().await?;
+        // The API's address is fixed first: the sandbox gateway sends its webhooks there.
+        let api_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let webhook_url = format!("http://{}/api/payments/webhooks/gateway", api_listener.local_addr()?);
+        let (gateway_settings, stop) = spawn_sandbox_gateway_with_webhooks(Some(webhook_url)).await?;
         stops.push(stop);
 
         let mut platform = TestPlatform {
@@ -176,11 +185,12 @@ impl TestPlatform {
             database: Some(database),
             temporal_address,
             gateway_settings,
+            payment_window: options.payment_window,
             env: Some(env),
             stops,
             worker_threads: Vec::new(),
         };
-        platform.api_url = platform.spawn_api(&api::ApiService::ALL).await?;
+        platform.api_url = platform.serve_api(api_listener, &api::ApiService::ALL, None, test_keys_file()?).await?;
         platform.traveller = platform.sign_up(&format!("traveller-{}@example.in", uuid::Uuid::new_v4())).await?;
         platform.start_workers(&options.worker_contexts)?;
         Ok(platform)
@@ -210,6 +220,16 @@ impl TestPlatform {
         keys_file: PathBuf,
     ) -> anyhow::Result<String> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        self.serve_api(listener, services, temporal_address, keys_file).await
+    }
+
+    async fn serve_api(
+        &mut self,
+        listener: tokio::net::TcpListener,
+        services: &[api::ApiService],
+        temporal_address: Option<Url>,
+        keys_file: PathBuf,
+    ) -> anyhow::Result<String> {
         let url = format!("http://{}", listener.local_addr()?);
         let database_url = self.database_url();
         let temporal = TemporalSettings {
@@ -224,6 +244,8 @@ impl TestPlatform {
             keys_file,
         );
         settings.db_pool_size = 4;
+        settings.payments.checkout_url = format!("{}v1/checkout/", self.gateway_settings.base_url);
+        settings.payments.payment_window = self.payment_window;
         let state = match temporal_address {
             Some(_) => api::AppState::connect(&settings).await?,
             None => api::AppState::new(&settings, self.client.clone())?,
@@ -288,6 +310,11 @@ impl TestPlatform {
         });
         self.worker_threads.push((stop, thread));
         Ok(())
+    }
+
+    /// The sandbox gateway's base URL (ends with `/`).
+    pub fn gateway_url(&self) -> String {
+        self.gateway_settings.base_url.to_string()
     }
 
     /// An HTTP client that sends `session`'s access token on every request.
@@ -422,6 +449,8 @@ impl TestPlatform {
             WorkflowReplayerOptions::new()
                 .register_workflow::<sagas::BookingWorkflow>()?
                 .register_workflow::<sagas::HoldSweepWorkflow>()?
+                .register_workflow::<sagas::AutoRefundWorkflow>()?
+                .register_workflow::<sagas::CancellationWorkflow>()?
                 .register_workflow::<sagas::PartnerSettlementWorkflow>()?
                 .register_workflow::<sagas::PartnerSettlementCycleWorkflow>()?
                 .build(),

@@ -5,7 +5,8 @@
 use chrono::{Duration as Span, NaiveDate, Utc};
 use contracts::{
     BookingRef, Money, StayDates,
-    activities::{BookingConfirmation, NewBookingRecord},
+    activities::{BookingConfirmation, CancellationCompletion, CancellationRequest, NewBookingRecord},
+    cancellation::CancellationInput,
     saga::LeadTraveller,
     settlement::{SettlementCycle, SettlementInput, SettlementRecord},
     temporal::task_queue,
@@ -377,6 +378,38 @@ async fn a_partner_books_through_the_saga_and_sees_only_its_own_bookings() {
         assert!(!refs.contains(&other.as_str()));
     }
 
+    // Cancelling: never another partner's booking; the partner's own through the cancellation saga.
+    let cancel = |key: &str, r: &str| {
+        platform
+            .http
+            .post(format!("{base}/api/partners/v1/bookings/{r}/cancel"))
+            .bearer_auth(key)
+            .json(&json!({ "reason": "the customer's plans changed" }))
+            .send()
+    };
+    let (status, body) = body_of(cancel(&key_b, &ref_a).await.unwrap()).await;
+    assert_eq!((status, code(&body)), (404, "booking_not_found"));
+    let (status, body) = body_of(cancel(&key_a, &ref_a).await.unwrap()).await;
+    assert_eq!((status, body["status"].as_str()), (202, Some("cancelling")), "{body}");
+    assert_eq!(body["status_url"], format!("/api/partners/v1/bookings/{ref_a}"));
+    let cancelled = eventually("A's booking to be cancelled", move || async move {
+        let (status, view) = partner_get(pf, b, k, &format!("/bookings/{r}")).await;
+        (status == 200 && view["status"] == "cancelled").then_some(view)
+    })
+    .await;
+    // Fifteen days ahead, the standard policy gives everything back.
+    assert_eq!(cancelled["amount_refunded"]["amount"], 945_000, "{cancelled}");
+    let requested_by: String = sqlx::query_scalar(
+        "SELECT requested_by FROM booking_cancellations JOIN bookings USING (booking_id) WHERE booking_ref = $1",
+    )
+    .bind(&ref_a)
+    .fetch_one(&platform.booking_db)
+    .await
+    .unwrap();
+    assert_eq!(requested_by, format!("partner:{}", partner_id(&a)));
+    let (status, again) = body_of(cancel(&key_a, &ref_a).await.unwrap()).await;
+    assert_eq!((status, again["status"].as_str()), (202, Some("cancelled")), "asking again starts nothing new");
+
     // The booking context knows the channel and the partner; operators find it by partner.
     let (channel, owner): (String, Option<Uuid>) =
         sqlx::query_as("SELECT channel, partner_id FROM bookings WHERE booking_ref = $1")
@@ -511,24 +544,31 @@ async fn seed_confirmed_booking(
     (booking_ref, quote.total.amount)
 }
 
-async fn seed_refund(platform: &TestPlatform, booking_ref: &BookingRef, paise: i64, at: chrono::DateTime<Utc>) {
-    let key = format!("test-refund-{booking_ref}-{paise}");
-    let recorded = booking::partner_channel::record_refund(
-        &platform.booking_db,
-        booking_ref,
-        Money::inr(paise),
-        "cancelled by the customer",
-        &key,
+/// Cancels a confirmed booking through the booking store as the cancellation saga does,
+/// with `paise` given back, completed at `at`.
+async fn seed_cancellation(platform: &TestPlatform, booking_ref: &BookingRef, paise: i64, at: chrono::DateTime<Utc>) {
+    let request = CancellationRequest {
+        cancellation: CancellationInput {
+            booking_ref: booking_ref.clone(),
+            requested_by: "partner:test".into(),
+            reason: "cancelled by the customer".into(),
+            override_refund: None,
+        },
+        today: today_in_india(),
+    };
+    let terms = booking::store::begin_cancellation(&platform.booking_db, &request, "test").await.unwrap();
+    assert!(matches!(terms, booking::store::BeginCancellation::Terms(_)), "{terms:?}");
+    let completion = CancellationCompletion { booking_ref: booking_ref.clone(), refunded: Money::inr(paise) };
+    booking::store::complete_cancellation(&platform.booking_db, &completion, "test").await.unwrap();
+    sqlx::query(
+        "UPDATE booking_cancellations SET completed_at = $2
+         WHERE booking_id = (SELECT booking_id FROM bookings WHERE booking_ref = $1)",
     )
+    .bind(booking_ref.as_str())
+    .bind(at)
+    .execute(&platform.booking_db)
     .await
     .unwrap();
-    assert_eq!(recorded, booking::partner_channel::RefundRecorded::Recorded);
-    sqlx::query("UPDATE booking_refunds SET refunded_at = $2 WHERE idempotency_key = $1")
-        .bind(&key)
-        .bind(at)
-        .execute(&platform.booking_db)
-        .await
-        .unwrap();
 }
 
 fn today_in_india() -> NaiveDate {
@@ -552,13 +592,15 @@ async fn a_settlement_balances_to_the_paisa_is_written_once_and_runs_on_its_sche
     let (_, a2) = seed_confirmed_booking(&platform, Some(p_id), 3, 1, start + Span::days(3)).await;
     let (_, a3) = seed_confirmed_booking(&platform, Some(p_id), 2, 2, end - Span::seconds(1)).await;
     let (earlier, _) = seed_confirmed_booking(&platform, Some(p_id), 1, 1, start - Span::seconds(1)).await;
+    let (earliest, _) = seed_confirmed_booking(&platform, Some(p_id), 1, 1, start - Span::days(2)).await;
     seed_confirmed_booking(&platform, Some(p_id), 1, 1, end).await; // the next period's first instant
     seed_confirmed_booking(&platform, Some(other_id), 2, 1, start + Span::days(1)).await;
     seed_confirmed_booking(&platform, None, 2, 1, start + Span::days(1)).await;
-    // Refunds in the period count, whichever period their booking was confirmed in.
-    seed_refund(&platform, &earlier, 100_000, start + Span::days(2)).await;
-    seed_refund(&platform, &first, 23_457, end - Span::seconds(1)).await;
-    seed_refund(&platform, &first, 1_000, end).await; // the next period's
+    // Refunds of cancellations completed in the period count, whichever period their booking
+    // was confirmed in; a booking confirmed and cancelled in the period counts both ways.
+    seed_cancellation(&platform, &earlier, 100_000, start + Span::days(2)).await;
+    seed_cancellation(&platform, &first, 23_457, end - Span::seconds(1)).await;
+    seed_cancellation(&platform, &earliest, 1_000, end).await; // the next period's
     assert_eq!((a1, a2, a3), (472_500, 1_417_500, 1_890_000));
 
     // By hand: collected 37 800.00, refunded 1 234.57; 12.5 % of 36 565.43 is 4 570.67875,

@@ -137,6 +137,8 @@ fn worker_options(settings: &WorkerSettings, context: WorkerContext) -> anyhow::
             WorkerOptions::new(task_queue::BOOKING)
                 .register_workflow::<sagas::BookingWorkflow>()?
                 .register_workflow::<sagas::HoldSweepWorkflow>()?
+                .register_workflow::<sagas::AutoRefundWorkflow>()?
+                .register_workflow::<sagas::CancellationWorkflow>()?
                 .register_activities(booking::BookingActivitiesImpl::new(pool.clone()))
                 .register_activities(booking::PartnerSalesActivitiesImpl::new(pool))
                 .graceful_shutdown_period(period)

@@ -1,7 +1,10 @@
 //! The booking context's activities, polled on the `booking` task queue.
 
 use crate::store::{self, Transition};
-use contracts::activities::{BookingConfirmation, BookingFailure, NewBookingRecord, definitions};
+use contracts::activities::{
+    BookingConfirmation, BookingFailure, CancellationCompletion, CancellationRequest, CancellationTerms,
+    NewBookingRecord, definitions, failure_type,
+};
 use sqlx::PgPool;
 use std::sync::Arc;
 use temporalio_common::error::ApplicationFailure;
@@ -46,6 +49,46 @@ impl BookingActivitiesImpl {
         match store::confirm_booking(&self.pool, &confirmation, &actor(&ctx)).await? {
             Transition::Applied | Transition::AlreadyApplied => Ok(()),
             other => Err(invalid_transition(&confirmation.booking_ref.to_string(), "confirm", &other)),
+        }
+    }
+
+    #[activity(definition = definitions::BeginCancellation)]
+    #[tracing::instrument(skip_all, fields(booking_ref = %request.cancellation.booking_ref))]
+    pub async fn begin_cancellation(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        request: CancellationRequest,
+    ) -> Result<CancellationTerms, ActivityError> {
+        match store::begin_cancellation(&self.pool, &request, &actor(&ctx)).await? {
+            store::BeginCancellation::Terms(terms) => Ok(terms),
+            store::BeginCancellation::NotCancellable { status } => Err(ApplicationFailure::builder(format!(
+                "booking {} is {status}; only a confirmed booking can be cancelled",
+                request.cancellation.booking_ref
+            ))
+            .type_name(failure_type::NOT_CANCELLABLE.to_string())
+            .non_retryable(true)
+            .build()
+            .into()),
+            store::BeginCancellation::NotFound => {
+                Err(ApplicationFailure::builder(format!("no booking {}", request.cancellation.booking_ref))
+                    .type_name(failure_type::NOT_CANCELLABLE.to_string())
+                    .non_retryable(true)
+                    .build()
+                    .into())
+            }
+        }
+    }
+
+    #[activity(definition = definitions::CompleteCancellation)]
+    #[tracing::instrument(skip_all, fields(booking_ref = %completion.booking_ref))]
+    pub async fn complete_cancellation(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        completion: CancellationCompletion,
+    ) -> Result<(), ActivityError> {
+        match store::complete_cancellation(&self.pool, &completion, &actor(&ctx)).await? {
+            Transition::Applied | Transition::AlreadyApplied => Ok(()),
+            other => Err(invalid_transition(&completion.booking_ref.to_string(), "cancel", &other)),
         }
     }
 

@@ -1,6 +1,6 @@
-//! Bookings of the partner channel: the partner API's requests and ownership checks, the
-//! refunds of confirmed bookings, and the sales totals partner settlements read (activity
-//! `booking.total_partner_sales` on the `booking` queue). All their SQL is here.
+//! Bookings of the partner channel: the partner API's requests and ownership checks, and the
+//! sales totals partner settlements read (activity `booking.total_partner_sales` on the
+//! `booking` queue). All their SQL is here.
 
 use crate::store::{BookingListItem, IdempotentRequest, find_request};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -87,70 +87,9 @@ pub async fn bookings_of_partner(
     .await
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RefundRecorded {
-    /// Recorded now.
-    Recorded,
-    /// This idempotency key was recorded before.
-    AlreadyRecorded,
-    /// No such booking, or it was never confirmed.
-    NotConfirmed,
-    /// It would give back more than was charged.
-    ExceedsCharge { charged: i64, refunded_before: i64 },
-}
-
-/// Records money given back on a confirmed (or since cancelled) booking, once per
-/// `idempotency_key`. The refunds of a booking never add up to more than it was charged.
-pub async fn record_refund(
-    pool: &PgPool,
-    booking_ref: &BookingRef,
-    amount: Money,
-    reason: &str,
-    idempotency_key: &str,
-) -> Result<RefundRecorded, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    // The row lock serialises refunds of one booking, so the sum below cannot race.
-    let booking: Option<(Uuid, Option<i64>)> = sqlx::query_as(
-        "SELECT booking_id, amount_charged_paise FROM bookings
-         WHERE booking_ref = $1 AND status IN ('confirmed', 'cancelled') FOR UPDATE",
-    )
-    .bind(booking_ref.as_str())
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((booking_id, Some(charged))) = booking else { return Ok(RefundRecorded::NotConfirmed) };
-    let seen: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM booking_refunds WHERE idempotency_key = $1)")
-        .bind(idempotency_key)
-        .fetch_one(&mut *tx)
-        .await?;
-    if seen {
-        return Ok(RefundRecorded::AlreadyRecorded);
-    }
-    let refunded_before: i64 =
-        sqlx::query_scalar("SELECT coalesce(sum(amount_paise), 0)::bigint FROM booking_refunds WHERE booking_id = $1")
-            .bind(booking_id)
-            .fetch_one(&mut *tx)
-            .await?;
-    if refunded_before + amount.amount > charged {
-        return Ok(RefundRecorded::ExceedsCharge { charged, refunded_before });
-    }
-    sqlx::query(
-        "INSERT INTO booking_refunds (booking_refund_id, booking_id, amount_paise, currency, reason, idempotency_key)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(Uuid::new_v4())
-    .bind(booking_id)
-    .bind(amount.amount)
-    .bind(amount.currency.code())
-    .bind(reason)
-    .bind(idempotency_key)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(RefundRecorded::Recorded)
-}
-
 /// What a partner sold in a period: bookings whose confirmation falls in it, with what was
-/// captured for them, and refunds given back in it on any of the partner's bookings.
+/// captured for them, and the refunds of cancellations completed in it, whichever period
+/// their booking was confirmed in.
 pub async fn partner_sales(pool: &PgPool, request: &PartnerSalesRequest) -> Result<PartnerSales, sqlx::Error> {
     let from = start_of_day_in_india(request.period.start);
     let to = start_of_day_in_india(request.period.end);
@@ -165,9 +104,9 @@ pub async fn partner_sales(pool: &PgPool, request: &PartnerSalesRequest) -> Resu
     .fetch_one(pool)
     .await?;
     let (refunds, refunded): (i64, i64) = sqlx::query_as(
-        "SELECT count(*), coalesce(sum(r.amount_paise), 0)::bigint
-         FROM booking_refunds r JOIN bookings b USING (booking_id)
-         WHERE b.partner_id = $1 AND r.refunded_at >= $2 AND r.refunded_at < $3",
+        "SELECT count(*), coalesce(sum(c.refunded_paise), 0)::bigint
+         FROM booking_cancellations c JOIN bookings b USING (booking_id)
+         WHERE b.partner_id = $1 AND c.refunded_paise > 0 AND c.completed_at >= $2 AND c.completed_at < $3",
     )
     .bind(request.partner_id)
     .bind(from)
@@ -196,7 +135,7 @@ impl PartnerSalesActivitiesImpl {
 #[activities]
 impl PartnerSalesActivitiesImpl {
     /// A read: safe to run any number of times. Once the period has ended it gives the same
-    /// answer every time, since confirmations and refunds are dated when they happen.
+    /// answer every time, since confirmations and cancellations are dated when they happen.
     #[activity(definition = definitions::TotalPartnerSales)]
     #[tracing::instrument(skip_all, fields(partner_id = %request.partner_id, period_start = %request.period.start))]
     pub async fn total_partner_sales(

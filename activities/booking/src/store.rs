@@ -363,6 +363,17 @@ async fn record_version(
     .bind(status)
     .execute(&mut **tx)
     .await?;
+    audit(tx, booking_id, actor, action, details).await
+}
+
+/// One audit line without a new version (a request that does not change the status yet).
+async fn audit(
+    tx: &mut Transaction<'_, Postgres>,
+    booking_id: Uuid,
+    actor: &str,
+    action: &str,
+    details: serde_json::Value,
+) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO booking_audit_logs (booking_id, action, actor, details) VALUES ($1, $2, $3, $4)")
         .bind(booking_id)
         .bind(action)
@@ -371,4 +382,168 @@ async fn record_version(
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// How a cancellation request was met.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BeginCancellation {
+    Terms(contracts::activities::CancellationTerms),
+    NotCancellable { status: String },
+    NotFound,
+}
+
+#[derive(sqlx::FromRow)]
+struct CancellableBooking {
+    booking_id: Uuid,
+    status: String,
+    check_in: NaiveDate,
+    hold_id: String,
+    base_amount_paise: i64,
+    gst_amount_paise: i64,
+    amount_charged_paise: Option<i64>,
+    currency: String,
+    policy_code: Option<String>,
+    tiers: Option<serde_json::Value>,
+    refund_gst: Option<bool>,
+}
+
+/// Fixes the terms of cancelling `request`'s booking, once: a repeated request finds the
+/// terms already fixed. An override replaces the policy's rate and is recorded.
+pub async fn begin_cancellation(
+    pool: &PgPool,
+    request: &contracts::activities::CancellationRequest,
+    actor: &str,
+) -> Result<BeginCancellation, sqlx::Error> {
+    use contracts::{
+        Currency, Money,
+        activities::CancellationTerms,
+        cancellation::{CancellationPolicy, CancellationTier, cancellation_refund},
+    };
+    let c = &request.cancellation;
+    let mut tx = pool.begin().await?;
+    let booking: Option<CancellableBooking> = sqlx::query_as(
+        "SELECT b.booking_id, b.status, b.check_in, b.hold_id, b.base_amount_paise, b.gst_amount_paise,
+                b.amount_charged_paise, b.currency, p.code AS policy_code, p.tiers, p.refund_gst
+         FROM bookings b
+         LEFT JOIN cancellation_policies p
+                ON p.cancellation_policy_id = COALESCE(b.cancellation_policy_id,
+                     (SELECT cancellation_policy_id FROM cancellation_policies WHERE code = 'standard'))
+         WHERE b.booking_ref = $1 FOR UPDATE OF b",
+    )
+    .bind(c.booking_ref.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(booking) = booking else { return Ok(BeginCancellation::NotFound) };
+    let currency = Currency::parse(&booking.currency).unwrap_or(Currency::Inr);
+    let fixed: Option<(String, i32, i32, i64)> = sqlx::query_as(
+        "SELECT policy_code, days_before_check_in, refund_bp, refund_paise FROM booking_cancellations WHERE booking_id = $1",
+    )
+    .bind(booking.booking_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((policy, days, bp, refund)) = fixed {
+        return Ok(BeginCancellation::Terms(CancellationTerms {
+            policy,
+            days_before_check_in: i64::from(days),
+            refund_bp: u32::try_from(bp).unwrap_or(0),
+            refund: Money { amount: refund, currency },
+            hold_id: booking.hold_id,
+        }));
+    }
+    if booking.status != "confirmed" {
+        return Ok(BeginCancellation::NotCancellable { status: booking.status });
+    }
+    let tiers: Vec<CancellationTier> = booking
+        .tiers
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|e| sqlx::Error::Decode(Box::new(e)))?
+        .unwrap_or_default();
+    let policy = CancellationPolicy {
+        code: booking.policy_code.unwrap_or_else(|| "none".into()),
+        tiers,
+        refund_gst: booking.refund_gst.unwrap_or(true),
+    };
+    let days = (booking.check_in - request.today).num_days();
+    let refund_bp = c.override_refund.as_ref().map_or_else(|| policy.refund_bp(days), |o| o.refund_bp.min(10_000));
+    let charged = Money { amount: booking.amount_charged_paise.unwrap_or(0), currency };
+    let refund =
+        cancellation_refund(charged, booking.base_amount_paise, booking.gst_amount_paise, refund_bp, policy.refund_gst);
+    sqlx::query(
+        "INSERT INTO booking_cancellations (booking_id, requested_by, reason, policy_code, days_before_check_in,
+                                            refund_bp, refund_paise, overridden)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(booking.booking_id)
+    .bind(&c.requested_by)
+    .bind(&c.reason)
+    .bind(&policy.code)
+    .bind(i32::try_from(days).unwrap_or(i32::MAX))
+    .bind(i32::try_from(refund_bp).unwrap_or(0))
+    .bind(refund.amount)
+    .bind(c.override_refund.is_some())
+    .execute(&mut *tx)
+    .await?;
+    if let Some(o) = &c.override_refund {
+        sqlx::query(
+            "INSERT INTO booking_overrides (booking_override_id, booking_id, kind, value, reason, created_by)
+             VALUES ($1, $2, 'cancellation_refund', $3, $4, $5)",
+        )
+        .bind(Uuid::new_v4())
+        .bind(booking.booking_id)
+        .bind(json!({ "refund_bp": o.refund_bp, "policy_refund_bp": policy.refund_bp(days) }))
+        .bind(&o.reason)
+        .bind(o.by)
+        .execute(&mut *tx)
+        .await?;
+    }
+    audit(
+        &mut tx,
+        booking.booking_id,
+        actor,
+        "cancellation_requested",
+        json!({ "by": c.requested_by, "reason": c.reason, "refund_bp": refund_bp, "refund_paise": refund.amount,
+                "days_before_check_in": days, "policy": policy.code, "overridden": c.override_refund.is_some() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(BeginCancellation::Terms(CancellationTerms {
+        policy: policy.code,
+        days_before_check_in: days,
+        refund_bp,
+        refund,
+        hold_id: booking.hold_id,
+    }))
+}
+
+/// Marks the booking cancelled (a new version) and records what was refunded.
+pub async fn complete_cancellation(
+    pool: &PgPool,
+    completion: &contracts::activities::CancellationCompletion,
+    actor: &str,
+) -> Result<Transition, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let updated: Option<(Uuid, i32)> = sqlx::query_as(
+        "UPDATE bookings SET status = 'cancelled', version = version + 1, updated_at = now()
+         WHERE booking_ref = $1 AND status = 'confirmed'
+         RETURNING booking_id, version",
+    )
+    .bind(completion.booking_ref.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((booking_id, version)) = updated else {
+        return current_status(&mut tx, &completion.booking_ref, "cancelled").await;
+    };
+    sqlx::query(
+        "UPDATE booking_cancellations SET refunded_paise = $2, completed_at = now(), updated_at = now()
+         WHERE booking_id = $1",
+    )
+    .bind(booking_id)
+    .bind(completion.refunded.amount)
+    .execute(&mut *tx)
+    .await?;
+    let details = json!({ "refunded": completion.refunded });
+    record_version(&mut tx, booking_id, version, "cancelled", actor, "cancelled", details).await?;
+    tx.commit().await?;
+    Ok(Transition::Applied)
 }

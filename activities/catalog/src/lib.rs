@@ -5,9 +5,13 @@
 //!
 //! Architecture invariants:
 //! - Depends on `contracts` only, never on another context crate.
-//! - Quotes are computed by `contracts::pricing::quote_stay`, the same function whose result
-//!   the booking saga charges.
+//! - Quotes are computed by `contracts::pricing` (`quote_stay`, `quote_package`), the same
+//!   functions whose results the booking saga charges.
+//! - A read of a page costs a fixed number of queries whatever the page size: related rows
+//!   (room types, images, destinations, amenities, prices) come for the whole page at once.
 
+pub mod packages;
+pub mod places;
 pub mod search;
 pub mod seed;
 pub mod store;

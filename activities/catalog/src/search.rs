@@ -24,6 +24,9 @@ pub struct AccommodationFilter {
     pub min_price_paise: Option<i64>,
     /// Only stays with a room type that sleeps this many.
     pub guests: Option<i32>,
+    /// Only these stays: those another context found, e.g. the ones with rooms free on some
+    /// dates (inventory owns availability; the catalog never reads its tables).
+    pub accommodation_ids: Option<Vec<Uuid>>,
 }
 
 /// Where the previous page ended: the sort key of its last row.
@@ -104,6 +107,7 @@ pub async fn search_accommodations(
            AND ($1::text IS NULL OR d.code = $1)
            AND ($2::text IS NULL OR lower(d.district) = lower($2))
            AND ($3::text IS NULL OR a.kind = $3)
+           AND ($11::uuid[] IS NULL OR a.accommodation_id = ANY($11))
          {SUMMARY_GROUP_BY}
          HAVING ($4::bigint IS NULL OR min(r.base_tariff_paise) <= $4)
             AND ($5::bigint IS NULL OR min(r.base_tariff_paise) >= $5)
@@ -123,6 +127,7 @@ pub async fn search_accommodations(
         .bind(after_text)
         .bind(after_price)
         .bind(after_code)
+        .bind(filter.accommodation_ids.as_deref())
         .fetch_all(pool)
         .await
 }

@@ -221,6 +221,38 @@ pub async fn availability(
     .await
 }
 
+/// The accommodations with a room type that has at least `rooms` rooms free on every night
+/// of `dates`, in one query. Free is allotment − held − booked, as [`availability`] counts
+/// it: holds past their expiry do not count, a stop-sell night has nothing free, and a night
+/// without an allotment row has nothing to sell.
+pub async fn accommodations_with_rooms_free(
+    pool: &PgPool,
+    dates: &StayDates,
+    rooms: u32,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "WITH expired AS (
+             SELECT accommodation_id, room_type, check_in, check_out, rooms FROM inventory_holds
+             WHERE status = 'held' AND expires_at < now() AND check_in < $2 AND check_out > $1
+         )
+         SELECT DISTINCT a.accommodation_id
+         FROM accommodation_availability a
+         WHERE a.night >= $1 AND a.night < $2 AND NOT a.stop_sell
+           AND a.allotment - a.held - a.booked + COALESCE((
+                   SELECT sum(e.rooms) FROM expired e
+                   WHERE e.accommodation_id = a.accommodation_id AND e.room_type = a.room_type
+                     AND e.check_in <= a.night AND e.check_out > a.night), 0) >= $3
+         GROUP BY a.accommodation_id, a.room_type
+         HAVING count(*) = $4",
+    )
+    .bind(dates.check_in)
+    .bind(dates.check_out)
+    .bind(i32::try_from(rooms).unwrap_or(i32::MAX))
+    .bind(dates.nights())
+    .fetch_all(pool)
+    .await
+}
+
 /// Sets the allotment of every night in `[from, to)`. Fails with the
 /// `accommodation_availability_no_overbooking` constraint if a night already has more
 /// rooms held and booked than the new allotment.

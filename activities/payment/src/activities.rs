@@ -6,7 +6,10 @@ use crate::{
 };
 use contracts::{
     Money,
-    activities::{Charge, ChargeRequest, RefundOutcome, RefundRequest, definitions, failure_type},
+    activities::{
+        Charge, ChargeRequest, CheckoutOpened, CheckoutRequest, RefundAmountRequest, RefundOutcome,
+        RefundPaymentRequest, RefundRequest, SettleRequest, definitions, failure_type,
+    },
 };
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -50,8 +53,10 @@ impl PaymentActivitiesImpl {
         let order_id = match &row.gateway_order_id {
             Some(id) => id.clone(),
             None => {
-                let order =
-                    self.gateway.create_order(request.amount.amount, currency, request.booking_ref.as_str()).await?;
+                let order = self
+                    .gateway
+                    .create_order(request.amount.amount, currency, request.booking_ref.as_str(), false)
+                    .await?;
                 store::set_order(&mut db, row.payment_id, &order.id).await?;
                 order.id
             }
@@ -135,6 +140,162 @@ impl PaymentActivitiesImpl {
             }
         }
         store::mark_voided(&mut db, row.payment_id).await?;
+        let refunded_after =
+            store::find_by_key(&mut db, &row.idempotency_key).await?.map_or(refunded_before, |r| r.refunded_paise);
+        store::release_charge(db).await?;
+        Ok(RefundOutcome { refunded: Money { amount: refunded_after - refunded_before, currency } })
+    }
+
+    #[activity(definition = definitions::OpenCheckout)]
+    #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, key = %request.idempotency_key))]
+    pub async fn open_checkout(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        request: CheckoutRequest,
+    ) -> Result<CheckoutOpened, ActivityError> {
+        let mut db = store::lock_charge(&self.pool, &request.idempotency_key).await?;
+        let row = store::begin_charge(&mut db, &request.idempotency_key, &request.booking_ref, request.amount).await?;
+        let gateway_order_id = match &row.gateway_order_id {
+            Some(id) => id.clone(),
+            None => {
+                let currency = request.amount.currency.code();
+                let order = self
+                    .gateway
+                    .create_order(request.amount.amount, currency, request.booking_ref.as_str(), true)
+                    .await?;
+                store::set_order(&mut db, row.payment_id, &order.id).await?;
+                order.id
+            }
+        };
+        store::release_charge(db).await?;
+        Ok(CheckoutOpened { payment_id: row.payment_id, gateway_order_id })
+    }
+
+    #[activity(definition = definitions::SettleCheckout)]
+    #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, key = %request.idempotency_key))]
+    pub async fn settle_checkout(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        request: SettleRequest,
+    ) -> Result<Charge, ActivityError> {
+        let mut db = store::lock_charge(&self.pool, &request.idempotency_key).await?;
+        let Some(row) = store::find_by_key(&mut db, &request.idempotency_key).await? else {
+            return Err(business_failure(failure_type::PAYMENT_NOT_FOUND, "no checkout was opened for this booking"));
+        };
+        match row.status.as_str() {
+            "captured" => return Ok(charge_of(&row, request.amount)),
+            "voided" | "refunded" | "partially_refunded" | "declined" => {
+                return Err(business_failure("ChargeClosed", "this checkout was already closed"));
+            }
+            _ => {}
+        }
+        let Some(order_id) = row.gateway_order_id.clone() else {
+            return Err(business_failure(failure_type::PAYMENT_NOT_FOUND, "the checkout has no gateway order"));
+        };
+        // The gateway's record decides, not the notice that woke the saga.
+        let payments = self.gateway.order_payments(&order_id).await?;
+        let Some(mut payment) = payments
+            .iter()
+            .find(|p| p.status == "captured")
+            .or_else(|| payments.iter().find(|p| p.status == "authorized"))
+            .cloned()
+        else {
+            return Err(business_failure(
+                failure_type::PAYMENT_NOT_FOUND,
+                "the gateway shows no payment for the order",
+            ));
+        };
+        if payment.status == "authorized" {
+            payment = self.capture_once(&payment, request.amount).await?;
+        }
+        store::mark_captured(&mut db, &row, &payment.id, payment.amount).await?;
+        if payment.amount != request.amount.amount {
+            // Recorded as captured so the saga's refund gives it back in full.
+            tracing::error!(paid = payment.amount, expected = request.amount.amount, "checkout paid the wrong amount");
+            return Err(business_failure(
+                failure_type::PAYMENT_REJECTED,
+                &format!("the gateway captured {} paise, not {}", payment.amount, request.amount.amount),
+            ));
+        }
+        store::release_charge(db).await?;
+        Ok(Charge {
+            payment_id: row.payment_id,
+            gateway_order_id: order_id,
+            gateway_payment_id: payment.id,
+            captured: Money { amount: payment.amount, currency: request.amount.currency },
+        })
+    }
+
+    #[activity(definition = definitions::RefundAmount)]
+    #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, key = %request.refund_key))]
+    pub async fn refund_amount(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        request: RefundAmountRequest,
+    ) -> Result<RefundOutcome, ActivityError> {
+        let mut db = store::lock_charge(&self.pool, &request.charge_idempotency_key).await?;
+        let zero = Money { amount: 0, currency: request.amount.currency };
+        let Some(row) = store::find_by_key(&mut db, &request.charge_idempotency_key).await? else {
+            return Ok(RefundOutcome { refunded: zero });
+        };
+        let Some(payment_id) = row.gateway_payment_id.clone().filter(|_| row.captured_paise > 0) else {
+            store::release_charge(db).await?;
+            return Ok(RefundOutcome { refunded: zero });
+        };
+        // The amount depends only on the request and the capture, so every attempt sends the
+        // gateway the same body under the same key: one refund, however often this runs.
+        let amount = request.amount.amount.min(row.captured_paise);
+        if amount <= 0 {
+            store::release_charge(db).await?;
+            return Ok(RefundOutcome { refunded: zero });
+        }
+        let refund = self.gateway.refund(&payment_id, amount, &request.refund_key).await?;
+        store::record_refund(&mut db, &row, &refund.id, refund.amount, &gateway_idempotency_key(&request.refund_key))
+            .await?;
+        tracing::info!(amount = refund.amount, reason = %request.reason, "refunded");
+        store::release_charge(db).await?;
+        Ok(RefundOutcome { refunded: Money { amount: refund.amount, currency: request.amount.currency } })
+    }
+
+    #[activity(definition = definitions::RefundPayment)]
+    #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, payment = %request.gateway_payment_id))]
+    pub async fn refund_payment(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        request: RefundPaymentRequest,
+    ) -> Result<RefundOutcome, ActivityError> {
+        let mut db = store::lock_charge(&self.pool, &request.charge_idempotency_key).await?;
+        let Some(row) = store::find_by_key(&mut db, &request.charge_idempotency_key).await? else {
+            return Ok(RefundOutcome { refunded: Money::inr(0) });
+        };
+        let currency = contracts::Currency::parse(&row.currency).unwrap_or(contracts::Currency::Inr);
+        if row.status == "captured" && row.gateway_payment_id.as_deref() == Some(request.gateway_payment_id.as_str()) {
+            // A confirmed booking stands on this capture; giving it back is a cancellation.
+            tracing::info!("payment is the booking's capture; not refunded automatically");
+            return Ok(RefundOutcome { refunded: Money { amount: 0, currency } });
+        }
+        let payment = self.gateway.payment(&request.gateway_payment_id).await?;
+        if row.gateway_order_id.as_deref() != Some(payment.order_id.as_str()) {
+            return Err(business_failure("PaymentMismatch", "the payment belongs to another order"));
+        }
+        if payment.status != "captured" && payment.status != "refunded" {
+            store::release_charge(db).await?;
+            return Ok(RefundOutcome { refunded: Money { amount: 0, currency } });
+        }
+        store::mark_captured(&mut db, &row, &payment.id, payment.amount).await?;
+        let refunded_before = store::find_by_key(&mut db, &row.idempotency_key).await?.map_or(0, |r| r.refunded_paise);
+        let outstanding = payment.amount - payment.amount_refunded;
+        if outstanding > 0 {
+            // The same key as the booking saga's own refund of this payment: one refund.
+            let key = format!("{}/refund/{}", row.idempotency_key, payment.id);
+            self.gateway.refund(&payment.id, outstanding, &key).await?;
+            tracing::info!(amount = outstanding, reason = %request.reason, "refunded a payment no booking uses");
+        }
+        let row = store::find_by_key(&mut db, &row.idempotency_key).await?.unwrap_or_else(|| row.clone());
+        for refund in self.gateway.payment_refunds(&payment.id).await? {
+            let key = gateway_idempotency_key(&format!("{}/refund/{}", row.idempotency_key, refund.id));
+            store::record_refund(&mut db, &row, &refund.id, refund.amount, &key).await?;
+        }
         let refunded_after =
             store::find_by_key(&mut db, &row.idempotency_key).await?.map_or(refunded_before, |r| r.refunded_paise);
         store::release_charge(db).await?;

@@ -113,8 +113,18 @@ impl GatewayClient {
         Ok(GatewayClient { http, settings })
     }
 
-    pub async fn create_order(&self, amount: i64, currency: &str, receipt: &str) -> Result<Order, GatewayError> {
-        let body = serde_json::json!({ "amount": amount, "currency": currency, "receipt": receipt });
+    /// Creates an order. With `capture_on_payment`, a payment made on the hosted checkout
+    /// is captured by the gateway at once (nothing else would capture it).
+    pub async fn create_order(
+        &self,
+        amount: i64,
+        currency: &str,
+        receipt: &str,
+        capture_on_payment: bool,
+    ) -> Result<Order, GatewayError> {
+        let body = serde_json::json!({
+            "amount": amount, "currency": currency, "receipt": receipt, "payment_capture": capture_on_payment,
+        });
         self.send(self.http.post(self.url("v1/orders")).json(&body)).await
     }
 

@@ -199,3 +199,65 @@ pub async fn mark_voided(db: impl PgExecutor<'_>, payment_id: Uuid) -> Result<()
         .await?;
     Ok(())
 }
+
+/// The charge a gateway order belongs to.
+pub async fn find_by_order(db: impl PgExecutor<'_>, order_id: &str) -> Result<Option<PaymentRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM payments WHERE gateway_order_id = $1"))
+        .bind(order_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// A webhook event as first seen.
+#[derive(Debug, Clone)]
+pub struct WebhookEvent<'a> {
+    pub event_id: &'a str,
+    pub event: &'a str,
+    pub gateway_order_id: Option<&'a str>,
+    pub gateway_payment_id: Option<&'a str>,
+    pub amount_paise: Option<i64>,
+}
+
+/// Records `event` unless it is known; returns whether it still needs applying (a new
+/// event, or one received before whose application did not finish).
+pub async fn receive_webhook(pool: &PgPool, event: &WebhookEvent<'_>) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO webhook_events (event_id, event, gateway_order_id, gateway_payment_id, amount_paise)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING",
+    )
+    .bind(event.event_id)
+    .bind(event.event)
+    .bind(event.gateway_order_id)
+    .bind(event.gateway_payment_id)
+    .bind(event.amount_paise)
+    .execute(pool)
+    .await?;
+    let outcome: String = sqlx::query_scalar("SELECT outcome FROM webhook_events WHERE event_id = $1")
+        .bind(event.event_id)
+        .fetch_one(pool)
+        .await?;
+    Ok(outcome == "received")
+}
+
+/// What applying the event came to (`signalled`, `refund_started`, `settled`, `ignored`,
+/// `amount_mismatch`, `unknown_order`).
+pub async fn webhook_applied(pool: &PgPool, event_id: &str, outcome: &str, detail: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE webhook_events SET outcome = $2, detail = $3, updated_at = now() WHERE event_id = $1")
+        .bind(event_id)
+        .bind(outcome)
+        .bind(detail)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The money of a booking as the payment context recorded it: captured and refunded paise.
+pub async fn money_of_booking(pool: &PgPool, booking_ref: &BookingRef) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT COALESCE(sum(captured_paise), 0)::bigint, COALESCE(sum(refunded_paise), 0)::bigint
+         FROM payments WHERE booking_ref = $1",
+    )
+    .bind(booking_ref.as_str())
+    .fetch_one(pool)
+    .await
+}

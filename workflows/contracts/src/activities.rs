@@ -22,6 +22,10 @@ pub mod failure_type {
     pub const PAYMENT_REJECTED: &str = "PaymentRejected";
     /// A hold that should exist does not (never placed, or released).
     pub const HOLD_NOT_FOUND: &str = "HoldNotFound";
+    /// The gateway shows no capture for a checkout's order (a notice that did not hold up).
+    pub const PAYMENT_NOT_FOUND: &str = "PaymentNotFound";
+    /// Only a confirmed booking can be cancelled.
+    pub const NOT_CANCELLABLE: &str = "NotCancellable";
 }
 
 // ---------------------------------------------------------------- inventory
@@ -115,6 +119,31 @@ pub struct BookingFailure {
     pub message: String,
 }
 
+/// What the booking context is asked when a cancellation starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancellationRequest {
+    pub cancellation: crate::cancellation::CancellationInput,
+    /// Today in Tripura (IST), from the workflow's clock: the policy counts days to check-in.
+    pub today: chrono::NaiveDate,
+}
+
+/// The terms of a cancellation, fixed once when it starts (asking again returns them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancellationTerms {
+    pub policy: String,
+    pub days_before_check_in: i64,
+    pub refund_bp: u32,
+    pub refund: Money,
+    /// The hold the booking's rooms are booked under.
+    pub hold_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancellationCompletion {
+    pub booking_ref: BookingRef,
+    pub refunded: Money,
+}
+
 pub struct BookingActivities;
 
 #[activity_definitions]
@@ -134,6 +163,19 @@ impl BookingActivities {
     /// Marks the booking failed with the reason. A no-op if no record was ever written.
     #[activity(name = "booking.fail_booking")]
     pub fn fail_booking(failure: BookingFailure) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+
+    /// Fixes a cancellation's terms by the booking's policy (or the operator's override,
+    /// recorded with its reason). Fails `NotCancellable` unless the booking is confirmed.
+    #[activity(name = "booking.begin_cancellation")]
+    pub fn begin_cancellation(request: CancellationRequest) -> Result<CancellationTerms, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Marks the booking cancelled (a new version), with what was refunded.
+    #[activity(name = "booking.complete_cancellation")]
+    pub fn complete_cancellation(completion: CancellationCompletion) -> Result<(), ActivityError> {
         unimplemented!()
     }
 }
@@ -171,6 +213,47 @@ pub struct RefundOutcome {
     pub refunded: Money,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutRequest {
+    pub booking_ref: BookingRef,
+    /// The charge's idempotency key, as for [`ChargeRequest`].
+    pub idempotency_key: String,
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutOpened {
+    pub payment_id: Uuid,
+    pub gateway_order_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettleRequest {
+    pub booking_ref: BookingRef,
+    pub idempotency_key: String,
+    pub amount: Money,
+}
+
+/// A refund of a fixed amount of a booking's capture, under a key of the caller's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundAmountRequest {
+    pub booking_ref: BookingRef,
+    pub charge_idempotency_key: String,
+    pub amount: Money,
+    /// The same key always means the same refund.
+    pub refund_key: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundPaymentRequest {
+    pub booking_ref: BookingRef,
+    pub charge_idempotency_key: String,
+    /// The one gateway payment to give back.
+    pub gateway_payment_id: String,
+    pub reason: String,
+}
+
 pub struct PaymentActivities;
 
 #[activity_definitions]
@@ -188,12 +271,45 @@ impl PaymentActivities {
     pub fn refund_charge(request: RefundRequest) -> Result<RefundOutcome, ActivityError> {
         unimplemented!()
     }
+
+    /// Creates (once) the gateway order a traveller pays on the hosted checkout; payments
+    /// made there are captured by the gateway.
+    #[activity(name = "payment.open_checkout")]
+    pub fn open_checkout(request: CheckoutRequest) -> Result<CheckoutOpened, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Asks the gateway whether the checkout's order was paid, and records the capture. A
+    /// notice is never trusted on its own. Fails `PaymentNotFound` when the gateway shows no
+    /// capture (the saga waits on), `PaymentRejected` for a payment of the wrong amount.
+    #[activity(name = "payment.settle_checkout")]
+    pub fn settle_checkout(request: SettleRequest) -> Result<Charge, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Refunds `amount` (at most what was captured) of the booking's capture, once per
+    /// `refund_key`. Retried until the gateway accepts it.
+    #[activity(name = "payment.refund_amount")]
+    pub fn refund_amount(request: RefundAmountRequest) -> Result<RefundOutcome, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Refunds one gateway payment that no booking uses (paid late, or twice). Never
+    /// refunds the capture a confirmed booking stands on.
+    #[activity(name = "payment.refund_payment")]
+    pub fn refund_payment(request: RefundPaymentRequest) -> Result<RefundOutcome, ActivityError> {
+        unimplemented!()
+    }
 }
 
 /// The marker types of the declarations above, for `#[activity(definition = ...)]` in the
 /// crates that implement them.
 pub mod definitions {
-    pub use super::booking_activities::{ConfirmBooking, CreateBooking, FailBooking};
+    pub use super::booking_activities::{
+        BeginCancellation, CompleteCancellation, ConfirmBooking, CreateBooking, FailBooking,
+    };
     pub use super::inventory_activities::{ConfirmHold, HoldRooms, ReleaseExpiredHolds, ReleaseHold, UnbookHold};
-    pub use super::payment_activities::{Charge, RefundCharge};
+    pub use super::payment_activities::{
+        Charge, OpenCheckout, RefundAmount, RefundCharge, RefundPayment, SettleCheckout,
+    };
 }

@@ -11,6 +11,7 @@
 
 pub mod activities;
 pub mod booking_ref;
+pub mod cancellation;
 pub mod money;
 pub mod pricing;
 pub mod saga;

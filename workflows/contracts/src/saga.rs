@@ -23,11 +23,62 @@ pub struct LeadTraveller {
     pub phone: String,
 }
 
-/// How the traveller pays. Today: a card token issued by the gateway's checkout.
+/// How the traveller pays: with a card token charged server to server, or (no token) on
+/// the gateway's hosted checkout, confirmed by its webhook.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentMethod {
-    pub card_token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_token: Option<String>,
 }
+
+impl PaymentMethod {
+    pub fn card(token: impl Into<String>) -> Self {
+        PaymentMethod { card_token: Some(token.into()) }
+    }
+
+    pub fn checkout() -> Self {
+        PaymentMethod { card_token: None }
+    }
+}
+
+/// What the booking saga waits for on a checkout payment: the gateway says the order was
+/// paid (delivered by its webhook through the API). The saga checks it with the gateway
+/// before it counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentNotice {
+    pub gateway_order_id: String,
+    pub gateway_payment_id: String,
+    /// Paise, as the event stated it.
+    pub amount: i64,
+}
+
+/// What a checkout page needs, while the saga waits for the payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutState {
+    pub gateway_order_id: String,
+    pub amount: Money,
+    /// Unix milliseconds after which the hold is released and the booking expires.
+    pub expires_at_ms: i64,
+}
+
+/// The input of the automatic refund of one gateway payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoRefundInput {
+    pub booking_ref: BookingRef,
+    pub charge_idempotency_key: String,
+    pub gateway_payment_id: String,
+    /// Why: `expired`, `failed`, `cancelled`, `duplicate_payment`.
+    pub reason: String,
+}
+
+impl AutoRefundInput {
+    pub fn workflow_id(&self) -> String {
+        format!("refund-{}", self.gateway_payment_id)
+    }
+}
+
+/// How long a checkout may take when the request names no window.
+pub const DEFAULT_PAYMENT_WINDOW_SECS: u64 = 900;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BookingSagaInput {
@@ -40,6 +91,9 @@ pub struct BookingSagaInput {
     /// sign-in existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<uuid::Uuid>,
+    /// Seconds a checkout payment may take before the booking expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_window_secs: Option<u64>,
     /// The partner (partner context id) that booked for its customer through the partner API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_id: Option<uuid::Uuid>,
@@ -62,6 +116,8 @@ pub enum BookingStatus {
     Compensating,
     /// Ended without a booking; everything taken was given back.
     Failed,
+    /// The checkout was not paid in time: the hold was released, any late payment refunded.
+    Expired,
 }
 
 impl BookingStatus {
@@ -73,11 +129,12 @@ impl BookingStatus {
             BookingStatus::Confirmed => "confirmed",
             BookingStatus::Compensating => "compensating",
             BookingStatus::Failed => "failed",
+            BookingStatus::Expired => "expired",
         }
     }
 
     pub fn is_final(self) -> bool {
-        matches!(self, BookingStatus::Confirmed | BookingStatus::Failed)
+        matches!(self, BookingStatus::Confirmed | BookingStatus::Failed | BookingStatus::Expired)
     }
 
     /// The saga only ever moves forward, or from any unfinished state to compensation.
@@ -89,7 +146,7 @@ impl BookingStatus {
                 | (Held, AwaitingPayment)
                 | (AwaitingPayment, Confirmed)
                 | (Pending | Held | AwaitingPayment, Compensating)
-                | (Compensating, Failed)
+                | (Compensating, Failed | Expired)
         )
     }
 }
@@ -113,6 +170,9 @@ pub struct BookingProgress {
     /// What was given back by compensation.
     pub amount_refunded: Option<Money>,
     pub failure: Option<FailureReason>,
+    /// The open checkout, while the saga waits for a checkout payment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkout: Option<CheckoutState>,
 }
 
 #[cfg(test)]

@@ -2,18 +2,23 @@
 
 use crate::options::on_queue;
 use contracts::{
+    Money,
     activities::{
-        BookingActivities, BookingConfirmation, BookingFailure, ChargeRequest, HoldRequest, InventoryActivities,
-        NewBookingRecord, PaymentActivities, RefundRequest, failure_type,
+        BookingActivities, BookingConfirmation, BookingFailure, Charge, ChargeRequest, CheckoutRequest, HoldRequest,
+        InventoryActivities, NewBookingRecord, PaymentActivities, RefundRequest, SettleRequest, failure_type,
     },
-    saga::{BookingProgress, BookingSagaInput, BookingStatus, FailureReason},
+    saga::{
+        BookingProgress, BookingSagaInput, BookingStatus, CheckoutState, DEFAULT_PAYMENT_WINDOW_SECS, FailureReason,
+        PaymentNotice,
+    },
     temporal::{self, task_queue},
 };
 use std::time::Duration;
 use temporalio_common::{error::IncomingError, search_attributes::Timestamp};
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
-    ActivityExecutionError, WorkflowContext, WorkflowContextView, WorkflowResult, WorkflowTermination,
+    ActivityExecutionError, SyncWorkflowContext, TimerOptions, WorkflowContext, WorkflowContextView, WorkflowResult,
+    WorkflowTermination,
 };
 
 const SHORT_STEP: Duration = Duration::from_secs(15);
@@ -24,6 +29,8 @@ const PAYMENT_STEP: Duration = Duration::from_secs(60);
 pub struct BookingWorkflow {
     input: BookingSagaInput,
     progress: BookingProgress,
+    /// Every payment notice the gateway's webhooks brought, in arrival order.
+    payment_notices: Vec<PaymentNotice>,
 }
 
 /// What must be undone, in the order it was registered. Registered *before* the step that
@@ -41,6 +48,8 @@ enum Compensation {
 enum Stop {
     Business(FailureReason),
     Cancelled,
+    /// The checkout was not paid within the payment window.
+    Expired,
 }
 
 #[workflow_methods]
@@ -55,8 +64,9 @@ impl BookingWorkflow {
             amount_charged: None,
             amount_refunded: None,
             failure: None,
+            checkout: None,
         };
-        BookingWorkflow { input, progress }
+        BookingWorkflow { input, progress, payment_notices: Vec::new() }
     }
 
     #[run(name = "BookingSaga")]
@@ -84,20 +94,44 @@ impl BookingWorkflow {
                         code: "cancelled".into(),
                         message: "The booking was cancelled before it was confirmed".into(),
                     },
+                    Stop::Expired => FailureReason {
+                        code: "expired".into(),
+                        message: "The payment did not arrive in time; the rooms were released".into(),
+                    },
                 };
                 if !ctx.is_replaying() {
                     tracing::info!(booking_ref = %input.booking_ref, code = %reason.code, "compensating booking saga");
                 }
-                ctx.state_mut(|s| s.progress.failure = Some(reason.clone()));
+                ctx.state_mut(|s| {
+                    s.progress.failure = Some(reason.clone());
+                    s.progress.checkout = None;
+                });
                 set_status(ctx, BookingStatus::Compensating);
+                let notices_seen = ctx.state(|s| s.payment_notices.len());
                 Self::compensate(ctx, &input, compensations, &reason).await?;
-                set_status(ctx, BookingStatus::Failed);
+                Self::refund_late_payments(ctx, &input, &reason, notices_seen).await?;
                 match stop {
-                    Stop::Cancelled => Err(WorkflowTermination::cancelled()),
-                    Stop::Business(_) => Ok(ctx.state(|s| s.progress.clone())),
+                    Stop::Cancelled => {
+                        set_status(ctx, BookingStatus::Failed);
+                        Err(WorkflowTermination::cancelled())
+                    }
+                    Stop::Expired => {
+                        set_status(ctx, BookingStatus::Expired);
+                        Ok(ctx.state(|s| s.progress.clone()))
+                    }
+                    Stop::Business(_) => {
+                        set_status(ctx, BookingStatus::Failed);
+                        Ok(ctx.state(|s| s.progress.clone()))
+                    }
                 }
             }
         }
+    }
+
+    /// The gateway says the checkout's order was paid (its webhook, through the API).
+    #[signal(name = "payment_received")]
+    pub fn payment_received(&mut self, _ctx: &mut SyncWorkflowContext<Self>, notice: PaymentNotice) {
+        self.payment_notices.push(notice);
     }
 
     /// The saga's live progress, for the API and for operators.
@@ -154,16 +188,20 @@ impl BookingWorkflow {
 
         stop_if_cancelled(ctx)?;
         compensations.push(Compensation::RefundCharge { charge_idempotency_key: charge_key.clone() });
-        let charge = ChargeRequest {
-            booking_ref: input.booking_ref.clone(),
-            idempotency_key: charge_key,
-            amount: input.quote.total,
-            card_token: input.payment_method.card_token.clone(),
+        let charge = match &input.payment_method.card_token {
+            Some(card_token) => {
+                let charge = ChargeRequest {
+                    booking_ref: input.booking_ref.clone(),
+                    idempotency_key: charge_key,
+                    amount: input.quote.total,
+                    card_token: card_token.clone(),
+                };
+                ctx.execute_activity(PaymentActivities::charge, charge, on_queue(task_queue::PAYMENT, PAYMENT_STEP))
+                    .await
+                    .map_err(business_stop)?
+            }
+            None => Self::pay_on_checkout(ctx, input, charge_key).await?,
         };
-        let charge = ctx
-            .execute_activity(PaymentActivities::charge, charge, on_queue(task_queue::PAYMENT, PAYMENT_STEP))
-            .await
-            .map_err(business_stop)?;
         ctx.state_mut(|s| s.progress.amount_charged = Some(charge.captured));
 
         // A cancellation that arrived while the card was being charged still wins: the
@@ -187,6 +225,115 @@ impl BookingWorkflow {
         .await
         .map_err(business_stop)?;
         set_status(ctx, BookingStatus::Confirmed);
+        Ok(())
+    }
+
+    /// Opens the gateway order, then waits for its payment or for the payment window to
+    /// close. A notice only wakes the saga: the capture is read back from the gateway.
+    async fn pay_on_checkout(
+        ctx: &mut WorkflowContext<Self>,
+        input: &BookingSagaInput,
+        charge_key: String,
+    ) -> Result<Charge, Stop> {
+        let request = CheckoutRequest {
+            booking_ref: input.booking_ref.clone(),
+            idempotency_key: charge_key.clone(),
+            amount: input.quote.total,
+        };
+        let opened = ctx
+            .execute_activity(PaymentActivities::open_checkout, request, on_queue(task_queue::PAYMENT, PAYMENT_STEP))
+            .await
+            .map_err(business_stop)?;
+        let now_ms = workflow_now_ms(ctx);
+        let window = input.payment_window_secs.unwrap_or(DEFAULT_PAYMENT_WINDOW_SECS);
+        let expires_at_ms = now_ms + i64::try_from(window.saturating_mul(1000)).unwrap_or(i64::MAX / 2);
+        ctx.state_mut(|s| {
+            s.progress.checkout = Some(CheckoutState {
+                gateway_order_id: opened.gateway_order_id.clone(),
+                amount: input.quote.total,
+                expires_at_ms,
+            })
+        });
+        loop {
+            let seen = ctx.state(|s| s.payment_notices.len());
+            let left = u64::try_from(expires_at_ms - workflow_now_ms(ctx)).unwrap_or(0);
+            if left == 0 {
+                return Err(Stop::Expired);
+            }
+            let timer_token = ctx.cancellation_token().child_token();
+            let mut timer = ctx.timer(
+                TimerOptions::builder(Duration::from_millis(left)).cancellation_token(timer_token.clone()).build(),
+            );
+            let expired = temporalio_sdk::workflows::select! {
+                woke = ctx.wait_condition(|s: &Self| s.payment_notices.len() > seen) => {
+                    woke.map_err(|_| Stop::Cancelled)?;
+                    false
+                }
+                _ = timer => true,
+            };
+            if !expired {
+                timer_token.cancel();
+            }
+            stop_if_cancelled(ctx)?;
+            if expired {
+                return Err(Stop::Expired);
+            }
+            let settle = SettleRequest {
+                booking_ref: input.booking_ref.clone(),
+                idempotency_key: charge_key.clone(),
+                amount: input.quote.total,
+            };
+            match ctx
+                .execute_activity(
+                    PaymentActivities::settle_checkout,
+                    settle,
+                    on_queue(task_queue::PAYMENT, PAYMENT_STEP),
+                )
+                .await
+            {
+                Ok(charge) => {
+                    ctx.state_mut(|s| s.progress.checkout = None);
+                    return Ok(charge);
+                }
+                // The notice did not hold up (no capture at the gateway for this order):
+                // keep waiting for a real payment until the window closes.
+                Err(e) if is_failure_type(&e, failure_type::PAYMENT_NOT_FOUND) => {
+                    if !ctx.is_replaying() {
+                        tracing::warn!(booking_ref = %input.booking_ref, "payment notice without a capture; waiting on");
+                    }
+                }
+                Err(e) => return Err(business_stop(e)),
+            }
+        }
+    }
+
+    /// Payments that arrived while or after the saga gave up are given back too: the
+    /// refund reads the gateway's order, so running it again only refunds what is new.
+    async fn refund_late_payments(
+        ctx: &mut WorkflowContext<Self>,
+        input: &BookingSagaInput,
+        reason: &FailureReason,
+        mut handled: usize,
+    ) -> Result<(), ActivityExecutionError> {
+        let charge_key = format!("{}/charge", ctx.workflow_id());
+        while ctx.state(|s| s.payment_notices.len()) > handled {
+            handled = ctx.state(|s| s.payment_notices.len());
+            let refund = RefundRequest {
+                booking_ref: input.booking_ref.clone(),
+                charge_idempotency_key: charge_key.clone(),
+                reason: reason.code.clone(),
+            };
+            let outcome = ctx
+                .execute_activity(PaymentActivities::refund_charge, refund, on_queue(task_queue::PAYMENT, PAYMENT_STEP))
+                .await?;
+            if outcome.refunded.amount > 0 {
+                ctx.state_mut(|s| {
+                    let before = s.progress.amount_refunded.map_or(0, |m| m.amount);
+                    s.progress.amount_refunded =
+                        Some(Money { amount: before + outcome.refunded.amount, ..outcome.refunded });
+                });
+            }
+        }
         Ok(())
     }
 
@@ -301,6 +448,17 @@ fn business_stop(err: ActivityExecutionError) -> Stop {
         _ => "booking_step_failed",
     };
     Stop::Business(FailureReason { code: code.into(), message })
+}
+
+fn is_failure_type(err: &ActivityExecutionError, type_name: &str) -> bool {
+    matches!(err.cause(), Some(IncomingError::Application(app)) if app.type_name() == Some(type_name))
+}
+
+/// Workflow time in Unix milliseconds (deterministic: the time of the current task).
+fn workflow_now_ms(ctx: &WorkflowContext<BookingWorkflow>) -> i64 {
+    ctx.workflow_time()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn check_in_timestamp(input: &BookingSagaInput) -> Timestamp {

@@ -1,5 +1,5 @@
-//! Workflow definitions: the booking saga, the hold sweep and the partner settlements today,
-//! the cancellation and refund sagas next.
+//! Workflow definitions: the booking saga, the cancellation saga, the automatic refund of
+//! payments no booking uses, the hold sweep and partner settlements.
 //!
 //! Architecture invariants:
 //! - Deterministic code only. No I/O, no clocks, no randomness, no threads: time comes from
@@ -11,10 +11,14 @@
 //!   `tests/histories/` replaying.
 
 mod booking;
+mod cancellation;
 mod hold_sweep;
 mod options;
+mod refund;
 mod settlement;
 
 pub use booking::BookingWorkflow;
+pub use cancellation::CancellationWorkflow;
 pub use hold_sweep::HoldSweepWorkflow;
+pub use refund::AutoRefundWorkflow;
 pub use settlement::{PartnerSettlementCycleWorkflow, PartnerSettlementWorkflow};

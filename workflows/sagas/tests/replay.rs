@@ -1,8 +1,8 @@
 //! Recorded histories of real runs must replay against today's workflow code: a change that
 //! would break workflows in flight fails here. Record new fixtures with
-//! `TT_RECORD_HISTORIES=1 cargo test -p tests --test booking_saga` (bookings, the hold
-//! sweep) and `TT_RECORD_HISTORIES=1 cargo test -p tests --test partners` (a partner's
-//! booking, a settlement, and a settlement started by its schedule).
+//! `TT_RECORD_HISTORIES=1 cargo test -p tests --test booking_saga --test payments --test cancellation
+//! --test partners` (the partners' tests record a partner's booking, a settlement, and a
+//! settlement started by its schedule).
 
 use std::path::PathBuf;
 use temporalio_client::WorkflowHistory;
@@ -34,6 +34,10 @@ async fn every_recorded_workflow_history_replays() {
         "sold_out",
         "cancelled_during_payment",
         "hold_sweep",
+        "checkout_confirmed",
+        "checkout_expired",
+        "auto_refund",
+        "cancellation",
         "partner_booking_confirmed",
         "partner_settlement",
         "partner_settlement_cycle",
@@ -45,6 +49,10 @@ async fn every_recorded_workflow_history_replays() {
             .register_workflow::<sagas::BookingWorkflow>()
             .unwrap()
             .register_workflow::<sagas::HoldSweepWorkflow>()
+            .unwrap()
+            .register_workflow::<sagas::AutoRefundWorkflow>()
+            .unwrap()
+            .register_workflow::<sagas::CancellationWorkflow>()
             .unwrap()
             .register_workflow::<sagas::PartnerSettlementWorkflow>()
             .unwrap()

@@ -7,10 +7,10 @@ pub(crate) use request::{CreateBookingRequest, PaymentDto, TravellerDto};
 pub(crate) use view::{BookingAccepted, BookingView, FailureDto};
 
 use crate::{
-    access::{BookingsCreate, BookingsRead, ClientInfo, Require},
+    access::{BookingsCancel, BookingsCreate, BookingsRead, ClientInfo, Require},
     error::ApiError,
     extract::{ApiJson, ApiQuery},
-    state::{AppState, BookingDb, CatalogDb, Temporal},
+    state::{AppState, BookingDb, CatalogDb, Payments, Temporal},
 };
 use axum::{
     Json, Router,
@@ -28,7 +28,7 @@ use contracts::{
 };
 use rand::Rng;
 use sagas::BookingWorkflow;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
 use temporalio_client::{
@@ -38,7 +38,10 @@ use temporalio_client::{
 use utoipa::IntoParams;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/", post(create_booking).get(list_my_bookings)).route("/{booking_ref}", get(get_booking))
+    Router::new()
+        .route("/", post(create_booking).get(list_my_bookings))
+        .route("/{booking_ref}", get(get_booking))
+        .route("/{booking_ref}/cancel", post(cancel_booking))
 }
 
 /// The longest `?wait=` honoured, in seconds.
@@ -65,6 +68,7 @@ pub(crate) async fn create_booking(
     State(accounts): State<auth::Accounts>,
     State(CatalogDb(catalog)): State<CatalogDb>,
     State(BookingDb(bookings)): State<BookingDb>,
+    State(payments): State<Payments>,
     State(temporal): State<Temporal>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<CreateBookingRequest>,
@@ -101,6 +105,7 @@ pub(crate) async fn create_booking(
         quote: prepared.quote,
         payment_method: prepared.payment_method,
         user_id: Some(caller.user_id),
+        payment_window_secs: Some(payments.config.payment_window.as_secs()),
         partner_id: None,
     };
     // The key is bound before the start: if Temporal is away, the client's retry with the
@@ -197,6 +202,7 @@ pub(crate) struct GetBookingQuery {
         (status = 404, description = "No such booking, or not yours"), (status = 503, description = "Temporal is unreachable")))]
 pub(crate) async fn get_booking(
     caller: Require<BookingsRead>,
+    State(payments): State<Payments>,
     State(BookingDb(bookings)): State<BookingDb>,
     State(temporal): State<Temporal>,
     Path(raw_ref): Path<String>,
@@ -212,29 +218,53 @@ pub(crate) async fn get_booking(
     }
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
     let deadline = Instant::now() + Duration::from_secs(query.wait.unwrap_or(0).min(MAX_WAIT_SECS));
+    let mut view = read_booking(&bookings, &temporal, &booking_ref, deadline).await?.ok_or_else(not_found)?;
+    // The payment context's books are the truth about money, automatic refunds included.
+    // A confirmed booking's saga has ended; its record knows when it was cancelled since.
+    if view.status == "confirmed"
+        && let Some(row) = booking::store::find_booking(&bookings, &booking_ref).await?
+        && row.status == "cancelled"
+    {
+        view.status = row.status;
+    }
+    let (captured, refunded) = payment::store::money_of_booking(&payments.db, &booking_ref).await?;
+    view.set_money(captured, refunded);
+    if let Some(checkout) = view.checkout.as_mut() {
+        checkout.pay_url = format!("{}{}", payments.config.checkout_url, checkout.gateway_order_id);
+    }
+    Ok(Json(view))
+}
+
+/// The booking's live progress from its saga, or its stored record while the saga cannot
+/// answer; `None` when neither knows it.
+pub(crate) async fn read_booking(
+    bookings: &sqlx::PgPool,
+    temporal: &Temporal,
+    booking_ref: &BookingRef,
+    deadline: Instant,
+) -> Result<Option<BookingView>, ApiError> {
     let client = match temporal.client().await {
         Ok(client) => client,
         // The record answers while Temporal is away.
         Err(unavailable) => {
-            let row = booking::store::find_booking(&bookings, &booking_ref).await?;
-            return row.map(|r| Json(r.into())).ok_or(unavailable);
+            let row = booking::store::find_booking(bookings, booking_ref).await?;
+            return row.map(|r| Some(r.into())).ok_or(unavailable);
         }
     };
     loop {
-        match query_progress(&client, &booking_ref).await {
+        match query_progress(&client, booking_ref).await {
             Ok(progress) if progress.status.is_final() || Instant::now() >= deadline => {
-                return Ok(Json(progress.into()));
+                return Ok(Some(progress.into()));
             }
             Ok(_) => tokio::time::sleep(Duration::from_millis(200)).await,
             Err(QueryFailure::NotFound) => {
-                let row = booking::store::find_booking(&bookings, &booking_ref).await?;
-                return row.map(|r| Json(r.into())).ok_or_else(not_found);
+                return Ok(booking::store::find_booking(bookings, booking_ref).await?.map(Into::into));
             }
             Err(QueryFailure::Unavailable(e)) => {
                 // The record answers while Temporal or the workers are away.
                 tracing::warn!(error = %e, "booking query failed; answering from the store");
-                let row = booking::store::find_booking(&bookings, &booking_ref).await?;
-                return row.map(|r| Json(r.into())).ok_or_else(|| {
+                let row = booking::store::find_booking(bookings, booking_ref).await?;
+                return row.map(|r| Some(r.into())).ok_or_else(|| {
                     ApiError::unavailable(
                         "temporal_unavailable",
                         "The booking's progress cannot be read right now; try again shortly",
@@ -243,6 +273,107 @@ pub(crate) async fn get_booking(
             }
         }
     }
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CancelBookingRequest {
+    /// Why, in the traveller's or operator's words.
+    #[serde(default)]
+    reason: Option<String>,
+    /// Operators only (`bookings:override`): refund this many basis points of what was paid
+    /// instead of the policy's rate. Needs `override_reason`.
+    #[serde(default)]
+    refund_bp: Option<u32>,
+    #[serde(default)]
+    override_reason: Option<String>,
+}
+
+/// Cancel a confirmed booking: the refund follows its cancellation policy (days before
+/// check-in), or an operator's override; the rooms go back on sale. Asking again (or ten
+/// times at once) runs one cancellation and refunds once.
+#[utoipa::path(post, path = "/api/bookings/{booking_ref}/cancel", tag = "bookings", request_body = CancelBookingRequest,
+    security(("bearer" = ["bookings:cancel_own", "bookings:cancel_any"])),
+    params(("booking_ref" = String, Path, example = "TRP-7K3M9Q")),
+    responses((status = 202, body = BookingAccepted, description = "The cancellation runs; poll `status_url`"),
+        (status = 403, description = "An override without `bookings:override`"),
+        (status = 404, description = "No such booking, or not yours"),
+        (status = 409, description = "The booking is not confirmed"), (status = 422, description = "Invalid override")))]
+pub(crate) async fn cancel_booking(
+    caller: Require<BookingsCancel>,
+    ClientInfo(requester): ClientInfo,
+    State(accounts): State<auth::Accounts>,
+    State(BookingDb(bookings)): State<BookingDb>,
+    State(temporal): State<Temporal>,
+    Path(raw_ref): Path<String>,
+    ApiJson(body): ApiJson<CancelBookingRequest>,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::not_found("booking_not_found", format!("No booking {raw_ref}"));
+    let booking_ref = BookingRef::parse(&raw_ref).map_err(|_| not_found())?;
+    if !caller.can("bookings:cancel_any") {
+        let owner = booking::store::booking_owner(&bookings, &booking_ref).await?;
+        if owner != Some(Some(caller.user_id)) {
+            return Err(not_found());
+        }
+    }
+    tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
+    let override_refund = match (body.refund_bp, body.override_reason.as_deref().map(str::trim)) {
+        (None, None) => None,
+        (Some(_), _) if !caller.can("bookings:override") => {
+            return Err(ApiError::forbidden("override_not_allowed", "Only operators may override the refund"));
+        }
+        (Some(bp), Some(reason)) if bp <= 10_000 && !reason.is_empty() => {
+            Some(contracts::cancellation::RefundOverride {
+                refund_bp: bp,
+                reason: reason.to_string(),
+                by: caller.user_id,
+            })
+        }
+        (Some(bp), _) if bp > 10_000 => {
+            return Err(ApiError::invalid_field("invalid_refund_bp", "refund_bp", "refund_bp is 0 to 10000"));
+        }
+        _ => {
+            return Err(ApiError::invalid_field(
+                "override_reason_required",
+                "override_reason",
+                "An override needs refund_bp and a reason",
+            ));
+        }
+    };
+    let row = booking::store::find_booking(&bookings, &booking_ref).await?.ok_or_else(not_found)?;
+    if !matches!(row.status.as_str(), "confirmed" | "cancelled") {
+        return Err(ApiError::conflict(
+            "not_cancellable",
+            format!("Booking {booking_ref} is {}; only a confirmed booking can be cancelled", row.status),
+        ));
+    }
+    let input = contracts::cancellation::CancellationInput {
+        booking_ref: booking_ref.clone(),
+        requested_by: format!("user:{}", caller.user_id),
+        reason: body.reason.unwrap_or_else(|| "cancelled by the traveller".into()).chars().take(500).collect(),
+        override_refund,
+    };
+    let client = temporal.client().await?;
+    // One cancellation per booking, ever: repeats attach to it or find it done.
+    let options = WorkflowStartOptions::new(task_queue::BOOKING, input.workflow_id())
+        .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
+        .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
+        .build();
+    match client.start_workflow(sagas::CancellationWorkflow::run, input, options).await {
+        Ok(_) | Err(WorkflowStartError::AlreadyStarted { .. }) => {}
+        Err(WorkflowStartError::Rpc(status)) if is_unavailable(&status) => {
+            return Err(ApiError::unavailable("temporal_unavailable", "Cancellations cannot be started right now"));
+        }
+        Err(e) => return Err(ApiError::Internal(e.into())),
+    }
+    let details = serde_json::json!({ "booking_ref": booking_ref.as_str() });
+    accounts.log(Some(caller.user_id), "booking_cancel", "success", &requester, details).await;
+    let body = BookingAccepted {
+        status_url: view::status_url(booking_ref.as_str()),
+        booking_ref: booking_ref.to_string(),
+        status: if row.status == "cancelled" { "cancelled".into() } else { "cancelling".into() },
+    };
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -355,7 +486,7 @@ pub(crate) async fn query_progress(client: &Client, booking_ref: &BookingRef) ->
     }
 }
 
-fn is_unavailable(status: &temporalio_client::tonic::Status) -> bool {
+pub(crate) fn is_unavailable(status: &temporalio_client::tonic::Status) -> bool {
     use temporalio_client::tonic::Code;
     matches!(status.code(), Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted)
 }

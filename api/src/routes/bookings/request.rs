@@ -54,13 +54,15 @@ pub(crate) struct TravellerDto {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PaymentDto {
-    /// Only `card` today.
-    #[schema(example = "card")]
+    /// `checkout`: the traveller pays on the gateway's hosted checkout (the booking shows
+    /// its `checkout` while it waits); `card`: a card token charged server to server.
+    #[schema(example = "checkout")]
     pub method: String,
-    /// A token from the gateway's checkout. In the sandbox, `tok_success` pays and
+    /// For `card` only: a gateway token. In the sandbox, `tok_success` pays and
     /// `tok_decline` is declined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "tok_success")]
-    pub card_token: String,
+    pub card_token: Option<String>,
 }
 
 /// A request whose fields are each valid on their own; catalog checks come next.
@@ -141,15 +143,27 @@ fn validate_traveller(t: &TravellerDto) -> Result<LeadTraveller, ApiError> {
 }
 
 fn validate_payment(p: &PaymentDto) -> Result<PaymentMethod, ApiError> {
-    if p.method != "card" {
-        return Err(ApiError::invalid_field(
-            "unsupported_payment_method",
-            "payment.method",
-            "Only `card` payments are accepted",
-        ));
+    match (p.method.as_str(), &p.card_token) {
+        ("checkout", None) => return Ok(PaymentMethod::checkout()),
+        ("checkout", Some(_)) => {
+            return Err(ApiError::invalid_field(
+                "unexpected_card_token",
+                "payment.card_token",
+                "A checkout payment takes no card token: the traveller enters the card on the gateway's page",
+            ));
+        }
+        ("card", _) => {}
+        _ => {
+            return Err(ApiError::invalid_field(
+                "unsupported_payment_method",
+                "payment.method",
+                "Pay with `checkout` (the gateway's page) or `card` (a card token)",
+            ));
+        }
     }
-    let token_ok = p.card_token.len() <= 64
-        && p.card_token
+    let token = p.card_token.clone().unwrap_or_default();
+    let token_ok = token.len() <= 64
+        && token
             .strip_prefix("tok_")
             .is_some_and(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
     if !token_ok {
@@ -159,7 +173,7 @@ fn validate_payment(p: &PaymentDto) -> Result<PaymentMethod, ApiError> {
             "The card token must be a gateway token such as tok_…",
         ));
     }
-    Ok(PaymentMethod { card_token: p.card_token.clone() })
+    Ok(PaymentMethod::card(token))
 }
 
 #[cfg(test)]
@@ -209,7 +223,7 @@ mod tests {
             ("invalid_traveller_email", Box::new(|r| r.lead_traveller.email = "ananya@localhost".into())),
             ("invalid_traveller_phone", Box::new(|r| r.lead_traveller.phone = "call me".into())),
             ("unsupported_payment_method", Box::new(|r| r.payment.method = "cash".into())),
-            ("invalid_card_token", Box::new(|r| r.payment.card_token = "4111111111111111".into())),
+            ("invalid_card_token", Box::new(|r| r.payment.card_token = Some("4111111111111111".into()))),
             ("missing_accommodation", Box::new(|r| r.accommodation = " ".into())),
         ];
         for (expected, change) in cases {

@@ -50,7 +50,34 @@ pub(crate) struct BookingView {
     pub amount_refunded: Option<MoneyDto>,
     /// Why the booking failed.
     pub failure: Option<FailureDto>,
+    /// While a checkout payment is awaited: where and until when to pay.
+    pub checkout: Option<CheckoutDto>,
     pub status_url: String,
+}
+
+/// What a checkout page needs.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct CheckoutDto {
+    pub gateway_order_id: String,
+    pub amount: MoneyDto,
+    /// The gateway's hosted page for this order.
+    pub pay_url: String,
+    /// After this the rooms are released and the booking expires.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl BookingView {
+    /// Shows the money as the payment context recorded it (captures and every refund,
+    /// automatic ones included), where it knows more than the saga.
+    pub(crate) fn set_money(&mut self, captured: i64, refunded: i64) {
+        let currency = self.total.currency.clone();
+        if captured > 0 && self.amount_charged.is_none() && self.status != "awaiting_payment" {
+            self.amount_charged = Some(MoneyDto::new(captured, &currency));
+        }
+        if refunded > self.amount_refunded.as_ref().map_or(0, |m| m.amount) {
+            self.amount_refunded = Some(MoneyDto::new(refunded, &currency));
+        }
+    }
 }
 
 pub(crate) fn status_url(booking_ref: &str) -> String {
@@ -74,6 +101,12 @@ impl From<BookingProgress> for BookingView {
             amount_charged: p.amount_charged.map(Into::into),
             amount_refunded: p.amount_refunded.map(Into::into),
             failure: p.failure.map(|f| FailureDto { code: f.code, message: f.message }),
+            checkout: p.checkout.map(|c| CheckoutDto {
+                gateway_order_id: c.gateway_order_id,
+                amount: c.amount.into(),
+                pay_url: String::new(),
+                expires_at: DateTime::from_timestamp_millis(c.expires_at_ms).unwrap_or_default(),
+            }),
         }
     }
 }
@@ -98,6 +131,7 @@ impl From<booking::store::BookingRow> for BookingView {
             amount_charged: row.amount_charged_paise.map(|a| MoneyDto::new(a, &row.currency)),
             amount_refunded: None,
             failure: row.failure_code.map(|code| FailureDto { code, message: row.failure_message.unwrap_or_default() }),
+            checkout: None,
             booking_ref: row.booking_ref,
         }
     }

@@ -26,6 +26,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/quote", get(v1::quote))
         .route("/bookings", post(v1::create_booking).get(v1::list_bookings))
         .route("/bookings/{booking_ref}", get(v1::get_booking))
+        .route("/bookings/{booking_ref}/cancel", post(v1::cancel_booking))
         .route("/settlements", get(v1::settlements))
         .route_layer(middleware::from_fn_with_state(state.clone(), gate::gate));
     Router::new()

@@ -1,5 +1,6 @@
 //! The partner API, version 1: availability, quotes, bookings for the partner's customers
-//! (through the same booking saga as every booking), and the partner's settlements.
+//! (through the same booking and cancellation sagas as every booking), and the partner's
+//! settlements.
 //! Authenticated by API key; a partner sees only its own bookings (anyone else's is 404).
 //! Within `v1` the API only grows: fields and routes are added, never renamed or removed.
 
@@ -10,9 +11,9 @@ use crate::{
     extract::{ApiJson, ApiPath, ApiQuery},
     routes::{
         MoneyDto,
-        bookings::{self, BookingAccepted, BookingView, CreateBookingRequest, QueryFailure},
+        bookings::{self, BookingAccepted, BookingView, CreateBookingRequest},
     },
-    state::{AppState, BookingDb, CatalogDb, InventoryDb, Temporal},
+    state::{AppState, BookingDb, CatalogDb, InventoryDb, Payments, Temporal},
 };
 use axum::{
     Json,
@@ -22,11 +23,14 @@ use axum::{
 };
 use booking::store::IdempotentRequest;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use contracts::{BookingRef, StayDates, saga::BookingSagaInput};
+use contracts::{BookingRef, StayDates, cancellation::CancellationInput, saga::BookingSagaInput, temporal::task_queue};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
+use temporalio_client::{
+    WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowStartOptions, errors::WorkflowStartError,
+};
 use utoipa::{IntoParams, ToSchema};
 
 const IST_OFFSET_SECS: i32 = 5 * 3600 + 30 * 60;
@@ -227,6 +231,7 @@ pub(crate) async fn create_booking(
     caller: PartnerKey,
     State(CatalogDb(catalog)): State<CatalogDb>,
     State(BookingDb(bookings)): State<BookingDb>,
+    State(payments): State<Payments>,
     State(temporal): State<Temporal>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<CreateBookingRequest>,
@@ -258,6 +263,7 @@ pub(crate) async fn create_booking(
         quote: prepared.quote,
         payment_method: prepared.payment_method,
         user_id: None,
+        payment_window_secs: Some(payments.config.payment_window.as_secs()),
         partner_id: Some(caller.partner_id),
     };
     let client = temporal.client().await?;
@@ -312,7 +318,8 @@ pub(crate) struct GetBookingQuery {
     wait: Option<u64>,
 }
 
-/// Where one of the partner's bookings stands. Another partner's booking, or a booking made
+/// Where one of the partner's bookings stands (with the checkout page to send the customer
+/// to, while a checkout payment is awaited). Another partner's booking, or a booking made
 /// outside the partner API, is 404.
 #[utoipa::path(get, path = "/api/partners/v1/bookings/{booking_ref}", tag = "partner API",
     security(("partner_key" = []), ("partner_key_header" = [])),
@@ -321,44 +328,104 @@ pub(crate) struct GetBookingQuery {
         (status = 404, description = "No such booking of this partner"), (status = 429, description = "Rate limit exceeded")))]
 pub(crate) async fn get_booking(
     caller: PartnerKey,
+    State(payments): State<Payments>,
     State(BookingDb(bookings)): State<BookingDb>,
     State(temporal): State<Temporal>,
     ApiPath(raw_ref): ApiPath<String>,
     ApiQuery(query): ApiQuery<GetBookingQuery>,
 ) -> Result<Json<BookingView>, ApiError> {
     let not_found = || ApiError::not_found("booking_not_found", format!("No booking {raw_ref}"));
-    let booking_ref = BookingRef::parse(&raw_ref).map_err(|_| not_found())?;
-    let owner = booking::partner_channel::booking_partner(&bookings, &booking_ref).await?;
-    if owner != Some(Some(caller.partner_id)) {
-        return Err(not_found());
-    }
-    let for_partner = |mut view: BookingView| {
-        view.status_url = status_url(&view.booking_ref);
-        Json(view)
-    };
-    let from_store =
-        || async { booking::store::find_booking(&bookings, &booking_ref).await.map(|row| row.map(BookingView::from)) };
-    let Ok(client) = temporal.client().await else {
-        return from_store().await?.map(for_partner).ok_or_else(|| {
-            ApiError::unavailable("temporal_unavailable", "The booking cannot be read right now; try again shortly")
-        });
-    };
+    let booking_ref = own_booking(&bookings, &caller, &raw_ref).await?.ok_or_else(not_found)?;
     let deadline = Instant::now() + Duration::from_secs(query.wait.unwrap_or(0).min(bookings::MAX_WAIT_SECS));
-    loop {
-        match bookings::query_progress(&client, &booking_ref).await {
-            Ok(progress) if progress.status.is_final() || Instant::now() >= deadline => {
-                return Ok(for_partner(progress.into()));
-            }
-            Ok(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-            Err(QueryFailure::NotFound) => return from_store().await?.map(for_partner).ok_or_else(not_found),
-            Err(QueryFailure::Unavailable(e)) => {
-                tracing::warn!(error = %e, "booking query failed; answering from the store");
-                return from_store().await?.map(for_partner).ok_or_else(|| {
-                    ApiError::unavailable("temporal_unavailable", "The booking's progress cannot be read right now")
-                });
-            }
-        }
+    let mut view = bookings::read_booking(&bookings, &temporal, &booking_ref, deadline).await?.ok_or_else(not_found)?;
+    // As for travellers: the record knows a cancellation after the saga ended, and the
+    // payment context's books are the truth about money.
+    if view.status == "confirmed"
+        && let Some(row) = booking::store::find_booking(&bookings, &booking_ref).await?
+        && row.status == "cancelled"
+    {
+        view.status = row.status;
     }
+    let (captured, refunded) = payment::store::money_of_booking(&payments.db, &booking_ref).await?;
+    view.set_money(captured, refunded);
+    if let Some(checkout) = view.checkout.as_mut() {
+        checkout.pay_url = format!("{}{}", payments.config.checkout_url, checkout.gateway_order_id);
+    }
+    view.status_url = status_url(&view.booking_ref);
+    Ok(Json(view))
+}
+
+/// The booking `raw_ref` if this partner asked for it; `None` for anything else.
+async fn own_booking(
+    bookings: &sqlx::PgPool,
+    caller: &PartnerKey,
+    raw_ref: &str,
+) -> Result<Option<BookingRef>, ApiError> {
+    let Ok(booking_ref) = BookingRef::parse(raw_ref) else { return Ok(None) };
+    let owner = booking::partner_channel::booking_partner(bookings, &booking_ref).await?;
+    Ok((owner == Some(Some(caller.partner_id))).then_some(booking_ref))
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CancelRequest {
+    /// Why, in the customer's words.
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// Cancel one of the partner's confirmed bookings through the cancellation saga: the refund
+/// follows the booking's cancellation policy, the rooms go back on sale. Asking again runs
+/// no second cancellation. The refund reduces the partner's commission in the settlement of
+/// the period it is made in.
+#[utoipa::path(post, path = "/api/partners/v1/bookings/{booking_ref}/cancel", tag = "partner API",
+    request_body = CancelRequest, security(("partner_key" = []), ("partner_key_header" = [])),
+    params(("booking_ref" = String, Path, example = "TRP-7K3M9Q")),
+    responses((status = 202, body = BookingAccepted, description = "The cancellation runs; poll `status_url`"),
+        (status = 401, description = "No valid API key"), (status = 404, description = "No such booking of this partner"),
+        (status = 409, description = "The booking is not confirmed"), (status = 429, description = "Rate limit exceeded")))]
+pub(crate) async fn cancel_booking(
+    caller: PartnerKey,
+    State(BookingDb(bookings)): State<BookingDb>,
+    State(temporal): State<Temporal>,
+    ApiPath(raw_ref): ApiPath<String>,
+    ApiJson(body): ApiJson<CancelRequest>,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::not_found("booking_not_found", format!("No booking {raw_ref}"));
+    let booking_ref = own_booking(&bookings, &caller, &raw_ref).await?.ok_or_else(not_found)?;
+    let row = booking::store::find_booking(&bookings, &booking_ref).await?.ok_or_else(not_found)?;
+    if !matches!(row.status.as_str(), "confirmed" | "cancelled") {
+        return Err(ApiError::conflict(
+            "not_cancellable",
+            format!("Booking {booking_ref} is {}; only a confirmed booking can be cancelled", row.status),
+        ));
+    }
+    let input = CancellationInput {
+        booking_ref: booking_ref.clone(),
+        requested_by: format!("partner:{}", caller.partner_id),
+        reason: body.reason.unwrap_or_else(|| "cancelled by the partner".into()).chars().take(500).collect(),
+        override_refund: None,
+    };
+    let client = temporal.client().await?;
+    // One cancellation per booking, ever: repeats attach to it or find it done.
+    let options = WorkflowStartOptions::new(task_queue::BOOKING, input.workflow_id())
+        .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
+        .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
+        .build();
+    match client.start_workflow(sagas::CancellationWorkflow::run, input, options).await {
+        Ok(_) | Err(WorkflowStartError::AlreadyStarted { .. }) => {}
+        Err(WorkflowStartError::Rpc(status)) if bookings::is_unavailable(&status) => {
+            return Err(ApiError::unavailable("temporal_unavailable", "Cancellations cannot be started right now"));
+        }
+        Err(e) => return Err(ApiError::Internal(e.into())),
+    }
+    tracing::info!(%booking_ref, partner = %caller.partner_code, "partner cancellation started");
+    let body = BookingAccepted {
+        status_url: status_url(booking_ref.as_str()),
+        booking_ref: booking_ref.to_string(),
+        status: if row.status == "cancelled" { "cancelled".into() } else { "cancelling".into() },
+    };
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 
 #[derive(Deserialize, IntoParams)]

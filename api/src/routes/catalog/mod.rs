@@ -1,12 +1,17 @@
-//! Catalog reads: what can be booked, searched, paged and quoted. Public and cacheable:
-//! every answer carries an `ETag` and `Cache-Control`, and `If-None-Match` gives 304.
+//! Catalog reads: what can be booked, searched, paged and quoted — stays here, destinations
+//! and experiences in [`places`], tour packages in [`packages`]. Public and cacheable: every
+//! list and detail answer carries an `ETag` and `Cache-Control` (see [`cacheable`]), and
+//! `If-None-Match` gives 304.
+
+pub(crate) mod packages;
+pub(crate) mod places;
 
 use crate::access::Public;
 use crate::{
     error::ApiError,
     extract::ApiQuery,
     routes::MoneyDto,
-    state::{AppState, CatalogDb},
+    state::{AppState, CatalogDb, InventoryDb},
 };
 use axum::{
     Router,
@@ -18,7 +23,7 @@ use axum::{
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use catalog::search::{AccommodationFilter, AccommodationSummary, Cursor, RoomType, SortOrder};
 use chrono::{FixedOffset, NaiveDate, Utc};
-use contracts::StayDates;
+use contracts::{StayDates, StayError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -30,6 +35,12 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/accommodations", get(list_accommodations))
         .route("/accommodations/{code}", get(get_accommodation))
         .route("/quote", get(quote))
+        .route("/destinations", get(places::list_destinations))
+        .route("/destinations/{code}", get(places::get_destination))
+        .route("/experiences", get(places::list_experiences))
+        .route("/packages", get(packages::list_packages))
+        .route("/packages/{code}", get(packages::get_package))
+        .route("/packages/{code}/quote", get(packages::quote_package))
 }
 
 /// The largest page a client may ask for.
@@ -90,6 +101,13 @@ pub(crate) struct SearchQuery {
     max_price: Option<i64>,
     /// A room type sleeping this many guests.
     guests: Option<i32>,
+    /// With `check_out`: only stays with a room type that has `rooms` rooms free on every
+    /// night from this date (`YYYY-MM-DD`).
+    check_in: Option<String>,
+    /// The day of departure (exclusive), with `check_in`.
+    check_out: Option<String>,
+    /// Rooms wanted on every night of the dates, 1 to 9 (default 1).
+    rooms: Option<i64>,
     /// `name` (default) or `price`.
     sort: Option<String>,
     /// Page size, 1 to 100 (default 20).
@@ -101,10 +119,12 @@ pub(crate) struct SearchQuery {
 /// Search published accommodations, a page at a time.
 #[utoipa::path(get, security(()), path = "/api/catalog/accommodations", tag = "catalog", params(SearchQuery),
     responses((status = 200, body = AccommodationList), (status = 304, description = "Not modified (If-None-Match)"),
-              (status = 400, description = "Unreadable query or cursor"), (status = 422, description = "Invalid filter, sort or limit")))]
+              (status = 400, description = "Unreadable query or cursor"),
+              (status = 422, description = "Invalid filter, dates, rooms, sort or limit; `details.field` names it")))]
 pub(crate) async fn list_accommodations(
     _: Public,
     State(CatalogDb(pool)): State<CatalogDb>,
+    State(InventoryDb(inventory)): State<InventoryDb>,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Response, ApiError> {
@@ -119,10 +139,7 @@ pub(crate) async fn list_accommodations(
             ));
         }
     };
-    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::invalid_field("invalid_limit", "limit", format!("Ask for 1 to {MAX_PAGE} items")));
-    }
+    let limit = page_limit(q.limit)?;
     if q.min_price.is_some_and(|p| p < 0) || q.max_price.is_some_and(|p| p < 0) {
         return Err(ApiError::invalid("invalid_price", "Prices are non-negative amounts in paise"));
     }
@@ -130,6 +147,14 @@ pub(crate) async fn list_accommodations(
         return Err(ApiError::invalid_field("invalid_guests", "guests", "Ask for 1 to 12 guests"));
     }
     let after = q.cursor.as_deref().map(|c| decode_cursor(c, order)).transpose()?;
+    // Availability belongs to the inventory context: it names the stays with rooms free, and
+    // the catalog search keeps only those. No query joins the two schemas.
+    let available_ids = match stay_filter(q.check_in.as_deref(), q.check_out.as_deref(), q.rooms)? {
+        Some((dates, rooms)) => {
+            Some(inventory::store::accommodations_with_rooms_free(&inventory, &dates, rooms).await?)
+        }
+        None => None,
+    };
     let filter = AccommodationFilter {
         destination: q.destination,
         district: q.district,
@@ -137,11 +162,11 @@ pub(crate) async fn list_accommodations(
         max_price_paise: q.max_price,
         min_price_paise: q.min_price,
         guests: q.guests,
+        accommodation_ids: available_ids,
     };
     // One row more than asked tells whether another page follows.
-    let mut page = catalog::search::search_accommodations(&pool, &filter, order, after.as_ref(), limit + 1).await?;
-    let more = page.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    page.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let page = catalog::search::search_accommodations(&pool, &filter, order, after.as_ref(), limit + 1).await?;
+    let (page, more) = trim_page(page, limit);
     let next_cursor = if more { page.last().map(|last| encode_cursor(&last.cursor(order))) } else { None };
     let items = with_room_types(&pool, page).await?;
     cacheable(&headers, &AccommodationList { items, next_cursor })
@@ -208,10 +233,8 @@ pub(crate) async fn quote(
     State(CatalogDb(pool)): State<CatalogDb>,
     ApiQuery(q): ApiQuery<QuoteQuery>,
 ) -> Result<Response, ApiError> {
-    let today =
-        Utc::now().with_timezone(&FixedOffset::east_opt(5 * 3600 + 30 * 60).expect("valid offset")).date_naive();
-    let dates = StayDates::parse(q.check_in, q.check_out, today)
-        .map_err(|e| ApiError::invalid_field(e.code(), "check_in", e.to_string()))?;
+    let dates = StayDates::parse(q.check_in, q.check_out, today_in_india())
+        .map_err(|e| ApiError::invalid_field(e.code(), stay_error_field(&e), e.to_string()))?;
     let rooms = q.rooms.unwrap_or(1);
     if !(1..=9).contains(&rooms) {
         return Err(ApiError::invalid_field("invalid_rooms", "rooms", "Quote 1 to 9 rooms"));
@@ -280,28 +303,103 @@ async fn with_room_types(
         .collect())
 }
 
-/// Cursors are opaque to clients: the sort key of the last row, URL-safe base64.
 fn encode_cursor(cursor: &Cursor) -> String {
-    let raw = match cursor {
-        Cursor::Name { name, code } => format!("n\u{1f}{name}\u{1f}{code}"),
-        Cursor::Price { from_price_paise, code } => format!("p\u{1f}{from_price_paise}\u{1f}{code}"),
-    };
-    URL_SAFE_NO_PAD.encode(raw)
+    match cursor {
+        Cursor::Name { name, code } => encode_parts(&["n", name, code]),
+        Cursor::Price { from_price_paise, code } => encode_parts(&["p", &from_price_paise.to_string(), code]),
+    }
 }
 
 fn decode_cursor(raw: &str, order: SortOrder) -> Result<Cursor, ApiError> {
-    let bad = || ApiError::bad_request("invalid_cursor", "The cursor is not one this API gave out for this sort order");
-    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?).map_err(|_| bad())?;
-    let parts: Vec<&str> = text.split('\u{1f}').collect();
+    let parts = decode_parts(raw)?;
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
     match (order, parts.as_slice()) {
         (SortOrder::Name, ["n", name, code]) => {
             Ok(Cursor::Name { name: (*name).to_string(), code: (*code).to_string() })
         }
-        (SortOrder::Price, ["p", price, code]) => {
-            Ok(Cursor::Price { from_price_paise: price.parse().map_err(|_| bad())?, code: (*code).to_string() })
-        }
-        _ => Err(bad()),
+        (SortOrder::Price, ["p", price, code]) => Ok(Cursor::Price {
+            from_price_paise: price.parse().map_err(|_| invalid_cursor())?,
+            code: (*code).to_string(),
+        }),
+        _ => Err(invalid_cursor()),
     }
+}
+
+/// Cursors are opaque to clients: a tag naming the list and its sort order, then the sort
+/// key of the last row, URL-safe base64. A cursor of another list or order is refused.
+fn encode_parts(parts: &[&str]) -> String {
+    URL_SAFE_NO_PAD.encode(parts.join("\u{1f}"))
+}
+
+fn decode_parts(raw: &str) -> Result<Vec<String>, ApiError> {
+    let text =
+        String::from_utf8(URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid_cursor())?).map_err(|_| invalid_cursor())?;
+    Ok(text.split('\u{1f}').map(str::to_string).collect())
+}
+
+fn invalid_cursor() -> ApiError {
+    ApiError::bad_request("invalid_cursor", "The cursor is not one this API gave out for this sort order")
+}
+
+/// The page size asked for, or the default; 422 outside 1 to [`MAX_PAGE`].
+fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::invalid_field("invalid_limit", "limit", format!("Ask for 1 to {MAX_PAGE} items")));
+    }
+    Ok(limit)
+}
+
+/// A page is fetched with one row more than `limit`: drops it, and tells whether it was
+/// there (another page follows).
+fn trim_page<T>(mut page: Vec<T>, limit: i64) -> (Vec<T>, bool) {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = page.len() > limit;
+    page.truncate(limit);
+    (page, more)
+}
+
+/// Today where the travellers go: quotes and prices follow the calendar in India.
+fn today_in_india() -> NaiveDate {
+    Utc::now().with_timezone(&FixedOffset::east_opt(5 * 3600 + 30 * 60).expect("valid offset")).date_naive()
+}
+
+/// A date from the query string; 422 naming `field` when it is not a calendar date.
+fn parse_date(field: &'static str, raw: &str) -> Result<NaiveDate, ApiError> {
+    raw.parse().map_err(|_| {
+        ApiError::invalid_field("invalid_date", field, format!("`{field}` must be a date like 2026-12-24, not `{raw}`"))
+    })
+}
+
+/// The query field a stay error is about.
+fn stay_error_field(error: &StayError) -> &'static str {
+    match error {
+        StayError::CheckInInPast { .. } | StayError::TooFarAhead => "check_in",
+        StayError::CheckOutNotAfterCheckIn | StayError::TooLong => "check_out",
+    }
+}
+
+/// The dated filter of a search: both dates or neither; `rooms` only with dates.
+fn stay_filter(
+    check_in: Option<&str>,
+    check_out: Option<&str>,
+    rooms: Option<i64>,
+) -> Result<Option<(StayDates, u32)>, ApiError> {
+    let (check_in, check_out) = match (check_in, check_out) {
+        (Some(check_in), Some(check_out)) => (parse_date("check_in", check_in)?, parse_date("check_out", check_out)?),
+        (None, None) if rooms.is_none() => return Ok(None),
+        (Some(_), None) => {
+            return Err(ApiError::invalid_field("missing_check_out", "check_out", "Give check_out with check_in"));
+        }
+        _ => return Err(ApiError::invalid_field("missing_check_in", "check_in", "Give check_in and check_out")),
+    };
+    let dates = StayDates::parse(check_in, check_out, today_in_india())
+        .map_err(|e| ApiError::invalid_field(e.code(), stay_error_field(&e), e.to_string()))?;
+    let rooms = rooms.unwrap_or(1);
+    if !(1..=9).contains(&rooms) {
+        return Err(ApiError::invalid_field("invalid_rooms", "rooms", "Ask for 1 to 9 rooms"));
+    }
+    Ok(Some((dates, u32::try_from(rooms).unwrap_or(1))))
 }
 
 /// A public read with a strong ETag and a short cache lifetime; `If-None-Match` gives 304.

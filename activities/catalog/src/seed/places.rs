@@ -1,0 +1,245 @@
+//! Demo destinations with their images, and the stays at them.
+
+use super::{DemoAccommodation, DemoDestination, DemoRoomType, id};
+
+/// Coordinates are given to two decimals (about a kilometre), and only where that is sure.
+pub const DESTINATIONS: &[DemoDestination] = &[
+    DemoDestination {
+        id: id(1),
+        code: "agartala",
+        name: "Agartala",
+        district: "West Tripura",
+        summary: "The capital, around Ujjayanta Palace and Heritage Park.",
+        coordinates: Some((23.83, 91.28)),
+        images: &[
+            ("ujjayanta-palace-gardens.jpg", "Ujjayanta Palace from its Mughal gardens"),
+            ("jagannath-bari.jpg", "Jagannath Bari temple by the palace lakes"),
+        ],
+    },
+    DemoDestination {
+        id: id(2),
+        code: "neermahal",
+        name: "Neermahal",
+        district: "Sepahijala",
+        summary: "The water palace on Rudrasagar Lake at Melaghar.",
+        coordinates: Some((23.50, 91.32)),
+        images: &[
+            ("neermahal-across-the-lake.jpg", "Neermahal across Rudrasagar Lake"),
+            ("neermahal-courtyard.jpg", "The palace courtyard at dusk"),
+        ],
+    },
+    DemoDestination {
+        id: id(3),
+        code: "unakoti",
+        name: "Unakoti",
+        district: "Unakoti",
+        summary: "Rock-cut reliefs of Shiva in the forest near Kailashahar.",
+        coordinates: Some((24.32, 92.07)),
+        images: &[
+            ("unakoti-bhairava.jpg", "The Unakoti Bhairava, a rock-cut Shiva head of some ten metres"),
+            ("unakoti-ganesha.jpg", "The Ganesha reliefs by the stream"),
+        ],
+    },
+    DemoDestination {
+        id: id(4),
+        code: "jampui-hills",
+        name: "Jampui Hills",
+        district: "North Tripura",
+        summary: "Orange orchards and Mizo villages along the ridge at Vanghmun.",
+        coordinates: None,
+        images: &[
+            ("vanghmun-ridge.jpg", "Vanghmun village on the Jampui ridge"),
+            ("orange-orchard.jpg", "An orange orchard in November"),
+        ],
+    },
+    DemoDestination {
+        id: id(5),
+        code: "udaipur",
+        name: "Udaipur",
+        district: "Gomati",
+        summary: "Tripura Sundari Temple, one of the 51 Shakti Peethas.",
+        coordinates: Some((23.53, 91.48)),
+        images: &[
+            ("kalyan-sagar.jpg", "Kalyan Sagar below the temple"),
+            ("gunabati-temples.jpg", "The Gunabati group of temples"),
+        ],
+    },
+    DemoDestination {
+        id: id(6),
+        code: "dumboor-lake",
+        name: "Dumboor Lake",
+        district: "Dhalai",
+        summary: "A lake of islands where the Raima and Sarma rivers meet.",
+        coordinates: None,
+        images: &[
+            ("dumboor-islands.jpg", "Islands of Dumboor Lake"),
+            ("tirthamukh.jpg", "Tirthamukh, where the Gomati begins"),
+        ],
+    },
+    DemoDestination {
+        id: id(7),
+        code: "ujjayanta-palace",
+        name: "Ujjayanta Palace",
+        district: "West Tripura",
+        summary: "The white royal palace of 1901 in Agartala, now the Tripura State Museum.",
+        coordinates: Some((23.84, 91.28)),
+        images: &[
+            ("palace-facade.jpg", "The palace's white facade"),
+            ("state-museum-gallery.jpg", "A gallery of the Tripura State Museum"),
+            ("palace-at-night.jpg", "The palace lit at night"),
+        ],
+    },
+    DemoDestination {
+        id: id(8),
+        code: "heritage-park",
+        name: "Heritage Park",
+        district: "West Tripura",
+        summary: "Gardens in Kunjaban, Agartala, with miniatures of Tripura's monuments.",
+        coordinates: None,
+        images: &[
+            ("miniature-unakoti.jpg", "The miniature of the Unakoti reliefs"),
+            ("park-lake.jpg", "The park's lake and walkways"),
+        ],
+    },
+    DemoDestination {
+        id: id(9),
+        code: "sepahijala-wildlife-sanctuary",
+        name: "Sepahijala Wildlife Sanctuary",
+        district: "Sepahijala",
+        summary: "Forest and lakes near Bishalgarh, home of the spectacled monkey and the clouded leopard.",
+        coordinates: None,
+        images: &[
+            ("spectacled-monkey.jpg", "A spectacled monkey (Phayre's leaf monkey)"),
+            ("sepahijala-lake.jpg", "Boating on the sanctuary's lake"),
+        ],
+    },
+    DemoDestination {
+        id: id(10),
+        code: "tripura-sundari-temple",
+        name: "Tripura Sundari Temple",
+        district: "Gomati",
+        summary: "The Matabari shrine of 1501 above Kalyan Sagar, one of the 51 Shakti Peethas.",
+        coordinates: None,
+        images: &[
+            ("matabari-temple.jpg", "The temple's curved Bengali roof"),
+            ("kalyan-sagar-turtles.jpg", "The turtles of Kalyan Sagar"),
+        ],
+    },
+    DemoDestination {
+        id: id(11),
+        code: "chabimura",
+        name: "Chabimura",
+        district: "Gomati",
+        summary: "Carvings of Durga and other deities on a cliff above the Gomati near Amarpur.",
+        coordinates: None,
+        images: &[
+            ("chabimura-durga.jpg", "The Durga carving above the Gomati"),
+            ("gomati-gorge.jpg", "The gorge, seen from the boat"),
+        ],
+    },
+    DemoDestination {
+        id: id(12),
+        code: "pilak",
+        name: "Pilak",
+        district: "South Tripura",
+        summary: "Terracotta plaques and Buddhist and Hindu sculpture of the 8th to 12th centuries.",
+        coordinates: None,
+        images: &[
+            ("pilak-terracotta.jpg", "A terracotta plaque from Pilak"),
+            ("shyam-sundar-tila.jpg", "The stupa mound of Shyam Sundar Tila"),
+        ],
+    },
+    DemoDestination {
+        id: id(13),
+        code: "kamalasagar",
+        name: "Kamalasagar",
+        district: "Sepahijala",
+        summary: "Kasba Kali Bari, a 16th-century temple above a lake on the Bangladesh border.",
+        coordinates: None,
+        images: &[
+            ("kasba-kali-bari.jpg", "Kasba Kali Bari above the lake"),
+            ("kamalasagar-lake.jpg", "Kamalasagar lake at the border"),
+        ],
+    },
+];
+
+pub const ACCOMMODATIONS: &[DemoAccommodation] = &[
+    DemoAccommodation {
+        id: id(101),
+        code: "ujjayanta-heritage-hotel",
+        destination: "agartala",
+        name: "Ujjayanta Heritage Hotel",
+        kind: "hotel",
+        summary: "A short walk from Ujjayanta Palace and the state museum.",
+        room_types: &[
+            DemoRoomType {
+                room_type: "deluxe_double",
+                name: "Deluxe double",
+                max_occupancy: 2,
+                base_tariff_paise: 450_000,
+            },
+            DemoRoomType {
+                room_type: "palace_view_suite",
+                name: "Palace-view suite",
+                max_occupancy: 3,
+                base_tariff_paise: 950_000,
+            },
+        ],
+    },
+    DemoAccommodation {
+        id: id(102),
+        code: "rudrasagar-lakeside-resort",
+        destination: "neermahal",
+        name: "Rudrasagar Lakeside Resort",
+        kind: "resort",
+        summary: "Cottages on the shore of Rudrasagar Lake, facing Neermahal.",
+        room_types: &[DemoRoomType {
+            room_type: "lake_view_cottage",
+            name: "Lake-view cottage",
+            max_occupancy: 3,
+            base_tariff_paise: 600_000,
+        }],
+    },
+    DemoAccommodation {
+        id: id(103),
+        code: "vanghmun-orange-homestay",
+        destination: "jampui-hills",
+        name: "Vanghmun Orange Homestay",
+        kind: "homestay",
+        summary: "A family home among the orange orchards of the Jampui ridge.",
+        room_types: &[DemoRoomType {
+            room_type: "family_room",
+            name: "Family room",
+            max_occupancy: 4,
+            base_tariff_paise: 220_000,
+        }],
+    },
+    DemoAccommodation {
+        id: id(104),
+        code: "unakoti-forest-eco-lodge",
+        destination: "unakoti",
+        name: "Unakoti Forest Eco Lodge",
+        kind: "eco_lodge",
+        summary: "Bamboo cottages a few minutes from the Unakoti reliefs.",
+        room_types: &[DemoRoomType {
+            room_type: "bamboo_cottage",
+            name: "Bamboo cottage",
+            max_occupancy: 2,
+            base_tariff_paise: 300_000,
+        }],
+    },
+    DemoAccommodation {
+        id: id(105),
+        code: "matabari-pilgrim-guest-house",
+        destination: "udaipur",
+        name: "Matabari Pilgrim Guest House",
+        kind: "guest_house",
+        summary: "Simple rooms beside Tripura Sundari Temple and Kalyan Sagar.",
+        room_types: &[DemoRoomType {
+            room_type: "standard_double",
+            name: "Standard double",
+            max_occupancy: 2,
+            base_tariff_paise: 180_000,
+        }],
+    },
+];

@@ -1,0 +1,474 @@
+//! Tour packages: search, detail, and a quote for a party on a departure day.
+
+use super::{cacheable, decode_parts, encode_parts, invalid_cursor, page_limit, parse_date, today_in_india, trim_page};
+use crate::access::Public;
+use crate::{error::ApiError, extract::ApiQuery, routes::MoneyDto, state::CatalogDb};
+use axum::{
+    extract::{Path, State},
+    http::HeaderMap,
+    response::Response,
+};
+use catalog::packages::{PackageCursor, PackageFilter, PackageSort, PackageSummary};
+use chrono::{Days, NaiveDate};
+use contracts::pricing::{PackageParty, PackageQuoteError, quote_package as price_package};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// The most nights a package runs (the `packages_nights_range` CHECK).
+const MAX_NIGHTS: i32 = 30;
+/// The largest party a search or a quote is asked for.
+const MAX_GUESTS: i64 = 50;
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct StopDto {
+    /// Day of the trip, from 1.
+    day: i32,
+    #[schema(example = "neermahal")]
+    code: String,
+    name: String,
+    district: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AmenityDto {
+    #[schema(example = "boat-ride")]
+    code: String,
+    name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PackageDto {
+    #[schema(example = "tripura-grand-circuit")]
+    code: String,
+    name: String,
+    summary: String,
+    /// 0 for a day trip.
+    nights: i32,
+    /// The largest party it takes.
+    max_group_size: i32,
+    /// The lowest price for a departure today or later, before GST.
+    from_price: MoneyDto,
+    /// What `from_price` is for: `per_person`, `per_room` or `per_group`.
+    #[schema(example = "per_person")]
+    from_price_basis: String,
+    /// In the order of the trip.
+    destinations: Vec<StopDto>,
+    amenities: Vec<AmenityDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PackageList {
+    items: Vec<PackageDto>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    next_cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PackageExperienceDto {
+    day: i32,
+    #[schema(example = "neermahal-boat-ride")]
+    code: String,
+    name: String,
+    duration_minutes: i32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SeasonPriceDto {
+    /// `per_person`, `per_room` or `per_group`.
+    basis: String,
+    /// First departure day this price applies to.
+    #[schema(value_type = String, format = Date)]
+    valid_from: NaiveDate,
+    /// Last departure day this price applies to (inclusive).
+    #[schema(value_type = String, format = Date)]
+    valid_to: NaiveDate,
+    /// Per person, room or group, before GST.
+    price: MoneyDto,
+    /// Per child on a per-person price; `null` when a child pays `price`.
+    child_price: Option<MoneyDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PackageDetail {
+    #[serde(flatten)]
+    package: PackageDto,
+    experiences: Vec<PackageExperienceDto>,
+    /// Prices for departures today or later, season by season.
+    prices: Vec<SeasonPriceDto>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PackageQuery {
+    /// Destination code: only packages visiting it.
+    destination: Option<String>,
+    /// A "from" price at least this many paise.
+    min_price: Option<i64>,
+    /// A "from" price at most this many paise.
+    max_price: Option<i64>,
+    /// Comma-separated amenity codes, e.g. `boat-ride,all-meals`: packages offering all of them.
+    amenities: Option<String>,
+    /// At least this many nights (0 to 30).
+    min_nights: Option<i32>,
+    /// At most this many nights (0 to 30).
+    max_nights: Option<i32>,
+    /// Packages taking a group this large (1 to 50).
+    guests: Option<i64>,
+    /// `name` (default), `price` or `nights`.
+    sort: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// Search packages on sale, a page at a time.
+#[utoipa::path(get, security(()), path = "/api/catalog/packages", tag = "catalog", params(PackageQuery),
+    responses((status = 200, body = PackageList), (status = 304, description = "Not modified (If-None-Match)"),
+              (status = 400, description = "Unreadable query or cursor"),
+              (status = 422, description = "Invalid filter, sort or limit; `details.field` names it")))]
+pub(crate) async fn list_packages(
+    _: Public,
+    State(CatalogDb(pool)): State<CatalogDb>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<PackageQuery>,
+) -> Result<Response, ApiError> {
+    let order = match q.sort.as_deref() {
+        None | Some("name") => PackageSort::Name,
+        Some("price") => PackageSort::Price,
+        Some("nights") => PackageSort::Nights,
+        Some(other) => {
+            return Err(ApiError::invalid_field(
+                "invalid_sort",
+                "sort",
+                format!("Sort by `name`, `price` or `nights`, not `{other}`"),
+            ));
+        }
+    };
+    let limit = page_limit(q.limit)?;
+    for (field, price) in [("min_price", q.min_price), ("max_price", q.max_price)] {
+        if price.is_some_and(|p| p < 0) {
+            return Err(ApiError::invalid_field("invalid_price", field, "Prices are non-negative amounts in paise"));
+        }
+    }
+    for (field, nights) in [("min_nights", q.min_nights), ("max_nights", q.max_nights)] {
+        if nights.is_some_and(|n| !(0..=MAX_NIGHTS).contains(&n)) {
+            return Err(ApiError::invalid_field("invalid_nights", field, format!("Ask for 0 to {MAX_NIGHTS} nights")));
+        }
+    }
+    if q.guests.is_some_and(|g| !(1..=MAX_GUESTS).contains(&g)) {
+        return Err(ApiError::invalid_field("invalid_guests", "guests", format!("Ask for 1 to {MAX_GUESTS} guests")));
+    }
+    let mut amenities: Vec<String> =
+        q.amenities.iter().flat_map(|a| a.split(',')).map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).collect();
+    amenities.sort();
+    amenities.dedup();
+    let after = q.cursor.as_deref().map(|c| decode_cursor(c, order)).transpose()?;
+    let filter = PackageFilter {
+        destination: q.destination,
+        min_price_paise: q.min_price,
+        max_price_paise: q.max_price,
+        amenities,
+        min_nights: q.min_nights,
+        max_nights: q.max_nights,
+        guests: q.guests.and_then(|g| i32::try_from(g).ok()),
+    };
+    let today = today_in_india();
+    let page = catalog::packages::search_packages(&pool, &filter, today, order, after.as_ref(), limit + 1).await?;
+    let (page, more) = trim_page(page, limit);
+    let next_cursor = if more { page.last().map(|p| encode_cursor(&p.cursor(order))) } else { None };
+    let items = with_stops_and_amenities(&pool, page).await?;
+    cacheable(&headers, &PackageList { items, next_cursor })
+}
+
+/// One package on sale, with its destinations and experiences day by day, its amenities and
+/// its prices season by season.
+#[utoipa::path(get, security(()), path = "/api/catalog/packages/{code}", tag = "catalog",
+    params(("code" = String, Path, example = "tripura-grand-circuit")),
+    responses((status = 200, body = PackageDetail), (status = 304, description = "Not modified (If-None-Match)"),
+              (status = 404, description = "No such package on sale")))]
+pub(crate) async fn get_package(
+    _: Public,
+    State(CatalogDb(pool)): State<CatalogDb>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let today = today_in_india();
+    let summary = find_on_sale(&pool, &code, today).await?;
+    let ids = [summary.package_id];
+    let experiences = catalog::packages::experiences_of(&pool, &ids)
+        .await?
+        .into_iter()
+        .map(|e| PackageExperienceDto {
+            day: e.day_number,
+            code: e.code,
+            name: e.name,
+            duration_minutes: e.duration_minutes,
+        })
+        .collect();
+    let prices = catalog::packages::prices_of(&pool, &ids, today)
+        .await?
+        .into_iter()
+        .map(|p| SeasonPriceDto {
+            price: MoneyDto::new(p.price_paise, &p.currency),
+            child_price: p.child_price_paise.map(|c| MoneyDto::new(c, &p.currency)),
+            basis: p.pricing_basis,
+            valid_from: p.valid_from,
+            valid_to: p.valid_to,
+        })
+        .collect();
+    let package = with_stops_and_amenities(&pool, vec![summary]).await?.remove(0);
+    cacheable(&headers, &PackageDetail { package, experiences, prices })
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PackageQuoteQuery {
+    /// Departure day, `YYYY-MM-DD`: it alone picks the season's price.
+    start: String,
+    /// Adults, at least 1 (default 1).
+    adults: Option<i64>,
+    /// Children (default 0). The party is at most the package's group size.
+    children: Option<i64>,
+    /// Rooms, for a package priced per room: 1 to the number of adults (default: one room
+    /// for every two adults, children sharing).
+    rooms: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PackageQuoteLineDto {
+    /// `adult`, `child`, `room` or `group`.
+    #[schema(example = "adult")]
+    kind: String,
+    quantity: u32,
+    unit_price: MoneyDto,
+    /// `unit_price × quantity`.
+    base: MoneyDto,
+    /// 500 is 5 %: GST on tour operator services, without input tax credit.
+    gst_rate_bp: i64,
+    gst: MoneyDto,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PackageQuoteDto {
+    package: String,
+    #[schema(value_type = String, format = Date)]
+    start: NaiveDate,
+    /// The day the trip ends: `start` plus the package's nights.
+    #[schema(value_type = String, format = Date)]
+    end: NaiveDate,
+    adults: u32,
+    children: u32,
+    /// Rooms charged; `null` unless the price is per room.
+    rooms: Option<u32>,
+    /// The season whose price applies.
+    season: SeasonPriceDto,
+    lines: Vec<PackageQuoteLineDto>,
+    base_total: MoneyDto,
+    gst_total: MoneyDto,
+    total: MoneyDto,
+}
+
+/// The price of a package for a party departing on `start`, line by line with 5 % GST.
+#[utoipa::path(get, security(()), path = "/api/catalog/packages/{code}/quote", tag = "catalog",
+    params(("code" = String, Path, example = "agartala-heritage-weekend"), PackageQuoteQuery),
+    responses((status = 200, body = PackageQuoteDto), (status = 304, description = "Not modified (If-None-Match)"),
+              (status = 404, description = "No such package on sale"),
+              (status = 422, description = "Invalid date or party, or no price for that departure; `details.field` names it")))]
+pub(crate) async fn quote_package(
+    _: Public,
+    State(CatalogDb(pool)): State<CatalogDb>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    ApiQuery(q): ApiQuery<PackageQuoteQuery>,
+) -> Result<Response, ApiError> {
+    let today = today_in_india();
+    let start = parse_date("start", &q.start)?;
+    if start < today {
+        return Err(ApiError::invalid_field(
+            "start_in_past",
+            "start",
+            format!("start {start} is before today ({today})"),
+        ));
+    }
+    let summary = find_on_sale(&pool, &code, today).await?;
+    let party = party(&q, summary.max_group_size)?;
+    let rates: Vec<_> = catalog::packages::prices_of(&pool, &[summary.package_id], start)
+        .await?
+        .iter()
+        .filter_map(|p| p.rate())
+        .collect();
+    let quote = price_package(&rates, start, party).map_err(|e| match e {
+        PackageQuoteError::NoRateOn { .. } => ApiError::invalid_field("no_price_for_date", "start", e.to_string()),
+        PackageQuoteError::NoAdults | PackageQuoteError::NoRooms | PackageQuoteError::Overflow => {
+            ApiError::invalid("unquotable_package", e.to_string())
+        }
+        // The catalog's constraints keep these out of the table: a bug if seen.
+        PackageQuoteError::AmbiguousRates { .. } | PackageQuoteError::BadPrice => ApiError::Internal(e.into()),
+    })?;
+    let per_room = quote.rate.basis == contracts::pricing::PricingBasis::PerRoom;
+    let rate = &quote.rate;
+    let dto = PackageQuoteDto {
+        package: summary.code,
+        start,
+        end: start.checked_add_days(Days::new(u64::try_from(summary.nights).unwrap_or(0))).unwrap_or(start),
+        adults: party.adults,
+        children: party.children,
+        rooms: per_room.then_some(party.rooms),
+        season: SeasonPriceDto {
+            basis: rate.basis.code().to_string(),
+            valid_from: rate.valid_from,
+            valid_to: rate.valid_to,
+            price: rate.price.into(),
+            child_price: rate.child_price.map(Into::into),
+        },
+        lines: quote
+            .lines
+            .into_iter()
+            .map(|l| PackageQuoteLineDto {
+                kind: l.kind.code().to_string(),
+                quantity: l.quantity,
+                unit_price: l.unit_price.into(),
+                base: l.base.into(),
+                gst_rate_bp: l.gst_rate_bp,
+                gst: l.gst.into(),
+            })
+            .collect(),
+        base_total: quote.base_total.into(),
+        gst_total: quote.gst_total.into(),
+        total: quote.total.into(),
+    };
+    cacheable(&headers, &dto)
+}
+
+/// The party of a quote, checked against the package's group size.
+fn party(q: &PackageQuoteQuery, max_group_size: i32) -> Result<PackageParty, ApiError> {
+    let adults = q.adults.unwrap_or(1);
+    let children = q.children.unwrap_or(0);
+    if !(1..=MAX_GUESTS).contains(&adults) {
+        return Err(ApiError::invalid_field("invalid_adults", "adults", "A party has at least one adult"));
+    }
+    if !(0..=MAX_GUESTS).contains(&children) {
+        return Err(ApiError::invalid_field("invalid_children", "children", "Children are 0 or more"));
+    }
+    if adults + children > i64::from(max_group_size) {
+        let field = if adults > i64::from(max_group_size) { "adults" } else { "children" };
+        return Err(ApiError::invalid_field(
+            "group_too_large",
+            field,
+            format!("This package takes at most {max_group_size} travellers"),
+        ));
+    }
+    let rooms = q.rooms.unwrap_or((adults + 1) / 2);
+    if !(1..=adults).contains(&rooms) {
+        return Err(ApiError::invalid_field("invalid_rooms", "rooms", "Ask for 1 room to one room per adult"));
+    }
+    let count = |n: i64| u32::try_from(n).unwrap_or(0);
+    Ok(PackageParty { adults: count(adults), children: count(children), rooms: count(rooms) })
+}
+
+async fn find_on_sale(pool: &sqlx::PgPool, code: &str, today: NaiveDate) -> Result<PackageSummary, ApiError> {
+    catalog::packages::find_package(pool, code, today)
+        .await?
+        .ok_or_else(|| ApiError::not_found("package_not_found", format!("No package {code} is on sale")))
+}
+
+/// Attaches destinations and amenities to a page of packages: one query each for the page.
+async fn with_stops_and_amenities(pool: &sqlx::PgPool, page: Vec<PackageSummary>) -> Result<Vec<PackageDto>, ApiError> {
+    let ids: Vec<Uuid> = page.iter().map(|p| p.package_id).collect();
+    let mut stops: HashMap<Uuid, Vec<StopDto>> = HashMap::new();
+    for s in catalog::packages::destinations_of(pool, &ids).await? {
+        stops.entry(s.owner_id).or_default().push(StopDto {
+            day: s.day_number,
+            code: s.code,
+            name: s.name,
+            district: s.district,
+        });
+    }
+    let mut amenities: HashMap<Uuid, Vec<AmenityDto>> = HashMap::new();
+    for a in catalog::packages::amenities_of(pool, &ids).await? {
+        amenities.entry(a.package_id).or_default().push(AmenityDto { code: a.code, name: a.name });
+    }
+    Ok(page
+        .into_iter()
+        .map(|p| PackageDto {
+            from_price: MoneyDto::new(p.from_price_paise, &p.currency),
+            destinations: stops.remove(&p.package_id).unwrap_or_default(),
+            amenities: amenities.remove(&p.package_id).unwrap_or_default(),
+            code: p.code,
+            name: p.name,
+            summary: p.summary,
+            nights: p.nights,
+            max_group_size: p.max_group_size,
+            from_price_basis: p.from_price_basis,
+        })
+        .collect())
+}
+
+fn encode_cursor(cursor: &PackageCursor) -> String {
+    match cursor {
+        PackageCursor::Name { name, code } => encode_parts(&["pn", name, code]),
+        PackageCursor::Price { from_price_paise, code } => encode_parts(&["pp", &from_price_paise.to_string(), code]),
+        PackageCursor::Nights { nights, code } => encode_parts(&["pd", &nights.to_string(), code]),
+    }
+}
+
+fn decode_cursor(raw: &str, order: PackageSort) -> Result<PackageCursor, ApiError> {
+    let parts = decode_parts(raw)?;
+    let number = |n: &str| n.parse().map_err(|_| invalid_cursor());
+    match (order, parts.as_slice()) {
+        (PackageSort::Name, [t, name, code]) if t == "pn" => {
+            Ok(PackageCursor::Name { name: name.clone(), code: code.clone() })
+        }
+        (PackageSort::Price, [t, price, code]) if t == "pp" => {
+            Ok(PackageCursor::Price { from_price_paise: number(price)?, code: code.clone() })
+        }
+        (PackageSort::Nights, [t, nights, code]) if t == "pd" => Ok(PackageCursor::Nights {
+            nights: i32::try_from(number(nights)?).map_err(|_| invalid_cursor())?,
+            code: code.clone(),
+        }),
+        _ => Err(invalid_cursor()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_package_cursor_round_trips_only_under_its_own_sort_order() {
+        let cursors = [
+            (
+                PackageSort::Name,
+                PackageCursor::Name { name: "Dumboor Lake Retreat".into(), code: "dumboor-lake-retreat".into() },
+            ),
+            (PackageSort::Price, PackageCursor::Price { from_price_paise: 560_000, code: "x".into() }),
+            (PackageSort::Nights, PackageCursor::Nights { nights: 2, code: "y".into() }),
+        ];
+        for (order, cursor) in &cursors {
+            let raw = encode_cursor(cursor);
+            assert_eq!(&decode_cursor(&raw, *order).unwrap(), cursor);
+            for (other, _) in cursors.iter().filter(|(o, _)| o != order) {
+                assert!(decode_cursor(&raw, *other).is_err());
+            }
+        }
+        assert!(decode_cursor(&encode_parts(&["pd", "lots", "y"]), PackageSort::Nights).is_err());
+    }
+
+    #[test]
+    fn a_quote_party_fits_the_group_and_rooms_default_to_twin_sharing() {
+        let q = |adults, children, rooms| PackageQuoteQuery { start: String::new(), adults, children, rooms };
+        assert_eq!(party(&q(Some(3), Some(1), None), 6).unwrap(), PackageParty { adults: 3, children: 1, rooms: 2 });
+        assert_eq!(party(&q(None, None, None), 6).unwrap(), PackageParty { adults: 1, children: 0, rooms: 1 });
+        let code = |r: Result<PackageParty, ApiError>| match r {
+            Err(ApiError::Invalid { code, .. }) => code,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(code(party(&q(Some(5), Some(2), None), 6)), "group_too_large");
+        assert_eq!(code(party(&q(Some(0), None, None), 6)), "invalid_adults");
+        assert_eq!(code(party(&q(Some(2), Some(-1), None), 6)), "invalid_children");
+        assert_eq!(code(party(&q(Some(2), None, Some(3)), 6)), "invalid_rooms");
+    }
+}

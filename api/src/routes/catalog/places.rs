@@ -1,0 +1,203 @@
+//! Destinations with their images, and experiences with the destinations they happen at.
+
+use super::{DestinationRef, cacheable, decode_parts, encode_parts, invalid_cursor, page_limit, trim_page};
+use crate::access::Public;
+use crate::{error::ApiError, extract::ApiQuery, routes::MoneyDto, state::CatalogDb};
+use axum::{
+    extract::{Path, State},
+    http::HeaderMap,
+    response::Response,
+};
+use catalog::places::{Destination, NameCursor, PlaceOf};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DestinationDto {
+    #[schema(example = "ujjayanta-palace")]
+    code: String,
+    name: String,
+    district: String,
+    summary: String,
+    /// Degrees north, where known.
+    latitude: Option<f64>,
+    /// Degrees east, where known.
+    longitude: Option<f64>,
+    /// URL of the first image.
+    #[schema(example = "/static/destinations/ujjayanta-palace/palace-facade.jpg")]
+    cover_image: Option<String>,
+}
+
+impl From<Destination> for DestinationDto {
+    fn from(d: Destination) -> Self {
+        DestinationDto {
+            code: d.code,
+            name: d.name,
+            district: d.district,
+            summary: d.summary,
+            latitude: d.latitude,
+            longitude: d.longitude,
+            cover_image: d.cover_image_url,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DestinationList {
+    items: Vec<DestinationDto>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    next_cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ImageDto {
+    url: String,
+    caption: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DestinationDetail {
+    #[serde(flatten)]
+    destination: DestinationDto,
+    /// In display order, the cover first.
+    images: Vec<ImageDto>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DestinationQuery {
+    /// District, e.g. `Gomati` (any case).
+    district: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// Published destinations by name, a page at a time.
+#[utoipa::path(get, security(()), path = "/api/catalog/destinations", tag = "catalog", params(DestinationQuery),
+    responses((status = 200, body = DestinationList), (status = 304, description = "Not modified (If-None-Match)"),
+              (status = 400, description = "Unreadable query or cursor"), (status = 422, description = "Invalid limit")))]
+pub(crate) async fn list_destinations(
+    _: Public,
+    State(CatalogDb(pool)): State<CatalogDb>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<DestinationQuery>,
+) -> Result<Response, ApiError> {
+    let limit = page_limit(q.limit)?;
+    let after = q.cursor.as_deref().map(|c| decode_name_cursor(c, "d")).transpose()?;
+    let page = catalog::places::list_destinations(&pool, q.district.as_deref(), after.as_ref(), limit + 1).await?;
+    let (page, more) = trim_page(page, limit);
+    let next_cursor = if more { page.last().map(|d| encode_name_cursor("d", &d.cursor())) } else { None };
+    cacheable(&headers, &DestinationList { items: page.into_iter().map(DestinationDto::from).collect(), next_cursor })
+}
+
+/// One published destination with its images.
+#[utoipa::path(get, security(()), path = "/api/catalog/destinations/{code}", tag = "catalog",
+    params(("code" = String, Path, example = "ujjayanta-palace")),
+    responses((status = 200, body = DestinationDetail), (status = 304, description = "Not modified (If-None-Match)"),
+              (status = 404, description = "No such destination published")))]
+pub(crate) async fn get_destination(
+    _: Public,
+    State(CatalogDb(pool)): State<CatalogDb>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let Some(destination) = catalog::places::find_destination(&pool, &code).await? else {
+        return Err(ApiError::not_found("destination_not_found", format!("No destination {code} is published")));
+    };
+    let images = catalog::places::images_of(&pool, &[destination.destination_id])
+        .await?
+        .into_iter()
+        .map(|i| ImageDto { url: i.url, caption: i.caption })
+        .collect();
+    cacheable(&headers, &DestinationDetail { destination: destination.into(), images })
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ExperienceDto {
+    #[schema(example = "neermahal-boat-ride")]
+    code: String,
+    name: String,
+    summary: String,
+    duration_minutes: i32,
+    /// Per person, before GST.
+    price: MoneyDto,
+    /// Where it happens, by name.
+    destinations: Vec<DestinationRef>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ExperienceList {
+    items: Vec<ExperienceDto>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExperienceQuery {
+    /// Destination code: only experiences there.
+    destination: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// Published experiences by name, a page at a time, each with its destinations.
+#[utoipa::path(get, security(()), path = "/api/catalog/experiences", tag = "catalog", params(ExperienceQuery),
+    responses((status = 200, body = ExperienceList), (status = 304, description = "Not modified (If-None-Match)"),
+              (status = 400, description = "Unreadable query or cursor"), (status = 422, description = "Invalid limit")))]
+pub(crate) async fn list_experiences(
+    _: Public,
+    State(CatalogDb(pool)): State<CatalogDb>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<ExperienceQuery>,
+) -> Result<Response, ApiError> {
+    let limit = page_limit(q.limit)?;
+    let after = q.cursor.as_deref().map(|c| decode_name_cursor(c, "e")).transpose()?;
+    let page = catalog::places::list_experiences(&pool, q.destination.as_deref(), after.as_ref(), limit + 1).await?;
+    let (page, more) = trim_page(page, limit);
+    let next_cursor = if more { page.last().map(|e| encode_name_cursor("e", &e.cursor())) } else { None };
+    let ids: Vec<Uuid> = page.iter().map(|e| e.experience_id).collect();
+    let mut places = by_owner(catalog::places::destinations_of_experiences(&pool, &ids).await?);
+    let items = page
+        .into_iter()
+        .map(|e| ExperienceDto {
+            price: MoneyDto::new(e.price_paise, &e.currency),
+            destinations: places.remove(&e.experience_id).unwrap_or_default(),
+            code: e.code,
+            name: e.name,
+            summary: e.summary,
+            duration_minutes: e.duration_minutes,
+        })
+        .collect();
+    cacheable(&headers, &ExperienceList { items, next_cursor })
+}
+
+/// The destinations of a page's rows, by the row they belong to, in the order fetched.
+fn by_owner(places: Vec<PlaceOf>) -> HashMap<Uuid, Vec<DestinationRef>> {
+    let mut by_owner: HashMap<Uuid, Vec<DestinationRef>> = HashMap::new();
+    for p in places {
+        by_owner.entry(p.owner_id).or_default().push(DestinationRef {
+            code: p.code,
+            name: p.name,
+            district: p.district,
+        });
+    }
+    by_owner
+}
+
+fn encode_name_cursor(tag: &str, cursor: &NameCursor) -> String {
+    encode_parts(&[tag, &cursor.name, &cursor.code])
+}
+
+fn decode_name_cursor(raw: &str, tag: &str) -> Result<NameCursor, ApiError> {
+    match decode_parts(raw)?.as_slice() {
+        [t, name, code] if t == tag => Ok(NameCursor { name: name.clone(), code: code.clone() }),
+        _ => Err(invalid_cursor()),
+    }
+}

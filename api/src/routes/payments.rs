@@ -1,0 +1,210 @@
+//! Payments: the gateway's webhooks. An event is believed only with a valid signature over
+//! its raw body; each event id is applied once however often it is delivered; a payment
+//! event wakes the booking saga waiting for it, or, when no saga waits any more, starts the
+//! automatic refund of that payment.
+
+use crate::{
+    access::Public,
+    error::ApiError,
+    state::{AppState, Payments, Temporal},
+};
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    routing::post,
+};
+use chrono::Utc;
+use contracts::{
+    BookingRef,
+    saga::{AutoRefundInput, PaymentNotice},
+    temporal::task_queue,
+};
+use hmac::{Hmac, Mac};
+use payment::store::{self, WebhookEvent};
+use sagas::{AutoRefundWorkflow, BookingWorkflow};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::Sha256;
+use temporalio_client::{
+    WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowSignalOptions, WorkflowStartOptions,
+    errors::{WorkflowInteractionError, WorkflowStartError},
+};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route("/webhooks/gateway", post(gateway_webhook))
+}
+
+/// Events older than this are refused even with a valid signature: the gateway stops
+/// redelivering after a day, so an older one can only be a replay.
+const MAX_EVENT_AGE_SECS: i64 = 48 * 3600;
+
+#[derive(Debug, Deserialize)]
+struct Event {
+    event: String,
+    #[serde(default)]
+    created_at: Option<i64>,
+    #[serde(default)]
+    payload: Value,
+}
+
+/// The payment (and order) an event is about.
+struct PaymentFacts {
+    order_id: Option<String>,
+    payment_id: Option<String>,
+    amount: Option<i64>,
+}
+
+fn facts(event: &Event) -> PaymentFacts {
+    let payment = &event.payload["payment"]["entity"];
+    let order = &event.payload["order"]["entity"];
+    PaymentFacts {
+        order_id: payment["order_id"].as_str().or_else(|| order["id"].as_str()).map(str::to_owned),
+        payment_id: payment["id"].as_str().map(str::to_owned),
+        amount: payment["amount"].as_i64(),
+    }
+}
+
+/// Checks `X-Razorpay-Signature`: hex HMAC-SHA256 of the raw body, compared in constant time.
+fn signature_is_valid(secret: &str, body: &[u8], headers: &HeaderMap) -> bool {
+    let Some(given) = headers.get("x-razorpay-signature").and_then(|v| v.to_str().ok()) else { return false };
+    let Ok(given) = hex::decode(given.trim()) else { return false };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else { return false };
+    mac.update(body);
+    mac.verify_slice(&given).is_ok()
+}
+
+/// Receives the gateway's webhooks (payment.authorized, payment.captured, order.paid, …).
+/// Answers 2xx once the event is applied or known, so the gateway stops redelivering.
+#[utoipa::path(post, path = "/api/payments/webhooks/gateway", tag = "payments", security(("gateway_signature" = [])),
+    request_body(content = Object, content_type = "application/json", description = "A Razorpay-shaped event"),
+    params(("X-Razorpay-Signature" = String, Header, description = "hex HMAC-SHA256 of the raw body"),
+        ("X-Razorpay-Event-Id" = String, Header, description = "The event's id; redeliveries repeat it")),
+    responses((status = 200, description = "Applied, or already applied"),
+        (status = 400, description = "Unreadable or stale event"), (status = 401, description = "Bad or missing signature"),
+        (status = 503, description = "Temporal or the database is away; the gateway redelivers")))]
+pub(crate) async fn gateway_webhook(
+    _: Public,
+    State(payments): State<Payments>,
+    State(temporal): State<Temporal>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if !signature_is_valid(payments.config.webhook_secret.expose(), &body, &headers) {
+        tracing::warn!(bytes = body.len(), "webhook refused: missing or invalid signature");
+        metrics::counter!("payment_webhooks_total", "outcome" => "bad_signature").increment(1);
+        return Err(ApiError::unauthorized("invalid_signature", "The webhook signature does not verify"));
+    }
+    let event: Event = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request("malformed_event", format!("The event is not readable: {e}")))?;
+    let event_id = headers
+        .get("x-razorpay-event-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| !id.is_empty() && id.len() <= 100)
+        .ok_or_else(|| ApiError::bad_request("missing_event_id", "X-Razorpay-Event-Id is required"))?
+        .to_string();
+    if event.created_at.is_some_and(|at| Utc::now().timestamp() - at > MAX_EVENT_AGE_SECS) {
+        tracing::warn!(%event_id, "webhook refused: stale event (a replay?)");
+        metrics::counter!("payment_webhooks_total", "outcome" => "stale").increment(1);
+        return Err(ApiError::bad_request("stale_event", "The event is too old to be applied"));
+    }
+    let facts = facts(&event);
+    let record = WebhookEvent {
+        event_id: &event_id,
+        event: &event.event,
+        gateway_order_id: facts.order_id.as_deref(),
+        gateway_payment_id: facts.payment_id.as_deref(),
+        amount_paise: facts.amount,
+    };
+    if !store::receive_webhook(&payments.db, &record).await? {
+        metrics::counter!("payment_webhooks_total", "outcome" => "duplicate").increment(1);
+        return Ok((StatusCode::OK, Json(json!({ "status": "duplicate" }))));
+    }
+    let (outcome, detail) = apply(&payments, &temporal, &event, facts).await?;
+    store::webhook_applied(&payments.db, &event_id, outcome, &detail).await?;
+    metrics::counter!("payment_webhooks_total", "outcome" => outcome).increment(1);
+    tracing::info!(%event_id, event = %event.event, outcome, %detail, "webhook applied");
+    Ok((StatusCode::OK, Json(json!({ "status": outcome }))))
+}
+
+async fn apply(
+    payments: &Payments,
+    temporal: &Temporal,
+    event: &Event,
+    facts: PaymentFacts,
+) -> Result<(&'static str, String), ApiError> {
+    if !matches!(event.event.as_str(), "payment.authorized" | "payment.captured" | "order.paid") {
+        return Ok(("ignored", format!("{} needs no action", event.event)));
+    }
+    let (Some(order_id), Some(payment_id), Some(amount)) = (facts.order_id, facts.payment_id, facts.amount) else {
+        return Ok(("ignored", "the event names no payment".into()));
+    };
+    let Some(charge) = store::find_by_order(&payments.db, &order_id).await? else {
+        tracing::error!(%order_id, "payment for an order no booking opened; flagged for an operator");
+        return Ok(("unknown_order", format!("no booking has order {order_id}")));
+    };
+    if amount != charge.amount_paise {
+        tracing::error!(%order_id, paid = amount, expected = charge.amount_paise, "payment amount differs; flagged");
+        return Ok(("amount_mismatch", format!("paid {amount}, order is for {}", charge.amount_paise)));
+    }
+    if charge.status == "captured" && charge.gateway_payment_id.as_deref() == Some(payment_id.as_str()) {
+        return Ok(("settled", "the booking already stands on this payment".into()));
+    }
+    let booking_ref = BookingRef::parse(&charge.booking_ref).map_err(|e| ApiError::Internal(e.into()))?;
+    tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
+    let client = temporal.client().await?;
+    let notice = PaymentNotice { gateway_order_id: order_id, gateway_payment_id: payment_id.clone(), amount };
+    let saga = client.get_workflow_handle::<BookingWorkflow>(booking_ref.workflow_id());
+    match saga.signal(BookingWorkflow::payment_received, notice, WorkflowSignalOptions::default()).await {
+        Ok(()) => return Ok(("signalled", format!("woke the saga of {booking_ref}"))),
+        // The saga has ended: nothing will ever use this money.
+        Err(WorkflowInteractionError::NotFound(_)) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "signalling the booking saga failed");
+            return Err(ApiError::unavailable("temporal_unavailable", "The payment cannot be applied right now"));
+        }
+    }
+    let refund = AutoRefundInput {
+        booking_ref: booking_ref.clone(),
+        charge_idempotency_key: charge.idempotency_key.clone(),
+        gateway_payment_id: payment_id,
+        reason: "no_booking_waiting".into(),
+    };
+    let options = WorkflowStartOptions::new(task_queue::BOOKING, refund.workflow_id())
+        .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
+        .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
+        .build();
+    match client.start_workflow(AutoRefundWorkflow::run, refund, options).await {
+        Ok(_) | Err(WorkflowStartError::AlreadyStarted { .. }) => {
+            Ok(("refund_started", format!("the saga of {booking_ref} has ended; refunding")))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "starting the automatic refund failed");
+            Err(ApiError::unavailable("temporal_unavailable", "The payment cannot be applied right now"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_exact_signature_of_the_exact_body_verifies() {
+        let body = br#"{"event":"payment.captured"}"#;
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"secret").unwrap();
+        mac.update(body);
+        let good = hex::encode(mac.finalize().into_bytes());
+        let with = |sig: &str| {
+            let mut h = HeaderMap::new();
+            h.insert("x-razorpay-signature", sig.parse().unwrap());
+            h
+        };
+        assert!(signature_is_valid("secret", body, &with(&good)));
+        assert!(!signature_is_valid("other", body, &with(&good)));
+        assert!(!signature_is_valid("secret", br#"{"event":"payment.captured" }"#, &with(&good)));
+        assert!(!signature_is_valid("secret", body, &with("zz")));
+        assert!(!signature_is_valid("secret", body, &HeaderMap::new()));
+    }
+}

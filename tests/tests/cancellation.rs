@@ -1,0 +1,131 @@
+//! Cancelling confirmed bookings: the policy's tiers, operators' overrides, one refund for
+//! any number of requests, and the rooms back on sale.
+
+use serde_json::{Value, json};
+use tests::{Session, TestPlatform, booking_body};
+
+async fn confirmed_booking(platform: &TestPlatform, days_ahead: i64) -> (String, Value) {
+    let response = platform.post_booking(&booking_body(days_ahead, 2, 1, "tok_success"), None).await.unwrap();
+    assert_eq!(response.status(), 202);
+    let booking_ref = response.json::<Value>().await.unwrap()["booking_ref"].as_str().unwrap().to_string();
+    let view = platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
+    (booking_ref, view)
+}
+
+async fn cancel(platform: &TestPlatform, session: &Session, booking_ref: &str, body: Value) -> (u16, Value) {
+    let response = platform
+        .http_as(session)
+        .post(format!("{}/api/bookings/{booking_ref}/cancel", platform.api_url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+}
+
+async fn ledger(platform: &TestPlatform) -> Value {
+    let url = format!("{}v1/sandbox/ledger", platform.gateway_url());
+    platform.http.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_early_refunds_everything_once_however_often_it_is_asked() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    let check_in = chrono::Utc::now().date_naive() + chrono::Duration::days(20);
+    let nights = (check_in, check_in + chrono::Duration::days(2));
+    let before = platform.availability(nights.0, nights.1).await.unwrap();
+    let (booking_ref, confirmed) = confirmed_booking(&platform, 20).await;
+    assert!(platform.availability(nights.0, nights.1).await.unwrap().iter().all(|n| n.booked == 1));
+
+    // Ten requests at once: one cancellation, one refund.
+    let traveller = platform.traveller.clone();
+    let requests = (0..10).map(|_| cancel(&platform, &traveller, &booking_ref, json!({ "reason": "plans changed" })));
+    for (status, body) in futures::future::join_all(requests).await {
+        assert_eq!(status, 202, "{body}");
+    }
+    let cancelled = platform.wait_for_status(&booking_ref, &["cancelled"]).await.unwrap();
+    assert_eq!(cancelled["amount_refunded"], confirmed["total"], "{cancelled}");
+    let books = ledger(&platform).await;
+    assert_eq!(
+        (books["totals"]["refunds"].as_i64(), books["totals"]["refunded_amount"].clone()),
+        (Some(1), confirmed["total"]["amount"].clone()),
+        "{books}"
+    );
+    assert_eq!(platform.availability(nights.0, nights.1).await.unwrap(), before, "the rooms are on sale again");
+    let (status, again) = cancel(&platform, &traveller, &booking_ref, json!({})).await;
+    assert_eq!((status, again["status"].as_str()), (202, Some("cancelled")));
+    assert_eq!(ledger(&platform).await["totals"]["refunds"], 1);
+
+    let versions =
+        booking::store::version_statuses(&platform.booking_db, &contracts::BookingRef::parse(&booking_ref).unwrap())
+            .await
+            .unwrap();
+    assert_eq!(versions, vec!["pending_payment", "confirmed", "cancelled"]);
+    platform.replay_workflow_history(&format!("cancel-{booking_ref}"), "cancellation").await.unwrap();
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_policy_tier_and_operator_overrides_decide_the_refund() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    let operator = platform.user_with_role("operator").await.unwrap();
+    let stranger = platform.user_with_role("traveller").await.unwrap();
+
+    // Four days ahead is in the 50 % tier (2 to 6 days), whichever side of midnight IST is.
+    let (late_ref, late) = confirmed_booking(&platform, 4).await;
+    let (status, _) = cancel(&platform, &stranger, &late_ref, json!({})).await;
+    assert_eq!(status, 404, "someone else's booking");
+    let (status, body) =
+        cancel(&platform, &platform.traveller, &late_ref, json!({ "refund_bp": 10000, "override_reason": "please" }))
+            .await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("override_not_allowed")));
+    let (status, _) = cancel(&platform, &platform.traveller, &late_ref, json!({ "reason": "ill" })).await;
+    assert_eq!(status, 202);
+    let half = platform.wait_for_status(&late_ref, &["cancelled"]).await.unwrap();
+    let total = late["total"]["amount"].as_i64().unwrap();
+    assert_eq!(half["amount_refunded"]["amount"].as_i64(), Some(total / 2), "{half}");
+
+    // An operator overrides the policy to 25 %, with a reason that is kept.
+    let (override_ref, _) = confirmed_booking(&platform, 30).await;
+    let (status, body) = cancel(&platform, &operator, &override_ref, json!({ "refund_bp": 2500 })).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("override_reason_required")));
+    let (status, _) = cancel(
+        &platform,
+        &operator,
+        &override_ref,
+        json!({ "refund_bp": 2500, "override_reason": "no-show agreed with the hotel" }),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let quarter = platform.wait_for_status(&override_ref, &["cancelled"]).await.unwrap();
+    let base_and_gst: (i64, i64) =
+        sqlx::query_as("SELECT base_amount_paise, gst_amount_paise FROM bookings WHERE booking_ref = $1")
+            .bind(&override_ref)
+            .fetch_one(&platform.booking_db)
+            .await
+            .unwrap();
+    let expected =
+        contracts::pricing::apply_bp(base_and_gst.0, 2500) + contracts::pricing::apply_bp(base_and_gst.1, 2500);
+    assert_eq!(quarter["amount_refunded"]["amount"].as_i64(), Some(expected), "{quarter}");
+    let overrides: Vec<(String, String)> =
+        sqlx::query_as("SELECT kind, reason FROM booking_overrides").fetch_all(&platform.booking_db).await.unwrap();
+    assert_eq!(overrides, vec![("cancellation_refund".to_string(), "no-show agreed with the hotel".to_string())]);
+
+    // A booking that never got confirmed cannot be cancelled.
+    let declined = platform.post_booking(&booking_body(40, 1, 1, "tok_decline"), None).await.unwrap();
+    let declined_ref = declined.json::<Value>().await.unwrap()["booking_ref"].as_str().unwrap().to_string();
+    platform.wait_for_status(&declined_ref, &["failed"]).await.unwrap();
+    let (status, body) = cancel(&platform, &platform.traveller, &declined_ref, json!({})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("not_cancellable")));
+
+    let books = ledger(&platform).await;
+    assert!(
+        books["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["refunded_amount"].as_i64() <= o["captured_amount"].as_i64()),
+        "{books}"
+    );
+    platform.stop().await.unwrap();
+}

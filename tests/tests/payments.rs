@@ -1,0 +1,241 @@
+//! Paying on the gateway's checkout: the saga opens an order, the traveller pays on the
+//! sandbox gateway's page, its signed webhook reaches the API, the saga confirms — or the
+//! window closes, the rooms go back, and a payment that comes late is refunded by itself.
+
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use std::time::Duration;
+use tests::{TestPlatform, TestPlatformOptions, booking_body};
+
+fn checkout_body(days_ahead: i64, nights: i64) -> Value {
+    let mut body = booking_body(days_ahead, nights, 1, "tok_unused");
+    body["payment"] = json!({ "method": "checkout" });
+    body
+}
+
+async fn start_checkout_booking(platform: &TestPlatform, days_ahead: i64) -> (String, Value) {
+    let response = platform.post_booking(&checkout_body(days_ahead, 2), None).await.unwrap();
+    assert_eq!(response.status(), 202);
+    let booking_ref = response.json::<Value>().await.unwrap()["booking_ref"].as_str().unwrap().to_string();
+    // The checkout appears once the saga has held the rooms and opened the order.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, view) = platform.get_booking(&booking_ref, 0).await.unwrap();
+        if view["checkout"].is_object() {
+            return (booking_ref, view);
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no checkout opened: {view}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn pay(platform: &TestPlatform, pay_url: &str, card_token: &str) -> (u16, Value) {
+    let response =
+        platform.http.post(format!("{pay_url}/pay")).json(&json!({ "card_token": card_token })).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+}
+
+async fn ledger(platform: &TestPlatform) -> Value {
+    platform
+        .http
+        .get(format!("{}v1/sandbox/ledger", platform.gateway_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn outcomes(platform: &TestPlatform) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT event, outcome FROM webhook_events ORDER BY received_at")
+        .fetch_all(&platform.payment_db)
+        .await
+        .unwrap()
+}
+
+fn sign(body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(sandbox_gateway::DEFAULT_WEBHOOK_SECRET.as_bytes()).unwrap();
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+async fn post_webhook(
+    platform: &TestPlatform,
+    body: &Value,
+    event_id: &str,
+    signature: Option<String>,
+) -> (u16, Value) {
+    let raw = serde_json::to_vec(body).unwrap();
+    let mut request = platform
+        .http
+        .post(format!("{}/api/payments/webhooks/gateway", platform.api_url))
+        .header("content-type", "application/json")
+        .header("x-razorpay-event-id", event_id)
+        .body(raw.clone());
+    if let Some(signature) = signature {
+        request = request.header("x-razorpay-signature", signature);
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+}
+
+fn captured_event(order_id: &str, payment_id: &str, amount: i64) -> Value {
+    json!({
+        "entity": "event", "account_id": "acc_sandbox", "event": "payment.captured", "contains": ["payment"],
+        "created_at": chrono::Utc::now().timestamp(),
+        "payload": { "payment": { "entity": {
+            "id": payment_id, "entity": "payment", "order_id": order_id, "amount": amount, "currency": "INR",
+            "status": "captured", "captured": true } } }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paying_on_the_checkout_confirms_the_booking_through_the_webhook() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    // Webhooks arrive twice and in reverse order: each is still applied once.
+    let faults = json!({ "duplicate_webhooks": true, "reorder_webhooks": true });
+    platform.http.post(format!("{}v1/sandbox/faults", platform.gateway_url())).json(&faults).send().await.unwrap();
+    let (booking_ref, waiting) = start_checkout_booking(&platform, 20).await;
+    assert_eq!(waiting["status"], "awaiting_payment", "{waiting}");
+    let checkout = &waiting["checkout"];
+    assert_eq!(checkout["amount"], waiting["total"], "the order is for the exact total");
+    let pay_url = checkout["pay_url"].as_str().unwrap();
+    assert!(pay_url.ends_with(checkout["gateway_order_id"].as_str().unwrap()), "{pay_url}");
+
+    let (status, paid) = pay(&platform, pay_url, "tok_visa").await;
+    assert_eq!(status, 200, "{paid}");
+    let confirmed = platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
+    assert_eq!(confirmed["amount_charged"], confirmed["total"], "{confirmed}");
+    assert!(confirmed["checkout"].is_null());
+
+    let books = ledger(&platform).await;
+    assert_eq!(
+        (books["totals"]["captures"].as_i64(), books["totals"]["refunds"].as_i64()),
+        (Some(1), Some(0)),
+        "{books}"
+    );
+    // Wait until the gateway has delivered every copy, then look at what was applied.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let delivered = loop {
+        let log: Value = platform
+            .http
+            .get(format!("{}v1/sandbox/webhooks", platform.gateway_url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let items = log["items"].as_array().cloned().unwrap_or_default();
+        if !items.is_empty() && items.iter().all(|d| d["state"] == "delivered") {
+            break items;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "deliveries did not finish: {log}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let applied = outcomes(&platform).await;
+    assert!(applied.iter().any(|(_, o)| o == "signalled"), "{applied:?}");
+    let copies = delivered.iter().filter(|d| d["copy"] == 2).count();
+    assert!(
+        copies >= 1 && delivered.len() == 2 * applied.len(),
+        "{} deliveries, {} events stored once: {delivered:?}",
+        delivered.len(),
+        applied.len()
+    );
+    let still = ledger(&platform).await;
+    assert_eq!(still["totals"]["captures"], 1, "redeliveries capture nothing more: {still}");
+    platform.replay_history(&booking_ref, "checkout_confirmed").await.unwrap();
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unpaid_checkout_expires_and_a_late_payment_is_refunded_by_itself() {
+    let options = TestPlatformOptions { payment_window: Duration::from_secs(3), ..Default::default() };
+    let platform = TestPlatform::spawn_with(options).await.unwrap();
+    let check_in = chrono::Utc::now().date_naive() + chrono::Duration::days(25);
+    let before = platform.availability(check_in, check_in + chrono::Duration::days(2)).await.unwrap();
+    let (booking_ref, waiting) = start_checkout_booking(&platform, 25).await;
+    let pay_url = waiting["checkout"]["pay_url"].as_str().unwrap().to_string();
+
+    let expired = platform.wait_for_status(&booking_ref, &["expired"]).await.unwrap();
+    assert_eq!(expired["failure"]["code"], "expired", "{expired}");
+    assert_eq!(platform.availability(check_in, check_in + chrono::Duration::days(2)).await.unwrap(), before);
+
+    // The traveller pays anyway, after the window: the money goes back without anyone asking.
+    let (status, paid) = pay(&platform, &pay_url, "tok_visa").await;
+    assert_eq!(status, 200, "{paid}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, view) = platform.get_booking(&booking_ref, 0).await.unwrap();
+        if view["amount_refunded"]["amount"] == view["total"]["amount"] {
+            assert_eq!(view["status"], "expired", "{view}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the late payment was not refunded: {view}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let books = ledger(&platform).await;
+    assert_eq!(books["totals"]["captured_amount"], books["totals"]["refunded_amount"], "{books}");
+    assert_eq!(books["totals"]["refunds"], 1, "{books}");
+    assert!(outcomes(&platform).await.iter().any(|(_, o)| o == "refund_started"));
+    platform.replay_history(&booking_ref, "checkout_expired").await.unwrap();
+    let late_payment = paid["id"].as_str().unwrap();
+    platform.replay_workflow_history(&format!("refund-{late_payment}"), "auto_refund").await.unwrap();
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_replayed_and_wrong_amount_webhooks_change_nothing() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    let (booking_ref, waiting) = start_checkout_booking(&platform, 30).await;
+    let order_id = waiting["checkout"]["gateway_order_id"].as_str().unwrap().to_string();
+    let amount = waiting["total"]["amount"].as_i64().unwrap();
+
+    let event = captured_event(&order_id, "pay_forged000001", amount);
+    let (status, body) = post_webhook(&platform, &event, "evt_forged_1", None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (401, Some("invalid_signature")), "unsigned");
+    let (status, _) = post_webhook(&platform, &event, "evt_forged_2", Some(sign(b"another body"))).await;
+    assert_eq!(status, 401, "signed over another body");
+    let mut tampered = event.clone();
+    tampered["payload"]["payment"]["entity"]["amount"] = json!(1);
+    let (status, _) =
+        post_webhook(&platform, &tampered, "evt_forged_3", Some(sign(&serde_json::to_vec(&event).unwrap()))).await;
+    assert_eq!(status, 401, "tampered after signing");
+
+    // Correctly signed, but for another amount than the order's: refused and flagged.
+    let wrong = captured_event(&order_id, "pay_wrongamount01", amount - 100);
+    let (status, body) =
+        post_webhook(&platform, &wrong, "evt_wrong_amount", Some(sign(&serde_json::to_vec(&wrong).unwrap()))).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("amount_mismatch")), "{body}");
+    // A stale event is a replay.
+    let mut stale = captured_event(&order_id, "pay_stale00000001", amount);
+    stale["created_at"] = json!(chrono::Utc::now().timestamp() - 3 * 86400);
+    let (status, _) =
+        post_webhook(&platform, &stale, "evt_stale", Some(sign(&serde_json::to_vec(&stale).unwrap()))).await;
+    assert_eq!(status, 400);
+
+    // A correctly signed notice with no payment behind it at the gateway wakes the saga,
+    // which asks the gateway, finds nothing and keeps waiting; replaying it changes nothing.
+    let unfounded = captured_event(&order_id, "pay_notatgateway1", amount);
+    let raw = serde_json::to_vec(&unfounded).unwrap();
+    let (status, body) = post_webhook(&platform, &unfounded, "evt_unfounded", Some(sign(&raw))).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("signalled")), "{body}");
+    let (status, body) = post_webhook(&platform, &unfounded, "evt_unfounded", Some(sign(&raw))).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("duplicate")), "{body}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (_, view) = platform.get_booking(&booking_ref, 0).await.unwrap();
+    assert_eq!(view["status"], "awaiting_payment", "{view}");
+    assert!(view["amount_charged"].is_null(), "{view}");
+
+    let flagged: Vec<(String, String)> = outcomes(&platform).await;
+    assert!(flagged.contains(&("payment.captured".into(), "amount_mismatch".into())), "{flagged:?}");
+    assert_eq!(ledger(&platform).await["totals"]["captures"], 0);
+
+    // And the real payment still confirms it.
+    let (status, _) = pay(&platform, waiting["checkout"]["pay_url"].as_str().unwrap(), "tok_visa").await;
+    assert_eq!(status, 200);
+    platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
+    platform.stop().await.unwrap();
+}
