@@ -34,6 +34,15 @@ pub(crate) struct Faults {
     pub reorder_webhooks: bool,
     /// Seeds the draws above; without it they are seeded from the OS.
     pub seed: Option<u64>,
+    /// When set, `error_rate` and `lose_response_rate` apply only to calls whose path
+    /// contains one of these (e.g. `/capture`), to aim a fault at one step.
+    pub only_paths: Option<Vec<String>>,
+}
+
+impl Faults {
+    fn targets(&self, path: &str) -> bool {
+        self.only_paths.as_ref().is_none_or(|paths| paths.iter().any(|p| path.contains(p.as_str())))
+    }
 }
 
 impl Faults {
@@ -111,7 +120,8 @@ pub(crate) async fn inject(State(sandbox): State<Sandbox>, request: Request, nex
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }
-    if !checkout_page && sandbox.faults.roll(|f| f.error_rate) {
+    let targeted = sandbox.faults.current().targets(&path);
+    if targeted && !checkout_page && sandbox.faults.roll(|f| f.error_rate) {
         let status = sandbox.faults.pick(&[
             StatusCode::INTERNAL_SERVER_ERROR,
             StatusCode::BAD_GATEWAY,
@@ -121,7 +131,7 @@ pub(crate) async fn inject(State(sandbox): State<Sandbox>, request: Request, nex
         return server_error(status);
     }
     let response = next.run(request).await;
-    if changes_state && sandbox.faults.roll(|f| f.lose_response_rate) {
+    if targeted && changes_state && sandbox.faults.roll(|f| f.lose_response_rate) {
         let status = sandbox.faults.pick(&[StatusCode::INTERNAL_SERVER_ERROR, StatusCode::GATEWAY_TIMEOUT]);
         tracing::info!(%path, %status, acted = %response.status(), "fault: losing the response of a call that acted");
         return server_error(status);

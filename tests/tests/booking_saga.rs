@@ -294,12 +294,23 @@ async fn the_hold_sweep_schedule_releases_holds_no_saga_will_release() {
     let past = chrono::Utc::now() - Days::minutes(5);
     inventory::store::hold_rooms(&platform.inventory_db, &abandoned, past).await.unwrap();
 
-    // The booking worker created the schedule at start-up; an operator can trigger it.
+    // The booking worker creates the schedule as it starts (in the background); once it
+    // exists, an operator can trigger it.
     let schedule = platform.client.get_schedule_handle(contracts::temporal::HOLD_SWEEP_SCHEDULE_ID);
-    schedule
-        .trigger(temporalio_client::schedules::ScheduleOverlapPolicy::Unspecified, Default::default())
-        .await
-        .unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match schedule
+            .trigger(temporalio_client::schedules::ScheduleOverlapPolicy::Unspecified, Default::default())
+            .await
+        {
+            Ok(_) => break,
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                eprintln!("schedule not there yet: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("the hold-sweep schedule never appeared: {e}"),
+        }
+    }
 
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
