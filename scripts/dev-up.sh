@@ -60,7 +60,7 @@ target/debug/auth-keys init "$TT_AUTH_KEYS_FILE"
 step "Starting the sandbox gateway, the workers and the API"
 start sandbox-gateway env TT_GATEWAY_WEBHOOK_URL="http://$API_ADDR/api/payments/webhooks/gateway" target/debug/sandbox-gateway
 metrics_port=9101
-for context in booking inventory payment; do
+for context in booking inventory payment partner; do
   start "$context-worker" env TT_METRICS_ADDR="127.0.0.1:$metrics_port" "target/debug/$context-worker"
   metrics_port=$((metrics_port + 1))
 done
@@ -75,7 +75,7 @@ cat <<MSG
     API docs     http://$API_ADDR/api/docs
     Temporal UI  http://127.0.0.1:$UI_PORT   (search: BookingRef = 'TRP-…' or BookingStatus = 'failed')
     Gateway      http://$GATEWAY_ADDR  (sandbox; card token tok_decline is declined)
-    Metrics      http://$API_ADDR/metrics, workers on http://127.0.0.1:9101..9103/metrics
+    Metrics      http://$API_ADDR/metrics, workers on http://127.0.0.1:9101..9104/metrics
 
   Demo users (password Tripura-demo-2026): traveller@, manager@, operator@, admin@demo.tripura.travel
 

@@ -52,6 +52,8 @@ permissions! {
     UsersManage => ["users:manage"];
     /// Allotments of assigned properties, or of every property; the handler checks which.
     InventoryManage => ["inventory:manage_assigned", "inventory:manage_any"];
+    /// Onboarding partners, their keys and their settlement statements.
+    PartnersManage => ["partners:manage"];
 }
 
 /// Set by the access extractors on the request, read back by [`enforce`].
@@ -77,6 +79,32 @@ pub(crate) async fn enforce(mut request: Request, next: Next) -> Response {
         return ApiError::Internal(anyhow::anyhow!("route {path} declares no access rule")).into_response();
     }
     response
+}
+
+/// The caller is a partner whose API key the partner gate accepted (and counted against its
+/// rate limits); derefs to the [`partner::PartnerCaller`]. Only routes behind the gate
+/// (`/api/partners/v1`) can use it: anywhere else it refuses every request.
+pub(crate) struct PartnerKey(pub(crate) partner::PartnerCaller);
+
+impl Deref for PartnerKey {
+    type Target = partner::PartnerCaller;
+    fn deref(&self) -> &partner::PartnerCaller {
+        &self.0
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PartnerKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        mark_decided(parts);
+        parts.extensions.get::<partner::PartnerCaller>().cloned().map(PartnerKey).ok_or_else(|| {
+            ApiError::unauthorized(
+                "missing_api_key",
+                "Send the API key as `Authorization: Bearer <key>` or `X-Api-Key`",
+            )
+        })
+    }
 }
 
 /// The route is open to anyone.

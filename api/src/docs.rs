@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers, and its browsable page.
 
-use crate::routes::{self, auth, bookings, catalog, inventory, payments};
+use crate::routes::{self, auth, bookings, catalog, inventory, partners, payments};
 use crate::state::AppState;
 use axum::Router;
 use utoipa::OpenApi;
@@ -47,6 +47,23 @@ use utoipa_swagger_ui::SwaggerUi;
         inventory::availability,
         inventory::change_allotments,
         payments::gateway_webhook,
+        partners::admin::onboard_partner,
+        partners::admin::list_partners,
+        partners::admin::get_partner,
+        partners::admin::update_partner,
+        partners::admin::issue_key,
+        partners::admin::list_keys,
+        partners::admin::rotate_key,
+        partners::admin::revoke_key,
+        partners::admin::list_settlements,
+        partners::admin::settlement_statement,
+        partners::v1::availability,
+        partners::v1::quote,
+        partners::v1::create_booking,
+        partners::v1::list_bookings,
+        partners::v1::get_booking,
+        partners::v1::cancel_booking,
+        partners::v1::settlements,
         routes::health::healthz,
         routes::health::readyz,
     ),
@@ -59,12 +76,24 @@ use utoipa_swagger_ui::SwaggerUi;
         bookings::BookingView,
         bookings::FailureDto,
         routes::MoneyDto,
+        partners::admin::OnboardPartnerRequest,
+        partners::admin::UpdatePartnerRequest,
+        partners::admin::PartnerView,
+        partners::admin::PartnerList,
+        partners::admin::IssueKeyRequest,
+        partners::admin::RotateKeyRequest,
+        partners::admin::KeyView,
+        partners::admin::IssuedKeyView,
+        partners::admin::RotatedKeyView,
+        partners::SettlementView,
+        partners::SettlementList,
     ))
 )]
 struct ApiDoc;
 
-/// Declares the `bearer` scheme every protected route names in its `security`, and the
-/// gateway's webhook signature.
+/// Declares the schemes routes name in their `security`: `bearer` (a user's access token),
+/// a partner's API key on the partner API (sent either way), and the gateway's webhook
+/// signature.
 struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
@@ -74,6 +103,23 @@ impl utoipa::Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+        components.add_security_scheme(
+            "partner_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("tt_live_<prefix>_<secret>")
+                    .description(Some("A partner's API key, on /api/partners/v1 only"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "partner_key_header",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Api-Key",
+                "A partner's API key, on /api/partners/v1 only",
+            ))),
         );
         // The gateway's webhooks carry no token: an HMAC of the body under the shared secret.
         components.add_security_scheme(
@@ -94,7 +140,14 @@ mod tests {
     #[test]
     fn the_openapi_document_names_every_booking_route() {
         let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
-        for path in ["/api/bookings", "/api/bookings/{booking_ref}", "/api/catalog/accommodations", "/readyz"] {
+        for path in [
+            "/api/bookings",
+            "/api/bookings/{booking_ref}",
+            "/api/catalog/accommodations",
+            "/api/partners/{partner}/keys/{key_prefix}/rotate",
+            "/api/partners/v1/bookings/{booking_ref}",
+            "/readyz",
+        ] {
             assert!(doc["paths"][path].is_object(), "missing {path}");
         }
     }

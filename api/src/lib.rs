@@ -6,6 +6,8 @@
 //!   workflow query; writes inside one context go to its store; anything that spans
 //!   contexts starts or signals a workflow. No SQL lives in this crate.
 //! - Nothing here panics on input: every rejection becomes a 4xx `{"error": {..}}`.
+//! - Nothing a request needs lives only in this process: rate limits and idempotency keys
+//!   are in PostgreSQL, so any number of replicas serve the same answers.
 
 pub mod access;
 mod docs;
@@ -45,8 +47,7 @@ pub fn app(state: AppState, services: &[ApiService]) -> Router {
             ApiService::Catalog => ("/api/catalog", routes::catalog::router()),
             ApiService::Inventory => ("/api/inventory", routes::inventory::router()),
             ApiService::Payments => ("/api/payments", routes::payments::router()),
-            // No HTTP routes yet; its deployment serves probes and docs.
-            ApiService::Partners => continue,
+            ApiService::Partners => ("/api/partners", routes::partners::router(&state)),
         };
         router = router.nest(prefix, context_router.route_layer(middleware::from_fn(access::enforce)));
     }
@@ -137,6 +138,10 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     // The peer address feeds the login throttle and the activity log (see `access`).
+    let partner_log = state.partner_log.drain();
     let service = app(state, services).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+    let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
+    // Every request has answered: write what the partner access log still holds.
+    partner_log.wait(Duration::from_secs(5)).await;
+    served
 }

@@ -71,6 +71,7 @@ pub struct ApiSettings {
     pub booking_database_url: String,
     pub inventory_database_url: String,
     pub auth_database_url: String,
+    pub partner_database_url: String,
     /// `TT_DB_POOL_SIZE`, per context pool.
     pub db_pool_size: u32,
     pub auth: AuthConfig,
@@ -145,6 +146,7 @@ impl ApiSettings {
             booking_database_url: platform::db::database_url("booking")?,
             inventory_database_url: platform::db::database_url("inventory")?,
             auth_database_url: platform::db::database_url("auth")?,
+            partner_database_url: platform::db::database_url("partner")?,
             db_pool_size: var_or("DB_POOL_SIZE", 10)?,
             auth: AuthConfig::from_env()?,
             cors_origins: platform::env::optional::<String>("CORS_ORIGINS")?
@@ -175,6 +177,7 @@ impl ApiSettings {
             booking_database_url: database_url.to_string(),
             inventory_database_url: database_url.to_string(),
             auth_database_url: database_url.to_string(),
+            partner_database_url: database_url.to_string(),
             db_pool_size: 8,
             auth: AuthConfig {
                 keys_file,

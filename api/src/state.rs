@@ -1,7 +1,11 @@
 //! Shared state: one pool per context (a newtype each, so a handler cannot use the wrong
 //! one) and the Temporal client.
 
-use crate::{access::TrustedProxies, error::ApiError, settings::ApiSettings};
+use crate::{
+    access::TrustedProxies,
+    error::ApiError,
+    settings::{ApiService, ApiSettings},
+};
 use auth::{Accounts, SessionSettings, keys::KeyRing, password::Passwords, tokens::TokenSettings, tokens::Tokens};
 use axum::extract::FromRef;
 use platform::temporal::TemporalSettings;
@@ -67,6 +71,10 @@ pub struct AppState {
     pub payments: Payments,
     /// Browser origins allowed to call the API.
     pub cors_origins: Arc<[String]>,
+    /// The partner context: partners, keys, rate limits (its own pool inside).
+    pub partners: partner::Partners,
+    /// The partner API's access log, written off the request path.
+    pub partner_log: partner::AccessLog,
 }
 
 impl AppState {
@@ -100,7 +108,16 @@ impl AppState {
         );
         let auth_pool = platform::db::context_pool(&settings.auth_database_url, auth::SCHEMA, size)?;
         let sessions = SessionSettings { refresh_ttl: settings.auth.refresh_ttl, ..SessionSettings::default() };
+        let partner_pool = platform::db::context_pool(&settings.partner_database_url, partner::SCHEMA, size)?;
+        // Only a process that serves the partner routes writes their access log.
+        let partner_log = if settings.services.contains(&ApiService::Partners) {
+            partner::AccessLog::start(partner_pool.clone(), partner::access_log::DEFAULT_CAPACITY)
+        } else {
+            partner::AccessLog::disabled()
+        };
         Ok(AppState {
+            partners: partner::Partners::new(partner_pool),
+            partner_log,
             accounts: Accounts::new(auth_pool, Passwords::default(), tokens, sessions),
             proxies: settings.trusted_proxies.clone(),
             cors_origins: settings.cors_origins.clone().into(),

@@ -11,6 +11,7 @@ pub struct TestDatabase {
     pub booking: PgPool,
     pub payment: PgPool,
     pub auth: PgPool,
+    pub partner: PgPool,
 }
 
 fn admin_url() -> String {
@@ -34,6 +35,7 @@ impl TestDatabase {
             booking: pool(booking::SCHEMA)?,
             payment: pool(payment::SCHEMA)?,
             auth: pool(auth::SCHEMA)?,
+            partner: pool(partner::SCHEMA)?,
             url: url.clone(),
             name,
         };
@@ -43,7 +45,7 @@ impl TestDatabase {
     }
 
     pub async fn drop_database(self) -> anyhow::Result<()> {
-        for pool in [&self.catalog, &self.inventory, &self.booking, &self.payment, &self.auth] {
+        for pool in [&self.catalog, &self.inventory, &self.booking, &self.payment, &self.auth, &self.partner] {
             pool.close().await;
         }
         let admin = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&admin_url()).await?;

@@ -91,6 +91,7 @@ pub struct TestPlatform {
     pub booking_db: PgPool,
     pub payment_db: PgPool,
     pub auth_db: PgPool,
+    pub partner_db: PgPool,
     /// The traveller `post_booking` and `get_booking` act as.
     pub traveller: Session,
     database: Option<TestDatabase>,
@@ -179,6 +180,7 @@ impl TestPlatform {
             booking_db: database.booking.clone(),
             payment_db: database.payment.clone(),
             auth_db: database.auth.clone(),
+            partner_db: database.partner.clone(),
             traveller: Session::default(),
             database: Some(database),
             temporal_address,
@@ -283,6 +285,7 @@ impl TestPlatform {
             hold_ttl: Duration::from_secs(900),
             hold_sweep_every: Duration::from_secs(300),
             graceful_shutdown: Duration::from_secs(2),
+            settlement_sync_every: Duration::from_secs(300),
             metrics_addr,
         };
         let contexts = contexts.to_vec();
@@ -448,6 +451,8 @@ impl TestPlatform {
                 .register_workflow::<sagas::HoldSweepWorkflow>()?
                 .register_workflow::<sagas::AutoRefundWorkflow>()?
                 .register_workflow::<sagas::CancellationWorkflow>()?
+                .register_workflow::<sagas::PartnerSettlementWorkflow>()?
+                .register_workflow::<sagas::PartnerSettlementCycleWorkflow>()?
                 .build(),
         )?;
         replayer.replay_workflow(WorkflowHistory::from_json(&json)?).await?;

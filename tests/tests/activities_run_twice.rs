@@ -176,6 +176,7 @@ async fn holding_and_recording_twice_writes_once() {
         quote: offer.quote(&dates, 2).unwrap(),
         hold_id: hold.hold_id.clone(),
         user_id: Some(uuid::Uuid::new_v4()),
+        partner_id: None,
     };
     for _ in 0..2 {
         bookings.run(booking::BookingActivitiesImpl::create_booking, record.clone()).await.unwrap();

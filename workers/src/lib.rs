@@ -3,12 +3,14 @@
 //!
 //! Architecture invariants:
 //! - Binaries in `src/bin` only parse settings and call [`run`].
-//! - The `booking` worker is the only one that runs workflows; every other worker runs
-//!   activities of its own context only.
+//! - Workflows run on the `booking` worker (bookings, the hold sweep) and on the `partner`
+//!   worker (settlements, which have their own queue so that a settlement backlog never
+//!   delays bookings); every worker runs activities of its own context only.
 
 mod schedules;
 mod settings;
 
+pub use schedules::{SettlementSchedulesReport, settlement_spec, sync_settlement_schedules};
 pub use settings::{WorkerContext, WorkerSettings};
 
 use contracts::temporal::task_queue;
@@ -16,6 +18,7 @@ use futures::future::try_join_all;
 use payment::GatewayClient;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 use temporalio_client::Client;
 use temporalio_common::telemetry::{PrometheusExporterOptions, TelemetryOptions, start_prometheus_metric_exporter};
 use temporalio_sdk::{Runtime, Worker, WorkerOptions, runtime::RuntimeOptions};
@@ -34,6 +37,20 @@ pub async fn run(
     if contexts.contains(&WorkerContext::Booking) {
         schedules::ensure_schedules(&client, settings.hold_sweep_every).await?;
     }
+    // Settlement schedules follow the partners table: at start-up, then now and then, so a
+    // partner onboarded or changed meanwhile gets its schedule without a restart.
+    let schedule_sync = if contexts.contains(&WorkerContext::Partner) {
+        let partner_db = partner_pool(settings)?;
+        let report = schedules::sync_settlement_schedules(&client, &partner_db).await?;
+        tracing::info!(?report, "settlement schedules in line with the partners table");
+        Some(tokio::spawn(keep_settlement_schedules_in_line(
+            client.clone(),
+            partner_db,
+            settings.settlement_sync_every,
+        )))
+    } else {
+        None
+    };
     let runtime = Runtime::from_current_tokio(runtime_options(settings)?)?;
     let mut workers = Vec::with_capacity(contexts.len());
     for context in contexts {
@@ -51,7 +68,50 @@ pub async fn run(
             for stop in &stop_handles { stop(); }
         }
     }
+    if let Some(task) = schedule_sync {
+        task.abort();
+    }
     all.await?;
+    Ok(())
+}
+
+fn partner_pool(settings: &WorkerSettings) -> anyhow::Result<sqlx::PgPool> {
+    let url = settings.database_url(WorkerContext::Partner)?;
+    Ok(platform::db::context_pool(&url, partner::SCHEMA, settings.db_pool_size)?)
+}
+
+async fn keep_settlement_schedules_in_line(client: Client, partner_db: sqlx::PgPool, every: Duration) {
+    let mut tick = tokio::time::interval(every.max(Duration::from_secs(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if let Err(e) = schedules::sync_settlement_schedules(&client, &partner_db).await {
+            tracing::warn!(error = %e, "could not bring the settlement schedules in line; trying again later");
+        }
+    }
+}
+
+/// The `settlement-schedules` command: brings every partner's settlement schedule in line
+/// with the partners table once, and prints what it did.
+pub async fn sync_settlement_schedules_once() -> anyhow::Result<()> {
+    platform::telemetry::init("settlement-schedules");
+    let settings = WorkerSettings::from_env()?;
+    let client = platform::temporal::connect(&settings.temporal).await?;
+    let report = schedules::sync_settlement_schedules(&client, &partner_pool(&settings)?).await?;
+    println!(
+        "settlement schedules: {} created, {} updated, {} unchanged, {} paused, {} resumed",
+        report.created.len(),
+        report.updated.len(),
+        report.unchanged.len(),
+        report.paused.len(),
+        report.unpaused.len()
+    );
+    for (what, ids) in [("created", &report.created), ("updated", &report.updated), ("paused", &report.paused)] {
+        for id in ids {
+            println!("  {what} {id}");
+        }
+    }
     Ok(())
 }
 
@@ -79,7 +139,8 @@ fn worker_options(settings: &WorkerSettings, context: WorkerContext) -> anyhow::
                 .register_workflow::<sagas::HoldSweepWorkflow>()?
                 .register_workflow::<sagas::AutoRefundWorkflow>()?
                 .register_workflow::<sagas::CancellationWorkflow>()?
-                .register_activities(booking::BookingActivitiesImpl::new(pool))
+                .register_activities(booking::BookingActivitiesImpl::new(pool.clone()))
+                .register_activities(booking::PartnerSalesActivitiesImpl::new(pool))
                 .graceful_shutdown_period(period)
                 .build()
         }
@@ -100,6 +161,12 @@ fn worker_options(settings: &WorkerSettings, context: WorkerContext) -> anyhow::
                 .graceful_shutdown_period(period)
                 .build()
         }
+        WorkerContext::Partner => WorkerOptions::new(task_queue::PARTNER)
+            .register_workflow::<sagas::PartnerSettlementWorkflow>()?
+            .register_workflow::<sagas::PartnerSettlementCycleWorkflow>()?
+            .register_activities(partner::PartnerActivitiesImpl::new(partner_pool(settings)?))
+            .graceful_shutdown_period(period)
+            .build(),
     })
 }
 

@@ -15,16 +15,20 @@ pub enum WorkerContext {
     Booking,
     Inventory,
     Payment,
+    /// Partner settlements: their workflows and the partner context's activities.
+    Partner,
 }
 
 impl WorkerContext {
-    pub const ALL: [WorkerContext; 3] = [WorkerContext::Booking, WorkerContext::Inventory, WorkerContext::Payment];
+    pub const ALL: [WorkerContext; 4] =
+        [WorkerContext::Booking, WorkerContext::Inventory, WorkerContext::Payment, WorkerContext::Partner];
 
     pub fn name(self) -> &'static str {
         match self {
             WorkerContext::Booking => "booking",
             WorkerContext::Inventory => "inventory",
             WorkerContext::Payment => "payment",
+            WorkerContext::Partner => "partner",
         }
     }
 }
@@ -41,6 +45,9 @@ pub struct WorkerSettings {
     /// creates its schedule. An existing schedule keeps its own interval.
     pub hold_sweep_every: Duration,
     pub graceful_shutdown: Duration,
+    /// How often the partner worker brings the settlement schedules in line with the
+    /// partners table (`TT_SETTLEMENT_SCHEDULE_SYNC_SECS`), besides at start-up.
+    pub settlement_sync_every: Duration,
     /// `TT_METRICS_ADDR`: where the Temporal SDK's Prometheus metrics are served (`/metrics`);
     /// unset, no metrics endpoint is opened.
     pub metrics_addr: Option<SocketAddr>,
@@ -68,6 +75,7 @@ impl WorkerSettings {
             hold_ttl: Duration::from_secs(var_or("HOLD_TTL_SECS", 30 * 60)?),
             hold_sweep_every: Duration::from_secs(var_or("HOLD_SWEEP_SECS", 5 * 60)?),
             graceful_shutdown: Duration::from_secs(optional("WORKER_SHUTDOWN_SECS")?.unwrap_or(20)),
+            settlement_sync_every: Duration::from_secs(var_or("SETTLEMENT_SCHEDULE_SYNC_SECS", 300)?),
             metrics_addr: optional("METRICS_ADDR")?,
         })
     }

@@ -1,5 +1,5 @@
-//! Booking context: the booking record and its lifecycle, versions and audit trail, and the
-//! clients' idempotency keys.
+//! Booking context: the booking record and its lifecycle, versions and audit trail, the
+//! clients' idempotency keys, and the partner channel's requests, refunds and sales totals.
 //!
 //! Owns the `booking` schema; it is the only code that reads or writes it.
 //!
@@ -11,9 +11,11 @@
 
 pub mod activities;
 pub mod lifecycle;
+pub mod partner_channel;
 pub mod store;
 
 pub use activities::BookingActivitiesImpl;
+pub use partner_channel::PartnerSalesActivitiesImpl;
 
 /// The schema this context owns; its pool's `search_path`.
 pub const SCHEMA: &str = "booking";

@@ -53,8 +53,9 @@ pub async fn create_booking(pool: &PgPool, record: &NewBookingRecord, actor: &st
     let inserted = sqlx::query(
         "INSERT INTO bookings (booking_id, booking_ref, status, accommodation_id, room_type, check_in, check_out,
                                rooms, guests, hold_id, base_amount_paise, gst_amount_paise, total_amount_paise, currency,
-                               user_id)
-         VALUES ($1, $2, 'pending_payment', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                               user_id, partner_id, channel)
+         VALUES ($1, $2, 'pending_payment', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+                 CASE WHEN $15::uuid IS NULL THEN 'direct' ELSE 'partner' END)
          ON CONFLICT (booking_ref) DO NOTHING",
     )
     .bind(booking_id)
@@ -71,6 +72,7 @@ pub async fn create_booking(pool: &PgPool, record: &NewBookingRecord, actor: &st
     .bind(record.quote.total.amount)
     .bind(record.quote.total.currency.code())
     .bind(record.user_id)
+    .bind(record.partner_id)
     .execute(&mut *tx)
     .await?
     .rows_affected();

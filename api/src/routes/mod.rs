@@ -6,6 +6,7 @@ pub(crate) mod catalog;
 pub(crate) mod health;
 pub(crate) mod inventory;
 mod money;
+pub(crate) mod partners;
 pub(crate) mod payments;
 
 use crate::error::ApiError;

@@ -99,6 +99,9 @@ pub struct NewBookingRecord {
     /// The signed-in user who booked; they may see and change the booking.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<Uuid>,
+    /// The partner that booked for its customer; the booking is then of the partner channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

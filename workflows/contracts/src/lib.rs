@@ -15,6 +15,7 @@ pub mod cancellation;
 pub mod money;
 pub mod pricing;
 pub mod saga;
+pub mod settlement;
 pub mod stay;
 pub mod temporal;
 

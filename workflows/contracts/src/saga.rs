@@ -94,6 +94,9 @@ pub struct BookingSagaInput {
     /// Seconds a checkout payment may take before the booking expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_window_secs: Option<u64>,
+    /// The partner (partner context id) that booked for its customer through the partner API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_id: Option<uuid::Uuid>,
 }
 
 /// Where a booking stands. The string forms are the `BookingStatus` search attribute values

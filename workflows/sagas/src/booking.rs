@@ -72,12 +72,17 @@ impl BookingWorkflow {
     #[run(name = "BookingSaga")]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<BookingProgress> {
         let input = ctx.state(|s| s.input.clone());
-        ctx.upsert_search_attributes([
-            temporal::BOOKING_REF.value_set(input.booking_ref.to_string()),
-            temporal::BOOKING_STATUS.value_set(BookingStatus::Pending.as_str().to_string()),
-            temporal::BOOKING_CUSTOMER.value_set(input.lead_traveller.email.to_lowercase()),
-            temporal::BOOKING_CHECK_IN.value_set(check_in_timestamp(&input)),
-        ]);
+        ctx.upsert_search_attributes(
+            [
+                temporal::BOOKING_REF.value_set(input.booking_ref.to_string()),
+                temporal::BOOKING_STATUS.value_set(BookingStatus::Pending.as_str().to_string()),
+                temporal::BOOKING_CUSTOMER.value_set(input.lead_traveller.email.to_lowercase()),
+                temporal::BOOKING_CHECK_IN.value_set(check_in_timestamp(&input)),
+            ]
+            .into_iter()
+            // Partner bookings carry their partner, so operators can filter a partner's sagas.
+            .chain(input.partner_id.map(|p| temporal::BOOKING_PARTNER.value_set(p.to_string()))),
+        );
 
         let mut compensations = Vec::new();
         match Self::forward(ctx, &input, &mut compensations).await {
@@ -174,6 +179,7 @@ impl BookingWorkflow {
             quote: input.quote.clone(),
             hold_id: hold_id.clone(),
             user_id: input.user_id,
+            partner_id: input.partner_id,
         };
         ctx.execute_activity(BookingActivities::create_booking, record, on_queue(task_queue::BOOKING, SHORT_STEP))
             .await

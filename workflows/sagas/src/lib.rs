@@ -1,5 +1,5 @@
 //! Workflow definitions: the booking saga, the cancellation saga, the automatic refund of
-//! payments no booking uses, and the hold sweep.
+//! payments no booking uses, the hold sweep and partner settlements.
 //!
 //! Architecture invariants:
 //! - Deterministic code only. No I/O, no clocks, no randomness, no threads: time comes from
@@ -15,8 +15,10 @@ mod cancellation;
 mod hold_sweep;
 mod options;
 mod refund;
+mod settlement;
 
 pub use booking::BookingWorkflow;
 pub use cancellation::CancellationWorkflow;
 pub use hold_sweep::HoldSweepWorkflow;
 pub use refund::AutoRefundWorkflow;
+pub use settlement::{PartnerSettlementCycleWorkflow, PartnerSettlementWorkflow};

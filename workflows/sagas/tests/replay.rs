@@ -1,6 +1,8 @@
 //! Recorded histories of real runs must replay against today's workflow code: a change that
 //! would break workflows in flight fails here. Record new fixtures with
-//! `TT_RECORD_HISTORIES=1 cargo test -p tests --test booking_saga --test payments --test cancellation`.
+//! `TT_RECORD_HISTORIES=1 cargo test -p tests --test booking_saga --test payments --test cancellation
+//! --test partners` (the partners' tests record a partner's booking, a settlement, and a
+//! settlement started by its schedule).
 
 use std::path::PathBuf;
 use temporalio_client::WorkflowHistory;
@@ -36,6 +38,9 @@ async fn every_recorded_workflow_history_replays() {
         "checkout_expired",
         "auto_refund",
         "cancellation",
+        "partner_booking_confirmed",
+        "partner_settlement",
+        "partner_settlement_cycle",
     ] {
         assert!(names.contains(&expected), "fixture {expected} missing from {names:?}");
     }
@@ -48,6 +53,10 @@ async fn every_recorded_workflow_history_replays() {
             .register_workflow::<sagas::AutoRefundWorkflow>()
             .unwrap()
             .register_workflow::<sagas::CancellationWorkflow>()
+            .unwrap()
+            .register_workflow::<sagas::PartnerSettlementWorkflow>()
+            .unwrap()
+            .register_workflow::<sagas::PartnerSettlementCycleWorkflow>()
             .unwrap()
             .build(),
     )

@@ -46,7 +46,7 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 /// The longest `?wait=` honoured, in seconds.
-const MAX_WAIT_SECS: u64 = 20;
+pub(crate) const MAX_WAIT_SECS: u64 = 20;
 /// Tripura keeps Indian Standard Time: "today" for check-in is today there.
 const IST_OFFSET_SECS: i32 = 5 * 3600 + 30 * 60;
 
@@ -107,6 +107,7 @@ pub(crate) async fn create_booking(
         payment_method: prepared.payment_method,
         user_id: Some(caller.user_id),
         payment_window_secs: Some(payments.config.payment_window.as_secs()),
+        partner_id: None,
     };
     // The key is bound before the start: if Temporal is away, the client's retry with the
     // same key starts the saga under the same reference.
@@ -122,14 +123,14 @@ pub(crate) async fn create_booking(
 }
 
 /// A booking request checked against the catalog and quoted.
-struct PreparedBooking {
-    stay: StayRequest,
-    lead_traveller: contracts::saga::LeadTraveller,
-    quote: contracts::pricing::StayQuote,
-    payment_method: contracts::saga::PaymentMethod,
+pub(crate) struct PreparedBooking {
+    pub(crate) stay: StayRequest,
+    pub(crate) lead_traveller: contracts::saga::LeadTraveller,
+    pub(crate) quote: contracts::pricing::StayQuote,
+    pub(crate) payment_method: contracts::saga::PaymentMethod,
 }
 
-async fn prepare(catalog: &sqlx::PgPool, body: &CreateBookingRequest) -> Result<PreparedBooking, ApiError> {
+pub(crate) async fn prepare(catalog: &sqlx::PgPool, body: &CreateBookingRequest) -> Result<PreparedBooking, ApiError> {
     let today = Utc::now().with_timezone(&FixedOffset::east_opt(IST_OFFSET_SECS).expect("valid offset")).date_naive();
     let valid = request::validate(body, today)?;
     let Some(offer) = catalog::store::find_offer(catalog, body.accommodation.trim(), body.room_type.trim()).await?
@@ -182,7 +183,7 @@ async fn accepted(client: Option<&Client>, booking_ref: &BookingRef, repeated: b
     response
 }
 
-fn key_reused() -> ApiError {
+pub(crate) fn key_reused() -> ApiError {
     ApiError::invalid("idempotency_key_reused", "This Idempotency-Key was used for a different booking request")
 }
 
@@ -236,7 +237,7 @@ pub(crate) async fn get_booking(
 
 /// The booking's live progress from its saga, or its stored record while the saga cannot
 /// answer; `None` when neither knows it.
-async fn read_booking(
+pub(crate) async fn read_booking(
     bookings: &sqlx::PgPool,
     temporal: &Temporal,
     booking_ref: &BookingRef,
@@ -440,7 +441,7 @@ pub(crate) async fn list_my_bookings(
 /// The longest client `Idempotency-Key` accepted.
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 200;
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
     let key = value.to_str().unwrap_or_default().trim();
     if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_LEN || !key.chars().all(|c| c.is_ascii_graphic()) {
@@ -475,7 +476,7 @@ async fn bind_booking_ref(
     Err(ApiError::Internal(anyhow::anyhow!("could not allocate a unique booking reference")))
 }
 
-async fn start_saga(client: &Client, input: BookingSagaInput) -> Result<(), ApiError> {
+pub(crate) async fn start_saga(client: &Client, input: BookingSagaInput) -> Result<(), ApiError> {
     // One workflow per booking reference, ever: a repeated start (same idempotency key)
     // attaches to the running saga or is refused after it closed; both mean "already started".
     let options = WorkflowStartOptions::new(task_queue::BOOKING, input.booking_ref.workflow_id())
@@ -492,12 +493,12 @@ async fn start_saga(client: &Client, input: BookingSagaInput) -> Result<(), ApiE
     }
 }
 
-enum QueryFailure {
+pub(crate) enum QueryFailure {
     NotFound,
     Unavailable(WorkflowQueryError),
 }
 
-async fn query_progress(client: &Client, booking_ref: &BookingRef) -> Result<BookingProgress, QueryFailure> {
+pub(crate) async fn query_progress(client: &Client, booking_ref: &BookingRef) -> Result<BookingProgress, QueryFailure> {
     let handle = client.get_workflow_handle::<BookingWorkflow>(booking_ref.workflow_id());
     match tokio::time::timeout(
         Duration::from_secs(5),
@@ -512,7 +513,7 @@ async fn query_progress(client: &Client, booking_ref: &BookingRef) -> Result<Boo
     }
 }
 
-fn is_unavailable(status: &temporalio_client::tonic::Status) -> bool {
+pub(crate) fn is_unavailable(status: &temporalio_client::tonic::Status) -> bool {
     use temporalio_client::tonic::Code;
     matches!(status.code(), Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted)
 }

@@ -1,0 +1,159 @@
+//! Bookings of the partner channel: the partner API's requests and ownership checks, and the
+//! sales totals partner settlements read (activity `booking.total_partner_sales` on the
+//! `booking` queue). All their SQL is here.
+
+use crate::store::{BookingListItem, IdempotentRequest, find_request};
+use chrono::{DateTime, NaiveDate, Utc};
+use contracts::{
+    BookingRef, Money,
+    settlement::{PartnerSales, PartnerSalesRequest, definitions},
+};
+use sqlx::PgPool;
+use std::sync::Arc;
+use temporalio_macros::activities;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+use uuid::Uuid;
+
+/// India's offset from UTC, all year: settlement periods are dates in India.
+const IST_OFFSET_SECS: i64 = 5 * 3600 + 30 * 60;
+
+/// The instant a date in India begins.
+pub fn start_of_day_in_india(date: NaiveDate) -> DateTime<Utc> {
+    date.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc() - chrono::Duration::seconds(IST_OFFSET_SECS)
+}
+
+/// Binds `key` (already scoped to the partner) to `candidate` for `partner_id`, unless the
+/// key is bound already; as `store::claim_idempotency_key` for signed-in users.
+pub async fn claim_partner_request(
+    pool: &PgPool,
+    key: &str,
+    request_hash: &[u8],
+    candidate: &BookingRef,
+    partner_id: Uuid,
+) -> Result<IdempotentRequest, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO booking_requests (idempotency_key, request_hash, booking_ref, partner_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(request_hash)
+    .bind(candidate.as_str())
+    .bind(partner_id)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(IdempotentRequest::New(candidate.clone()));
+    }
+    let earlier = find_request(pool, key).await?.ok_or(sqlx::Error::RowNotFound)?;
+    Ok(if earlier.request_hash == request_hash {
+        IdempotentRequest::Repeat(earlier.booking_ref)
+    } else {
+        IdempotentRequest::Mismatch
+    })
+}
+
+/// The partner that asked for `booking_ref`: `None` if no request made it, `Some(None)` for
+/// a booking of another channel.
+pub async fn booking_partner(pool: &PgPool, booking_ref: &BookingRef) -> Result<Option<Option<Uuid>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT partner_id FROM booking_requests WHERE booking_ref = $1")
+        .bind(booking_ref.as_str())
+        .fetch_optional(pool)
+        .await
+}
+
+/// The bookings `partner_id` asked for, newest first, before the `(requested_at,
+/// booking_ref)` of the previous page's last line.
+pub async fn bookings_of_partner(
+    pool: &PgPool,
+    partner_id: Uuid,
+    before: Option<(DateTime<Utc>, String)>,
+    limit: i64,
+) -> Result<Vec<BookingListItem>, sqlx::Error> {
+    let (before_at, before_ref) = before.unzip();
+    sqlx::query_as(
+        "SELECT r.booking_ref, b.status, b.check_in, b.check_out, b.total_amount_paise, b.currency,
+                r.created_at AS requested_at
+         FROM booking_requests r LEFT JOIN bookings b USING (booking_ref)
+         WHERE r.partner_id = $1 AND r.saga_started_at IS NOT NULL
+           AND ($2::timestamptz IS NULL OR (r.created_at, r.booking_ref) < ($2, $3))
+         ORDER BY r.created_at DESC, r.booking_ref DESC LIMIT $4",
+    )
+    .bind(partner_id)
+    .bind(before_at)
+    .bind(before_ref)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// What a partner sold in a period: bookings whose confirmation falls in it, with what was
+/// captured for them, and the refunds of cancellations completed in it, whichever period
+/// their booking was confirmed in.
+pub async fn partner_sales(pool: &PgPool, request: &PartnerSalesRequest) -> Result<PartnerSales, sqlx::Error> {
+    let from = start_of_day_in_india(request.period.start);
+    let to = start_of_day_in_india(request.period.end);
+    let (bookings, collected): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), coalesce(sum(b.amount_charged_paise), 0)::bigint
+         FROM bookings b JOIN booking_versions v ON v.booking_id = b.booking_id AND v.status = 'confirmed'
+         WHERE b.partner_id = $1 AND v.created_at >= $2 AND v.created_at < $3",
+    )
+    .bind(request.partner_id)
+    .bind(from)
+    .bind(to)
+    .fetch_one(pool)
+    .await?;
+    let (refunds, refunded): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), coalesce(sum(c.refunded_paise), 0)::bigint
+         FROM booking_cancellations c JOIN bookings b USING (booking_id)
+         WHERE b.partner_id = $1 AND c.refunded_paise > 0 AND c.completed_at >= $2 AND c.completed_at < $3",
+    )
+    .bind(request.partner_id)
+    .bind(from)
+    .bind(to)
+    .fetch_one(pool)
+    .await?;
+    Ok(PartnerSales {
+        bookings: u32::try_from(bookings).unwrap_or(u32::MAX),
+        collected: Money::inr(collected),
+        refunds: u32::try_from(refunds).unwrap_or(u32::MAX),
+        refunded: Money::inr(refunded),
+    })
+}
+
+/// The booking context's activities for partner settlements, on the `booking` queue.
+pub struct PartnerSalesActivitiesImpl {
+    pool: PgPool,
+}
+
+impl PartnerSalesActivitiesImpl {
+    pub fn new(pool: PgPool) -> Self {
+        PartnerSalesActivitiesImpl { pool }
+    }
+}
+
+#[activities]
+impl PartnerSalesActivitiesImpl {
+    /// A read: safe to run any number of times. Once the period has ended it gives the same
+    /// answer every time, since confirmations and cancellations are dated when they happen.
+    #[activity(definition = definitions::TotalPartnerSales)]
+    #[tracing::instrument(skip_all, fields(partner_id = %request.partner_id, period_start = %request.period.start))]
+    pub async fn total_partner_sales(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        request: PartnerSalesRequest,
+    ) -> Result<PartnerSales, ActivityError> {
+        Ok(partner_sales(&self.pool, &request).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_day_in_india_starts_at_half_past_six_the_evening_before_in_utc() {
+        let start = start_of_day_in_india("2026-01-05".parse().unwrap());
+        assert_eq!(start.to_rfc3339(), "2026-01-04T18:30:00+00:00");
+    }
+}

@@ -1,0 +1,426 @@
+//! Partner administration (permission `partners:manage`): onboard and change partners,
+//! issue, rotate and revoke their API keys, read and download their settlements.
+
+use super::{MAX_SETTLEMENTS, SettlementList, SettlementView, partner_error};
+use crate::{
+    access::{ClientInfo, PartnersManage, Require},
+    error::ApiError,
+    extract::{ApiJson, ApiPath, ApiQuery},
+};
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, NaiveDate, Utc};
+use contracts::settlement::settlement_schedule_id;
+use partner::{
+    Partners,
+    partners::{Changes, IssuedKey, Onboarding},
+    store::{CredentialRow, PartnerRow},
+};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OnboardPartnerRequest {
+    /// 3 to 40 lowercase letters, digits and dashes; fixed for good (it names the partner's
+    /// settlement schedule and workflows).
+    #[schema(example = "agartala-travels")]
+    code: String,
+    #[schema(example = "Agartala Travels Pvt Ltd")]
+    name: String,
+    #[schema(example = "accounts@agartala-travels.in")]
+    contact_email: String,
+    /// Commission in basis points: 1250 is 12.5 %.
+    #[schema(example = 1250)]
+    commission_bp: i64,
+    /// `weekly` (default), `fortnightly` or `monthly`.
+    settlement_cycle: Option<String>,
+    /// `active` (default), `suspended` or `closed`. Only active partners' keys are accepted.
+    status: Option<String>,
+    /// Requests a minute across all the partner's keys (default 600).
+    rate_limit_per_minute: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpdatePartnerRequest {
+    name: Option<String>,
+    contact_email: Option<String>,
+    commission_bp: Option<i64>,
+    settlement_cycle: Option<String>,
+    status: Option<String>,
+    rate_limit_per_minute: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PartnerView {
+    /// The value of the `BookingPartner` search attribute of the partner's bookings.
+    partner_id: Uuid,
+    code: String,
+    name: String,
+    contact_email: String,
+    commission_bp: i32,
+    settlement_cycle: String,
+    status: String,
+    rate_limit_per_minute: i32,
+    /// The Temporal Schedule that settles this partner.
+    #[schema(example = "settlement-agartala-travels")]
+    settlement_schedule: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<PartnerRow> for PartnerView {
+    fn from(p: PartnerRow) -> Self {
+        PartnerView {
+            partner_id: p.partner_id,
+            settlement_schedule: settlement_schedule_id(&p.code),
+            code: p.code,
+            name: p.name,
+            contact_email: p.contact_email,
+            commission_bp: p.commission_bp,
+            settlement_cycle: p.settlement_cycle,
+            status: p.status,
+            rate_limit_per_minute: p.rate_limit_per_minute,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PartnerList {
+    items: Vec<PartnerView>,
+    next_cursor: Option<String>,
+}
+
+/// Onboard a partner. Its settlement schedule is created by the partner worker (within
+/// `TT_SETTLEMENT_SCHEDULE_SYNC_SECS`) or at once by the `settlement-schedules` command.
+#[utoipa::path(post, path = "/api/partners", tag = "partners", request_body = OnboardPartnerRequest,
+    security(("bearer" = ["partners:manage"])),
+    responses((status = 201, body = PartnerView), (status = 401, description = "Not signed in"),
+        (status = 403, description = "Not allowed to manage partners"),
+        (status = 409, description = "The code is taken"), (status = 422, description = "An invalid field")))]
+pub(crate) async fn onboard_partner(
+    _: Require<PartnersManage>,
+    State(partners): State<Partners>,
+    ApiJson(body): ApiJson<OnboardPartnerRequest>,
+) -> Result<Response, ApiError> {
+    let onboarding = Onboarding {
+        code: &body.code,
+        name: &body.name,
+        contact_email: &body.contact_email,
+        commission_bp: body.commission_bp,
+        settlement_cycle: body.settlement_cycle.as_deref(),
+        status: body.status.as_deref(),
+        rate_limit_per_minute: body.rate_limit_per_minute,
+    };
+    let created = partners.onboard(&onboarding).await.map_err(partner_error)?;
+    let location = format!("/api/partners/{}", created.code);
+    let mut response = (StatusCode::CREATED, Json(PartnerView::from(created))).into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListPartnersQuery {
+    /// Page size, at most 100 (default 50).
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// Every partner, by code.
+#[utoipa::path(get, path = "/api/partners", tag = "partners", params(ListPartnersQuery),
+    security(("bearer" = ["partners:manage"])),
+    responses((status = 200, body = PartnerList), (status = 401, description = "Not signed in"),
+        (status = 403, description = "Not allowed to manage partners")))]
+pub(crate) async fn list_partners(
+    _: Require<PartnersManage>,
+    State(partners): State<Partners>,
+    ApiQuery(query): ApiQuery<ListPartnersQuery>,
+) -> Result<Json<PartnerList>, ApiError> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid_field("invalid_limit", "limit", "limit must be between 1 and 100"));
+    }
+    let after =
+        match &query.cursor {
+            Some(c) => {
+                Some(URL_SAFE_NO_PAD.decode(c).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(|| {
+                    ApiError::bad_request("invalid_cursor", "The cursor is not one this API gave out")
+                })?)
+            }
+            None => None,
+        };
+    let mut rows = partner::store::list_partners(partners.pool(), after.as_deref(), limit + 1).await?;
+    let page = usize::try_from(limit).unwrap_or(50);
+    let next_cursor = (rows.len() > page).then(|| {
+        rows.truncate(page);
+        rows.last().map(|r| URL_SAFE_NO_PAD.encode(&r.code))
+    });
+    Ok(Json(PartnerList { items: rows.into_iter().map(Into::into).collect(), next_cursor: next_cursor.flatten() }))
+}
+
+#[utoipa::path(get, path = "/api/partners/{partner}", tag = "partners", security(("bearer" = ["partners:manage"])),
+    params(("partner" = String, Path, description = "Partner code", example = "agartala-travels")),
+    responses((status = 200, body = PartnerView), (status = 404, description = "No such partner")))]
+pub(crate) async fn get_partner(
+    _: Require<PartnersManage>,
+    State(partners): State<Partners>,
+    ApiPath(code): ApiPath<String>,
+) -> Result<Json<PartnerView>, ApiError> {
+    Ok(Json(partners.partner(&code).await.map_err(partner_error)?.into()))
+}
+
+/// Change a partner's name, contact, commission, settlement cycle, status or rate limit. A
+/// suspended or closed partner's keys are refused from the next request; a changed cycle
+/// moves its settlement schedule on the partner worker's next pass.
+#[utoipa::path(patch, path = "/api/partners/{partner}", tag = "partners", request_body = UpdatePartnerRequest,
+    security(("bearer" = ["partners:manage"])),
+    params(("partner" = String, Path, description = "Partner code")),
+    responses((status = 200, body = PartnerView), (status = 404, description = "No such partner"),
+        (status = 422, description = "An invalid field")))]
+pub(crate) async fn update_partner(
+    _: Require<PartnersManage>,
+    State(partners): State<Partners>,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(body): ApiJson<UpdatePartnerRequest>,
+) -> Result<Json<PartnerView>, ApiError> {
+    let changes = Changes {
+        name: body.name.as_deref(),
+        contact_email: body.contact_email.as_deref(),
+        commission_bp: body.commission_bp,
+        settlement_cycle: body.settlement_cycle.as_deref(),
+        status: body.status.as_deref(),
+        rate_limit_per_minute: body.rate_limit_per_minute,
+    };
+    Ok(Json(partners.update(&code, &changes).await.map_err(partner_error)?.into()))
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IssueKeyRequest {
+    /// For people: where the key is used.
+    #[schema(example = "booking engine, production")]
+    label: Option<String>,
+    /// When the key stops working; never, if absent.
+    expires_at: Option<DateTime<Utc>>,
+    /// This key's own limit a minute; the partner's limit applies to all its keys together.
+    rate_limit_per_minute: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RotateKeyRequest {
+    /// How long the old key keeps working beside the new one (at most 30 days; 0 ends it now).
+    #[schema(example = 86400)]
+    grace_period_secs: u64,
+    /// When the new key stops working; never, if absent.
+    expires_at: Option<DateTime<Utc>>,
+}
+
+/// A key as listed: never the key itself.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct KeyView {
+    #[schema(example = "k7m2q9xw3a")]
+    key_prefix: String,
+    label: Option<String>,
+    /// `active`, `revoked` or `expired`.
+    status: String,
+    rate_limit_per_minute: Option<i32>,
+    expires_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<CredentialRow> for KeyView {
+    fn from(c: CredentialRow) -> Self {
+        let status = if c.revoked_at.is_some() {
+            "revoked"
+        } else if c.active {
+            "active"
+        } else {
+            "expired"
+        };
+        KeyView {
+            key_prefix: c.key_prefix,
+            label: c.label,
+            status: status.into(),
+            rate_limit_per_minute: c.rate_limit_per_minute,
+            expires_at: c.expires_at,
+            revoked_at: c.revoked_at,
+            last_used_at: c.last_used_at,
+            created_at: c.created_at,
+        }
+    }
+}
+
+/// A new key. `key` is shown this once: only its hash is kept.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct IssuedKeyView {
+    #[schema(example = "tt_live_k7m2q9xw3a_0123456789abcdefghijklmnopqrstuvwxyz0123")]
+    key: String,
+    #[serde(flatten)]
+    details: KeyView,
+}
+
+impl From<IssuedKey> for IssuedKeyView {
+    fn from(k: IssuedKey) -> Self {
+        IssuedKeyView { key: k.key, details: k.credential.into() }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct RotatedKeyView {
+    /// The replacement, shown this once.
+    new_key: IssuedKeyView,
+    /// The rotated key, now expiring at the end of its grace period.
+    previous: KeyView,
+}
+
+/// A secret must not stay in a browser's or a proxy's cache.
+fn no_store<T: Serialize>(status: StatusCode, body: T) -> Response {
+    (status, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+}
+
+/// Issue an API key for a partner. The answer is the only time the key is shown.
+#[utoipa::path(post, path = "/api/partners/{partner}/keys", tag = "partners", request_body = IssueKeyRequest,
+    security(("bearer" = ["partners:manage"])),
+    params(("partner" = String, Path, description = "Partner code")),
+    responses((status = 201, body = IssuedKeyView), (status = 404, description = "No such partner"),
+        (status = 422, description = "An expiry in the past or an invalid limit")))]
+pub(crate) async fn issue_key(
+    caller: Require<PartnersManage>,
+    State(partners): State<Partners>,
+    ClientInfo(client): ClientInfo,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(body): ApiJson<IssueKeyRequest>,
+) -> Result<Response, ApiError> {
+    let issued = partners
+        .issue_key(&code, body.label.as_deref(), body.expires_at, body.rate_limit_per_minute)
+        .await
+        .map_err(partner_error)?;
+    tracing::info!(partner = %code, key_prefix = %issued.credential.key_prefix, by = %caller.user_id,
+        client = ?client.addr, "partner API key issued");
+    Ok(no_store(StatusCode::CREATED, IssuedKeyView::from(issued)))
+}
+
+/// A partner's keys, newest first (prefixes and state only).
+#[utoipa::path(get, path = "/api/partners/{partner}/keys", tag = "partners", security(("bearer" = ["partners:manage"])),
+    params(("partner" = String, Path, description = "Partner code")),
+    responses((status = 200, body = Vec<KeyView>), (status = 404, description = "No such partner")))]
+pub(crate) async fn list_keys(
+    _: Require<PartnersManage>,
+    State(partners): State<Partners>,
+    ApiPath(code): ApiPath<String>,
+) -> Result<Json<Vec<KeyView>>, ApiError> {
+    Ok(Json(partners.keys(&code).await.map_err(partner_error)?.into_iter().map(Into::into).collect()))
+}
+
+/// Rotate a key: a new key is issued now, and the old one keeps working for the grace
+/// period, then expires.
+#[utoipa::path(post, path = "/api/partners/{partner}/keys/{key_prefix}/rotate", tag = "partners",
+    request_body = RotateKeyRequest, security(("bearer" = ["partners:manage"])),
+    params(("partner" = String, Path, description = "Partner code"), ("key_prefix" = String, Path)),
+    responses((status = 201, body = RotatedKeyView), (status = 404, description = "No such partner or key"),
+        (status = 409, description = "The key is revoked or expired already"),
+        (status = 422, description = "Grace period over 30 days, or an expiry in the past")))]
+pub(crate) async fn rotate_key(
+    caller: Require<PartnersManage>,
+    State(partners): State<Partners>,
+    ApiPath((code, prefix)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<RotateKeyRequest>,
+) -> Result<Response, ApiError> {
+    let grace = Duration::from_secs(body.grace_period_secs);
+    let (new_key, previous) =
+        partners.rotate_key(&code, &prefix, grace, body.expires_at).await.map_err(partner_error)?;
+    tracing::info!(partner = %code, old = %prefix, new = %new_key.credential.key_prefix, grace_secs = grace.as_secs(),
+        by = %caller.user_id, "partner API key rotated");
+    Ok(no_store(StatusCode::CREATED, RotatedKeyView { new_key: new_key.into(), previous: previous.into() }))
+}
+
+/// Revoke a key: refused from the next request on.
+#[utoipa::path(delete, path = "/api/partners/{partner}/keys/{key_prefix}", tag = "partners",
+    security(("bearer" = ["partners:manage"])),
+    params(("partner" = String, Path, description = "Partner code"), ("key_prefix" = String, Path)),
+    responses((status = 200, body = KeyView), (status = 404, description = "No such partner or key")))]
+pub(crate) async fn revoke_key(
+    caller: Require<PartnersManage>,
+    State(partners): State<Partners>,
+    ApiPath((code, prefix)): ApiPath<(String, String)>,
+) -> Result<Json<KeyView>, ApiError> {
+    let revoked = partners.revoke_key(&code, &prefix).await.map_err(partner_error)?;
+    tracing::info!(partner = %code, key_prefix = %prefix, by = %caller.user_id, "partner API key revoked");
+    Ok(Json(revoked.into()))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SettlementsQuery {
+    /// Periods starting on or after this date.
+    #[param(value_type = Option<String>, format = Date)]
+    pub(crate) from: Option<NaiveDate>,
+    /// Periods starting before this date.
+    #[param(value_type = Option<String>, format = Date)]
+    pub(crate) to: Option<NaiveDate>,
+}
+
+/// A partner's settlements, newest first.
+#[utoipa::path(get, path = "/api/partners/{partner}/settlements", tag = "partners",
+    security(("bearer" = ["partners:manage"])),
+    params(("partner" = String, Path, description = "Partner code"), SettlementsQuery),
+    responses((status = 200, body = SettlementList), (status = 404, description = "No such partner")))]
+pub(crate) async fn list_settlements(
+    _: Require<PartnersManage>,
+    State(partners): State<Partners>,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(query): ApiQuery<SettlementsQuery>,
+) -> Result<Json<SettlementList>, ApiError> {
+    let partner = partners.partner(&code).await.map_err(partner_error)?;
+    let rows =
+        partner::store::settlements_of(partners.pool(), partner.partner_id, query.from, query.to, MAX_SETTLEMENTS)
+            .await?;
+    Ok(Json(SettlementList { items: rows.into_iter().map(SettlementView::from).collect() }))
+}
+
+/// Download a partner's settlement statement as CSV: one line per settled period, oldest
+/// first, amounts in rupees.
+#[utoipa::path(get, path = "/api/partners/{partner}/settlements/statement.csv", tag = "partners",
+    security(("bearer" = ["partners:manage"])),
+    params(("partner" = String, Path, description = "Partner code"), SettlementsQuery),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 404, description = "No such partner")))]
+pub(crate) async fn settlement_statement(
+    _: Require<PartnersManage>,
+    State(partners): State<Partners>,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(query): ApiQuery<SettlementsQuery>,
+) -> Result<Response, ApiError> {
+    let partner = partners.partner(&code).await.map_err(partner_error)?;
+    let mut rows =
+        partner::store::settlements_of(partners.pool(), partner.partner_id, query.from, query.to, MAX_SETTLEMENTS)
+            .await?;
+    rows.reverse();
+    let body = partner::statement::csv(&partner.code, &rows);
+    let disposition = format!("attachment; filename=\"settlements-{}.csv\"", partner.code);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response())
+}

@@ -1,0 +1,729 @@
+//! Partners end to end: API keys through their whole life, partner isolation, rate limits
+//! shared by two API instances, the access log, and settlements run by hand and by their
+//! Temporal Schedule — real API, workers, Temporal dev server and PostgreSQL.
+
+use chrono::{Duration as Span, NaiveDate, Utc};
+use contracts::{
+    BookingRef, Money, StayDates,
+    activities::{BookingConfirmation, CancellationCompletion, CancellationRequest, NewBookingRecord},
+    cancellation::CancellationInput,
+    saga::LeadTraveller,
+    settlement::{SettlementCycle, SettlementInput, SettlementRecord},
+    temporal::task_queue,
+};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+use temporalio_client::{WorkflowGetResultOptions, WorkflowStartOptions};
+use tests::{Session, TestPlatform, TestPlatformOptions, booking_body};
+use uuid::Uuid;
+use workers::WorkerContext;
+
+fn with_workers(worker_contexts: Vec<WorkerContext>) -> TestPlatformOptions {
+    TestPlatformOptions { worker_contexts, ..Default::default() }
+}
+
+async fn body_of(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+
+/// An admin's view of the partner API.
+struct Admin<'a> {
+    platform: &'a TestPlatform,
+    http: reqwest::Client,
+}
+
+impl<'a> Admin<'a> {
+    async fn new(platform: &'a TestPlatform) -> Admin<'a> {
+        let session: Session = platform.user_with_role("admin").await.unwrap();
+        Admin { platform, http: platform.http_as(&session) }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/api/partners{path}", self.platform.api_url)
+    }
+
+    async fn onboard(&self, code: &str, commission_bp: i64, rate_limit: i64) -> Value {
+        let body = json!({ "code": code, "name": format!("{code} travels"), "contact_email": format!("ops@{code}.in"),
+                           "commission_bp": commission_bp, "rate_limit_per_minute": rate_limit });
+        let (status, partner) = body_of(self.http.post(self.url("")).json(&body).send().await.unwrap()).await;
+        assert_eq!(status, 201, "{partner}");
+        partner
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        body_of(self.http.post(self.url(path)).json(&body).send().await.unwrap()).await
+    }
+
+    async fn issue_key(&self, partner: &str, body: Value) -> String {
+        let (status, issued) = self.post(&format!("/{partner}/keys"), body).await;
+        assert_eq!(status, 201, "{issued}");
+        issued["key"].as_str().unwrap().to_string()
+    }
+}
+
+fn partner_id(partner: &Value) -> Uuid {
+    partner["partner_id"].as_str().unwrap().parse().unwrap()
+}
+
+/// A GET on the partner API of `base` with `key` as a Bearer token.
+async fn partner_get(platform: &TestPlatform, base: &str, key: &str, path: &str) -> (u16, Value) {
+    let url = format!("{base}/api/partners/v1{path}");
+    body_of(platform.http.get(url).bearer_auth(key).send().await.unwrap()).await
+}
+
+fn quote_path() -> String {
+    let check_in = Utc::now().date_naive() + Span::days(10);
+    format!(
+        "/quote?accommodation=ujjayanta-heritage-hotel&room_type=deluxe_double&check_in={check_in}&check_out={}",
+        check_in + Span::days(2)
+    )
+}
+
+fn prefix_of(key: &str) -> &str {
+    &key["tt_live_".len().."tt_live_".len() + 10]
+}
+
+/// Waits (at most 30 s) until `probe` returns `Some`.
+async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Every row of every table of every schema, as text.
+async fn whole_database_text(platform: &TestPlatform) -> String {
+    let tables: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_schema, table_name FROM information_schema.tables
+         WHERE table_schema IN ('auth', 'catalog', 'inventory', 'booking', 'payment', 'partner')
+           AND table_type = 'BASE TABLE'",
+    )
+    .fetch_all(&platform.partner_db)
+    .await
+    .unwrap();
+    let mut all = String::new();
+    for (schema, table) in tables {
+        let text: Option<String> =
+            sqlx::query_scalar(&format!("SELECT string_agg(t::text, ' ') FROM \"{schema}\".\"{table}\" t"))
+                .fetch_one(&platform.partner_db)
+                .await
+                .unwrap();
+        all.push_str(&text.unwrap_or_default());
+    }
+    all
+}
+
+/// An access log line: key prefix, method, route, status, client address.
+type LogLine = (Option<String>, String, String, i32, Option<String>);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_are_shown_once_rotated_with_grace_revoked_at_once_and_expire() {
+    let platform = TestPlatform::spawn_with(with_workers(vec![])).await.unwrap();
+    let admin = Admin::new(&platform).await;
+    let base = platform.api_url.clone();
+
+    // Onboarding: admins only, codes unique, fields checked.
+    let traveller = platform.http_as(&platform.traveller);
+    let refused = traveller.post(admin.url("")).json(&json!({})).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let partner = admin.onboard("tripura-trails", 1_000, 600).await;
+    assert_eq!(
+        (partner["settlement_cycle"].as_str(), partner["status"].as_str()),
+        (Some("weekly"), Some("active")),
+        "{partner}"
+    );
+    let again = json!({ "code": "tripura-trails", "name": "x", "contact_email": "a@b.in", "commission_bp": 1 });
+    let (status, body) = admin.post("", again).await;
+    assert_eq!((status, code(&body)), (409, "partner_code_taken"));
+    let bad = json!({ "code": "other-one", "name": "x", "contact_email": "a@b.in", "commission_bp": 10_001 });
+    let (status, body) = admin.post("", bad).await;
+    assert_eq!((status, body["error"]["details"]["field"].as_str()), (422, Some("commission_bp")), "{body}");
+
+    // Issue: the key is shown once, never cached, and works as Bearer or X-Api-Key.
+    let issued = admin.http.post(admin.url("/tripura-trails/keys")).json(&json!({ "label": "site" })).send();
+    let issued = issued.await.unwrap();
+    assert_eq!(issued.headers()["cache-control"], "no-store");
+    let (status, issued) = body_of(issued).await;
+    assert_eq!(status, 201, "{issued}");
+    let k1 = issued["key"].as_str().unwrap().to_string();
+    assert!(k1.starts_with(&format!("tt_live_{}_", issued["key_prefix"].as_str().unwrap())), "{k1}");
+    assert_eq!(partner_get(&platform, &base, &k1, &quote_path()).await.0, 200);
+    let by_header = platform.http.get(format!("{base}/api/partners/v1{}", quote_path())).header("X-Api-Key", &k1);
+    assert_eq!(by_header.send().await.unwrap().status(), 200);
+    let listed: Value = admin.http.get(admin.url("/tripura-trails/keys")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!((listed[0]["status"].as_str(), listed[0].get("key")), (Some("active"), None), "{listed}");
+
+    // Anything but a live key is 401 in the API's error shape.
+    let no_key = platform.http.get(format!("{base}/api/partners/v1{}", quote_path())).send().await.unwrap();
+    assert_eq!(no_key.headers()["www-authenticate"], "Bearer");
+    let (status, body) = body_of(no_key).await;
+    assert_eq!((status, code(&body)), (401, "missing_api_key"));
+    let mut tampered = k1.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'a' { 'b' } else { 'a' });
+    for wrong in [tampered.as_str(), "tt_live_nope", "not a key at all"] {
+        let (status, body) = partner_get(&platform, &base, wrong, &quote_path()).await;
+        assert_eq!((status, code(&body)), (401, "invalid_api_key"), "{wrong}");
+    }
+
+    // Rotate with a grace period: both keys work until the old one's grace ends.
+    let (status, rotated) = admin
+        .post(&format!("/tripura-trails/keys/{}/rotate", prefix_of(&k1)), json!({ "grace_period_secs": 600 }))
+        .await;
+    assert_eq!(status, 201, "{rotated}");
+    let k2 = rotated["new_key"]["key"].as_str().unwrap().to_string();
+    assert_eq!(rotated["new_key"]["label"], "site", "the replacement keeps the label");
+    let grace_ends: chrono::DateTime<Utc> = rotated["previous"]["expires_at"].as_str().unwrap().parse().unwrap();
+    let left = grace_ends - Utc::now();
+    assert!(left > Span::seconds(590) && left <= Span::seconds(600), "{left}");
+    assert_eq!(partner_get(&platform, &base, &k1, &quote_path()).await.0, 200, "old key within its grace period");
+    assert_eq!(partner_get(&platform, &base, &k2, &quote_path()).await.0, 200, "new key");
+
+    // A short grace: the old key expires by itself, and stays expired.
+    let (status, rotated) =
+        admin.post(&format!("/tripura-trails/keys/{}/rotate", prefix_of(&k2)), json!({ "grace_period_secs": 1 })).await;
+    assert_eq!(status, 201, "{rotated}");
+    let k3 = rotated["new_key"]["key"].as_str().unwrap().to_string();
+    let (pf, b, k) = (&platform, base.as_str(), k2.as_str());
+    eventually("the rotated key to expire", move || async move {
+        let (status, body) = partner_get(pf, b, k, &quote_path()).await;
+        (status == 401 && code(&body) == "api_key_expired").then_some(())
+    })
+    .await;
+    assert_eq!(partner_get(&platform, &base, &k3, &quote_path()).await.0, 200);
+    let (status, body) =
+        admin.post(&format!("/tripura-trails/keys/{}/rotate", prefix_of(&k2)), json!({ "grace_period_secs": 1 })).await;
+    assert_eq!((status, code(&body)), (409, "api_key_not_active"), "an expired key cannot be rotated");
+
+    // Revoke: refused from the very next request.
+    let revoked = admin.http.delete(admin.url(&format!("/tripura-trails/keys/{}", prefix_of(&k3)))).send();
+    let (status, body) = body_of(revoked.await.unwrap()).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("revoked")), "{body}");
+    let (status, body) = partner_get(&platform, &base, &k3, &quote_path()).await;
+    assert_eq!((status, code(&body)), (401, "api_key_revoked"));
+
+    // Expiry set at issue: in the past is refused; a near one works, then expires.
+    let past = (Utc::now() - Span::minutes(1)).to_rfc3339();
+    let (status, body) = admin.post("/tripura-trails/keys", json!({ "expires_at": past })).await;
+    assert_eq!((status, body["error"]["details"]["field"].as_str()), (422, Some("expires_at")));
+    let soon = (Utc::now() + Span::seconds(2)).to_rfc3339();
+    let k4 = admin.issue_key("tripura-trails", json!({ "expires_at": soon })).await;
+    let (pf, b, k) = (&platform, base.as_str(), k4.as_str());
+    eventually("the key to expire at its expiry", move || async move {
+        let (status, body) = partner_get(pf, b, k, &quote_path()).await;
+        (status == 401 && code(&body) == "api_key_expired").then_some(())
+    })
+    .await;
+
+    // A suspended partner's keys are refused; reopened, they work again.
+    let suspend = admin.http.patch(admin.url("/tripura-trails")).json(&json!({ "status": "suspended" })).send();
+    assert_eq!(suspend.await.unwrap().status(), 200);
+    let (status, body) = partner_get(&platform, &base, &k1, &quote_path()).await;
+    assert_eq!((status, code(&body)), (403, "partner_inactive"));
+    let reopen = admin.http.patch(admin.url("/tripura-trails")).json(&json!({ "status": "active" })).send();
+    assert_eq!(reopen.await.unwrap().status(), 200);
+    assert_eq!(partner_get(&platform, &base, &k1, &quote_path()).await.0, 200);
+
+    // No key in clear text anywhere in the database; each one's SHA-256 is stored.
+    let everything = whole_database_text(&platform).await;
+    assert!(everything.contains(prefix_of(&k1)), "the dump covers the partner tables");
+    for key in [&k1, &k2, &k3, &k4] {
+        let secret = &key["tt_live_".len() + 11..];
+        assert!(!everything.contains(secret), "a key's secret is stored in clear text");
+        let stored: Vec<u8> = sqlx::query_scalar("SELECT key_hash FROM api_credentials WHERE key_prefix = $1")
+            .bind(prefix_of(key))
+            .fetch_one(&platform.partner_db)
+            .await
+            .unwrap();
+        assert_eq!(stored, Sha256::digest(key.as_bytes()).to_vec());
+    }
+
+    // Every partner request is logged, refused ones too, under its route template, with the
+    // socket's address: an X-Forwarded-For from a client that is not a trusted proxy is ignored.
+    let forged = platform
+        .http
+        .get(format!("{base}/api/partners/v1{}", quote_path()))
+        .bearer_auth(&k1)
+        .header("X-Forwarded-For", "6.6.6.6")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 200);
+    let id = partner_id(&partner);
+    let logged: Vec<LogLine> = eventually("the access log to be written", move || async move {
+        let rows: Vec<LogLine> = sqlx::query_as(
+            "SELECT key_prefix, method, route, status, host(client_addr) FROM api_access_logs
+                 WHERE partner_id = $1 ORDER BY api_access_log_id",
+        )
+        .bind(id)
+        .fetch_all(&pf.partner_db)
+        .await
+        .unwrap();
+        (rows.len() >= 11).then_some(rows)
+    })
+    .await;
+    assert!(logged.iter().all(|(_, method, route, _, addr)| method == "GET"
+        && route == "/api/partners/v1/quote"
+        && addr.as_deref() == Some("127.0.0.1")));
+    let statuses: std::collections::BTreeSet<i32> = logged.iter().map(|r| r.3).collect();
+    assert_eq!(statuses, [200, 401, 403].into(), "{logged:?}");
+    assert!(logged.iter().any(|r| r.0.as_deref() == Some(prefix_of(&k3)) && r.3 == 401), "revoked key's refusal");
+    let unknown: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM api_access_logs WHERE partner_id IS NULL AND route = '/api/partners/v1/quote'",
+    )
+    .fetch_one(&platform.partner_db)
+    .await
+    .unwrap();
+    assert!(unknown >= 4, "requests without a valid key are logged too");
+    let used: Option<chrono::DateTime<Utc>> =
+        sqlx::query_scalar("SELECT last_used_at FROM api_credentials WHERE key_prefix = $1")
+            .bind(prefix_of(&k1))
+            .fetch_one(&platform.partner_db)
+            .await
+            .unwrap();
+    assert!(used.is_some(), "a used key shows when it was last used");
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_books_through_the_saga_and_sees_only_its_own_bookings() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    let admin = Admin::new(&platform).await;
+    let base = platform.api_url.clone();
+    let a = admin.onboard("neermahal-holidays", 1_200, 600).await;
+    admin.onboard("unakoti-tours", 1_000, 600).await;
+    let key_a = admin.issue_key("neermahal-holidays", json!({})).await;
+    let key_b = admin.issue_key("unakoti-tours", json!({})).await;
+    let book = |key: &str, body: &Value, idempotency_key: &str| {
+        platform
+            .http
+            .post(format!("{base}/api/partners/v1/bookings"))
+            .bearer_auth(key)
+            .header("Idempotency-Key", idempotency_key)
+            .json(body)
+            .send()
+    };
+
+    // What a partner sees before booking: the room free, at the price it will pay.
+    let body = booking_body(15, 2, 1, "tok_success");
+    let (check_in, check_out) = (body["check_in"].as_str().unwrap(), body["check_out"].as_str().unwrap());
+    let (status, free) = partner_get(
+        &platform,
+        &base,
+        &key_a,
+        &format!("/availability?accommodation=ujjayanta-heritage-hotel&check_in={check_in}&check_out={check_out}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{free}");
+    let room = free["room_types"].as_array().unwrap().iter().find(|r| r["room_type"] == "deluxe_double").unwrap();
+    assert_eq!((room["bookable"].as_bool(), room["available_rooms"].as_i64()), (Some(true), Some(8)), "{room}");
+    assert_eq!(room["total"]["amount"], 945_000);
+
+    // A books for its customer; the same key and body again find the same booking.
+    let (status, accepted) = body_of(book(&key_a, &body, "order-1").await.unwrap()).await;
+    assert_eq!(status, 202, "{accepted}");
+    let ref_a = accepted["booking_ref"].as_str().unwrap().to_string();
+    assert_eq!(accepted["status_url"], format!("/api/partners/v1/bookings/{ref_a}"));
+    let (status, repeated) = body_of(book(&key_a, &body, "order-1").await.unwrap()).await;
+    assert_eq!((status, repeated["booking_ref"].as_str()), (202, Some(ref_a.as_str())));
+    let mut other_body = body.clone();
+    other_body["guests"] = json!(2);
+    let (status, reused) = body_of(book(&key_a, &other_body, "order-1").await.unwrap()).await;
+    assert_eq!((status, code(&reused)), (422, "idempotency_key_reused"));
+    // B's key named the same is B's own.
+    let (status, theirs) = body_of(book(&key_b, &body, "order-1").await.unwrap()).await;
+    assert_eq!(status, 202, "{theirs}");
+    let ref_b = theirs["booking_ref"].as_str().unwrap().to_string();
+    assert_ne!(ref_a, ref_b);
+
+    let (pf, b, k, r) = (&platform, base.as_str(), key_a.as_str(), ref_a.as_str());
+    let confirmed = eventually("A's booking to be confirmed", move || async move {
+        let (status, view) = partner_get(pf, b, k, &format!("/bookings/{r}?wait=5")).await;
+        (status == 200 && view["status"] == "confirmed").then_some(view)
+    })
+    .await;
+    assert_eq!(confirmed["amount_charged"]["amount"], 945_000, "{confirmed}");
+    assert_eq!(confirmed["status_url"], format!("/api/partners/v1/bookings/{ref_a}"));
+
+    // Isolation: another partner's booking, or a traveller's, does not exist for you.
+    let (status, body_404) = partner_get(&platform, &base, &key_b, &format!("/bookings/{ref_a}")).await;
+    assert_eq!((status, code(&body_404)), (404, "booking_not_found"));
+    let mine = platform.post_booking(&booking_body(16, 1, 1, "tok_success"), None).await.unwrap();
+    let traveller_ref = mine.json::<Value>().await.unwrap()["booking_ref"].as_str().unwrap().to_string();
+    assert_eq!(partner_get(&platform, &base, &key_a, &format!("/bookings/{traveller_ref}")).await.0, 404);
+    let (status, _) = platform.get_booking(&ref_a, 0).await.unwrap();
+    assert_eq!(status, 404, "a traveller cannot read a partner's booking either");
+    for (key, own, other) in [(&key_a, &ref_a, &ref_b), (&key_b, &ref_b, &ref_a)] {
+        let (status, list) = partner_get(&platform, &base, key, "/bookings").await;
+        assert_eq!(status, 200);
+        let refs: Vec<&str> =
+            list["items"].as_array().unwrap().iter().map(|b| b["booking_ref"].as_str().unwrap()).collect();
+        assert_eq!(refs, vec![own.as_str()], "{list}");
+        assert!(!refs.contains(&other.as_str()));
+    }
+
+    // Cancelling: never another partner's booking; the partner's own through the cancellation saga.
+    let cancel = |key: &str, r: &str| {
+        platform
+            .http
+            .post(format!("{base}/api/partners/v1/bookings/{r}/cancel"))
+            .bearer_auth(key)
+            .json(&json!({ "reason": "the customer's plans changed" }))
+            .send()
+    };
+    let (status, body) = body_of(cancel(&key_b, &ref_a).await.unwrap()).await;
+    assert_eq!((status, code(&body)), (404, "booking_not_found"));
+    let (status, body) = body_of(cancel(&key_a, &ref_a).await.unwrap()).await;
+    assert_eq!((status, body["status"].as_str()), (202, Some("cancelling")), "{body}");
+    assert_eq!(body["status_url"], format!("/api/partners/v1/bookings/{ref_a}"));
+    let cancelled = eventually("A's booking to be cancelled", move || async move {
+        let (status, view) = partner_get(pf, b, k, &format!("/bookings/{r}")).await;
+        (status == 200 && view["status"] == "cancelled").then_some(view)
+    })
+    .await;
+    // Fifteen days ahead, the standard policy gives everything back.
+    assert_eq!(cancelled["amount_refunded"]["amount"], 945_000, "{cancelled}");
+    let requested_by: String = sqlx::query_scalar(
+        "SELECT requested_by FROM booking_cancellations JOIN bookings USING (booking_id) WHERE booking_ref = $1",
+    )
+    .bind(&ref_a)
+    .fetch_one(&platform.booking_db)
+    .await
+    .unwrap();
+    assert_eq!(requested_by, format!("partner:{}", partner_id(&a)));
+    let (status, again) = body_of(cancel(&key_a, &ref_a).await.unwrap()).await;
+    assert_eq!((status, again["status"].as_str()), (202, Some("cancelled")), "asking again starts nothing new");
+
+    // The booking context knows the channel and the partner; operators find it by partner.
+    let (channel, owner): (String, Option<Uuid>) =
+        sqlx::query_as("SELECT channel, partner_id FROM bookings WHERE booking_ref = $1")
+            .bind(&ref_a)
+            .fetch_one(&platform.booking_db)
+            .await
+            .unwrap();
+    assert_eq!((channel.as_str(), owner), ("partner", Some(partner_id(&a))));
+    let query = format!("BookingPartner = '{}'", partner_id(&a));
+    let q = query.as_str();
+    let found = eventually("the saga to be found by its partner", move || async move {
+        use futures::StreamExt;
+        let options = temporalio_client::WorkflowListOptions::builder().limit(10).build();
+        let ids: Vec<String> = pf
+            .client
+            .list_workflows(q, options)
+            .filter_map(|w| async move { w.ok().map(|w| w.id().to_string()) })
+            .collect()
+            .await;
+        (!ids.is_empty()).then_some(ids)
+    })
+    .await;
+    assert_eq!(found, vec![format!("booking-{ref_a}")]);
+    platform.replay_history(&ref_a, "partner_booking_confirmed").await.unwrap();
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_api_instances_share_one_rate_limit_per_partner_and_per_key() {
+    let mut platform = TestPlatform::spawn_with(with_workers(vec![])).await.unwrap();
+    let second = platform.spawn_api(&[api::ApiService::Partners]).await.unwrap();
+    let first = platform.api_url.clone();
+    let admin = Admin::new(&platform).await;
+
+    // The partner's limit: 5 a minute over all its keys and both instances.
+    let partner = admin.onboard("jampui-journeys", 1_000, 5).await;
+    let key_1 = admin.issue_key("jampui-journeys", json!({})).await;
+    let key_2 = admin.issue_key("jampui-journeys", json!({})).await;
+    for n in 0..5 {
+        let (base, key) = if n % 2 == 0 { (&first, &key_1) } else { (&second, &key_2) };
+        let (status, body) = partner_get(&platform, base, key, &quote_path()).await;
+        assert_eq!(status, 200, "request {n}: {body}");
+    }
+    for (base, key) in [(&first, &key_1), (&second, &key_2)] {
+        let response =
+            platform.http.get(format!("{base}/api/partners/v1{}", quote_path())).bearer_auth(key).send().await.unwrap();
+        let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=120).contains(&retry_after), "{retry_after}");
+        let (status, body) = body_of(response).await;
+        assert_eq!((status, code(&body)), (429, "rate_limited"), "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("partner"), "{body}");
+    }
+
+    // A key's own limit: 3 a minute for this key, while the partner's other key goes on.
+    admin.onboard("sepahijala-stays", 1_000, 100).await;
+    let slow = admin.issue_key("sepahijala-stays", json!({ "rate_limit_per_minute": 3 })).await;
+    let other = admin.issue_key("sepahijala-stays", json!({})).await;
+    for (n, base) in [&first, &second, &first].into_iter().enumerate() {
+        assert_eq!(partner_get(&platform, base, &slow, &quote_path()).await.0, 200, "request {n}");
+    }
+    let (status, body) = partner_get(&platform, &second, &slow, &quote_path()).await;
+    assert_eq!((status, code(&body)), (429, "rate_limited"));
+    assert!(body["error"]["message"].as_str().unwrap().contains("key"), "{body}");
+    assert_eq!(partner_get(&platform, &second, &other, &quote_path()).await.0, 200);
+
+    // Both instances logged their share of the first partner's seven requests.
+    let (pf, id) = (&platform, partner_id(&partner));
+    let statuses: Vec<i32> = eventually("both instances' log lines", move || async move {
+        let rows: Vec<i32> = sqlx::query_scalar("SELECT status FROM api_access_logs WHERE partner_id = $1")
+            .bind(id)
+            .fetch_all(&pf.partner_db)
+            .await
+            .unwrap();
+        (rows.len() >= 7).then_some(rows)
+    })
+    .await;
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 5);
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 2);
+    platform.stop().await.unwrap();
+}
+
+/// Writes a confirmed booking of `partner_id` (none: a traveller's) through the booking
+/// store, confirmed at `confirmed_at`.
+async fn seed_confirmed_booking(
+    platform: &TestPlatform,
+    partner_id: Option<Uuid>,
+    nights: i64,
+    rooms: u32,
+    confirmed_at: chrono::DateTime<Utc>,
+) -> (BookingRef, i64) {
+    let offer = catalog::store::find_offer(&platform.catalog_db, "ujjayanta-heritage-hotel", "deluxe_double")
+        .await
+        .unwrap()
+        .unwrap();
+    let check_in = Utc::now().date_naive() + Span::days(30);
+    let dates = StayDates { check_in, check_out: check_in + Span::days(nights) };
+    let quote = offer.quote(&dates, rooms).unwrap();
+    let booking_ref = BookingRef::from_random(rand::random());
+    let record = NewBookingRecord {
+        booking_ref: booking_ref.clone(),
+        accommodation_id: offer.accommodation_id,
+        room_type: offer.room_type.clone(),
+        dates,
+        rooms,
+        guests: rooms,
+        lead_traveller: LeadTraveller {
+            name: "Mou Saha".into(),
+            email: "mou@example.in".into(),
+            phone: "+919800000000".into(),
+        },
+        quote: quote.clone(),
+        hold_id: format!("booking-{booking_ref}/hold"),
+        user_id: None,
+        partner_id,
+    };
+    assert!(booking::store::create_booking(&platform.booking_db, &record, "test").await.unwrap());
+    let confirmation = BookingConfirmation {
+        booking_ref: booking_ref.clone(),
+        amount_charged: quote.total,
+        payment_id: Uuid::new_v4(),
+    };
+    booking::store::confirm_booking(&platform.booking_db, &confirmation, "test").await.unwrap();
+    sqlx::query(
+        "UPDATE booking_versions SET created_at = $2
+         WHERE status = 'confirmed' AND booking_id = (SELECT booking_id FROM bookings WHERE booking_ref = $1)",
+    )
+    .bind(booking_ref.as_str())
+    .bind(confirmed_at)
+    .execute(&platform.booking_db)
+    .await
+    .unwrap();
+    (booking_ref, quote.total.amount)
+}
+
+/// Cancels a confirmed booking through the booking store as the cancellation saga does,
+/// with `paise` given back, completed at `at`.
+async fn seed_cancellation(platform: &TestPlatform, booking_ref: &BookingRef, paise: i64, at: chrono::DateTime<Utc>) {
+    let request = CancellationRequest {
+        cancellation: CancellationInput {
+            booking_ref: booking_ref.clone(),
+            requested_by: "partner:test".into(),
+            reason: "cancelled by the customer".into(),
+            override_refund: None,
+        },
+        today: today_in_india(),
+    };
+    let terms = booking::store::begin_cancellation(&platform.booking_db, &request, "test").await.unwrap();
+    assert!(matches!(terms, booking::store::BeginCancellation::Terms(_)), "{terms:?}");
+    let completion = CancellationCompletion { booking_ref: booking_ref.clone(), refunded: Money::inr(paise) };
+    booking::store::complete_cancellation(&platform.booking_db, &completion, "test").await.unwrap();
+    sqlx::query(
+        "UPDATE booking_cancellations SET completed_at = $2
+         WHERE booking_id = (SELECT booking_id FROM bookings WHERE booking_ref = $1)",
+    )
+    .bind(booking_ref.as_str())
+    .bind(at)
+    .execute(&platform.booking_db)
+    .await
+    .unwrap();
+}
+
+fn today_in_india() -> NaiveDate {
+    (Utc::now() + Span::minutes(330)).date_naive()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_settlement_balances_to_the_paisa_is_written_once_and_runs_on_its_schedule() {
+    let platform =
+        TestPlatform::spawn_with(with_workers(vec![WorkerContext::Booking, WorkerContext::Partner])).await.unwrap();
+    let admin = Admin::new(&platform).await;
+    let p = admin.onboard("agartala-travels", 1_250, 600).await;
+    let other = admin.onboard("udaipur-yatra", 1_000, 600).await;
+    let (p_id, other_id) = (partner_id(&p), partner_id(&other));
+
+    // The last full week in India, and what happened in it and around it.
+    let period = SettlementCycle::Weekly.last_completed_period(today_in_india());
+    let start = booking::partner_channel::start_of_day_in_india(period.start);
+    let end = booking::partner_channel::start_of_day_in_india(period.end);
+    let (first, a1) = seed_confirmed_booking(&platform, Some(p_id), 1, 1, start).await; // the first instant counts
+    let (_, a2) = seed_confirmed_booking(&platform, Some(p_id), 3, 1, start + Span::days(3)).await;
+    let (_, a3) = seed_confirmed_booking(&platform, Some(p_id), 2, 2, end - Span::seconds(1)).await;
+    let (earlier, _) = seed_confirmed_booking(&platform, Some(p_id), 1, 1, start - Span::seconds(1)).await;
+    let (earliest, _) = seed_confirmed_booking(&platform, Some(p_id), 1, 1, start - Span::days(2)).await;
+    seed_confirmed_booking(&platform, Some(p_id), 1, 1, end).await; // the next period's first instant
+    seed_confirmed_booking(&platform, Some(other_id), 2, 1, start + Span::days(1)).await;
+    seed_confirmed_booking(&platform, None, 2, 1, start + Span::days(1)).await;
+    // Refunds of cancellations completed in the period count, whichever period their booking
+    // was confirmed in; a booking confirmed and cancelled in the period counts both ways.
+    seed_cancellation(&platform, &earlier, 100_000, start + Span::days(2)).await;
+    seed_cancellation(&platform, &first, 23_457, end - Span::seconds(1)).await;
+    seed_cancellation(&platform, &earliest, 1_000, end).await; // the next period's
+    assert_eq!((a1, a2, a3), (472_500, 1_417_500, 1_890_000));
+
+    // By hand: collected 37 800.00, refunded 1 234.57; 12.5 % of 36 565.43 is 4 570.67875,
+    // 4 570.68 rounded half up; TDS 2 % of that is 91.4136, 91.41; payout 4 479.27.
+    let input = SettlementInput { partner_id: p_id, partner_code: "agartala-travels".into(), period };
+    let run = || async {
+        let options = WorkflowStartOptions::new(task_queue::PARTNER, input.workflow_id()).build();
+        let handle = platform
+            .client
+            .start_workflow(sagas::PartnerSettlementWorkflow::run, input.clone(), options)
+            .await
+            .unwrap();
+        handle.get_result(WorkflowGetResultOptions::default()).await.unwrap()
+    };
+    let settled: SettlementRecord = run().await;
+    assert_eq!(input.workflow_id(), format!("settle-agartala-travels-{}", period.start));
+    assert_eq!((settled.bookings, settled.refunds, settled.commission_bp), (3, 2, 1_250));
+    assert_eq!(
+        [settled.collected, settled.refunded, settled.commission, settled.tds, settled.payout],
+        [Money::inr(3_780_000), Money::inr(123_457), Money::inr(457_068), Money::inr(9_141), Money::inr(447_927)]
+    );
+    assert_eq!(settled.payout.amount, settled.commission.amount - settled.tds.amount);
+    platform.replay_workflow_history(&input.workflow_id(), "partner_settlement").await.unwrap();
+
+    // Again: the same row comes back and nothing new is written.
+    let rows_before: Vec<(Uuid, chrono::DateTime<Utc>)> =
+        sqlx::query_as("SELECT partner_settlement_id, created_at FROM partner_settlements WHERE partner_id = $1")
+            .bind(p_id)
+            .fetch_all(&platform.partner_db)
+            .await
+            .unwrap();
+    let again = run().await;
+    assert_eq!(again, settled);
+    let rows_after: Vec<(Uuid, chrono::DateTime<Utc>)> =
+        sqlx::query_as("SELECT partner_settlement_id, created_at FROM partner_settlements WHERE partner_id = $1")
+            .bind(p_id)
+            .fetch_all(&platform.partner_db)
+            .await
+            .unwrap();
+    assert_eq!(rows_before.len(), 1);
+    assert_eq!(rows_after, rows_before);
+
+    // The partner reads it; an admin downloads the statement.
+    let key = admin.issue_key("agartala-travels", json!({})).await;
+    let (status, mine) = partner_get(&platform, &platform.api_url, &key, "/settlements").await;
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (mine["items"][0]["payout"]["amount"].as_i64(), mine["items"][0]["period_start"].as_str()),
+        (Some(447_927), Some(period.start.to_string().as_str()))
+    );
+    let csv = admin.http.get(admin.url("/agartala-travels/settlements/statement.csv")).send().await.unwrap();
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let text = csv.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines[0], partner::statement::HEADER);
+    assert!(
+        lines[1].starts_with(&format!(
+            "agartala-travels,{},{},3,2,37800.00,1234.57,12.50,4570.68,91.41,4479.27,computed,",
+            period.start, period.end
+        )),
+        "{}",
+        lines[1]
+    );
+
+    // The schedules follow the partners table: one command creates them, again changes nothing.
+    let report = workers::sync_settlement_schedules(&platform.client, &platform.partner_db).await.unwrap();
+    assert_eq!(report.created, vec!["settlement-agartala-travels", "settlement-udaipur-yatra"]);
+    let report = workers::sync_settlement_schedules(&platform.client, &platform.partner_db).await.unwrap();
+    assert_eq!((report.created.len(), report.updated.len(), report.unchanged.len()), (0, 0, 2));
+
+    // A trigger of the other partner's schedule settles its last week: one booking at 10 %.
+    let schedule = platform.client.get_schedule_handle("settlement-udaipur-yatra");
+    schedule.trigger(temporalio_client::schedules::ScheduleOverlapPolicy::AllowAll, Default::default()).await.unwrap();
+    let s = &schedule;
+    let cycle_id = eventually("the schedule to start its workflow", move || async move {
+        let description = s.describe(Default::default()).await.unwrap();
+        description.recent_actions().first().map(|a| a.workflow_id.clone())
+    })
+    .await;
+    assert!(cycle_id.starts_with("settlement-udaipur-yatra"), "{cycle_id}");
+    let by_schedule: SettlementRecord = platform
+        .client
+        .get_workflow_handle::<sagas::PartnerSettlementCycleWorkflow>(cycle_id.clone())
+        .get_result(WorkflowGetResultOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(by_schedule.period, period);
+    assert_eq!(
+        [by_schedule.collected, by_schedule.commission, by_schedule.tds, by_schedule.payout],
+        [Money::inr(945_000), Money::inr(94_500), Money::inr(1_890), Money::inr(92_610)]
+    );
+    let stored = partner::store::find_settlement(&platform.partner_db, other_id, period.start).await.unwrap().unwrap();
+    assert_eq!((stored.partner_settlement_id, stored.payout_paise), (by_schedule.settlement_id, 92_610));
+    platform.replay_workflow_history(&cycle_id, "partner_settlement_cycle").await.unwrap();
+
+    // A changed cycle moves the schedule: monthly, at 00:30 in India on the first.
+    let monthly = admin.http.patch(admin.url("/udaipur-yatra")).json(&json!({ "settlement_cycle": "monthly" }));
+    assert_eq!(monthly.send().await.unwrap().status(), 200);
+    let report = workers::sync_settlement_schedules(&platform.client, &platform.partner_db).await.unwrap();
+    assert_eq!(
+        (report.updated, report.unchanged),
+        (vec!["settlement-udaipur-yatra".to_string()], vec!["settlement-agartala-travels".to_string()])
+    );
+    let description = schedule.describe(Default::default()).await.unwrap();
+    let temporalio_client::schedules::ScheduleDescriptionAction::StartWorkflow(action) = description.action() else {
+        unreachable!("settlement schedules start workflows")
+    };
+    let input: contracts::settlement::SettlementCycleInput = action.args().await.unwrap().unwrap();
+    assert_eq!(input.cycle, SettlementCycle::Monthly);
+    let next = description.future_action_times();
+    assert!(!next.is_empty());
+    for at in next {
+        let in_india = chrono::DateTime::<Utc>::from(at) + Span::minutes(330);
+        assert_eq!(in_india.format("%d %H:%M").to_string(), "01 00:30", "{in_india}");
+    }
+    // A closed partner's schedule is paused.
+    let close = admin.http.patch(admin.url("/udaipur-yatra")).json(&json!({ "status": "closed" }));
+    assert_eq!(close.send().await.unwrap().status(), 200);
+    let report = workers::sync_settlement_schedules(&platform.client, &platform.partner_db).await.unwrap();
+    assert_eq!(report.paused, vec!["settlement-udaipur-yatra"]);
+    assert!(schedule.describe(Default::default()).await.unwrap().paused());
+    platform.stop().await.unwrap();
+}
