@@ -284,6 +284,8 @@ impl TestPlatform {
             gateway: self.gateway_settings.clone(),
             hold_ttl: Duration::from_secs(900),
             hold_sweep_every: Duration::from_secs(300),
+            reconcile_every: Duration::from_secs(900),
+            reconcile_stale_after: Duration::from_secs(3600),
             graceful_shutdown: Duration::from_secs(2),
             settlement_sync_every: Duration::from_secs(300),
             metrics_addr,
@@ -451,6 +453,7 @@ impl TestPlatform {
                 .register_workflow::<sagas::HoldSweepWorkflow>()?
                 .register_workflow::<sagas::AutoRefundWorkflow>()?
                 .register_workflow::<sagas::CancellationWorkflow>()?
+                .register_workflow::<sagas::ReconcilePaymentsWorkflow>()?
                 .register_workflow::<sagas::PartnerSettlementWorkflow>()?
                 .register_workflow::<sagas::PartnerSettlementCycleWorkflow>()?
                 .build(),

@@ -92,3 +92,73 @@ async fn an_answer_lost_after_the_capture_is_retried_and_charges_once() {
     assert_eq!(books["totals"]["captured_amount"], view["total"]["amount"], "{books}");
     platform.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reconciliation_refunds_a_payment_nobody_recorded() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    // A charge whose saga died after the traveller paid: the gateway captured the order,
+    // and the payment row still says `created`, untouched for hours.
+    let order = platform.gateway.create_order(472_500, "INR", "TRP-L0STPY", true).await.unwrap();
+    let pay_url = format!("{}v1/checkout/{}/pay", platform.gateway_url(), order.id);
+    let paid = platform.http.post(pay_url).json(&json!({ "card_token": "tok_visa" })).send().await.unwrap();
+    assert_eq!(paid.status(), 200);
+    sqlx::query(
+        "INSERT INTO payments (payment_id, booking_ref, idempotency_key, amount_paise, gateway_order_id, updated_at)
+         VALUES ($1, 'TRP-L0STPY', 'booking-TRP-L0STPY/charge', 472500, $2, now() - interval '2 hours')",
+    )
+    .bind(uuid::Uuid::new_v4())
+    .bind(&order.id)
+    .execute(&platform.payment_db)
+    .await
+    .unwrap();
+
+    let schedule = platform.client.get_schedule_handle(contracts::temporal::RECONCILE_SCHEDULE_ID);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while let Err(e) =
+        schedule.trigger(temporalio_client::schedules::ScheduleOverlapPolicy::Unspecified, Default::default()).await
+    {
+        assert!(tokio::time::Instant::now() < deadline, "the reconciliation schedule never appeared: {e}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, refunded): (String, i64) =
+            sqlx::query_as("SELECT status, refunded_paise FROM payments WHERE gateway_order_id = $1")
+                .bind(&order.id)
+                .fetch_one(&platform.payment_db)
+                .await
+                .unwrap();
+        if status == "refunded" {
+            assert_eq!(refunded, 472_500);
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never reconciled: {status}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let books = ledger(&platform).await;
+    assert_eq!(
+        (books["totals"]["captured_amount"].clone(), books["totals"]["refunded_amount"].clone()),
+        (json!(472_500), json!(472_500))
+    );
+    // The schedule's run (its id carries the scheduled time) replays like any workflow.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let run_id = loop {
+        use futures::TryStreamExt;
+        let runs: Vec<_> = platform
+            .client
+            .list_workflows(
+                "WorkflowType = 'ReconcilePayments' AND ExecutionStatus = 'Completed'",
+                temporalio_client::WorkflowListOptions::builder().limit(1).build(),
+            )
+            .try_collect()
+            .await
+            .unwrap();
+        if let Some(run) = runs.first() {
+            break run.id().to_string();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the reconciliation's run never showed as completed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    platform.replay_workflow_history(&run_id, "reconciliation").await.unwrap();
+    platform.stop().await.unwrap();
+}

@@ -35,7 +35,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     if contexts.contains(&WorkerContext::Booking) {
-        schedules::ensure_schedules(&client, settings.hold_sweep_every).await?;
+        schedules::ensure_schedules(&client, settings).await?;
     }
     // Settlement schedules follow the partners table: at start-up, then now and then, so a
     // partner onboarded or changed meanwhile gets its schedule without a restart.
@@ -139,6 +139,7 @@ fn worker_options(settings: &WorkerSettings, context: WorkerContext) -> anyhow::
                 .register_workflow::<sagas::HoldSweepWorkflow>()?
                 .register_workflow::<sagas::AutoRefundWorkflow>()?
                 .register_workflow::<sagas::CancellationWorkflow>()?
+                .register_workflow::<sagas::ReconcilePaymentsWorkflow>()?
                 .register_activities(booking::BookingActivitiesImpl::new(pool.clone()))
                 .register_activities(booking::PartnerSalesActivitiesImpl::new(pool))
                 .graceful_shutdown_period(period)

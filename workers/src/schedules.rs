@@ -1,5 +1,5 @@
 //! The Temporal Schedules the platform relies on, created at start-up of the worker that
-//! runs their workflows: the hold sweep by the booking worker, the partners' settlements by
+//! runs their workflows: the hold sweep and the payment reconciliation by the booking worker, the partners' settlements by
 //! the partner worker (and by the `settlement-schedules` command).
 //!
 //! Creating the hold sweep is idempotent: a schedule that exists already — made by another
@@ -8,8 +8,11 @@
 //! schedule's timing and action; a pause an operator made is never undone.
 
 use contracts::{
+    activities::ReconcileRequest,
     settlement::{SettlementCycle, SettlementCycleInput, settlement_schedule_id},
-    temporal::{HOLD_SWEEP_SCHEDULE_ID, HOLD_SWEEP_WORKFLOW_ID, task_queue},
+    temporal::{
+        HOLD_SWEEP_SCHEDULE_ID, HOLD_SWEEP_WORKFLOW_ID, RECONCILE_SCHEDULE_ID, RECONCILE_WORKFLOW_ID, task_queue,
+    },
 };
 use sqlx::PgPool;
 use std::time::Duration;
@@ -22,7 +25,40 @@ use temporalio_client::{
     tonic::Code,
 };
 
-pub(crate) async fn ensure_schedules(client: &Client, hold_sweep_every: Duration) -> Result<(), ScheduleError> {
+/// Creates the booking worker's schedules (hold sweep, payment reconciliation) unless they
+/// exist.
+pub(crate) async fn ensure_schedules(client: &Client, settings: &crate::WorkerSettings) -> Result<(), ScheduleError> {
+    ensure_hold_sweep(client, settings.hold_sweep_every).await?;
+    let request =
+        ReconcileRequest { stale_after_secs: settings.reconcile_stale_after.as_secs(), limit: RECONCILE_BATCH };
+    let options = CreateScheduleOptions::builder()
+        .action(ScheduleAction::start_workflow(
+            sagas::ReconcilePaymentsWorkflow::run,
+            request,
+            task_queue::BOOKING,
+            RECONCILE_WORKFLOW_ID,
+        ))
+        .spec(ScheduleSpec::from_interval(settings.reconcile_every))
+        .overlap_policy(ScheduleOverlapPolicy::Skip)
+        .note(
+            "Resolves payments left without an outcome by asking the gateway; refunds what no booking uses."
+                .to_string(),
+        )
+        .build();
+    match client.create_schedule(RECONCILE_SCHEDULE_ID, options).await {
+        Ok(_) => {
+            tracing::info!(schedule = RECONCILE_SCHEDULE_ID, every = ?settings.reconcile_every, "schedule created");
+            Ok(())
+        }
+        Err(ScheduleError::Rpc(status)) if status.code() == Code::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Payments looked at per reconciliation run; the rest wait for the next run.
+const RECONCILE_BATCH: u32 = 100;
+
+async fn ensure_hold_sweep(client: &Client, hold_sweep_every: Duration) -> Result<(), ScheduleError> {
     let options = CreateScheduleOptions::builder()
         .action(ScheduleAction::start_workflow(
             sagas::HoldSweepWorkflow::run,

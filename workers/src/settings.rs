@@ -44,6 +44,11 @@ pub struct WorkerSettings {
     /// How often the hold sweep runs (`TT_HOLD_SWEEP_SECS`), when the booking worker
     /// creates its schedule. An existing schedule keeps its own interval.
     pub hold_sweep_every: Duration,
+    /// How often the payment reconciliation runs (`TT_RECONCILE_SECS`, default 900), and
+    /// after how long a payment without an outcome counts as stale (`TT_RECONCILE_STALE_SECS`,
+    /// default 6 hours: longer than any checkout window and the sagas' retries).
+    pub reconcile_every: Duration,
+    pub reconcile_stale_after: Duration,
     pub graceful_shutdown: Duration,
     /// How often the partner worker brings the settlement schedules in line with the
     /// partners table (`TT_SETTLEMENT_SCHEDULE_SYNC_SECS`), besides at start-up.
@@ -74,6 +79,8 @@ impl WorkerSettings {
             },
             hold_ttl: Duration::from_secs(var_or("HOLD_TTL_SECS", 30 * 60)?),
             hold_sweep_every: Duration::from_secs(var_or("HOLD_SWEEP_SECS", 5 * 60)?),
+            reconcile_every: Duration::from_secs(var_or("RECONCILE_SECS", 15 * 60)?),
+            reconcile_stale_after: Duration::from_secs(var_or("RECONCILE_STALE_SECS", 6 * 3600)?),
             graceful_shutdown: Duration::from_secs(optional("WORKER_SHUTDOWN_SECS")?.unwrap_or(20)),
             settlement_sync_every: Duration::from_secs(var_or("SETTLEMENT_SCHEDULE_SYNC_SECS", 300)?),
             metrics_addr: optional("METRICS_ADDR")?,

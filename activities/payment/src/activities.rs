@@ -7,8 +7,8 @@ use crate::{
 use contracts::{
     Money,
     activities::{
-        Charge, ChargeRequest, CheckoutOpened, CheckoutRequest, RefundAmountRequest, RefundOutcome,
-        RefundPaymentRequest, RefundRequest, SettleRequest, definitions, failure_type,
+        Charge, ChargeRequest, CheckoutOpened, CheckoutRequest, ReconcileReport, ReconcileRequest, RefundAmountRequest,
+        RefundOutcome, RefundPaymentRequest, RefundRequest, SettleRequest, definitions, failure_type,
     },
 };
 use sqlx::PgPool;
@@ -255,6 +255,51 @@ impl PaymentActivitiesImpl {
         tracing::info!(amount = refund.amount, reason = %request.reason, "refunded");
         store::release_charge(db).await?;
         Ok(RefundOutcome { refunded: Money { amount: refund.amount, currency: request.amount.currency } })
+    }
+
+    #[activity(definition = definitions::ReconcileStale)]
+    #[tracing::instrument(skip_all)]
+    pub async fn reconcile_stale(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        request: ReconcileRequest,
+    ) -> Result<ReconcileReport, ActivityError> {
+        let stale_after = std::time::Duration::from_secs(request.stale_after_secs);
+        let mut report = ReconcileReport::default();
+        for stale in store::stale_charges(&self.pool, stale_after, i64::from(request.limit)).await? {
+            let mut db = store::lock_charge(&self.pool, &stale.idempotency_key).await?;
+            // Read again under the lock: a saga may have settled it meanwhile.
+            let Some(row) = store::find_by_key(&mut db, &stale.idempotency_key).await? else { continue };
+            if !matches!(row.status.as_str(), "created" | "authorized") {
+                continue;
+            }
+            report.checked += 1;
+            let order_id = row.gateway_order_id.clone().unwrap_or_default();
+            for payment in self.gateway.order_payments(&order_id).await? {
+                if payment.status != "captured" && payment.status != "refunded" {
+                    continue;
+                }
+                store::mark_captured(&mut db, &row, &payment.id, payment.amount).await?;
+                let outstanding = payment.amount - payment.amount_refunded;
+                if outstanding > 0 {
+                    let key = format!("{}/refund/{}", row.idempotency_key, payment.id);
+                    self.gateway.refund(&payment.id, outstanding, &key).await?;
+                    report.refunded += 1;
+                    report.refunded_paise += outstanding;
+                    tracing::warn!(booking_ref = %row.booking_ref, amount = outstanding, "refunded a payment no saga recorded");
+                }
+                let row = store::find_by_key(&mut db, &row.idempotency_key).await?.unwrap_or_else(|| row.clone());
+                for refund in self.gateway.payment_refunds(&payment.id).await? {
+                    let key = gateway_idempotency_key(&format!("{}/refund/{}", row.idempotency_key, refund.id));
+                    store::record_refund(&mut db, &row, &refund.id, refund.amount, &key).await?;
+                }
+            }
+            // Nothing captured: an authorisation lapses at the gateway; the charge is closed.
+            store::mark_voided(&mut db, row.payment_id).await?;
+            report.closed += 1;
+            store::release_charge(db).await?;
+        }
+        Ok(report)
     }
 
     #[activity(definition = definitions::RefundPayment)]

@@ -261,3 +261,20 @@ pub async fn money_of_booking(pool: &PgPool, booking_ref: &BookingRef) -> Result
     .fetch_one(pool)
     .await
 }
+
+/// Charges left `created` or `authorized`, with a gateway order, untouched for `stale_after`.
+pub async fn stale_charges(
+    pool: &PgPool,
+    stale_after: std::time::Duration,
+    limit: i64,
+) -> Result<Vec<PaymentRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM payments
+         WHERE status IN ('created', 'authorized') AND gateway_order_id IS NOT NULL AND updated_at < now() - $1
+         ORDER BY updated_at LIMIT $2"
+    ))
+    .bind(stale_after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

@@ -234,6 +234,24 @@ pub struct SettleRequest {
     pub amount: Money,
 }
 
+/// Which payments the reconciliation looks at: those left `created` or `authorized` (an
+/// outcome nobody recorded) for longer than any saga waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconcileRequest {
+    pub stale_after_secs: u64,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ReconcileReport {
+    pub checked: u32,
+    /// Payments the gateway had captured for them, now refunded.
+    pub refunded: u32,
+    pub refunded_paise: i64,
+    /// Payments with nothing captured, now closed.
+    pub closed: u32,
+}
+
 /// A refund of a fixed amount of a booking's capture, under a key of the caller's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundAmountRequest {
@@ -294,6 +312,13 @@ impl PaymentActivities {
         unimplemented!()
     }
 
+    /// Resolves payments whose outcome was never recorded by asking the gateway: what it
+    /// captured is refunded (no booking stands on it), the rest is closed. Never charges.
+    #[activity(name = "payment.reconcile_stale")]
+    pub fn reconcile_stale(request: ReconcileRequest) -> Result<ReconcileReport, ActivityError> {
+        unimplemented!()
+    }
+
     /// Refunds one gateway payment that no booking uses (paid late, or twice). Never
     /// refunds the capture a confirmed booking stands on.
     #[activity(name = "payment.refund_payment")]
@@ -310,6 +335,6 @@ pub mod definitions {
     };
     pub use super::inventory_activities::{ConfirmHold, HoldRooms, ReleaseExpiredHolds, ReleaseHold, UnbookHold};
     pub use super::payment_activities::{
-        Charge, OpenCheckout, RefundAmount, RefundCharge, RefundPayment, SettleCheckout,
+        Charge, OpenCheckout, ReconcileStale, RefundAmount, RefundCharge, RefundPayment, SettleCheckout,
     };
 }

@@ -35,3 +35,8 @@ pub const SEARCH_ATTRIBUTES: &[(&str, &str)] = &[
 /// `HoldSweep` workflow (id [`HOLD_SWEEP_WORKFLOW_ID`]) on the booking queue.
 pub const HOLD_SWEEP_SCHEDULE_ID: &str = "inventory-hold-sweep";
 pub const HOLD_SWEEP_WORKFLOW_ID: &str = "inventory-hold-sweep";
+
+/// The Temporal Schedule that starts the `ReconcilePayments` workflow (id
+/// [`RECONCILE_WORKFLOW_ID`]) on the booking queue.
+pub const RECONCILE_SCHEDULE_ID: &str = "payment-reconciliation";
+pub const RECONCILE_WORKFLOW_ID: &str = "payment-reconciliation";

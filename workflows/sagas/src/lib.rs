@@ -14,11 +14,13 @@ mod booking;
 mod cancellation;
 mod hold_sweep;
 mod options;
+mod reconcile;
 mod refund;
 mod settlement;
 
 pub use booking::BookingWorkflow;
 pub use cancellation::CancellationWorkflow;
 pub use hold_sweep::HoldSweepWorkflow;
+pub use reconcile::ReconcilePaymentsWorkflow;
 pub use refund::AutoRefundWorkflow;
 pub use settlement::{PartnerSettlementCycleWorkflow, PartnerSettlementWorkflow};

@@ -41,6 +41,7 @@ async fn every_recorded_workflow_history_replays() {
         "partner_booking_confirmed",
         "partner_settlement",
         "partner_settlement_cycle",
+        "reconciliation",
     ] {
         assert!(names.contains(&expected), "fixture {expected} missing from {names:?}");
     }
@@ -53,6 +54,8 @@ async fn every_recorded_workflow_history_replays() {
             .register_workflow::<sagas::AutoRefundWorkflow>()
             .unwrap()
             .register_workflow::<sagas::CancellationWorkflow>()
+            .unwrap()
+            .register_workflow::<sagas::ReconcilePaymentsWorkflow>()
             .unwrap()
             .register_workflow::<sagas::PartnerSettlementWorkflow>()
             .unwrap()
