@@ -314,6 +314,20 @@ impl TestPlatform {
         Ok(())
     }
 
+    /// The environment a worker process of this platform runs with (its `TT_*` settings).
+    pub fn worker_process_env(&self) -> Vec<(String, String)> {
+        vec![
+            ("TT_TEMPORAL_ADDRESS".into(), self.temporal_address.to_string()),
+            ("TT_TEMPORAL_NAMESPACE".into(), "default".into()),
+            ("TT_DATABASE_URL".into(), self.database_url()),
+            ("TT_DB_POOL_SIZE".into(), "4".into()),
+            ("TT_GATEWAY_URL".into(), self.gateway_settings.base_url.to_string()),
+            ("TT_GATEWAY_KEY_ID".into(), self.gateway_settings.key_id.clone()),
+            ("TT_GATEWAY_KEY_SECRET".into(), self.gateway_settings.key_secret.clone()),
+            ("TT_WORKER_SHUTDOWN_SECS".into(), "1".into()),
+        ]
+    }
+
     /// The sandbox gateway's base URL (ends with `/`).
     pub fn gateway_url(&self) -> String {
         self.gateway_settings.base_url.to_string()
