@@ -50,6 +50,10 @@ permissions! {
     BookingsCancel => ["bookings:cancel_own", "bookings:cancel_any"];
     UsersRead => ["users:read"];
     UsersManage => ["users:manage"];
+    /// Adding properties to the catalog.
+    CatalogCreate => ["catalog:manage_any"];
+    /// Details of assigned properties, or of every property; the handler checks which.
+    CatalogManage => ["catalog:manage_assigned", "catalog:manage_any"];
     /// Allotments of assigned properties, or of every property; the handler checks which.
     InventoryManage => ["inventory:manage_assigned", "inventory:manage_any"];
     /// Onboarding partners, their keys and their settlement statements.

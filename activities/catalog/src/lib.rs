@@ -10,6 +10,7 @@
 //! - A read of a page costs a fixed number of queries whatever the page size: related rows
 //!   (room types, images, destinations, amenities, prices) come for the whole page at once.
 
+pub mod manage;
 pub mod packages;
 pub mod places;
 pub mod search;

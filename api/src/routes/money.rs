@@ -1,9 +1,10 @@
 use contracts::Money;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// An amount in minor units (paise) with its currency.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct MoneyDto {
     /// Minor units: 1234500 is ₹12,345.00.
     #[schema(example = 472500)]

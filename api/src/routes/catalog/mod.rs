@@ -3,6 +3,7 @@
 //! list and detail answer carries an `ETag` and `Cache-Control` (see [`cacheable`]), and
 //! `If-None-Match` gives 304.
 
+pub(crate) mod manage;
 pub(crate) mod packages;
 pub(crate) mod places;
 
@@ -18,7 +19,7 @@ use axum::{
     extract::{Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, put},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use catalog::search::{AccommodationFilter, AccommodationSummary, Cursor, RoomType, SortOrder};
@@ -32,8 +33,9 @@ use uuid::Uuid;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/accommodations", get(list_accommodations))
-        .route("/accommodations/{code}", get(get_accommodation))
+        .route("/accommodations", get(list_accommodations).post(manage::create_accommodation))
+        .route("/accommodations/{code}", get(get_accommodation).patch(manage::update_accommodation))
+        .route("/accommodations/{code}/room-types/{room_type}", put(manage::put_room_type))
         .route("/quote", get(quote))
         .route("/destinations", get(places::list_destinations))
         .route("/destinations/{code}", get(places::get_destination))

@@ -1,0 +1,268 @@
+//! Catalog management: operators create accommodations; operators and the asset managers
+//! assigned to a property change its details and room types and publish or withdraw it.
+
+use crate::{
+    access::{CatalogCreate, CatalogManage, ClientInfo, Require},
+    error::ApiError,
+    extract::{ApiJson, ApiPath},
+    routes::MoneyDto,
+    state::CatalogDb,
+};
+use auth::{Accounts, Principal};
+use axum::{Json, extract::State, http::StatusCode};
+use catalog::manage::{self, AccommodationChanges, ManageError, ManagedAccommodation, NewAccommodation};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+const KINDS: [&str; 5] = ["hotel", "homestay", "resort", "guest_house", "eco_lodge"];
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ManagedAccommodationDto {
+    code: String,
+    destination: String,
+    name: String,
+    kind: String,
+    summary: String,
+    address: String,
+    /// On sale (listed, bookable) or not.
+    published: bool,
+    room_types: i64,
+}
+
+impl From<ManagedAccommodation> for ManagedAccommodationDto {
+    fn from(a: ManagedAccommodation) -> Self {
+        ManagedAccommodationDto {
+            code: a.code,
+            destination: a.destination,
+            name: a.name,
+            kind: a.kind,
+            summary: a.summary,
+            address: a.address,
+            published: a.published,
+            room_types: a.room_types,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateAccommodationRequest {
+    /// Lower-case words joined by `-`, e.g. `jampui-hill-homestay`.
+    code: String,
+    /// A destination's code (`GET /api/catalog/destinations`).
+    destination: String,
+    name: String,
+    /// `hotel`, `homestay`, `resort`, `guest_house` or `eco_lodge`.
+    kind: String,
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    address: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpdateAccommodationRequest {
+    name: Option<String>,
+    kind: Option<String>,
+    summary: Option<String>,
+    address: Option<String>,
+    /// `true` puts it on sale (it needs a room type first); `false` withdraws it.
+    published: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RoomTypeRequest {
+    name: String,
+    /// Guests per room, 1 to 12.
+    max_occupancy: i32,
+    /// The nightly tariff before GST, in paise.
+    base_tariff: MoneyDto,
+}
+
+fn manage_error(e: ManageError) -> ApiError {
+    match e {
+        ManageError::CodeTaken(code) => ApiError::conflict("code_taken", format!("An accommodation {code} exists")),
+        ManageError::UnknownDestination(d) => {
+            ApiError::invalid_field("unknown_destination", "destination", format!("No destination {d}"))
+        }
+        ManageError::NoRoomTypes => ApiError::Conflict {
+            code: "no_room_types",
+            message: "Add a room type before publishing: there is nothing to sell yet".into(),
+        },
+        ManageError::Database(e) => e.into(),
+    }
+}
+
+fn check_text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    let chars = value.trim().chars().count();
+    if field == "name" && chars == 0 || chars > max {
+        return Err(ApiError::invalid_field("invalid_field", field, format!("{field} must be 1 to {max} characters")));
+    }
+    Ok(())
+}
+
+fn check_kind(kind: &str) -> Result<(), ApiError> {
+    if KINDS.contains(&kind) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_field("invalid_kind", "kind", format!("kind is one of {}", KINDS.join(", "))))
+    }
+}
+
+/// The accommodation `code`, if the caller may manage it: operators every one, asset
+/// managers the ones assigned to them (403 otherwise).
+async fn managed(
+    catalog: &sqlx::PgPool,
+    accounts: &Accounts,
+    caller: &Principal,
+    code: &str,
+) -> Result<ManagedAccommodation, ApiError> {
+    let found = manage::find_managed(catalog, code)
+        .await?
+        .ok_or_else(|| ApiError::not_found("accommodation_not_found", format!("No accommodation {code}")))?;
+    if !caller.can("catalog:manage_any")
+        && !auth::store::is_assigned(accounts.pool(), caller.user_id, found.accommodation_id).await?
+    {
+        return Err(ApiError::forbidden(
+            "not_assigned",
+            format!("You do not manage {code}; ask an admin to assign it"),
+        ));
+    }
+    Ok(found)
+}
+
+/// Create an accommodation (operators). It starts unpublished.
+#[utoipa::path(post, path = "/api/catalog/accommodations", tag = "catalog-management", request_body = CreateAccommodationRequest,
+    security(("bearer" = ["catalog:manage_any"])),
+    responses((status = 201, body = ManagedAccommodationDto), (status = 403, description = "Only operators create accommodations"),
+        (status = 409, description = "The code is taken"), (status = 422, description = "Invalid field")))]
+pub(crate) async fn create_accommodation(
+    caller: Require<CatalogCreate>,
+    ClientInfo(client): ClientInfo,
+    State(accounts): State<Accounts>,
+    State(CatalogDb(catalog)): State<CatalogDb>,
+    ApiJson(body): ApiJson<CreateAccommodationRequest>,
+) -> Result<(StatusCode, Json<ManagedAccommodationDto>), ApiError> {
+    let code_ok = !body.code.is_empty()
+        && body.code.len() <= 60
+        && body
+            .code
+            .split('-')
+            .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+    if !code_ok {
+        return Err(ApiError::invalid_field("invalid_code", "code", "code is lower-case words joined by `-`"));
+    }
+    check_text("name", &body.name, 120)?;
+    check_text("summary", &body.summary, 2000)?;
+    check_text("address", &body.address, 300)?;
+    check_kind(&body.kind)?;
+    let new = NewAccommodation {
+        code: &body.code,
+        destination: body.destination.trim(),
+        name: body.name.trim(),
+        kind: &body.kind,
+        summary: body.summary.trim(),
+        address: body.address.trim(),
+    };
+    manage::create_accommodation(&catalog, &new).await.map_err(manage_error)?;
+    let details = serde_json::json!({ "accommodation": body.code });
+    accounts.log(Some(caller.user_id), "accommodation_create", "success", &client, details).await;
+    let created = manage::find_managed(&catalog, &body.code)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("accommodation {} vanished after creation", body.code)))?;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+/// Change an accommodation's details, or publish or withdraw it.
+#[utoipa::path(patch, path = "/api/catalog/accommodations/{code}", tag = "catalog-management",
+    request_body = UpdateAccommodationRequest, security(("bearer" = ["catalog:manage_any", "catalog:manage_assigned"])),
+    responses((status = 200, body = ManagedAccommodationDto), (status = 403, description = "Not a manager of this property"),
+        (status = 404, description = "No such accommodation"), (status = 409, description = "Publishing without room types"),
+        (status = 422, description = "Invalid field")))]
+pub(crate) async fn update_accommodation(
+    caller: Require<CatalogManage>,
+    ClientInfo(client): ClientInfo,
+    State(accounts): State<Accounts>,
+    State(CatalogDb(catalog)): State<CatalogDb>,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(body): ApiJson<UpdateAccommodationRequest>,
+) -> Result<Json<ManagedAccommodationDto>, ApiError> {
+    let found = managed(&catalog, &accounts, &caller, &code).await?;
+    if let Some(name) = &body.name {
+        check_text("name", name, 120)?;
+    }
+    if let Some(kind) = &body.kind {
+        check_kind(kind)?;
+    }
+    check_text("summary", body.summary.as_deref().unwrap_or_default(), 2000)?;
+    check_text("address", body.address.as_deref().unwrap_or_default(), 300)?;
+    let changes = AccommodationChanges {
+        name: body.name.as_deref().map(str::trim),
+        kind: body.kind.as_deref(),
+        summary: body.summary.as_deref().map(str::trim),
+        address: body.address.as_deref().map(str::trim),
+        published: body.published,
+    };
+    manage::update_accommodation(&catalog, found.accommodation_id, &changes).await.map_err(manage_error)?;
+    let details = serde_json::json!({ "accommodation": code, "published": body.published });
+    accounts.log(Some(caller.user_id), "accommodation_update", "success", &client, details).await;
+    let updated = manage::find_managed(&catalog, &code)
+        .await?
+        .ok_or_else(|| ApiError::not_found("accommodation_not_found", format!("No accommodation {code}")))?;
+    Ok(Json(updated.into()))
+}
+
+/// Add or replace a room type of an accommodation.
+#[utoipa::path(put, path = "/api/catalog/accommodations/{code}/room-types/{room_type}", tag = "catalog-management",
+    request_body = RoomTypeRequest, security(("bearer" = ["catalog:manage_any", "catalog:manage_assigned"])),
+    responses((status = 200, body = ManagedAccommodationDto), (status = 403, description = "Not a manager of this property"),
+        (status = 404, description = "No such accommodation"), (status = 422, description = "Invalid room type")))]
+pub(crate) async fn put_room_type(
+    caller: Require<CatalogManage>,
+    ClientInfo(client): ClientInfo,
+    State(accounts): State<Accounts>,
+    State(CatalogDb(catalog)): State<CatalogDb>,
+    ApiPath((code, room_type)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<RoomTypeRequest>,
+) -> Result<Json<ManagedAccommodationDto>, ApiError> {
+    let found = managed(&catalog, &accounts, &caller, &code).await?;
+    let room_type_ok = room_type.len() <= 40
+        && room_type
+            .split('_')
+            .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+    if !room_type_ok {
+        return Err(ApiError::invalid_field(
+            "invalid_room_type",
+            "room_type",
+            "room_type is lower-case words joined by `_`",
+        ));
+    }
+    check_text("name", &body.name, 80)?;
+    if !(1..=12).contains(&body.max_occupancy) {
+        return Err(ApiError::invalid_field("invalid_occupancy", "max_occupancy", "max_occupancy is 1 to 12"));
+    }
+    if body.base_tariff.currency != "INR" || !(100..=100_000_000).contains(&body.base_tariff.amount) {
+        return Err(ApiError::invalid_field(
+            "invalid_tariff",
+            "base_tariff",
+            "base_tariff is INR paise between 100 (₹1) and 100000000 (₹10 lakh)",
+        ));
+    }
+    manage::put_room_type(
+        &catalog,
+        found.accommodation_id,
+        &room_type,
+        body.name.trim(),
+        body.max_occupancy,
+        body.base_tariff.amount,
+    )
+    .await?;
+    let details = serde_json::json!({ "accommodation": code, "room_type": room_type });
+    accounts.log(Some(caller.user_id), "room_type_put", "success", &client, details).await;
+    let updated = manage::find_managed(&catalog, &code)
+        .await?
+        .ok_or_else(|| ApiError::not_found("accommodation_not_found", format!("No accommodation {code}")))?;
+    Ok(Json(updated.into()))
+}
