@@ -79,6 +79,40 @@ async fn operators_add_and_publish_properties_and_managers_edit_only_their_own()
     let (status, _) = send(&platform, &operator, "PATCH", path, json!({ "published": false })).await;
     assert_eq!(status, 200);
     assert_eq!(public(path).await.unwrap().status(), 404);
+    // Operators withdraw and restore a package; managers cannot.
+    let (status, body) = send(
+        &platform,
+        &operator,
+        "PATCH",
+        "/api/catalog/packages/agartala-heritage-weekend",
+        json!({ "published": false }),
+    )
+    .await;
+    assert_eq!((status, body["published"].as_bool()), (200, Some(false)), "{body}");
+    assert_eq!(public("/api/catalog/packages/agartala-heritage-weekend").await.unwrap().status(), 404);
+    let (status, _) = send(
+        &platform,
+        &manager,
+        "PATCH",
+        "/api/catalog/packages/agartala-heritage-weekend",
+        json!({ "published": true }),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = send(
+        &platform,
+        &operator,
+        "PATCH",
+        "/api/catalog/packages/agartala-heritage-weekend",
+        json!({ "published": true }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(public("/api/catalog/packages/agartala-heritage-weekend").await.unwrap().status(), 200);
+    let (status, body) =
+        send(&platform, &operator, "PATCH", "/api/catalog/experiences/no-such-thing", json!({ "published": true }))
+            .await;
+    assert_eq!((status, code(&body)), (404, "not_found"));
     let actions: Vec<String> =
         sqlx::query_scalar("SELECT action FROM user_activity_logs").fetch_all(&platform.auth_db).await.unwrap();
     for action in ["accommodation_create", "room_type_put", "accommodation_update"] {

@@ -146,3 +146,55 @@ pub async fn put_room_type(
     .await?;
     Ok(())
 }
+
+/// The catalog entries besides accommodations that operators edit in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    Destination,
+    Experience,
+    Package,
+}
+
+impl Entry {
+    fn table(self) -> &'static str {
+        match self {
+            Entry::Destination => "destinations",
+            Entry::Experience => "experiences",
+            Entry::Package => "packages",
+        }
+    }
+}
+
+/// An entry's editable face.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EntryState {
+    pub code: String,
+    pub name: String,
+    pub summary: String,
+    pub published: bool,
+}
+
+/// Changes the name, summary or publication of a destination, experience or package;
+/// `None` when no entry has that code.
+pub async fn update_entry(
+    pool: &PgPool,
+    entry: Entry,
+    code: &str,
+    name: Option<&str>,
+    summary: Option<&str>,
+    published: Option<bool>,
+) -> Result<Option<EntryState>, sqlx::Error> {
+    // The table name comes from the closed `Entry` set, never from input.
+    sqlx::query_as(&format!(
+        "UPDATE {} SET name = COALESCE($2, name), summary = COALESCE($3, summary),
+                published = COALESCE($4, published), updated_at = now()
+         WHERE code = $1 RETURNING code, name, summary, published",
+        entry.table()
+    ))
+    .bind(code)
+    .bind(name)
+    .bind(summary)
+    .bind(published)
+    .fetch_optional(pool)
+    .await
+}

@@ -266,3 +266,99 @@ pub(crate) async fn put_room_type(
         .ok_or_else(|| ApiError::not_found("accommodation_not_found", format!("No accommodation {code}")))?;
     Ok(Json(updated.into()))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpdateEntryRequest {
+    name: Option<String>,
+    summary: Option<String>,
+    /// `true` lists it publicly; `false` withdraws it.
+    published: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct EntryDto {
+    code: String,
+    name: String,
+    summary: String,
+    published: bool,
+}
+
+async fn update_entry(
+    caller: &Principal,
+    accounts: &Accounts,
+    catalog: &sqlx::PgPool,
+    client: &auth::Client,
+    entry: manage::Entry,
+    code: &str,
+    body: UpdateEntryRequest,
+) -> Result<Json<EntryDto>, ApiError> {
+    if let Some(name) = &body.name {
+        check_text("name", name, 120)?;
+    }
+    check_text("summary", body.summary.as_deref().unwrap_or_default(), 2000)?;
+    let updated = manage::update_entry(
+        catalog,
+        entry,
+        code,
+        body.name.as_deref().map(str::trim),
+        body.summary.as_deref().map(str::trim),
+        body.published,
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("not_found", format!("No {entry:?} {code}").to_lowercase()))?;
+    let details =
+        serde_json::json!({ "entry": format!("{entry:?}").to_lowercase(), "code": code, "published": body.published });
+    accounts.log(Some(caller.user_id), "catalog_entry_update", "success", client, details).await;
+    Ok(Json(EntryDto {
+        code: updated.code,
+        name: updated.name,
+        summary: updated.summary,
+        published: updated.published,
+    }))
+}
+
+/// Rename, describe, publish or withdraw a destination (operators).
+#[utoipa::path(patch, path = "/api/catalog/destinations/{code}", tag = "catalog-management", request_body = UpdateEntryRequest,
+    security(("bearer" = ["catalog:manage_any"])),
+    responses((status = 200, body = EntryDto), (status = 404, description = "No such destination")))]
+pub(crate) async fn update_destination(
+    caller: Require<CatalogCreate>,
+    ClientInfo(client): ClientInfo,
+    State(accounts): State<Accounts>,
+    State(CatalogDb(catalog)): State<CatalogDb>,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(body): ApiJson<UpdateEntryRequest>,
+) -> Result<Json<EntryDto>, ApiError> {
+    update_entry(&caller, &accounts, &catalog, &client, manage::Entry::Destination, &code, body).await
+}
+
+/// Rename, describe, publish or withdraw an experience (operators).
+#[utoipa::path(patch, path = "/api/catalog/experiences/{code}", tag = "catalog-management", request_body = UpdateEntryRequest,
+    security(("bearer" = ["catalog:manage_any"])),
+    responses((status = 200, body = EntryDto), (status = 404, description = "No such experience")))]
+pub(crate) async fn update_experience(
+    caller: Require<CatalogCreate>,
+    ClientInfo(client): ClientInfo,
+    State(accounts): State<Accounts>,
+    State(CatalogDb(catalog)): State<CatalogDb>,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(body): ApiJson<UpdateEntryRequest>,
+) -> Result<Json<EntryDto>, ApiError> {
+    update_entry(&caller, &accounts, &catalog, &client, manage::Entry::Experience, &code, body).await
+}
+
+/// Rename, describe, publish or withdraw a package (operators).
+#[utoipa::path(patch, path = "/api/catalog/packages/{code}", tag = "catalog-management", request_body = UpdateEntryRequest,
+    security(("bearer" = ["catalog:manage_any"])),
+    responses((status = 200, body = EntryDto), (status = 404, description = "No such package")))]
+pub(crate) async fn update_package(
+    caller: Require<CatalogCreate>,
+    ClientInfo(client): ClientInfo,
+    State(accounts): State<Accounts>,
+    State(CatalogDb(catalog)): State<CatalogDb>,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(body): ApiJson<UpdateEntryRequest>,
+) -> Result<Json<EntryDto>, ApiError> {
+    update_entry(&caller, &accounts, &catalog, &client, manage::Entry::Package, &code, body).await
+}

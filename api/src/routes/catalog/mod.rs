@@ -38,10 +38,11 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/accommodations/{code}/room-types/{room_type}", put(manage::put_room_type))
         .route("/quote", get(quote))
         .route("/destinations", get(places::list_destinations))
-        .route("/destinations/{code}", get(places::get_destination))
+        .route("/destinations/{code}", get(places::get_destination).patch(manage::update_destination))
         .route("/experiences", get(places::list_experiences))
         .route("/packages", get(packages::list_packages))
-        .route("/packages/{code}", get(packages::get_package))
+        .route("/packages/{code}", get(packages::get_package).patch(manage::update_package))
+        .route("/experiences/{code}", axum::routing::patch(manage::update_experience))
         .route("/packages/{code}/quote", get(packages::quote_package))
 }
 
