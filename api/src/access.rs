@@ -52,6 +52,8 @@ permissions! {
     UsersManage => ["users:manage"];
     /// Allotments of assigned properties, or of every property; the handler checks which.
     InventoryManage => ["inventory:manage_assigned", "inventory:manage_any"];
+    /// Reading travellers' details sealed in Temporal payloads: whoever may read every booking.
+    PayloadsDecode => ["bookings:read_any"];
 }
 
 /// Set by the access extractors on the request, read back by [`enforce`].

@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers, and its browsable page.
 
-use crate::routes::{self, auth, bookings, catalog, inventory, payments};
+use crate::routes::{self, auth, bookings, catalog, codec, inventory, payments};
 use crate::state::AppState;
 use axum::Router;
 use utoipa::OpenApi;
@@ -34,6 +34,8 @@ use utoipa_swagger_ui::SwaggerUi;
         bookings::list_my_bookings,
         bookings::cancel_booking,
         bookings::get_booking,
+        codec::decode,
+        codec::encode,
         catalog::list_accommodations,
         catalog::get_accommodation,
         catalog::quote,
@@ -58,6 +60,8 @@ use utoipa_swagger_ui::SwaggerUi;
         bookings::BookingView,
         bookings::FailureDto,
         routes::MoneyDto,
+        codec::CodecPayloads,
+        codec::JsonPayload,
     ))
 )]
 struct ApiDoc;

@@ -49,6 +49,11 @@ pub fn app(state: AppState, services: &[ApiService]) -> Router {
             ApiService::Partners => continue,
         };
         router = router.nest(prefix, context_router.route_layer(middleware::from_fn(access::enforce)));
+        // The deployment that talks to Temporal about bookings also opens their payloads.
+        if *service == ApiService::Bookings {
+            router =
+                router.nest("/api/codec", routes::codec::router().route_layer(middleware::from_fn(access::enforce)));
+        }
     }
     let cors = cors_layer(&state.cors_origins);
     router
@@ -108,6 +113,8 @@ fn cors_layer(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
                 header::CONTENT_TYPE,
                 header::IF_NONE_MATCH,
                 HeaderName::from_static("idempotency-key"),
+                // The Temporal Web UI names the namespace on its codec requests.
+                HeaderName::from_static("x-namespace"),
             ])
             .expose_headers([
                 header::ETAG,
