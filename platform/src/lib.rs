@@ -6,6 +6,7 @@
 
 pub mod db;
 pub mod env;
+pub mod metrics;
 pub mod payload_codec;
 pub mod shutdown;
 pub mod telemetry;

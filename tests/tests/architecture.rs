@@ -94,7 +94,7 @@ fn contexts_do_not_depend_on_each_other() {
 #[test]
 fn the_api_and_the_workers_stay_apart() {
     let api = workspace_deps("api");
-    for forbidden in ["workers", "sandbox-gateway", "ops", "payment"] {
+    for forbidden in ["workers", "sandbox-gateway", "ops"] {
         assert!(!api.contains(forbidden), "api depends on {forbidden}");
     }
     assert!(!workspace_deps("workers").contains("api"));

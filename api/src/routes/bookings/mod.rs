@@ -456,7 +456,11 @@ async fn start_saga(client: &Client, input: BookingSagaInput) -> Result<(), ApiE
         .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
         .build();
     match client.start_workflow(BookingWorkflow::run, input, options).await {
-        Ok(_) | Err(WorkflowStartError::AlreadyStarted { .. }) => Ok(()),
+        Ok(_) => {
+            metrics::counter!("tt_bookings_started_total").increment(1);
+            Ok(())
+        }
+        Err(WorkflowStartError::AlreadyStarted { .. }) => Ok(()),
         Err(WorkflowStartError::Rpc(status)) if is_unavailable(&status) => Err(ApiError::unavailable(
             "temporal_unavailable",
             "Bookings cannot be started right now; try again shortly",
