@@ -71,7 +71,12 @@ pub fn app(state: AppState, services: &[ApiService]) -> Router {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id, booking_ref = tracing::field::Empty)
+            let span = tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id, booking_ref = tracing::field::Empty, trace_id = tracing::field::Empty);
+            // With traces exported, every log line of the request names its trace.
+            if let Some(trace_id) = platform::telemetry::trace_id(&span) {
+                span.record("trace_id", trace_id);
+            }
+            span
         }).on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }

@@ -78,8 +78,13 @@ pub async fn connect(settings: &TemporalSettings) -> Result<Client, ConnectError
     let connection = Connection::connect(ConnectionOptions::new(settings.address.clone()).build())
         .await
         .map_err(|e| fail(e.into()))?;
-    let options = ClientOptions::new(settings.namespace.clone())
-        .data_converter(data_converter(settings.payload_keys.as_ref()))
-        .build();
+    let mut options =
+        ClientOptions::new(settings.namespace.clone()).data_converter(data_converter(settings.payload_keys.as_ref()));
+    if crate::telemetry::exporting_traces() {
+        // Workflow starts carry the caller's trace in a header; workers continue it in the
+        // workflow's and each activity's spans.
+        options = options.plugin(temporalio_sdk::opentelemetry::OpenTelemetryPlugin::builder().build());
+    }
+    let options = options.build();
     Client::new(connection, options).map_err(|e| fail(e.into()))
 }

@@ -455,7 +455,14 @@ async fn start_saga(client: &Client, input: BookingSagaInput) -> Result<(), ApiE
         .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
         .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
         .build();
-    match client.start_workflow(BookingWorkflow::run, input, options).await {
+    // The saga continues the request's trace (when traces are exported): the client's
+    // tracing plugin reads the OpenTelemetry context of the request's span.
+    let trace = tracing_opentelemetry::OpenTelemetrySpanExt::context(&tracing::Span::current());
+    let start = opentelemetry::trace::FutureExt::with_context(
+        client.start_workflow(BookingWorkflow::run, input, options),
+        trace,
+    );
+    match start.await {
         Ok(_) => {
             metrics::counter!("tt_bookings_started_total").increment(1);
             Ok(())
