@@ -45,10 +45,22 @@ start() { # name, command...
   note "$name (pid $!, log .data/logs/$name.log)"
 }
 
+step "Making the payload key ring if there is none (.data/payload-keys)"
+# Workflow inputs carry travellers' names, emails and phones: every process seals them
+# with this key before Temporal stores them. Keep the file: workflows it sealed need it.
+export TT_PAYLOAD_KEYS_FILE="${TT_PAYLOAD_KEYS_FILE:-$DATA/payload-keys}"
+if [ -z "${TT_PAYLOAD_KEYS:-}" ] && [ ! -s "$TT_PAYLOAD_KEYS_FILE" ]; then
+  (umask 077 && printf 'dev-%s:%s\n' "$(date +%Y%m%d)" "$(head -c 32 /dev/urandom | base64)" >"$TT_PAYLOAD_KEYS_FILE")
+fi
+
 step "Starting the Temporal dev server (workflows kept in .data/temporal.db)"
+# The Web UI asks the API's codec to open sealed payloads (it needs an operator's token,
+# see README); the UI's origin may therefore call the API from the browser.
+export TT_CORS_ORIGINS="${TT_CORS_ORIGINS:-http://127.0.0.1:$UI_PORT,http://localhost:$UI_PORT}"
 # shellcheck disable=SC2046
 start temporal "$TEMPORAL_BIN" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$UI_PORT" \
-  --db-filename "$DATA/temporal.db" --log-level warn --ui-disable-news-fetch $(dev_server_flags)
+  --db-filename "$DATA/temporal.db" --log-level warn --ui-disable-news-fetch \
+  --ui-codec-endpoint "http://$API_ADDR/api/codec" $(dev_server_flags)
 wait_for "Temporal" "$TEMPORAL_BIN" operator cluster health --address "127.0.0.1:$TEMPORAL_PORT"
 
 step "Applying migrations, loading the demo catalog and users, making the token keys"

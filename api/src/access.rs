@@ -58,6 +58,8 @@ permissions! {
     InventoryManage => ["inventory:manage_assigned", "inventory:manage_any"];
     /// Onboarding partners, their keys and their settlement statements.
     PartnersManage => ["partners:manage"];
+    /// Reading travellers' details sealed in Temporal payloads: whoever may read every booking.
+    PayloadsDecode => ["bookings:read_any"];
 }
 
 /// Set by the access extractors on the request, read back by [`enforce`].

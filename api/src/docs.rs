@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers, and its browsable page.
 
-use crate::routes::{self, auth, bookings, catalog, inventory, partners, payments};
+use crate::routes::{self, auth, bookings, catalog, codec, inventory, partners, payments};
 use crate::state::AppState;
 use axum::Router;
 use utoipa::OpenApi;
@@ -35,6 +35,8 @@ use utoipa_swagger_ui::SwaggerUi;
         bookings::cancel_booking,
         bookings::booking_versions,
         bookings::get_booking,
+        codec::decode,
+        codec::encode,
         catalog::list_accommodations,
         catalog::get_accommodation,
         catalog::quote,
@@ -93,6 +95,8 @@ use utoipa_swagger_ui::SwaggerUi;
         partners::admin::RotatedKeyView,
         partners::SettlementView,
         partners::SettlementList,
+        codec::CodecPayloads,
+        codec::JsonPayload,
     ))
 )]
 struct ApiDoc;

@@ -50,6 +50,11 @@ pub fn app(state: AppState, services: &[ApiService]) -> Router {
             ApiService::Partners => ("/api/partners", routes::partners::router(&state)),
         };
         router = router.nest(prefix, context_router.route_layer(middleware::from_fn(access::enforce)));
+        // The deployment that talks to Temporal about bookings also opens their payloads.
+        if *service == ApiService::Bookings {
+            router =
+                router.nest("/api/codec", routes::codec::router().route_layer(middleware::from_fn(access::enforce)));
+        }
     }
     let cors = cors_layer(&state.cors_origins);
     router
@@ -67,7 +72,12 @@ pub fn app(state: AppState, services: &[ApiService]) -> Router {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id, booking_ref = tracing::field::Empty)
+            let span = tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id, booking_ref = tracing::field::Empty, trace_id = tracing::field::Empty);
+            // With traces exported, every log line of the request names its trace.
+            if let Some(trace_id) = platform::telemetry::trace_id(&span) {
+                span.record("trace_id", trace_id);
+            }
+            span
         }).on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
@@ -109,6 +119,8 @@ fn cors_layer(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
                 header::CONTENT_TYPE,
                 header::IF_NONE_MATCH,
                 HeaderName::from_static("idempotency-key"),
+                // The Temporal Web UI names the namespace on its codec requests.
+                HeaderName::from_static("x-namespace"),
             ])
             .expose_headers([
                 header::ETAG,

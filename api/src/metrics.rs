@@ -20,9 +20,8 @@ fn handle() -> &'static PrometheusHandle {
             .expect("static buckets are valid")
             .build_recorder();
         let handle = recorder.handle();
-        // Another recorder may already be installed by an embedding process; then this
-        // handle renders an empty page rather than failing the API.
-        let _ = metrics::set_global_recorder(recorder);
+        // Shared with whatever else the process exports (the workers, in tests).
+        platform::metrics::add_recorder(recorder);
         handle
     })
 }

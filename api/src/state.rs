@@ -43,6 +43,11 @@ impl Temporal {
         Temporal { settings, client: Arc::new(OnceCell::new()) }
     }
 
+    /// The key ring the client seals payloads with, for the codec endpoint.
+    pub fn payload_keys(&self) -> Option<&platform::payload_codec::PayloadKeys> {
+        self.settings.payload_keys.as_ref()
+    }
+
     /// The client, connecting now if no earlier request could. Once connected, the client
     /// itself reconnects after an outage.
     pub async fn client(&self) -> Result<Client, ApiError> {

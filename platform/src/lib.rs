@@ -6,6 +6,8 @@
 
 pub mod db;
 pub mod env;
+pub mod metrics;
+pub mod payload_codec;
 pub mod shutdown;
 pub mod telemetry;
 pub mod temporal;

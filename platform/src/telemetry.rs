@@ -1,21 +1,86 @@
 //! Logging: readable lines locally, JSON lines in deployment (`TT_LOG_FORMAT=json`);
 //! verbosity from `RUST_LOG` (default `info`).
+//!
+//! Traces: with `TT_OTLP_ENDPOINT` (an OTLP/HTTP collector, e.g. `http://127.0.0.1:4318`),
+//! spans are exported there and the Temporal client carries their context through workflows
+//! into activities, so a booking's HTTP request, saga and activities share one trace. Off
+//! by default.
 
+use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+use opentelemetry_otlp::WithExportConfig;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
+static EXPORTING_TRACES: AtomicBool = AtomicBool::new(false);
+static PROVIDER: std::sync::OnceLock<opentelemetry_sdk::trace::SdkTracerProvider> = std::sync::OnceLock::new();
+
 pub fn init(service: &str) {
+    let endpoint = std::env::var("TT_OTLP_ENDPOINT").ok().filter(|e| !e.trim().is_empty());
+    init_with_otlp(service, endpoint.as_deref(), true);
+}
+
+/// As [`init`], exporting traces to `otlp_endpoint` (tests give their own collector), and
+/// printing log lines only with `logs`.
+pub fn init_with_otlp(service: &str, otlp_endpoint: Option<&str>, logs: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let json = std::env::var("TT_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
-    let registry = tracing_subscriber::registry().with(filter);
-    let result = if json {
-        registry.with(fmt::layer().json().with_current_span(true)).try_init()
-    } else {
-        registry.with(fmt::layer().with_target(false)).try_init()
+    let otlp = otlp_endpoint
+        .and_then(|e| otlp_tracer(service, e))
+        .map(|tracer| tracing_opentelemetry::layer().with_tracer(tracer));
+    let exporting = otlp.is_some();
+    let registry = tracing_subscriber::registry().with(filter).with(otlp);
+    let result = match (logs, json) {
+        (false, _) => registry.try_init(),
+        (true, true) => registry.with(fmt::layer().json().with_current_span(true)).try_init(),
+        (true, false) => registry.with(fmt::layer().with_target(false)).try_init(),
     };
     // A second init (tests start several services in one process) keeps the first subscriber.
     if result.is_ok() {
-        tracing::debug!(service, "telemetry initialised");
+        EXPORTING_TRACES.store(exporting, Ordering::Release);
+        tracing::debug!(service, exporting_traces = exporting, "telemetry initialised");
     }
+}
+
+/// Whether this process exports traces (`TT_OTLP_ENDPOINT`), and so propagates them
+/// through Temporal.
+pub fn exporting_traces() -> bool {
+    EXPORTING_TRACES.load(Ordering::Acquire)
+}
+
+/// The W3C trace id of a span, for log lines; `None` when traces are off.
+pub fn trace_id(span: &tracing::Span) -> Option<String> {
+    let context = span.context();
+    let span_context = context.span().span_context().clone();
+    span_context.is_valid().then(|| span_context.trace_id().to_string())
+}
+
+/// Sends the spans not exported yet (the exporter batches them every few seconds).
+pub fn flush_traces() {
+    if let Some(provider) = PROVIDER.get() {
+        let _ = provider.force_flush();
+    }
+}
+
+fn otlp_tracer(service: &str, endpoint: &str) -> Option<opentelemetry_sdk::trace::Tracer> {
+    let url = format!("{}/v1/traces", endpoint.trim().trim_end_matches('/'));
+    let exporter = match opentelemetry_otlp::SpanExporter::builder().with_http().with_endpoint(url).build() {
+        Ok(exporter) => exporter,
+        Err(e) => {
+            eprintln!("TT_OTLP_ENDPOINT: cannot export traces: {e}");
+            return None;
+        }
+    };
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        // Workflow spans get the same ids when a workflow replays.
+        .with_id_generator(temporalio_sdk::opentelemetry::WorkflowIdGenerator::default())
+        .with_resource(opentelemetry_sdk::Resource::builder().with_service_name(service.to_string()).build())
+        .build();
+    opentelemetry::global::set_text_map_propagator(opentelemetry_sdk::propagation::TraceContextPropagator::new());
+    opentelemetry::global::set_tracer_provider(provider.clone());
+    let _ = PROVIDER.set(provider.clone());
+    Some(provider.tracer("tripura-tourism"))
 }
 
 /// Logs for tests: silent unless `TEST_LOG=1`.

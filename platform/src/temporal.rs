@@ -1,8 +1,14 @@
-//! The Temporal client, configured from `TT_TEMPORAL_ADDRESS` and `TT_TEMPORAL_NAMESPACE`.
+//! The Temporal client, configured from `TT_TEMPORAL_ADDRESS` and `TT_TEMPORAL_NAMESPACE`,
+//! sealing payloads with the key ring of `TT_PAYLOAD_KEYS` or `TT_PAYLOAD_KEYS_FILE`.
+//!
+//! Every process connects here, and workers inherit their client's data converter, so the
+//! API, the workflows and the activities all see plaintext while the server stores ciphertext.
 
 use crate::env::{self, EnvError};
-use std::str::FromStr;
+use crate::payload_codec::{EncryptionCodec, PayloadKeys};
+use std::{path::PathBuf, str::FromStr};
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
+use temporalio_common::data_converters::{DataConverter, DefaultFailureConverter, PayloadConverter};
 use url::Url;
 
 pub const DEFAULT_ADDRESS: &str = "http://127.0.0.1:7233";
@@ -12,6 +18,8 @@ pub const DEFAULT_NAMESPACE: &str = "default";
 pub struct TemporalSettings {
     pub address: Url,
     pub namespace: String,
+    /// Seals every payload sent to the server; `None` sends plaintext (with a warning).
+    pub payload_keys: Option<PayloadKeys>,
 }
 
 impl TemporalSettings {
@@ -19,7 +27,34 @@ impl TemporalSettings {
         Ok(TemporalSettings {
             address: env::var_or("TEMPORAL_ADDRESS", Url::from_str(DEFAULT_ADDRESS).expect("valid default"))?,
             namespace: env::var_or("TEMPORAL_NAMESPACE", DEFAULT_NAMESPACE.to_string())?,
+            payload_keys: payload_keys_from_env()?,
         })
+    }
+}
+
+/// `TT_PAYLOAD_KEYS` (`kid:base64key,…`, the active key first), else the file named by
+/// `TT_PAYLOAD_KEYS_FILE` in the same format.
+fn payload_keys_from_env() -> Result<Option<PayloadKeys>, EnvError> {
+    let problem =
+        |name: &str, e: &dyn std::fmt::Display| EnvError { name: format!("TT_{name}"), problem: e.to_string() };
+    if let Some(keys) = env::optional::<crate::Secret>("PAYLOAD_KEYS")? {
+        return keys.expose().parse().map(Some).map_err(|e| problem("PAYLOAD_KEYS", &e));
+    }
+    match env::optional::<PathBuf>("PAYLOAD_KEYS_FILE")? {
+        Some(path) => PayloadKeys::load(&path).map(Some).map_err(|e| problem("PAYLOAD_KEYS_FILE", &e)),
+        None => Ok(None),
+    }
+}
+
+/// The data converter of every client and worker: JSON payloads, sealed when there are keys.
+pub fn data_converter(keys: Option<&PayloadKeys>) -> DataConverter {
+    match keys {
+        Some(keys) => DataConverter::new(
+            PayloadConverter::default(),
+            DefaultFailureConverter::default(),
+            EncryptionCodec(keys.clone()),
+        ),
+        None => DataConverter::default(),
     }
 }
 
@@ -34,8 +69,22 @@ pub async fn connect(settings: &TemporalSettings) -> Result<Client, ConnectError
         address: settings.address.clone(),
         source: e,
     };
+    match &settings.payload_keys {
+        Some(keys) => tracing::debug!(active_key = keys.active_key_id(), "Temporal payloads are encrypted"),
+        None => {
+            tracing::warn!("no TT_PAYLOAD_KEYS: Temporal payloads, personal data included, are stored in plaintext")
+        }
+    }
     let connection = Connection::connect(ConnectionOptions::new(settings.address.clone()).build())
         .await
         .map_err(|e| fail(e.into()))?;
-    Client::new(connection, ClientOptions::new(settings.namespace.clone()).build()).map_err(|e| fail(e.into()))
+    let mut options =
+        ClientOptions::new(settings.namespace.clone()).data_converter(data_converter(settings.payload_keys.as_ref()));
+    if crate::telemetry::exporting_traces() {
+        // Workflow starts carry the caller's trace in a header; workers continue it in the
+        // workflow's and each activity's spans.
+        options = options.plugin(temporalio_sdk::opentelemetry::OpenTelemetryPlugin::builder().build());
+    }
+    let options = options.build();
+    Client::new(connection, options).map_err(|e| fail(e.into()))
 }

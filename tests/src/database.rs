@@ -105,6 +105,7 @@ pub async fn spawn_catalog_api(database_url: &str) -> anyhow::Result<CatalogApi>
     let temporal = platform::temporal::TemporalSettings {
         address: Url::parse("http://127.0.0.1:9")?,
         namespace: "default".into(),
+        payload_keys: Some(test_payload_keys()),
     };
     let mut settings = api::ApiSettings::single_database(
         addr,
@@ -123,6 +124,15 @@ pub async fn spawn_catalog_api(database_url: &str) -> anyhow::Result<CatalogApi>
         .await
     });
     Ok(CatalogApi { url: format!("http://{addr}"), stop: Some(stop) })
+}
+
+/// The fixed payload key ring of the tests: `test-old` sealed payloads before `test-2`
+/// became the active key, so both rotation directions are exercised.
+pub const TEST_PAYLOAD_KEYS: &str =
+    "test-2:dGVzdC1wYXlsb2FkLWtleS0yLXRyaXB1cmEtdG91ciE=,test-old:dGVzdC1wYXlsb2FkLWtleS1vbGQtdHJpcHVyYS10b3U=";
+
+pub fn test_payload_keys() -> platform::payload_codec::PayloadKeys {
+    TEST_PAYLOAD_KEYS.parse().expect("the test payload keys are valid")
 }
 
 /// A token key ring for this test process, written once.

@@ -11,10 +11,10 @@ mod platform_under_test;
 
 pub use catalog_under_test::{CatalogUnderTest, codes as catalog_codes};
 pub use database::{
-    CatalogApi, TestDatabase, spawn_catalog_api, spawn_sandbox_gateway, spawn_sandbox_gateway_with_webhooks,
-    test_keys_file,
+    CatalogApi, TEST_PAYLOAD_KEYS, TestDatabase, spawn_catalog_api, spawn_sandbox_gateway,
+    spawn_sandbox_gateway_with_webhooks, test_keys_file, test_payload_keys,
 };
 pub use platform_under_test::{
-    Session, TEST_PASSWORD, TestPlatform, TestPlatformOptions, booking_body, contract_search_attributes, demo_room,
-    dev_server_flags, registered_search_attributes,
+    Session, TEST_PASSWORD, TestPlatform, TestPlatformOptions, booking_body, contract_search_attributes,
+    decrypt_history, demo_room, dev_server_flags, registered_search_attributes,
 };

@@ -1,4 +1,4 @@
-use crate::database::{TestDatabase, spawn_sandbox_gateway_with_webhooks, test_keys_file};
+use crate::database::{TestDatabase, spawn_sandbox_gateway_with_webhooks, test_keys_file, test_payload_keys};
 use anyhow::Context;
 use chrono::{Duration as Days, NaiveDate, Utc};
 use contracts::temporal::SEARCH_ATTRIBUTES;
@@ -84,7 +84,11 @@ impl Session {
 pub struct TestPlatform {
     pub api_url: String,
     pub http: reqwest::Client,
+    /// A client as the platform's processes have it: payloads sealed and opened with the
+    /// test key ring.
     pub client: Client,
+    /// A client without the key ring: it sees what the Temporal server stores.
+    pub raw_client: Client,
     pub gateway: GatewayClient,
     pub catalog_db: PgPool,
     pub inventory_db: PgPool,
@@ -130,6 +134,11 @@ pub fn contract_search_attributes() -> Vec<String> {
     SEARCH_ATTRIBUTES.iter().map(|(n, t)| format!("{n}={t}")).collect()
 }
 
+/// How every process of the test platform reaches Temporal: the test payload keys.
+fn temporal_settings(address: Url) -> TemporalSettings {
+    TemporalSettings { address, namespace: "default".into(), payload_keys: Some(test_payload_keys()) }
+}
+
 fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
@@ -160,8 +169,9 @@ impl TestPlatform {
                 .build(),
         )
         .await?;
-        let client = env.client().clone();
+        let raw_client = env.client().clone();
         let temporal_address = Url::from_str(&format!("http://127.0.0.1:{port}"))?;
+        let client = platform::temporal::connect(&temporal_settings(temporal_address.clone())).await?;
 
         let mut stops = Vec::new();
         // The API's address is fixed first: the sandbox gateway sends its webhooks there.
@@ -175,6 +185,7 @@ impl TestPlatform {
             http: reqwest::Client::builder().timeout(Duration::from_secs(40)).build()?,
             gateway: GatewayClient::new(gateway_settings.clone())?,
             client,
+            raw_client,
             catalog_db: database.catalog.clone(),
             inventory_db: database.inventory.clone(),
             booking_db: database.booking.clone(),
@@ -232,10 +243,7 @@ impl TestPlatform {
     ) -> anyhow::Result<String> {
         let url = format!("http://{}", listener.local_addr()?);
         let database_url = self.database_url();
-        let temporal = TemporalSettings {
-            address: temporal_address.clone().unwrap_or_else(|| self.temporal_address.clone()),
-            namespace: "default".into(),
-        };
+        let temporal = temporal_settings(temporal_address.clone().unwrap_or_else(|| self.temporal_address.clone()));
         let mut settings = api::ApiSettings::single_database(
             listener.local_addr()?,
             services.to_vec(),
@@ -278,7 +286,7 @@ impl TestPlatform {
             return Ok(());
         }
         let settings = WorkerSettings {
-            temporal: TemporalSettings { address: self.temporal_address.clone(), namespace: "default".into() },
+            temporal: temporal_settings(self.temporal_address.clone()),
             database_urls: WorkerContext::ALL.iter().map(|c| (*c, self.database_url())).collect(),
             db_pool_size: 4,
             gateway: self.gateway_settings.clone(),
@@ -470,14 +478,22 @@ impl TestPlatform {
                 .register_workflow::<sagas::ReconcilePaymentsWorkflow>()?
                 .register_workflow::<sagas::PartnerSettlementWorkflow>()?
                 .register_workflow::<sagas::PartnerSettlementCycleWorkflow>()?
+                .data_converter(platform::temporal::data_converter(Some(&test_payload_keys())))
                 .build(),
         )?;
         replayer.replay_workflow(WorkflowHistory::from_json(&json)?).await?;
         if std::env::var("TT_RECORD_HISTORIES").is_ok_and(|v| v == "1") {
+            // Fixtures are kept in plaintext: they replay without any key.
             let path = workspace_root().join(format!("workflows/sagas/tests/histories/{name}.json"));
-            std::fs::write(&path, &json)?;
+            std::fs::write(&path, decrypt_history(&json).await?)?;
         }
         Ok(())
+    }
+
+    /// The raw history of a workflow, as the Temporal server stores it.
+    pub async fn raw_history_json(&self, workflow_id: &str) -> anyhow::Result<Vec<u8>> {
+        let handle = self.raw_client.get_workflow_handle::<sagas::BookingWorkflow>(workflow_id.to_string());
+        Ok(handle.fetch_history(WorkflowFetchHistoryOptions::default()).to_json().await?)
     }
 
     /// Stops everything it started and drops its database.
@@ -512,4 +528,18 @@ fn strip_flag(args: &mut Vec<String>, flag: &str) {
         }
     }
     *args = kept;
+}
+
+/// A history's JSON with every sealed payload opened with the test key ring.
+pub async fn decrypt_history(json: &[u8]) -> anyhow::Result<Vec<u8>> {
+    use temporalio_common::{
+        data_converters::{SerializationContextData, WorkflowSerializationContext},
+        payload_visitor::decode_payloads,
+        protos::temporal::api::history::v1::History,
+    };
+    let mut history: History = serde_json::from_slice(json)?;
+    let codec = platform::payload_codec::EncryptionCodec(test_payload_keys());
+    let context = SerializationContextData::Workflow(WorkflowSerializationContext::new());
+    decode_payloads(&mut history, &codec, &context).await?;
+    Ok(serde_json::to_vec(&history)?)
 }

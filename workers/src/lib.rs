@@ -7,6 +7,7 @@
 //!   worker (settlements, which have their own queue so that a settlement backlog never
 //!   delays bookings); every worker runs activities of its own context only.
 
+mod business_metrics;
 mod schedules;
 mod settings;
 
@@ -122,6 +123,7 @@ fn runtime_options(settings: &WorkerSettings) -> anyhow::Result<RuntimeOptions> 
     let exporter = start_prometheus_metric_exporter(PrometheusExporterOptions::builder().socket_addr(addr).build())?;
     tracing::info!(addr = %exporter.bound_addr, "worker metrics at /metrics");
     let meter: Arc<dyn temporalio_common::telemetry::metrics::CoreMeter> = exporter.meter;
+    platform::metrics::add_recorder(business_metrics::CoreMeterRecorder::new(meter.clone()));
     RuntimeOptions::builder()
         .telemetry_options(TelemetryOptions::builder().metrics(meter).build())
         .build()

@@ -50,7 +50,11 @@ impl BookingActivitiesImpl {
         confirmation: BookingConfirmation,
     ) -> Result<(), ActivityError> {
         match store::confirm_booking(&self.pool, &confirmation, &actor(&ctx)).await? {
-            Transition::Applied | Transition::AlreadyApplied => Ok(()),
+            Transition::Applied => {
+                metrics::counter!("tt_bookings_confirmed_total").increment(1);
+                Ok(())
+            }
+            Transition::AlreadyApplied => Ok(()),
             other => Err(invalid_transition(confirmation.booking_ref.as_str(), RecordStatus::Confirmed, &other)),
         }
     }
@@ -103,10 +107,25 @@ impl BookingActivitiesImpl {
         failure: BookingFailure,
     ) -> Result<(), ActivityError> {
         match store::fail_booking(&self.pool, &failure, &actor(&ctx)).await? {
+            Transition::Applied => {
+                count_failure(&failure.code);
+                Ok(())
+            }
             // A saga that failed before writing the record has nothing to mark.
-            Transition::Applied | Transition::AlreadyApplied | Transition::NotFound => Ok(()),
+            Transition::AlreadyApplied | Transition::NotFound => Ok(()),
             other => Err(invalid_transition(failure.booking_ref.as_str(), RecordStatus::Failed, &other)),
         }
+    }
+}
+
+/// A booking that ended without a stay: `expired` when its checkout ran out, otherwise
+/// compensated, by the failure's code (`card_declined`, `cancelled`, `hold_lost`, …).
+/// Counted by the activity that writes the outcome, once: a retried attempt finds it applied.
+fn count_failure(code: &str) {
+    if code == "expired" {
+        metrics::counter!("tt_bookings_expired_total").increment(1);
+    } else {
+        metrics::counter!("tt_bookings_compensated_total", "code" => code.to_string()).increment(1);
     }
 }
 

@@ -42,6 +42,7 @@ impl InventoryActivitiesImpl {
             HoldOutcome::SoldOut { nights } => {
                 let list: Vec<String> = nights.iter().map(|n| n.to_string()).collect();
                 tracing::info!(nights = %list.join(","), "sold out");
+                metrics::counter!("tt_holds_sold_out_total").increment(1);
                 Err(ApplicationFailure::builder(format!("No {} rooms left for {}", request.room_type, list.join(", ")))
                     .type_name(failure_type::SOLD_OUT.to_string())
                     .non_retryable(true)

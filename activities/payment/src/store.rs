@@ -188,7 +188,13 @@ pub async fn record_refund(
         .execute(&mut *tx)
         .await?;
     }
-    tx.commit().await
+    tx.commit().await?;
+    // Counted once per refund the gateway made, however many attempts record it.
+    if inserted == 1 {
+        metrics::counter!("tt_refunds_total").increment(1);
+        metrics::counter!("tt_refunded_paise_total").increment(amount.max(0) as u64);
+    }
+    Ok(())
 }
 
 /// An authorisation that was never captured lapses at the gateway; record that we let it go.

@@ -3,6 +3,7 @@
 pub(crate) mod auth;
 pub(crate) mod bookings;
 pub(crate) mod catalog;
+pub(crate) mod codec;
 pub(crate) mod health;
 pub(crate) mod inventory;
 mod money;

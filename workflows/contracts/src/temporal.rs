@@ -16,6 +16,7 @@ pub mod task_queue {
 /// Custom search attributes operators use in the Web UI to find a booking's workflow.
 pub const BOOKING_REF: SearchAttributeKey<String> = SearchAttributeKey::keyword("BookingRef");
 pub const BOOKING_STATUS: SearchAttributeKey<String> = SearchAttributeKey::keyword("BookingStatus");
+/// The booking user's id (search attributes are stored unencrypted: no personal data here).
 pub const BOOKING_CUSTOMER: SearchAttributeKey<String> = SearchAttributeKey::keyword("BookingCustomer");
 pub const BOOKING_PARTNER: SearchAttributeKey<String> = SearchAttributeKey::keyword("BookingPartner");
 pub const BOOKING_CHECK_IN: SearchAttributeKey<temporalio_common::search_attributes::Timestamp> =

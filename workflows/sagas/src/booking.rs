@@ -76,7 +76,9 @@ impl BookingWorkflow {
             [
                 temporal::BOOKING_REF.value_set(input.booking_ref.to_string()),
                 temporal::BOOKING_STATUS.value_set(BookingStatus::Pending.as_str().to_string()),
-                temporal::BOOKING_CUSTOMER.value_set(input.lead_traveller.email.to_lowercase()),
+                // The booker's user id, not their email: the server indexes search attributes
+                // in the clear, where the payload codec cannot seal them.
+                temporal::BOOKING_CUSTOMER.value_set(input.user_id.map(|id| id.to_string()).unwrap_or_default()),
                 temporal::BOOKING_CHECK_IN.value_set(check_in_timestamp(&input)),
             ]
             .into_iter()

@@ -483,8 +483,19 @@ pub(crate) async fn start_saga(client: &Client, input: BookingSagaInput) -> Resu
         .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
         .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
         .build();
-    match client.start_workflow(BookingWorkflow::run, input, options).await {
-        Ok(_) | Err(WorkflowStartError::AlreadyStarted { .. }) => Ok(()),
+    // The saga continues the request's trace (when traces are exported): the client's
+    // tracing plugin reads the OpenTelemetry context of the request's span.
+    let trace = tracing_opentelemetry::OpenTelemetrySpanExt::context(&tracing::Span::current());
+    let start = opentelemetry::trace::FutureExt::with_context(
+        client.start_workflow(BookingWorkflow::run, input, options),
+        trace,
+    );
+    match start.await {
+        Ok(_) => {
+            metrics::counter!("tt_bookings_started_total").increment(1);
+            Ok(())
+        }
+        Err(WorkflowStartError::AlreadyStarted { .. }) => Ok(()),
         Err(WorkflowStartError::Rpc(status)) if is_unavailable(&status) => Err(ApiError::unavailable(
             "temporal_unavailable",
             "Bookings cannot be started right now; try again shortly",

@@ -1,0 +1,159 @@
+//! Travellers' personal data reaches the Temporal server only sealed: the real platform
+//! books with distinctive details, the server's own copy of the history never shows them,
+//! the platform's clients and an operator's codec endpoint do, and keys rotate.
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use serde_json::{Value, json};
+use tests::{TestPlatform, TestPlatformOptions, booking_body, decrypt_history};
+
+const NAME: &str = "Zorawar Quillfeather";
+const EMAIL: &str = "zq.codec-check@example.in";
+const PHONE: &str = "+919812340987";
+
+/// Every string of a JSON document, and what each decodes to when it is base64 (payload
+/// bytes travel base64 in a history's JSON): where a traveller's details would show.
+fn readable_text(value: &Value) -> String {
+    let mut out = String::new();
+    fn walk(value: &Value, out: &mut String) {
+        match value {
+            Value::String(s) => {
+                out.push_str(s);
+                out.push('\n');
+                if let Ok(bytes) = STANDARD.decode(s) {
+                    out.push_str(&String::from_utf8_lossy(&bytes));
+                    out.push('\n');
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            Value::Object(map) => map.iter().for_each(|(k, v)| {
+                out.push_str(k);
+                out.push('\n');
+                walk(v, out);
+            }),
+            _ => {}
+        }
+    }
+    walk(value, &mut out);
+    out
+}
+
+fn started_input(history: &Value) -> Value {
+    history["events"][0]["attributes"]["WorkflowExecutionStartedEventAttributes"]["input"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_stores_a_travellers_details_only_encrypted_and_operators_can_read_them() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    let mut body = booking_body(21, 1, 1, "tok_success");
+    body["lead_traveller"] = json!({ "name": NAME, "email": EMAIL, "phone": PHONE });
+    let response = platform.post_booking(&body, None).await.unwrap();
+    assert_eq!(response.status(), 202);
+    let booking_ref = response.json::<Value>().await.unwrap()["booking_ref"].as_str().unwrap().to_string();
+    let booking = platform.wait_for_status(&booking_ref, &["confirmed", "failed"]).await.unwrap();
+    assert_eq!(booking["status"], "confirmed", "workflows and activities read the sealed input: {booking}");
+
+    // What the server stores, read without keys: no trace of the traveller.
+    let workflow_id = format!("booking-{booking_ref}");
+    let raw = platform.raw_history_json(&workflow_id).await.unwrap();
+    let raw_history: Value = serde_json::from_slice(&raw).unwrap();
+    let stored = readable_text(&raw_history);
+    for secret in [NAME, EMAIL, PHONE] {
+        assert!(!stored.contains(secret), "the server's history shows `{secret}`");
+    }
+    let input = started_input(&raw_history);
+    let metadata = &input["payloads"][0]["metadata"];
+    assert_eq!(metadata["encoding"], STANDARD.encode("binary/encrypted"), "{input}");
+    assert_eq!(metadata["encryption-key-id"], STANDARD.encode("test-2"), "{input}");
+
+    // Through the codec: every detail is there, and the history still replays.
+    let opened = readable_text(&serde_json::from_slice(&decrypt_history(&raw).await.unwrap()).unwrap());
+    for secret in [NAME, EMAIL, PHONE] {
+        assert!(opened.contains(secret), "the decoded history lacks `{secret}`");
+    }
+    platform.replay_history(&booking_ref, "confirmed").await.unwrap();
+
+    // The codec endpoint the Web UI calls: an operator reads, a traveller and a stranger do not.
+    let url = format!("{}/api/codec/decode", platform.api_url);
+    let operator = platform.user_with_role("operator").await.unwrap();
+    let decoded = platform.http_as(&operator).post(&url).json(&input).send().await.unwrap();
+    assert_eq!(decoded.status(), 200);
+    assert_eq!(decoded.headers()["cache-control"], "no-store");
+    let decoded: Value = decoded.json().await.unwrap();
+    assert_eq!(decoded["payloads"][0]["metadata"]["encoding"], STANDARD.encode("json/plain"));
+    let text = readable_text(&decoded);
+    assert!(text.contains(NAME) && text.contains(EMAIL) && text.contains(PHONE), "{text}");
+    let as_traveller = platform.http_as(&platform.traveller).post(&url).json(&input).send().await.unwrap();
+    assert_eq!(as_traveller.status(), 403);
+    let anonymous = platform.http.post(&url).json(&input).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payloads_sealed_under_a_retired_active_key_still_open_after_a_rotation() {
+    let platform =
+        TestPlatform::spawn_with(TestPlatformOptions { worker_contexts: vec![], ..Default::default() }).await.unwrap();
+    let operator = platform.user_with_role("operator").await.unwrap();
+    let http = platform.http_as(&operator);
+    // Before the rotation only `test-old` existed, and it sealed this payload.
+    let before: platform::payload_codec::PayloadKeys =
+        tests::TEST_PAYLOAD_KEYS.split(',').nth(1).unwrap().parse().unwrap();
+    assert_eq!(before.active_key_id(), "test-old");
+    let plain = temporalio_common::protos::temporal::api::common::v1::Payload {
+        metadata: [("encoding".to_string(), b"json/plain".to_vec())].into_iter().collect(),
+        data: format!("\"{NAME}\"").into_bytes(),
+        ..Default::default()
+    };
+    let sealed = before.encrypt(plain).unwrap();
+    let as_json = |p: &temporalio_common::protos::temporal::api::common::v1::Payload| {
+        json!({
+            "metadata": p.metadata.iter().map(|(k, v)| (k.clone(), json!(STANDARD.encode(v)))).collect::<serde_json::Map<_, _>>(),
+            "data": STANDARD.encode(&p.data),
+        })
+    };
+
+    let decoded: Value = http
+        .post(format!("{}/api/codec/decode", platform.api_url))
+        .json(&json!({ "payloads": [as_json(&sealed)] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(decoded["payloads"][0]["data"], STANDARD.encode(format!("\"{NAME}\"")), "{decoded}");
+
+    // New payloads are sealed under the active key, and what it sealed opens again.
+    let encoded: Value = http
+        .post(format!("{}/api/codec/encode", platform.api_url))
+        .json(&json!({ "payloads": [{ "metadata": { "encoding": STANDARD.encode("json/plain") }, "data": STANDARD.encode("1") }] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(encoded["payloads"][0]["metadata"]["encryption-key-id"], STANDARD.encode("test-2"), "{encoded}");
+    let reopened: Value = http
+        .post(format!("{}/api/codec/decode", platform.api_url))
+        .json(&encoded)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reopened["payloads"][0]["data"], STANDARD.encode("1"));
+
+    // A payload altered on the server does not open: refused, not passed on as garbage.
+    let mut tampered = as_json(&sealed);
+    tampered["data"] = json!(STANDARD.encode(b"0123456789abcdefghijklmnop"));
+    let refused = http
+        .post(format!("{}/api/codec/decode", platform.api_url))
+        .json(&json!({ "payloads": [tampered] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    platform.stop().await.unwrap();
+}
