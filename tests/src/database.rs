@@ -138,6 +138,10 @@ pub fn test_payload_keys() -> platform::payload_codec::PayloadKeys {
 /// A token key ring for this test process, written once.
 pub fn test_keys_file() -> anyhow::Result<std::path::PathBuf> {
     static FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    // Tests start at once: one of them writes the file, the others wait for it (two writers
+    // of the same file race on its temporary name).
+    static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _writing = WRITING.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(path) = FILE.get() {
         return Ok(path.clone());
     }
