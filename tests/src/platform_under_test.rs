@@ -333,6 +333,7 @@ impl TestPlatform {
             ("TT_GATEWAY_KEY_ID".into(), self.gateway_settings.key_id.clone()),
             ("TT_GATEWAY_KEY_SECRET".into(), self.gateway_settings.key_secret.clone()),
             ("TT_WORKER_SHUTDOWN_SECS".into(), "1".into()),
+            ("TT_PAYLOAD_KEYS".into(), crate::database::TEST_PAYLOAD_KEYS.into()),
         ]
     }
 
