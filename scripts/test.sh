@@ -10,9 +10,14 @@ cd "$ROOT"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 set +e
+step "Building the binaries"
+# Some end-to-end tests run a service's own binary (e.g. killing the payment worker);
+# `cargo test` builds only the test harnesses, so build the real executables first.
+cargo build --workspace --bins 2>&1 | tee "$log"
+build_status=${PIPESTATUS[0]}
 step "Running the test suite"
 # The crates have no doc tests; --all-targets skips the empty doc-test runs.
-cargo test --workspace --all-targets --no-fail-fast "$@" 2>&1 | tee "$log"
+cargo test --workspace --all-targets --no-fail-fast "$@" 2>&1 | tee -a "$log"
 cargo_status=${PIPESTATUS[0]}
 step "Checking the deployment manifests"
 "$ROOT/scripts/check-deploy.sh" 2>&1 | tee -a "$log"
@@ -32,4 +37,4 @@ set -e
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      /^(deploy-checks|format-check):/ { p += $2; f += $4 }
      END { printf "\nsuite: %d passed, %d failed\n", p, f }' "$log"
-[ "$cargo_status" -eq 0 ] && [ "$deploy_status" -eq 0 ] && [ "$fmt_status" -eq 0 ]
+[ "$build_status" -eq 0 ] && [ "$cargo_status" -eq 0 ] && [ "$deploy_status" -eq 0 ] && [ "$fmt_status" -eq 0 ]
