@@ -10,7 +10,7 @@
 use crate::{error::ApiError, state::AppState};
 use auth::{AuthError, Principal};
 use axum::{
-    extract::{ConnectInfo, FromRef, FromRequestParts, Request},
+    extract::{ConnectInfo, FromRef, FromRequestParts, OriginalUri, Request},
     http::{HeaderMap, header, request::Parts},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -147,7 +147,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         mark_decided(parts);
         let state = AppState::from_ref(state);
-        let token = bearer_token(&parts.headers)?;
+        let token = bearer_token(&parts.headers).or_else(|missing| codec_cookie(parts).ok_or(missing))?;
         let principal = state.accounts.authenticate(token).await.map_err(|e| match e {
             AuthError::Unauthenticated(message) => ApiError::unauthorized("invalid_token", message),
             other => auth_error(other),
@@ -171,6 +171,22 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
         _ => Err(ApiError::unauthorized("invalid_token", "The Authorization header must be `Bearer <access token>`")),
     }
+}
+
+/// The operator's access token from the codec cookie (see `routes::codec`), accepted on the
+/// codec routes only: no other route reads credentials a browser sends by itself.
+fn codec_cookie(parts: &Parts) -> Option<&str> {
+    let path = parts.extensions.get::<OriginalUri>().map_or(parts.uri.path(), |uri| uri.0.path());
+    if !path.starts_with("/api/codec/") {
+        return None;
+    }
+    let name = crate::routes::codec::CODEC_COOKIE;
+    parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(
+        |pair| {
+            let (key, value) = pair.trim().split_once('=')?;
+            (key == name && !value.is_empty()).then_some(value)
+        },
+    )
 }
 
 /// The auth context's errors in the API's shape.

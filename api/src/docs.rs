@@ -37,6 +37,8 @@ use utoipa_swagger_ui::SwaggerUi;
         bookings::get_booking,
         codec::decode,
         codec::encode,
+        codec::sign_in_page,
+        codec::sign_in,
         catalog::list_accommodations,
         catalog::get_accommodation,
         catalog::quote,
@@ -97,6 +99,7 @@ use utoipa_swagger_ui::SwaggerUi;
         partners::SettlementList,
         codec::CodecPayloads,
         codec::JsonPayload,
+        codec::CodecSignIn,
     ))
 )]
 struct ApiDoc;

@@ -15,6 +15,6 @@ pub use database::{
     spawn_sandbox_gateway_with_webhooks, test_keys_file, test_payload_keys,
 };
 pub use platform_under_test::{
-    Session, TEST_PASSWORD, TestPlatform, TestPlatformOptions, booking_body, contract_search_attributes,
+    Session, TEST_PASSWORD, TestPlatform, TestPlatformOptions, WEB_UI_ORIGIN, booking_body, contract_search_attributes,
     decrypt_history, demo_room, dev_server_flags, registered_search_attributes,
 };

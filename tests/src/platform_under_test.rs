@@ -57,6 +57,9 @@ impl Default for TestPlatformOptions {
 }
 
 /// The password of every user the tests create.
+/// The browser origin the API allows in tests, as the dev stack allows its Web UI's.
+pub const WEB_UI_ORIGIN: &str = "http://127.0.0.1:8233";
+
 pub const TEST_PASSWORD: &str = "Tripura-test-password";
 
 /// A signed-in user of the platform under test.
@@ -252,6 +255,8 @@ impl TestPlatform {
             keys_file,
         );
         settings.db_pool_size = 4;
+        // The dev stack's Temporal Web UI, whose codec requests cross origins.
+        settings.cors_origins = vec![WEB_UI_ORIGIN.to_string()];
         settings.payments.checkout_url = format!("{}v1/checkout/", self.gateway_settings.base_url);
         settings.payments.payment_window = self.payment_window;
         let state = match temporal_address {

@@ -4,6 +4,7 @@
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use serde_json::{Value, json};
+use temporalio_common::protos::temporal::api::common::v1::Payload;
 use tests::{TestPlatform, TestPlatformOptions, booking_body, decrypt_history};
 
 const NAME: &str = "Zorawar Quillfeather";
@@ -35,6 +36,23 @@ fn readable_text(value: &Value) -> String {
     }
     walk(value, &mut out);
     out
+}
+
+/// A payload in the JSON form the codec endpoint takes.
+fn as_json(p: &Payload) -> Value {
+    json!({
+        "metadata": p.metadata.iter().map(|(k, v)| (k.clone(), json!(STANDARD.encode(v)))).collect::<serde_json::Map<_, _>>(),
+        "data": STANDARD.encode(&p.data),
+    })
+}
+
+/// A plain payload holding the traveller's name.
+fn plain_name() -> Payload {
+    Payload {
+        metadata: [("encoding".to_string(), b"json/plain".to_vec())].into(),
+        data: format!("\"{NAME}\"").into_bytes(),
+        ..Default::default()
+    }
 }
 
 fn started_input(history: &Value) -> Value {
@@ -99,18 +117,7 @@ async fn payloads_sealed_under_a_retired_active_key_still_open_after_a_rotation(
     let before: platform::payload_codec::PayloadKeys =
         tests::TEST_PAYLOAD_KEYS.split(',').nth(1).unwrap().parse().unwrap();
     assert_eq!(before.active_key_id(), "test-old");
-    let plain = temporalio_common::protos::temporal::api::common::v1::Payload {
-        metadata: [("encoding".to_string(), b"json/plain".to_vec())].into_iter().collect(),
-        data: format!("\"{NAME}\"").into_bytes(),
-        ..Default::default()
-    };
-    let sealed = before.encrypt(plain).unwrap();
-    let as_json = |p: &temporalio_common::protos::temporal::api::common::v1::Payload| {
-        json!({
-            "metadata": p.metadata.iter().map(|(k, v)| (k.clone(), json!(STANDARD.encode(v)))).collect::<serde_json::Map<_, _>>(),
-            "data": STANDARD.encode(&p.data),
-        })
-    };
+    let sealed = before.encrypt(plain_name()).unwrap();
 
     let decoded: Value = http
         .post(format!("{}/api/codec/decode", platform.api_url))
@@ -155,5 +162,75 @@ async fn payloads_sealed_under_a_retired_active_key_still_open_after_a_rotation(
         .await
         .unwrap();
     assert_eq!(refused.status(), 422);
+    platform.stop().await.unwrap();
+}
+
+/// The Web UI cannot send a bearer token: an operator signs in at the codec, and the UI's
+/// requests carry the codec cookie across origins. Nobody else gets a cookie, and the cookie
+/// opens nothing outside the codec.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_sign_in_for_the_web_ui_with_a_cookie_that_opens_only_the_codec() {
+    let platform =
+        TestPlatform::spawn_with(TestPlatformOptions { worker_contexts: vec![], ..Default::default() }).await.unwrap();
+    let sealed = tests::test_payload_keys().encrypt(plain_name()).unwrap();
+    let payloads = json!({ "payloads": [as_json(&sealed)] });
+    let sign_in = format!("{}/api/codec/sign-in", platform.api_url);
+    let decode = format!("{}/api/codec/decode", platform.api_url);
+
+    let page = platform.http.get(&sign_in).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("<form method=\"post\" action=\"/api/codec/sign-in\">"));
+
+    // A traveller is told no and gets no cookie, nor a session left behind.
+    let traveller = [("email", platform.traveller.email.as_str()), ("password", tests::TEST_PASSWORD)];
+    let refused = platform.http.post(&sign_in).form(&traveller).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(refused.headers().get("set-cookie").is_none());
+    let wrong = [("email", platform.traveller.email.as_str()), ("password", "not-the-password")];
+    assert_eq!(platform.http.post(&sign_in).form(&wrong).send().await.unwrap().status(), 401);
+
+    let operator = platform.user_with_role("operator").await.unwrap();
+    let form = [("email", operator.email.as_str()), ("password", tests::TEST_PASSWORD)];
+    let signed_in = platform.http.post(&sign_in).form(&form).send().await.unwrap();
+    assert_eq!(signed_in.status(), 200);
+    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().to_string();
+    for attribute in ["Path=/api/codec", "HttpOnly", "Secure", "SameSite=Strict", "Max-Age=900"] {
+        assert!(cookie.contains(attribute), "{attribute} missing from {cookie}");
+    }
+    let pair = cookie.split(';').next().unwrap().to_string();
+
+    // The browser's preflight from the Web UI allows credentials for that origin.
+    let preflight = platform
+        .http
+        .request(reqwest::Method::OPTIONS, &decode)
+        .header("Origin", tests::WEB_UI_ORIGIN)
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "content-type,x-namespace")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.headers()["access-control-allow-origin"], tests::WEB_UI_ORIGIN);
+    assert_eq!(preflight.headers()["access-control-allow-credentials"], "true");
+
+    // The UI's request: the cookie and no Authorization header.
+    let decoded = platform
+        .http
+        .post(&decode)
+        .header("Origin", tests::WEB_UI_ORIGIN)
+        .header("Cookie", &pair)
+        .json(&payloads)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(decoded.status(), 200);
+    assert_eq!(decoded.headers()["access-control-allow-credentials"], "true");
+    assert!(readable_text(&decoded.json().await.unwrap()).contains(NAME));
+
+    // The same cookie anywhere else is no credential at all.
+    let elsewhere =
+        platform.http.get(format!("{}/api/bookings", platform.api_url)).header("Cookie", &pair).send().await.unwrap();
+    assert_eq!(elsewhere.status(), 401);
+    let unknown = platform.http.post(&decode).header("Cookie", "tt_codec=forged").json(&payloads).send().await.unwrap();
+    assert_eq!(unknown.status(), 401);
     platform.stop().await.unwrap();
 }

@@ -3,19 +3,26 @@
 //! read travellers' details in a workflow's history here, and nowhere else, with a token
 //! that may read every booking. Sealed payloads carry personal data, so the answer is never
 //! cached and the request body is never logged.
+//!
+//! The Web UI cannot send a bearer token unless it signs its users in itself, so an
+//! operator may instead sign in at `/api/codec/sign-in`: the API answers with a cookie that
+//! holds their access token, scoped to `/api/codec`, `HttpOnly` and `SameSite=Strict`, and
+//! the UI sends it when its codec setting *Include cross-origin credentials* is on. The
+//! codec routes, and only they, accept that cookie in place of the `Authorization` header.
 
 use crate::{
-    access::{PayloadsDecode, Require},
+    access::{ClientInfo, PayloadsDecode, Permission, Public, Require, auth_error},
     error::ApiError,
     extract::ApiJson,
     state::{AppState, Temporal},
 };
+use auth::Accounts;
 use axum::{
-    Json, Router,
+    Form, Json, Router,
     extract::{DefaultBodyLimit, State},
-    http::header,
-    response::{IntoResponse, Response},
-    routing::post,
+    http::{HeaderValue, header},
+    response::{Html, IntoResponse, Response},
+    routing::{get, post},
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
 use platform::payload_codec::PayloadKeys;
@@ -31,6 +38,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/decode", post(decode))
         .route("/encode", post(encode))
+        .route("/sign-in", get(sign_in_page).post(sign_in))
         .layer(DefaultBodyLimit::max(CODEC_BODY_LIMIT_BYTES))
 }
 
@@ -77,6 +85,72 @@ pub(crate) async fn encode(
 ) -> Result<Response, ApiError> {
     let keys = keys_of(&temporal)?;
     transform(body, |p| keys.encrypt(p))
+}
+
+/// The cookie that carries an operator's access token to the codec routes.
+pub(crate) const CODEC_COOKIE: &str = "tt_codec";
+
+/// The sign-in form for operators who read payloads in the Temporal Web UI.
+#[utoipa::path(get, path = "/api/codec/sign-in", tag = "codec", security(()),
+    responses((status = 200, description = "An HTML sign-in form", content_type = "text/html")))]
+pub(crate) async fn sign_in_page(_: Public) -> Response {
+    ([(header::CACHE_CONTROL, "no-store")], Html(SIGN_IN_PAGE)).into_response()
+}
+
+const SIGN_IN_PAGE: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Tripura Tourism: read payloads in the Temporal Web UI</title></head>
+<body>
+<h1>Read travellers' details in the Temporal Web UI</h1>
+<p>Sign in as an operator. The Web UI then opens sealed payloads through this codec while the
+sign-in lasts, once its codec setting <em>Include cross-origin credentials</em> is on.</p>
+<form method="post" action="/api/codec/sign-in">
+<p><label>Email <input name="email" type="email" autocomplete="username" required></label></p>
+<p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>
+<p><button type="submit">Sign in</button></p>
+</form>
+</body></html>
+"#;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct CodecSignIn {
+    email: String,
+    password: String,
+}
+
+/// Sign an operator in for the Web UI's codec requests: sets the codec cookie for as long as
+/// the access token lives. Someone who may not read payloads gets 403 and no cookie.
+#[utoipa::path(post, path = "/api/codec/sign-in", tag = "codec", security(()),
+    request_body(content = CodecSignIn, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "Signed in; the codec cookie is set", content_type = "text/html"),
+        (status = 401, description = "Wrong email or password"), (status = 403, description = "Not an operator"),
+        (status = 429, description = "Too many failed attempts")))]
+pub(crate) async fn sign_in(
+    _: Public,
+    State(accounts): State<Accounts>,
+    ClientInfo(client): ClientInfo,
+    Form(body): Form<CodecSignIn>,
+) -> Result<Response, ApiError> {
+    let tokens = accounts.login(&body.email, &body.password, &client).await.map_err(auth_error)?;
+    let principal = accounts.authenticate(&tokens.access.token).await.map_err(auth_error)?;
+    if !PayloadsDecode::ANY_OF.iter().any(|p| principal.can(p)) {
+        // No session is left behind for someone who cannot use it.
+        accounts.logout(&tokens.refresh_token, &client).await.map_err(auth_error)?;
+        return Err(ApiError::forbidden("forbidden", "Only operators read payloads"));
+    }
+    let minutes = tokens.access.expires_in.as_secs() / 60;
+    // Browsers accept `Secure` cookies from http://localhost and http://127.0.0.1 too.
+    let cookie = format!(
+        "{CODEC_COOKIE}={}; Path=/api/codec; Max-Age={}; HttpOnly; Secure; SameSite=Strict",
+        tokens.access.token,
+        tokens.access.expires_in.as_secs()
+    );
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Signed in</title></head>\
+         <body><p>Signed in for {minutes} minutes: the Temporal Web UI can open payloads now.</p></body></html>"
+    );
+    let cookie = HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(([(header::SET_COOKIE, cookie), (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))], Html(page))
+        .into_response())
 }
 
 fn keys_of(temporal: &Temporal) -> Result<&PayloadKeys, ApiError> {
