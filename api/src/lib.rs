@@ -73,6 +73,8 @@ pub fn app(state: AppState, services: &[ApiService]) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
             let span = tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id, booking_ref = tracing::field::Empty, trace_id = tracing::field::Empty);
+            // A caller that is itself traced (a gateway, a partner's system) keeps its trace.
+            platform::telemetry::continue_trace(&span, |name| req.headers().get(name).and_then(|v| v.to_str().ok()));
             // With traces exported, every log line of the request names its trace.
             if let Some(trace_id) = platform::telemetry::trace_id(&span) {
                 span.record("trace_id", trace_id);

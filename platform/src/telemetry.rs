@@ -55,6 +55,34 @@ pub fn trace_id(span: &tracing::Span) -> Option<String> {
     span_context.is_valid().then(|| span_context.trace_id().to_string())
 }
 
+/// Makes `span` continue the trace of an incoming request's W3C `traceparent` (and
+/// `tracestate`) headers, read through `header`, when this process exports traces; a
+/// request without them starts a new trace.
+pub fn continue_trace<'a>(span: &tracing::Span, header: impl Fn(&str) -> Option<&'a str>) {
+    if !exporting_traces() {
+        return;
+    }
+    let carrier = TraceHeaders(
+        ["traceparent", "tracestate"].into_iter().filter_map(|name| Some((name, header(name)?))).collect(),
+    );
+    let parent = opentelemetry::global::get_text_map_propagator(|propagator| propagator.extract(&carrier));
+    if parent.span().span_context().is_valid() {
+        let _ = span.set_parent(parent);
+    }
+}
+
+struct TraceHeaders<'a>(Vec<(&'static str, &'a str)>);
+
+impl opentelemetry::propagation::Extractor for TraceHeaders<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(name, _)| name.eq_ignore_ascii_case(key)).map(|(_, value)| *value)
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.iter().map(|(name, _)| *name).collect()
+    }
+}
+
 /// Sends the spans not exported yet (the exporter batches them every few seconds).
 pub fn flush_traces() {
     if let Some(provider) = PROVIDER.get() {

@@ -6,6 +6,7 @@
 
 use crate::env::{self, EnvError};
 use crate::payload_codec::{EncryptionCodec, PayloadKeys};
+use std::sync::Arc;
 use std::{path::PathBuf, str::FromStr};
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
 use temporalio_common::data_converters::{DataConverter, DefaultFailureConverter, PayloadConverter};
@@ -84,7 +85,51 @@ pub async fn connect(settings: &TemporalSettings) -> Result<Client, ConnectError
         // Workflow starts carry the caller's trace in a header; workers continue it in the
         // workflow's and each activity's spans.
         options = options.plugin(temporalio_sdk::opentelemetry::OpenTelemetryPlugin::builder().build());
+        // After the OpenTelemetry plugin, so it runs inside the activity's span.
+        options = options.plugin(
+            temporalio_sdk::SimplePlugin::builder("activity-log-span")
+                .activity_inbound_interceptors(vec![
+                    Arc::new(ActivityLogSpan) as Arc<dyn temporalio_sdk::interceptors::ActivityInboundInterceptor>
+                ])
+                .build(),
+        );
     }
     let options = options.build();
     Client::new(connection, options).map_err(|e| fail(e.into()))
+}
+
+/// Puts every activity's log lines in a span that names the activity, its workflow and the
+/// trace it continues. The SDK runs activities inside an OpenTelemetry context taken from the
+/// workflow's headers, which `tracing` spans do not see by themselves: this span joins it, so
+/// the activities' own spans and log lines carry the booking's trace id.
+struct ActivityLogSpan;
+
+impl temporalio_sdk::interceptors::ActivityInboundInterceptor for ActivityLogSpan {
+    fn execute_activity<'a>(
+        &'a self,
+        input: temporalio_sdk::interceptors::ExecuteActivityInput,
+        next: temporalio_sdk::interceptors::Next<
+            'a,
+            temporalio_sdk::interceptors::ExecuteActivityInput,
+            temporalio_sdk::interceptors::ExecuteActivityOutput<'a>,
+        >,
+    ) -> temporalio_sdk::interceptors::ExecuteActivityOutput<'a> {
+        use tracing::Instrument;
+        use tracing_opentelemetry::OpenTelemetrySpanExt;
+        let info = input.activity_info();
+        let span = tracing::info_span!(
+            "activity",
+            activity = %info.activity_type,
+            workflow_id = info.workflow_id.as_deref().unwrap_or_default(),
+            trace_id = tracing::field::Empty,
+        );
+        Box::pin(async move {
+            // Polled inside the OpenTelemetry interceptor's context, not when called.
+            let _ = span.set_parent(opentelemetry::Context::current());
+            if let Some(trace_id) = crate::telemetry::trace_id(&span) {
+                span.record("trace_id", trace_id);
+            }
+            next.run(input).instrument(span).await
+        })
+    }
 }

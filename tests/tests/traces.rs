@@ -13,6 +13,9 @@ use std::{
 };
 use tests::{TestPlatform, booking_body};
 
+/// The trace id of a caller that sends `traceparent` with its booking request.
+const CALLER_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
 /// (trace id, span name) of every span the collector received.
 type Received = Arc<Mutex<Vec<(String, String)>>>;
 
@@ -43,7 +46,16 @@ async fn a_bookings_request_saga_and_activities_share_one_trace() {
     assert!(platform::telemetry::exporting_traces());
 
     let platform = TestPlatform::spawn().await.unwrap();
-    let response = platform.post_booking(&booking_body(40, 1, 1, "tok_success"), None).await.unwrap();
+    // The caller is traced already: the booking continues its trace.
+    let response = platform
+        .http
+        .post(format!("{}/api/bookings", platform.api_url))
+        .bearer_auth(&platform.traveller.access_token)
+        .header("traceparent", format!("00-{CALLER_TRACE}-00f067aa0ba902b7-01"))
+        .json(&booking_body(40, 1, 1, "tok_success"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 202);
     let booking_ref = response.json::<Value>().await.unwrap()["booking_ref"].as_str().unwrap().to_string();
     platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
@@ -65,12 +77,22 @@ async fn a_bookings_request_saga_and_activities_share_one_trace() {
         .find(|(_, name)| name.contains("StartWorkflow:BookingSaga"))
         .unwrap_or_else(|| panic!("no workflow start span: {spans:?}"));
     let trace = &booking_post.0;
+    assert_eq!(trace, CALLER_TRACE, "the request's traceparent is not the saga's trace");
     let in_trace: BTreeSet<&str> = spans.iter().filter(|(t, _)| t == trace).map(|(_, n)| n.as_str()).collect();
     assert!(in_trace.contains("http"), "the HTTP request's span is in the saga's trace: {in_trace:?}");
     for activity in ["inventory.hold_rooms", "booking.create_booking", "payment.charge", "booking.confirm_booking"] {
         assert!(
             in_trace.iter().any(|n| n.contains(activity)),
             "{activity} is not in the booking's trace: {in_trace:?}"
+        );
+    }
+    // The activities' own spans, whose fields every log line inside them prints, are in it
+    // too: the span that names the trace for the logs, and the activities' spans under it.
+    for span in ["activity", "hold_rooms", "create_booking", "charge", "confirm_booking"] {
+        // The SDK's activity macro names the implementation `__<activity>`.
+        assert!(
+            in_trace.iter().any(|n| n.trim_start_matches('_') == span),
+            "the span {span} is not in the booking's trace: {in_trace:?}"
         );
     }
     platform.stop().await.unwrap();
