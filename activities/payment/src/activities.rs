@@ -23,6 +23,32 @@ pub struct PaymentActivitiesImpl {
 }
 
 impl PaymentActivitiesImpl {
+    /// Gives back whatever of a captured `payment` is not refunded yet, and records every
+    /// refund the gateway made for it, including one whose answer an earlier attempt lost
+    /// (recording is idempotent by the gateway's refund id). The refund's key is the same
+    /// for every path that gives this payment back (a saga's compensation, an automatic
+    /// refund, the reconciliation), so the gateway refunds it once. Returns what this call
+    /// refunded, in paise.
+    async fn give_back(
+        &self,
+        db: &mut sqlx::PgConnection,
+        row: &PaymentRow,
+        payment: &Payment,
+    ) -> Result<i64, ActivityError> {
+        store::mark_captured(db, row, &payment.id, payment.amount).await?;
+        let outstanding = payment.amount - payment.amount_refunded;
+        if outstanding > 0 {
+            let key = format!("{}/refund/{}", row.idempotency_key, payment.id);
+            self.gateway.refund(&payment.id, outstanding, &key).await?;
+        }
+        let row = store::find_by_key(&mut *db, &row.idempotency_key).await?.unwrap_or_else(|| row.clone());
+        for refund in self.gateway.payment_refunds(&payment.id).await? {
+            let key = gateway_idempotency_key(&format!("{}/refund/{}", row.idempotency_key, refund.id));
+            store::record_refund(db, &row, &refund.id, refund.amount, &key).await?;
+        }
+        Ok(outstanding.max(0))
+    }
+
     pub fn new(pool: PgPool, gateway: GatewayClient) -> Self {
         PaymentActivitiesImpl { pool, gateway }
     }
@@ -123,19 +149,9 @@ impl PaymentActivitiesImpl {
                     // Failed attempts took nothing; an authorisation never captured lapses.
                     continue;
                 }
-                store::mark_captured(&mut db, &row, &payment.id, payment.amount).await?;
-                let outstanding = payment.amount - payment.amount_refunded;
-                if outstanding > 0 {
-                    let key = format!("{}/refund/{}", row.idempotency_key, payment.id);
-                    self.gateway.refund(&payment.id, outstanding, &key).await?;
-                    tracing::info!(payment = %payment.id, amount = outstanding, reason = %request.reason, "refunded");
-                }
-                // Record every refund the gateway made, including one whose answer a
-                // previous attempt lost; recording is idempotent by the gateway's id.
-                let row = store::find_by_key(&mut db, &row.idempotency_key).await?.unwrap_or_else(|| row.clone());
-                for refund in self.gateway.payment_refunds(&payment.id).await? {
-                    let key = gateway_idempotency_key(&format!("{}/refund/{}", row.idempotency_key, refund.id));
-                    store::record_refund(&mut db, &row, &refund.id, refund.amount, &key).await?;
+                let refunded = self.give_back(&mut db, &row, &payment).await?;
+                if refunded > 0 {
+                    tracing::info!(payment = %payment.id, amount = refunded, reason = %request.reason, "refunded");
                 }
             }
         }
@@ -279,19 +295,11 @@ impl PaymentActivitiesImpl {
                 if payment.status != "captured" && payment.status != "refunded" {
                     continue;
                 }
-                store::mark_captured(&mut db, &row, &payment.id, payment.amount).await?;
-                let outstanding = payment.amount - payment.amount_refunded;
-                if outstanding > 0 {
-                    let key = format!("{}/refund/{}", row.idempotency_key, payment.id);
-                    self.gateway.refund(&payment.id, outstanding, &key).await?;
+                let refunded = self.give_back(&mut db, &row, &payment).await?;
+                if refunded > 0 {
                     report.refunded += 1;
-                    report.refunded_paise += outstanding;
-                    tracing::warn!(booking_ref = %row.booking_ref, amount = outstanding, "refunded a payment no saga recorded");
-                }
-                let row = store::find_by_key(&mut db, &row.idempotency_key).await?.unwrap_or_else(|| row.clone());
-                for refund in self.gateway.payment_refunds(&payment.id).await? {
-                    let key = gateway_idempotency_key(&format!("{}/refund/{}", row.idempotency_key, refund.id));
-                    store::record_refund(&mut db, &row, &refund.id, refund.amount, &key).await?;
+                    report.refunded_paise += refunded;
+                    tracing::warn!(booking_ref = %row.booking_ref, amount = refunded, "refunded a payment no saga recorded");
                 }
             }
             // Nothing captured: an authorisation lapses at the gateway; the charge is closed.
@@ -327,19 +335,10 @@ impl PaymentActivitiesImpl {
             store::release_charge(db).await?;
             return Ok(RefundOutcome { refunded: Money { amount: 0, currency } });
         }
-        store::mark_captured(&mut db, &row, &payment.id, payment.amount).await?;
-        let refunded_before = store::find_by_key(&mut db, &row.idempotency_key).await?.map_or(0, |r| r.refunded_paise);
-        let outstanding = payment.amount - payment.amount_refunded;
-        if outstanding > 0 {
-            // The same key as the booking saga's own refund of this payment: one refund.
-            let key = format!("{}/refund/{}", row.idempotency_key, payment.id);
-            self.gateway.refund(&payment.id, outstanding, &key).await?;
-            tracing::info!(amount = outstanding, reason = %request.reason, "refunded a payment no booking uses");
-        }
-        let row = store::find_by_key(&mut db, &row.idempotency_key).await?.unwrap_or_else(|| row.clone());
-        for refund in self.gateway.payment_refunds(&payment.id).await? {
-            let key = gateway_idempotency_key(&format!("{}/refund/{}", row.idempotency_key, refund.id));
-            store::record_refund(&mut db, &row, &refund.id, refund.amount, &key).await?;
+        let refunded_before = row.refunded_paise;
+        let refunded = self.give_back(&mut db, &row, &payment).await?;
+        if refunded > 0 {
+            tracing::info!(amount = refunded, reason = %request.reason, "refunded a payment no booking uses");
         }
         let refunded_after =
             store::find_by_key(&mut db, &row.idempotency_key).await?.map_or(refunded_before, |r| r.refunded_paise);
