@@ -32,7 +32,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
 use temporalio_client::{
-    Client, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowQueryOptions, WorkflowStartOptions,
+    Client, WorkflowGetResultOptions, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowQueryOptions,
+    WorkflowStartOptions,
     errors::{WorkflowQueryError, WorkflowStartError},
 };
 use utoipa::IntoParams;
@@ -256,7 +257,16 @@ pub(crate) async fn read_booking(
             Ok(progress) if progress.status.is_final() || Instant::now() >= deadline => {
                 return Ok(Some(progress.into()));
             }
-            Ok(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            Ok(_) => {
+                // Wait for the saga's end with one long poll on its result, bounded by the
+                // caller's wait, rather than asking the saga again and again.
+                let saga = client.get_workflow_handle::<BookingWorkflow>(booking_ref.workflow_id());
+                let ended = saga.get_result(WorkflowGetResultOptions::default());
+                if let Ok(Err(_)) = tokio::time::timeout_at(deadline.into(), ended).await {
+                    // Ended without a result (cancelled), or the poll failed: the query says.
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
             Err(QueryFailure::NotFound) => {
                 return Ok(booking::store::find_booking(bookings, booking_ref).await?.map(Into::into));
             }
