@@ -37,4 +37,7 @@ set -e
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      /^(deploy-checks|format-check):/ { p += $2; f += $4 }
      END { printf "\nsuite: %d passed, %d failed\n", p, f }' "$log"
+if grep -q '^error: could not compile' "$log"; then
+  echo "suite: some code did not compile (see the errors above); its tests did not run"
+fi
 [ "$build_status" -eq 0 ] && [ "$cargo_status" -eq 0 ] && [ "$deploy_status" -eq 0 ] && [ "$fmt_status" -eq 0 ]
