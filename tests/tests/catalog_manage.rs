@@ -10,6 +10,12 @@ async fn send(platform: &TestPlatform, session: &Session, method: &str, path: &s
     (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
 }
 
+/// An anonymous GET: what the public sees.
+async fn public(platform: &TestPlatform, path: &str) -> (u16, Value) {
+    let response = platform.http.get(format!("{}{path}", platform.api_url)).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+}
+
 fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("")
 }
@@ -44,8 +50,7 @@ async fn operators_add_and_publish_properties_and_managers_edit_only_their_own()
     assert_eq!((status, code(&body)), (409, "code_taken"));
 
     // Not on sale until it has a room type and is published.
-    let public = |path: &str| platform.http.get(format!("{}{path}", platform.api_url)).send();
-    assert_eq!(public("/api/catalog/accommodations/jampui-orange-retreat").await.unwrap().status(), 404);
+    assert_eq!(public(&platform, "/api/catalog/accommodations/jampui-orange-retreat").await.0, 404);
     let path = "/api/catalog/accommodations/jampui-orange-retreat";
     let (status, body) = send(&platform, &operator, "PATCH", path, json!({ "published": true })).await;
     assert_eq!((status, code(&body)), (409, "no_room_types"), "{body}");
@@ -60,7 +65,7 @@ async fn operators_add_and_publish_properties_and_managers_edit_only_their_own()
     assert_eq!((status, code(&body)), (422, "invalid_occupancy"));
     let (status, body) = send(&platform, &operator, "PATCH", path, json!({ "published": true })).await;
     assert_eq!((status, body["published"].as_bool()), (200, Some(true)), "{body}");
-    let listed: Value = public(path).await.unwrap().json().await.unwrap();
+    let (_, listed) = public(&platform, path).await;
     assert_eq!(listed["name"], "Jampui Orange Retreat", "{listed}");
 
     // The manager is assigned one property: edits there, 403 elsewhere.
@@ -78,7 +83,7 @@ async fn operators_add_and_publish_properties_and_managers_edit_only_their_own()
     // Withdrawn, it is off sale again.
     let (status, _) = send(&platform, &operator, "PATCH", path, json!({ "published": false })).await;
     assert_eq!(status, 200);
-    assert_eq!(public(path).await.unwrap().status(), 404);
+    assert_eq!(public(&platform, path).await.0, 404);
     // Operators withdraw and restore a package; managers cannot.
     let (status, body) = send(
         &platform,
@@ -89,7 +94,7 @@ async fn operators_add_and_publish_properties_and_managers_edit_only_their_own()
     )
     .await;
     assert_eq!((status, body["published"].as_bool()), (200, Some(false)), "{body}");
-    assert_eq!(public("/api/catalog/packages/agartala-heritage-weekend").await.unwrap().status(), 404);
+    assert_eq!(public(&platform, "/api/catalog/packages/agartala-heritage-weekend").await.0, 404);
     let (status, _) = send(
         &platform,
         &manager,
@@ -108,7 +113,7 @@ async fn operators_add_and_publish_properties_and_managers_edit_only_their_own()
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(public("/api/catalog/packages/agartala-heritage-weekend").await.unwrap().status(), 200);
+    assert_eq!(public(&platform, "/api/catalog/packages/agartala-heritage-weekend").await.0, 200);
     let (status, body) =
         send(&platform, &operator, "PATCH", "/api/catalog/experiences/no-such-thing", json!({ "published": true }))
             .await;
@@ -118,5 +123,108 @@ async fn operators_add_and_publish_properties_and_managers_edit_only_their_own()
     for action in ["accommodation_create", "room_type_put", "accommodation_update"] {
         assert!(actions.iter().any(|a| a == action), "{action} not logged");
     }
+    platform.stop().await.unwrap();
+}
+
+/// Operators add a destination, an experience there and a package around both, price the
+/// package by season, publish them, and the public reads and quotes them; nobody else may.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_add_destinations_experiences_and_priced_packages() {
+    let options = TestPlatformOptions { worker_contexts: vec![], ..Default::default() };
+    let platform = TestPlatform::spawn_with(options).await.unwrap();
+    let operator = platform.user_with_role("operator").await.unwrap();
+    let manager = platform.user_with_role("asset_manager").await.unwrap();
+    let place = json!({ "code": "boxanagar", "name": "Boxanagar", "district": "Sepahijala",
+                        "summary": "Brick ruins of a Buddhist stupa and monastery",
+                        "latitude": 23.6603, "longitude": 91.2481 });
+    for (field, value, expected) in [
+        ("district", json!(""), "invalid_field"),
+        ("latitude", json!(123.0), "invalid_field"),
+        ("code", json!("Boxa Nagar"), "invalid_code"),
+    ] {
+        let mut bad = place.clone();
+        bad[field] = value;
+        let (status, body) = send(&platform, &operator, "POST", "/api/catalog/destinations", bad).await;
+        assert_eq!((status, code(&body), body["error"]["details"]["field"].as_str()), (422, expected, Some(field)));
+    }
+    let (status, _) = send(&platform, &manager, "POST", "/api/catalog/destinations", place.clone()).await;
+    assert_eq!(status, 403, "asset managers do not add destinations");
+    let (status, created) = send(&platform, &operator, "POST", "/api/catalog/destinations", place.clone()).await;
+    assert_eq!((status, created["published"].as_bool()), (201, Some(false)), "{created}");
+    let (status, body) = send(&platform, &operator, "POST", "/api/catalog/destinations", place).await;
+    assert_eq!((status, code(&body)), (409, "code_taken"));
+    assert_eq!(public(&platform, "/api/catalog/destinations/boxanagar").await.0, 404, "unpublished");
+
+    let ride = json!({ "code": "boxanagar-stupa-walk", "name": "Walk through the stupa ruins", "duration_minutes": 90,
+                       "price": { "amount": 30000, "currency": "INR" }, "destinations": ["boxanagar", "atlantis"] });
+    let (status, body) = send(&platform, &operator, "POST", "/api/catalog/experiences", ride.clone()).await;
+    assert_eq!((status, code(&body)), (422, "unknown_destination"), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("atlantis"), "{body}");
+    let mut ride = ride;
+    ride["destinations"] = json!(["boxanagar"]);
+    let (status, body) = send(&platform, &operator, "POST", "/api/catalog/experiences", ride).await;
+    assert_eq!(status, 201, "{body}");
+
+    let package = json!({
+        "code": "sepahijala-ruins-1n", "name": "Boxanagar ruins and Chabimura carvings", "nights": 1, "max_group_size": 6,
+        "destinations": [{ "code": "boxanagar", "day": 1 }, { "code": "chabimura", "day": 2 }],
+        "experiences": [{ "code": "boxanagar-stupa-walk", "day": 1 }],
+        "amenities": ["guide", "entry-tickets"],
+    });
+    let mut too_late = package.clone();
+    too_late["experiences"][0]["day"] = json!(3);
+    let (status, body) = send(&platform, &operator, "POST", "/api/catalog/packages", too_late).await;
+    assert_eq!((status, code(&body)), (422, "invalid_field"), "a 1-night package has days 1 and 2: {body}");
+    let mut unknown = package.clone();
+    unknown["amenities"] = json!(["helicopter"]);
+    let (status, body) = send(&platform, &operator, "POST", "/api/catalog/packages", unknown).await;
+    assert_eq!((status, code(&body)), (422, "unknown_amenity"), "{body}");
+    let (status, body) = send(&platform, &operator, "POST", "/api/catalog/packages", package).await;
+    assert_eq!(status, 201, "{body}");
+
+    // Seasons: overlapping ones are refused and the price list stays as it was.
+    let prices = "/api/catalog/packages/sepahijala-ruins-1n/prices";
+    let season = |from: &str, to: &str, price: i64| json!({ "basis": "per_person", "valid_from": from, "valid_to": to, "price": { "amount": price, "currency": "INR" } });
+    let overlapping =
+        json!({ "seasons": [season("2026-10-01", "2027-03-31", 450000), season("2027-03-31", "2027-09-30", 380000)] });
+    let (status, body) = send(&platform, &operator, "PUT", prices, overlapping).await;
+    assert_eq!((status, code(&body)), (422, "seasons_overlap"), "{body}");
+    let mut child_above_adult = season("2026-10-01", "2027-03-31", 450000);
+    child_above_adult["child_price"] = json!({ "amount": 500000, "currency": "INR" });
+    let (status, body) = send(&platform, &operator, "PUT", prices, json!({ "seasons": [child_above_adult] })).await;
+    assert_eq!((status, code(&body)), (422, "invalid_child_price"), "{body}");
+    let (status, _) =
+        send(&platform, &manager, "PUT", prices, json!({ "seasons": [season("2026-10-01", "2027-03-31", 1)] })).await;
+    assert_eq!(status, 403);
+    let (status, body) = send(
+        &platform,
+        &operator,
+        "PUT",
+        "/api/catalog/packages/no-such-package/prices",
+        json!({ "seasons": [season("2026-10-01", "2027-03-31", 450000)] }),
+    )
+    .await;
+    assert_eq!((status, code(&body)), (404, "package_not_found"));
+    let seasons =
+        json!({ "seasons": [season("2026-10-01", "2027-03-31", 450000), season("2027-04-01", "2027-09-30", 380000)] });
+    let (status, body) = send(&platform, &operator, "PUT", prices, seasons).await;
+    assert_eq!(status, 200, "{body}");
+
+    for path in [
+        "/api/catalog/destinations/boxanagar",
+        "/api/catalog/experiences/boxanagar-stupa-walk",
+        "/api/catalog/packages/sepahijala-ruins-1n",
+    ] {
+        let (status, body) = send(&platform, &operator, "PATCH", path, json!({ "published": true })).await;
+        assert_eq!((status, body["published"].as_bool()), (200, Some(true)), "{path}: {body}");
+    }
+    let (status, destination) = public(&platform, "/api/catalog/destinations/boxanagar").await;
+    assert_eq!((status, destination["district"].as_str()), (200, Some("Sepahijala")), "{destination}");
+    let (status, listed) = public(&platform, "/api/catalog/packages/sepahijala-ruins-1n").await;
+    assert_eq!(status, 200, "{listed}");
+    let (status, quote) =
+        public(&platform, "/api/catalog/packages/sepahijala-ruins-1n/quote?start=2027-04-10&adults=2").await;
+    // Two adults at ₹3,800 in the regular season, 5 % GST.
+    assert_eq!((status, quote["total"]["amount"].as_i64()), (200, Some(798_000)), "{quote}");
     platform.stop().await.unwrap();
 }

@@ -1,4 +1,5 @@
-//! Changing the catalog: operators create accommodations; operators and the asset managers
+//! Changing the catalog: operators create accommodations, destinations, experiences and
+//! packages (with their seasonal prices); operators and the asset managers
 //! assigned to a property change its details and room types and publish or withdraw it.
 //! Invariants are the schema's (code shapes, kinds, occupancy and tariff ranges); this
 //! module turns their violations into answers a person can act on.
@@ -197,4 +198,242 @@ pub async fn update_entry(
     .bind(published)
     .fetch_optional(pool)
     .await
+}
+
+/// A new destination, unpublished until an operator publishes it.
+#[derive(Debug, Clone)]
+pub struct NewDestination<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub district: &'a str,
+    pub summary: &'a str,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+/// What a new catalog entry names that may not exist.
+#[derive(Debug, thiserror::Error)]
+pub enum EntryError {
+    #[error("the code `{0}` is taken")]
+    CodeTaken(String),
+    #[error("no {kind} `{code}`")]
+    Unknown { kind: &'static str, code: String },
+    #[error("two seasons of the package overlap")]
+    SeasonsOverlap,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+fn code_taken(e: sqlx::Error, code: &str) -> EntryError {
+    match &e {
+        sqlx::Error::Database(db) if db.constraint().is_some_and(|c| c.ends_with("_code_key")) => {
+            EntryError::CodeTaken(code.to_string())
+        }
+        _ => e.into(),
+    }
+}
+
+pub async fn create_destination(pool: &PgPool, new: &NewDestination<'_>) -> Result<EntryState, EntryError> {
+    sqlx::query_as(
+        "INSERT INTO destinations (destination_id, code, name, district, summary, latitude, longitude)
+         VALUES ($1, $2, $3, $4, $5, $6::float8, $7::float8) RETURNING code, name, summary, published",
+    )
+    .bind(Uuid::new_v4())
+    .bind(new.code)
+    .bind(new.name)
+    .bind(new.district)
+    .bind(new.summary)
+    .bind(new.latitude)
+    .bind(new.longitude)
+    .fetch_one(pool)
+    .await
+    .map_err(|e| code_taken(e, new.code))
+}
+
+/// The ids of `codes` in `table`, in order; the first unknown code is an error.
+async fn ids_of(
+    tx: &mut sqlx::PgConnection,
+    table: &'static str,
+    kind: &'static str,
+    codes: &[&str],
+) -> Result<Vec<Uuid>, EntryError> {
+    let id_column = match table {
+        "destinations" => "destination_id",
+        "experiences" => "experience_id",
+        _ => "amenity_id",
+    };
+    // Table and column come from the closed set above, never from input.
+    let found: Vec<(String, Uuid)> =
+        sqlx::query_as(&format!("SELECT code, {id_column} FROM {table} WHERE code = ANY($1)"))
+            .bind(codes)
+            .fetch_all(&mut *tx)
+            .await?;
+    codes
+        .iter()
+        .map(|code| {
+            found
+                .iter()
+                .find(|(c, _)| c == code)
+                .map(|(_, id)| *id)
+                .ok_or_else(|| EntryError::Unknown { kind, code: code.to_string() })
+        })
+        .collect()
+}
+
+/// A new experience at one or more destinations, unpublished.
+#[derive(Debug, Clone)]
+pub struct NewExperience<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub summary: &'a str,
+    pub duration_minutes: i32,
+    pub price_paise: i64,
+    pub destinations: Vec<&'a str>,
+}
+
+pub async fn create_experience(pool: &PgPool, new: &NewExperience<'_>) -> Result<EntryState, EntryError> {
+    let mut tx = pool.begin().await?;
+    let destinations = ids_of(&mut tx, "destinations", "destination", &new.destinations).await?;
+    let id = Uuid::new_v4();
+    let created: EntryState = sqlx::query_as(
+        "INSERT INTO experiences (experience_id, code, name, summary, duration_minutes, price_paise)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING code, name, summary, published",
+    )
+    .bind(id)
+    .bind(new.code)
+    .bind(new.name)
+    .bind(new.summary)
+    .bind(new.duration_minutes)
+    .bind(new.price_paise)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| code_taken(e, new.code))?;
+    sqlx::query("INSERT INTO experience_destinations (experience_id, destination_id) SELECT $1, unnest($2::uuid[])")
+        .bind(id)
+        .bind(&destinations)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// A new package: where it goes and what it does on which day, and what it includes.
+/// Unpublished, and without prices until [`put_package_prices`].
+#[derive(Debug, Clone)]
+pub struct NewPackage<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub summary: &'a str,
+    pub nights: i32,
+    pub max_group_size: i32,
+    /// (destination code, day)
+    pub destinations: Vec<(&'a str, i32)>,
+    /// (experience code, day)
+    pub experiences: Vec<(&'a str, i32)>,
+    pub amenities: Vec<&'a str>,
+}
+
+pub async fn create_package(pool: &PgPool, new: &NewPackage<'_>) -> Result<EntryState, EntryError> {
+    let mut tx = pool.begin().await?;
+    let destination_codes: Vec<&str> = new.destinations.iter().map(|(c, _)| *c).collect();
+    let experience_codes: Vec<&str> = new.experiences.iter().map(|(c, _)| *c).collect();
+    let destinations = ids_of(&mut tx, "destinations", "destination", &destination_codes).await?;
+    let experiences = ids_of(&mut tx, "experiences", "experience", &experience_codes).await?;
+    let amenities = ids_of(&mut tx, "amenities", "amenity", &new.amenities).await?;
+    let id = Uuid::new_v4();
+    let created: EntryState = sqlx::query_as(
+        "INSERT INTO packages (package_id, code, name, summary, nights, max_group_size)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING code, name, summary, published",
+    )
+    .bind(id)
+    .bind(new.code)
+    .bind(new.name)
+    .bind(new.summary)
+    .bind(new.nights)
+    .bind(new.max_group_size)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| code_taken(e, new.code))?;
+    let days = |v: &[(&str, i32)]| v.iter().map(|(_, d)| *d).collect::<Vec<i32>>();
+    sqlx::query(
+        "INSERT INTO package_destinations (package_id, destination_id, day_number)
+         SELECT $1, d, n FROM unnest($2::uuid[], $3::int[]) AS t(d, n)",
+    )
+    .bind(id)
+    .bind(&destinations)
+    .bind(days(&new.destinations))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO package_experiences (package_id, experience_id, day_number)
+         SELECT $1, e, n FROM unnest($2::uuid[], $3::int[]) AS t(e, n)",
+    )
+    .bind(id)
+    .bind(&experiences)
+    .bind(days(&new.experiences))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("INSERT INTO package_amenities (package_id, amenity_id) SELECT $1, unnest($2::uuid[])")
+        .bind(id)
+        .bind(&amenities)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// One season's price of a package.
+#[derive(Debug, Clone)]
+pub struct Season<'a> {
+    /// `per_person`, `per_room` or `per_group`.
+    pub basis: &'a str,
+    pub valid_from: chrono::NaiveDate,
+    pub valid_to: chrono::NaiveDate,
+    pub price_paise: i64,
+    /// Per-person seasons only; `None`: a child pays the adult price.
+    pub child_price_paise: Option<i64>,
+}
+
+/// Replaces every season of a package's price list at once; `false` when no package has
+/// that code. Overlapping seasons are refused by the schema and nothing changes.
+pub async fn put_package_prices(pool: &PgPool, code: &str, seasons: &[Season<'_>]) -> Result<bool, EntryError> {
+    let mut tx = pool.begin().await?;
+    let Some(package_id) = sqlx::query_scalar::<_, Uuid>("SELECT package_id FROM packages WHERE code = $1 FOR UPDATE")
+        .bind(code)
+        .fetch_optional(&mut *tx)
+        .await?
+    else {
+        return Ok(false);
+    };
+    sqlx::query("DELETE FROM package_pricing WHERE package_id = $1").bind(package_id).execute(&mut *tx).await?;
+    for season in seasons {
+        let inserted = sqlx::query(
+            "INSERT INTO package_pricing
+                 (package_pricing_id, package_id, pricing_basis, valid_from, valid_to, price_paise, child_price_paise)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(Uuid::new_v4())
+        .bind(package_id)
+        .bind(season.basis)
+        .bind(season.valid_from)
+        .bind(season.valid_to)
+        .bind(season.price_paise)
+        .bind(season.child_price_paise)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Err(sqlx::Error::Database(e)) if e.constraint() == Some("package_pricing_no_overlap") => {
+                return Err(EntryError::SeasonsOverlap);
+            }
+            other => {
+                other?;
+            }
+        }
+    }
+    sqlx::query("UPDATE packages SET updated_at = now() WHERE package_id = $1")
+        .bind(package_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
 }

@@ -1,5 +1,6 @@
 //! Catalog management: operators create accommodations; operators and the asset managers
 //! assigned to a property change its details and room types and publish or withdraw it.
+//! Operators edit destinations, experiences and packages in place (`entries` creates them).
 
 use crate::{
     access::{CatalogCreate, CatalogManage, ClientInfo, Require},
@@ -95,7 +96,18 @@ fn manage_error(e: ManageError) -> ApiError {
     }
 }
 
-fn check_text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+/// A public code: lower-case words joined by `-`, as the schema's CHECKs want it.
+pub(super) fn check_code(code: &str) -> Result<(), ApiError> {
+    let code_ok = !code.is_empty()
+        && code.len() <= 60
+        && code.split('-').all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+    if !code_ok {
+        return Err(ApiError::invalid_field("invalid_code", "code", "code is lower-case words joined by `-`"));
+    }
+    Ok(())
+}
+
+pub(super) fn check_text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
     let chars = value.trim().chars().count();
     if field == "name" && chars == 0 || chars > max {
         return Err(ApiError::invalid_field("invalid_field", field, format!("{field} must be 1 to {max} characters")));
@@ -145,15 +157,7 @@ pub(crate) async fn create_accommodation(
     State(CatalogDb(catalog)): State<CatalogDb>,
     ApiJson(body): ApiJson<CreateAccommodationRequest>,
 ) -> Result<(StatusCode, Json<ManagedAccommodationDto>), ApiError> {
-    let code_ok = !body.code.is_empty()
-        && body.code.len() <= 60
-        && body
-            .code
-            .split('-')
-            .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
-    if !code_ok {
-        return Err(ApiError::invalid_field("invalid_code", "code", "code is lower-case words joined by `-`"));
-    }
+    check_code(&body.code)?;
     check_text("name", &body.name, 120)?;
     check_text("summary", &body.summary, 2000)?;
     check_text("address", &body.address, 300)?;
@@ -284,6 +288,12 @@ pub(crate) struct EntryDto {
     published: bool,
 }
 
+impl From<manage::EntryState> for EntryDto {
+    fn from(e: manage::EntryState) -> Self {
+        EntryDto { code: e.code, name: e.name, summary: e.summary, published: e.published }
+    }
+}
+
 async fn update_entry(
     caller: &Principal,
     accounts: &Accounts,
@@ -310,12 +320,7 @@ async fn update_entry(
     let details =
         serde_json::json!({ "entry": format!("{entry:?}").to_lowercase(), "code": code, "published": body.published });
     accounts.log(Some(caller.user_id), "catalog_entry_update", "success", client, details).await;
-    Ok(Json(EntryDto {
-        code: updated.code,
-        name: updated.name,
-        summary: updated.summary,
-        published: updated.published,
-    }))
+    Ok(Json(updated.into()))
 }
 
 /// Rename, describe, publish or withdraw a destination (operators).

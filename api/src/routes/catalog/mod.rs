@@ -3,6 +3,7 @@
 //! list and detail answer carries an `ETag` and `Cache-Control` (see [`cacheable`]), and
 //! `If-None-Match` gives 304.
 
+pub(crate) mod entries;
 pub(crate) mod manage;
 pub(crate) mod packages;
 pub(crate) mod places;
@@ -37,10 +38,11 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/accommodations/{code}", get(get_accommodation).patch(manage::update_accommodation))
         .route("/accommodations/{code}/room-types/{room_type}", put(manage::put_room_type))
         .route("/quote", get(quote))
-        .route("/destinations", get(places::list_destinations))
+        .route("/destinations", get(places::list_destinations).post(entries::create_destination))
         .route("/destinations/{code}", get(places::get_destination).patch(manage::update_destination))
-        .route("/experiences", get(places::list_experiences))
-        .route("/packages", get(packages::list_packages))
+        .route("/experiences", get(places::list_experiences).post(entries::create_experience))
+        .route("/packages", get(packages::list_packages).post(entries::create_package))
+        .route("/packages/{code}/prices", put(entries::put_package_prices))
         .route("/packages/{code}", get(packages::get_package).patch(manage::update_package))
         .route("/experiences/{code}", axum::routing::patch(manage::update_experience))
         .route("/packages/{code}/quote", get(packages::quote_package))
