@@ -1,15 +1,25 @@
 //! Load benchmark of the booking saga: prints figures, asserts nothing.
 //!
-//! `cargo run -p tests --bin bench-load -- [seconds] [clients] [rate]` (defaults 10 s, 16
-//! clients, 20 bookings/s). On the test platform (real API, workers, Temporal dev server
-//! with the project's flags, local PostgreSQL), in one run:
+//! `cargo run --release -p tests --bin bench-load -- [seconds] [clients] [rate]` (defaults
+//! 10 s, 16 clients, 20 bookings/s). On the test platform (real API, workers, Temporal dev
+//! server with the project's flags, local PostgreSQL), in one run:
+//! - one at a time: a single traveller books, waits for the outcome, and books again;
 //! - closed loop: `clients` travellers each book, wait for the outcome, and book again;
 //! - open loop: bookings arrive at `rate` per second whatever the platform's pace;
 //! - baselines on the same server and worker settings: a workflow running the same number
 //!   of no-op activities (5) over three task queues, and a bare workflow start and finish,
 //!   driven the same two ways straight through the Temporal client;
 //! - CPU and resident memory of this process (API, workers, gateway), the Temporal server and
-//!   PostgreSQL over each measurement.
+//!   PostgreSQL over each measurement;
+//! - the resident memory at rest of each deployable binary (API, one worker per context),
+//!   started as its own process next to this one;
+//! - the issue's targets, each as a ratio to its baseline.
+//!
+//! Throughput counts what completed within each measurement's window; latencies count
+//! every request, including those that finished after the window closed.
+//!
+//! A booking's end is its saga's result, read the way the baselines read theirs (a long poll
+//! on the workflow's result), so polling adds nothing to either side.
 
 use serde_json::Value;
 use std::{
@@ -75,6 +85,9 @@ impl Bare {
 struct Tally {
     started: u64,
     completed: u64,
+    /// Completions before the measurement's window closed: the throughput.
+    completed_in_window: u64,
+    window_end: Option<Instant>,
     start_latency: Vec<Duration>,
     end_to_end: Vec<Duration>,
     errors: BTreeMap<String, u64>,
@@ -100,6 +113,9 @@ fn record(tally: &Shared, result: Result<(Duration, Duration), String>) {
     match result {
         Ok((start, end)) => {
             t.completed += 1;
+            if t.window_end.is_none_or(|end| Instant::now() <= end) {
+                t.completed_in_window += 1;
+            }
             t.start_latency.push(start);
             t.end_to_end.push(end);
         }
@@ -108,8 +124,8 @@ fn record(tally: &Shared, result: Result<(Duration, Duration), String>) {
 }
 
 async fn closed_loop(duration: Duration, clients: u64, unit: Arc<impl Unit>) -> Tally {
-    let tally = Shared::default();
     let until = Instant::now() + duration;
+    let tally = Shared::new(Mutex::new(Tally { window_end: Some(until), ..Tally::default() }));
     let mut tasks = Vec::new();
     for client in 0..clients {
         let (tally, unit) = (tally.clone(), unit.clone());
@@ -126,8 +142,8 @@ async fn closed_loop(duration: Duration, clients: u64, unit: Arc<impl Unit>) -> 
 }
 
 async fn open_loop(duration: Duration, rate: f64, unit: Arc<impl Unit>) -> Tally {
-    let tally = Shared::default();
     let started = Instant::now();
+    let tally = Shared::new(Mutex::new(Tally { window_end: Some(started + duration), ..Tally::default() }));
     let every = Duration::from_secs_f64(1.0 / rate);
     let mut tasks = Vec::new();
     let mut n = 0u64;
@@ -193,6 +209,7 @@ fn processes() -> [(&'static str, Usage); 3] {
 fn report(
     label: &str,
     tally: &mut Tally,
+    window: Duration,
     elapsed: Duration,
     before: &[(&str, Usage); 3],
     baseline: Option<f64>,
@@ -201,18 +218,19 @@ fn report(
     tally.start_latency.sort();
     tally.end_to_end.sort();
     let secs = elapsed.as_secs_f64();
-    let rate = tally.completed as f64 / secs;
+    let rate = tally.completed_in_window as f64 / window.as_secs_f64();
     let ratio = baseline.map(|b| format!(" ({:.2}x the baseline)", rate / b)).unwrap_or_default();
     println!("\n{label}");
     println!(
-        "  started {:.1}/s, completed {:.1}/s{ratio}; start p50 {:.1} ms p99 {:.1} ms; end to end p50 {:.1} ms p95 {:.1} ms p99 {:.1} ms",
-        tally.started as f64 / secs,
+        "  started {:.1}/s, completed {:.1}/s{ratio} in the window, the last after {secs:.1} s; start p50 {:.1} ms p99 {:.1} ms; end to end p50 {:.1} ms p95 {:.1} ms p99 {:.1} ms max {:.1} ms",
+        tally.started as f64 / window.as_secs_f64(),
         rate,
         pct(&tally.start_latency, 0.5),
         pct(&tally.start_latency, 0.99),
         pct(&tally.end_to_end, 0.5),
         pct(&tally.end_to_end, 0.95),
         pct(&tally.end_to_end, 0.99),
+        pct(&tally.end_to_end, 1.0),
     );
     if !tally.errors.is_empty() {
         println!("  errors: {:?}", tally.errors);
@@ -248,6 +266,65 @@ fn run_baseline_workers(client: temporalio_client::Client) {
     });
 }
 
+/// The deployable binaries whose memory at rest is measured, with what each needs.
+const AT_REST: [(&str, &[(&str, &str)]); 5] = [
+    ("api", &[("TT_API_ADDR", "127.0.0.1:0")]),
+    ("booking-worker", &[("TT_METRICS_ADDR", "127.0.0.1:0")]),
+    ("inventory-worker", &[("TT_METRICS_ADDR", "127.0.0.1:0")]),
+    ("payment-worker", &[("TT_METRICS_ADDR", "127.0.0.1:0")]),
+    ("partner-worker", &[("TT_METRICS_ADDR", "127.0.0.1:0")]),
+];
+
+/// Starts each deployable binary built next to this one against the test platform, lets it
+/// settle, and reads its resident memory: (binary, MiB or why not).
+async fn memory_at_rest(platform: &TestPlatform) -> Vec<(&'static str, Result<f64, String>)> {
+    let dir = std::env::current_exe().ok().and_then(|exe| exe.parent().map(std::path::Path::to_path_buf));
+    let keys = tests::test_keys_file().ok();
+    let mut out = Vec::new();
+    for (binary, extra) in AT_REST {
+        let Some(path) = dir.as_ref().map(|d| d.join(binary)).filter(|p| p.exists()) else {
+            out.push((binary, Err("not built (cargo build --bins with the same profile)".to_string())));
+            continue;
+        };
+        let mut command = std::process::Command::new(path);
+        command.envs(platform.worker_process_env()).envs(extra.iter().copied()).env("RUST_LOG", "warn");
+        command.env("TT_GATEWAY_WEBHOOK_SECRET", "sandbox_webhook_secret");
+        if let Some(keys) = &keys {
+            command.env("TT_AUTH_KEYS_FILE", keys);
+        }
+        let Ok(mut child) = command.stdout(std::process::Stdio::null()).spawn() else {
+            out.push((binary, Err("did not start".to_string())));
+            continue;
+        };
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let rss = match child.try_wait() {
+            Ok(Some(status)) => Err(format!("exited: {status}")),
+            _ => Ok(usage_of(|pid, _, _| pid == child.id()).rss_kb as f64 / 1024.0),
+        };
+        let _ = child.kill();
+        let _ = child.wait();
+        out.push((binary, rss));
+    }
+    out
+}
+
+/// What one measurement found.
+struct Figures {
+    rate: f64,
+    start_p50_ms: f64,
+    end_p50_ms: f64,
+}
+
+fn figures(tally: &Tally, rate: f64) -> Figures {
+    Figures { rate, start_p50_ms: pct(&tally.start_latency, 0.5), end_p50_ms: pct(&tally.end_to_end, 0.5) }
+}
+
+fn target(name: &str, value: f64, unit: &str, limit: f64, at_most: bool) {
+    let met = if at_most { value <= limit } else { value >= limit };
+    let bound = if at_most { "at most" } else { "at least" };
+    println!("  {name}: {value:.2}{unit} (target {bound} {limit}{unit}): {}", if met { "met" } else { "NOT met" });
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -255,10 +332,17 @@ async fn main() -> anyhow::Result<()> {
     let clients: u64 = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(16);
     let rate: f64 = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(20.0);
     let duration = Duration::from_secs(seconds);
+    let profile = if cfg!(debug_assertions) { "dev profile (slower; use --release)" } else { "release profile" };
     println!(
-        "bench-load: {seconds} s per measurement, {clients} closed-loop clients, open loop at {rate}/s, {} cores; \
-         Temporal dev server with temporal/dev-server.flags (in memory); workers: SDK defaults, one process",
+        "bench-load: {seconds} s per measurement, {clients} closed-loop clients, open loop at {rate}/s, {} cores, {profile}",
         std::thread::available_parallelism()?
+    );
+    println!("Temporal dev server (in memory) with these flags of temporal/dev-server.flags:");
+    for flag in tests::dev_server_flags()?.chunks(2).filter(|f| f[0] != "--search-attribute") {
+        println!("  {}", flag.join(" "));
+    }
+    println!(
+        "API and workers: in this process as the test platform runs them (SDK default slots and pollers, PostgreSQL pools of 4)"
     );
     let options = TestPlatformOptions { rooms_per_night: 1_000_000, ..Default::default() };
     let platform = Arc::new(TestPlatform::spawn_with(options).await?);
@@ -269,7 +353,8 @@ async fn main() -> anyhow::Result<()> {
         Arc::new(move |n: u64| {
             let platform = platform.clone();
             async move {
-                let body = booking_body(1 + (n % 170) as i64, 1, 1, "tok_success");
+                // The test platform sells 120 nights from yesterday.
+                let body = booking_body(1 + (n % 110) as i64, 1, 1, "tok_success");
                 let began = Instant::now();
                 let response = platform.post_booking(&body, None).await.map_err(|_| "http".to_string())?;
                 let start = began.elapsed();
@@ -278,12 +363,15 @@ async fn main() -> anyhow::Result<()> {
                 }
                 let r: Value = response.json().await.map_err(|_| "body".to_string())?;
                 let booking_ref = r["booking_ref"].as_str().unwrap_or_default().to_string();
-                let done = platform
-                    .wait_for_status(&booking_ref, &["confirmed", "failed"])
+                let saga =
+                    platform.client.get_workflow_handle::<sagas::BookingWorkflow>(format!("booking-{booking_ref}"));
+                let outcome = saga
+                    .get_result(WorkflowGetResultOptions::default())
                     .await
-                    .map_err(|_| "timeout".to_string())?;
-                if done["status"] != "confirmed" {
-                    return Err(format!("booking {}", done["failure"]["code"]));
+                    .map_err(|_| "saga result".to_string())?;
+                if outcome.status != contracts::saga::BookingStatus::Confirmed {
+                    let code = outcome.failure.map(|f| f.code).unwrap_or_default();
+                    return Err(format!("booking {}: {code}", outcome.status.as_str()));
                 }
                 Ok((start, began.elapsed()))
             }
@@ -314,12 +402,15 @@ async fn main() -> anyhow::Result<()> {
         })
     };
 
-    // Warm up every path once.
-    let _ = booking(0).await;
-    let _ = workflow(false)(0).await;
-    let _ = workflow(true)(0).await;
+    // Warm up every path.
+    for n in 0..5 {
+        let _ = booking(n).await;
+        let _ = workflow(false)(n).await;
+        let _ = workflow(true)(n).await;
+    }
 
-    for mode in ["closed", "open"] {
+    let mut found: BTreeMap<(&str, usize), Figures> = BTreeMap::new();
+    for mode in ["serial", "closed", "open"] {
         let mut base_rate = None;
         for (label, which) in
             [("bare workflow", 0), ("no-op saga (5 activities, baseline)", 1), ("booking saga via the API", 2)]
@@ -327,6 +418,9 @@ async fn main() -> anyhow::Result<()> {
             let before = processes();
             let began = Instant::now();
             let mut tally = match (mode, which) {
+                ("serial", 0) => closed_loop(duration, 1, workflow(true)).await,
+                ("serial", 1) => closed_loop(duration, 1, workflow(false)).await,
+                ("serial", _) => closed_loop(duration, 1, booking.clone()).await,
                 ("closed", 0) => closed_loop(duration, clients, workflow(true)).await,
                 ("closed", 1) => closed_loop(duration, clients, workflow(false)).await,
                 ("closed", _) => closed_loop(duration, clients, booking.clone()).await,
@@ -334,11 +428,61 @@ async fn main() -> anyhow::Result<()> {
                 (_, 1) => open_loop(duration, rate, workflow(false)).await,
                 _ => open_loop(duration, rate, booking.clone()).await,
             };
-            let title = format!("{mode} loop: {label}");
-            let r = report(&title, &mut tally, began.elapsed(), &before, if which == 2 { base_rate } else { None });
+            let title = match mode {
+                "serial" => format!("one at a time: {label}"),
+                _ => format!("{mode} loop: {label}"),
+            };
+            let r = report(
+                &title,
+                &mut tally,
+                duration,
+                began.elapsed(),
+                &before,
+                if which == 2 { base_rate } else { None },
+            );
             if which == 1 {
                 base_rate = Some(r);
             }
+            found.insert((mode, which), figures(&tally, r));
+        }
+    }
+
+    println!("\nresident memory at rest, each binary alone (target under 40 MiB):");
+    let at_rest = memory_at_rest(&platform).await;
+    for (binary, rss) in &at_rest {
+        match rss {
+            Ok(mib) => println!("  {binary}: {mib:.1} MiB"),
+            Err(why) => println!("  {binary}: {why}"),
+        }
+    }
+
+    println!("\ntargets, each from this run:");
+    let get = |mode, which| &found[&(mode, which)];
+    target(
+        "closed loop, booking / no-op saga throughput",
+        get("closed", 2).rate / get("closed", 1).rate,
+        "x",
+        0.9,
+        false,
+    );
+    target("open loop, booking / no-op saga throughput", get("open", 2).rate / get("open", 1).rate, "x", 0.9, false);
+    target(
+        "one at a time, booking / no-op saga median request to end",
+        get("serial", 2).end_p50_ms / get("serial", 1).end_p50_ms,
+        "x",
+        1.2,
+        true,
+    );
+    target(
+        "one at a time, API start - bare workflow start, medians",
+        get("serial", 2).start_p50_ms - get("serial", 0).start_p50_ms,
+        " ms",
+        1.0,
+        true,
+    );
+    for (binary, rss) in &at_rest {
+        if let Ok(mib) = rss {
+            target(&format!("{binary} at rest"), *mib, " MiB", 40.0, true);
         }
     }
     Ok(())
