@@ -40,16 +40,30 @@ pub struct NewAccommodation<'a> {
     pub address: &'a str,
 }
 
+/// Why a change to the catalog was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ManageError {
-    #[error("an accommodation with code `{0}` exists")]
+    #[error("the code `{0}` is taken")]
     CodeTaken(String),
-    #[error("no destination `{0}`")]
-    UnknownDestination(String),
+    /// A code the change refers to names nothing; `field` is the input that named it.
+    #[error("no {kind} `{code}`")]
+    Unknown { kind: &'static str, field: &'static str, code: String },
     #[error("publish needs at least one room type")]
     NoRoomTypes,
+    #[error("two seasons of the package overlap")]
+    SeasonsOverlap,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+}
+
+/// A unique-code violation as [`ManageError::CodeTaken`]; any other error as it is.
+fn code_taken(e: sqlx::Error, code: &str) -> ManageError {
+    match &e {
+        sqlx::Error::Database(db) if db.constraint().is_some_and(|c| c.ends_with("_code_key")) => {
+            ManageError::CodeTaken(code.to_string())
+        }
+        _ => e.into(),
+    }
 }
 
 /// Creates an accommodation, unpublished: it goes on sale once it has room types and is
@@ -68,15 +82,13 @@ pub async fn create_accommodation(pool: &PgPool, new: &NewAccommodation<'_>) -> 
     .bind(new.summary)
     .bind(new.address)
     .execute(pool)
-    .await;
-    match inserted {
-        Ok(done) if done.rows_affected() == 0 => Err(ManageError::UnknownDestination(new.destination.to_string())),
-        Ok(_) => Ok(id),
-        Err(sqlx::Error::Database(e)) if e.constraint() == Some("accommodations_code_key") => {
-            Err(ManageError::CodeTaken(new.code.to_string()))
-        }
-        Err(e) => Err(e.into()),
+    .await
+    .map_err(|e| code_taken(e, new.code))?;
+    if inserted.rows_affected() == 0 {
+        let code = new.destination.to_string();
+        return Err(ManageError::Unknown { kind: "destination", field: "destination", code });
     }
+    Ok(id)
 }
 
 /// Changes to an accommodation's details; `None` leaves a field as it is.
@@ -211,29 +223,7 @@ pub struct NewDestination<'a> {
     pub longitude: Option<f64>,
 }
 
-/// What a new catalog entry names that may not exist.
-#[derive(Debug, thiserror::Error)]
-pub enum EntryError {
-    #[error("the code `{0}` is taken")]
-    CodeTaken(String),
-    #[error("no {kind} `{code}`")]
-    Unknown { kind: &'static str, code: String },
-    #[error("two seasons of the package overlap")]
-    SeasonsOverlap,
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
-}
-
-fn code_taken(e: sqlx::Error, code: &str) -> EntryError {
-    match &e {
-        sqlx::Error::Database(db) if db.constraint().is_some_and(|c| c.ends_with("_code_key")) => {
-            EntryError::CodeTaken(code.to_string())
-        }
-        _ => e.into(),
-    }
-}
-
-pub async fn create_destination(pool: &PgPool, new: &NewDestination<'_>) -> Result<EntryState, EntryError> {
+pub async fn create_destination(pool: &PgPool, new: &NewDestination<'_>) -> Result<EntryState, ManageError> {
     sqlx::query_as(
         "INSERT INTO destinations (destination_id, code, name, district, summary, latitude, longitude)
          VALUES ($1, $2, $3, $4, $5, $6::float8, $7::float8) RETURNING code, name, summary, published",
@@ -250,19 +240,30 @@ pub async fn create_destination(pool: &PgPool, new: &NewDestination<'_>) -> Resu
     .map_err(|e| code_taken(e, new.code))
 }
 
-/// The ids of `codes` in `table`, in order; the first unknown code is an error.
-async fn ids_of(
-    tx: &mut sqlx::PgConnection,
-    table: &'static str,
-    kind: &'static str,
-    codes: &[&str],
-) -> Result<Vec<Uuid>, EntryError> {
-    let id_column = match table {
-        "destinations" => "destination_id",
-        "experiences" => "experience_id",
-        _ => "amenity_id",
-    };
-    // Table and column come from the closed set above, never from input.
+/// The catalog lists a new entry refers to by code.
+#[derive(Debug, Clone, Copy)]
+enum Listed {
+    Destinations,
+    Experiences,
+    Amenities,
+}
+
+impl Listed {
+    /// (table, its id column, what one row is); the table's name is also the input field
+    /// that lists the codes.
+    fn names(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Listed::Destinations => ("destinations", "destination_id", "destination"),
+            Listed::Experiences => ("experiences", "experience_id", "experience"),
+            Listed::Amenities => ("amenities", "amenity_id", "amenity"),
+        }
+    }
+}
+
+/// The ids of `codes` in `list`, in order; the first unknown code is an error.
+async fn ids_of(tx: &mut sqlx::PgConnection, list: Listed, codes: &[&str]) -> Result<Vec<Uuid>, ManageError> {
+    let (table, id_column, kind) = list.names();
+    // Table and column come from the closed `Listed` set, never from input.
     let found: Vec<(String, Uuid)> =
         sqlx::query_as(&format!("SELECT code, {id_column} FROM {table} WHERE code = ANY($1)"))
             .bind(codes)
@@ -271,11 +272,11 @@ async fn ids_of(
     codes
         .iter()
         .map(|code| {
-            found
-                .iter()
-                .find(|(c, _)| c == code)
-                .map(|(_, id)| *id)
-                .ok_or_else(|| EntryError::Unknown { kind, code: code.to_string() })
+            found.iter().find(|(c, _)| c == code).map(|(_, id)| *id).ok_or_else(|| ManageError::Unknown {
+                kind,
+                field: table,
+                code: code.to_string(),
+            })
         })
         .collect()
 }
@@ -291,9 +292,9 @@ pub struct NewExperience<'a> {
     pub destinations: Vec<&'a str>,
 }
 
-pub async fn create_experience(pool: &PgPool, new: &NewExperience<'_>) -> Result<EntryState, EntryError> {
+pub async fn create_experience(pool: &PgPool, new: &NewExperience<'_>) -> Result<EntryState, ManageError> {
     let mut tx = pool.begin().await?;
-    let destinations = ids_of(&mut tx, "destinations", "destination", &new.destinations).await?;
+    let destinations = ids_of(&mut tx, Listed::Destinations, &new.destinations).await?;
     let id = Uuid::new_v4();
     let created: EntryState = sqlx::query_as(
         "INSERT INTO experiences (experience_id, code, name, summary, duration_minutes, price_paise)
@@ -333,13 +334,13 @@ pub struct NewPackage<'a> {
     pub amenities: Vec<&'a str>,
 }
 
-pub async fn create_package(pool: &PgPool, new: &NewPackage<'_>) -> Result<EntryState, EntryError> {
+pub async fn create_package(pool: &PgPool, new: &NewPackage<'_>) -> Result<EntryState, ManageError> {
     let mut tx = pool.begin().await?;
     let destination_codes: Vec<&str> = new.destinations.iter().map(|(c, _)| *c).collect();
     let experience_codes: Vec<&str> = new.experiences.iter().map(|(c, _)| *c).collect();
-    let destinations = ids_of(&mut tx, "destinations", "destination", &destination_codes).await?;
-    let experiences = ids_of(&mut tx, "experiences", "experience", &experience_codes).await?;
-    let amenities = ids_of(&mut tx, "amenities", "amenity", &new.amenities).await?;
+    let destinations = ids_of(&mut tx, Listed::Destinations, &destination_codes).await?;
+    let experiences = ids_of(&mut tx, Listed::Experiences, &experience_codes).await?;
+    let amenities = ids_of(&mut tx, Listed::Amenities, &new.amenities).await?;
     let id = Uuid::new_v4();
     let created: EntryState = sqlx::query_as(
         "INSERT INTO packages (package_id, code, name, summary, nights, max_group_size)
@@ -396,7 +397,7 @@ pub struct Season<'a> {
 
 /// Replaces every season of a package's price list at once; `false` when no package has
 /// that code. Overlapping seasons are refused by the schema and nothing changes.
-pub async fn put_package_prices(pool: &PgPool, code: &str, seasons: &[Season<'_>]) -> Result<bool, EntryError> {
+pub async fn put_package_prices(pool: &PgPool, code: &str, seasons: &[Season<'_>]) -> Result<bool, ManageError> {
     let mut tx = pool.begin().await?;
     let Some(package_id) = sqlx::query_scalar::<_, Uuid>("SELECT package_id FROM packages WHERE code = $1 FOR UPDATE")
         .bind(code)
@@ -407,7 +408,7 @@ pub async fn put_package_prices(pool: &PgPool, code: &str, seasons: &[Season<'_>
     };
     sqlx::query("DELETE FROM package_pricing WHERE package_id = $1").bind(package_id).execute(&mut *tx).await?;
     for season in seasons {
-        let inserted = sqlx::query(
+        sqlx::query(
             "INSERT INTO package_pricing
                  (package_pricing_id, package_id, pricing_basis, valid_from, valid_to, price_paise, child_price_paise)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -420,15 +421,13 @@ pub async fn put_package_prices(pool: &PgPool, code: &str, seasons: &[Season<'_>
         .bind(season.price_paise)
         .bind(season.child_price_paise)
         .execute(&mut *tx)
-        .await;
-        match inserted {
-            Err(sqlx::Error::Database(e)) if e.constraint() == Some("package_pricing_no_overlap") => {
-                return Err(EntryError::SeasonsOverlap);
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.constraint() == Some("package_pricing_no_overlap") => {
+                ManageError::SeasonsOverlap
             }
-            other => {
-                other?;
-            }
-        }
+            _ => e.into(),
+        })?;
     }
     sqlx::query("UPDATE packages SET updated_at = now() WHERE package_id = $1")
         .bind(package_id)

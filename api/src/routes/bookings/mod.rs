@@ -262,9 +262,13 @@ pub(crate) async fn read_booking(
                 // caller's wait, rather than asking the saga again and again.
                 let saga = client.get_workflow_handle::<BookingWorkflow>(booking_ref.workflow_id());
                 let ended = saga.get_result(WorkflowGetResultOptions::default());
-                if let Ok(Err(_)) = tokio::time::timeout_at(deadline.into(), ended).await {
+                match tokio::time::timeout_at(deadline.into(), ended).await {
+                    // The saga's result is its final progress: no need to ask again.
+                    Ok(Ok(progress)) => return Ok(Some(progress.into())),
                     // Ended without a result (cancelled), or the poll failed: the query says.
-                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    Ok(Err(_)) => tokio::time::sleep(Duration::from_millis(200)).await,
+                    // The caller's wait is over: the query below answers where it stands.
+                    Err(_) => {}
                 }
             }
             Err(QueryFailure::NotFound) => {

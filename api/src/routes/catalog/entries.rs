@@ -1,7 +1,7 @@
 //! Operators add destinations, experiences and packages, and set a package's seasonal prices.
 //! New entries start unpublished; `PATCH` on the entry (see `manage`) publishes them.
 
-use super::manage::{EntryDto, check_code, check_text};
+use super::manage::{EntryDto, check_code, check_text, manage_error};
 use crate::{
     access::{CatalogCreate, ClientInfo, Require},
     error::ApiError,
@@ -11,33 +11,13 @@ use crate::{
 };
 use auth::Accounts;
 use axum::{Json, extract::State, http::StatusCode};
-use catalog::manage::{self, EntryError};
+use catalog::manage;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use utoipa::ToSchema;
 
 const BASES: [&str; 3] = ["per_person", "per_room", "per_group"];
-
-fn entry_error(e: EntryError) -> ApiError {
-    match e {
-        EntryError::CodeTaken(code) => ApiError::conflict("code_taken", format!("The code {code} is taken")),
-        EntryError::Unknown { kind, code } => {
-            let (error, field) = match kind {
-                "destination" => ("unknown_destination", "destinations"),
-                "experience" => ("unknown_experience", "experiences"),
-                _ => ("unknown_amenity", "amenities"),
-            };
-            ApiError::invalid_field(error, field, format!("No {kind} {code}"))
-        }
-        EntryError::SeasonsOverlap => ApiError::invalid_field(
-            "seasons_overlap",
-            "seasons",
-            "Two seasons overlap: each departure day must have exactly one price",
-        ),
-        EntryError::Database(e) => e.into(),
-    }
-}
 
 fn check_range(field: &str, value: i64, range: std::ops::RangeInclusive<i64>) -> Result<(), ApiError> {
     if range.contains(&value) {
@@ -132,7 +112,7 @@ pub(crate) async fn create_destination(
         latitude: body.latitude,
         longitude: body.longitude,
     };
-    let created = manage::create_destination(&catalog, &new).await.map_err(entry_error)?;
+    let created = manage::create_destination(&catalog, &new).await.map_err(manage_error)?;
     log(&accounts, &caller, &client, "destination_create", &body.code).await;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
@@ -179,7 +159,7 @@ pub(crate) async fn create_experience(
         price_paise,
         destinations: body.destinations.iter().map(String::as_str).collect(),
     };
-    let created = manage::create_experience(&catalog, &new).await.map_err(entry_error)?;
+    let created = manage::create_experience(&catalog, &new).await.map_err(manage_error)?;
     log(&accounts, &caller, &client, "experience_create", &body.code).await;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
@@ -260,7 +240,7 @@ pub(crate) async fn create_package(
         experiences: stops(&body.experiences),
         amenities: body.amenities.iter().map(String::as_str).collect(),
     };
-    let created = manage::create_package(&catalog, &new).await.map_err(entry_error)?;
+    let created = manage::create_package(&catalog, &new).await.map_err(manage_error)?;
     log(&accounts, &caller, &client, "package_create", &body.code).await;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
@@ -353,7 +333,7 @@ pub(crate) async fn put_package_prices(
             child_price_paise,
         });
     }
-    if !manage::put_package_prices(&catalog, &code, &seasons).await.map_err(entry_error)? {
+    if !manage::put_package_prices(&catalog, &code, &seasons).await.map_err(manage_error)? {
         return Err(ApiError::not_found("package_not_found", format!("No package {code}")));
     }
     log(&accounts, &caller, &client, "package_prices_put", &code).await;

@@ -82,16 +82,27 @@ pub(crate) struct RoomTypeRequest {
     base_tariff: MoneyDto,
 }
 
-fn manage_error(e: ManageError) -> ApiError {
+/// The catalog's refusals in the API's shape.
+pub(super) fn manage_error(e: ManageError) -> ApiError {
     match e {
-        ManageError::CodeTaken(code) => ApiError::conflict("code_taken", format!("An accommodation {code} exists")),
-        ManageError::UnknownDestination(d) => {
-            ApiError::invalid_field("unknown_destination", "destination", format!("No destination {d}"))
+        ManageError::CodeTaken(code) => ApiError::conflict("code_taken", format!("The code {code} is taken")),
+        ManageError::Unknown { kind, field, code } => {
+            let error = match kind {
+                "destination" => "unknown_destination",
+                "experience" => "unknown_experience",
+                _ => "unknown_amenity",
+            };
+            ApiError::invalid_field(error, field, format!("No {kind} {code}"))
         }
         ManageError::NoRoomTypes => ApiError::Conflict {
             code: "no_room_types",
             message: "Add a room type before publishing: there is nothing to sell yet".into(),
         },
+        ManageError::SeasonsOverlap => ApiError::invalid_field(
+            "seasons_overlap",
+            "seasons",
+            "Two seasons overlap: each departure day must have exactly one price",
+        ),
         ManageError::Database(e) => e.into(),
     }
 }
