@@ -81,6 +81,28 @@ async fn post_webhook(
     (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
 }
 
+/// Every webhook delivery the sandbox gateway made, once none is still pending.
+async fn all_delivered(platform: &TestPlatform) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let log: Value = platform
+            .http
+            .get(format!("{}v1/sandbox/webhooks", platform.gateway_url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let items = log["items"].as_array().cloned().unwrap_or_default();
+        if !items.is_empty() && items.iter().all(|d| d["state"] == "delivered") {
+            return items;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "deliveries did not finish: {log}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn captured_event(order_id: &str, payment_id: &str, amount: i64) -> Value {
     json!({
         "entity": "event", "account_id": "acc_sandbox", "event": "payment.captured", "contains": ["payment"],
@@ -119,24 +141,7 @@ async fn paying_on_the_checkout_confirms_the_booking_through_the_webhook() {
         "{books}"
     );
     // Wait until the gateway has delivered every copy, then look at what was applied.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let delivered = loop {
-        let log: Value = platform
-            .http
-            .get(format!("{}v1/sandbox/webhooks", platform.gateway_url()))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let items = log["items"].as_array().cloned().unwrap_or_default();
-        if !items.is_empty() && items.iter().all(|d| d["state"] == "delivered") {
-            break items;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "deliveries did not finish: {log}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let delivered = all_delivered(&platform).await;
     let applied = outcomes(&platform).await;
     assert!(applied.iter().any(|(_, o)| o == "signalled"), "{applied:?}");
     let copies = delivered.iter().filter(|d| d["copy"] == 2).count();
@@ -239,5 +244,42 @@ async fn forged_replayed_and_wrong_amount_webhooks_change_nothing() {
     let (status, _) = pay(&platform, waiting["checkout"]["pay_url"].as_str().unwrap(), "tok_visa").await;
     assert_eq!(status, 200);
     platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_payments_webhooks_leave_its_saga_alone() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    // Every gateway call takes 300 ms, so the payment's first webhook (sent when the card is
+    // authorised) arrives while the charge step is still capturing it.
+    let faults = json!({ "latency_ms": 300 });
+    platform.http.post(format!("{}v1/sandbox/faults", platform.gateway_url())).json(&faults).send().await.unwrap();
+
+    let response = platform.post_booking(&booking_body(25, 2, 1, "tok_visa"), None).await.unwrap();
+    assert_eq!(response.status(), 202);
+    let booking_ref = response.json::<Value>().await.unwrap()["booking_ref"].as_str().unwrap().to_string();
+    let confirmed = platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
+    assert_eq!(confirmed["amount_charged"], confirmed["total"], "{confirmed}");
+
+    let delivered = all_delivered(&platform).await;
+    let applied = outcomes(&platform).await;
+    assert_eq!(applied.len(), delivered.len(), "each event stored once: {delivered:?} {applied:?}");
+    assert!(
+        applied.contains(&("payment.authorized".into(), "charge_in_progress".into())),
+        "the authorisation arrived during the charge step: {applied:?}"
+    );
+    for (event, outcome) in &applied {
+        assert!(
+            ["charge_in_progress", "settled", "ignored"].contains(&outcome.as_str()),
+            "{event} was {outcome}, a card charge's webhooks must not wake the saga: {applied:?}"
+        );
+    }
+    // The saga's history has no signal: its workflow ran only for its own steps.
+    let workflow_id = contracts::BookingRef::parse(&booking_ref).unwrap().workflow_id();
+    let history = String::from_utf8(platform.raw_history_json(&workflow_id).await.unwrap()).unwrap();
+    assert!(history.contains("WorkflowExecutionCompletedEventAttributes"), "the saga ended");
+    assert!(!history.contains("WorkflowExecutionSignaledEventAttributes"), "no signal reached the saga");
+    let books = ledger(&platform).await;
+    assert_eq!(books["totals"]["captures"], 1, "{books}");
     platform.stop().await.unwrap();
 }

@@ -2,7 +2,7 @@
 
 use crate::{
     gateway::{GatewayClient, GatewayError, Payment, gateway_idempotency_key},
-    store::{self, PaymentRow},
+    store::{self, ChargeMethod, PaymentRow},
 };
 use contracts::{
     Money,
@@ -64,7 +64,14 @@ impl PaymentActivitiesImpl {
         request: ChargeRequest,
     ) -> Result<Charge, ActivityError> {
         let mut db = store::lock_charge(&self.pool, &request.idempotency_key).await?;
-        let row = store::begin_charge(&mut db, &request.idempotency_key, &request.booking_ref, request.amount).await?;
+        let row = store::begin_charge(
+            &mut *db,
+            &request.idempotency_key,
+            &request.booking_ref,
+            request.amount,
+            ChargeMethod::Card,
+        )
+        .await?;
         match row.status.as_str() {
             "captured" => return Ok(charge_of(&row, request.amount)),
             "declined" => return Err(refused(&row)),
@@ -76,35 +83,39 @@ impl PaymentActivitiesImpl {
             _ => {}
         }
         let currency = request.amount.currency.code();
-        let order_id = match &row.gateway_order_id {
-            Some(id) => id.clone(),
+        let (order_id, earlier_payment) = match &row.gateway_order_id {
+            // A previous attempt opened the order and may have paid it, then lost its
+            // answer: ask the gateway first.
+            Some(id) => {
+                let existing = self.gateway.order_payments(id).await?;
+                (id.clone(), existing.into_iter().find(|p| p.status == "captured" || p.status == "authorized"))
+            }
+            // An order opened by this attempt has no payments yet: no need to ask.
             None => {
                 let order = self
                     .gateway
                     .create_order(request.amount.amount, currency, request.booking_ref.as_str(), false)
                     .await?;
-                store::set_order(&mut db, row.payment_id, &order.id).await?;
-                order.id
+                store::set_order(&mut *db, row.payment_id, &order.id).await?;
+                (order.id, None)
             }
         };
 
-        // A previous attempt may have paid this order and then lost its answer: ask first.
-        let existing = self.gateway.order_payments(&order_id).await?;
-        let mut payment = match existing.into_iter().find(|p| p.status == "captured" || p.status == "authorized") {
+        let mut payment = match earlier_payment {
             Some(p) => p,
             None => {
                 match self.gateway.pay_with_card(&order_id, request.amount.amount, currency, &request.card_token).await
                 {
                     Ok(p) => p,
                     Err(GatewayError::Declined { description, .. }) => {
-                        store::mark_declined(&mut db, row.payment_id, store::DECLINED_BY_BANK, &description).await?;
+                        store::mark_declined(&mut *db, row.payment_id, store::DECLINED_BY_BANK, &description).await?;
                         tracing::info!(%description, "card declined");
                         return Err(business_failure(failure_type::CARD_DECLINED, &description));
                     }
                     // The gateway refused this payment request outright: asking again cannot
                     // succeed, so the booking is given up instead of retried forever.
                     Err(e @ GatewayError::Rejected { .. }) if e.is_final_rejection() => {
-                        store::mark_declined(&mut db, row.payment_id, store::REJECTED_BY_GATEWAY, &e.to_string())
+                        store::mark_declined(&mut *db, row.payment_id, store::REJECTED_BY_GATEWAY, &e.to_string())
                             .await?;
                         tracing::warn!(error = %e, "payment rejected by the gateway");
                         return Err(business_failure(failure_type::PAYMENT_REJECTED, &e.to_string()));
@@ -116,8 +127,8 @@ impl PaymentActivitiesImpl {
         if payment.status == "authorized" {
             payment = self.capture_once(&payment, request.amount).await?;
         }
-        store::mark_captured(&mut db, &row, &payment.id, payment.amount).await?;
-        store::release_charge(db).await?;
+        store::mark_captured(&mut *db, &row, &payment.id, payment.amount).await?;
+        db.release().await?;
         Ok(Charge {
             payment_id: row.payment_id,
             gateway_order_id: order_id,
@@ -135,7 +146,7 @@ impl PaymentActivitiesImpl {
     ) -> Result<RefundOutcome, ActivityError> {
         // Waits for any attempt of the charge still running, so its outcome is known.
         let mut db = store::lock_charge(&self.pool, &request.charge_idempotency_key).await?;
-        let Some(row) = store::find_by_key(&mut db, &request.charge_idempotency_key).await? else {
+        let Some(row) = store::find_by_key(&mut *db, &request.charge_idempotency_key).await? else {
             // The charge never started: nothing to give back.
             return Ok(RefundOutcome { refunded: Money::inr(0) });
         };
@@ -149,16 +160,16 @@ impl PaymentActivitiesImpl {
                     // Failed attempts took nothing; an authorisation never captured lapses.
                     continue;
                 }
-                let refunded = self.give_back(&mut db, &row, &payment).await?;
+                let refunded = self.give_back(&mut *db, &row, &payment).await?;
                 if refunded > 0 {
                     tracing::info!(payment = %payment.id, amount = refunded, reason = %request.reason, "refunded");
                 }
             }
         }
-        store::mark_voided(&mut db, row.payment_id).await?;
+        store::mark_voided(&mut *db, row.payment_id).await?;
         let refunded_after =
-            store::find_by_key(&mut db, &row.idempotency_key).await?.map_or(refunded_before, |r| r.refunded_paise);
-        store::release_charge(db).await?;
+            store::find_by_key(&mut *db, &row.idempotency_key).await?.map_or(refunded_before, |r| r.refunded_paise);
+        db.release().await?;
         Ok(RefundOutcome { refunded: Money { amount: refunded_after - refunded_before, currency } })
     }
 
@@ -170,7 +181,14 @@ impl PaymentActivitiesImpl {
         request: CheckoutRequest,
     ) -> Result<CheckoutOpened, ActivityError> {
         let mut db = store::lock_charge(&self.pool, &request.idempotency_key).await?;
-        let row = store::begin_charge(&mut db, &request.idempotency_key, &request.booking_ref, request.amount).await?;
+        let row = store::begin_charge(
+            &mut *db,
+            &request.idempotency_key,
+            &request.booking_ref,
+            request.amount,
+            ChargeMethod::Checkout,
+        )
+        .await?;
         let gateway_order_id = match &row.gateway_order_id {
             Some(id) => id.clone(),
             None => {
@@ -179,11 +197,11 @@ impl PaymentActivitiesImpl {
                     .gateway
                     .create_order(request.amount.amount, currency, request.booking_ref.as_str(), true)
                     .await?;
-                store::set_order(&mut db, row.payment_id, &order.id).await?;
+                store::set_order(&mut *db, row.payment_id, &order.id).await?;
                 order.id
             }
         };
-        store::release_charge(db).await?;
+        db.release().await?;
         Ok(CheckoutOpened { payment_id: row.payment_id, gateway_order_id })
     }
 
@@ -195,7 +213,7 @@ impl PaymentActivitiesImpl {
         request: SettleRequest,
     ) -> Result<Charge, ActivityError> {
         let mut db = store::lock_charge(&self.pool, &request.idempotency_key).await?;
-        let Some(row) = store::find_by_key(&mut db, &request.idempotency_key).await? else {
+        let Some(row) = store::find_by_key(&mut *db, &request.idempotency_key).await? else {
             return Err(business_failure(failure_type::PAYMENT_NOT_FOUND, "no checkout was opened for this booking"));
         };
         match row.status.as_str() {
@@ -224,7 +242,7 @@ impl PaymentActivitiesImpl {
         if payment.status == "authorized" {
             payment = self.capture_once(&payment, request.amount).await?;
         }
-        store::mark_captured(&mut db, &row, &payment.id, payment.amount).await?;
+        store::mark_captured(&mut *db, &row, &payment.id, payment.amount).await?;
         if payment.amount != request.amount.amount {
             // Recorded as captured so the saga's refund gives it back in full.
             tracing::error!(paid = payment.amount, expected = request.amount.amount, "checkout paid the wrong amount");
@@ -233,7 +251,7 @@ impl PaymentActivitiesImpl {
                 &format!("the gateway captured {} paise, not {}", payment.amount, request.amount.amount),
             ));
         }
-        store::release_charge(db).await?;
+        db.release().await?;
         Ok(Charge {
             payment_id: row.payment_id,
             gateway_order_id: order_id,
@@ -251,25 +269,25 @@ impl PaymentActivitiesImpl {
     ) -> Result<RefundOutcome, ActivityError> {
         let mut db = store::lock_charge(&self.pool, &request.charge_idempotency_key).await?;
         let zero = Money { amount: 0, currency: request.amount.currency };
-        let Some(row) = store::find_by_key(&mut db, &request.charge_idempotency_key).await? else {
+        let Some(row) = store::find_by_key(&mut *db, &request.charge_idempotency_key).await? else {
             return Ok(RefundOutcome { refunded: zero });
         };
         let Some(payment_id) = row.gateway_payment_id.clone().filter(|_| row.captured_paise > 0) else {
-            store::release_charge(db).await?;
+            db.release().await?;
             return Ok(RefundOutcome { refunded: zero });
         };
         // The amount depends only on the request and the capture, so every attempt sends the
         // gateway the same body under the same key: one refund, however often this runs.
         let amount = request.amount.amount.min(row.captured_paise);
         if amount <= 0 {
-            store::release_charge(db).await?;
+            db.release().await?;
             return Ok(RefundOutcome { refunded: zero });
         }
         let refund = self.gateway.refund(&payment_id, amount, &request.refund_key).await?;
-        store::record_refund(&mut db, &row, &refund.id, refund.amount, &gateway_idempotency_key(&request.refund_key))
+        store::record_refund(&mut *db, &row, &refund.id, refund.amount, &gateway_idempotency_key(&request.refund_key))
             .await?;
         tracing::info!(amount = refund.amount, reason = %request.reason, "refunded");
-        store::release_charge(db).await?;
+        db.release().await?;
         Ok(RefundOutcome { refunded: Money { amount: refund.amount, currency: request.amount.currency } })
     }
 
@@ -285,7 +303,7 @@ impl PaymentActivitiesImpl {
         for stale in store::stale_charges(&self.pool, stale_after, i64::from(request.limit)).await? {
             let mut db = store::lock_charge(&self.pool, &stale.idempotency_key).await?;
             // Read again under the lock: a saga may have settled it meanwhile.
-            let Some(row) = store::find_by_key(&mut db, &stale.idempotency_key).await? else { continue };
+            let Some(row) = store::find_by_key(&mut *db, &stale.idempotency_key).await? else { continue };
             if !matches!(row.status.as_str(), "created" | "authorized") {
                 continue;
             }
@@ -295,7 +313,7 @@ impl PaymentActivitiesImpl {
                 if payment.status != "captured" && payment.status != "refunded" {
                     continue;
                 }
-                let refunded = self.give_back(&mut db, &row, &payment).await?;
+                let refunded = self.give_back(&mut *db, &row, &payment).await?;
                 if refunded > 0 {
                     report.refunded += 1;
                     report.refunded_paise += refunded;
@@ -303,9 +321,9 @@ impl PaymentActivitiesImpl {
                 }
             }
             // Nothing captured: an authorisation lapses at the gateway; the charge is closed.
-            store::mark_voided(&mut db, row.payment_id).await?;
+            store::mark_voided(&mut *db, row.payment_id).await?;
             report.closed += 1;
-            store::release_charge(db).await?;
+            db.release().await?;
         }
         Ok(report)
     }
@@ -318,7 +336,7 @@ impl PaymentActivitiesImpl {
         request: RefundPaymentRequest,
     ) -> Result<RefundOutcome, ActivityError> {
         let mut db = store::lock_charge(&self.pool, &request.charge_idempotency_key).await?;
-        let Some(row) = store::find_by_key(&mut db, &request.charge_idempotency_key).await? else {
+        let Some(row) = store::find_by_key(&mut *db, &request.charge_idempotency_key).await? else {
             return Ok(RefundOutcome { refunded: Money::inr(0) });
         };
         let currency = contracts::Currency::parse(&row.currency).unwrap_or(contracts::Currency::Inr);
@@ -332,17 +350,17 @@ impl PaymentActivitiesImpl {
             return Err(business_failure("PaymentMismatch", "the payment belongs to another order"));
         }
         if payment.status != "captured" && payment.status != "refunded" {
-            store::release_charge(db).await?;
+            db.release().await?;
             return Ok(RefundOutcome { refunded: Money { amount: 0, currency } });
         }
         let refunded_before = row.refunded_paise;
-        let refunded = self.give_back(&mut db, &row, &payment).await?;
+        let refunded = self.give_back(&mut *db, &row, &payment).await?;
         if refunded > 0 {
             tracing::info!(amount = refunded, reason = %request.reason, "refunded a payment no booking uses");
         }
         let refunded_after =
-            store::find_by_key(&mut db, &row.idempotency_key).await?.map_or(refunded_before, |r| r.refunded_paise);
-        store::release_charge(db).await?;
+            store::find_by_key(&mut *db, &row.idempotency_key).await?.map_or(refunded_before, |r| r.refunded_paise);
+        db.release().await?;
         Ok(RefundOutcome { refunded: Money { amount: refunded_after - refunded_before, currency } })
     }
 }

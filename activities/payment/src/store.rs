@@ -1,33 +1,91 @@
 //! All SQL of the payment context.
 
 use contracts::{BookingRef, Money};
-use sqlx::{Connection, PgConnection, PgExecutor, PgPool};
+use sqlx::{Connection, PgConnection, PgExecutor, PgPool, Postgres, pool::PoolConnection};
 use uuid::Uuid;
 
 /// Why a charge was refused, as stored in `payments.failure_code`.
 pub const DECLINED_BY_BANK: &str = "card_declined";
 pub const REJECTED_BY_GATEWAY: &str = "payment_rejected";
 
+/// How a charge takes its money, as stored in `payments.method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChargeMethod {
+    /// The charge step pays the order server to server and records the outcome itself.
+    Card,
+    /// The traveller pays on the gateway's page; its webhook wakes the waiting saga.
+    Checkout,
+}
+
+impl ChargeMethod {
+    fn as_str(self) -> &'static str {
+        match self {
+            ChargeMethod::Card => "card",
+            ChargeMethod::Checkout => "checkout",
+        }
+    }
+}
+
 /// Serialises everything done to one charge (its attempts and its refund) across worker
 /// replicas: a retried attempt that overlaps a slow earlier one (after a start-to-close
 /// timeout) waits for it instead of paying the order a second time.
 ///
-/// The lock is a session advisory lock on a connection taken out of the pool, and every
-/// write of the activity goes through that connection and commits on its own (an order id
-/// must be remembered even if the attempt dies right after). The connection is closed, not
-/// returned, when the activity ends or is dropped, so the lock can never outlive it.
-pub async fn lock_charge(pool: &PgPool, key: &str) -> Result<PgConnection, sqlx::Error> {
-    let mut conn = pool.acquire().await?.detach();
-    sqlx::query("SELECT pg_advisory_lock(hashtextextended($1, 0))")
-        .bind(format!("payment.charge:{key}"))
-        .execute(&mut conn)
-        .await?;
-    Ok(conn)
+/// The lock is a session advisory lock on a pooled connection, and every write of the
+/// activity goes through that connection and commits on its own (an order id must be
+/// remembered even if the attempt dies right after). [`ChargeLock::release`] unlocks and
+/// gives the connection back to the pool; a lock dropped without it (an error, an early
+/// return) closes its connection instead, so the lock can never outlive the activity nor
+/// travel through the pool to another one.
+pub async fn lock_charge(pool: &PgPool, key: &str) -> Result<ChargeLock, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    let lock_key = format!("payment.charge:{key}");
+    sqlx::query("SELECT pg_advisory_lock(hashtextextended($1, 0))").bind(&lock_key).execute(&mut *conn).await?;
+    Ok(ChargeLock { conn: Some(conn), lock_key })
 }
 
-/// Ends the charge's lock by closing its connection (dropping it does the same).
-pub async fn release_charge(conn: PgConnection) -> Result<(), sqlx::Error> {
-    conn.close().await
+/// A pooled connection holding one charge's advisory lock; see [`lock_charge`].
+pub struct ChargeLock {
+    /// `None` only once released.
+    conn: Option<PoolConnection<Postgres>>,
+    lock_key: String,
+}
+
+impl ChargeLock {
+    /// Ends the charge's lock and returns the connection to the pool. Should the unlock
+    /// fail or be interrupted, the lock is dropped instead, closing its connection.
+    pub async fn release(mut self) -> Result<(), sqlx::Error> {
+        let unlocked: bool = sqlx::query_scalar("SELECT pg_advisory_unlock(hashtextextended($1, 0))")
+            .bind(self.lock_key.clone())
+            .fetch_one(&mut *self)
+            .await?;
+        if unlocked {
+            // Back to the pool, holding nothing.
+            drop(self.conn.take());
+        }
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for ChargeLock {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        self.conn.as_deref().expect("a charge lock is used only before its release")
+    }
+}
+
+impl std::ops::DerefMut for ChargeLock {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        self.conn.as_deref_mut().expect("a charge lock is used only before its release")
+    }
+}
+
+impl Drop for ChargeLock {
+    fn drop(&mut self) {
+        // Closing the session is what releases a lock nobody unlocked.
+        if let Some(conn) = self.conn.take() {
+            drop(conn.detach());
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -44,10 +102,21 @@ pub struct PaymentRow {
     pub refunded_paise: i64,
     pub failure_code: Option<String>,
     pub failure_message: Option<String>,
+    /// `card` or `checkout`; `None` for charges recorded before methods were.
+    pub method: Option<String>,
+}
+
+impl PaymentRow {
+    /// A card charge whose step has not recorded an outcome yet: that step (retried by its
+    /// saga until it knows) reads the gateway's payment itself.
+    pub fn card_charge_in_progress(&self) -> bool {
+        self.method.as_deref() == Some(ChargeMethod::Card.as_str())
+            && matches!(self.status.as_str(), "created" | "authorized")
+    }
 }
 
 const COLUMNS: &str = "payment_id, booking_ref, idempotency_key, amount_paise, currency, status, gateway_order_id,
-                       gateway_payment_id, captured_paise, refunded_paise, failure_code, failure_message";
+                       gateway_payment_id, captured_paise, refunded_paise, failure_code, failure_message, method";
 
 /// Finds or creates the payment row of a charge, keyed by the charge's idempotency key.
 pub async fn begin_charge(
@@ -55,16 +124,18 @@ pub async fn begin_charge(
     key: &str,
     booking_ref: &BookingRef,
     amount: Money,
+    method: ChargeMethod,
 ) -> Result<PaymentRow, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO payments (payment_id, booking_ref, idempotency_key, amount_paise, currency)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING",
+        "INSERT INTO payments (payment_id, booking_ref, idempotency_key, amount_paise, currency, method)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING",
     )
     .bind(Uuid::new_v4())
     .bind(booking_ref.as_str())
     .bind(key)
     .bind(amount.amount)
     .bind(amount.currency.code())
+    .bind(method.as_str())
     .execute(&mut *conn)
     .await?;
     find_by_key(conn, key).await?.ok_or(sqlx::Error::RowNotFound)

@@ -151,6 +151,12 @@ async fn apply(
     if charge.status == "captured" && charge.gateway_payment_id.as_deref() == Some(payment_id.as_str()) {
         return Ok(("settled", "the booking already stands on this payment".into()));
     }
+    // A card charge's step is paying this order right now and reads the payment back from
+    // the gateway: a signal would only wake the saga for nothing. Should the saga never
+    // finish the step (an operator ended it), the reconciliation schedule refunds the money.
+    if charge.card_charge_in_progress() {
+        return Ok(("charge_in_progress", "the booking's charge step records this payment".into()));
+    }
     let booking_ref = BookingRef::parse(&charge.booking_ref).map_err(|e| ApiError::Internal(e.into()))?;
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
     let client = temporal.client().await?;
