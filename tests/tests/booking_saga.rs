@@ -237,6 +237,24 @@ async fn an_operator_finds_the_booking_by_reference_and_status() {
     };
     assert_eq!(found.len(), 1, "the UI's search finds the booking by reference and status");
     assert_eq!(found[0].id(), format!("booking-{booking_ref}"));
+
+    // The reference, customer and check-in came with the start; the saga wrote only where it
+    // came to rest (confirmed), not each step it passed.
+    let workflow_id = format!("booking-{booking_ref}");
+    let history: serde_json::Value =
+        serde_json::from_slice(&platform.raw_history_json(&workflow_id).await.unwrap()).unwrap();
+    let events = history["events"].as_array().unwrap();
+    let started = &events[0]["attributes"]["WorkflowExecutionStartedEventAttributes"];
+    let at_start = started["search_attributes"]["indexedFields"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no search attributes at the start: {started}"));
+    for name in ["BookingRef", "BookingStatus", "BookingCustomer", "BookingCheckIn"] {
+        assert!(at_start.contains_key(name), "{name} is set at the start: {at_start:?}");
+    }
+    let updates =
+        events.iter().filter(|e| e["attributes"].get("UpsertWorkflowSearchAttributesEventAttributes").is_some());
+    assert_eq!(updates.count(), 1, "one update, to confirmed");
+    platform.replay_history(&booking_ref, "confirmed_indexed_at_start").await.unwrap();
     platform.stop().await.unwrap();
 }
 

@@ -352,6 +352,20 @@ pub async fn bookings_of(
     .await
 }
 
+/// Unbinds a key bound moments ago by a request that then failed validation, so that the
+/// client may correct the request and send it again under the same key. A started saga's
+/// request is never unbound.
+pub async fn forget_unstarted_request(pool: &PgPool, key: &str, booking_ref: &BookingRef) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM booking_requests WHERE idempotency_key = $1 AND booking_ref = $2 AND saga_started_at IS NULL",
+    )
+    .bind(key)
+    .bind(booking_ref.as_str())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 /// Records that the saga of a booking reference was started.
 pub async fn mark_saga_started(pool: &PgPool, booking_ref: &BookingRef) -> Result<(), sqlx::Error> {
     sqlx::query(

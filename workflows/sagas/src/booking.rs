@@ -14,7 +14,10 @@ use contracts::{
     temporal::{self, task_queue},
 };
 use std::time::Duration;
-use temporalio_common::{error::IncomingError, search_attributes::Timestamp};
+use temporalio_common::{
+    error::IncomingError,
+    search_attributes::{SearchAttributeUpdate, Timestamp},
+};
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
     ActivityExecutionError, SyncWorkflowContext, TimerOptions, WorkflowContext, WorkflowContextView, WorkflowResult,
@@ -31,6 +34,10 @@ pub struct BookingWorkflow {
     progress: BookingProgress,
     /// Every payment notice the gateway's webhooks brought, in arrival order.
     payment_notices: Vec<PaymentNotice>,
+    /// Whether every status, passing ones included, goes to the `BookingStatus` search
+    /// attribute: so for sagas started without search attributes, as all were before the
+    /// API set them at the start, whose histories hold an update per status.
+    index_every_status: bool,
 }
 
 /// What must be undone, in the order it was registered. Registered *before* the step that
@@ -66,25 +73,19 @@ impl BookingWorkflow {
             failure: None,
             checkout: None,
         };
-        BookingWorkflow { input, progress, payment_notices: Vec::new() }
+        BookingWorkflow { input, progress, payment_notices: Vec::new(), index_every_status: false }
     }
 
     #[run(name = "BookingSaga")]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<BookingProgress> {
         let input = ctx.state(|s| s.input.clone());
-        ctx.upsert_search_attributes(
-            [
-                temporal::BOOKING_REF.value_set(input.booking_ref.to_string()),
-                temporal::BOOKING_STATUS.value_set(BookingStatus::Pending.as_str().to_string()),
-                // The booker's user id, not their email: the server indexes search attributes
-                // in the clear, where the payload codec cannot seal them.
-                temporal::BOOKING_CUSTOMER.value_set(input.user_id.map(|id| id.to_string()).unwrap_or_default()),
-                temporal::BOOKING_CHECK_IN.value_set(check_in_timestamp(&input)),
-            ]
-            .into_iter()
-            // Partner bookings carry their partner, so operators can filter a partner's sagas.
-            .chain(input.partner_id.map(|p| temporal::BOOKING_PARTNER.value_set(p.to_string()))),
-        );
+        // The API starts the saga with these already set (the start writes them at no extra
+        // cost); a saga started without them, as before, sets them in its first task. The
+        // start's attributes are in the history, so replay takes the same branch.
+        if ctx.search_attributes().get(&temporal::BOOKING_REF).is_none() {
+            ctx.upsert_search_attributes(initial_search_attributes(&input));
+            ctx.state_mut(|s| s.index_every_status = true);
+        }
 
         let mut compensations = Vec::new();
         match Self::forward(ctx, &input, &mut compensations).await {
@@ -419,12 +420,39 @@ impl BookingWorkflow {
     }
 }
 
+/// What operators find a booking's saga by, as it starts.
+pub fn initial_search_attributes(input: &BookingSagaInput) -> Vec<SearchAttributeUpdate> {
+    [
+        temporal::BOOKING_REF.value_set(input.booking_ref.to_string()),
+        temporal::BOOKING_STATUS.value_set(BookingStatus::Pending.as_str().to_string()),
+        // The booker's user id, not their email: the server indexes search attributes in the
+        // clear, where the payload codec cannot seal them.
+        temporal::BOOKING_CUSTOMER.value_set(input.user_id.map(|id| id.to_string()).unwrap_or_default()),
+        temporal::BOOKING_CHECK_IN.value_set(check_in_timestamp(input)),
+    ]
+    .into_iter()
+    // Partner bookings carry their partner, so operators can filter a partner's sagas.
+    .chain(input.partner_id.map(|p| temporal::BOOKING_PARTNER.value_set(p.to_string())))
+    .collect()
+}
+
 fn set_status(ctx: &mut WorkflowContext<BookingWorkflow>, next: BookingStatus) {
     let current = ctx.state(|s| s.progress.status);
     // Only a bug can ask for another move; tests run debug builds and catch it here.
     debug_assert!(current.can_move_to(next), "booking status cannot move from {current:?} to {next:?}");
     ctx.state_mut(|s| s.progress.status = next);
-    ctx.upsert_search_attributes([temporal::BOOKING_STATUS.value_set(next.as_str().to_string())]);
+    // Operators search by where a saga rests, not by each step it passes: every search
+    // attribute update is a write to the server's visibility store. A card booking goes from
+    // pending to confirmed; a checkout shows awaiting_payment while the traveller pays. The
+    // live step is in the `status` query.
+    let rests_here = match next {
+        BookingStatus::Held => false,
+        BookingStatus::AwaitingPayment => ctx.state(|s| s.input.payment_method.card_token.is_none()),
+        _ => true,
+    };
+    if rests_here || ctx.state(|s| s.index_every_status) {
+        ctx.upsert_search_attributes([temporal::BOOKING_STATUS.value_set(next.as_str().to_string())]);
+    }
 }
 
 fn stop_if_cancelled(ctx: &WorkflowContext<BookingWorkflow>) -> Result<(), Stop> {

@@ -7,8 +7,9 @@
 //! - Depends on `contracts` and the Temporal workflow crates only; never on a context crate,
 //!   a database driver, an HTTP client or the worker runtime (a test checks this).
 //! - Changing the order or kind of commands a workflow issues breaks replay of workflows in
-//!   flight: guard such changes with `ctx.patched(..)` and keep the recorded histories under
-//!   `tests/histories/` replaying.
+//!   flight: guard such changes with `ctx.patched(..)`, or with a condition the history
+//!   itself fixes (the start's input or search attributes), and keep the recorded histories
+//!   under `tests/histories/` replaying.
 
 mod booking;
 mod cancellation;
@@ -18,7 +19,7 @@ mod reconcile;
 mod refund;
 mod settlement;
 
-pub use booking::BookingWorkflow;
+pub use booking::{BookingWorkflow, initial_search_attributes};
 pub use cancellation::CancellationWorkflow;
 pub use hold_sweep::HoldSweepWorkflow;
 pub use reconcile::ReconcilePaymentsWorkflow;

@@ -30,6 +30,8 @@ async fn every_recorded_workflow_history_replays() {
     let names: Vec<&str> = histories.iter().map(|(n, _)| n.as_str()).collect();
     for expected in [
         "confirmed",
+        // Started with its search attributes, indexing only where it rests.
+        "confirmed_indexed_at_start",
         "card_declined",
         "sold_out",
         "cancelled_during_payment",

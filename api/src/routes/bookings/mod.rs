@@ -36,6 +36,7 @@ use temporalio_client::{
     WorkflowStartOptions,
     errors::{WorkflowQueryError, WorkflowStartError},
 };
+use temporalio_common::search_attributes::SearchAttributes;
 use utoipa::IntoParams;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -97,8 +98,8 @@ pub(crate) async fn create_booking(
         }
     }
 
-    let prepared = prepare(&catalog, &body).await?;
-    let (booking_ref, repeated) = bind_booking_ref(&bookings, &key, &request_hash, caller.user_id).await?;
+    let bind = bind_booking_ref(&bookings, &key, &request_hash, caller.user_id);
+    let (prepared, booking_ref, repeated) = prepare_and_bind(&catalog, &bookings, &body, &key, bind).await?;
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
     let input = BookingSagaInput {
         booking_ref: booking_ref.clone(),
@@ -114,13 +115,39 @@ pub(crate) async fn create_booking(
     // same key starts the saga under the same reference.
     let client = temporal.client().await?;
     start_saga(&client, input).await?;
-    booking::store::mark_saga_started(&bookings, &booking_ref).await?;
     tracing::info!(%booking_ref, "booking saga started");
-    if !repeated {
-        let details = serde_json::json!({ "booking_ref": booking_ref.as_str() });
-        accounts.log(Some(caller.user_id), "booking_create", "success", &requester, details).await;
-    }
+    // Two independent writes: each waits for its own commit, so wait for both at once.
+    let log = async {
+        if !repeated {
+            let details = serde_json::json!({ "booking_ref": booking_ref.as_str() });
+            accounts.log(Some(caller.user_id), "booking_create", "success", &requester, details).await;
+        }
+    };
+    let (marked, ()) = tokio::join!(booking::store::mark_saga_started(&bookings, &booking_ref), log);
+    marked?;
     Ok(accepted(Some(&client), &booking_ref, repeated).await)
+}
+
+/// Validates and quotes the request while its idempotency key is bound by `bind`: the two
+/// are independent database round trips, so they run at once. A request that fails
+/// validation unbinds a key it had just bound, so the client may correct the request and
+/// send it again under the same key.
+pub(crate) async fn prepare_and_bind(
+    catalog: &sqlx::PgPool,
+    bookings: &sqlx::PgPool,
+    body: &CreateBookingRequest,
+    key: &str,
+    bind: impl Future<Output = Result<(BookingRef, bool), ApiError>>,
+) -> Result<(PreparedBooking, BookingRef, bool), ApiError> {
+    match tokio::join!(prepare(catalog, body), bind) {
+        (Ok(prepared), Ok((booking_ref, repeated))) => Ok((prepared, booking_ref, repeated)),
+        (Err(invalid), Ok((booking_ref, false))) => {
+            booking::store::forget_unstarted_request(bookings, key, &booking_ref).await?;
+            Err(invalid)
+        }
+        (Err(invalid), _) => Err(invalid),
+        (Ok(_), Err(e)) => Err(e),
+    }
 }
 
 /// A booking request checked against the catalog and quoted.
@@ -131,7 +158,7 @@ pub(crate) struct PreparedBooking {
     pub(crate) payment_method: contracts::saga::PaymentMethod,
 }
 
-pub(crate) async fn prepare(catalog: &sqlx::PgPool, body: &CreateBookingRequest) -> Result<PreparedBooking, ApiError> {
+async fn prepare(catalog: &sqlx::PgPool, body: &CreateBookingRequest) -> Result<PreparedBooking, ApiError> {
     let today = Utc::now().with_timezone(&FixedOffset::east_opt(IST_OFFSET_SECS).expect("valid offset")).date_naive();
     let valid = request::validate(body, today)?;
     let Some(offer) = catalog::store::find_offer(catalog, body.accommodation.trim(), body.room_type.trim()).await?
@@ -496,6 +523,8 @@ pub(crate) async fn start_saga(client: &Client, input: BookingSagaInput) -> Resu
     let options = WorkflowStartOptions::new(task_queue::BOOKING, input.booking_ref.workflow_id())
         .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
         .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
+        // Set with the start, they cost no separate visibility write.
+        .search_attributes(SearchAttributes::new(sagas::initial_search_attributes(&input)))
         .build();
     // The saga continues the request's trace (when traces are exported): the client's
     // tracing plugin reads the OpenTelemetry context of the request's span.

@@ -253,8 +253,8 @@ pub(crate) async fn create_booking(
             return Ok(accepted(&temporal, &earlier.booking_ref, true).await);
         }
     }
-    let prepared = bookings::prepare(&catalog, &body).await?;
-    let (booking_ref, repeated) = bind_booking_ref(&bookings, &key, &request_hash, caller.partner_id).await?;
+    let bind = bind_booking_ref(&bookings, &key, &request_hash, caller.partner_id);
+    let (prepared, booking_ref, repeated) = bookings::prepare_and_bind(&catalog, &bookings, &body, &key, bind).await?;
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
     let input = BookingSagaInput {
         booking_ref: booking_ref.clone(),
