@@ -8,11 +8,14 @@
 //! - open loop: bookings arrive at `rate` per second whatever the platform's pace;
 //! - baselines on the same server and worker settings: a workflow running the same number
 //!   of no-op activities (5) over three task queues, and a bare workflow start and finish,
-//!   driven the same two ways straight through the Temporal client;
+//!   driven the same ways straight through the Temporal client; and, for reference, the
+//!   no-op saga making the booking saga's search-attribute updates (what the visibility
+//!   writes alone cost);
 //! - CPU and resident memory of this process (API, workers, gateway), the Temporal server and
 //!   PostgreSQL over each measurement;
 //! - the resident memory at rest of each deployable binary (API, one worker per context),
 //!   started as its own process next to this one;
+//! - where the time of a saga went, one at a time, read from the workflows' histories;
 //! - the targets, each as a ratio to its baseline.
 //!
 //! Throughput counts what completed within each measurement's window; latencies count
@@ -51,6 +54,9 @@ impl Noop {
 }
 
 /// The saga's shape without its work: hold, record, charge, confirm hold, confirm booking.
+/// With `search_attributes`, it also makes the booking saga's search-attribute updates (its
+/// four booking attributes at the start, then a status after the hold, the record and the
+/// confirmation): the visibility writes that let operators find a booking, without the work.
 #[workflow]
 #[derive(Default)]
 pub struct NoopSaga;
@@ -58,12 +64,30 @@ pub struct NoopSaga;
 #[workflow_methods]
 impl NoopSaga {
     #[run(name = "BenchNoopSaga")]
-    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+    pub async fn run(ctx: &mut WorkflowContext<Self>, search_attributes: bool) -> WorkflowResult<()> {
+        use contracts::temporal::{BOOKING_CHECK_IN, BOOKING_CUSTOMER, BOOKING_REF, BOOKING_STATUS};
+        if search_attributes {
+            ctx.upsert_search_attributes([
+                BOOKING_REF.value_set(ctx.workflow_id().to_string()),
+                BOOKING_STATUS.value_set("pending".to_string()),
+                BOOKING_CUSTOMER.value_set("bench".to_string()),
+                BOOKING_CHECK_IN.value_set(temporalio_common::search_attributes::Timestamp::new(1_800_000_000, 0)),
+            ]);
+        }
         for (step, queue) in [1, 0, 2, 1, 0].into_iter().enumerate() {
             let options = ActivityOptions::with_start_to_close_timeout(Duration::from_secs(30))
                 .task_queue(QUEUES[queue].to_string())
                 .build();
             ctx.execute_activity(Noop::noop, step as u32, options).await?;
+            let status = match step {
+                0 => "held",
+                1 => "awaiting_payment",
+                4 => "confirmed",
+                _ => continue,
+            };
+            if search_attributes {
+                ctx.upsert_search_attributes([BOOKING_STATUS.value_set(status.to_string())]);
+            }
         }
         Ok(())
     }
@@ -91,27 +115,42 @@ struct Tally {
     start_latency: Vec<Duration>,
     end_to_end: Vec<Duration>,
     errors: BTreeMap<String, u64>,
+    /// The first workflows that completed, for [`where_the_time_went`].
+    workflow_ids: Vec<String>,
 }
 
 type Shared = Arc<Mutex<Tally>>;
 
-/// One unit of work: `Ok((start latency, end-to-end latency))` or the kind of error.
+/// One finished unit of work.
+struct Done {
+    start: Duration,
+    end_to_end: Duration,
+    workflow_id: String,
+}
+
+/// One unit of work: what it took, or the kind of error.
 trait Unit: Fn(u64) -> Self::Fut + Send + Sync + 'static {
-    type Fut: Future<Output = Result<(Duration, Duration), String>> + Send;
+    type Fut: Future<Output = Result<Done, String>> + Send;
 }
 impl<F, Fut> Unit for F
 where
     F: Fn(u64) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(Duration, Duration), String>> + Send,
+    Fut: Future<Output = Result<Done, String>> + Send,
 {
     type Fut = Fut;
 }
 
-fn record(tally: &Shared, result: Result<(Duration, Duration), String>) {
+/// How many workflow ids a tally keeps for the breakdown of where the time went.
+const KEPT_WORKFLOW_IDS: usize = 40;
+
+fn record(tally: &Shared, result: Result<Done, String>) {
     let mut t = tally.lock().unwrap();
     t.started += 1;
     match result {
-        Ok((start, end)) => {
+        Ok(Done { start, end_to_end: end, workflow_id }) => {
+            if t.workflow_ids.len() < KEPT_WORKFLOW_IDS {
+                t.workflow_ids.push(workflow_id);
+            }
             t.completed += 1;
             if t.window_end.is_none_or(|end| Instant::now() <= end) {
                 t.completed_in_window += 1;
@@ -308,6 +347,135 @@ async fn memory_at_rest(platform: &TestPlatform) -> Vec<(&'static str, Result<f6
     out
 }
 
+/// Milliseconds per part of a workflow's life, summed over its history.
+type Parts = BTreeMap<String, f64>;
+
+/// Splits each workflow's history into where its time went: the server handing a workflow
+/// task or an activity to a worker (from scheduled to started), the worker running the
+/// workflow code (started to completed), and each activity's own run (by activity type).
+/// "server, between events" is the rest of the span from the first event to the last.
+async fn where_the_time_went(client: &temporalio_client::Client, ids: &[String]) -> anyhow::Result<Vec<Parts>> {
+    use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+    let mut all = Vec::new();
+    for id in ids {
+        let handle = client.get_workflow_handle::<NoopSaga>(id.clone());
+        let events = handle.fetch_history(Default::default()).into_events().await?;
+        let at =
+            |i: usize| events[i].event_time.as_ref().map_or(0.0, |t| t.seconds as f64 * 1e3 + f64::from(t.nanos) / 1e6);
+        let index: BTreeMap<i64, usize> = events.iter().enumerate().map(|(i, e)| (e.event_id, i)).collect();
+        let since =
+            |scheduled_event_id: i64, now: usize| index.get(&scheduled_event_id).map_or(0.0, |&i| at(now) - at(i));
+        let mut parts = Parts::new();
+        let mut activity_types = BTreeMap::new();
+        let mut counts = Parts::new();
+        for (i, event) in events.iter().enumerate() {
+            let (part, ms) = match &event.attributes {
+                Some(Attributes::WorkflowTaskStartedEventAttributes(a)) => {
+                    *counts.entry("workflow tasks".to_string()).or_default() += 1.0;
+                    ("server: workflow task to a worker".to_string(), since(a.scheduled_event_id, i))
+                }
+                Some(Attributes::WorkflowExecutionSignaledEventAttributes(_)) => {
+                    *counts.entry("signals".to_string()).or_default() += 1.0;
+                    continue;
+                }
+                Some(Attributes::UpsertWorkflowSearchAttributesEventAttributes(_)) => {
+                    *counts.entry("search attribute updates".to_string()).or_default() += 1.0;
+                    continue;
+                }
+                Some(Attributes::WorkflowTaskCompletedEventAttributes(a)) => {
+                    ("worker: workflow code".to_string(), since(a.started_event_id, i))
+                }
+                Some(Attributes::ActivityTaskScheduledEventAttributes(a)) => {
+                    let name = a.activity_type.as_ref().map_or("?", |t| t.name.as_str());
+                    activity_types.insert(event.event_id, name.trim_start_matches('_').to_string());
+                    continue;
+                }
+                Some(Attributes::ActivityTaskStartedEventAttributes(a)) => {
+                    ("server: activity task to a worker".to_string(), since(a.scheduled_event_id, i))
+                }
+                Some(Attributes::ActivityTaskCompletedEventAttributes(a)) => {
+                    let name = activity_types.get(&a.scheduled_event_id).cloned().unwrap_or_default();
+                    (format!("activity: {name}"), since(a.started_event_id, i))
+                }
+                _ => continue,
+            };
+            *parts.entry(part).or_default() += ms;
+        }
+        let span = if events.is_empty() { 0.0 } else { at(events.len() - 1) - at(0) };
+        let accounted: f64 = parts.values().sum();
+        parts.insert("server, between events".to_string(), span - accounted);
+        parts.insert("first event to last".to_string(), span);
+        parts.insert("count: events".to_string(), events.len() as f64);
+        for kind in ["workflow tasks", "signals", "search attribute updates"] {
+            parts.insert(format!("count: {kind}"), counts.get(kind).copied().unwrap_or(0.0));
+        }
+        all.push(parts);
+    }
+    Ok(all)
+}
+
+/// One row per part, one column per kind of workflow: the median of each part.
+fn print_breakdown(columns: &[(&str, Vec<Parts>)]) {
+    let mut names: Vec<String> =
+        columns.iter().flat_map(|(_, all)| all.iter().flat_map(|p| p.keys().cloned())).collect();
+    names.sort();
+    names.dedup();
+    // Activities first, then the worker, then the server, and the span last.
+    let order = |n: &String| match n.split(':').next() {
+        _ if n == "first event to last" => 4,
+        Some("count") => 5,
+        Some("activity") => 0,
+        Some("worker") => 1,
+        _ if n.starts_with("server") => 2,
+        _ => 3,
+    };
+    names.sort_by_key(|n| (order(n), n.clone()));
+    print!("  {:<44}", "ms, or a count (median)");
+    for (label, _) in columns {
+        print!(" {:>28}", label.split(" (").next().unwrap_or(label));
+    }
+    println!();
+    for name in names {
+        print!("  {name:<44}");
+        for (_, all) in columns {
+            let mut values: Vec<Duration> =
+                all.iter().filter_map(|p| p.get(&name)).map(|ms| Duration::from_secs_f64(ms.max(0.0) / 1e3)).collect();
+            values.sort();
+            if values.is_empty() {
+                print!(" {:>28}", "-");
+            } else if name.starts_with("count") {
+                // Counts travel as milliseconds through the same median; print them whole.
+                print!(" {:>28.0}", pct(&values, 0.5));
+            } else {
+                print!(" {:>28.1}", pct(&values, 0.5));
+            }
+        }
+        println!();
+    }
+}
+
+/// What a measurement runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Bare,
+    Noop,
+    NoopSearchable,
+    Booking,
+}
+
+impl Kind {
+    const ALL: [Kind; 4] = [Kind::Bare, Kind::Noop, Kind::NoopSearchable, Kind::Booking];
+
+    fn label(self) -> &'static str {
+        match self {
+            Kind::Bare => "bare workflow",
+            Kind::Noop => "no-op saga (5 activities, baseline)",
+            Kind::NoopSearchable => "no-op saga + search attributes",
+            Kind::Booking => "booking saga via the API",
+        }
+    }
+}
+
 /// What one measurement found.
 struct Figures {
     rate: f64,
@@ -363,8 +531,8 @@ async fn main() -> anyhow::Result<()> {
                 }
                 let r: Value = response.json().await.map_err(|_| "body".to_string())?;
                 let booking_ref = r["booking_ref"].as_str().unwrap_or_default().to_string();
-                let saga =
-                    platform.client.get_workflow_handle::<sagas::BookingWorkflow>(format!("booking-{booking_ref}"));
+                let workflow_id = format!("booking-{booking_ref}");
+                let saga = platform.client.get_workflow_handle::<sagas::BookingWorkflow>(workflow_id.clone());
                 let outcome = saga
                     .get_result(WorkflowGetResultOptions::default())
                     .await
@@ -373,31 +541,34 @@ async fn main() -> anyhow::Result<()> {
                     let code = outcome.failure.map(|f| f.code).unwrap_or_default();
                     return Err(format!("booking {}: {code}", outcome.status.as_str()));
                 }
-                Ok((start, began.elapsed()))
+                Ok(Done { start, end_to_end: began.elapsed(), workflow_id })
             }
         })
     };
-    let workflow = |bare: bool| {
+    let workflow = |kind: Kind| {
         let client = platform.client.clone();
         Arc::new(move |n: u64| {
             let client = client.clone();
             async move {
-                let id = format!("bench-{}-{n}-{}", if bare { "bare" } else { "noop" }, uuid::Uuid::new_v4());
-                let options = WorkflowStartOptions::new(QUEUES[0], id).build();
+                let id = format!("bench-{kind:?}-{n}-{}", uuid::Uuid::new_v4());
+                let options = WorkflowStartOptions::new(QUEUES[0], id.clone()).build();
                 let began = Instant::now();
-                let result = if bare {
+                let result = if kind == Kind::Bare {
                     let handle =
                         client.start_workflow(Bare::run, (), options).await.map_err(|_| "start".to_string())?;
                     let start = began.elapsed();
                     handle.get_result(WorkflowGetResultOptions::default()).await.map(|_| start)
                 } else {
-                    let handle =
-                        client.start_workflow(NoopSaga::run, (), options).await.map_err(|_| "start".to_string())?;
+                    let with_search_attributes = kind == Kind::NoopSearchable;
+                    let handle = client
+                        .start_workflow(NoopSaga::run, with_search_attributes, options)
+                        .await
+                        .map_err(|_| "start".to_string())?;
                     let start = began.elapsed();
                     handle.get_result(WorkflowGetResultOptions::default()).await.map(|_| start)
                 };
                 let start = result.map_err(|_| "result".to_string())?;
-                Ok((start, began.elapsed()))
+                Ok(Done { start, end_to_end: began.elapsed(), workflow_id: id })
             }
         })
     };
@@ -405,47 +576,50 @@ async fn main() -> anyhow::Result<()> {
     // Warm up every path.
     for n in 0..5 {
         let _ = booking(n).await;
-        let _ = workflow(false)(n).await;
-        let _ = workflow(true)(n).await;
-    }
-
-    let mut found: BTreeMap<(&str, usize), Figures> = BTreeMap::new();
-    for mode in ["serial", "closed", "open"] {
-        let mut base_rate = None;
-        for (label, which) in
-            [("bare workflow", 0), ("no-op saga (5 activities, baseline)", 1), ("booking saga via the API", 2)]
-        {
-            let before = processes();
-            let began = Instant::now();
-            let mut tally = match (mode, which) {
-                ("serial", 0) => closed_loop(duration, 1, workflow(true)).await,
-                ("serial", 1) => closed_loop(duration, 1, workflow(false)).await,
-                ("serial", _) => closed_loop(duration, 1, booking.clone()).await,
-                ("closed", 0) => closed_loop(duration, clients, workflow(true)).await,
-                ("closed", 1) => closed_loop(duration, clients, workflow(false)).await,
-                ("closed", _) => closed_loop(duration, clients, booking.clone()).await,
-                (_, 0) => open_loop(duration, rate, workflow(true)).await,
-                (_, 1) => open_loop(duration, rate, workflow(false)).await,
-                _ => open_loop(duration, rate, booking.clone()).await,
-            };
-            let title = match mode {
-                "serial" => format!("one at a time: {label}"),
-                _ => format!("{mode} loop: {label}"),
-            };
-            let r = report(
-                &title,
-                &mut tally,
-                duration,
-                began.elapsed(),
-                &before,
-                if which == 2 { base_rate } else { None },
-            );
-            if which == 1 {
-                base_rate = Some(r);
-            }
-            found.insert((mode, which), figures(&tally, r));
+        for kind in [Kind::Bare, Kind::Noop, Kind::NoopSearchable] {
+            let _ = workflow(kind)(n).await;
         }
     }
+
+    let mut found: BTreeMap<(&str, Kind), Figures> = BTreeMap::new();
+    let mut one_at_a_time_ids = Vec::new();
+    for mode in ["serial", "closed", "open"] {
+        let mut base_rate = None;
+        for kind in Kind::ALL {
+            let before = processes();
+            let began = Instant::now();
+            let mut tally = match (mode, kind) {
+                ("serial", Kind::Booking) => closed_loop(duration, 1, booking.clone()).await,
+                ("serial", _) => closed_loop(duration, 1, workflow(kind)).await,
+                ("closed", Kind::Booking) => closed_loop(duration, clients, booking.clone()).await,
+                ("closed", _) => closed_loop(duration, clients, workflow(kind)).await,
+                (_, Kind::Booking) => open_loop(duration, rate, booking.clone()).await,
+                _ => open_loop(duration, rate, workflow(kind)).await,
+            };
+            let title = match mode {
+                "serial" => format!("one at a time: {}", kind.label()),
+                _ => format!("{mode} loop: {}", kind.label()),
+            };
+            let compared = matches!(kind, Kind::NoopSearchable | Kind::Booking);
+            let r = report(&title, &mut tally, duration, began.elapsed(), &before, base_rate.filter(|_| compared));
+            if kind == Kind::Noop {
+                base_rate = Some(r);
+            }
+            if mode == "serial" && kind != Kind::Bare {
+                one_at_a_time_ids.push((kind.label(), std::mem::take(&mut tally.workflow_ids)));
+            }
+            found.insert((mode, kind), figures(&tally, r));
+        }
+    }
+
+    println!(
+        "\nwhere the time went, one at a time: medians over the first {KEPT_WORKFLOW_IDS} of each, from their histories"
+    );
+    let mut columns = Vec::new();
+    for (label, ids) in &one_at_a_time_ids {
+        columns.push((*label, where_the_time_went(&platform.client, ids).await?));
+    }
+    print_breakdown(&columns);
 
     println!("\nresident memory at rest, each binary alone (target under 40 MiB):");
     let at_rest = memory_at_rest(&platform).await;
@@ -457,28 +631,24 @@ async fn main() -> anyhow::Result<()> {
     }
 
     println!("\ntargets, each from this run:");
-    let get = |mode, which| &found[&(mode, which)];
-    target(
-        "closed loop, booking / no-op saga throughput",
-        get("closed", 2).rate / get("closed", 1).rate,
-        "x",
-        0.9,
-        false,
-    );
-    target("open loop, booking / no-op saga throughput", get("open", 2).rate / get("open", 1).rate, "x", 0.9, false);
-    target(
-        "one at a time, booking / no-op saga median request to end",
-        get("serial", 2).end_p50_ms / get("serial", 1).end_p50_ms,
-        "x",
-        1.2,
-        true,
-    );
+    let get = |mode, kind| &found[&(mode, kind)];
+    let throughput = |mode, kind| get(mode, kind).rate / get(mode, Kind::Noop).rate;
+    let one_at_a_time = |kind| get("serial", kind).end_p50_ms / get("serial", Kind::Noop).end_p50_ms;
+    target("closed loop, booking / no-op saga throughput", throughput("closed", Kind::Booking), "x", 0.9, false);
+    target("open loop, booking / no-op saga throughput", throughput("open", Kind::Booking), "x", 0.9, false);
+    target("one at a time, booking / no-op saga median request to end", one_at_a_time(Kind::Booking), "x", 1.2, true);
     target(
         "one at a time, API start - bare workflow start, medians",
-        get("serial", 2).start_p50_ms - get("serial", 0).start_p50_ms,
+        get("serial", Kind::Booking).start_p50_ms - get("serial", Kind::Bare).start_p50_ms,
         " ms",
         1.0,
         true,
+    );
+    println!(
+        "  for reference, what the search-attribute updates alone cost the no-op saga: throughput {:.2}x closed, {:.2}x open; one at a time {:.2}x the median",
+        throughput("closed", Kind::NoopSearchable),
+        throughput("open", Kind::NoopSearchable),
+        one_at_a_time(Kind::NoopSearchable),
     );
     for (binary, rss) in &at_rest {
         if let Ok(mib) = rss {
