@@ -493,6 +493,15 @@ async fn bookings_are_private_and_properties_are_managed_only_by_their_managers(
         mine["items"].as_array().unwrap().iter().map(|b| b["booking_ref"].as_str().unwrap()).collect();
     assert_eq!(refs, vec![booking_ref.as_str()]);
     assert_eq!(mine["items"][0]["status"], "confirmed");
+    // The "saga started" mark commits asynchronously; should PostgreSQL lose it in a crash,
+    // the booking the saga recorded still lists.
+    sqlx::query("UPDATE booking_requests SET saga_started_at = NULL WHERE booking_ref = $1")
+        .bind(&booking_ref)
+        .execute(&platform.booking_db)
+        .await
+        .unwrap();
+    let mine: Value = list(&booker).await.unwrap().json().await.unwrap();
+    assert_eq!(mine["items"][0]["booking_ref"], booking_ref.as_str(), "{mine}");
     let theirs: Value = list(&stranger).await.unwrap().json().await.unwrap();
     assert!(theirs["items"].as_array().unwrap().iter().all(|b| b["booking_ref"] != booking_ref.as_str()));
     let owner: Option<uuid::Uuid> = sqlx::query_scalar("SELECT user_id FROM bookings WHERE booking_ref = $1")

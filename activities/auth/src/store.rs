@@ -453,10 +453,15 @@ pub struct Activity<'a> {
     pub details: Value,
 }
 
+/// Appends one line. The log is best effort (a failed write never fails the request it
+/// describes), so the line commits asynchronously: the request does not wait for the disk,
+/// and a crash of PostgreSQL itself may lose the last fraction of a second of lines (never
+/// corrupt them). `set_config(.., true)` applies to this statement's own transaction only.
 pub async fn log_activity(pool: &PgPool, activity: &Activity<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO user_activity_logs (user_id, action, outcome, client_addr, details)
-         VALUES ($1, $2, $3, $4::inet, $5)",
+        "WITH asynchronous AS (SELECT set_config('synchronous_commit', 'off', true))
+         INSERT INTO user_activity_logs (user_id, action, outcome, client_addr, details)
+         SELECT $1, $2, $3, $4::inet, $5 FROM asynchronous",
     )
     .bind(activity.user_id)
     .bind(activity.action)

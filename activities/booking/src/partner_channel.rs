@@ -75,7 +75,7 @@ pub async fn bookings_of_partner(
         "SELECT r.booking_ref, b.status, b.check_in, b.check_out, b.total_amount_paise, b.currency,
                 r.created_at AS requested_at
          FROM booking_requests r LEFT JOIN bookings b USING (booking_ref)
-         WHERE r.partner_id = $1 AND r.saga_started_at IS NOT NULL
+         WHERE r.partner_id = $1 AND (r.saga_started_at IS NOT NULL OR b.booking_id IS NOT NULL)
            AND ($2::timestamptz IS NULL OR (r.created_at, r.booking_ref) < ($2, $3))
          ORDER BY r.created_at DESC, r.booking_ref DESC LIMIT $4",
     )

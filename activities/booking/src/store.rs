@@ -340,7 +340,7 @@ pub async fn bookings_of(
         "SELECT r.booking_ref, b.status, b.check_in, b.check_out, b.total_amount_paise, b.currency,
                 r.created_at AS requested_at
          FROM booking_requests r LEFT JOIN bookings b USING (booking_ref)
-         WHERE r.user_id = $1 AND r.saga_started_at IS NOT NULL
+         WHERE r.user_id = $1 AND (r.saga_started_at IS NOT NULL OR b.booking_id IS NOT NULL)
            AND ($2::timestamptz IS NULL OR (r.created_at, r.booking_ref) < ($2, $3))
          ORDER BY r.created_at DESC, r.booking_ref DESC LIMIT $4",
     )
@@ -367,9 +367,17 @@ pub async fn forget_unstarted_request(pool: &PgPool, key: &str, booking_ref: &Bo
 }
 
 /// Records that the saga of a booking reference was started.
+///
+/// The mark commits asynchronously, so the request does not wait for the disk: losing it
+/// (PostgreSQL itself crashing within a fraction of a second) loses nothing that matters.
+/// A retry of the request then starts the saga again, which attaches to the running one
+/// (one workflow per reference), and booking lists also show every request whose booking
+/// the saga recorded.
 pub async fn mark_saga_started(pool: &PgPool, booking_ref: &BookingRef) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE booking_requests SET saga_started_at = now() WHERE booking_ref = $1 AND saga_started_at IS NULL",
+        "WITH asynchronous AS (SELECT set_config('synchronous_commit', 'off', true))
+         UPDATE booking_requests SET saga_started_at = now()
+         FROM asynchronous WHERE booking_ref = $1 AND saga_started_at IS NULL",
     )
     .bind(booking_ref.as_str())
     .execute(pool)
