@@ -17,6 +17,14 @@ use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 
+/// What a charge step is asked to take, and how.
+struct Charging<'a> {
+    key: &'a str,
+    booking_ref: &'a contracts::BookingRef,
+    amount: Money,
+    method: ChargeMethod,
+}
+
 pub struct PaymentActivitiesImpl {
     pool: PgPool,
     gateway: GatewayClient,
@@ -49,6 +57,46 @@ impl PaymentActivitiesImpl {
         Ok(outstanding.max(0))
     }
 
+    /// The payment row of a charge with its gateway order, and whether this call opened
+    /// that order (so no payment can have been made on it yet).
+    ///
+    /// A new charge's order is opened before its row is written, so that both are recorded
+    /// in one commit. Money moves only when an order on record is paid (a card here, or the
+    /// traveller on the checkout page of the order this step returns), so an order opened
+    /// by an attempt that crashed before the commit is never paid, and lapses at the gateway.
+    async fn payment_with_order(
+        &self,
+        db: &mut sqlx::PgConnection,
+        charge: &Charging<'_>,
+    ) -> Result<(PaymentRow, bool), ActivityError> {
+        let open_order = || {
+            let capture_on_payment = charge.method == ChargeMethod::Checkout;
+            let currency = charge.amount.currency.code();
+            self.gateway.create_order(charge.amount.amount, currency, charge.booking_ref.as_str(), capture_on_payment)
+        };
+        match store::find_by_key(&mut *db, charge.key).await? {
+            // A row written before its order (by an earlier version of this step, which
+            // recorded the two apart) gets one now, unless the charge is over.
+            Some(mut row) if row.gateway_order_id.is_none() && row.status == "created" => {
+                let order = open_order().await?;
+                store::set_order(&mut *db, row.payment_id, &order.id).await?;
+                row.gateway_order_id = Some(order.id);
+                Ok((row, true))
+            }
+            Some(row) => Ok((row, false)),
+            None => {
+                let order = open_order().await?;
+                let row =
+                    store::begin_charge(db, charge.key, charge.booking_ref, charge.amount, charge.method, &order.id)
+                        .await?;
+                // Under the charge's lock nobody else writes its row; should one exist all
+                // the same, its own order is the one that may have been paid.
+                let opened_now = row.gateway_order_id.as_deref() == Some(order.id.as_str());
+                Ok((row, opened_now))
+            }
+        }
+    }
+
     pub fn new(pool: PgPool, gateway: GatewayClient) -> Self {
         PaymentActivitiesImpl { pool, gateway }
     }
@@ -64,14 +112,13 @@ impl PaymentActivitiesImpl {
         request: ChargeRequest,
     ) -> Result<Charge, ActivityError> {
         let mut db = store::lock_charge(&self.pool, &request.idempotency_key).await?;
-        let row = store::begin_charge(
-            &mut *db,
-            &request.idempotency_key,
-            &request.booking_ref,
-            request.amount,
-            ChargeMethod::Card,
-        )
-        .await?;
+        let charge = Charging {
+            key: &request.idempotency_key,
+            booking_ref: &request.booking_ref,
+            amount: request.amount,
+            method: ChargeMethod::Card,
+        };
+        let (row, opened_now) = self.payment_with_order(&mut db, &charge).await?;
         match row.status.as_str() {
             "captured" => return Ok(charge_of(&row, request.amount)),
             "declined" => return Err(refused(&row)),
@@ -83,22 +130,15 @@ impl PaymentActivitiesImpl {
             _ => {}
         }
         let currency = request.amount.currency.code();
-        let (order_id, earlier_payment) = match &row.gateway_order_id {
+        let order_id = row.gateway_order_id.clone().ok_or_else(|| without_order(&row))?;
+        let earlier_payment = if opened_now {
+            // An order opened by this attempt has no payments yet: no need to ask.
+            None
+        } else {
             // A previous attempt opened the order and may have paid it, then lost its
             // answer: ask the gateway first.
-            Some(id) => {
-                let existing = self.gateway.order_payments(id).await?;
-                (id.clone(), existing.into_iter().find(|p| p.status == "captured" || p.status == "authorized"))
-            }
-            // An order opened by this attempt has no payments yet: no need to ask.
-            None => {
-                let order = self
-                    .gateway
-                    .create_order(request.amount.amount, currency, request.booking_ref.as_str(), false)
-                    .await?;
-                store::set_order(&mut *db, row.payment_id, &order.id).await?;
-                (order.id, None)
-            }
+            let existing = self.gateway.order_payments(&order_id).await?;
+            existing.into_iter().find(|p| p.status == "captured" || p.status == "authorized")
         };
 
         let mut payment = match earlier_payment {
@@ -181,26 +221,14 @@ impl PaymentActivitiesImpl {
         request: CheckoutRequest,
     ) -> Result<CheckoutOpened, ActivityError> {
         let mut db = store::lock_charge(&self.pool, &request.idempotency_key).await?;
-        let row = store::begin_charge(
-            &mut *db,
-            &request.idempotency_key,
-            &request.booking_ref,
-            request.amount,
-            ChargeMethod::Checkout,
-        )
-        .await?;
-        let gateway_order_id = match &row.gateway_order_id {
-            Some(id) => id.clone(),
-            None => {
-                let currency = request.amount.currency.code();
-                let order = self
-                    .gateway
-                    .create_order(request.amount.amount, currency, request.booking_ref.as_str(), true)
-                    .await?;
-                store::set_order(&mut *db, row.payment_id, &order.id).await?;
-                order.id
-            }
+        let charge = Charging {
+            key: &request.idempotency_key,
+            booking_ref: &request.booking_ref,
+            amount: request.amount,
+            method: ChargeMethod::Checkout,
         };
+        let (row, _) = self.payment_with_order(&mut db, &charge).await?;
+        let gateway_order_id = row.gateway_order_id.clone().ok_or_else(|| without_order(&row))?;
         db.release().await?;
         Ok(CheckoutOpened { payment_id: row.payment_id, gateway_order_id })
     }
@@ -403,6 +431,17 @@ fn refused(row: &PaymentRow) -> ActivityError {
         Some(store::REJECTED_BY_GATEWAY) => business_failure(failure_type::PAYMENT_REJECTED, message),
         _ => business_failure(failure_type::CARD_DECLINED, message),
     }
+}
+
+/// A charge in progress always has its gateway order (see `payment_with_order`). A closed
+/// one without (compensated before its order was opened) is over for good; an open one
+/// without is a broken row, retried until someone repairs it, never charged blindly.
+fn without_order(row: &PaymentRow) -> ActivityError {
+    if matches!(row.status.as_str(), "voided" | "refunded" | "partially_refunded" | "declined") {
+        return business_failure("ChargeClosed", "this charge was closed before its gateway order was opened");
+    }
+    let message = format!("payment {} ({}) has no gateway order", row.payment_id, row.status);
+    ApplicationFailure::builder(message).build().into()
 }
 
 /// A non-retryable failure with a type name the saga matches on.

@@ -118,17 +118,18 @@ impl PaymentRow {
 const COLUMNS: &str = "payment_id, booking_ref, idempotency_key, amount_paise, currency, status, gateway_order_id,
                        gateway_payment_id, captured_paise, refunded_paise, failure_code, failure_message, method";
 
-/// Finds or creates the payment row of a charge, keyed by the charge's idempotency key.
+/// Records a charge with its gateway order (or finds the row of its key, which wins).
 pub async fn begin_charge(
     conn: &mut PgConnection,
     key: &str,
     booking_ref: &BookingRef,
     amount: Money,
     method: ChargeMethod,
+    gateway_order_id: &str,
 ) -> Result<PaymentRow, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO payments (payment_id, booking_ref, idempotency_key, amount_paise, currency, method)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING",
+        "INSERT INTO payments (payment_id, booking_ref, idempotency_key, amount_paise, currency, method, gateway_order_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING",
     )
     .bind(Uuid::new_v4())
     .bind(booking_ref.as_str())
@@ -136,6 +137,7 @@ pub async fn begin_charge(
     .bind(amount.amount)
     .bind(amount.currency.code())
     .bind(method.as_str())
+    .bind(gateway_order_id)
     .execute(&mut *conn)
     .await?;
     find_by_key(conn, key).await?.ok_or(sqlx::Error::RowNotFound)
