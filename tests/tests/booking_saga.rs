@@ -251,10 +251,26 @@ async fn an_operator_finds_the_booking_by_reference_and_status() {
     for name in ["BookingRef", "BookingStatus", "BookingCustomer", "BookingCheckIn"] {
         assert!(at_start.contains_key(name), "{name} is set at the start: {at_start:?}");
     }
-    let updates =
-        events.iter().filter(|e| e["attributes"].get("UpsertWorkflowSearchAttributesEventAttributes").is_some());
-    assert_eq!(updates.count(), 1, "one update, to confirmed");
-    platform.replay_history(&booking_ref, "confirmed_indexed_at_start").await.unwrap();
+    let mut updated: Vec<String> = events
+        .iter()
+        .filter_map(|e| {
+            e["attributes"]["UpsertWorkflowSearchAttributesEventAttributes"]["search_attributes"].as_object()
+        })
+        .flat_map(|sa| sa["indexedFields"].as_object().unwrap().keys().cloned())
+        .collect();
+    updated.sort();
+    // The status once, to confirmed; and the patch the saga runs under (Temporal records it).
+    assert_eq!(updated, ["BookingStatus", "TemporalChangeVersion"], "{updated:?}");
+    // The booking context's own steps run in the worker that runs the saga, as local
+    // activities (markers); the other contexts' steps go through their task queues.
+    let scheduled: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["attributes"]["ActivityTaskScheduledEventAttributes"]["activity_type"]["name"].as_str())
+        .collect();
+    assert_eq!(scheduled, ["inventory.hold_rooms", "payment.charge", "inventory.confirm_hold"], "{scheduled:?}");
+    let markers = events.iter().filter(|e| e["attributes"].get("MarkerRecordedEventAttributes").is_some()).count();
+    assert!(markers >= 2, "recording and confirming the booking leave local activity markers ({markers})");
+    platform.replay_history(&booking_ref, "confirmed_local_booking_steps").await.unwrap();
     platform.stop().await.unwrap();
 }
 

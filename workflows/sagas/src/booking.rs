@@ -1,6 +1,6 @@
 //! The booking saga: hold → record → charge → confirm, or compensate in reverse.
 
-use crate::options::on_queue;
+use crate::options::{on_queue, own_step};
 use contracts::{
     Money,
     activities::{
@@ -27,6 +27,10 @@ use temporalio_sdk::{
 const SHORT_STEP: Duration = Duration::from_secs(15);
 /// A gateway call may be slow; the charge activity resolves unknown outcomes itself.
 const PAYMENT_STEP: Duration = Duration::from_secs(60);
+/// Since this patch, the saga records and confirms its booking (steps of the booking
+/// context, whose worker runs the saga) as local activities; sagas started before it replay
+/// them as the activities on the booking task queue they ran as.
+const LOCAL_BOOKING_STEPS: &str = "local-booking-steps";
 
 #[workflow]
 pub struct BookingWorkflow {
@@ -184,9 +188,18 @@ impl BookingWorkflow {
             user_id: input.user_id,
             partner_id: input.partner_id,
         };
-        ctx.execute_activity(BookingActivities::create_booking, record, on_queue(task_queue::BOOKING, SHORT_STEP))
+        let recorded = if ctx.patched(LOCAL_BOOKING_STEPS) {
+            ctx.execute_local_activity(
+                BookingActivities::create_booking,
+                record,
+                own_step(SHORT_STEP, "Record the booking"),
+            )
             .await
-            .map_err(business_stop)?;
+        } else {
+            ctx.execute_activity(BookingActivities::create_booking, record, on_queue(task_queue::BOOKING, SHORT_STEP))
+                .await
+        };
+        recorded.map_err(business_stop)?;
         set_status(ctx, BookingStatus::AwaitingPayment);
 
         stop_if_cancelled(ctx)?;
@@ -220,13 +233,18 @@ impl BookingWorkflow {
             amount_charged: charge.captured,
             payment_id: charge.payment_id,
         };
-        ctx.execute_activity(
-            BookingActivities::confirm_booking,
-            confirmation,
-            on_queue(task_queue::BOOKING, SHORT_STEP),
-        )
-        .await
-        .map_err(business_stop)?;
+        let confirmed = if ctx.patched(LOCAL_BOOKING_STEPS) {
+            let options = own_step(SHORT_STEP, "Confirm the booking");
+            ctx.execute_local_activity(BookingActivities::confirm_booking, confirmation, options).await
+        } else {
+            ctx.execute_activity(
+                BookingActivities::confirm_booking,
+                confirmation,
+                on_queue(task_queue::BOOKING, SHORT_STEP),
+            )
+            .await
+        };
+        confirmed.map_err(business_stop)?;
         set_status(ctx, BookingStatus::Confirmed);
         Ok(())
     }

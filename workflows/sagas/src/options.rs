@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 use temporalio_common::RetryPolicy;
-use temporalio_sdk::{ActivityOptions, WorkflowCancellationToken};
+use temporalio_sdk::{ActivityOptions, LocalActivityOptions, WorkflowCancellationToken};
 
 /// Infrastructure errors are retried without limit: a database blip or a redeploy must
 /// delay a booking, never compensate it. Business failures are non-retryable by design.
@@ -25,5 +25,19 @@ pub(crate) fn on_queue(queue: &str, start_to_close: Duration) -> ActivityOptions
         .task_queue(queue.to_string())
         .retry_policy(retry_forever())
         .cancellation_token(WorkflowCancellationToken::new())
+        .build()
+}
+
+/// Options for a step of the saga's own context (booking), run as a local activity by the
+/// booking worker that runs the saga: no task queue round trip through the server, and no
+/// workflow task to hand its result back. Same timeout, retries and detached cancellation
+/// as [`on_queue`]; `summary` names the step in the Web UI, whose history shows it as a
+/// marker rather than as scheduled, started and completed events.
+pub(crate) fn own_step(start_to_close: Duration, summary: &str) -> LocalActivityOptions {
+    LocalActivityOptions::builder()
+        .start_to_close_timeout(start_to_close)
+        .retry_policy(retry_forever())
+        .cancellation_token(WorkflowCancellationToken::new())
+        .summary(summary.to_string())
         .build()
 }

@@ -32,6 +32,8 @@ async fn every_recorded_workflow_history_replays() {
         "confirmed",
         // Started with its search attributes, indexing only where it rests.
         "confirmed_indexed_at_start",
+        // Records and confirms its booking as local activities.
+        "confirmed_local_booking_steps",
         "card_declined",
         "sold_out",
         "cancelled_during_payment",
