@@ -1,7 +1,8 @@
 //! Load benchmark of the booking saga: prints figures, asserts nothing.
 //!
-//! `cargo run --release -p tests --bin bench-load -- [seconds] [clients] [rate]` (defaults
-//! 10 s, 16 clients, 20 bookings/s). On the test platform (real API, workers, Temporal dev
+//! `cargo run --release -p tests --bin bench-load -- [seconds] [clients] [rate] [modes]` (defaults
+//! 10 s, 16 clients, 20 bookings/s, every mode; `modes` picks some of `serial,closed,open`).
+//! On the test platform (real API, workers, Temporal dev
 //! server with the project's flags, local PostgreSQL), in one run:
 //! - one at a time: a single traveller books, waits for the outcome, and books again;
 //! - closed loop: `clients` travellers each book, wait for the outcome, and book again;
@@ -26,10 +27,10 @@
 
 use serde_json::Value;
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, VecDeque},
     future::Future,
     sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime},
 };
 use temporalio_client::{WorkflowGetResultOptions, WorkflowStartOptions};
 use temporalio_macros::{activities, workflow, workflow_methods};
@@ -53,7 +54,10 @@ impl Noop {
     }
 }
 
-/// The saga's shape without its work: hold, record, charge, confirm hold, confirm booking.
+/// The saga's steps without their work, each an activity on its context's task queue: hold,
+/// record, charge, confirm hold, confirm booking. (The booking saga itself runs its own
+/// context's two steps, record and confirm booking, as local activities; the baseline is
+/// the plain five activities.)
 /// With `search_attributes`, it also writes what the booking saga writes to the server's
 /// visibility store: it is started with the booking's four attributes (see
 /// [`searchable_start`]) and sets the status once, when it comes to rest at the end.
@@ -111,8 +115,8 @@ struct Tally {
     start_latency: Vec<Duration>,
     end_to_end: Vec<Duration>,
     errors: BTreeMap<String, u64>,
-    /// The first workflows that completed, for [`where_the_time_went`].
-    workflow_ids: Vec<String>,
+    /// The last workflows that completed (the steady state), for [`where_the_time_went`].
+    kept: VecDeque<Kept>,
 }
 
 type Shared = Arc<Mutex<Tally>>;
@@ -121,7 +125,23 @@ type Shared = Arc<Mutex<Tally>>;
 struct Done {
     start: Duration,
     end_to_end: Duration,
+    kept: Kept,
+}
+
+/// A finished workflow, and when its request began and its result arrived by the wall
+/// clock, which the server's history events also use (same machine).
+struct Kept {
     workflow_id: String,
+    began: SystemTime,
+    ended: SystemTime,
+}
+
+impl Kept {
+    /// Call right after the result arrived.
+    fn ended(workflow_id: String, began: Instant) -> Self {
+        let ended = SystemTime::now();
+        Kept { workflow_id, began: ended - began.elapsed(), ended }
+    }
 }
 
 /// One unit of work: what it took, or the kind of error.
@@ -143,10 +163,11 @@ fn record(tally: &Shared, result: Result<Done, String>) {
     let mut t = tally.lock().unwrap();
     t.started += 1;
     match result {
-        Ok(Done { start, end_to_end: end, workflow_id }) => {
-            if t.workflow_ids.len() < KEPT_WORKFLOW_IDS {
-                t.workflow_ids.push(workflow_id);
+        Ok(Done { start, end_to_end: end, kept }) => {
+            if t.kept.len() == KEPT_WORKFLOW_IDS {
+                t.kept.pop_front();
             }
+            t.kept.push_back(kept);
             t.completed += 1;
             if t.window_end.is_none_or(|end| Instant::now() <= end) {
                 t.completed_in_window += 1;
@@ -350,10 +371,13 @@ type Parts = BTreeMap<String, f64>;
 /// task or an activity to a worker (from scheduled to started), the worker running the
 /// workflow code (started to completed), and each activity's own run (by activity type).
 /// "server, between events" is the rest of the span from the first event to the last.
-async fn where_the_time_went(client: &temporalio_client::Client, ids: &[String]) -> anyhow::Result<Vec<Parts>> {
+/// Outside the history: from the request to the first event (the API's work before the
+/// start, and the start itself) and from the last event to the result in the client's hands.
+async fn where_the_time_went(client: &temporalio_client::Client, kept: &[Kept]) -> anyhow::Result<Vec<Parts>> {
     use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+    let wall_ms = |t: SystemTime| t.duration_since(SystemTime::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1e3);
     let mut all = Vec::new();
-    for id in ids {
+    for Kept { workflow_id: id, began, ended } in kept {
         let handle = client.get_workflow_handle::<NoopSaga>(id.clone());
         let events = handle.fetch_history(Default::default()).into_events().await?;
         let at =
@@ -401,7 +425,13 @@ async fn where_the_time_went(client: &temporalio_client::Client, ids: &[String])
         let accounted: f64 = parts.values().sum();
         parts.insert("server, between events".to_string(), span - accounted);
         parts.insert("first event to last".to_string(), span);
+        if !events.is_empty() {
+            parts.insert("client: request to first event".to_string(), at(0) - wall_ms(*began));
+            parts.insert("client: last event to result".to_string(), wall_ms(*ended) - at(events.len() - 1));
+        }
         parts.insert("count: events".to_string(), events.len() as f64);
+        let bytes: usize = events.iter().map(prost::Message::encoded_len).sum();
+        parts.insert("count: history bytes".to_string(), bytes as f64);
         for kind in ["workflow tasks", "signals", "search attribute updates"] {
             parts.insert(format!("count: {kind}"), counts.get(kind).copied().unwrap_or(0.0));
         }
@@ -419,7 +449,8 @@ fn print_breakdown(columns: &[(&str, Vec<Parts>)]) {
     // Activities first, then the worker, then the server, and the span last.
     let order = |n: &String| match n.split(':').next() {
         _ if n == "first event to last" => 4,
-        Some("count") => 5,
+        Some("client") => 5,
+        Some("count") => 6,
         Some("activity") => 0,
         Some("worker") => 1,
         _ if n.starts_with("server") => 2,
@@ -449,6 +480,9 @@ fn print_breakdown(columns: &[(&str, Vec<Parts>)]) {
         println!();
     }
 }
+
+/// The ways the load is driven: one at a time, closed loop, open loop.
+const MODES: [&str; 3] = ["serial", "closed", "open"];
 
 /// What a measurement runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -483,7 +517,11 @@ fn figures(tally: &Tally, rate: f64) -> Figures {
     Figures { rate, start_p50_ms: pct(&tally.start_latency, 0.5), end_p50_ms: pct(&tally.end_to_end, 0.5) }
 }
 
-fn target(name: &str, value: f64, unit: &str, limit: f64, at_most: bool) {
+fn target(name: &str, value: Option<f64>, unit: &str, limit: f64, at_most: bool) {
+    let Some(value) = value else {
+        println!("  {name}: not measured in this run");
+        return;
+    };
     let met = if at_most { value <= limit } else { value >= limit };
     let bound = if at_most { "at most" } else { "at least" };
     println!("  {name}: {value:.2}{unit} (target {bound} {limit}{unit}): {}", if met { "met" } else { "NOT met" });
@@ -495,6 +533,15 @@ async fn main() -> anyhow::Result<()> {
     let seconds: u64 = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(10);
     let clients: u64 = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(16);
     let rate: f64 = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(20.0);
+    // A fourth argument runs some of the ways only, e.g. `serial` or `serial,closed`.
+    let modes: Vec<&str> = match args.get(4) {
+        None => MODES.to_vec(),
+        Some(list) => list
+            .split(',')
+            .map(|m| MODES.iter().copied().find(|known| *known == m.trim()))
+            .collect::<Option<_>>()
+            .ok_or_else(|| anyhow::anyhow!("modes are a comma-separated list of {}", MODES.join(", ")))?,
+    };
     let duration = Duration::from_secs(seconds);
     let profile = if cfg!(debug_assertions) { "dev profile (slower; use --release)" } else { "release profile" };
     println!(
@@ -537,7 +584,7 @@ async fn main() -> anyhow::Result<()> {
                     let code = outcome.failure.map(|f| f.code).unwrap_or_default();
                     return Err(format!("booking {}: {code}", outcome.status.as_str()));
                 }
-                Ok(Done { start, end_to_end: began.elapsed(), workflow_id })
+                Ok(Done { start, end_to_end: began.elapsed(), kept: Kept::ended(workflow_id, began) })
             }
         })
     };
@@ -569,7 +616,7 @@ async fn main() -> anyhow::Result<()> {
                     handle.get_result(WorkflowGetResultOptions::default()).await.map(|_| start)
                 };
                 let start = result.map_err(|_| "result".to_string())?;
-                Ok(Done { start, end_to_end: began.elapsed(), workflow_id: id })
+                Ok(Done { start, end_to_end: began.elapsed(), kept: Kept::ended(id, began) })
             }
         })
     };
@@ -583,8 +630,8 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let mut found: BTreeMap<(&str, Kind), Figures> = BTreeMap::new();
-    let mut one_at_a_time_ids = Vec::new();
-    for mode in ["serial", "closed", "open"] {
+    let mut kept_by_mode: BTreeMap<&str, Vec<(&str, Vec<Kept>)>> = BTreeMap::new();
+    for mode in MODES.into_iter().filter(|m| modes.contains(m)) {
         let mut base_rate = None;
         for kind in Kind::ALL {
             let before = processes();
@@ -606,21 +653,24 @@ async fn main() -> anyhow::Result<()> {
             if kind == Kind::Noop {
                 base_rate = Some(r);
             }
-            if mode == "serial" && kind != Kind::Bare {
-                one_at_a_time_ids.push((kind.label(), std::mem::take(&mut tally.workflow_ids)));
+            if mode != "open" && kind != Kind::Bare {
+                kept_by_mode.entry(mode).or_default().push((kind.label(), Vec::from(std::mem::take(&mut tally.kept))));
             }
             found.insert((mode, kind), figures(&tally, r));
         }
     }
 
-    println!(
-        "\nwhere the time went, one at a time: medians over the first {KEPT_WORKFLOW_IDS} of each, from their histories"
-    );
-    let mut columns = Vec::new();
-    for (label, ids) in &one_at_a_time_ids {
-        columns.push((*label, where_the_time_went(&platform.client, ids).await?));
+    for mode in MODES.into_iter().filter(|m| kept_by_mode.contains_key(m)) {
+        let way = if mode == "serial" { "one at a time" } else { "closed loop" };
+        println!(
+            "\nwhere the time went, {way}: medians over the last {KEPT_WORKFLOW_IDS} of each, from their histories"
+        );
+        let mut columns = Vec::new();
+        for (label, kept) in &kept_by_mode[mode] {
+            columns.push((*label, where_the_time_went(&platform.client, kept).await?));
+        }
+        print_breakdown(&columns);
     }
-    print_breakdown(&columns);
 
     println!("\nresident memory at rest, each binary alone (target under 40 MiB):");
     let at_rest = memory_at_rest(&platform).await;
@@ -632,28 +682,29 @@ async fn main() -> anyhow::Result<()> {
     }
 
     println!("\ntargets, each from this run:");
-    let get = |mode, kind| &found[&(mode, kind)];
-    let throughput = |mode, kind| get(mode, kind).rate / get(mode, Kind::Noop).rate;
-    let one_at_a_time = |kind| get("serial", kind).end_p50_ms / get("serial", Kind::Noop).end_p50_ms;
+    let get = |mode, kind| found.get(&(mode, kind));
+    let throughput = |mode, kind| Some(get(mode, kind)?.rate / get(mode, Kind::Noop)?.rate);
+    let one_at_a_time = |kind| Some(get("serial", kind)?.end_p50_ms / get("serial", Kind::Noop)?.end_p50_ms);
     target("closed loop, booking / no-op saga throughput", throughput("closed", Kind::Booking), "x", 0.9, false);
     target("open loop, booking / no-op saga throughput", throughput("open", Kind::Booking), "x", 0.9, false);
     target("one at a time, booking / no-op saga median request to end", one_at_a_time(Kind::Booking), "x", 1.2, true);
     target(
         "one at a time, API start - bare workflow start, medians",
-        get("serial", Kind::Booking).start_p50_ms - get("serial", Kind::Bare).start_p50_ms,
+        get("serial", Kind::Booking).zip(get("serial", Kind::Bare)).map(|(b, bare)| b.start_p50_ms - bare.start_p50_ms),
         " ms",
         1.0,
         true,
     );
+    let ratio = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{r:.2}x"));
     println!(
-        "  for reference, what the booking's search attributes alone cost the no-op saga: throughput {:.2}x closed, {:.2}x open; one at a time {:.2}x the median",
-        throughput("closed", Kind::NoopSearchable),
-        throughput("open", Kind::NoopSearchable),
-        one_at_a_time(Kind::NoopSearchable),
+        "  for reference, what the booking's search attributes alone cost the no-op saga: throughput {} closed, {} open; one at a time {} the median",
+        ratio(throughput("closed", Kind::NoopSearchable)),
+        ratio(throughput("open", Kind::NoopSearchable)),
+        ratio(one_at_a_time(Kind::NoopSearchable)),
     );
     for (binary, rss) in &at_rest {
         if let Ok(mib) = rss {
-            target(&format!("{binary} at rest"), *mib, " MiB", 40.0, true);
+            target(&format!("{binary} at rest"), Some(*mib), " MiB", 40.0, true);
         }
     }
     Ok(())
