@@ -1,9 +1,9 @@
 //! Load benchmark of the booking saga: prints figures, asserts nothing.
 //!
-//! `cargo run --release -p tests --bin bench-load -- [seconds] [clients] [rate] [modes]` (defaults
-//! 10 s, 16 clients, 20 bookings/s, every mode; `modes` picks some of `serial,closed,open`).
-//! On the test platform (real API, workers, Temporal dev
-//! server with the project's flags, local PostgreSQL), in one run:
+//! `cargo run --release -p tests --bin bench-load -- [seconds] [clients] [rate] [modes]`
+//! (defaults 10 s, 16 clients, 20 bookings/s, every mode; `modes` picks some of
+//! `serial,closed,open`). On the test platform (real API, workers, Temporal dev server with
+//! the project's flags, local PostgreSQL), in one run:
 //! - one at a time: a single traveller books, waits for the outcome, and books again;
 //! - closed loop: `clients` travellers each book, wait for the outcome, and book again;
 //! - open loop: bookings arrive at `rate` per second whatever the platform's pace;
