@@ -1,5 +1,6 @@
 //! Who may call what. Every route under `/api/<context>` declares its access rule with one
-//! extractor as its first argument: [`Public`] or [`Require<P>`] for a permission `P`.
+//! extractor as its first argument: [`Public`], or [`Require<P>`] for a permission `P`
+//! ([`Verified<P>`] when the handler checks the login alongside its own first round trips).
 //! [`enforce`] wraps those routes and refuses to send a successful answer from a handler
 //! that made no access decision, so a route that forgets to declare one fails closed.
 //!
@@ -146,12 +147,35 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         mark_decided(parts);
-        let state = AppState::from_ref(state);
-        let token = bearer_token(&parts.headers).or_else(|missing| codec_cookie(parts).ok_or(missing))?;
-        let principal = state.accounts.authenticate(token).await.map_err(|e| match e {
-            AuthError::Unauthenticated(message) => ApiError::unauthorized("invalid_token", message),
-            other => auth_error(other),
-        })?;
+        Verified::<P>::from_request_parts(parts, state).await?.confirm().await
+    }
+}
+
+/// The caller's access token is genuine and unexpired, but whether its account and login
+/// are still live, and what the account may do, is not read yet: [`Verified::confirm`] reads
+/// it. A handler with database work of its own starts that work alongside the confirmation,
+/// knowing the caller only by [`Verified::user_id`], and undoes it if the confirmation
+/// refuses. `confirm` makes the route's access decision: a handler that answers without
+/// calling it fails closed, like one that declared no rule.
+pub(crate) struct Verified<P: Permission> {
+    token: auth::VerifiedToken,
+    accounts: auth::Accounts,
+    decided: Option<AccessDecided>,
+    permission: PhantomData<P>,
+}
+
+impl<P: Permission> Verified<P> {
+    /// The user the token was issued to: signed, but not yet confirmed as live.
+    pub(crate) fn user_id(&self) -> uuid::Uuid {
+        self.token.user_id
+    }
+
+    /// The caller as [`Require<P>`] would have found them.
+    pub(crate) async fn confirm(self) -> Result<Require<P>, ApiError> {
+        if let Some(decided) = &self.decided {
+            decided.0.store(true, Ordering::Release);
+        }
+        let principal = self.accounts.confirm(&self.token).await.map_err(auth_error)?;
         if !P::ANY_OF.iter().any(|p| principal.can(p)) {
             return Err(ApiError::forbidden(
                 "forbidden",
@@ -159,6 +183,21 @@ where
             ));
         }
         Ok(Require { principal, permission: PhantomData })
+    }
+}
+
+impl<P: Permission, S: Send + Sync> FromRequestParts<S> for Verified<P>
+where
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let accounts = AppState::from_ref(state).accounts;
+        let token = bearer_token(&parts.headers).or_else(|missing| codec_cookie(parts).ok_or(missing))?;
+        let token = accounts.verify_token(token).map_err(auth_error)?;
+        let decided = parts.extensions.get::<AccessDecided>().cloned();
+        Ok(Verified { token, accounts, decided, permission: PhantomData })
     }
 }
 

@@ -5,7 +5,7 @@ use chrono::{Duration as Days, Utc};
 use contracts::{
     BookingRef, Money, StayDates,
     activities::{BookingConfirmation, BookingFailure, ChargeRequest, HoldRequest, NewBookingRecord, RefundRequest},
-    saga::LeadTraveller,
+    saga::{BookingRequestKey, LeadTraveller},
 };
 use temporalio_sdk::testing::{ActivityEnvironment, TestActivityInfoOptions};
 use tests::{TestDatabase, demo_room, spawn_sandbox_gateway};
@@ -177,6 +177,7 @@ async fn holding_and_recording_twice_writes_once() {
         hold_id: hold.hold_id.clone(),
         user_id: Some(uuid::Uuid::new_v4()),
         partner_id: None,
+        request: None,
     };
     for _ in 0..2 {
         bookings.run(booking::BookingActivitiesImpl::create_booking, record.clone()).await.unwrap();
@@ -205,6 +206,73 @@ async fn holding_and_recording_twice_writes_once() {
     let failure = BookingFailure { booking_ref, code: "late".into(), message: "late".into() };
     let err = bookings.run(booking::BookingActivitiesImpl::fail_booking, failure).await.unwrap_err();
     assert!(format!("{err:?}").contains("InvalidBookingTransition"), "{err:?}");
+    db.drop_database().await.unwrap();
+}
+
+/// The API binds a request's key with an asynchronous commit, which a crash of PostgreSQL
+/// can lose after the saga started; a retry of the request then binds a new reference and
+/// starts a second saga. Recording the booking settles it: the binding is restored, and
+/// the saga whose reference the key is not bound to records nothing and stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recording_a_booking_restores_a_lost_request_binding_and_stops_a_second_saga() {
+    let db = TestDatabase::create(5).await.unwrap();
+    let (accommodation, room_type) = demo_room();
+    let offer = catalog::store::find_offer(&db.catalog, accommodation, room_type).await.unwrap().unwrap();
+    let check_in = Utc::now().date_naive() + Days::days(25);
+    let dates = StayDates { check_in, check_out: check_in + Days::days(1) };
+    let user_id = uuid::Uuid::new_v4();
+    let key = format!("client:{user_id}:trip-7");
+    let request_hash = [7_u8; 32];
+    let record_for = |booking_ref: &BookingRef| NewBookingRecord {
+        booking_ref: booking_ref.clone(),
+        accommodation_id: offer.accommodation_id,
+        room_type: room_type.into(),
+        dates,
+        rooms: 1,
+        guests: 2,
+        lead_traveller: LeadTraveller {
+            name: "Rupa Reang".into(),
+            email: "rupa@example.in".into(),
+            phone: "+919811112222".into(),
+        },
+        quote: offer.quote(&dates, 1).unwrap(),
+        hold_id: format!("{}/hold", booking_ref.workflow_id()),
+        user_id: Some(user_id),
+        partner_id: None,
+        request: Some(BookingRequestKey { idempotency_key: key.clone(), request_hash: hex::encode(request_hash) }),
+    };
+    let first = BookingRef::parse("TRP-F1RST0").unwrap();
+    let claimed = booking::store::claim_request(
+        &db.booking,
+        &key,
+        &request_hash,
+        &first,
+        booking::store::RequestOwner::User(user_id),
+    )
+    .await
+    .unwrap();
+    assert_eq!(claimed, booking::store::IdempotentRequest::New(first.clone()));
+    sqlx::query("DELETE FROM booking_requests").execute(&db.booking).await.unwrap();
+
+    let saga = environment_for(booking::BookingActivitiesImpl::new(db.booking.clone()), &first.workflow_id());
+    for _ in 0..2 {
+        saga.run(booking::BookingActivitiesImpl::create_booking, record_for(&first)).await.unwrap();
+    }
+    let restored = booking::store::find_request(&db.booking, &key).await.unwrap().expect("the binding is back");
+    assert_eq!(
+        (restored.booking_ref.clone(), restored.request_hash.as_slice(), restored.saga_started, restored.user_id),
+        (first.clone(), request_hash.as_slice(), true, Some(user_id))
+    );
+
+    // A second saga for the same request, started by a retry before the binding was back.
+    let second = BookingRef::parse("TRP-SEC0ND").unwrap();
+    let duplicate = environment_for(booking::BookingActivitiesImpl::new(db.booking.clone()), &second.workflow_id());
+    let err = duplicate.run(booking::BookingActivitiesImpl::create_booking, record_for(&second)).await.unwrap_err();
+    assert!(format!("{err:?}").contains("DuplicateRequest"), "{err:?}");
+    assert!(booking::store::find_booking(&db.booking, &second).await.unwrap().is_none(), "nothing recorded");
+    let bookings: Vec<String> =
+        sqlx::query_scalar("SELECT booking_ref FROM bookings").fetch_all(&db.booking).await.unwrap();
+    assert_eq!(bookings, [first.to_string()]);
     db.drop_database().await.unwrap();
 }
 

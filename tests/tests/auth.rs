@@ -114,6 +114,22 @@ async fn sign_up_log_in_refresh_and_log_out() {
     assert_eq!(me(&platform, tokens["access_token"].as_str().unwrap()).await.0, 401);
     assert_eq!(post(&platform, "/api/auth/refresh", refresh).await.0, 401);
 
+    // A logged-out token cannot book either. Its login is checked while the request is
+    // bound, and the key bound meanwhile is unbound again.
+    let ended = Session { access_token: tokens["access_token"].as_str().unwrap().into(), ..Session::default() };
+    for key in [None, Some("after-logout")] {
+        let response = platform.post_booking_as(&ended, &booking_body(12, 2, 1, "tok_success"), key).await.unwrap();
+        let (status, body) = body_of(response).await;
+        assert_eq!((status, code(&body)), (401, "invalid_token"), "{body}");
+    }
+    let user_id = uuid::Uuid::parse_str(first["user_id"].as_str().unwrap()).unwrap();
+    let bound: i64 = sqlx::query_scalar("SELECT count(*) FROM booking_requests WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_one(&platform.booking_db)
+        .await
+        .unwrap();
+    assert_eq!(bound, 0, "a refused caller leaves no request bound");
+
     // Logout everywhere.
     let (_, phone) = body_of(platform.log_in(&email, TEST_PASSWORD).await.unwrap()).await;
     let (_, laptop) = body_of(platform.log_in(&email, TEST_PASSWORD).await.unwrap()).await;

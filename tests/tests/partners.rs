@@ -524,8 +524,10 @@ async fn seed_confirmed_booking(
         hold_id: format!("booking-{booking_ref}/hold"),
         user_id: None,
         partner_id,
+        request: None,
     };
-    assert!(booking::store::create_booking(&platform.booking_db, &record, "test").await.unwrap());
+    let recorded = booking::store::create_booking(&platform.booking_db, &record, "test").await.unwrap();
+    assert_eq!(recorded, booking::store::Recorded::New);
     let confirmation = BookingConfirmation {
         booking_ref: booking_ref.clone(),
         amount_charged: quote.total,

@@ -100,6 +100,16 @@ pub struct SessionTokens {
     pub refresh_expires_at: DateTime<Utc>,
 }
 
+/// An access token whose signature and expiry were checked, but not yet whether its
+/// account and login are still live ([`Accounts::confirm`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifiedToken {
+    /// The user id the token was issued to.
+    pub user_id: Uuid,
+    /// The login (session family) it belongs to.
+    pub session_family: Uuid,
+}
+
 /// The signed-in user behind a request.
 #[derive(Debug, Clone)]
 pub struct Principal {
@@ -309,8 +319,22 @@ impl Accounts {
     /// The user behind a bearer token, as the database sees them now: a deleted or disabled
     /// user, or a logged-out session, is refused even while the token has not expired.
     pub async fn authenticate(&self, bearer: &str) -> Result<Principal, AuthError> {
+        let token = self.verify_token(bearer)?;
+        self.confirm(&token).await
+    }
+
+    /// The first half of [`Accounts::authenticate`]: the token's signature, audience and
+    /// expiry, checked without the database. Its user id may be used to prepare work that
+    /// is undone unless [`Accounts::confirm`] then accepts the token.
+    pub fn verify_token(&self, bearer: &str) -> Result<VerifiedToken, AuthError> {
         let claims = self.tokens.verify(bearer, Utc::now()).map_err(|e| AuthError::Unauthenticated(e.to_string()))?;
-        let row = store::load_principal(&self.pool, claims.sub, claims.sid)
+        Ok(VerifiedToken { user_id: claims.sub, session_family: claims.sid })
+    }
+
+    /// The second half of [`Accounts::authenticate`]: the account and the login behind a
+    /// verified token, as the database sees them now.
+    pub async fn confirm(&self, token: &VerifiedToken) -> Result<Principal, AuthError> {
+        let row = store::load_principal(&self.pool, token.user_id, token.session_family)
             .await?
             .ok_or_else(|| AuthError::Unauthenticated("the token's account no longer exists".into()))?;
         if row.status != "active" {
@@ -321,7 +345,7 @@ impl Accounts {
         }
         Ok(Principal {
             user_id: row.user_id,
-            session_family: claims.sid,
+            session_family: token.session_family,
             email: row.email,
             full_name: row.full_name,
             phone: row.phone,

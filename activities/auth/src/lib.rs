@@ -15,7 +15,7 @@ pub mod password;
 pub mod store;
 pub mod tokens;
 
-pub use accounts::{Accounts, AuthError, Client, Principal, SessionSettings};
+pub use accounts::{Accounts, AuthError, Client, Principal, SessionSettings, VerifiedToken};
 
 /// The schema this context owns; its pool's `search_path`.
 pub const SCHEMA: &str = "auth";

@@ -38,8 +38,17 @@ impl BookingActivitiesImpl {
         ctx: ActivityContext,
         record: NewBookingRecord,
     ) -> Result<(), ActivityError> {
-        store::create_booking(&self.pool, &record, &actor(&ctx)).await?;
-        Ok(())
+        match store::create_booking(&self.pool, &record, &actor(&ctx)).await? {
+            store::Recorded::New | store::Recorded::AlreadyRecorded => Ok(()),
+            store::Recorded::DuplicateOf(other) => Err(ApplicationFailure::builder(format!(
+                "the request of booking {} is bound to booking {other}: a retry started this saga twice",
+                record.booking_ref
+            ))
+            .type_name(failure_type::DUPLICATE_REQUEST.to_string())
+            .non_retryable(true)
+            .build()
+            .into()),
+        }
     }
 
     #[activity(definition = definitions::ConfirmBooking)]

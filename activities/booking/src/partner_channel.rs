@@ -2,7 +2,7 @@
 //! sales totals partner settlements read (activity `booking.total_partner_sales` on the
 //! `booking` queue). All their SQL is here.
 
-use crate::store::{BookingListItem, IdempotentRequest, find_request};
+use crate::store::BookingListItem;
 use chrono::{DateTime, NaiveDate, Utc};
 use contracts::{
     BookingRef, Money,
@@ -20,37 +20,6 @@ const IST_OFFSET_SECS: i64 = 5 * 3600 + 30 * 60;
 /// The instant a date in India begins.
 pub fn start_of_day_in_india(date: NaiveDate) -> DateTime<Utc> {
     date.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc() - chrono::Duration::seconds(IST_OFFSET_SECS)
-}
-
-/// Binds `key` (already scoped to the partner) to `candidate` for `partner_id`, unless the
-/// key is bound already; as `store::claim_idempotency_key` for signed-in users.
-pub async fn claim_partner_request(
-    pool: &PgPool,
-    key: &str,
-    request_hash: &[u8],
-    candidate: &BookingRef,
-    partner_id: Uuid,
-) -> Result<IdempotentRequest, sqlx::Error> {
-    let inserted = sqlx::query(
-        "INSERT INTO booking_requests (idempotency_key, request_hash, booking_ref, partner_id) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (idempotency_key) DO NOTHING",
-    )
-    .bind(key)
-    .bind(request_hash)
-    .bind(candidate.as_str())
-    .bind(partner_id)
-    .execute(pool)
-    .await?
-    .rows_affected();
-    if inserted == 1 {
-        return Ok(IdempotentRequest::New(candidate.clone()));
-    }
-    let earlier = find_request(pool, key).await?.ok_or(sqlx::Error::RowNotFound)?;
-    Ok(if earlier.request_hash == request_hash {
-        IdempotentRequest::Repeat(earlier.booking_ref)
-    } else {
-        IdempotentRequest::Mismatch
-    })
 }
 
 /// The partner that asked for `booking_ref`: `None` if no request made it, `Some(None)` for

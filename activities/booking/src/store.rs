@@ -45,10 +45,45 @@ pub enum Transition {
     NotFound,
 }
 
-/// Writes a booking pending payment, with its lead traveller, contacts and nightly items.
-/// Returns false when the booking already existed.
-pub async fn create_booking(pool: &PgPool, record: &NewBookingRecord, actor: &str) -> Result<bool, sqlx::Error> {
+/// What recording a booking did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// The booking was written.
+    New,
+    /// It existed already (a retried step).
+    AlreadyRecorded,
+    /// Its request is bound to another booking reference: nothing was written.
+    DuplicateOf(String),
+}
+
+/// Writes a booking pending payment, with its lead traveller, contacts and nightly items,
+/// and records the API request it answers again (see [`claim_request`]): a binding lost
+/// to a database crash is restored; a request bound to another reference records nothing.
+pub async fn create_booking(pool: &PgPool, record: &NewBookingRecord, actor: &str) -> Result<Recorded, sqlx::Error> {
     let mut tx = pool.begin().await?;
+    if let Some(request) = &record.request {
+        let hash = hex::decode(&request.request_hash).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        sqlx::query(
+            "INSERT INTO booking_requests (idempotency_key, request_hash, booking_ref, user_id, partner_id, saga_started_at)
+             VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT DO NOTHING",
+        )
+        .bind(&request.idempotency_key)
+        .bind(hash)
+        .bind(record.booking_ref.as_str())
+        .bind(record.user_id)
+        .bind(record.partner_id)
+        .execute(&mut *tx)
+        .await?;
+        let bound: Option<String> =
+            sqlx::query_scalar("SELECT booking_ref FROM booking_requests WHERE idempotency_key = $1")
+                .bind(&request.idempotency_key)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match bound {
+            Some(bound) if bound == record.booking_ref.as_str() => {}
+            other => return Ok(Recorded::DuplicateOf(other.unwrap_or_default())),
+        }
+    }
     let booking_id = Uuid::new_v4();
     let inserted = sqlx::query(
         "INSERT INTO bookings (booking_id, booking_ref, status, accommodation_id, room_type, check_in, check_out,
@@ -77,7 +112,7 @@ pub async fn create_booking(pool: &PgPool, record: &NewBookingRecord, actor: &st
     .await?
     .rows_affected();
     if inserted == 0 {
-        return Ok(false);
+        return Ok(Recorded::AlreadyRecorded);
     }
 
     let customer_id = Uuid::new_v4();
@@ -129,7 +164,7 @@ pub async fn create_booking(pool: &PgPool, record: &NewBookingRecord, actor: &st
     record_version(&mut tx, booking_id, 1, "pending_payment", actor, "created", json!({ "hold_id": record.hold_id }))
         .await?;
     tx.commit().await?;
-    Ok(true)
+    Ok(Recorded::New)
 }
 
 pub async fn confirm_booking(
@@ -208,8 +243,9 @@ pub async fn version_statuses(pool: &PgPool, booking_ref: &BookingRef) -> Result
 pub enum IdempotentRequest {
     /// First use of the key: `candidate` is now bound to it.
     New(BookingRef),
-    /// The key was used before with the same request: the booking it made.
-    Repeat(BookingRef),
+    /// The key was used before with the same request: the booking it made, and whether its
+    /// saga was started.
+    Repeat { booking_ref: BookingRef, saga_started: bool },
     /// The key was used before with a different request.
     Mismatch,
 }
@@ -240,23 +276,44 @@ pub async fn find_request(pool: &PgPool, key: &str) -> Result<Option<EarlierRequ
     .transpose()
 }
 
-/// Binds `key` to `candidate` unless the key is already bound. `request_hash` identifies the
-/// request body, so the same key with another body is recognised.
-pub async fn claim_idempotency_key(
+/// Who made a booking request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestOwner {
+    /// A signed-in user.
+    User(Uuid),
+    /// A partner, through the partner API.
+    Partner(Uuid),
+}
+
+/// Binds `key` (already scoped to its owner) to `candidate` unless the key is already bound.
+/// `request_hash` identifies the request body, so the same key with another body is
+/// recognised.
+///
+/// A new binding commits asynchronously: the request does not wait for the disk before it
+/// starts the saga. If PostgreSQL itself crashes within a fraction of a second and loses
+/// it, the saga records it again with the booking (`create_booking`), before any payment.
+pub async fn claim_request(
     pool: &PgPool,
     key: &str,
     request_hash: &[u8],
     candidate: &BookingRef,
-    user_id: Option<Uuid>,
+    owner: RequestOwner,
 ) -> Result<IdempotentRequest, sqlx::Error> {
+    let (user_id, partner_id) = match owner {
+        RequestOwner::User(id) => (Some(id), None),
+        RequestOwner::Partner(id) => (None, Some(id)),
+    };
     let inserted = sqlx::query(
-        "INSERT INTO booking_requests (idempotency_key, request_hash, booking_ref, user_id) VALUES ($1, $2, $3, $4)
+        "WITH asynchronous AS (SELECT set_config('synchronous_commit', 'off', true))
+         INSERT INTO booking_requests (idempotency_key, request_hash, booking_ref, user_id, partner_id)
+         SELECT $1, $2, $3, $4, $5 FROM asynchronous
          ON CONFLICT (idempotency_key) DO NOTHING",
     )
     .bind(key)
     .bind(request_hash)
     .bind(candidate.as_str())
     .bind(user_id)
+    .bind(partner_id)
     .execute(pool)
     .await?
     .rows_affected();
@@ -265,7 +322,7 @@ pub async fn claim_idempotency_key(
     }
     let earlier = find_request(pool, key).await?.ok_or(sqlx::Error::RowNotFound)?;
     Ok(if earlier.request_hash == request_hash {
-        IdempotentRequest::Repeat(earlier.booking_ref)
+        IdempotentRequest::Repeat { booking_ref: earlier.booking_ref, saga_started: earlier.saga_started }
     } else {
         IdempotentRequest::Mismatch
     })

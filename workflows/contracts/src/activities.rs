@@ -6,7 +6,11 @@
 //! Names are `<context>.<verb_noun>` and are pinned: renaming one strands workflows in flight.
 #![allow(clippy::unused_async)]
 
-use crate::{BookingRef, Money, StayDates, pricing::StayQuote, saga::LeadTraveller};
+use crate::{
+    BookingRef, Money, StayDates,
+    pricing::StayQuote,
+    saga::{BookingRequestKey, LeadTraveller},
+};
 use serde::{Deserialize, Serialize};
 use temporalio_common::ActivityError;
 use temporalio_macros::activity_definitions;
@@ -26,6 +30,9 @@ pub mod failure_type {
     pub const PAYMENT_NOT_FOUND: &str = "PaymentNotFound";
     /// Only a confirmed booking can be cancelled.
     pub const NOT_CANCELLABLE: &str = "NotCancellable";
+    /// The booking's request is bound to another booking reference: a retry of the request
+    /// started a second saga, and the other one is the booking.
+    pub const DUPLICATE_REQUEST: &str = "DuplicateRequest";
 }
 
 // ---------------------------------------------------------------- inventory
@@ -102,6 +109,9 @@ pub struct NewBookingRecord {
     /// The partner that booked for its customer; the booking is then of the partner channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_id: Option<Uuid>,
+    /// The API request the booking answers, recorded with it (see [`BookingRequestKey`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<BookingRequestKey>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -97,6 +97,25 @@ pub struct BookingSagaInput {
     /// The partner (partner context id) that booked for its customer through the partner API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_id: Option<uuid::Uuid>,
+    /// The API request the saga answers; absent in histories from before the saga recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<BookingRequestKey>,
+}
+
+/// The API request a booking answers: the idempotency key its reference is bound under
+/// (scoped to the caller, or made by the server when the client sent none) and its body's
+/// hash.
+///
+/// The API binds the key with an asynchronous commit, so a database crash can lose the
+/// binding after the saga started. The saga therefore records it again, in the same
+/// transaction as the booking: a lost binding is restored, and if a retry of the request
+/// found none and started a second saga meanwhile, only the saga whose reference the key is
+/// bound to records a booking and goes on to take payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingRequestKey {
+    pub idempotency_key: String,
+    /// SHA-256 of the request body, in hex.
+    pub request_hash: String,
 }
 
 /// Where a booking stands. The string forms are the `BookingStatus` search attribute values

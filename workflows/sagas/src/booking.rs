@@ -187,6 +187,7 @@ impl BookingWorkflow {
             hold_id: hold_id.clone(),
             user_id: input.user_id,
             partner_id: input.partner_id,
+            request: input.request.clone(),
         };
         let recorded = if ctx.patched(LOCAL_BOOKING_STEPS) {
             ctx.execute_local_activity(
@@ -493,6 +494,7 @@ fn business_stop(err: ActivityExecutionError) -> Stop {
         Some(failure_type::CARD_DECLINED) => "card_declined",
         Some(failure_type::PAYMENT_REJECTED) => "payment_rejected",
         Some(failure_type::HOLD_NOT_FOUND) => "hold_lost",
+        Some(failure_type::DUPLICATE_REQUEST) => "duplicate_request",
         _ => "booking_step_failed",
     };
     Stop::Business(FailureReason { code: code.into(), message })

@@ -7,7 +7,7 @@ pub(crate) use request::{CreateBookingRequest, PaymentDto, TravellerDto};
 pub(crate) use view::{BookingAccepted, BookingView, FailureDto};
 
 use crate::{
-    access::{BookingsCancel, BookingsCreate, BookingsRead, ClientInfo, Require},
+    access::{BookingsCancel, BookingsCreate, BookingsRead, ClientInfo, Require, Verified},
     error::ApiError,
     extract::{ApiJson, ApiQuery},
     state::{AppState, BookingDb, CatalogDb, Payments, Temporal},
@@ -19,11 +19,11 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use booking::store::IdempotentRequest;
+use booking::store::{IdempotentRequest, RequestOwner};
 use chrono::{FixedOffset, Utc};
 use contracts::{
     BookingRef,
-    saga::{BookingProgress, BookingSagaInput, StayRequest},
+    saga::{BookingProgress, BookingRequestKey, BookingSagaInput, StayRequest},
     temporal::task_queue,
 };
 use rand::Rng;
@@ -66,7 +66,7 @@ const IST_OFFSET_SECS: i32 = 5 * 3600 + 30 * 60;
         (status = 503, description = "Temporal or the database is unreachable"),
     ))]
 pub(crate) async fn create_booking(
-    caller: Require<BookingsCreate>,
+    caller: Verified<BookingsCreate>,
     ClientInfo(requester): ClientInfo,
     State(accounts): State<auth::Accounts>,
     State(CatalogDb(catalog)): State<CatalogDb>,
@@ -74,32 +74,46 @@ pub(crate) async fn create_booking(
     State(payments): State<Payments>,
     State(temporal): State<Temporal>,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<CreateBookingRequest>,
+    body: Result<ApiJson<CreateBookingRequest>, ApiError>,
 ) -> Result<Response, ApiError> {
-    let client_key = idempotency_key(&headers)?;
+    // Who may book is settled before what was sent is judged: a refused caller gets 401 or
+    // 403, whatever its request.
+    let (body, client_key) = match (body, idempotency_key(&headers)) {
+        (Ok(ApiJson(body)), Ok(client_key)) => (body, client_key),
+        (Err(malformed), _) | (_, Err(malformed)) => {
+            caller.confirm().await?;
+            return Err(malformed);
+        }
+    };
     let request_hash = Sha256::digest(serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.into()))?).to_vec();
     // Keys are the client's own: the same key from another user is another request.
+    let user_id = caller.user_id();
     let key = match &client_key {
-        Some(k) => format!("client:{}:{k}", caller.user_id),
+        Some(k) => format!("client:{user_id}:{k}"),
         None => format!("server:{}", uuid::Uuid::new_v4()),
     };
-
-    // The same key and body get the first answer, even if the request would no longer
-    // validate (check-in passed, room type withdrawn): look the key up first.
-    if client_key.is_some()
-        && let Some(earlier) = booking::store::find_request(&bookings, &key).await?
-    {
-        if earlier.request_hash != request_hash {
-            return Err(key_reused());
+    // The caller's login is confirmed while the request is checked and bound: independent
+    // round trips, so they run at once. Nothing starts before both are done, and a request
+    // whose caller is refused unbinds the key it had just bound.
+    let request = RequestToBook { body: &body, key: &key, request_hash: &request_hash };
+    let (caller, admitted) =
+        tokio::join!(caller.confirm(), admit(&catalog, &bookings, request, RequestOwner::User(user_id)));
+    let caller = match caller {
+        Ok(caller) => caller,
+        Err(refused) => {
+            if let Ok(Admitted::Bound { booking_ref, repeated: false, .. }) = &admitted {
+                booking::store::forget_unstarted_request(&bookings, &key, booking_ref).await?;
+            }
+            return Err(refused);
         }
-        if earlier.saga_started {
-            tracing::Span::current().record("booking_ref", tracing::field::display(&earlier.booking_ref));
-            return Ok(accepted(temporal.client().await.ok().as_ref(), &earlier.booking_ref, true).await);
+    };
+    let (prepared, booking_ref, repeated) = match admitted? {
+        Admitted::Started(earlier) => {
+            tracing::Span::current().record("booking_ref", tracing::field::display(&earlier));
+            return Ok(accepted(temporal.client().await.ok().as_ref(), &earlier, true).await);
         }
-    }
-
-    let bind = bind_booking_ref(&bookings, &key, &request_hash, caller.user_id);
-    let (prepared, booking_ref, repeated) = prepare_and_bind(&catalog, &bookings, &body, &key, bind).await?;
+        Admitted::Bound { prepared, booking_ref, repeated } => (prepared, booking_ref, repeated),
+    };
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
     let input = BookingSagaInput {
         booking_ref: booking_ref.clone(),
@@ -110,43 +124,87 @@ pub(crate) async fn create_booking(
         user_id: Some(caller.user_id),
         payment_window_secs: Some(payments.config.payment_window.as_secs()),
         partner_id: None,
+        request: Some(request_key(key, &request_hash)),
     };
     // The key is bound before the start: if Temporal is away, the client's retry with the
     // same key starts the saga under the same reference.
     let client = temporal.client().await?;
     start_saga(&client, input).await?;
     tracing::info!(%booking_ref, "booking saga started");
-    // Two independent writes: each waits for its own commit, so wait for both at once.
-    let log = async {
+    let details = serde_json::json!({ "booking_ref": booking_ref.as_str() });
+    let log = async move {
         if !repeated {
-            let details = serde_json::json!({ "booking_ref": booking_ref.as_str() });
-            accounts.log(Some(caller.user_id), "booking_create", "success", &requester, details).await;
+            accounts.log(Some(user_id), "booking_create", "success", &requester, details).await;
         }
     };
-    let (marked, ()) = tokio::join!(booking::store::mark_saga_started(&bookings, &booking_ref), log);
-    marked?;
+    after_the_answer(bookings, booking_ref.clone(), log);
     Ok(accepted(Some(&client), &booking_ref, repeated).await)
 }
 
-/// Validates and quotes the request while its idempotency key is bound by `bind`: the two
-/// are independent database round trips, so they run at once. A request that fails
-/// validation unbinds a key it had just bound, so the client may correct the request and
-/// send it again under the same key.
-pub(crate) async fn prepare_and_bind(
+/// Writes, once the request is answered, what the answer does not depend on: the mark that
+/// the request's saga was started, and `also` (an activity log line) at the same time. Both
+/// commit asynchronously and are best effort: a repeated request that misses the mark binds
+/// again and attaches to the running saga, and booking lists show the booking once its saga
+/// records it.
+pub(crate) fn after_the_answer(
+    bookings: sqlx::PgPool,
+    booking_ref: BookingRef,
+    also: impl Future<Output = ()> + Send + 'static,
+) {
+    let writes = async move {
+        let (marked, ()) = tokio::join!(booking::store::mark_saga_started(&bookings, &booking_ref), also);
+        if let Err(e) = marked {
+            tracing::warn!(error = %e, "could not mark the booking request started");
+        }
+    };
+    tokio::spawn(tracing::Instrument::in_current_span(writes));
+}
+
+/// A booking request as the API received it.
+#[derive(Clone, Copy)]
+pub(crate) struct RequestToBook<'a> {
+    pub(crate) body: &'a CreateBookingRequest,
+    /// Its idempotency key, scoped to the caller (or made by the server).
+    pub(crate) key: &'a str,
+    pub(crate) request_hash: &'a [u8],
+}
+
+/// What a booking request comes to before its saga starts.
+pub(crate) enum Admitted {
+    /// An earlier request with the same key and body started its saga: answer with it.
+    Started(BookingRef),
+    /// Checked, quoted and bound to a reference; `repeated` when an earlier request with the
+    /// same key and body had bound it.
+    Bound { prepared: PreparedBooking, booking_ref: BookingRef, repeated: bool },
+}
+
+/// Checks, quotes and binds a booking request, or finds the saga an earlier request with
+/// the same key started. Checking and binding are independent round trips, so they run at
+/// once. The same key and body get the first answer even if the request would no longer
+/// validate (check-in passed, room type withdrawn). A request that fails validation
+/// unbinds a key it had just bound, so the client may correct the request and send it
+/// again under the same key.
+pub(crate) async fn admit(
     catalog: &sqlx::PgPool,
     bookings: &sqlx::PgPool,
-    body: &CreateBookingRequest,
-    key: &str,
-    bind: impl Future<Output = Result<(BookingRef, bool), ApiError>>,
-) -> Result<(PreparedBooking, BookingRef, bool), ApiError> {
-    match tokio::join!(prepare(catalog, body), bind) {
-        (Ok(prepared), Ok((booking_ref, repeated))) => Ok((prepared, booking_ref, repeated)),
-        (Err(invalid), Ok((booking_ref, false))) => {
-            booking::store::forget_unstarted_request(bookings, key, &booking_ref).await?;
+    request: RequestToBook<'_>,
+    owner: RequestOwner,
+) -> Result<Admitted, ApiError> {
+    let bind = bind_booking_ref(bookings, request.key, request.request_hash, owner);
+    match tokio::join!(prepare(catalog, request.body), bind) {
+        (_, Ok(IdempotentRequest::Mismatch)) => Err(key_reused()),
+        (_, Ok(IdempotentRequest::Repeat { booking_ref, saga_started: true })) => Ok(Admitted::Started(booking_ref)),
+        (Ok(prepared), Ok(IdempotentRequest::New(booking_ref))) => {
+            Ok(Admitted::Bound { prepared, booking_ref, repeated: false })
+        }
+        (Ok(prepared), Ok(IdempotentRequest::Repeat { booking_ref, .. })) => {
+            Ok(Admitted::Bound { prepared, booking_ref, repeated: true })
+        }
+        (Err(invalid), Ok(IdempotentRequest::New(booking_ref))) => {
+            booking::store::forget_unstarted_request(bookings, request.key, &booking_ref).await?;
             Err(invalid)
         }
-        (Err(invalid), _) => Err(invalid),
-        (Ok(_), Err(e)) => Err(e),
+        (_, Err(e)) | (Err(e), _) => Err(e),
     }
 }
 
@@ -495,26 +553,29 @@ pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Api
 }
 
 /// Binds a fresh booking reference to the request under `key`, or finds the one an earlier
-/// request with the same key made (then `true`). Requests without a client key get a
-/// server-made key, so every reference is recorded and unique.
+/// request with the same key made (or that it had another body). Requests without a client key get a server-made key,
+/// so every reference is recorded and unique.
 async fn bind_booking_ref(
     pool: &sqlx::PgPool,
     key: &str,
     request_hash: &[u8],
-    user_id: uuid::Uuid,
-) -> Result<(BookingRef, bool), ApiError> {
+    owner: RequestOwner,
+) -> Result<IdempotentRequest, ApiError> {
     // A fresh reference can collide with an existing one (one in a billion); try another.
     for _ in 0..5 {
         let candidate = BookingRef::from_random(rand::thread_rng().r#gen());
-        match booking::store::claim_idempotency_key(pool, key, request_hash, &candidate, Some(user_id)).await {
-            Ok(IdempotentRequest::New(r)) => return Ok((r, false)),
-            Ok(IdempotentRequest::Repeat(r)) => return Ok((r, true)),
-            Ok(IdempotentRequest::Mismatch) => return Err(key_reused()),
+        match booking::store::claim_request(pool, key, request_hash, &candidate, owner).await {
+            Ok(bound) => return Ok(bound),
             Err(sqlx::Error::Database(e)) if e.constraint() == Some("booking_requests_booking_ref_key") => continue,
             Err(e) => return Err(e.into()),
         }
     }
     Err(ApiError::Internal(anyhow::anyhow!("could not allocate a unique booking reference")))
+}
+
+/// The request as the saga records it again with the booking (see [`BookingRequestKey`]).
+pub(crate) fn request_key(key: String, request_hash: &[u8]) -> BookingRequestKey {
+    BookingRequestKey { idempotency_key: key, request_hash: hex::encode(request_hash) }
 }
 
 pub(crate) async fn start_saga(client: &Client, input: BookingSagaInput) -> Result<(), ApiError> {

@@ -21,10 +21,9 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use booking::store::IdempotentRequest;
+use booking::store::RequestOwner;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use contracts::{BookingRef, StayDates, cancellation::CancellationInput, saga::BookingSagaInput, temporal::task_queue};
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
@@ -243,18 +242,12 @@ pub(crate) async fn create_booking(
         Some(k) => format!("partner:{}:{k}", caller.partner_id),
         None => format!("server:{}", uuid::Uuid::new_v4()),
     };
-    if client_key.is_some()
-        && let Some(earlier) = booking::store::find_request(&bookings, &key).await?
-    {
-        if earlier.request_hash != request_hash {
-            return Err(bookings::key_reused());
-        }
-        if earlier.saga_started {
-            return Ok(accepted(&temporal, &earlier.booking_ref, true).await);
-        }
-    }
-    let bind = bind_booking_ref(&bookings, &key, &request_hash, caller.partner_id);
-    let (prepared, booking_ref, repeated) = bookings::prepare_and_bind(&catalog, &bookings, &body, &key, bind).await?;
+    let request = bookings::RequestToBook { body: &body, key: &key, request_hash: &request_hash };
+    let owner = RequestOwner::Partner(caller.partner_id);
+    let (prepared, booking_ref, repeated) = match bookings::admit(&catalog, &bookings, request, owner).await? {
+        bookings::Admitted::Started(earlier) => return Ok(accepted(&temporal, &earlier, true).await),
+        bookings::Admitted::Bound { prepared, booking_ref, repeated } => (prepared, booking_ref, repeated),
+    };
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
     let input = BookingSagaInput {
         booking_ref: booking_ref.clone(),
@@ -265,31 +258,13 @@ pub(crate) async fn create_booking(
         user_id: None,
         payment_window_secs: Some(payments.config.payment_window.as_secs()),
         partner_id: Some(caller.partner_id),
+        request: Some(bookings::request_key(key, &request_hash)),
     };
     let client = temporal.client().await?;
     bookings::start_saga(&client, input).await?;
-    booking::store::mark_saga_started(&bookings, &booking_ref).await?;
     tracing::info!(%booking_ref, partner = %caller.partner_code, "partner booking saga started");
+    bookings::after_the_answer(bookings, booking_ref.clone(), async {});
     Ok(accepted(&temporal, &booking_ref, repeated).await)
-}
-
-async fn bind_booking_ref(
-    pool: &sqlx::PgPool,
-    key: &str,
-    request_hash: &[u8],
-    partner_id: uuid::Uuid,
-) -> Result<(BookingRef, bool), ApiError> {
-    for _ in 0..5 {
-        let candidate = BookingRef::from_random(rand::thread_rng().r#gen());
-        match booking::partner_channel::claim_partner_request(pool, key, request_hash, &candidate, partner_id).await {
-            Ok(IdempotentRequest::New(r)) => return Ok((r, false)),
-            Ok(IdempotentRequest::Repeat(r)) => return Ok((r, true)),
-            Ok(IdempotentRequest::Mismatch) => return Err(bookings::key_reused()),
-            Err(sqlx::Error::Database(e)) if e.constraint() == Some("booking_requests_booking_ref_key") => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(ApiError::Internal(anyhow::anyhow!("could not allocate a unique booking reference")))
 }
 
 async fn accepted(temporal: &Temporal, booking_ref: &BookingRef, repeated: bool) -> Response {
