@@ -566,8 +566,10 @@ async fn main() -> anyhow::Result<()> {
             async move {
                 // The test platform sells 120 nights from yesterday.
                 let body = booking_body(1 + (n % 110) as i64, 1, 1, "tok_success");
+                // As a client should: with a key, so a retry could find the same booking.
+                let key = uuid::Uuid::new_v4().to_string();
                 let began = Instant::now();
-                let response = platform.post_booking(&body, None).await.map_err(|_| "http".to_string())?;
+                let response = platform.post_booking(&body, Some(&key)).await.map_err(|_| "http".to_string())?;
                 let start = began.elapsed();
                 if response.status() != 202 {
                     return Err(format!("api {}", response.status()));
