@@ -2,7 +2,9 @@
 //! sandbox gateway.
 
 use chrono::{Duration as Days, NaiveDate};
+use contracts::saga::BookingStatus;
 use serde_json::Value;
+use temporalio_client::WorkflowGetResultOptions;
 use tests::{TestPlatform, TestPlatformOptions, booking_body};
 use workers::WorkerContext;
 
@@ -294,6 +296,52 @@ async fn a_worker_process_serves_the_sdk_metrics_of_its_tasks() {
         assert!(metrics.contains(series), "{series} missing from worker metrics");
     }
     assert!(metrics.contains("task_queue=\"payment\""), "activities are labelled with their context's queue");
+    platform.stop().await.unwrap();
+}
+
+/// The API binds an idempotency key with an asynchronous commit. Should PostgreSQL crash
+/// and lose the binding after the saga started, a retry of the request binds a new
+/// reference and starts a second saga: only the saga the key is bound to books and pays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_a_lost_binding_books_and_pays_once() {
+    let options = TestPlatformOptions { worker_contexts: vec![], ..Default::default() };
+    let mut platform = TestPlatform::spawn_with(options).await.unwrap();
+    let body = booking_body(33, 1, 1, "tok_success");
+    let (check_in, check_out) = stay(&body);
+    let before = platform.availability(check_in, check_out).await.unwrap();
+
+    // The sagas wait for workers, so both are started before either records its booking.
+    let first = accepted_ref(platform.post_booking(&body, Some("lost-binding-1")).await.unwrap()).await;
+    sqlx::query("DELETE FROM booking_requests").execute(&platform.booking_db).await.unwrap();
+    let retry = accepted_ref(platform.post_booking(&body, Some("lost-binding-1")).await.unwrap()).await;
+    assert_ne!(first, retry, "the binding was lost, so the retry made a new reference");
+
+    platform.start_workers(&WorkerContext::ALL).unwrap();
+    let booked = platform.wait_for_status(&retry, &["confirmed", "failed"]).await.unwrap();
+    assert_eq!(booked["status"], "confirmed", "{booked}");
+    // The first saga's reference is bound to nothing now, so it is the saga that tells.
+    let first_ref = contracts::BookingRef::parse(&first).unwrap();
+    let stopped = platform
+        .client
+        .get_workflow_handle::<sagas::BookingWorkflow>(first_ref.workflow_id())
+        .get_result(WorkflowGetResultOptions::default())
+        .await
+        .unwrap();
+    let failure = stopped.failure.expect("the first saga failed");
+    assert_eq!((stopped.status, failure.code.as_str()), (BookingStatus::Failed, "duplicate_request"));
+    assert!(failure.message.contains(&retry), "{}", failure.message);
+
+    assert!(payment::store::payments_of_booking(&platform.payment_db, &first_ref).await.unwrap().is_empty());
+    assert!(booking::store::find_booking(&platform.booking_db, &first_ref).await.unwrap().is_none());
+    let captured =
+        platform.gateway_payments(&retry).await.unwrap().into_iter().filter(|p| p.status == "captured").count();
+    assert_eq!(captured, 1);
+    let after = platform.availability(check_in, check_out).await.unwrap();
+    assert_eq!((after[0].booked, after[0].held), (before[0].booked + 1, before[0].held), "one booked, none held");
+
+    // The key's next retry answers with the booking.
+    let again: Value = platform.post_booking(&body, Some("lost-binding-1")).await.unwrap().json().await.unwrap();
+    assert_eq!((again["booking_ref"].as_str(), again["status"].as_str()), (Some(retry.as_str()), Some("confirmed")));
     platform.stop().await.unwrap();
 }
 

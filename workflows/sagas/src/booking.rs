@@ -16,6 +16,7 @@ use contracts::{
 use std::time::Duration;
 use temporalio_common::{
     error::IncomingError,
+    protos::temporal::api::failure::v1::failure::FailureInfo,
     search_attributes::{SearchAttributeUpdate, Timestamp},
 };
 use temporalio_macros::{workflow, workflow_methods};
@@ -485,10 +486,7 @@ fn business_stop(err: ActivityExecutionError) -> Stop {
     if err.as_cancelled().is_some() {
         return Stop::Cancelled;
     }
-    let (type_name, message) = match err.cause() {
-        Some(IncomingError::Application(app)) => (app.type_name().map(str::to_owned), app.to_string()),
-        _ => (None, err.to_string()),
-    };
+    let (type_name, message) = application_failure(&err).unwrap_or_else(|| (None, err.to_string()));
     let code = match type_name.as_deref() {
         Some(failure_type::SOLD_OUT) => "sold_out",
         Some(failure_type::CARD_DECLINED) => "card_declined",
@@ -501,7 +499,23 @@ fn business_stop(err: ActivityExecutionError) -> Stop {
 }
 
 fn is_failure_type(err: &ActivityExecutionError, type_name: &str) -> bool {
-    matches!(err.cause(), Some(IncomingError::Application(app)) if app.type_name() == Some(type_name))
+    application_failure(err).is_some_and(|(found, _)| found.as_deref() == Some(type_name))
+}
+
+/// The type and message of the application failure a step ended with. A task-queue
+/// activity's failure carries it as its cause; a local activity's failure has no activity
+/// wrapper, so it is the application failure itself.
+fn application_failure(err: &ActivityExecutionError) -> Option<(Option<String>, String)> {
+    if let Some(IncomingError::Application(app)) = err.cause() {
+        return Some((app.type_name().map(str::to_owned), app.to_string()));
+    }
+    let failure = err.failure()?;
+    match &failure.failure_info {
+        Some(FailureInfo::ApplicationFailureInfo(info)) => {
+            Some((Some(info.r#type.clone()).filter(|t| !t.is_empty()), failure.message.clone()))
+        }
+        _ => None,
+    }
 }
 
 /// Workflow time in Unix milliseconds (deterministic: the time of the current task).

@@ -553,8 +553,8 @@ pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Api
 }
 
 /// Binds a fresh booking reference to the request under `key`, or finds the one an earlier
-/// request with the same key made (or that it had another body). Requests without a client key get a server-made key,
-/// so every reference is recorded and unique.
+/// request with the same key made (or that it had another body). Requests without a client
+/// key get a server-made key, so every reference is recorded and unique.
 async fn bind_booking_ref(
     pool: &sqlx::PgPool,
     key: &str,
