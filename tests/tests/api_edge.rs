@@ -65,6 +65,8 @@ async fn bad_booking_requests_get_a_clear_4xx_and_start_no_saga() {
     assert_eq!(error_of(not_json).await, (415, "unsupported_media_type".into()));
     let huge =
         http.post(&url).header("content-type", "application/json").body(vec![b' '; 200 * 1024]).send().await.unwrap();
+    let connection = huge.headers().get("connection").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    assert_eq!(connection.as_deref(), Some("close"), "the unread rest of the body spoils the connection");
     assert_eq!(error_of(huge).await, (413, "payload_too_large".into()));
     for key in [String::new(), "k".repeat(201), "two words".into()] {
         let bad_key = http.post(&url).header("Idempotency-Key", &key).json(&good).send().await.unwrap();
