@@ -100,6 +100,13 @@ pub struct BookingSagaInput {
     /// The API request the saga answers; absent in histories from before the saga recorded it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<BookingRequestKey>,
+    /// Whether the saga records and confirms its booking as local activities of the worker
+    /// that runs it. Starters set it, so the choice is in the start's input: the saga then
+    /// needs no patch, whose marker and `TemporalChangeVersion` search attribute update cost
+    /// the server a history event and a visibility write per booking. Absent in histories
+    /// from before it existed, where the patch decides.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub local_booking_steps: bool,
 }
 
 /// The API request a booking answers: the idempotency key its reference is bound under

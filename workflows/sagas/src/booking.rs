@@ -30,7 +30,9 @@ const SHORT_STEP: Duration = Duration::from_secs(15);
 const PAYMENT_STEP: Duration = Duration::from_secs(60);
 /// Since this patch, the saga records and confirms its booking (steps of the booking
 /// context, whose worker runs the saga) as local activities; sagas started before it replay
-/// them as the activities on the booking task queue they ran as.
+/// them as the activities on the booking task queue they ran as. Sagas started since
+/// `BookingSagaInput::local_booking_steps` exists take the choice from their input and never
+/// ask for the patch.
 const LOCAL_BOOKING_STEPS: &str = "local-booking-steps";
 
 #[workflow]
@@ -190,7 +192,7 @@ impl BookingWorkflow {
             partner_id: input.partner_id,
             request: input.request.clone(),
         };
-        let recorded = if ctx.patched(LOCAL_BOOKING_STEPS) {
+        let recorded = if local_booking_steps(ctx, input) {
             ctx.execute_local_activity(
                 BookingActivities::create_booking,
                 record,
@@ -235,7 +237,7 @@ impl BookingWorkflow {
             amount_charged: charge.captured,
             payment_id: charge.payment_id,
         };
-        let confirmed = if ctx.patched(LOCAL_BOOKING_STEPS) {
+        let confirmed = if local_booking_steps(ctx, input) {
             let options = own_step(SHORT_STEP, "Confirm the booking");
             ctx.execute_local_activity(BookingActivities::confirm_booking, confirmation, options).await
         } else {
@@ -473,6 +475,13 @@ fn set_status(ctx: &mut WorkflowContext<BookingWorkflow>, next: BookingStatus) {
     if rests_here || ctx.state(|s| s.index_every_status) {
         ctx.upsert_search_attributes([temporal::BOOKING_STATUS.value_set(next.as_str().to_string())]);
     }
+}
+
+/// Whether the booking's own steps run as local activities. The input says so for sagas
+/// started since it can; older ones ask the patch, whose marker their history holds when
+/// they took that path (the input is checked first, so newer sagas record no marker).
+fn local_booking_steps(ctx: &mut WorkflowContext<BookingWorkflow>, input: &BookingSagaInput) -> bool {
+    input.local_booking_steps || ctx.patched(LOCAL_BOOKING_STEPS)
 }
 
 fn stop_if_cancelled(ctx: &WorkflowContext<BookingWorkflow>) -> Result<(), Stop> {

@@ -32,8 +32,10 @@ async fn every_recorded_workflow_history_replays() {
         "confirmed",
         // Started with its search attributes, indexing only where it rests.
         "confirmed_indexed_at_start",
-        // Records and confirms its booking as local activities.
+        // Records and confirms its booking as local activities, under a patch.
         "confirmed_local_booking_steps",
+        // The same, chosen by its input: no patch marker.
+        "confirmed_local_steps_by_input",
         "card_declined",
         "sold_out",
         "cancelled_during_payment",

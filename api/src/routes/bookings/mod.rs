@@ -125,6 +125,7 @@ pub(crate) async fn create_booking(
         payment_window_secs: Some(payments.config.payment_window.as_secs()),
         partner_id: None,
         request: Some(request_key(key, &request_hash)),
+        local_booking_steps: true,
     };
     // The key is bound before the start: if Temporal is away, the client's retry with the
     // same key starts the saga under the same reference.

@@ -259,6 +259,7 @@ pub(crate) async fn create_booking(
         payment_window_secs: Some(payments.config.payment_window.as_secs()),
         partner_id: Some(caller.partner_id),
         request: Some(bookings::request_key(key, &request_hash)),
+        local_booking_steps: true,
     };
     let client = temporal.client().await?;
     bookings::start_saga(&client, input).await?;
