@@ -23,6 +23,17 @@ pub fn database_url(context: &str) -> Result<String, EnvError> {
     env::var_or("DATABASE_URL", DEFAULT_DATABASE_URL.to_string())
 }
 
+/// A pooled connection used this recently is handed out without a ping first.
+///
+/// sqlx pings every connection it hands out by default: one more round trip before every
+/// query or transaction, about as long as this platform's short statements themselves.
+/// A connection used moments ago is alive unless the server went away
+/// in between, and then the query fails as any other would during that outage (activities
+/// retry; the API answers 503 and the client retries). Longer-idle connections are still
+/// pinged, so one the server dropped while it sat idle is replaced unseen. (HikariCP, the
+/// JVM's common pool, skips its check the same way for connections used in the last 500 ms.)
+pub const PING_IF_IDLE_FOR: Duration = Duration::from_millis(500);
+
 /// Opens a lazily connecting pool for `schema` at `url`: a process starts even while the
 /// database is down, and readiness probes report it.
 pub fn context_pool(url: &str, schema: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
@@ -30,6 +41,15 @@ pub fn context_pool(url: &str, schema: &str, max_connections: u32) -> Result<PgP
     Ok(PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_IF_IDLE_FOR {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_lazy_with(options))
 }
 

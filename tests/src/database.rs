@@ -14,7 +14,8 @@ pub struct TestDatabase {
     pub partner: PgPool,
 }
 
-fn admin_url() -> String {
+/// The server the test databases are created on (`TT_TEST_DATABASE_URL`).
+pub fn admin_url() -> String {
     std::env::var("TT_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 

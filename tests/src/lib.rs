@@ -11,7 +11,7 @@ mod platform_under_test;
 
 pub use catalog_under_test::{CatalogUnderTest, codes as catalog_codes};
 pub use database::{
-    CatalogApi, TEST_PAYLOAD_KEYS, TestDatabase, spawn_catalog_api, spawn_sandbox_gateway,
+    CatalogApi, TEST_PAYLOAD_KEYS, TestDatabase, admin_url, spawn_catalog_api, spawn_sandbox_gateway,
     spawn_sandbox_gateway_with_webhooks, test_keys_file, test_payload_keys,
 };
 pub use platform_under_test::{

@@ -1,0 +1,52 @@
+//! The contexts' PostgreSQL pools hand out a connection used moments ago without a ping
+//! first, and check one that sat idle: a connection the server dropped while it was idle is
+//! replaced before anyone uses it.
+
+use platform::db::{PING_IF_IDLE_FOR, context_pool};
+use std::time::Duration;
+
+async fn backend_pid(pool: &sqlx::PgPool) -> Result<i32, sqlx::Error> {
+    sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(pool).await
+}
+
+/// Ends the server side of `pid` and waits until it is gone.
+async fn drop_on_the_server(admin: &sqlx::PgPool, pid: i32) {
+    let ended: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)").bind(pid).fetch_one(admin).await.unwrap();
+    assert!(ended, "backend {pid} was terminated");
+    for _ in 0..100 {
+        let alive: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)")
+            .bind(pid)
+            .fetch_one(admin)
+            .await
+            .unwrap();
+        if !alive {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("backend {pid} still alive after 2 s");
+}
+
+#[tokio::test]
+async fn a_recently_used_connection_is_not_pinged_and_an_idle_one_is_checked() {
+    let url = tests::admin_url();
+    let admin = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
+    let pool = context_pool(&url, "public", 1).unwrap();
+
+    // Used moments ago: handed out as it is, so a connection the server has just dropped
+    // fails its next query (the price of skipping the round trip; callers retry).
+    let first = backend_pid(&pool).await.unwrap();
+    drop_on_the_server(&admin, first).await;
+    assert!(backend_pid(&pool).await.is_err(), "a connection used moments ago is handed out without a ping");
+
+    // Idle for longer than the threshold: pinged, found dead and replaced unseen.
+    let second = backend_pid(&pool).await.unwrap();
+    assert_ne!(second, first, "the failed connection was not kept");
+    drop_on_the_server(&admin, second).await;
+    tokio::time::sleep(PING_IF_IDLE_FOR + Duration::from_millis(200)).await;
+    let third = backend_pid(&pool).await.expect("an idle connection the server dropped is replaced before use");
+    assert_ne!(third, second);
+
+    pool.close().await;
+    admin.close().await;
+}
