@@ -137,9 +137,15 @@ pub fn contract_search_attributes() -> Vec<String> {
     SEARCH_ATTRIBUTES.iter().map(|(n, t)| format!("{n}={t}")).collect()
 }
 
-/// How every process of the test platform reaches Temporal: the test payload keys.
+/// How every process of the test platform reaches Temporal: the test payload keys, and gRPC
+/// compression as deployed (off) unless `TT_TEMPORAL_GRPC_GZIP` is set.
 fn temporal_settings(address: Url) -> TemporalSettings {
-    TemporalSettings { address, namespace: "default".into(), payload_keys: Some(test_payload_keys()) }
+    TemporalSettings {
+        address,
+        namespace: "default".into(),
+        payload_keys: Some(test_payload_keys()),
+        grpc_gzip: platform::env::var_or("TEMPORAL_GRPC_GZIP", false).expect("TT_TEMPORAL_GRPC_GZIP is true or false"),
+    }
 }
 
 fn free_port() -> anyhow::Result<u16> {
