@@ -34,10 +34,13 @@ async fn a_recently_used_connection_is_not_pinged_and_an_idle_one_is_checked() {
     let pool = context_pool(&url, "public", 1).unwrap();
 
     // Used moments ago: handed out as it is, so a connection the server has just dropped
-    // fails its next query (the price of skipping the round trip; callers retry).
+    // fails its next query (the price of skipping the round trip): activities retry, and the
+    // API answers 503 so its client does.
     let first = backend_pid(&pool).await.unwrap();
     drop_on_the_server(&admin, first).await;
-    assert!(backend_pid(&pool).await.is_err(), "a connection used moments ago is handed out without a ping");
+    let failed = backend_pid(&pool).await.expect_err("a connection used moments ago is handed out without a ping");
+    let answer = axum::response::IntoResponse::into_response(api::error::ApiError::from(failed));
+    assert_eq!(answer.status(), 503);
 
     // Idle for longer than the threshold: pinged, found dead and replaced unseen.
     let second = backend_pid(&pool).await.unwrap();
