@@ -35,9 +35,14 @@ impl TemporalSettings {
             address: env::var_or("TEMPORAL_ADDRESS", Url::from_str(DEFAULT_ADDRESS).expect("valid default"))?,
             namespace: env::var_or("TEMPORAL_NAMESPACE", DEFAULT_NAMESPACE.to_string())?,
             payload_keys: payload_keys_from_env()?,
-            grpc_gzip: env::var_or("TEMPORAL_GRPC_GZIP", false)?,
+            grpc_gzip: grpc_gzip_from_env()?,
         })
     }
+}
+
+/// `TT_TEMPORAL_GRPC_GZIP` (`true` or `false`, default `false`).
+pub fn grpc_gzip_from_env() -> Result<bool, EnvError> {
+    env::var_or("TEMPORAL_GRPC_GZIP", false)
 }
 
 /// `TT_PAYLOAD_KEYS` (`kid:base64key,…`, the active key first), else the file named by

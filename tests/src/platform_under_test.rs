@@ -144,7 +144,7 @@ fn temporal_settings(address: Url) -> TemporalSettings {
         address,
         namespace: "default".into(),
         payload_keys: Some(test_payload_keys()),
-        grpc_gzip: platform::env::var_or("TEMPORAL_GRPC_GZIP", false).expect("TT_TEMPORAL_GRPC_GZIP is true or false"),
+        grpc_gzip: platform::temporal::grpc_gzip_from_env().expect("TT_TEMPORAL_GRPC_GZIP is true or false"),
     }
 }
 

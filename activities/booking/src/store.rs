@@ -285,6 +285,16 @@ pub enum RequestOwner {
     Partner(Uuid),
 }
 
+impl RequestOwner {
+    /// The owner as the booking's `user_id` and `partner_id`: one of them, never both.
+    pub fn user_and_partner(self) -> (Option<Uuid>, Option<Uuid>) {
+        match self {
+            RequestOwner::User(id) => (Some(id), None),
+            RequestOwner::Partner(id) => (None, Some(id)),
+        }
+    }
+}
+
 /// Binds `key` (already scoped to its owner) to `candidate` unless the key is already bound.
 /// `request_hash` identifies the request body, so the same key with another body is
 /// recognised.
@@ -299,10 +309,7 @@ pub async fn claim_request(
     candidate: &BookingRef,
     owner: RequestOwner,
 ) -> Result<IdempotentRequest, sqlx::Error> {
-    let (user_id, partner_id) = match owner {
-        RequestOwner::User(id) => (Some(id), None),
-        RequestOwner::Partner(id) => (None, Some(id)),
-    };
+    let (user_id, partner_id) = owner.user_and_partner();
     let inserted = sqlx::query(
         "WITH asynchronous AS (SELECT set_config('synchronous_commit', 'off', true))
          INSERT INTO booking_requests (idempotency_key, request_hash, booking_ref, user_id, partner_id)

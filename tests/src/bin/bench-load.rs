@@ -552,7 +552,7 @@ async fn main() -> anyhow::Result<()> {
     for flag in tests::dev_server_flags()?.chunks(2).filter(|f| f[0] != "--search-attribute") {
         println!("  {}", flag.join(" "));
     }
-    let gzip = platform::env::var_or("TEMPORAL_GRPC_GZIP", false)?;
+    let gzip = platform::temporal::grpc_gzip_from_env()?;
     println!(
         "API and workers: in this process as the test platform runs them (SDK default slots and pollers, PostgreSQL pools of 4, gRPC gzip {})",
         if gzip { "on" } else { "off" }

@@ -96,17 +96,14 @@ pub(crate) async fn create_booking(
     // round trips, so they run at once. Nothing starts before both are done, and a request
     // whose caller is refused unbinds the key it had just bound.
     let request = RequestToBook { body: &body, key: &key, request_hash: &request_hash };
-    let (caller, admitted) =
-        tokio::join!(caller.confirm(), admit(&catalog, &bookings, request, RequestOwner::User(user_id)));
-    let caller = match caller {
-        Ok(caller) => caller,
-        Err(refused) => {
-            if let Ok(Admitted::Bound { booking_ref, repeated: false, .. }) = &admitted {
-                booking::store::forget_unstarted_request(&bookings, &key, booking_ref).await?;
-            }
-            return Err(refused);
+    let owner = RequestOwner::User(user_id);
+    let (confirmed, admitted) = tokio::join!(caller.confirm(), admit(&catalog, &bookings, request, owner));
+    if let Err(refused) = confirmed {
+        if let Ok(Admitted::Bound { booking_ref, repeated: false, .. }) = &admitted {
+            booking::store::forget_unstarted_request(&bookings, &key, booking_ref).await?;
         }
-    };
+        return Err(refused);
+    }
     let (prepared, booking_ref, repeated) = match admitted? {
         Admitted::Started(earlier) => {
             tracing::Span::current().record("booking_ref", tracing::field::display(&earlier));
@@ -115,18 +112,7 @@ pub(crate) async fn create_booking(
         Admitted::Bound { prepared, booking_ref, repeated } => (prepared, booking_ref, repeated),
     };
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
-    let input = BookingSagaInput {
-        booking_ref: booking_ref.clone(),
-        stay: prepared.stay,
-        lead_traveller: prepared.lead_traveller,
-        quote: prepared.quote,
-        payment_method: prepared.payment_method,
-        user_id: Some(caller.user_id),
-        payment_window_secs: Some(payments.config.payment_window.as_secs()),
-        partner_id: None,
-        request: Some(request_key(key, &request_hash)),
-        local_booking_steps: true,
-    };
+    let input = prepared.saga_input(booking_ref.clone(), owner, key, &request_hash, payments.config.payment_window);
     // The key is bound before the start: if Temporal is away, the client's retry with the
     // same key starts the saga under the same reference.
     let client = temporal.client().await?;
@@ -215,6 +201,34 @@ pub(crate) struct PreparedBooking {
     pub(crate) lead_traveller: contracts::saga::LeadTraveller,
     pub(crate) quote: contracts::pricing::StayQuote,
     pub(crate) payment_method: contracts::saga::PaymentMethod,
+}
+
+impl PreparedBooking {
+    /// The saga's input for this request, bound to `booking_ref` under `key`: every saga
+    /// starts from here, so each records its request again with the booking (see
+    /// [`BookingRequestKey`]) and runs the booking's own steps locally without a patch.
+    pub(crate) fn saga_input(
+        self,
+        booking_ref: BookingRef,
+        owner: RequestOwner,
+        key: String,
+        request_hash: &[u8],
+        payment_window: std::time::Duration,
+    ) -> BookingSagaInput {
+        let (user_id, partner_id) = owner.user_and_partner();
+        BookingSagaInput {
+            booking_ref,
+            stay: self.stay,
+            lead_traveller: self.lead_traveller,
+            quote: self.quote,
+            payment_method: self.payment_method,
+            user_id,
+            payment_window_secs: Some(payment_window.as_secs()),
+            partner_id,
+            request: Some(BookingRequestKey { idempotency_key: key, request_hash: hex::encode(request_hash) }),
+            local_booking_steps: true,
+        }
+    }
 }
 
 async fn prepare(catalog: &sqlx::PgPool, body: &CreateBookingRequest) -> Result<PreparedBooking, ApiError> {
@@ -572,11 +586,6 @@ async fn bind_booking_ref(
         }
     }
     Err(ApiError::Internal(anyhow::anyhow!("could not allocate a unique booking reference")))
-}
-
-/// The request as the saga records it again with the booking (see [`BookingRequestKey`]).
-pub(crate) fn request_key(key: String, request_hash: &[u8]) -> BookingRequestKey {
-    BookingRequestKey { idempotency_key: key, request_hash: hex::encode(request_hash) }
 }
 
 pub(crate) async fn start_saga(client: &Client, input: BookingSagaInput) -> Result<(), ApiError> {

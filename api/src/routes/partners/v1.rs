@@ -23,7 +23,7 @@ use axum::{
 };
 use booking::store::RequestOwner;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use contracts::{BookingRef, StayDates, cancellation::CancellationInput, saga::BookingSagaInput, temporal::task_queue};
+use contracts::{BookingRef, StayDates, cancellation::CancellationInput, temporal::task_queue};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
@@ -249,18 +249,7 @@ pub(crate) async fn create_booking(
         bookings::Admitted::Bound { prepared, booking_ref, repeated } => (prepared, booking_ref, repeated),
     };
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
-    let input = BookingSagaInput {
-        booking_ref: booking_ref.clone(),
-        stay: prepared.stay,
-        lead_traveller: prepared.lead_traveller,
-        quote: prepared.quote,
-        payment_method: prepared.payment_method,
-        user_id: None,
-        payment_window_secs: Some(payments.config.payment_window.as_secs()),
-        partner_id: Some(caller.partner_id),
-        request: Some(bookings::request_key(key, &request_hash)),
-        local_booking_steps: true,
-    };
+    let input = prepared.saga_input(booking_ref.clone(), owner, key, &request_hash, payments.config.payment_window);
     let client = temporal.client().await?;
     bookings::start_saga(&client, input).await?;
     tracing::info!(%booking_ref, partner = %caller.partner_code, "partner booking saga started");
