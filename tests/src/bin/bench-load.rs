@@ -2,11 +2,14 @@
 //!
 //! `cargo run --release -p tests --bin bench-load -- [seconds] [clients] [rate] [modes]`
 //! (defaults 10 s, 16 clients, 20 bookings/s, every mode; `modes` picks some of
-//! `serial,closed,open`). On the test platform (real API, workers, Temporal dev server with
-//! the project's flags, local PostgreSQL), in one run:
+//! `serial,closed,open,paired`). On the test platform (real API, workers, Temporal dev
+//! server with the project's flags, local PostgreSQL), in one run:
 //! - one at a time: a single traveller books, waits for the outcome, and books again;
 //! - closed loop: `clients` travellers each book, wait for the outcome, and book again;
 //! - open loop: bookings arrive at `rate` per second whatever the platform's pace;
+//! - paired closed loop: the no-op saga and the booking saga take turns in closed-loop
+//!   windows (A B B A, twice), so a drift of the machine's speed during the run weighs on
+//!   both alike, and the throughput ratio is read over all their windows;
 //! - baselines on the same server and worker settings: a workflow running the same number
 //!   of no-op activities (5) over three task queues, and a bare workflow start and finish,
 //!   driven the same ways straight through the Temporal client; and, for reference, the
@@ -211,6 +214,45 @@ async fn open_loop(duration: Duration, rate: f64, unit: Arc<impl Unit>) -> Tally
     }
     futures::future::join_all(tasks).await;
     Arc::try_unwrap(tally).ok().unwrap().into_inner().unwrap()
+}
+
+/// Completions per second of the closed loop's windows, the no-op saga's and the booking's
+/// in [`PAIRED_ORDER`], each window as long as the other measurements'.
+async fn paired_closed_loop(
+    duration: Duration,
+    clients: u64,
+    noop: Arc<impl Unit>,
+    booking: Arc<impl Unit>,
+) -> Vec<(Kind, f64)> {
+    let mut rates = Vec::new();
+    for kind in PAIRED_ORDER {
+        let tally = match kind {
+            Kind::Booking => closed_loop(duration, clients, booking.clone()).await,
+            _ => closed_loop(duration, clients, noop.clone()).await,
+        };
+        if !tally.errors.is_empty() {
+            println!("  errors ({}): {:?}", kind.label(), tally.errors);
+        }
+        rates.push((kind, tally.completed_in_window as f64 / duration.as_secs_f64()));
+    }
+    rates
+}
+
+/// The booking's throughput over the no-op saga's, pooled over every window of the paired
+/// closed loop, and the lowest and highest ratio of its pairs of neighbouring windows.
+fn paired_ratio(rates: &[(Kind, f64)]) -> (f64, f64, f64) {
+    let total = |kind| rates.iter().filter(|(k, _)| *k == kind).map(|(_, r)| r).sum::<f64>();
+    let pooled = total(Kind::Booking) / total(Kind::Noop);
+    let pairs: Vec<f64> = rates
+        .chunks(2)
+        .map(|pair| {
+            let of = |kind| pair.iter().find(|(k, _)| *k == kind).map_or(f64::NAN, |(_, r)| *r);
+            of(Kind::Booking) / of(Kind::Noop)
+        })
+        .collect();
+    let low = pairs.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = pairs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (pooled, low, high)
 }
 
 fn pct(sorted: &[Duration], p: f64) -> f64 {
@@ -481,8 +523,12 @@ fn print_breakdown(columns: &[(&str, Vec<Parts>)]) {
     }
 }
 
-/// The ways the load is driven: one at a time, closed loop, open loop.
-const MODES: [&str; 3] = ["serial", "closed", "open"];
+/// The ways the load is driven: one at a time, closed loop, open loop, and the closed loop
+/// with the baseline and the booking taking turns.
+const MODES: [&str; 4] = ["serial", "closed", "open", "paired"];
+/// The paired closed loop's order of windows: A B B A, twice.
+const PAIRED_ORDER: [Kind; 8] =
+    [Kind::Noop, Kind::Booking, Kind::Booking, Kind::Noop, Kind::Noop, Kind::Booking, Kind::Booking, Kind::Noop];
 
 /// What a measurement runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -635,7 +681,7 @@ async fn main() -> anyhow::Result<()> {
 
     let mut found: BTreeMap<(&str, Kind), Figures> = BTreeMap::new();
     let mut kept_by_mode: BTreeMap<&str, Vec<(&str, Vec<Kept>)>> = BTreeMap::new();
-    for mode in MODES.into_iter().filter(|m| modes.contains(m)) {
+    for mode in MODES.into_iter().filter(|m| modes.contains(m) && *m != "paired") {
         let mut base_rate = None;
         for kind in Kind::ALL {
             let before = processes();
@@ -664,6 +710,17 @@ async fn main() -> anyhow::Result<()> {
         }
     }
 
+    let mut paired = None;
+    if modes.contains(&"paired") {
+        println!("\npaired closed loop: the no-op saga and the booking saga take turns, {seconds} s each");
+        let rates = paired_closed_loop(duration, clients, workflow(Kind::Noop), booking.clone()).await;
+        let turns: Vec<String> = rates.iter().map(|(kind, rate)| format!("{} {rate:.1}/s", kind.label())).collect();
+        println!("  {}", turns.join(", "));
+        let (pooled, low, high) = paired_ratio(&rates);
+        println!("  booking / no-op saga throughput: {pooled:.2}x over all windows; {low:.2}x to {high:.2}x by pair");
+        paired = Some(pooled);
+    }
+
     for mode in MODES.into_iter().filter(|m| kept_by_mode.contains_key(m)) {
         let way = if mode == "serial" { "one at a time" } else { "closed loop" };
         println!(
@@ -690,6 +747,7 @@ async fn main() -> anyhow::Result<()> {
     let throughput = |mode, kind| Some(get(mode, kind)?.rate / get(mode, Kind::Noop)?.rate);
     let one_at_a_time = |kind| Some(get("serial", kind)?.end_p50_ms / get("serial", Kind::Noop)?.end_p50_ms);
     target("closed loop, booking / no-op saga throughput", throughput("closed", Kind::Booking), "x", 0.9, false);
+    target("closed loop, paired windows, booking / no-op saga throughput", paired, "x", 0.9, false);
     target("open loop, booking / no-op saga throughput", throughput("open", Kind::Booking), "x", 0.9, false);
     target("one at a time, booking / no-op saga median request to end", one_at_a_time(Kind::Booking), "x", 1.2, true);
     target(
