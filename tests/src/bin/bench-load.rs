@@ -559,6 +559,21 @@ struct Figures {
     end_p50_ms: f64,
 }
 
+/// Round trips of the cheapest request the API answers, one at a time for `duration`:
+/// HTTP over loopback, the middleware every request passes through, and no database.
+async fn api_round_trips(platform: &TestPlatform, duration: Duration) -> Vec<Duration> {
+    let until = Instant::now() + duration;
+    let mut round_trips = Vec::new();
+    while Instant::now() < until {
+        let began = Instant::now();
+        match platform.http.get(format!("{}/healthz", platform.api_url)).send().await {
+            Ok(answer) if answer.status().is_success() => round_trips.push(began.elapsed()),
+            _ => {}
+        }
+    }
+    round_trips
+}
+
 fn figures(tally: &Tally, rate: f64) -> Figures {
     Figures { rate, start_p50_ms: pct(&tally.start_latency, 0.5), end_p50_ms: pct(&tally.end_to_end, 0.5) }
 }
@@ -681,6 +696,7 @@ async fn main() -> anyhow::Result<()> {
 
     let mut found: BTreeMap<(&str, Kind), Figures> = BTreeMap::new();
     let mut kept_by_mode: BTreeMap<&str, Vec<(&str, Vec<Kept>)>> = BTreeMap::new();
+    let mut http_floor = None;
     for mode in MODES.into_iter().filter(|m| modes.contains(m) && *m != "paired") {
         let mut base_rate = None;
         for kind in Kind::ALL {
@@ -707,6 +723,18 @@ async fn main() -> anyhow::Result<()> {
                 kept_by_mode.entry(mode).or_default().push((kind.label(), Vec::from(std::mem::take(&mut tally.kept))));
             }
             found.insert((mode, kind), figures(&tally, r));
+        }
+        if mode == "serial" {
+            // What any answer of the API costs, before the booking's own work: a floor under
+            // the API-start figure that a bare start, made over gRPC without the API, does
+            // not pay.
+            let mut round_trips = api_round_trips(&platform, duration).await;
+            round_trips.sort();
+            let (p50, p99) = (pct(&round_trips, 0.5), pct(&round_trips, 0.99));
+            println!(
+                "\none at a time: the API's answer with no work (GET /healthz)\n  p50 {p50:.2} ms p99 {p99:.2} ms"
+            );
+            http_floor = Some(p50);
         }
     }
 
@@ -757,6 +785,9 @@ async fn main() -> anyhow::Result<()> {
         1.0,
         true,
     );
+    if let Some(floor) = http_floor {
+        println!("    of which any answer of the API costs {floor:.2} ms (GET /healthz, above)");
+    }
     let ratio = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{r:.2}x"));
     println!(
         "  for reference, what the booking's search attributes alone cost the no-op saga: throughput {} closed, {} open; one at a time {} the median",
