@@ -15,6 +15,8 @@
 //!   driven the same ways straight through the Temporal client; and, for reference, the
 //!   no-op saga writing the booking saga's search attributes (what those visibility writes
 //!   alone cost);
+//! - one at a time, the API's cheapest answer (`GET /healthz`, no database): what any
+//!   answer of the API costs, which a bare start over gRPC does not pay;
 //! - CPU and resident memory of this process (API, workers, gateway), the Temporal server and
 //!   PostgreSQL over each measurement;
 //! - the resident memory at rest of each deployable binary (API, one worker per context),
@@ -560,18 +562,19 @@ struct Figures {
 }
 
 /// Round trips of the cheapest request the API answers, one at a time for `duration`:
-/// HTTP over loopback, the middleware every request passes through, and no database.
-async fn api_round_trips(platform: &TestPlatform, duration: Duration) -> Vec<Duration> {
+/// HTTP over loopback, the middleware every request passes through, and no database. Also
+/// how many requests failed, which are not timed.
+async fn api_round_trips(platform: &TestPlatform, duration: Duration) -> (Vec<Duration>, u64) {
     let until = Instant::now() + duration;
-    let mut round_trips = Vec::new();
+    let (mut round_trips, mut failed) = (Vec::new(), 0);
     while Instant::now() < until {
         let began = Instant::now();
         match platform.http.get(format!("{}/healthz", platform.api_url)).send().await {
             Ok(answer) if answer.status().is_success() => round_trips.push(began.elapsed()),
-            _ => {}
+            _ => failed += 1,
         }
     }
-    round_trips
+    (round_trips, failed)
 }
 
 fn figures(tally: &Tally, rate: f64) -> Figures {
@@ -728,12 +731,15 @@ async fn main() -> anyhow::Result<()> {
             // What any answer of the API costs, before the booking's own work: a floor under
             // the API-start figure that a bare start, made over gRPC without the API, does
             // not pay.
-            let mut round_trips = api_round_trips(&platform, duration).await;
+            let (mut round_trips, failed) = api_round_trips(&platform, duration).await;
             round_trips.sort();
             let (p50, p99) = (pct(&round_trips, 0.5), pct(&round_trips, 0.99));
             println!(
                 "\none at a time: the API's answer with no work (GET /healthz)\n  p50 {p50:.2} ms p99 {p99:.2} ms"
             );
+            if failed > 0 {
+                println!("  errors: {failed} requests failed");
+            }
             http_floor = Some(p50);
         }
     }
