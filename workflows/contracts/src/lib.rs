@@ -12,6 +12,8 @@
 pub mod activities;
 pub mod booking_ref;
 pub mod cancellation;
+pub mod email;
+pub mod india;
 pub mod money;
 pub mod pricing;
 pub mod saga;
@@ -20,5 +22,6 @@ pub mod stay;
 pub mod temporal;
 
 pub use booking_ref::BookingRef;
+pub use email::EmailAddress;
 pub use money::{Currency, Money};
 pub use stay::{StayDates, StayError};
