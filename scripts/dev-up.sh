@@ -55,7 +55,7 @@ fi
 
 step "Starting the Temporal dev server (workflows kept in .data/temporal.db)"
 # The Web UI asks the API's codec to open sealed payloads (an operator signs in at
-# /api/codec/sign-in, see README); the UI's origin may call the API with that cookie.
+# /api/codec/sign-in, see docs/operations.md); the UI's origin may call the API with that cookie.
 export TT_CORS_ORIGINS="${TT_CORS_ORIGINS:-http://127.0.0.1:$UI_PORT,http://localhost:$UI_PORT}"
 # shellcheck disable=SC2046
 start temporal "$TEMPORAL_BIN" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$UI_PORT" \

@@ -40,8 +40,9 @@ SERVICE_ACCOUNT = "tripura-tourism"
 RUN_AS_USER = 10001
 API_PORT = 8080
 METRICS_PORT = 9090
-# Route prefix of each bounded context (API-CONVENTIONS.md). The set of contexts itself
-# comes from migrations/<context>/ (every context owns a schema); both must agree.
+# Route prefix of each bounded context: api/src/lib.rs nests one router per context under
+# /api. The set of contexts itself comes from migrations/<context>/ (every context owns a
+# schema); both must agree.
 PREFIXES = {
     "auth": "/api/auth",
     "catalog": "/api/catalog",
