@@ -1,24 +1,25 @@
-//! The sandbox's HTTP API, shaped like the real gateway's: the merchant API (basic auth),
-//! the hosted checkout the traveller's browser talks to, and the `/v1/sandbox/*` controls.
+//! The sandbox's HTTP API, shaped like the real gateway's: the merchant API (basic auth) and
+//! the hosted checkout the traveller's browser talks to. It owns the payment rules (what
+//! may be captured or refunded, and which events each step raises); the `/v1/sandbox/*`
+//! controls are in `control`.
 
 use crate::{
-    control, faults,
-    state::{Books, Order, Payment, Refund, RefundKey, Sandbox, new_id, now},
+    errors::{Body, DECLINED, GatewayError},
+    ids::{new_id, now},
+    state::{Books, Order, Payment, Refund, RefundKey, Sandbox},
     webhooks::{Event, event, sign},
 };
 use axum::{
     Json, Router,
-    extract::{FromRequest, FromRequestParts, Path, Request, State},
-    http::{HeaderMap, StatusCode, request::Parts},
-    middleware,
-    response::{IntoResponse, Response},
+    extract::{FromRequestParts, Path, State},
+    http::{HeaderMap, request::Parts},
     routing::{get, post},
 };
 use base64::Engine;
-use serde::{Deserialize, Deserializer, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::json;
 
-pub fn router(sandbox: Sandbox) -> Router {
+pub(crate) fn routes() -> Router<Sandbox> {
     Router::new()
         .route("/v1/orders", post(create_order))
         .route("/v1/orders/{id}", get(get_order))
@@ -30,67 +31,6 @@ pub fn router(sandbox: Sandbox) -> Router {
         .route("/v1/payments/{id}/refunds", get(payment_refunds))
         .route("/v1/checkout/{order_id}", get(checkout_page))
         .route("/v1/checkout/{order_id}/pay", post(checkout_pay))
-        .route("/v1/sandbox/faults", get(control::get_faults).post(control::set_faults))
-        .route("/v1/sandbox/webhooks", get(control::webhooks))
-        .route("/v1/sandbox/ledger", get(control::ledger))
-        .route("/healthz", get(|| async { "ok" }))
-        .layer(middleware::from_fn_with_state(sandbox.clone(), faults::inject))
-        .with_state(sandbox)
-}
-
-/// Gateway-style errors: `{"error": {"code", "description", "reason", ...}}`.
-pub(crate) struct GatewayError {
-    status: StatusCode,
-    code: &'static str,
-    description: String,
-    reason: &'static str,
-}
-
-impl GatewayError {
-    pub(crate) fn bad_request(description: impl Into<String>, reason: &'static str) -> Self {
-        GatewayError {
-            status: StatusCode::BAD_REQUEST,
-            code: "BAD_REQUEST_ERROR",
-            description: description.into(),
-            reason,
-        }
-    }
-    fn not_found(what: &str) -> Self {
-        GatewayError {
-            status: StatusCode::BAD_REQUEST,
-            code: "BAD_REQUEST_ERROR",
-            description: format!("The id provided does not exist: {what}"),
-            reason: "input_validation_failed",
-        }
-    }
-    fn declined() -> Self {
-        GatewayError::bad_request(DECLINED, "payment_declined")
-    }
-}
-
-impl IntoResponse for GatewayError {
-    fn into_response(self) -> Response {
-        let body = json!({ "error": {
-            "code": self.code, "description": self.description, "reason": self.reason,
-            "source": "business", "step": "payment_initiation", "metadata": {},
-        }});
-        (self.status, Json(body)).into_response()
-    }
-}
-
-/// A JSON body whose rejection (malformed JSON, a missing field, a wrong type) is answered
-/// in the gateway's error shape, as the real gateway does, rather than in the framework's.
-pub(crate) struct Body<T>(pub(crate) T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
-    type Rejection = GatewayError;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        Json::<T>::from_request(request, state)
-            .await
-            .map(|Json(body)| Body(body))
-            .map_err(|rejection| GatewayError::bad_request(rejection.body_text(), "input_validation_failed"))
-    }
 }
 
 /// HTTP Basic authentication with the merchant's key id and secret.
@@ -107,16 +47,7 @@ impl FromRequestParts<Sandbox> for Merchant {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Basic "))
             .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok());
-        if given.as_deref() == Some(expected.as_bytes()) {
-            Ok(Merchant)
-        } else {
-            Err(GatewayError {
-                status: StatusCode::UNAUTHORIZED,
-                code: "BAD_REQUEST_ERROR",
-                description: "Authentication failed".into(),
-                reason: "authentication_failed",
-            })
-        }
+        if given.as_deref() == Some(expected.as_bytes()) { Ok(Merchant) } else { Err(GatewayError::unauthorized()) }
     }
 }
 
@@ -203,7 +134,6 @@ struct NewPayment {
 }
 
 const DECLINING_TOKENS: &[&str] = &["tok_decline", "tok_declined", "tok_insufficient_funds"];
-const DECLINED: &str = "Your payment has been declined by the bank";
 
 async fn create_payment(
     _: Merchant,

@@ -2,29 +2,33 @@
 //! need no credentials and no fault ever touches them.
 
 use crate::{
-    api::{Body, GatewayError},
+    errors::{Body, GatewayError},
     faults::Faults,
     state::Sandbox,
 };
-use axum::{Json, extract::State};
+use axum::{Json, Router, extract::State, routing::get};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-pub(crate) async fn get_faults(State(sandbox): State<Sandbox>) -> Json<Faults> {
+pub(crate) fn routes() -> Router<Sandbox> {
+    Router::new()
+        .route("/v1/sandbox/faults", get(get_faults).post(set_faults))
+        .route("/v1/sandbox/webhooks", get(webhooks))
+        .route("/v1/sandbox/ledger", get(ledger))
+}
+
+async fn get_faults(State(sandbox): State<Sandbox>) -> Json<Faults> {
     Json(sandbox.faults.current())
 }
 
-pub(crate) async fn set_faults(
-    State(sandbox): State<Sandbox>,
-    Body(faults): Body<Faults>,
-) -> Result<Json<Faults>, GatewayError> {
+async fn set_faults(State(sandbox): State<Sandbox>, Body(faults): Body<Faults>) -> Result<Json<Faults>, GatewayError> {
     faults.validate().map_err(|problem| GatewayError::bad_request(problem, "input_validation_failed"))?;
     tracing::info!(?faults, "fault switches set");
     sandbox.faults.replace(faults.clone());
     Ok(Json(faults))
 }
 
-pub(crate) async fn webhooks(State(sandbox): State<Sandbox>) -> Json<Value> {
+async fn webhooks(State(sandbox): State<Sandbox>) -> Json<Value> {
     Json(sandbox.webhooks.deliveries())
 }
 
@@ -44,7 +48,7 @@ struct OrderLedger {
 /// The gateway's own account of the money, per order in creation order and in total, so
 /// tests can hold the platform to "at most one capture per order" and "never refund more
 /// than was captured" from the side that actually moves the money.
-pub(crate) async fn ledger(State(sandbox): State<Sandbox>) -> Json<Value> {
+async fn ledger(State(sandbox): State<Sandbox>) -> Json<Value> {
     let books = sandbox.books();
     let mut orders: Vec<OrderLedger> = books
         .order_sequence

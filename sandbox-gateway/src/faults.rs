@@ -1,7 +1,6 @@
 //! Fault switches: the ways a real gateway misbehaves, on demand, so the callers' retry,
 //! reconciliation and webhook handling can be exercised without waiting for a bad day.
 
-use crate::state::Sandbox;
 use axum::{
     Json,
     extract::{Request, State},
@@ -12,7 +11,10 @@ use axum::{
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::{sync::Mutex, time::Duration};
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 /// The switches as set through `POST /v1/sandbox/faults`. Every field is optional and a
 /// missing one means "off", so each call states the whole set and no earlier switch lingers.
@@ -105,8 +107,9 @@ impl FaultSwitch {
 /// Applies latency, errors and lost responses around the gateway API. `/healthz` and the
 /// `/v1/sandbox/*` control endpoints are never touched: the tests driving the faults must be
 /// able to rely on them. The checkout page is only slowed down, never failed: it stands for
-/// the traveller's browser loading a page, not for a call the platform makes.
-pub(crate) async fn inject(State(sandbox): State<Sandbox>, request: Request, next: Next) -> Response {
+/// the traveller's browser loading a page, not for a call the platform makes. It is given the
+/// switches alone rather than the whole sandbox, which keeps this module free of the books.
+pub(crate) async fn inject(State(switch): State<Arc<FaultSwitch>>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     if path == "/healthz" || path.starts_with("/v1/sandbox/") {
         return next.run(request).await;
@@ -116,23 +119,20 @@ pub(crate) async fn inject(State(sandbox): State<Sandbox>, request: Request, nex
     // refund and the checkout payment.
     let changes_state = request.method() == Method::POST;
 
-    let latency = sandbox.faults.current().latency_ms;
+    let latency = switch.current().latency_ms;
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }
-    let targeted = sandbox.faults.current().targets(&path);
-    if targeted && !checkout_page && sandbox.faults.roll(|f| f.error_rate) {
-        let status = sandbox.faults.pick(&[
-            StatusCode::INTERNAL_SERVER_ERROR,
-            StatusCode::BAD_GATEWAY,
-            StatusCode::SERVICE_UNAVAILABLE,
-        ]);
+    let targeted = switch.current().targets(&path);
+    if targeted && !checkout_page && switch.roll(|f| f.error_rate) {
+        let status =
+            switch.pick(&[StatusCode::INTERNAL_SERVER_ERROR, StatusCode::BAD_GATEWAY, StatusCode::SERVICE_UNAVAILABLE]);
         tracing::info!(%path, %status, "fault: failing the call without acting");
         return server_error(status);
     }
     let response = next.run(request).await;
-    if targeted && changes_state && sandbox.faults.roll(|f| f.lose_response_rate) {
-        let status = sandbox.faults.pick(&[StatusCode::INTERNAL_SERVER_ERROR, StatusCode::GATEWAY_TIMEOUT]);
+    if targeted && changes_state && switch.roll(|f| f.lose_response_rate) {
+        let status = switch.pick(&[StatusCode::INTERNAL_SERVER_ERROR, StatusCode::GATEWAY_TIMEOUT]);
         tracing::info!(%path, %status, acted = %response.status(), "fault: losing the response of a call that acted");
         return server_error(status);
     }

@@ -43,65 +43,42 @@
 //!
 //! Architecture invariant: shares no code with the payment context, so the adapter is tested
 //! against an independent implementation of the protocol.
+//!
+//! Inside the crate, modules depend on each other in one direction only, so each can be read
+//! and changed without the ones built on it. At the bottom, `settings`, `ids`, `errors` and
+//! `faults` use no other module; `webhooks` builds on `settings`, `ids` and `faults`; `state`
+//! gathers the settings, the fault switches and the webhook dispatcher into one [`Sandbox`];
+//! the handlers in `api` and `control` work on `state`; and this root assembles the router.
 
 mod api;
 mod control;
+mod errors;
 mod faults;
+mod ids;
+mod settings;
 mod state;
 mod webhooks;
 
-pub use api::router;
+pub use settings::{
+    DEFAULT_KEY_ID, DEFAULT_KEY_SECRET, DEFAULT_WEBHOOK_MAX_ATTEMPTS, DEFAULT_WEBHOOK_SECRET, SandboxSettings,
+};
 pub use state::Sandbox;
 
-use std::{future::Future, time::Duration};
+use axum::{Router, middleware, routing::get};
+use std::future::Future;
 use tokio::net::TcpListener;
 
-#[derive(Clone)]
-pub struct SandboxSettings {
-    pub key_id: String,
-    pub key_secret: String,
-    /// Where webhooks go; without one, events are only recorded in the delivery log.
-    pub webhook_url: Option<String>,
-    pub webhook_secret: String,
-    /// Attempts per delivery, the first included.
-    pub webhook_max_attempts: u32,
-    /// Wait before the first retry; each further retry waits twice as long.
-    pub webhook_backoff: Duration,
+/// The whole sandbox: the merchant API and hosted checkout, the test controls and the health
+/// check, with the fault switches wrapped around all of them (the fault layer itself decides
+/// which paths it leaves alone).
+pub fn router(sandbox: Sandbox) -> Router {
+    Router::new()
+        .merge(api::routes())
+        .merge(control::routes())
+        .route("/healthz", get(|| async { "ok" }))
+        .layer(middleware::from_fn_with_state(sandbox.faults.clone(), faults::inject))
+        .with_state(sandbox)
 }
-
-impl Default for SandboxSettings {
-    fn default() -> Self {
-        SandboxSettings {
-            key_id: DEFAULT_KEY_ID.into(),
-            key_secret: DEFAULT_KEY_SECRET.into(),
-            webhook_url: None,
-            webhook_secret: DEFAULT_WEBHOOK_SECRET.into(),
-            webhook_max_attempts: DEFAULT_WEBHOOK_MAX_ATTEMPTS,
-            webhook_backoff: Duration::from_millis(500),
-        }
-    }
-}
-
-/// Secrets stay out of logs even when the settings are printed.
-impl std::fmt::Debug for SandboxSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SandboxSettings")
-            .field("key_id", &self.key_id)
-            .field("key_secret", &"***")
-            .field("webhook_url", &self.webhook_url)
-            .field("webhook_secret", &"***")
-            .field("webhook_max_attempts", &self.webhook_max_attempts)
-            .field("webhook_backoff", &self.webhook_backoff)
-            .finish()
-    }
-}
-
-/// Development credentials, the same defaults the payment context uses.
-pub const DEFAULT_KEY_ID: &str = "rzp_test_sandbox";
-pub const DEFAULT_KEY_SECRET: &str = "sandbox_secret";
-/// The development webhook secret; whatever receives the webhooks verifies with it.
-pub const DEFAULT_WEBHOOK_SECRET: &str = "sandbox_webhook_secret";
-pub const DEFAULT_WEBHOOK_MAX_ATTEMPTS: u32 = 5;
 
 /// Serves the sandbox on `listener` until `shutdown` resolves.
 pub async fn run(

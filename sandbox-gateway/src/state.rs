@@ -1,8 +1,8 @@
 //! The sandbox's books: orders, payments and refunds in memory, plus the fault switches and
-//! the webhook dispatcher every handler reaches through [`Sandbox`].
+//! the webhook dispatcher every handler reaches through [`Sandbox`]. It only holds the
+//! lower modules' pieces; the handlers that change the books live above it.
 
-use crate::{SandboxSettings, faults::FaultSwitch, webhooks::Webhooks};
-use rand::{Rng, distributions::Alphanumeric};
+use crate::{faults::FaultSwitch, settings::SandboxSettings, webhooks::Webhooks};
 use serde::Serialize;
 use std::{
     collections::HashMap,
@@ -99,13 +99,4 @@ impl Sandbox {
     pub(crate) fn books(&self) -> MutexGuard<'_, Books> {
         self.books.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
-}
-
-pub(crate) fn new_id(prefix: &str) -> String {
-    let suffix: String = rand::thread_rng().sample_iter(&Alphanumeric).take(14).map(char::from).collect();
-    format!("{prefix}_{suffix}")
-}
-
-pub(crate) fn now() -> i64 {
-    chrono::Utc::now().timestamp()
 }

@@ -1,7 +1,11 @@
 //! Signed webhooks, delivered the way the real gateway delivers them: asynchronously, at
 //! least once, retried with backoff, and in no guaranteed order.
 
-use crate::{SandboxSettings, faults::Faults, state::new_id, state::now};
+use crate::{
+    faults::Faults,
+    ids::{new_id, now},
+    settings::SandboxSettings,
+};
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use serde_json::{Map, Value, json};

@@ -1,0 +1,83 @@
+//! The gateway's error answers, `{"error": {"code", "description", "reason", ...}}`, and the
+//! JSON body extractor that refuses bad input in that same shape. Both the merchant API and
+//! the sandbox controls answer this way, so the shape is defined once, below both.
+
+use axum::{
+    Json,
+    extract::{FromRequest, Request},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+/// What the "bank" says when it declines a card, in the error answer and on the failed
+/// payment alike.
+pub(crate) const DECLINED: &str = "Your payment has been declined by the bank";
+
+/// Gateway-style errors: `{"error": {"code", "description", "reason", ...}}`.
+pub(crate) struct GatewayError {
+    status: StatusCode,
+    code: &'static str,
+    description: String,
+    reason: &'static str,
+}
+
+impl GatewayError {
+    pub(crate) fn bad_request(description: impl Into<String>, reason: &'static str) -> Self {
+        GatewayError {
+            status: StatusCode::BAD_REQUEST,
+            code: "BAD_REQUEST_ERROR",
+            description: description.into(),
+            reason,
+        }
+    }
+
+    /// The real gateway answers an unknown id with a 400, not a 404.
+    pub(crate) fn not_found(what: &str) -> Self {
+        GatewayError {
+            status: StatusCode::BAD_REQUEST,
+            code: "BAD_REQUEST_ERROR",
+            description: format!("The id provided does not exist: {what}"),
+            reason: "input_validation_failed",
+        }
+    }
+
+    pub(crate) fn declined() -> Self {
+        GatewayError::bad_request(DECLINED, "payment_declined")
+    }
+
+    pub(crate) fn unauthorized() -> Self {
+        GatewayError {
+            status: StatusCode::UNAUTHORIZED,
+            code: "BAD_REQUEST_ERROR",
+            description: "Authentication failed".into(),
+            reason: "authentication_failed",
+        }
+    }
+}
+
+impl IntoResponse for GatewayError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": {
+            "code": self.code, "description": self.description, "reason": self.reason,
+            "source": "business", "step": "payment_initiation", "metadata": {},
+        }});
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// A JSON body whose rejection (malformed JSON, a missing field, a wrong type) is answered
+/// in the gateway's error shape, as the real gateway does, rather than in the framework's.
+pub(crate) struct Body<T>(pub(crate) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = GatewayError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Json::<T>::from_request(request, state)
+            .await
+            .map(|Json(body)| Body(body))
+            .map_err(|rejection| GatewayError::bad_request(rejection.body_text(), "input_validation_failed"))
+    }
+}
