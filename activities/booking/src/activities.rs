@@ -142,7 +142,7 @@ fn count_failure(code: &str) {
 /// instead of looping.
 fn invalid_transition(booking_ref: &str, wanted: RecordStatus, transition: &Transition) -> ActivityError {
     let message = match transition {
-        Transition::Conflict { current } => lifecycle::refusal(booking_ref, current, wanted),
+        Transition::Conflict { current } => lifecycle::refusal(booking_ref, *current, wanted),
         Transition::NotFound => format!("no booking {booking_ref} to make {wanted}"),
         other => format!("booking {booking_ref} cannot become {wanted}: {other:?}"),
     };

@@ -10,10 +10,14 @@
 //! - Every write is idempotent by booking reference.
 
 pub mod activities;
+mod facade;
 pub mod lifecycle;
 pub mod partner_channel;
 pub mod store;
 
+pub use facade::{Bookings, ListPosition};
+pub use lifecycle::RecordStatus;
+pub use store::{BookingAccess, BookingListItem, BookingRow, BookingVersion, IdempotentRequest, RequestOwner};
 pub use activities::BookingActivitiesImpl;
 pub use partner_channel::PartnerSalesActivitiesImpl;
 

@@ -6,6 +6,12 @@
 //!        └──────────▶ failed
 //! ```
 
+use sqlx::{
+    Postgres,
+    encode::IsNull,
+    error::BoxDynError,
+    postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef},
+};
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,13 +51,37 @@ impl fmt::Display for RecordStatus {
     }
 }
 
+/// Stored as its `as_str` text (the `bookings_status_known` constraint lists the values);
+/// reading an unknown value is an error, never a silent default.
+impl sqlx::Type<Postgres> for RecordStatus {
+    fn type_info() -> PgTypeInfo {
+        <&str as sqlx::Type<Postgres>>::type_info()
+    }
+
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <&str as sqlx::Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, Postgres> for RecordStatus {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        let text = <&str as sqlx::Decode<Postgres>>::decode(value)?;
+        RecordStatus::parse(text).ok_or_else(|| format!("unknown booking status {text:?}").into())
+    }
+}
+
+impl sqlx::Encode<'_, Postgres> for RecordStatus {
+    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        <&str as sqlx::Encode<Postgres>>::encode(self.as_str(), buf)
+    }
+}
+
 /// Why a change was refused, in words an operator reads in the Temporal UI.
-pub fn refusal(booking_ref: &str, current: &str, wanted: RecordStatus) -> String {
-    match RecordStatus::parse(current) {
-        Some(from) if !from.can_move_to(wanted) => {
-            format!("booking {booking_ref} is {from}; a booking never moves from {from} to {wanted}")
-        }
-        _ => format!("booking {booking_ref} is {current}; it cannot become {wanted}"),
+pub fn refusal(booking_ref: &str, current: RecordStatus, wanted: RecordStatus) -> String {
+    if current.can_move_to(wanted) {
+        format!("booking {booking_ref} is {current}; it cannot become {wanted}")
+    } else {
+        format!("booking {booking_ref} is {current}; a booking never moves from {current} to {wanted}")
     }
 }
 

@@ -3,7 +3,7 @@
 //! `booking` queue). All their SQL is here.
 
 use crate::store::BookingListItem;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use contracts::{
     BookingRef, Money,
     settlement::{PartnerSales, PartnerSalesRequest, definitions},
@@ -14,13 +14,6 @@ use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use uuid::Uuid;
 
-/// India's offset from UTC, all year: settlement periods are dates in India.
-const IST_OFFSET_SECS: i64 = 5 * 3600 + 30 * 60;
-
-/// The instant a date in India begins.
-pub fn start_of_day_in_india(date: NaiveDate) -> DateTime<Utc> {
-    date.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc() - chrono::Duration::seconds(IST_OFFSET_SECS)
-}
 
 /// The partner that asked for `booking_ref`: `None` if no request made it, `Some(None)` for
 /// a booking of another channel.
@@ -60,8 +53,8 @@ pub async fn bookings_of_partner(
 /// captured for them, and the refunds of cancellations completed in it, whichever period
 /// their booking was confirmed in.
 pub async fn partner_sales(pool: &PgPool, request: &PartnerSalesRequest) -> Result<PartnerSales, sqlx::Error> {
-    let from = start_of_day_in_india(request.period.start);
-    let to = start_of_day_in_india(request.period.end);
+    let from = contracts::india::start_of_day(request.period.start);
+    let to = contracts::india::start_of_day(request.period.end);
     let (bookings, collected): (i64, i64) = sqlx::query_as(
         "SELECT count(*), coalesce(sum(b.amount_charged_paise), 0)::bigint
          FROM bookings b JOIN booking_versions v ON v.booking_id = b.booking_id AND v.status = 'confirmed'
@@ -113,16 +106,5 @@ impl PartnerSalesActivitiesImpl {
         request: PartnerSalesRequest,
     ) -> Result<PartnerSales, ActivityError> {
         Ok(partner_sales(&self.pool, &request).await?)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_day_in_india_starts_at_half_past_six_the_evening_before_in_utc() {
-        let start = start_of_day_in_india("2026-01-05".parse().unwrap());
-        assert_eq!(start.to_rfc3339(), "2026-01-04T18:30:00+00:00");
     }
 }

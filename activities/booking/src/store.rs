@@ -1,5 +1,6 @@
 //! All SQL of the booking context.
 
+use crate::lifecycle::RecordStatus;
 use chrono::{DateTime, NaiveDate, Utc};
 use contracts::{
     BookingRef,
@@ -13,8 +14,9 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct BookingRow {
     pub booking_id: Uuid,
-    pub booking_ref: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub booking_ref: BookingRef,
+    pub status: RecordStatus,
     pub accommodation_id: Uuid,
     pub room_type: String,
     pub check_in: NaiveDate,
@@ -40,7 +42,7 @@ pub enum Transition {
     AlreadyApplied,
     /// It is in another status the transition cannot start from.
     Conflict {
-        current: String,
+        current: RecordStatus,
     },
     NotFound,
 }
@@ -161,7 +163,7 @@ pub async fn create_booking(pool: &PgPool, record: &NewBookingRecord, actor: &st
         .execute(&mut *tx)
         .await?;
     }
-    record_version(&mut tx, booking_id, 1, "pending_payment", actor, "created", json!({ "hold_id": record.hold_id }))
+    record_version(&mut tx, booking_id, 1, RecordStatus::PendingPayment, actor, "created", json!({ "hold_id": record.hold_id }))
         .await?;
     tx.commit().await?;
     Ok(Recorded::New)
@@ -185,10 +187,10 @@ pub async fn confirm_booking(
     .fetch_optional(&mut *tx)
     .await?;
     let Some((booking_id, version)) = updated else {
-        return current_status(&mut tx, &confirmation.booking_ref, "confirmed").await;
+        return current_status(&mut tx, &confirmation.booking_ref, RecordStatus::Confirmed).await;
     };
     let details = json!({ "payment_id": confirmation.payment_id, "amount_charged": confirmation.amount_charged });
-    record_version(&mut tx, booking_id, version, "confirmed", actor, "confirmed", details).await?;
+    record_version(&mut tx, booking_id, version, RecordStatus::Confirmed, actor, "confirmed", details).await?;
     tx.commit().await?;
     Ok(Transition::Applied)
 }
@@ -207,10 +209,10 @@ pub async fn fail_booking(pool: &PgPool, failure: &BookingFailure, actor: &str) 
     .fetch_optional(&mut *tx)
     .await?;
     let Some((booking_id, version)) = updated else {
-        return current_status(&mut tx, &failure.booking_ref, "failed").await;
+        return current_status(&mut tx, &failure.booking_ref, RecordStatus::Failed).await;
     };
     let details = json!({ "code": failure.code, "message": failure.message });
-    record_version(&mut tx, booking_id, version, "failed", actor, "failed", details).await?;
+    record_version(&mut tx, booking_id, version, RecordStatus::Failed, actor, "failed", details).await?;
     tx.commit().await?;
     Ok(Transition::Applied)
 }
@@ -228,7 +230,7 @@ pub async fn find_booking(pool: &PgPool, booking_ref: &BookingRef) -> Result<Opt
 }
 
 /// The statuses a booking went through, oldest first.
-pub async fn version_statuses(pool: &PgPool, booking_ref: &BookingRef) -> Result<Vec<String>, sqlx::Error> {
+pub async fn version_statuses(pool: &PgPool, booking_ref: &BookingRef) -> Result<Vec<RecordStatus>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT v.status FROM booking_versions v JOIN bookings b USING (booking_id)
          WHERE b.booking_ref = $1 ORDER BY v.version",
@@ -364,7 +366,7 @@ pub async fn access_of(pool: &PgPool, booking_ref: &BookingRef, user_id: Uuid) -
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BookingVersion {
     pub version: i32,
-    pub status: String,
+    pub status: RecordStatus,
     pub created_at: DateTime<Utc>,
 }
 
@@ -381,9 +383,10 @@ pub async fn versions(pool: &PgPool, booking_ref: &BookingRef) -> Result<Vec<Boo
 /// One line of a user's booking list.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BookingListItem {
-    pub booking_ref: String,
+    #[sqlx(try_from = "String")]
+    pub booking_ref: BookingRef,
     /// The stored status; `None` while the saga has not written the booking yet.
-    pub status: Option<String>,
+    pub status: Option<RecordStatus>,
     pub check_in: Option<NaiveDate>,
     pub check_out: Option<NaiveDate>,
     pub total_amount_paise: Option<i64>,
@@ -452,9 +455,9 @@ pub async fn mark_saga_started(pool: &PgPool, booking_ref: &BookingRef) -> Resul
 async fn current_status(
     tx: &mut Transaction<'_, Postgres>,
     booking_ref: &BookingRef,
-    wanted: &str,
+    wanted: RecordStatus,
 ) -> Result<Transition, sqlx::Error> {
-    let status: Option<String> = sqlx::query_scalar("SELECT status FROM bookings WHERE booking_ref = $1")
+    let status: Option<RecordStatus> = sqlx::query_scalar("SELECT status FROM bookings WHERE booking_ref = $1")
         .bind(booking_ref.as_str())
         .fetch_optional(&mut **tx)
         .await?;
@@ -469,7 +472,7 @@ async fn record_version(
     tx: &mut Transaction<'_, Postgres>,
     booking_id: Uuid,
     version: i32,
-    status: &str,
+    status: RecordStatus,
     actor: &str,
     action: &str,
     details: serde_json::Value,
@@ -508,14 +511,14 @@ async fn audit(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BeginCancellation {
     Terms(contracts::activities::CancellationTerms),
-    NotCancellable { status: String },
+    NotCancellable { status: RecordStatus },
     NotFound,
 }
 
 #[derive(sqlx::FromRow)]
 struct CancellableBooking {
     booking_id: Uuid,
-    status: String,
+    status: RecordStatus,
     check_in: NaiveDate,
     hold_id: String,
     base_amount_paise: i64,
@@ -570,7 +573,7 @@ pub async fn begin_cancellation(
             hold_id: booking.hold_id,
         }));
     }
-    if booking.status != "confirmed" {
+    if booking.status != RecordStatus::Confirmed {
         return Ok(BeginCancellation::NotCancellable { status: booking.status });
     }
     let tiers: Vec<CancellationTier> = booking
@@ -652,7 +655,7 @@ pub async fn complete_cancellation(
     .fetch_optional(&mut *tx)
     .await?;
     let Some((booking_id, version)) = updated else {
-        return current_status(&mut tx, &completion.booking_ref, "cancelled").await;
+        return current_status(&mut tx, &completion.booking_ref, RecordStatus::Cancelled).await;
     };
     sqlx::query(
         "UPDATE booking_cancellations SET refunded_paise = $2, completed_at = now(), updated_at = now()
@@ -663,7 +666,7 @@ pub async fn complete_cancellation(
     .execute(&mut *tx)
     .await?;
     let details = json!({ "refunded": completion.refunded });
-    record_version(&mut tx, booking_id, version, "cancelled", actor, "cancelled", details).await?;
+    record_version(&mut tx, booking_id, version, RecordStatus::Cancelled, actor, "cancelled", details).await?;
     tx.commit().await?;
     Ok(Transition::Applied)
 }

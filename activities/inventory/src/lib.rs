@@ -11,8 +11,11 @@
 //! - Every write is idempotent by its hold id.
 
 pub mod activities;
+mod facade;
 pub mod store;
 
+pub use facade::Inventory;
+pub use store::{AllotmentChange, NightAvailability};
 pub use activities::InventoryActivitiesImpl;
 
 /// The schema this context owns; its pool's `search_path`.

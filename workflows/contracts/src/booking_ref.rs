@@ -65,6 +65,15 @@ impl fmt::Display for BookingRef {
     }
 }
 
+/// How a stored reference is read back (a database row's `TEXT` column): through `parse`,
+/// so a malformed value fails the read instead of travelling on.
+impl TryFrom<String> for BookingRef {
+    type Error = InvalidBookingRef;
+    fn try_from(raw: String) -> Result<Self, InvalidBookingRef> {
+        BookingRef::parse(&raw)
+    }
+}
+
 impl<'de> Deserialize<'de> for BookingRef {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(deserializer)?;

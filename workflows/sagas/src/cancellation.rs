@@ -22,8 +22,6 @@ use temporalio_sdk::{WorkflowContext, WorkflowContextView, WorkflowResult};
 
 const SHORT_STEP: Duration = Duration::from_secs(15);
 const REFUND_STEP: Duration = Duration::from_secs(60);
-/// Tripura keeps Indian Standard Time: days to check-in count from today there.
-const IST_OFFSET_SECS: i64 = 5 * 3600 + 30 * 60;
 
 #[workflow]
 pub struct CancellationWorkflow {
@@ -97,5 +95,5 @@ fn ist_today(ctx: &WorkflowContext<CancellationWorkflow>) -> chrono::NaiveDate {
         .workflow_time()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-    chrono::DateTime::from_timestamp(secs + IST_OFFSET_SECS, 0).unwrap_or_default().date_naive()
+    contracts::india::date_at_unix(secs)
 }

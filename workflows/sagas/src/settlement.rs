@@ -25,8 +25,6 @@ use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{ChildWorkflowOptions, WorkflowContext, WorkflowResult};
 
 const STEP: Duration = Duration::from_secs(60);
-/// India keeps one offset all year: a period's dates are dates in India.
-const IST_OFFSET_SECS: i64 = 5 * 3600 + 30 * 60;
 /// Set by the server on every workflow a schedule starts (also by trigger and backfill).
 const SCHEDULED_START_TIME: SearchAttributeKey<Timestamp> = SearchAttributeKey::datetime("TemporalScheduledStartTime");
 
@@ -115,5 +113,5 @@ fn scheduled_date_in_india(ctx: &WorkflowContext<PartnerSettlementCycleWorkflow>
                 .and_then(|d| i64::try_from(d.as_secs()).ok())
         })
         .unwrap_or_default();
-    chrono::DateTime::from_timestamp(seconds + IST_OFFSET_SECS, 0).unwrap_or_default().date_naive()
+    contracts::india::date_at_unix(seconds)
 }

@@ -1,0 +1,112 @@
+//! [`Bookings`], the booking context's one door: the API reads booking records and binds
+//! booking requests only through it; the saga writes records through the booking activities.
+
+use crate::{
+    partner_channel,
+    store::{self, BookingAccess, BookingListItem, BookingRow, BookingVersion, IdempotentRequest, RequestOwner},
+};
+use chrono::{DateTime, Utc};
+use contracts::BookingRef;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// Where a page of a booking list starts: after the `(requested_at, booking_ref)` of the
+/// previous page's last line, newest first.
+pub type ListPosition = (DateTime<Utc>, String);
+
+/// The booking context: owns its pool; the API and the workers reach its tables only here.
+#[derive(Clone)]
+pub struct Bookings {
+    pool: PgPool,
+}
+
+/// How many fresh references to try when a new one collides with an existing one: each
+/// collision has a chance of about one in a billion.
+const REFERENCE_ATTEMPTS: usize = 5;
+
+impl Bookings {
+    pub fn new(pool: PgPool) -> Self {
+        Bookings { pool }
+    }
+
+    /// Whether the context's database answers (readiness probes).
+    pub async fn is_reachable(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// The booking record, once the saga has written it.
+    pub async fn find(&self, booking_ref: &BookingRef) -> Result<Option<BookingRow>, sqlx::Error> {
+        store::find_booking(&self.pool, booking_ref).await
+    }
+
+    /// What `user_id` may do with a booking: its requester may see and change it; access
+    /// policies may grant others either.
+    pub async fn access_of(&self, booking_ref: &BookingRef, user_id: Uuid) -> Result<BookingAccess, sqlx::Error> {
+        store::access_of(&self.pool, booking_ref, user_id).await
+    }
+
+    /// Every version of a booking record, oldest first.
+    pub async fn versions(&self, booking_ref: &BookingRef) -> Result<Vec<BookingVersion>, sqlx::Error> {
+        store::versions(&self.pool, booking_ref).await
+    }
+
+    /// The bookings a user asked for, newest first.
+    pub async fn of_user(
+        &self,
+        user_id: Uuid,
+        after: Option<ListPosition>,
+        limit: i64,
+    ) -> Result<Vec<BookingListItem>, sqlx::Error> {
+        store::bookings_of(&self.pool, user_id, after, limit).await
+    }
+
+    /// The bookings a partner asked for, newest first.
+    pub async fn of_partner(
+        &self,
+        partner_id: Uuid,
+        after: Option<ListPosition>,
+        limit: i64,
+    ) -> Result<Vec<BookingListItem>, sqlx::Error> {
+        partner_channel::bookings_of_partner(&self.pool, partner_id, after, limit).await
+    }
+
+    /// The partner that asked for a booking: `None` if no request made it, `Some(None)` for
+    /// a booking of another channel.
+    pub async fn partner_of(&self, booking_ref: &BookingRef) -> Result<Option<Option<Uuid>>, sqlx::Error> {
+        partner_channel::booking_partner(&self.pool, booking_ref).await
+    }
+
+    /// Binds a fresh booking reference to the request under `key` (already scoped to its
+    /// owner), or finds the reference an earlier request with the same key bound (or that
+    /// it had another body, told by `request_hash`).
+    pub async fn bind_request(
+        &self,
+        key: &str,
+        request_hash: &[u8],
+        owner: RequestOwner,
+    ) -> Result<IdempotentRequest, sqlx::Error> {
+        let mut attempts = 0;
+        loop {
+            let candidate = BookingRef::from_random(rand::random());
+            match store::claim_request(&self.pool, key, request_hash, &candidate, owner).await {
+                Err(sqlx::Error::Database(e))
+                    if e.constraint() == Some("booking_requests_booking_ref_key") && attempts + 1 < REFERENCE_ATTEMPTS =>
+                {
+                    attempts += 1;
+                }
+                bound => return bound,
+            }
+        }
+    }
+
+    /// Unbinds a key bound moments ago by a request that then failed validation, so the
+    /// client may correct it and send it again under the same key.
+    pub async fn forget_unstarted_request(&self, key: &str, booking_ref: &BookingRef) -> Result<(), sqlx::Error> {
+        store::forget_unstarted_request(&self.pool, key, booking_ref).await
+    }
+
+    /// Records that the saga of a booking reference was started.
+    pub async fn mark_saga_started(&self, booking_ref: &BookingRef) -> Result<(), sqlx::Error> {
+        store::mark_saga_started(&self.pool, booking_ref).await
+    }
+}
