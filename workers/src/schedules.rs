@@ -131,7 +131,7 @@ pub async fn sync_settlement_schedules(
     partner_db: &PgPool,
 ) -> anyhow::Result<SettlementSchedulesReport> {
     let mut report = SettlementSchedulesReport::default();
-    for partner in partner::store::all_partners(partner_db).await? {
+    for partner in partner::Partners::new(partner_db.clone()).all_partners().await? {
         let cycle = SettlementCycle::parse(&partner.settlement_cycle)?;
         let id = settlement_schedule_id(&partner.code);
         let input = SettlementCycleInput {

@@ -4,9 +4,9 @@
 
 use crate::{
     keys,
-    store::{self, CredentialRow, NewCredential, PartnerChanges, PartnerRow, Rotation, StoreError},
+    store::{self, CredentialRow, NewCredential, PartnerChanges, PartnerRow, Rotation, SettlementRow, StoreError},
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use contracts::settlement::SettlementCycle;
 use sqlx::PgPool;
 use std::time::Duration;
@@ -127,10 +127,6 @@ impl Partners {
         Partners { pool }
     }
 
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
     pub async fn onboard(&self, o: &Onboarding<'_>) -> Result<PartnerRow, PartnerError> {
         let code = o.code.trim();
         if !valid_code(code) {
@@ -180,6 +176,27 @@ impl Partners {
         store::find_partner_by_code(&self.pool, code)
             .await?
             .ok_or_else(|| PartnerError::PartnerNotFound(code.to_string()))
+    }
+
+    /// Up to `limit` partners in code order, after the code `after_code`.
+    pub async fn list_partners(&self, after_code: Option<&str>, limit: i64) -> Result<Vec<PartnerRow>, sqlx::Error> {
+        store::list_partners(&self.pool, after_code, limit).await
+    }
+
+    /// Every partner in code order: what the settlement schedules follow.
+    pub async fn all_partners(&self) -> Result<Vec<PartnerRow>, sqlx::Error> {
+        store::all_partners(&self.pool).await
+    }
+
+    /// Up to `limit` of a partner's settlements whose period starts in `[from, to)`, newest first.
+    pub async fn settlements_of(
+        &self,
+        partner_id: Uuid,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        limit: i64,
+    ) -> Result<Vec<SettlementRow>, sqlx::Error> {
+        store::settlements_of(&self.pool, partner_id, from, to, limit).await
     }
 
     /// Issues a new key for the partner `code`.

@@ -11,11 +11,14 @@
 //! - The database refuses refunds beyond the capture (`payments_refunds_within_capture`).
 
 pub mod activities;
+mod facade;
 pub mod gateway;
 pub mod store;
 
 pub use activities::PaymentActivitiesImpl;
+pub use facade::Payments;
 pub use gateway::{GatewayClient, GatewaySettings};
+pub use store::{PaymentRow, WebhookEvent};
 
 /// The schema this context owns; its pool's `search_path`.
 pub const SCHEMA: &str = "payment";

@@ -6,7 +6,8 @@
 use crate::{
     access::Public,
     error::ApiError,
-    state::{AppState, Payments, Temporal},
+    settings::PaymentsConfig,
+    state::{AppState, Temporal},
 };
 use axum::{
     Json, Router,
@@ -22,7 +23,7 @@ use contracts::{
     temporal::task_queue,
 };
 use hmac::{Hmac, Mac};
-use payment::store::{self, WebhookEvent};
+use payment::{Payments, WebhookEvent};
 use sagas::{AutoRefundWorkflow, BookingWorkflow};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -87,11 +88,12 @@ fn signature_is_valid(secret: &str, body: &[u8], headers: &HeaderMap) -> bool {
 pub(crate) async fn gateway_webhook(
     _: Public,
     State(payments): State<Payments>,
+    State(config): State<PaymentsConfig>,
     State(temporal): State<Temporal>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    if !signature_is_valid(payments.config.webhook_secret.expose(), &body, &headers) {
+    if !signature_is_valid(config.webhook_secret.expose(), &body, &headers) {
         tracing::warn!(bytes = body.len(), "webhook refused: missing or invalid signature");
         metrics::counter!("payment_webhooks_total", "outcome" => "bad_signature").increment(1);
         return Err(ApiError::unauthorized("invalid_signature", "The webhook signature does not verify"));
@@ -117,12 +119,12 @@ pub(crate) async fn gateway_webhook(
         gateway_payment_id: facts.payment_id.as_deref(),
         amount_paise: facts.amount,
     };
-    if !store::receive_webhook(&payments.db, &record).await? {
+    if !payments.receive_webhook(&record).await? {
         metrics::counter!("payment_webhooks_total", "outcome" => "duplicate").increment(1);
         return Ok((StatusCode::OK, Json(json!({ "status": "duplicate" }))));
     }
     let (outcome, detail) = apply(&payments, &temporal, &event, facts).await?;
-    store::webhook_applied(&payments.db, &event_id, outcome, &detail).await?;
+    payments.webhook_applied(&event_id, outcome, &detail).await?;
     metrics::counter!("payment_webhooks_total", "outcome" => outcome).increment(1);
     tracing::info!(%event_id, event = %event.event, outcome, %detail, "webhook applied");
     Ok((StatusCode::OK, Json(json!({ "status": outcome }))))
@@ -140,7 +142,7 @@ async fn apply(
     let (Some(order_id), Some(payment_id), Some(amount)) = (facts.order_id, facts.payment_id, facts.amount) else {
         return Ok(("ignored", "the event names no payment".into()));
     };
-    let Some(charge) = store::find_by_order(&payments.db, &order_id).await? else {
+    let Some(charge) = payments.find_by_order(&order_id).await? else {
         tracing::error!(%order_id, "payment for an order no booking opened; flagged for an operator");
         return Ok(("unknown_order", format!("no booking has order {order_id}")));
     };

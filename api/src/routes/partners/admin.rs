@@ -6,6 +6,7 @@ use crate::{
     access::{ClientInfo, PartnersManage, Require},
     error::ApiError,
     extract::{ApiJson, ApiPath, ApiQuery},
+    paging::{self, Page, PageSize},
 };
 use axum::{
     Json,
@@ -13,13 +14,11 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, NaiveDate, Utc};
 use contracts::settlement::settlement_schedule_id;
 use partner::{
-    Partners,
+    CredentialRow, PartnerRow, Partners, SettlementRow,
     partners::{Changes, IssuedKey, Onboarding},
-    store::{CredentialRow, PartnerRow},
 };
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -131,6 +130,9 @@ pub(crate) async fn onboard_partner(
     Ok(response)
 }
 
+/// The partner list's cursors: the code of a page's last partner.
+const PARTNER_LIST: &str = "partners";
+
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListPartnersQuery {
@@ -150,26 +152,11 @@ pub(crate) async fn list_partners(
     State(partners): State<Partners>,
     ApiQuery(query): ApiQuery<ListPartnersQuery>,
 ) -> Result<Json<PartnerList>, ApiError> {
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_field("invalid_limit", "limit", "limit must be between 1 and 100"));
-    }
-    let after =
-        match &query.cursor {
-            Some(c) => {
-                Some(URL_SAFE_NO_PAD.decode(c).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(|| {
-                    ApiError::bad_request("invalid_cursor", "The cursor is not one this API gave out")
-                })?)
-            }
-            None => None,
-        };
-    let mut rows = partner::store::list_partners(partners.pool(), after.as_deref(), limit + 1).await?;
-    let page = usize::try_from(limit).unwrap_or(50);
-    let next_cursor = (rows.len() > page).then(|| {
-        rows.truncate(page);
-        rows.last().map(|r| URL_SAFE_NO_PAD.encode(&r.code))
-    });
-    Ok(Json(PartnerList { items: rows.into_iter().map(Into::into).collect(), next_cursor: next_cursor.flatten() }))
+    let size = PageSize::parse(query.limit, 50)?;
+    let after: Option<String> = paging::after(PARTNER_LIST, query.cursor.as_deref())?;
+    let rows = partners.list_partners(after.as_deref(), size.fetch()).await?;
+    let page = Page::cut(rows, size, PARTNER_LIST, |p| p.code.clone()).map(PartnerView::from);
+    Ok(Json(PartnerList { items: page.items, next_cursor: page.next_cursor }))
 }
 
 #[utoipa::path(get, path = "/api/partners/{partner}", tag = "partners", security(("bearer" = ["partners:manage"])),
@@ -377,6 +364,17 @@ pub(crate) struct SettlementsQuery {
     pub(crate) to: Option<NaiveDate>,
 }
 
+/// The partner `code` and its settlements within `query`, newest first.
+async fn settlements_in(
+    partners: &Partners,
+    code: &str,
+    query: &SettlementsQuery,
+) -> Result<(PartnerRow, Vec<SettlementRow>), ApiError> {
+    let partner = partners.partner(code).await.map_err(partner_error)?;
+    let rows = partners.settlements_of(partner.partner_id, query.from, query.to, MAX_SETTLEMENTS).await?;
+    Ok((partner, rows))
+}
+
 /// A partner's settlements, newest first.
 #[utoipa::path(get, path = "/api/partners/{partner}/settlements", tag = "partners",
     security(("bearer" = ["partners:manage"])),
@@ -388,10 +386,7 @@ pub(crate) async fn list_settlements(
     ApiPath(code): ApiPath<String>,
     ApiQuery(query): ApiQuery<SettlementsQuery>,
 ) -> Result<Json<SettlementList>, ApiError> {
-    let partner = partners.partner(&code).await.map_err(partner_error)?;
-    let rows =
-        partner::store::settlements_of(partners.pool(), partner.partner_id, query.from, query.to, MAX_SETTLEMENTS)
-            .await?;
+    let (_, rows) = settlements_in(&partners, &code, &query).await?;
     Ok(Json(SettlementList { items: rows.into_iter().map(SettlementView::from).collect() }))
 }
 
@@ -407,10 +402,7 @@ pub(crate) async fn settlement_statement(
     ApiPath(code): ApiPath<String>,
     ApiQuery(query): ApiQuery<SettlementsQuery>,
 ) -> Result<Response, ApiError> {
-    let partner = partners.partner(&code).await.map_err(partner_error)?;
-    let mut rows =
-        partner::store::settlements_of(partners.pool(), partner.partner_id, query.from, query.to, MAX_SETTLEMENTS)
-            .await?;
+    let (partner, mut rows) = settlements_in(&partners, &code, &query).await?;
     rows.reverse();
     let body = partner::statement::csv(&partner.code, &rows);
     let disposition = format!("attachment; filename=\"settlements-{}.csv\"", partner.code);

@@ -12,7 +12,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chrono::Utc;
-use partner::{KeyRejection, store::AccessLogEntry};
+use partner::{AccessLogEntry, KeyRejection};
 use std::time::Instant;
 
 /// The key a request presents: `Authorization: Bearer <key>`, else `X-Api-Key: <key>`.

@@ -16,7 +16,7 @@ use axum::{
     routing::{get, post},
 };
 use chrono::{DateTime, NaiveDate, Utc};
-use partner::{PartnerError, store::SettlementRow};
+use partner::{PartnerError, SettlementRow};
 use serde::Serialize;
 use utoipa::ToSchema;
 
