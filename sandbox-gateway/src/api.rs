@@ -4,7 +4,7 @@
 //! controls are in `control`.
 
 use crate::{
-    errors::{Body, DECLINED, GatewayError},
+    errors::{Answer, Body, DECLINED, GatewayError},
     ids::{new_id, now},
     state::{Books, Order, Payment, Refund, RefundKey, Sandbox},
     webhooks::{Event, event, sign},
@@ -17,7 +17,8 @@ use axum::{
 };
 use base64::Engine;
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
+use std::collections::HashMap;
 
 pub(crate) fn routes() -> Router<Sandbox> {
     Router::new()
@@ -75,13 +76,9 @@ fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
     }
 }
 
-async fn create_order(
-    _: Merchant,
-    State(sandbox): State<Sandbox>,
-    Body(body): Body<NewOrder>,
-) -> Result<Json<Order>, GatewayError> {
+async fn create_order(_: Merchant, State(sandbox): State<Sandbox>, Body(body): Body<NewOrder>) -> Answer<Order> {
     if body.amount < 100 {
-        return Err(GatewayError::bad_request("The amount must be at least INR 1.00", "input_validation_failed"));
+        return Err(GatewayError::invalid("The amount must be at least INR 1.00"));
     }
     let order = Order {
         id: new_id("order"),
@@ -102,25 +99,29 @@ async fn create_order(
     Ok(Json(order))
 }
 
-async fn get_order(
-    _: Merchant,
-    State(sandbox): State<Sandbox>,
-    Path(id): Path<String>,
-) -> Result<Json<Order>, GatewayError> {
+async fn get_order(_: Merchant, State(sandbox): State<Sandbox>, Path(id): Path<String>) -> Answer<Order> {
     sandbox.books().orders.get(&id).cloned().map(Json).ok_or_else(|| GatewayError::not_found(&id))
 }
 
-async fn order_payments(
-    _: Merchant,
-    State(sandbox): State<Sandbox>,
-    Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, GatewayError> {
+async fn order_payments(_: Merchant, State(sandbox): State<Sandbox>, Path(id): Path<String>) -> Answer<Value> {
     let books = sandbox.books();
-    if !books.orders.contains_key(&id) {
-        return Err(GatewayError::not_found(&id));
+    collection(&books.orders, &id, books.payments.values().filter(|p| p.order_id == id), |p| (p.created_at, &p.id))
+}
+
+/// The gateway's list of what hangs off one order or payment, `{"entity": "collection",
+/// "count", "items"}`, oldest first and by id within one second, so the order is stable. An
+/// unknown parent is refused like any other unknown id, not answered with an empty list.
+fn collection<'a, P, T: Serialize + 'a>(
+    parents: &HashMap<String, P>,
+    parent_id: &str,
+    items: impl Iterator<Item = &'a T>,
+    sort_key: impl Fn(&T) -> (i64, &str),
+) -> Answer<Value> {
+    if !parents.contains_key(parent_id) {
+        return Err(GatewayError::not_found(parent_id));
     }
-    let mut items: Vec<&Payment> = books.payments.values().filter(|p| p.order_id == id).collect();
-    items.sort_by_key(|p| (p.created_at, p.id.clone()));
+    let mut items: Vec<&T> = items.collect();
+    items.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
     Ok(Json(json!({ "entity": "collection", "count": items.len(), "items": items })))
 }
 
@@ -135,27 +136,20 @@ struct NewPayment {
 
 const DECLINING_TOKENS: &[&str] = &["tok_decline", "tok_declined", "tok_insufficient_funds"];
 
-async fn create_payment(
-    _: Merchant,
-    State(sandbox): State<Sandbox>,
-    Body(body): Body<NewPayment>,
-) -> Result<Json<Payment>, GatewayError> {
+async fn create_payment(_: Merchant, State(sandbox): State<Sandbox>, Body(body): Body<NewPayment>) -> Answer<Payment> {
     if body.method != "card" {
-        return Err(GatewayError::bad_request(
-            "Only card payments are supported by the sandbox",
-            "input_validation_failed",
-        ));
+        return Err(GatewayError::invalid("Only card payments are supported by the sandbox"));
     }
     let declined = card_declined(&sandbox, &body.token)?;
     let (payment, events) = {
         let mut books = sandbox.books();
         let order = books.orders.get(&body.order_id).ok_or_else(|| GatewayError::not_found(&body.order_id))?;
         if order.amount != body.amount || order.currency != body.currency {
-            return Err(GatewayError::bad_request("The amount does not match the order", "input_validation_failed"));
+            return Err(GatewayError::invalid("The amount does not match the order"));
         }
         take_payment(&mut books, &body.order_id, declined)?
     };
-    sandbox.webhooks.dispatch(events, &sandbox.faults.current());
+    sandbox.dispatch(events);
     if payment.status == "failed" {
         return Err(GatewayError::declined());
     }
@@ -169,7 +163,7 @@ fn card_declined(sandbox: &Sandbox, token: &str) -> Result<bool, GatewayError> {
         .strip_prefix("tok_")
         .is_some_and(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
     if !token_ok {
-        return Err(GatewayError::bad_request("The card token is invalid", "input_validation_failed"));
+        return Err(GatewayError::invalid("The card token is invalid"));
     }
     Ok(DECLINING_TOKENS.contains(&token) || sandbox.faults.roll(|f| f.decline_rate))
 }
@@ -179,7 +173,7 @@ fn card_declined(sandbox: &Sandbox, token: &str) -> Result<bool, GatewayError> {
 fn take_payment(books: &mut Books, order_id: &str, declined: bool) -> Result<(Payment, Vec<Event>), GatewayError> {
     let order = books.orders.get_mut(order_id).ok_or_else(|| GatewayError::not_found(order_id))?;
     if order.status == "paid" {
-        return Err(GatewayError::bad_request("The order is already paid", "input_validation_failed"));
+        return Err(GatewayError::invalid("The order is already paid"));
     }
     order.status = "attempted".into();
     order.attempts += 1;
@@ -208,14 +202,11 @@ fn take_payment(books: &mut Books, order_id: &str, declined: bool) -> Result<(Pa
 fn capture_payment(books: &mut Books, id: &str) -> Result<(Payment, Vec<Event>), GatewayError> {
     let payment = books.payments.get(id).ok_or_else(|| GatewayError::not_found(id))?;
     if payment.status != "authorized" {
-        return Err(GatewayError::bad_request(
-            format!("This payment has already been {}", payment.status),
-            "input_validation_failed",
-        ));
+        return Err(GatewayError::invalid(format!("This payment has already been {}", payment.status)));
     }
     let order_id = payment.order_id.clone();
     if books.orders.get(&order_id).is_some_and(|o| o.status == "paid") {
-        return Err(GatewayError::bad_request("The order is already paid", "input_validation_failed"));
+        return Err(GatewayError::invalid("The order is already paid"));
     }
     let payment = books.payments.get_mut(id).ok_or_else(|| GatewayError::not_found(id))?;
     payment.status = "captured".into();
@@ -231,11 +222,7 @@ fn capture_payment(books: &mut Books, id: &str) -> Result<(Payment, Vec<Event>),
     Ok((captured, events))
 }
 
-async fn get_payment(
-    _: Merchant,
-    State(sandbox): State<Sandbox>,
-    Path(id): Path<String>,
-) -> Result<Json<Payment>, GatewayError> {
+async fn get_payment(_: Merchant, State(sandbox): State<Sandbox>, Path(id): Path<String>) -> Answer<Payment> {
     sandbox.books().payments.get(&id).cloned().map(Json).ok_or_else(|| GatewayError::not_found(&id))
 }
 
@@ -250,19 +237,16 @@ async fn capture(
     State(sandbox): State<Sandbox>,
     Path(id): Path<String>,
     Body(body): Body<CaptureBody>,
-) -> Result<Json<Payment>, GatewayError> {
+) -> Answer<Payment> {
     let (captured, events) = {
         let mut books = sandbox.books();
         let payment = books.payments.get(&id).ok_or_else(|| GatewayError::not_found(&id))?;
         if payment.status == "authorized" && (payment.amount != body.amount || payment.currency != body.currency) {
-            return Err(GatewayError::bad_request(
-                "Capture amount must be equal to the amount authorized",
-                "input_validation_failed",
-            ));
+            return Err(GatewayError::invalid("Capture amount must be equal to the amount authorized"));
         }
         capture_payment(&mut books, &id)?
     };
-    sandbox.webhooks.dispatch(events, &sandbox.faults.current());
+    sandbox.dispatch(events);
     Ok(Json(captured))
 }
 
@@ -277,12 +261,12 @@ async fn refund(
     Path(id): Path<String>,
     headers: HeaderMap,
     Body(body): Body<RefundBody>,
-) -> Result<Json<Refund>, GatewayError> {
+) -> Answer<Refund> {
     let key = headers.get("x-refund-idempotency").and_then(|v| v.to_str().ok()).map(str::to_owned);
     if let Some(key) = &key {
         let valid = key.len() >= 10 && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !valid {
-            return Err(GatewayError::bad_request("The idempotency key is invalid", "input_validation_failed"));
+            return Err(GatewayError::invalid("The idempotency key is invalid"));
         }
     }
     let (refund, events) = {
@@ -302,15 +286,12 @@ async fn refund(
             return Ok(Json(books.refunds[&earlier.refund_id].clone()));
         }
         if payment.status != "captured" && payment.status != "refunded" {
-            return Err(GatewayError::bad_request("Only captured payments can be refunded", "input_validation_failed"));
+            return Err(GatewayError::invalid("Only captured payments can be refunded"));
         }
         let left = payment.amount - payment.amount_refunded;
         let amount = body.amount.unwrap_or(left);
         if amount <= 0 || amount > left {
-            return Err(GatewayError::bad_request(
-                "The refund amount exceeds the amount left to refund",
-                "input_validation_failed",
-            ));
+            return Err(GatewayError::invalid("The refund amount exceeds the amount left to refund"));
         }
         let refund = Refund {
             id: new_id("rfnd"),
@@ -339,30 +320,18 @@ async fn refund(
         )];
         (refund, events)
     };
-    sandbox.webhooks.dispatch(events, &sandbox.faults.current());
+    sandbox.dispatch(events);
     Ok(Json(refund))
 }
 
-async fn payment_refunds(
-    _: Merchant,
-    State(sandbox): State<Sandbox>,
-    Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, GatewayError> {
+async fn payment_refunds(_: Merchant, State(sandbox): State<Sandbox>, Path(id): Path<String>) -> Answer<Value> {
     let books = sandbox.books();
-    if !books.payments.contains_key(&id) {
-        return Err(GatewayError::not_found(&id));
-    }
-    let mut items: Vec<&Refund> = books.refunds.values().filter(|r| r.payment_id == id).collect();
-    items.sort_by_key(|r| (r.created_at, r.id.clone()));
-    Ok(Json(json!({ "entity": "collection", "count": items.len(), "items": items })))
+    collection(&books.payments, &id, books.refunds.values().filter(|r| r.payment_id == id), |r| (r.created_at, &r.id))
 }
 
 /// What the hosted checkout page shows the traveller. No credentials: the page is public
 /// and the order id is all it knows.
-async fn checkout_page(
-    State(sandbox): State<Sandbox>,
-    Path(order_id): Path<String>,
-) -> Result<Json<serde_json::Value>, GatewayError> {
+async fn checkout_page(State(sandbox): State<Sandbox>, Path(order_id): Path<String>) -> Answer<Value> {
     let books = sandbox.books();
     let order = books.orders.get(&order_id).ok_or_else(|| GatewayError::not_found(&order_id))?;
     Ok(Json(json!({
@@ -399,7 +368,7 @@ async fn checkout_pay(
     State(sandbox): State<Sandbox>,
     Path(order_id): Path<String>,
     Body(body): Body<CheckoutPayment>,
-) -> Result<Json<CheckoutResult>, GatewayError> {
+) -> Answer<CheckoutResult> {
     let declined = card_declined(&sandbox, &body.card_token)?;
     let (payment, events) = {
         let mut books = sandbox.books();
@@ -412,7 +381,7 @@ async fn checkout_pay(
         }
         (payment, events)
     };
-    sandbox.webhooks.dispatch(events, &sandbox.faults.current());
+    sandbox.dispatch(events);
     if payment.status == "failed" {
         return Err(GatewayError::declined());
     }

@@ -2,7 +2,7 @@
 //! need no credentials and no fault ever touches them.
 
 use crate::{
-    errors::{Body, GatewayError},
+    errors::{Answer, Body, GatewayError},
     faults::Faults,
     state::Sandbox,
 };
@@ -21,8 +21,8 @@ async fn get_faults(State(sandbox): State<Sandbox>) -> Json<Faults> {
     Json(sandbox.faults.current())
 }
 
-async fn set_faults(State(sandbox): State<Sandbox>, Body(faults): Body<Faults>) -> Result<Json<Faults>, GatewayError> {
-    faults.validate().map_err(|problem| GatewayError::bad_request(problem, "input_validation_failed"))?;
+async fn set_faults(State(sandbox): State<Sandbox>, Body(faults): Body<Faults>) -> Answer<Faults> {
+    faults.validate().map_err(GatewayError::invalid)?;
     tracing::info!(?faults, "fault switches set");
     sandbox.faults.replace(faults.clone());
     Ok(Json(faults))

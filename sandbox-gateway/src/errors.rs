@@ -15,6 +15,9 @@ use serde_json::json;
 /// payment alike.
 pub(crate) const DECLINED: &str = "Your payment has been declined by the bank";
 
+/// What every handler answers: the entity as JSON, or the gateway's error.
+pub(crate) type Answer<T> = Result<Json<T>, GatewayError>;
+
 /// Gateway-style errors: `{"error": {"code", "description", "reason", ...}}`.
 pub(crate) struct GatewayError {
     status: StatusCode,
@@ -33,14 +36,14 @@ impl GatewayError {
         }
     }
 
+    /// A request the gateway refuses as it stands: almost every refusal carries this reason.
+    pub(crate) fn invalid(description: impl Into<String>) -> Self {
+        GatewayError::bad_request(description, "input_validation_failed")
+    }
+
     /// The real gateway answers an unknown id with a 400, not a 404.
     pub(crate) fn not_found(what: &str) -> Self {
-        GatewayError {
-            status: StatusCode::BAD_REQUEST,
-            code: "BAD_REQUEST_ERROR",
-            description: format!("The id provided does not exist: {what}"),
-            reason: "input_validation_failed",
-        }
+        GatewayError::invalid(format!("The id provided does not exist: {what}"))
     }
 
     pub(crate) fn declined() -> Self {
@@ -78,6 +81,6 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
         Json::<T>::from_request(request, state)
             .await
             .map(|Json(body)| Body(body))
-            .map_err(|rejection| GatewayError::bad_request(rejection.body_text(), "input_validation_failed"))
+            .map_err(|rejection| GatewayError::invalid(rejection.body_text()))
     }
 }

@@ -2,7 +2,11 @@
 //! the webhook dispatcher every handler reaches through [`Sandbox`]. It only holds the
 //! lower modules' pieces; the handlers that change the books live above it.
 
-use crate::{faults::FaultSwitch, settings::SandboxSettings, webhooks::Webhooks};
+use crate::{
+    faults::FaultSwitch,
+    settings::SandboxSettings,
+    webhooks::{Event, Webhooks},
+};
 use serde::Serialize;
 use std::{
     collections::HashMap,
@@ -98,5 +102,11 @@ impl Sandbox {
     /// a poisoned lock means a handler panicked mid-update and the data is still usable.
     pub(crate) fn books(&self) -> MutexGuard<'_, Books> {
         self.books.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Sends the webhooks one call raised, duplicated or reordered as the fault switches in
+    /// force at that moment say.
+    pub(crate) fn dispatch(&self, events: Vec<Event>) {
+        self.webhooks.dispatch(events, &self.faults.current());
     }
 }

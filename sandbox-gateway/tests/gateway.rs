@@ -25,12 +25,16 @@ async fn start(settings: SandboxSettings) -> Gateway {
     Gateway { base, http: reqwest::Client::new() }
 }
 
-fn delivering_to(receiver: &Receiver) -> SandboxSettings {
-    SandboxSettings {
+/// A merchant endpoint that answers 500 to the first `fail_first` webhooks, and a sandbox
+/// that delivers its webhooks there with a short backoff so retries finish quickly.
+async fn start_with_receiver(fail_first: usize) -> (Gateway, Receiver) {
+    let receiver = Receiver::start(fail_first).await;
+    let settings = SandboxSettings {
         webhook_url: Some(receiver.url.clone()),
         webhook_backoff: Duration::from_millis(20),
         ..SandboxSettings::default()
-    }
+    };
+    (start(settings).await, receiver)
 }
 
 async fn answer(response: reqwest::Response) -> (u16, Value) {
@@ -44,14 +48,17 @@ impl Gateway {
         format!("{}{path}", self.base)
     }
 
+    /// Sends a request with the merchant's credentials, as the platform's adapter does.
+    async fn as_merchant(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
+        answer(request.basic_auth(DEFAULT_KEY_ID, Some(DEFAULT_KEY_SECRET)).send().await.unwrap()).await
+    }
+
     async fn merchant_post(&self, path: &str, body: Value) -> (u16, Value) {
-        let request = self.http.post(self.url(path)).basic_auth(DEFAULT_KEY_ID, Some(DEFAULT_KEY_SECRET));
-        answer(request.json(&body).send().await.unwrap()).await
+        self.as_merchant(self.http.post(self.url(path)).json(&body)).await
     }
 
     async fn merchant_get(&self, path: &str) -> (u16, Value) {
-        let request = self.http.get(self.url(path)).basic_auth(DEFAULT_KEY_ID, Some(DEFAULT_KEY_SECRET));
-        answer(request.send().await.unwrap()).await
+        self.as_merchant(self.http.get(self.url(path))).await
     }
 
     async fn public_post(&self, path: &str, body: Value) -> (u16, Value) {
@@ -118,13 +125,21 @@ impl Gateway {
     }
 
     async fn refund(&self, payment_id: &str, body: Value, key: &str) -> (u16, Value) {
-        let request = self
-            .http
-            .post(self.url(&format!("/v1/payments/{payment_id}/refund")))
-            .basic_auth(DEFAULT_KEY_ID, Some(DEFAULT_KEY_SECRET))
-            .header("X-Refund-Idempotency", key)
-            .json(&body);
-        answer(request.send().await.unwrap()).await
+        let url = self.url(&format!("/v1/payments/{payment_id}/refund"));
+        self.as_merchant(self.http.post(url).header("X-Refund-Idempotency", key).json(&body)).await
+    }
+
+    /// The traveller pays `order_id` on the hosted checkout page with `card_token`.
+    async fn checkout_pay(&self, order_id: &str, card_token: &str) -> (u16, Value) {
+        self.public_post(&format!("/v1/checkout/{order_id}/pay"), json!({ "card_token": card_token })).await
+    }
+
+    /// An order that asks for capture, paid on the checkout page with a good card: its id.
+    async fn paid_at_checkout(&self, amount: i64) -> String {
+        let order_id = self.order(amount, json!(true)).await;
+        let (status, paid) = self.checkout_pay(&order_id, "tok_visa").await;
+        assert_eq!(status, 200, "{paid}");
+        order_id
     }
 }
 
@@ -198,6 +213,11 @@ impl Receiver {
         assert_eq!(received.len(), count, "{:?}", received.iter().map(Received::event).collect::<Vec<_>>());
         received
     }
+
+    /// The names of exactly `count` webhooks, in the order they arrived.
+    async fn events(&self, count: usize) -> Vec<String> {
+        self.exactly(count).await.iter().map(Received::event).collect()
+    }
 }
 
 fn hmac_hex(secret: &str, message: &[u8]) -> String {
@@ -230,8 +250,7 @@ async fn wait_for_deliveries(gateway: &Gateway, done: impl Fn(&[Value]) -> bool)
 
 #[tokio::test]
 async fn a_refund_key_is_one_refund_and_refunds_never_exceed_the_capture() {
-    let receiver = Receiver::start(0).await;
-    let gateway = start(delivering_to(&receiver)).await;
+    let (gateway, receiver) = start_with_receiver(0).await;
     let (order_id, payment_id) = gateway.captured_order(10_000).await;
 
     let (status, first) = gateway.refund(&payment_id, json!({ "amount": 4000 }), "booking-TRP-1_refund_a").await;
@@ -291,8 +310,7 @@ async fn a_refund_key_is_one_refund_and_refunds_never_exceed_the_capture() {
 
 #[tokio::test]
 async fn the_checkout_captures_when_the_order_asks_and_sends_signed_webhooks() {
-    let receiver = Receiver::start(0).await;
-    let gateway = start(delivering_to(&receiver)).await;
+    let (gateway, receiver) = start_with_receiver(0).await;
     let order_id = gateway.order(250_000, json!(true)).await;
 
     let (status, page) = gateway.public_get(&format!("/v1/checkout/{order_id}")).await;
@@ -300,8 +318,7 @@ async fn the_checkout_captures_when_the_order_asks_and_sends_signed_webhooks() {
     assert_eq!((page["amount"].as_i64(), page["currency"].as_str()), (Some(250_000), Some("INR")));
     assert_eq!(page["status"], "created");
 
-    let (status, paid) =
-        gateway.public_post(&format!("/v1/checkout/{order_id}/pay"), json!({ "card_token": "tok_visa" })).await;
+    let (status, paid) = gateway.checkout_pay(&order_id, "tok_visa").await;
     assert_eq!(status, 200, "{paid}");
     assert_eq!((paid["status"].as_str(), paid["captured"].as_bool()), (Some("captured"), Some(true)));
     let payment_id = paid["id"].as_str().unwrap();
@@ -310,8 +327,7 @@ async fn the_checkout_captures_when_the_order_asks_and_sends_signed_webhooks() {
     let expected = hmac_hex(DEFAULT_KEY_SECRET, format!("{order_id}|{payment_id}").as_bytes());
     assert_eq!(paid["razorpay_signature"], expected.as_str());
 
-    let (status, again) =
-        gateway.public_post(&format!("/v1/checkout/{order_id}/pay"), json!({ "card_token": "tok_visa" })).await;
+    let (status, again) = gateway.checkout_pay(&order_id, "tok_visa").await;
     assert_eq!(status, 400, "{again}");
     assert_eq!(again["error"]["code"], "BAD_REQUEST_ERROR");
 
@@ -349,12 +365,10 @@ async fn the_checkout_captures_when_the_order_asks_and_sends_signed_webhooks() {
 
 #[tokio::test]
 async fn without_payment_capture_the_checkout_only_authorises() {
-    let receiver = Receiver::start(0).await;
-    let gateway = start(delivering_to(&receiver)).await;
+    let (gateway, receiver) = start_with_receiver(0).await;
     let order_id = gateway.order(50_000, json!(0)).await;
 
-    let (status, paid) =
-        gateway.public_post(&format!("/v1/checkout/{order_id}/pay"), json!({ "card_token": "tok_visa" })).await;
+    let (status, paid) = gateway.checkout_pay(&order_id, "tok_visa").await;
     assert_eq!(status, 200, "{paid}");
     assert_eq!(paid["status"], "authorized");
     assert_eq!(gateway.ledger_of(&order_id).await["captures"], 0);
@@ -362,18 +376,17 @@ async fn without_payment_capture_the_checkout_only_authorises() {
 
     let (status, captured) = gateway.capture(paid["id"].as_str().unwrap(), 50_000).await;
     assert_eq!((status, captured["status"].as_str()), (200, Some("captured")));
-    let names: Vec<String> = receiver.exactly(3).await.iter().map(Received::event).collect();
+    let names = receiver.events(3).await;
     assert_eq!(names, ["payment.authorized", "payment.captured", "order.paid"]);
 }
 
 #[tokio::test]
 async fn duplicate_webhooks_deliver_every_event_twice_under_one_id() {
-    let receiver = Receiver::start(0).await;
-    let gateway = start(delivering_to(&receiver)).await;
+    let (gateway, receiver) = start_with_receiver(0).await;
     gateway.set_faults(json!({ "duplicate_webhooks": true })).await;
     let order_id = gateway.order(10_000, json!(1)).await;
-    let (status, _) =
-        gateway.public_post(&format!("/v1/checkout/{order_id}/pay"), json!({ "card_token": "tok_visa" })).await;
+    // `1` rather than `true`: the gateway takes both spellings of the capture flag.
+    let (status, _) = gateway.checkout_pay(&order_id, "tok_visa").await;
     assert_eq!(status, 200);
 
     let webhooks = receiver.exactly(6).await;
@@ -393,22 +406,17 @@ async fn duplicate_webhooks_deliver_every_event_twice_under_one_id() {
 
 #[tokio::test]
 async fn reordered_webhooks_arrive_last_first() {
-    let receiver = Receiver::start(0).await;
-    let gateway = start(delivering_to(&receiver)).await;
+    let (gateway, receiver) = start_with_receiver(0).await;
     gateway.set_faults(json!({ "reorder_webhooks": true })).await;
-    let order_id = gateway.order(10_000, json!(true)).await;
-    let (status, _) =
-        gateway.public_post(&format!("/v1/checkout/{order_id}/pay"), json!({ "card_token": "tok_visa" })).await;
-    assert_eq!(status, 200);
+    gateway.paid_at_checkout(10_000).await;
 
-    let names: Vec<String> = receiver.exactly(3).await.iter().map(Received::event).collect();
+    let names = receiver.events(3).await;
     assert_eq!(names, ["order.paid", "payment.captured", "payment.authorized"]);
 }
 
 #[tokio::test]
 async fn webhooks_are_retried_until_acknowledged_and_then_given_up() {
-    let receiver = Receiver::start(2).await;
-    let gateway = start(delivering_to(&receiver)).await;
+    let (gateway, receiver) = start_with_receiver(2).await;
     let order_id = gateway.order(10_000, json!(false)).await;
     let (status, _) = gateway.pay(&order_id, 10_000, "tok_visa").await;
     assert_eq!(status, 200);
@@ -442,10 +450,7 @@ async fn webhooks_are_retried_until_acknowledged_and_then_given_up() {
 #[tokio::test]
 async fn without_a_webhook_url_events_are_only_logged() {
     let gateway = start(SandboxSettings::default()).await;
-    let order_id = gateway.order(10_000, json!(true)).await;
-    let (status, _) =
-        gateway.public_post(&format!("/v1/checkout/{order_id}/pay"), json!({ "card_token": "tok_visa" })).await;
-    assert_eq!(status, 200);
+    gateway.paid_at_checkout(10_000).await;
     let deliveries = gateway.deliveries().await;
     assert_eq!(deliveries.len(), 3);
     assert!(deliveries.iter().all(|d| d["state"] == "not_sent" && d["attempts"] == 0), "{deliveries:?}");
@@ -486,8 +491,7 @@ async fn error_rate_fails_calls_without_acting() {
 
 #[tokio::test]
 async fn lost_responses_still_act() {
-    let receiver = Receiver::start(0).await;
-    let gateway = start(delivering_to(&receiver)).await;
+    let (gateway, receiver) = start_with_receiver(0).await;
     let order_id = gateway.order(10_000, json!(false)).await;
     let (_, payment) = gateway.pay(&order_id, 10_000, "tok_visa").await;
     let payment_id = payment["id"].as_str().unwrap();
@@ -512,7 +516,7 @@ async fn lost_responses_still_act() {
     assert!(is_server_error(status));
     assert_eq!(gateway.ledger_of(&order_id).await["captures"], 1);
     // The webhooks went out even though the answer did not.
-    let names: Vec<String> = receiver.exactly(3).await.iter().map(Received::event).collect();
+    let names = receiver.events(3).await;
     assert_eq!(names, ["payment.authorized", "payment.captured", "order.paid"]);
 }
 
@@ -535,16 +539,14 @@ async fn latency_slows_the_api_but_not_the_controls() {
 
 #[tokio::test]
 async fn decline_rate_declines_good_cards() {
-    let receiver = Receiver::start(0).await;
-    let gateway = start(delivering_to(&receiver)).await;
+    let (gateway, receiver) = start_with_receiver(0).await;
     gateway.set_faults(json!({ "decline_rate": 1.0 })).await;
     let order_id = gateway.order(10_000, json!(true)).await;
 
     let (status, declined) = gateway.pay(&order_id, 10_000, "tok_visa").await;
     assert_eq!(status, 400, "{declined}");
     assert_eq!(declined["error"]["reason"], "payment_declined");
-    let (status, declined) =
-        gateway.public_post(&format!("/v1/checkout/{order_id}/pay"), json!({ "card_token": "tok_visa" })).await;
+    let (status, declined) = gateway.checkout_pay(&order_id, "tok_visa").await;
     assert_eq!((status, declined["error"]["reason"].as_str()), (400, Some("payment_declined")));
 
     let (_, payments) = gateway.merchant_get(&format!("/v1/orders/{order_id}/payments")).await;
@@ -555,8 +557,7 @@ async fn decline_rate_declines_good_cards() {
     assert!(webhooks.iter().all(|w| w.event() == "payment.failed"));
 
     gateway.set_faults(json!({})).await;
-    let (status, paid) =
-        gateway.public_post(&format!("/v1/checkout/{order_id}/pay"), json!({ "card_token": "tok_visa" })).await;
+    let (status, paid) = gateway.checkout_pay(&order_id, "tok_visa").await;
     assert_eq!((status, paid["status"].as_str()), (200, Some("captured")));
 }
 
