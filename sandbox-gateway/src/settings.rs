@@ -1,5 +1,6 @@
 //! The sandbox's configuration: the merchant credentials it accepts and where, how and how
-//! persistently it delivers webhooks. Every other module reads these; this one reads none.
+//! persistently it delivers webhooks. It depends on no other module, so the binary, the
+//! state and the webhook dispatcher can all take it without taking each other.
 
 use std::time::Duration;
 
