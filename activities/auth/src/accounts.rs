@@ -3,11 +3,12 @@
 
 use crate::{
     password::{self, Passwords},
-    store::{self, Activity, NewSession, NewUser, Rotation, StoreError},
+    store::{self, Activity, ActivityRow, NewSession, NewUser, RoleRow, Rotation, StoreError, UserSummary},
     tokens::{IssuedToken, TokenError, TokenSettings, Tokens},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
+use contracts::EmailAddress;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -154,10 +155,6 @@ impl Accounts {
         Accounts { pool, passwords, tokens, settings }
     }
 
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
     pub fn tokens(&self) -> &Tokens {
         &self.tokens
     }
@@ -201,6 +198,8 @@ impl Accounts {
     /// Checks the password and starts a session. Unknown email and wrong password answer
     /// alike, after the same hashing work; repeated failures lock the email and the client.
     pub async fn login(&self, email: &str, password: &str, client: &Client) -> Result<SessionTokens, AuthError> {
+        // The normalisation of [`EmailAddress`], without its refusal: an address that cannot
+        // be one is answered like an unknown one, after the same work.
         let email = email.trim().to_lowercase();
         let mut subjects = vec![format!("email:{email}")];
         if let Some(addr) = client.addr {
@@ -394,10 +393,71 @@ impl Accounts {
     }
 
     async fn hash(&self, password: &str) -> Result<String, AuthError> {
-        let (passwords, password) = (self.passwords.clone(), password.to_string());
-        tokio::task::spawn_blocking(move || passwords.hash(&password))
-            .await
-            .map_err(|e| AuthError::Internal(e.to_string()))
+        hash_password(&self.passwords, password).await
+    }
+}
+
+/// User administration: the reads and changes behind the admin routes, and the property
+/// assignments that let an asset manager change a property.
+impl Accounts {
+    /// One user with their roles.
+    pub async fn find_user(&self, user_id: Uuid) -> Result<Option<UserSummary>, sqlx::Error> {
+        store::find_user(&self.pool, user_id).await
+    }
+
+    /// Users ordered by email, after `after_email`.
+    pub async fn list_users(&self, after_email: Option<&str>, limit: i64) -> Result<Vec<UserSummary>, sqlx::Error> {
+        store::list_users(&self.pool, after_email, limit).await
+    }
+
+    /// Every role with the permissions it grants.
+    pub async fn roles(&self) -> Result<Vec<RoleRow>, sqlx::Error> {
+        store::roles(&self.pool).await
+    }
+
+    /// The latest activity of a user, newest first.
+    pub async fn activity_of(&self, user_id: Uuid, limit: i64) -> Result<Vec<ActivityRow>, sqlx::Error> {
+        store::activity_of(&self.pool, user_id, limit).await
+    }
+
+    /// Sets a user's status; disabling also ends every session. `false` for an unknown user.
+    pub async fn set_status(&self, user_id: Uuid, status: &str) -> Result<bool, sqlx::Error> {
+        store::set_status(&self.pool, user_id, status).await
+    }
+
+    /// Deletes a user and everything of theirs in this context; `false` for an unknown user.
+    pub async fn delete_user(&self, user_id: Uuid) -> Result<bool, sqlx::Error> {
+        store::delete_user(&self.pool, user_id).await
+    }
+
+    /// Grants `role`; `false` when the user already had it.
+    pub async fn grant_role(&self, user_id: Uuid, role: &str, by: Option<Uuid>) -> Result<bool, StoreError> {
+        store::grant_role(&self.pool, user_id, role, by).await
+    }
+
+    /// Revokes `role`; `false` when the user did not have it.
+    pub async fn revoke_role(&self, user_id: Uuid, role: &str) -> Result<bool, StoreError> {
+        store::revoke_role(&self.pool, user_id, role).await
+    }
+
+    /// The accommodations a user manages.
+    pub async fn assignments_of(&self, user_id: Uuid) -> Result<Vec<Uuid>, sqlx::Error> {
+        store::assignments_of(&self.pool, user_id).await
+    }
+
+    /// Whether a user is assigned to manage an accommodation.
+    pub async fn is_assigned(&self, user_id: Uuid, accommodation_id: Uuid) -> Result<bool, sqlx::Error> {
+        store::is_assigned(&self.pool, user_id, accommodation_id).await
+    }
+
+    /// Assigns an accommodation to a manager; `false` when it already was.
+    pub async fn assign(&self, user_id: Uuid, accommodation_id: Uuid, by: Option<Uuid>) -> Result<bool, sqlx::Error> {
+        store::assign(&self.pool, user_id, accommodation_id, by).await
+    }
+
+    /// Takes an accommodation away from a manager; `false` when it was not theirs.
+    pub async fn unassign(&self, user_id: Uuid, accommodation_id: Uuid) -> Result<bool, sqlx::Error> {
+        store::unassign(&self.pool, user_id, accommodation_id).await
     }
 }
 
@@ -418,12 +478,7 @@ pub async fn ensure_user(
         return Ok((existing.user_id, false));
     }
     password::check_policy(password, &email).map_err(|m| invalid("password", m))?;
-    let hash = {
-        let (passwords, password) = (passwords.clone(), password.to_string());
-        tokio::task::spawn_blocking(move || passwords.hash(&password))
-            .await
-            .map_err(|e| AuthError::Internal(e.to_string()))?
-    };
+    let hash = hash_password(passwords, password).await?;
     let new = NewUser { email: &email, full_name, phone: None, password_hash: &hash, role };
     match store::create_user(pool, &new).await {
         Ok(user_id) => Ok((user_id, true)),
@@ -434,6 +489,13 @@ pub async fn ensure_user(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Hashes on a blocking thread: a hash costs tens of milliseconds of CPU by design, which
+/// would stall every other request on an async worker.
+async fn hash_password(passwords: &Passwords, password: &str) -> Result<String, AuthError> {
+    let (passwords, password) = (passwords.clone(), password.to_string());
+    tokio::task::spawn_blocking(move || passwords.hash(&password)).await.map_err(|e| AuthError::Internal(e.to_string()))
 }
 
 fn invalid(field: &'static str, message: impl Into<String>) -> AuthError {
@@ -449,19 +511,10 @@ fn token_internal(e: TokenError) -> AuthError {
     AuthError::Internal(format!("cannot issue tokens: {e}"))
 }
 
-/// Lower-cased, trimmed, and plausibly an address (the mailbox itself is the real check).
+/// An account's email as every context accepts an address ([`EmailAddress`]): lower-cased,
+/// trimmed, and plausibly an address; otherwise an error naming the `email` field.
 pub fn normalize_email(raw: &str) -> Result<String, AuthError> {
-    let email = raw.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-        })
-        && !email.chars().any(char::is_whitespace);
-    if valid { Ok(email) } else { Err(invalid("email", "Give a valid email address")) }
+    EmailAddress::parse(raw).map(EmailAddress::into_string).map_err(|_| invalid("email", "Give a valid email address"))
 }
 
 fn valid_phone(phone: &str) -> bool {
@@ -489,7 +542,7 @@ mod tests {
     fn emails_are_normalised_and_checked() {
         assert_eq!(normalize_email("  Asha@Tripura.IN ").unwrap(), "asha@tripura.in");
         for bad in ["", "asha", "@tripura.in", "asha@tripura", "asha@.in", "a sha@tripura.in", "a@b@c.in"] {
-            assert!(normalize_email(bad).is_err(), "{bad}");
+            assert!(matches!(normalize_email(bad), Err(AuthError::Invalid { field: "email", .. })), "{bad}");
         }
     }
 
