@@ -10,12 +10,15 @@
 //! - A read of a page costs a fixed number of queries whatever the page size: related rows
 //!   (room types, images, destinations, amenities, prices) come for the whole page at once.
 
+mod facade;
 pub mod manage;
 pub mod packages;
 pub mod places;
 pub mod search;
 pub mod seed;
 pub mod store;
+
+pub use facade::Catalog;
 
 /// The schema this context owns; its pool's `search_path`.
 pub const SCHEMA: &str = "catalog";

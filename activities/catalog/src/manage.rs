@@ -4,7 +4,7 @@
 //! Invariants are the schema's (code shapes, kinds, occupancy and tariff ranges); this
 //! module turns their violations into answers a person can act on.
 
-use sqlx::PgPool;
+use crate::Catalog;
 use uuid::Uuid;
 
 /// An accommodation as its managers see it, published or not.
@@ -25,10 +25,6 @@ const MANAGED_SELECT: &str = "SELECT a.accommodation_id, a.code, d.code AS desti
         a.address, a.published,
         (SELECT count(*) FROM accommodation_room_types r WHERE r.accommodation_id = a.accommodation_id) AS room_types
      FROM accommodations a JOIN destinations d USING (destination_id)";
-
-pub async fn find_managed(pool: &PgPool, code: &str) -> Result<Option<ManagedAccommodation>, sqlx::Error> {
-    sqlx::query_as(&format!("{MANAGED_SELECT} WHERE a.code = $1")).bind(code).fetch_optional(pool).await
-}
 
 #[derive(Debug, Clone)]
 pub struct NewAccommodation<'a> {
@@ -66,31 +62,6 @@ fn code_taken(e: sqlx::Error, code: &str) -> ManageError {
     }
 }
 
-/// Creates an accommodation, unpublished: it goes on sale once it has room types and is
-/// published.
-pub async fn create_accommodation(pool: &PgPool, new: &NewAccommodation<'_>) -> Result<Uuid, ManageError> {
-    let id = Uuid::new_v4();
-    let inserted = sqlx::query(
-        "INSERT INTO accommodations (accommodation_id, code, destination_id, name, kind, summary, address)
-         SELECT $1, $2, destination_id, $4, $5, $6, $7 FROM destinations WHERE code = $3",
-    )
-    .bind(id)
-    .bind(new.code)
-    .bind(new.destination)
-    .bind(new.name)
-    .bind(new.kind)
-    .bind(new.summary)
-    .bind(new.address)
-    .execute(pool)
-    .await
-    .map_err(|e| code_taken(e, new.code))?;
-    if inserted.rows_affected() == 0 {
-        let code = new.destination.to_string();
-        return Err(ManageError::Unknown { kind: "destination", field: "destination", code });
-    }
-    Ok(id)
-}
-
 /// Changes to an accommodation's details; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct AccommodationChanges<'a> {
@@ -101,63 +72,13 @@ pub struct AccommodationChanges<'a> {
     pub published: Option<bool>,
 }
 
-pub async fn update_accommodation(
-    pool: &PgPool,
-    accommodation_id: Uuid,
-    changes: &AccommodationChanges<'_>,
-) -> Result<(), ManageError> {
-    let mut tx = pool.begin().await?;
-    if changes.published == Some(true) {
-        let room_types: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM accommodation_room_types WHERE accommodation_id = $1")
-                .bind(accommodation_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if room_types == 0 {
-            return Err(ManageError::NoRoomTypes);
-        }
-    }
-    sqlx::query(
-        "UPDATE accommodations SET name = COALESCE($2, name), kind = COALESCE($3, kind),
-                summary = COALESCE($4, summary), address = COALESCE($5, address),
-                published = COALESCE($6, published), updated_at = now()
-         WHERE accommodation_id = $1",
-    )
-    .bind(accommodation_id)
-    .bind(changes.name)
-    .bind(changes.kind)
-    .bind(changes.summary)
-    .bind(changes.address)
-    .bind(changes.published)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Creates or replaces one room type of an accommodation.
-pub async fn put_room_type(
-    pool: &PgPool,
-    accommodation_id: Uuid,
-    room_type: &str,
-    name: &str,
-    max_occupancy: i32,
-    base_tariff_paise: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO accommodation_room_types (accommodation_id, room_type, name, max_occupancy, base_tariff_paise)
-         VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (accommodation_id, room_type) DO UPDATE SET name = EXCLUDED.name,
-             max_occupancy = EXCLUDED.max_occupancy, base_tariff_paise = EXCLUDED.base_tariff_paise, updated_at = now()",
-    )
-    .bind(accommodation_id)
-    .bind(room_type)
-    .bind(name)
-    .bind(max_occupancy)
-    .bind(base_tariff_paise)
-    .execute(pool)
-    .await?;
-    Ok(())
+/// A room type of an accommodation, by its code within the accommodation.
+#[derive(Debug, Clone)]
+pub struct NewRoomType<'a> {
+    pub room_type: &'a str,
+    pub name: &'a str,
+    pub max_occupancy: i32,
+    pub base_tariff_paise: i64,
 }
 
 /// The catalog entries besides accommodations that operators edit in place.
@@ -169,6 +90,15 @@ pub enum Entry {
 }
 
 impl Entry {
+    /// What one entry is called, e.g. in the answer that there is none with a code.
+    pub fn name(self) -> &'static str {
+        match self {
+            Entry::Destination => "destination",
+            Entry::Experience => "experience",
+            Entry::Package => "package",
+        }
+    }
+
     fn table(self) -> &'static str {
         match self {
             Entry::Destination => "destinations",
@@ -187,29 +117,12 @@ pub struct EntryState {
     pub published: bool,
 }
 
-/// Changes the name, summary or publication of a destination, experience or package;
-/// `None` when no entry has that code.
-pub async fn update_entry(
-    pool: &PgPool,
-    entry: Entry,
-    code: &str,
-    name: Option<&str>,
-    summary: Option<&str>,
-    published: Option<bool>,
-) -> Result<Option<EntryState>, sqlx::Error> {
-    // The table name comes from the closed `Entry` set, never from input.
-    sqlx::query_as(&format!(
-        "UPDATE {} SET name = COALESCE($2, name), summary = COALESCE($3, summary),
-                published = COALESCE($4, published), updated_at = now()
-         WHERE code = $1 RETURNING code, name, summary, published",
-        entry.table()
-    ))
-    .bind(code)
-    .bind(name)
-    .bind(summary)
-    .bind(published)
-    .fetch_optional(pool)
-    .await
+/// Changes to an entry; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct EntryChanges<'a> {
+    pub name: Option<&'a str>,
+    pub summary: Option<&'a str>,
+    pub published: Option<bool>,
 }
 
 /// A new destination, unpublished until an operator publishes it.
@@ -221,23 +134,6 @@ pub struct NewDestination<'a> {
     pub summary: &'a str,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
-}
-
-pub async fn create_destination(pool: &PgPool, new: &NewDestination<'_>) -> Result<EntryState, ManageError> {
-    sqlx::query_as(
-        "INSERT INTO destinations (destination_id, code, name, district, summary, latitude, longitude)
-         VALUES ($1, $2, $3, $4, $5, $6::float8, $7::float8) RETURNING code, name, summary, published",
-    )
-    .bind(Uuid::new_v4())
-    .bind(new.code)
-    .bind(new.name)
-    .bind(new.district)
-    .bind(new.summary)
-    .bind(new.latitude)
-    .bind(new.longitude)
-    .fetch_one(pool)
-    .await
-    .map_err(|e| code_taken(e, new.code))
 }
 
 /// The catalog lists a new entry refers to by code.
@@ -281,6 +177,17 @@ async fn ids_of(tx: &mut sqlx::PgConnection, list: Listed, codes: &[&str]) -> Re
         .collect()
 }
 
+/// The ids of the codes of `stops` in `list`, each with its day; the first unknown code is
+/// an error.
+async fn stops_of(
+    tx: &mut sqlx::PgConnection,
+    list: Listed,
+    stops: &[(&str, i32)],
+) -> Result<Vec<(Uuid, i32)>, ManageError> {
+    let (codes, days): (Vec<&str>, Vec<i32>) = stops.iter().copied().unzip();
+    Ok(ids_of(tx, list, &codes).await?.into_iter().zip(days).collect())
+}
+
 /// A new experience at one or more destinations, unpublished.
 #[derive(Debug, Clone)]
 pub struct NewExperience<'a> {
@@ -292,34 +199,8 @@ pub struct NewExperience<'a> {
     pub destinations: Vec<&'a str>,
 }
 
-pub async fn create_experience(pool: &PgPool, new: &NewExperience<'_>) -> Result<EntryState, ManageError> {
-    let mut tx = pool.begin().await?;
-    let destinations = ids_of(&mut tx, Listed::Destinations, &new.destinations).await?;
-    let id = Uuid::new_v4();
-    let created: EntryState = sqlx::query_as(
-        "INSERT INTO experiences (experience_id, code, name, summary, duration_minutes, price_paise)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING code, name, summary, published",
-    )
-    .bind(id)
-    .bind(new.code)
-    .bind(new.name)
-    .bind(new.summary)
-    .bind(new.duration_minutes)
-    .bind(new.price_paise)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|e| code_taken(e, new.code))?;
-    sqlx::query("INSERT INTO experience_destinations (experience_id, destination_id) SELECT $1, unnest($2::uuid[])")
-        .bind(id)
-        .bind(&destinations)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(created)
-}
-
 /// A new package: where it goes and what it does on which day, and what it includes.
-/// Unpublished, and without prices until [`put_package_prices`].
+/// Unpublished, and without prices until [`Catalog::put_package_prices`].
 #[derive(Debug, Clone)]
 pub struct NewPackage<'a> {
     pub code: &'a str,
@@ -334,55 +215,6 @@ pub struct NewPackage<'a> {
     pub amenities: Vec<&'a str>,
 }
 
-pub async fn create_package(pool: &PgPool, new: &NewPackage<'_>) -> Result<EntryState, ManageError> {
-    let mut tx = pool.begin().await?;
-    let destination_codes: Vec<&str> = new.destinations.iter().map(|(c, _)| *c).collect();
-    let experience_codes: Vec<&str> = new.experiences.iter().map(|(c, _)| *c).collect();
-    let destinations = ids_of(&mut tx, Listed::Destinations, &destination_codes).await?;
-    let experiences = ids_of(&mut tx, Listed::Experiences, &experience_codes).await?;
-    let amenities = ids_of(&mut tx, Listed::Amenities, &new.amenities).await?;
-    let id = Uuid::new_v4();
-    let created: EntryState = sqlx::query_as(
-        "INSERT INTO packages (package_id, code, name, summary, nights, max_group_size)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING code, name, summary, published",
-    )
-    .bind(id)
-    .bind(new.code)
-    .bind(new.name)
-    .bind(new.summary)
-    .bind(new.nights)
-    .bind(new.max_group_size)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|e| code_taken(e, new.code))?;
-    let days = |v: &[(&str, i32)]| v.iter().map(|(_, d)| *d).collect::<Vec<i32>>();
-    sqlx::query(
-        "INSERT INTO package_destinations (package_id, destination_id, day_number)
-         SELECT $1, d, n FROM unnest($2::uuid[], $3::int[]) AS t(d, n)",
-    )
-    .bind(id)
-    .bind(&destinations)
-    .bind(days(&new.destinations))
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO package_experiences (package_id, experience_id, day_number)
-         SELECT $1, e, n FROM unnest($2::uuid[], $3::int[]) AS t(e, n)",
-    )
-    .bind(id)
-    .bind(&experiences)
-    .bind(days(&new.experiences))
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("INSERT INTO package_amenities (package_id, amenity_id) SELECT $1, unnest($2::uuid[])")
-        .bind(id)
-        .bind(&amenities)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(created)
-}
-
 /// One season's price of a package.
 #[derive(Debug, Clone)]
 pub struct Season<'a> {
@@ -395,44 +227,298 @@ pub struct Season<'a> {
     pub child_price_paise: Option<i64>,
 }
 
-/// Replaces every season of a package's price list at once; `false` when no package has
-/// that code. Overlapping seasons are refused by the schema and nothing changes.
-pub async fn put_package_prices(pool: &PgPool, code: &str, seasons: &[Season<'_>]) -> Result<bool, ManageError> {
-    let mut tx = pool.begin().await?;
-    let Some(package_id) = sqlx::query_scalar::<_, Uuid>("SELECT package_id FROM packages WHERE code = $1 FOR UPDATE")
-        .bind(code)
-        .fetch_optional(&mut *tx)
-        .await?
-    else {
-        return Ok(false);
-    };
-    sqlx::query("DELETE FROM package_pricing WHERE package_id = $1").bind(package_id).execute(&mut *tx).await?;
-    for season in seasons {
-        sqlx::query(
-            "INSERT INTO package_pricing
-                 (package_pricing_id, package_id, pricing_basis, valid_from, valid_to, price_paise, child_price_paise)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+impl Catalog {
+    /// An accommodation as its managers see it, published or not, by its public code.
+    pub async fn find_managed(&self, code: &str) -> Result<Option<ManagedAccommodation>, sqlx::Error> {
+        sqlx::query_as(&format!("{MANAGED_SELECT} WHERE a.code = $1")).bind(code).fetch_optional(&self.pool).await
+    }
+
+    /// Creates an accommodation, unpublished: it goes on sale once it has room types and is
+    /// published.
+    pub async fn create_accommodation(&self, new: &NewAccommodation<'_>) -> Result<ManagedAccommodation, ManageError> {
+        let mut tx = self.pool.begin().await?;
+        let id = Uuid::new_v4();
+        let inserted = sqlx::query(
+            "INSERT INTO accommodations (accommodation_id, code, destination_id, name, kind, summary, address)
+             SELECT $1, $2, destination_id, $4, $5, $6, $7 FROM destinations WHERE code = $3",
         )
-        .bind(Uuid::new_v4())
-        .bind(package_id)
-        .bind(season.basis)
-        .bind(season.valid_from)
-        .bind(season.valid_to)
-        .bind(season.price_paise)
-        .bind(season.child_price_paise)
+        .bind(id)
+        .bind(new.code)
+        .bind(new.destination)
+        .bind(new.name)
+        .bind(new.kind)
+        .bind(new.summary)
+        .bind(new.address)
         .execute(&mut *tx)
         .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.constraint() == Some("package_pricing_no_overlap") => {
-                ManageError::SeasonsOverlap
-            }
-            _ => e.into(),
-        })?;
+        .map_err(|e| code_taken(e, new.code))?;
+        if inserted.rows_affected() == 0 {
+            let code = new.destination.to_string();
+            return Err(ManageError::Unknown { kind: "destination", field: "destination", code });
+        }
+        let created = managed_by_id(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(created)
     }
-    sqlx::query("UPDATE packages SET updated_at = now() WHERE package_id = $1")
-        .bind(package_id)
+
+    /// Changes an accommodation's details or publishes or withdraws it; the accommodation as
+    /// it is after the change.
+    pub async fn update_accommodation(
+        &self,
+        accommodation_id: Uuid,
+        changes: &AccommodationChanges<'_>,
+    ) -> Result<ManagedAccommodation, ManageError> {
+        let mut tx = self.pool.begin().await?;
+        if changes.published == Some(true) {
+            let room_types: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM accommodation_room_types WHERE accommodation_id = $1")
+                    .bind(accommodation_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if room_types == 0 {
+                return Err(ManageError::NoRoomTypes);
+            }
+        }
+        sqlx::query(
+            "UPDATE accommodations SET name = COALESCE($2, name), kind = COALESCE($3, kind),
+                    summary = COALESCE($4, summary), address = COALESCE($5, address),
+                    published = COALESCE($6, published), updated_at = now()
+             WHERE accommodation_id = $1",
+        )
+        .bind(accommodation_id)
+        .bind(changes.name)
+        .bind(changes.kind)
+        .bind(changes.summary)
+        .bind(changes.address)
+        .bind(changes.published)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
-    Ok(true)
+        let updated = managed_by_id(&mut tx, accommodation_id).await?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    /// Creates or replaces one room type of an accommodation; the accommodation as it is
+    /// after the change.
+    pub async fn put_room_type(
+        &self,
+        accommodation_id: Uuid,
+        room_type: &NewRoomType<'_>,
+    ) -> Result<ManagedAccommodation, ManageError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO accommodation_room_types (accommodation_id, room_type, name, max_occupancy, base_tariff_paise)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (accommodation_id, room_type) DO UPDATE SET name = EXCLUDED.name,
+                 max_occupancy = EXCLUDED.max_occupancy, base_tariff_paise = EXCLUDED.base_tariff_paise,
+                 updated_at = now()",
+        )
+        .bind(accommodation_id)
+        .bind(room_type.room_type)
+        .bind(room_type.name)
+        .bind(room_type.max_occupancy)
+        .bind(room_type.base_tariff_paise)
+        .execute(&mut *tx)
+        .await?;
+        let updated = managed_by_id(&mut tx, accommodation_id).await?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    /// Changes the name, summary or publication of a destination, experience or package;
+    /// `None` when no entry has that code.
+    pub async fn update_entry(
+        &self,
+        entry: Entry,
+        code: &str,
+        changes: &EntryChanges<'_>,
+    ) -> Result<Option<EntryState>, ManageError> {
+        // The table name comes from the closed `Entry` set, never from input.
+        let updated = sqlx::query_as(&format!(
+            "UPDATE {} SET name = COALESCE($2, name), summary = COALESCE($3, summary),
+                    published = COALESCE($4, published), updated_at = now()
+             WHERE code = $1 RETURNING code, name, summary, published",
+            entry.table()
+        ))
+        .bind(code)
+        .bind(changes.name)
+        .bind(changes.summary)
+        .bind(changes.published)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(updated)
+    }
+
+    /// Creates a destination, unpublished.
+    pub async fn create_destination(&self, new: &NewDestination<'_>) -> Result<EntryState, ManageError> {
+        sqlx::query_as(
+            "INSERT INTO destinations (destination_id, code, name, district, summary, latitude, longitude)
+             VALUES ($1, $2, $3, $4, $5, $6::float8, $7::float8) RETURNING code, name, summary, published",
+        )
+        .bind(Uuid::new_v4())
+        .bind(new.code)
+        .bind(new.name)
+        .bind(new.district)
+        .bind(new.summary)
+        .bind(new.latitude)
+        .bind(new.longitude)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| code_taken(e, new.code))
+    }
+
+    /// Creates an experience at its destinations, unpublished; an unknown destination is
+    /// refused and nothing is created.
+    pub async fn create_experience(&self, new: &NewExperience<'_>) -> Result<EntryState, ManageError> {
+        let mut tx = self.pool.begin().await?;
+        let destinations = ids_of(&mut tx, Listed::Destinations, &new.destinations).await?;
+        let id = Uuid::new_v4();
+        let created: EntryState = sqlx::query_as(
+            "INSERT INTO experiences (experience_id, code, name, summary, duration_minutes, price_paise)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING code, name, summary, published",
+        )
+        .bind(id)
+        .bind(new.code)
+        .bind(new.name)
+        .bind(new.summary)
+        .bind(new.duration_minutes)
+        .bind(new.price_paise)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| code_taken(e, new.code))?;
+        link(&mut tx, Link::ExperienceDestinations, id, &destinations).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// Creates a package with its itinerary and amenities, unpublished and without prices;
+    /// an unknown destination, experience or amenity is refused and nothing is created.
+    pub async fn create_package(&self, new: &NewPackage<'_>) -> Result<EntryState, ManageError> {
+        let mut tx = self.pool.begin().await?;
+        let destinations = stops_of(&mut tx, Listed::Destinations, &new.destinations).await?;
+        let experiences = stops_of(&mut tx, Listed::Experiences, &new.experiences).await?;
+        let amenities = ids_of(&mut tx, Listed::Amenities, &new.amenities).await?;
+        let id = Uuid::new_v4();
+        let created: EntryState = sqlx::query_as(
+            "INSERT INTO packages (package_id, code, name, summary, nights, max_group_size)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING code, name, summary, published",
+        )
+        .bind(id)
+        .bind(new.code)
+        .bind(new.name)
+        .bind(new.summary)
+        .bind(new.nights)
+        .bind(new.max_group_size)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| code_taken(e, new.code))?;
+        link_days(&mut tx, Link::PackageDestinations, id, &destinations).await?;
+        link_days(&mut tx, Link::PackageExperiences, id, &experiences).await?;
+        link(&mut tx, Link::PackageAmenities, id, &amenities).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// Replaces every season of a package's price list at once; `false` when no package has
+    /// that code. Overlapping seasons are refused by the schema and nothing changes.
+    pub async fn put_package_prices(&self, code: &str, seasons: &[Season<'_>]) -> Result<bool, ManageError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(package_id) =
+            sqlx::query_scalar::<_, Uuid>("SELECT package_id FROM packages WHERE code = $1 FOR UPDATE")
+                .bind(code)
+                .fetch_optional(&mut *tx)
+                .await?
+        else {
+            return Ok(false);
+        };
+        sqlx::query("DELETE FROM package_pricing WHERE package_id = $1").bind(package_id).execute(&mut *tx).await?;
+        for season in seasons {
+            sqlx::query(
+                "INSERT INTO package_pricing
+                     (package_pricing_id, package_id, pricing_basis, valid_from, valid_to, price_paise, child_price_paise)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(Uuid::new_v4())
+            .bind(package_id)
+            .bind(season.basis)
+            .bind(season.valid_from)
+            .bind(season.valid_to)
+            .bind(season.price_paise)
+            .bind(season.child_price_paise)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(db) if db.constraint() == Some("package_pricing_no_overlap") => {
+                    ManageError::SeasonsOverlap
+                }
+                _ => e.into(),
+            })?;
+        }
+        sqlx::query("UPDATE packages SET updated_at = now() WHERE package_id = $1")
+            .bind(package_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+/// An accommodation by id, read inside the transaction that just changed it.
+async fn managed_by_id(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<ManagedAccommodation, sqlx::Error> {
+    sqlx::query_as(&format!("{MANAGED_SELECT} WHERE a.accommodation_id = $1")).bind(id).fetch_one(conn).await
+}
+
+/// The link tables between a new entry and the rows it lists.
+#[derive(Debug, Clone, Copy)]
+enum Link {
+    ExperienceDestinations,
+    PackageDestinations,
+    PackageExperiences,
+    PackageAmenities,
+}
+
+impl Link {
+    /// (table, the entry's id column, the listed row's id column).
+    fn columns(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Link::ExperienceDestinations => ("experience_destinations", "experience_id", "destination_id"),
+            Link::PackageDestinations => ("package_destinations", "package_id", "destination_id"),
+            Link::PackageExperiences => ("package_experiences", "package_id", "experience_id"),
+            Link::PackageAmenities => ("package_amenities", "package_id", "amenity_id"),
+        }
+    }
+}
+
+/// Links entry `owner` to each of `ids`.
+async fn link(conn: &mut sqlx::PgConnection, link: Link, owner: Uuid, ids: &[Uuid]) -> Result<(), sqlx::Error> {
+    let (table, owner_column, id_column) = link.columns();
+    // Table and columns come from the closed `Link` set, never from input.
+    sqlx::query(&format!("INSERT INTO {table} ({owner_column}, {id_column}) SELECT $1, unnest($2::uuid[])"))
+        .bind(owner)
+        .bind(ids)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Links entry `owner` to each of `stops`, each on its day of the trip.
+async fn link_days(
+    conn: &mut sqlx::PgConnection,
+    link: Link,
+    owner: Uuid,
+    stops: &[(Uuid, i32)],
+) -> Result<(), sqlx::Error> {
+    let (table, owner_column, id_column) = link.columns();
+    let (ids, days): (Vec<Uuid>, Vec<i32>) = stops.iter().copied().unzip();
+    // Table and columns come from the closed `Link` set, never from input.
+    sqlx::query(&format!(
+        "INSERT INTO {table} ({owner_column}, {id_column}, day_number)
+         SELECT $1, id, day FROM unnest($2::uuid[], $3::int[]) AS t(id, day)"
+    ))
+    .bind(owner)
+    .bind(ids)
+    .bind(days)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

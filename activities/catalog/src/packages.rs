@@ -6,16 +6,18 @@
 //! later. Its "from" price is the lowest such price, on that price's own basis (per person,
 //! room or group).
 
-use crate::places::PlaceOf;
+use crate::{Catalog, facade::rows_for_page, places::PlaceOf};
 use chrono::NaiveDate;
 use contracts::{
     Currency, Money,
     pricing::{PackageRate, PricingBasis},
 };
-use sqlx::PgPool;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How a package search is sorted; as a query parameter, `name`, `price` or `nights`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum PackageSort {
     /// By name, A to Z (the default).
     #[default]
@@ -42,8 +44,9 @@ pub struct PackageFilter {
     pub guests: Option<i32>,
 }
 
-/// Where the previous page ended: the sort key of its last row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the previous page ended: the sort key of its last row, under the order it was
+/// sorted by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PackageCursor {
     Name { name: String, code: String },
     Price { from_price_paise: i64, code: String },
@@ -87,86 +90,6 @@ const SUMMARY_SELECT: &str = "
     WHERE p.published";
 const SUMMARY_GROUP_BY: &str = "GROUP BY p.package_id";
 
-/// One page of packages on sale on `today` matching `filter`, after `after`.
-pub async fn search_packages(
-    pool: &PgPool,
-    filter: &PackageFilter,
-    today: NaiveDate,
-    order: PackageSort,
-    after: Option<&PackageCursor>,
-    limit: i64,
-) -> Result<Vec<PackageSummary>, sqlx::Error> {
-    let (after_name, after_number, after_code) = match after {
-        Some(PackageCursor::Name { name, code }) => (Some(name.as_str()), None, Some(code.as_str())),
-        Some(PackageCursor::Price { from_price_paise, code }) => (None, Some(*from_price_paise), Some(code.as_str())),
-        Some(PackageCursor::Nights { nights, code }) => (None, Some(i64::from(*nights)), Some(code.as_str())),
-        None => (None, None, None),
-    };
-    let (keyset, order_by) = match order {
-        PackageSort::Name => ("($10::text IS NULL OR (p.name, p.code) > ($10, $12))", "p.name, p.code"),
-        PackageSort::Price => {
-            ("($11::bigint IS NULL OR (min(pp.price_paise), p.code) > ($11, $12))", "min(pp.price_paise), p.code")
-        }
-        PackageSort::Nights => ("($11::bigint IS NULL OR (p.nights, p.code) > ($11::int, $12))", "p.nights, p.code"),
-    };
-    let amenities = (!filter.amenities.is_empty()).then_some(filter.amenities.as_slice());
-    let sql = format!(
-        "{SUMMARY_SELECT}
-           AND ($2::text IS NULL OR EXISTS (
-                SELECT 1 FROM package_destinations pd JOIN destinations d USING (destination_id)
-                WHERE pd.package_id = p.package_id AND d.code = $2 AND d.published))
-           AND ($3::text[] IS NULL OR (
-                SELECT count(*) FROM package_amenities pa JOIN amenities am USING (amenity_id)
-                WHERE pa.package_id = p.package_id AND am.code = ANY($3)) = cardinality($3))
-           AND ($4::int IS NULL OR p.nights >= $4)
-           AND ($5::int IS NULL OR p.nights <= $5)
-           AND ($6::int IS NULL OR p.max_group_size >= $6)
-         {SUMMARY_GROUP_BY}
-         HAVING ($7::bigint IS NULL OR min(pp.price_paise) >= $7)
-            AND ($8::bigint IS NULL OR min(pp.price_paise) <= $8)
-            AND {keyset}
-         ORDER BY {order_by}
-         LIMIT $9"
-    );
-    sqlx::query_as(&sql)
-        .bind(today)
-        .bind(filter.destination.as_deref())
-        .bind(amenities)
-        .bind(filter.min_nights)
-        .bind(filter.max_nights)
-        .bind(filter.guests)
-        .bind(filter.min_price_paise)
-        .bind(filter.max_price_paise)
-        .bind(limit)
-        .bind(after_name)
-        .bind(after_number)
-        .bind(after_code)
-        .fetch_all(pool)
-        .await
-}
-
-/// One package on sale on `today`, by its public code.
-pub async fn find_package(pool: &PgPool, code: &str, today: NaiveDate) -> Result<Option<PackageSummary>, sqlx::Error> {
-    sqlx::query_as(&format!("{SUMMARY_SELECT} AND p.code = $2 {SUMMARY_GROUP_BY}"))
-        .bind(today)
-        .bind(code)
-        .fetch_optional(pool)
-        .await
-}
-
-/// The published destinations of several packages at once, in the order of the trip.
-pub async fn destinations_of(pool: &PgPool, package_ids: &[Uuid]) -> Result<Vec<PlaceOf>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT pd.package_id AS owner_id, d.code, d.name, d.district, pd.day_number
-         FROM package_destinations pd JOIN destinations d USING (destination_id)
-         WHERE pd.package_id = ANY($1) AND d.published
-         ORDER BY pd.package_id, pd.day_number, d.name, d.code",
-    )
-    .bind(package_ids)
-    .fetch_all(pool)
-    .await
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PackageExperience {
     pub package_id: Uuid,
@@ -176,37 +99,11 @@ pub struct PackageExperience {
     pub duration_minutes: i32,
 }
 
-/// The published experiences of several packages at once, in the order of the trip.
-pub async fn experiences_of(pool: &PgPool, package_ids: &[Uuid]) -> Result<Vec<PackageExperience>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT pe.package_id, pe.day_number, e.code, e.name, e.duration_minutes
-         FROM package_experiences pe JOIN experiences e USING (experience_id)
-         WHERE pe.package_id = ANY($1) AND e.published
-         ORDER BY pe.package_id, pe.day_number, e.name, e.code",
-    )
-    .bind(package_ids)
-    .fetch_all(pool)
-    .await
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PackageAmenity {
     pub package_id: Uuid,
     pub code: String,
     pub name: String,
-}
-
-/// The amenities of several packages at once, by code.
-pub async fn amenities_of(pool: &PgPool, package_ids: &[Uuid]) -> Result<Vec<PackageAmenity>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT pa.package_id, am.code, am.name
-         FROM package_amenities pa JOIN amenities am USING (amenity_id)
-         WHERE pa.package_id = ANY($1)
-         ORDER BY pa.package_id, am.code",
-    )
-    .bind(package_ids)
-    .fetch_all(pool)
-    .await
 }
 
 /// One priced season of a package (a `package_pricing` row).
@@ -236,16 +133,137 @@ impl PackagePrice {
     }
 }
 
-/// The prices of several packages for departures on or after `from`, season by season.
-pub async fn prices_of(pool: &PgPool, package_ids: &[Uuid], from: NaiveDate) -> Result<Vec<PackagePrice>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT package_id, pricing_basis, valid_from, valid_to, price_paise, child_price_paise, currency
-         FROM package_pricing
-         WHERE package_id = ANY($1) AND valid_to >= $2
-         ORDER BY package_id, valid_from",
-    )
-    .bind(package_ids)
-    .bind(from)
-    .fetch_all(pool)
-    .await
+impl Catalog {
+    /// One page of packages on sale on `today` matching `filter`, after `after`. A cursor of
+    /// another sort order than `order` starts from the first page.
+    pub async fn search_packages(
+        &self,
+        filter: &PackageFilter,
+        today: NaiveDate,
+        order: PackageSort,
+        after: Option<&PackageCursor>,
+        limit: i64,
+    ) -> Result<Vec<PackageSummary>, sqlx::Error> {
+        let (after_name, after_number, after_code) = match (order, after) {
+            (PackageSort::Name, Some(PackageCursor::Name { name, code })) => {
+                (Some(name.as_str()), None, Some(code.as_str()))
+            }
+            (PackageSort::Price, Some(PackageCursor::Price { from_price_paise, code })) => {
+                (None, Some(*from_price_paise), Some(code.as_str()))
+            }
+            (PackageSort::Nights, Some(PackageCursor::Nights { nights, code })) => {
+                (None, Some(i64::from(*nights)), Some(code.as_str()))
+            }
+            _ => (None, None, None),
+        };
+        let (keyset, order_by) = match order {
+            PackageSort::Name => ("($10::text IS NULL OR (p.name, p.code) > ($10, $12))", "p.name, p.code"),
+            PackageSort::Price => {
+                ("($11::bigint IS NULL OR (min(pp.price_paise), p.code) > ($11, $12))", "min(pp.price_paise), p.code")
+            }
+            PackageSort::Nights => {
+                ("($11::bigint IS NULL OR (p.nights, p.code) > ($11::int, $12))", "p.nights, p.code")
+            }
+        };
+        let amenities = (!filter.amenities.is_empty()).then_some(filter.amenities.as_slice());
+        let sql = format!(
+            "{SUMMARY_SELECT}
+               AND ($2::text IS NULL OR EXISTS (
+                    SELECT 1 FROM package_destinations pd JOIN destinations d USING (destination_id)
+                    WHERE pd.package_id = p.package_id AND d.code = $2 AND d.published))
+               AND ($3::text[] IS NULL OR (
+                    SELECT count(*) FROM package_amenities pa JOIN amenities am USING (amenity_id)
+                    WHERE pa.package_id = p.package_id AND am.code = ANY($3)) = cardinality($3))
+               AND ($4::int IS NULL OR p.nights >= $4)
+               AND ($5::int IS NULL OR p.nights <= $5)
+               AND ($6::int IS NULL OR p.max_group_size >= $6)
+             {SUMMARY_GROUP_BY}
+             HAVING ($7::bigint IS NULL OR min(pp.price_paise) >= $7)
+                AND ($8::bigint IS NULL OR min(pp.price_paise) <= $8)
+                AND {keyset}
+             ORDER BY {order_by}
+             LIMIT $9"
+        );
+        sqlx::query_as(&sql)
+            .bind(today)
+            .bind(filter.destination.as_deref())
+            .bind(amenities)
+            .bind(filter.min_nights)
+            .bind(filter.max_nights)
+            .bind(filter.guests)
+            .bind(filter.min_price_paise)
+            .bind(filter.max_price_paise)
+            .bind(limit)
+            .bind(after_name)
+            .bind(after_number)
+            .bind(after_code)
+            .fetch_all(&self.pool)
+            .await
+    }
+
+    /// One package on sale on `today`, by its public code.
+    pub async fn find_package(&self, code: &str, today: NaiveDate) -> Result<Option<PackageSummary>, sqlx::Error> {
+        sqlx::query_as(&format!("{SUMMARY_SELECT} AND p.code = $2 {SUMMARY_GROUP_BY}"))
+            .bind(today)
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// The published destinations of several packages at once, in the order of the trip.
+    pub async fn destinations_of_packages(&self, package_ids: &[Uuid]) -> Result<Vec<PlaceOf>, sqlx::Error> {
+        rows_for_page(
+            &self.pool,
+            "SELECT pd.package_id AS owner_id, d.code, d.name, d.district, pd.day_number
+             FROM package_destinations pd JOIN destinations d USING (destination_id)
+             WHERE pd.package_id = ANY($1) AND d.published
+             ORDER BY pd.package_id, pd.day_number, d.name, d.code",
+            package_ids,
+        )
+        .await
+    }
+
+    /// The published experiences of several packages at once, in the order of the trip.
+    pub async fn experiences_of_packages(&self, package_ids: &[Uuid]) -> Result<Vec<PackageExperience>, sqlx::Error> {
+        rows_for_page(
+            &self.pool,
+            "SELECT pe.package_id, pe.day_number, e.code, e.name, e.duration_minutes
+             FROM package_experiences pe JOIN experiences e USING (experience_id)
+             WHERE pe.package_id = ANY($1) AND e.published
+             ORDER BY pe.package_id, pe.day_number, e.name, e.code",
+            package_ids,
+        )
+        .await
+    }
+
+    /// The amenities of several packages at once, by code.
+    pub async fn amenities_of_packages(&self, package_ids: &[Uuid]) -> Result<Vec<PackageAmenity>, sqlx::Error> {
+        rows_for_page(
+            &self.pool,
+            "SELECT pa.package_id, am.code, am.name
+             FROM package_amenities pa JOIN amenities am USING (amenity_id)
+             WHERE pa.package_id = ANY($1)
+             ORDER BY pa.package_id, am.code",
+            package_ids,
+        )
+        .await
+    }
+
+    /// The prices of several packages for departures on or after `from`, season by season.
+    pub async fn prices_of_packages(
+        &self,
+        package_ids: &[Uuid],
+        from: NaiveDate,
+    ) -> Result<Vec<PackagePrice>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT package_id, pricing_basis, valid_from, valid_to, price_paise, child_price_paise, currency
+             FROM package_pricing
+             WHERE package_id = ANY($1) AND valid_to >= $2
+             ORDER BY package_id, valid_from",
+        )
+        .bind(package_ids)
+        .bind(from)
+        .fetch_all(&self.pool)
+        .await
+    }
 }

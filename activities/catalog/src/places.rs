@@ -2,11 +2,12 @@
 //! page is one query, and whatever it needs from related tables one more query for the whole
 //! page (`= ANY($1)`), never one per row.
 
-use sqlx::PgPool;
+use crate::{Catalog, facade::rows_for_page};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Where the previous page of a list sorted by name ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NameCursor {
     pub name: String,
     pub code: String,
@@ -49,44 +50,6 @@ const DESTINATION_SELECT: &str = "
     ) cover ON true
     WHERE d.published";
 
-/// One page of published destinations, by name, optionally in one district (any case).
-pub async fn list_destinations(
-    pool: &PgPool,
-    district: Option<&str>,
-    after: Option<&NameCursor>,
-    limit: i64,
-) -> Result<Vec<Destination>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{DESTINATION_SELECT}
-           AND ($1::text IS NULL OR lower(d.district) = lower($1))
-           AND ($2::text IS NULL OR (d.name, d.code) > ($2, $3))
-         ORDER BY d.name, d.code
-         LIMIT $4"
-    ))
-    .bind(district)
-    .bind(after.map(|c| c.name.as_str()))
-    .bind(after.map(|c| c.code.as_str()))
-    .bind(limit)
-    .fetch_all(pool)
-    .await
-}
-
-/// One published destination by its public code.
-pub async fn find_destination(pool: &PgPool, code: &str) -> Result<Option<Destination>, sqlx::Error> {
-    sqlx::query_as(&format!("{DESTINATION_SELECT} AND d.code = $1")).bind(code).fetch_optional(pool).await
-}
-
-/// The images of several destinations at once, each destination's in position order.
-pub async fn images_of(pool: &PgPool, destination_ids: &[Uuid]) -> Result<Vec<DestinationImage>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT destination_id, url, caption, position FROM destination_images
-         WHERE destination_id = ANY($1) ORDER BY destination_id, position",
-    )
-    .bind(destination_ids)
-    .fetch_all(pool)
-    .await
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Experience {
     pub experience_id: Uuid,
@@ -116,41 +79,81 @@ pub struct PlaceOf {
     pub day_number: i32,
 }
 
-/// One page of published experiences, by name, optionally only those at one destination.
-pub async fn list_experiences(
-    pool: &PgPool,
-    destination: Option<&str>,
-    after: Option<&NameCursor>,
-    limit: i64,
-) -> Result<Vec<Experience>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT e.experience_id, e.code, e.name, e.summary, e.duration_minutes, e.price_paise, e.currency
-         FROM experiences e
-         WHERE e.published
-           AND ($1::text IS NULL OR EXISTS (
-                SELECT 1 FROM experience_destinations ed JOIN destinations d USING (destination_id)
-                WHERE ed.experience_id = e.experience_id AND d.code = $1 AND d.published))
-           AND ($2::text IS NULL OR (e.name, e.code) > ($2, $3))
-         ORDER BY e.name, e.code
-         LIMIT $4",
-    )
-    .bind(destination)
-    .bind(after.map(|c| c.name.as_str()))
-    .bind(after.map(|c| c.code.as_str()))
-    .bind(limit)
-    .fetch_all(pool)
-    .await
-}
+impl Catalog {
+    /// One page of published destinations, by name, optionally in one district (any case).
+    pub async fn list_destinations(
+        &self,
+        district: Option<&str>,
+        after: Option<&NameCursor>,
+        limit: i64,
+    ) -> Result<Vec<Destination>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "{DESTINATION_SELECT}
+               AND ($1::text IS NULL OR lower(d.district) = lower($1))
+               AND ($2::text IS NULL OR (d.name, d.code) > ($2, $3))
+             ORDER BY d.name, d.code
+             LIMIT $4"
+        ))
+        .bind(district)
+        .bind(after.map(|c| c.name.as_str()))
+        .bind(after.map(|c| c.code.as_str()))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+    }
 
-/// The published destinations of several experiences at once, by name.
-pub async fn destinations_of_experiences(pool: &PgPool, experience_ids: &[Uuid]) -> Result<Vec<PlaceOf>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT ed.experience_id AS owner_id, d.code, d.name, d.district, 1 AS day_number
-         FROM experience_destinations ed JOIN destinations d USING (destination_id)
-         WHERE ed.experience_id = ANY($1) AND d.published
-         ORDER BY ed.experience_id, d.name, d.code",
-    )
-    .bind(experience_ids)
-    .fetch_all(pool)
-    .await
+    /// One published destination by its public code.
+    pub async fn find_destination(&self, code: &str) -> Result<Option<Destination>, sqlx::Error> {
+        sqlx::query_as(&format!("{DESTINATION_SELECT} AND d.code = $1")).bind(code).fetch_optional(&self.pool).await
+    }
+
+    /// The images of several destinations at once, each destination's in position order.
+    pub async fn images_of(&self, destination_ids: &[Uuid]) -> Result<Vec<DestinationImage>, sqlx::Error> {
+        rows_for_page(
+            &self.pool,
+            "SELECT destination_id, url, caption, position FROM destination_images
+             WHERE destination_id = ANY($1) ORDER BY destination_id, position",
+            destination_ids,
+        )
+        .await
+    }
+
+    /// One page of published experiences, by name, optionally only those at one destination.
+    pub async fn list_experiences(
+        &self,
+        destination: Option<&str>,
+        after: Option<&NameCursor>,
+        limit: i64,
+    ) -> Result<Vec<Experience>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT e.experience_id, e.code, e.name, e.summary, e.duration_minutes, e.price_paise, e.currency
+             FROM experiences e
+             WHERE e.published
+               AND ($1::text IS NULL OR EXISTS (
+                    SELECT 1 FROM experience_destinations ed JOIN destinations d USING (destination_id)
+                    WHERE ed.experience_id = e.experience_id AND d.code = $1 AND d.published))
+               AND ($2::text IS NULL OR (e.name, e.code) > ($2, $3))
+             ORDER BY e.name, e.code
+             LIMIT $4",
+        )
+        .bind(destination)
+        .bind(after.map(|c| c.name.as_str()))
+        .bind(after.map(|c| c.code.as_str()))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// The published destinations of several experiences at once, by name.
+    pub async fn destinations_of_experiences(&self, experience_ids: &[Uuid]) -> Result<Vec<PlaceOf>, sqlx::Error> {
+        rows_for_page(
+            &self.pool,
+            "SELECT ed.experience_id AS owner_id, d.code, d.name, d.district, 1 AS day_number
+             FROM experience_destinations ed JOIN destinations d USING (destination_id)
+             WHERE ed.experience_id = ANY($1) AND d.published
+             ORDER BY ed.experience_id, d.name, d.code",
+            experience_ids,
+        )
+        .await
+    }
 }

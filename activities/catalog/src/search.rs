@@ -1,10 +1,14 @@
 //! Accommodation search: filters, two sort orders and keyset pagination, in two queries per
 //! page whatever its size (the page, then the room types of the page).
 
+use crate::{Catalog, facade::rows_for_page};
+use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How a search is sorted; as a query parameter, `name` or `price`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SortOrder {
     /// By name, A to Z (the default).
     #[default]
@@ -29,8 +33,9 @@ pub struct AccommodationFilter {
     pub accommodation_ids: Option<Vec<Uuid>>,
 }
 
-/// Where the previous page ended: the sort key of its last row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the previous page ended: the sort key of its last row, under the order it was
+/// sorted by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Cursor {
     Name { name: String, code: String },
     Price { from_price_paise: i64, code: String },
@@ -82,54 +87,59 @@ const SUMMARY_SELECT: &str = "
     WHERE a.published AND d.published";
 const SUMMARY_GROUP_BY: &str = "GROUP BY a.accommodation_id, d.destination_id";
 
-/// One page of published accommodations matching `filter`, after `cursor`.
-pub async fn search_accommodations(
-    pool: &PgPool,
-    filter: &AccommodationFilter,
-    order: SortOrder,
-    after: Option<&Cursor>,
-    limit: i64,
-) -> Result<Vec<AccommodationSummary>, sqlx::Error> {
-    let (after_text, after_price, after_code) = match after {
-        Some(Cursor::Name { name, code }) => (Some(name.as_str()), None, Some(code.as_str())),
-        Some(Cursor::Price { from_price_paise, code }) => (None, Some(*from_price_paise), Some(code.as_str())),
-        None => (None, None, None),
-    };
-    let (keyset, order_by) = match order {
-        SortOrder::Name => ("($8::text IS NULL OR (a.name, a.code) > ($8, $10))", "a.name, a.code"),
-        SortOrder::Price => (
-            "($9::bigint IS NULL OR (min(r.base_tariff_paise), a.code) > ($9, $10))",
-            "min(r.base_tariff_paise), a.code",
-        ),
-    };
-    let sql = format!(
-        "{SUMMARY_SELECT}
-           AND ($1::text IS NULL OR d.code = $1)
-           AND ($2::text IS NULL OR lower(d.district) = lower($2))
-           AND ($3::text IS NULL OR a.kind = $3)
-           AND ($11::uuid[] IS NULL OR a.accommodation_id = ANY($11))
-         {SUMMARY_GROUP_BY}
-         HAVING ($4::bigint IS NULL OR min(r.base_tariff_paise) <= $4)
-            AND ($5::bigint IS NULL OR min(r.base_tariff_paise) >= $5)
-            AND ($6::int IS NULL OR max(r.max_occupancy) >= $6)
-            AND {keyset}
-         ORDER BY {order_by}
-         LIMIT $7"
-    );
-    sqlx::query_as(&sql)
-        .bind(filter.destination.as_deref())
-        .bind(filter.district.as_deref())
-        .bind(filter.kind.as_deref())
-        .bind(filter.max_price_paise)
-        .bind(filter.min_price_paise)
-        .bind(filter.guests)
-        .bind(limit)
-        .bind(after_text)
-        .bind(after_price)
-        .bind(after_code)
-        .bind(filter.accommodation_ids.as_deref())
-        .fetch_all(pool)
-        .await
+impl Catalog {
+    /// One page of published accommodations matching `filter`, after `after`. A cursor of
+    /// another sort order than `order` starts from the first page.
+    pub async fn search_accommodations(
+        &self,
+        filter: &AccommodationFilter,
+        order: SortOrder,
+        after: Option<&Cursor>,
+        limit: i64,
+    ) -> Result<Vec<AccommodationSummary>, sqlx::Error> {
+        let (after_text, after_price, after_code) = match (order, after) {
+            (SortOrder::Name, Some(Cursor::Name { name, code })) => (Some(name.as_str()), None, Some(code.as_str())),
+            (SortOrder::Price, Some(Cursor::Price { from_price_paise, code })) => {
+                (None, Some(*from_price_paise), Some(code.as_str()))
+            }
+            _ => (None, None, None),
+        };
+        let (keyset, order_by) = match order {
+            SortOrder::Name => ("($8::text IS NULL OR (a.name, a.code) > ($8, $10))", "a.name, a.code"),
+            SortOrder::Price => (
+                "($9::bigint IS NULL OR (min(r.base_tariff_paise), a.code) > ($9, $10))",
+                "min(r.base_tariff_paise), a.code",
+            ),
+        };
+        let sql = format!(
+            "{SUMMARY_SELECT}
+               AND ($1::text IS NULL OR d.code = $1)
+               AND ($2::text IS NULL OR lower(d.district) = lower($2))
+               AND ($3::text IS NULL OR a.kind = $3)
+               AND ($11::uuid[] IS NULL OR a.accommodation_id = ANY($11))
+             {SUMMARY_GROUP_BY}
+             HAVING ($4::bigint IS NULL OR min(r.base_tariff_paise) <= $4)
+                AND ($5::bigint IS NULL OR min(r.base_tariff_paise) >= $5)
+                AND ($6::int IS NULL OR max(r.max_occupancy) >= $6)
+                AND {keyset}
+             ORDER BY {order_by}
+             LIMIT $7"
+        );
+        sqlx::query_as(&sql)
+            .bind(filter.destination.as_deref())
+            .bind(filter.district.as_deref())
+            .bind(filter.kind.as_deref())
+            .bind(filter.max_price_paise)
+            .bind(filter.min_price_paise)
+            .bind(filter.guests)
+            .bind(limit)
+            .bind(after_text)
+            .bind(after_price)
+            .bind(after_code)
+            .bind(filter.accommodation_ids.as_deref())
+            .fetch_all(&self.pool)
+            .await
+    }
 }
 
 /// One published accommodation by its public code.
@@ -142,12 +152,12 @@ pub async fn find_accommodation(pool: &PgPool, code: &str) -> Result<Option<Acco
 
 /// The room types of several accommodations at once, cheapest first.
 pub async fn room_types_of(pool: &PgPool, accommodation_ids: &[Uuid]) -> Result<Vec<RoomType>, sqlx::Error> {
-    sqlx::query_as(
+    rows_for_page(
+        pool,
         "SELECT accommodation_id, room_type, name, max_occupancy, base_tariff_paise, currency
          FROM accommodation_room_types WHERE accommodation_id = ANY($1)
          ORDER BY accommodation_id, base_tariff_paise, room_type",
+        accommodation_ids,
     )
-    .bind(accommodation_ids)
-    .fetch_all(pool)
     .await
 }
