@@ -5,9 +5,10 @@ use crate::{
     access::{ClientInfo, ProfileRead, Public, Require, UsersManage, UsersRead, auth_error},
     error::ApiError,
     extract::{ApiJson, ApiPath, ApiQuery},
-    state::{AppState, CatalogDb},
+    paging::{self, Page, PageSize},
+    state::AppState,
 };
-use auth::{Accounts, accounts::Registration, store};
+use auth::{Accounts, StoreError, accounts::Registration};
 use axum::{
     Json, Router,
     extract::State,
@@ -182,8 +183,8 @@ pub(crate) struct UserView {
     created_at: DateTime<Utc>,
 }
 
-impl From<store::UserSummary> for UserView {
-    fn from(u: store::UserSummary) -> Self {
+impl From<auth::UserSummary> for UserView {
+    fn from(u: auth::UserSummary) -> Self {
         UserView {
             user_id: u.user_id,
             email: u.email,
@@ -215,7 +216,7 @@ pub(crate) async fn me(
     caller: Require<ProfileRead>,
     State(accounts): State<Accounts>,
 ) -> Result<Json<MeView>, ApiError> {
-    let managed = store::assignments_of(accounts.pool(), caller.user_id).await?;
+    let managed = accounts.assignments_of(caller.user_id).await?;
     let p = caller.principal;
     Ok(Json(MeView {
         user_id: p.user_id,
@@ -238,6 +239,18 @@ pub(crate) struct ActivityView {
     at: DateTime<Utc>,
 }
 
+impl From<auth::ActivityRow> for ActivityView {
+    fn from(r: auth::ActivityRow) -> Self {
+        ActivityView {
+            action: r.action,
+            outcome: r.outcome,
+            client_addr: r.client_addr,
+            details: r.details,
+            at: r.created_at,
+        }
+    }
+}
+
 /// The signed-in user's latest account activity (logins, refreshes, logouts, bookings).
 #[utoipa::path(get, path = "/api/auth/me/activity", tag = "auth", security(("bearer" = ["profile:read"])),
     responses((status = 200, body = [ActivityView]), (status = 401, description = "Not signed in")))]
@@ -245,18 +258,8 @@ pub(crate) async fn my_activity(
     caller: Require<ProfileRead>,
     State(accounts): State<Accounts>,
 ) -> Result<Json<Vec<ActivityView>>, ApiError> {
-    let rows = store::activity_of(accounts.pool(), caller.user_id, 50).await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|r| ActivityView {
-                action: r.action,
-                outcome: r.outcome,
-                client_addr: r.client_addr,
-                details: r.details,
-                at: r.created_at,
-            })
-            .collect(),
-    ))
+    let rows = accounts.activity_of(caller.user_id, 50).await?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
 /// The public keys access tokens are signed with (JWKS), for any service that verifies
@@ -275,6 +278,12 @@ pub(crate) struct RoleView {
     permissions: Vec<String>,
 }
 
+impl From<auth::RoleRow> for RoleView {
+    fn from(r: auth::RoleRow) -> Self {
+        RoleView { code: r.code, description: r.description, permissions: r.permissions }
+    }
+}
+
 /// The roles and the permissions each grants.
 #[utoipa::path(get, path = "/api/auth/roles", tag = "auth", security(("bearer" = ["users:read"])),
     responses((status = 200, body = [RoleView]), (status = 403, description = "Not an operator or admin")))]
@@ -282,14 +291,13 @@ pub(crate) async fn list_roles(
     _: Require<UsersRead>,
     State(accounts): State<Accounts>,
 ) -> Result<Json<Vec<RoleView>>, ApiError> {
-    let roles = store::roles(accounts.pool()).await?;
-    Ok(Json(
-        roles
-            .into_iter()
-            .map(|r| RoleView { code: r.code, description: r.description, permissions: r.permissions })
-            .collect(),
-    ))
+    let roles = accounts.roles().await?;
+    Ok(Json(roles.into_iter().map(Into::into).collect()))
 }
+
+/// The users list's tag (see `paging`), and its page size unless the query asks otherwise.
+const USERS: &str = "users:email";
+const USERS_PAGE: i64 = 50;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -314,28 +322,11 @@ pub(crate) async fn list_users(
     State(accounts): State<Accounts>,
     ApiQuery(query): ApiQuery<ListUsersQuery>,
 ) -> Result<Json<UserPage>, ApiError> {
-    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_field("invalid_limit", "limit", "limit must be between 1 and 100"));
-    }
-    let after =
-        match &query.cursor {
-            Some(c) => {
-                Some(URL_SAFE_NO_PAD.decode(c).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(|| {
-                    ApiError::bad_request("invalid_cursor", "The cursor is not one this API gave out")
-                })?)
-            }
-            None => None,
-        };
-    let mut rows = store::list_users(accounts.pool(), after.as_deref(), limit + 1).await?;
-    let next_cursor = if rows.len() > usize::try_from(limit).unwrap_or(50) {
-        rows.truncate(usize::try_from(limit).unwrap_or(50));
-        rows.last().map(|u| URL_SAFE_NO_PAD.encode(u.email.as_bytes()))
-    } else {
-        None
-    };
-    Ok(Json(UserPage { items: rows.into_iter().map(Into::into).collect(), next_cursor }))
+    let size = PageSize::parse(query.limit, USERS_PAGE)?;
+    let after: Option<String> = paging::after(USERS, query.cursor.as_deref())?;
+    let rows = accounts.list_users(after.as_deref(), size.fetch()).await?;
+    let Page { items, next_cursor } = Page::cut(rows, size, USERS, |u| u.email.clone()).map(Into::into);
+    Ok(Json(UserPage { items, next_cursor }))
 }
 
 fn user_not_found(user_id: Uuid) -> ApiError {
@@ -350,8 +341,7 @@ pub(crate) async fn get_user(
     State(accounts): State<Accounts>,
     ApiPath(user_id): ApiPath<Uuid>,
 ) -> Result<Json<UserView>, ApiError> {
-    let user = store::find_user(accounts.pool(), user_id).await?.ok_or_else(|| user_not_found(user_id))?;
-    Ok(Json(user.into()))
+    get_user_view(&accounts, user_id).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -378,7 +368,7 @@ pub(crate) async fn update_user(
     if user_id == caller.user_id {
         return Err(ApiError::conflict("cannot_change_self", "Admins cannot disable themselves"));
     }
-    if !store::set_status(accounts.pool(), user_id, &body.status).await? {
+    if !accounts.set_status(user_id, &body.status).await? {
         return Err(user_not_found(user_id));
     }
     let details = json!({ "by": caller.user_id, "status": body.status });
@@ -398,7 +388,7 @@ pub(crate) async fn delete_user(
     if user_id == caller.user_id {
         return Err(ApiError::conflict("cannot_change_self", "Admins cannot delete themselves"));
     }
-    if !store::delete_user(accounts.pool(), user_id).await? {
+    if !accounts.delete_user(user_id).await? {
         return Err(user_not_found(user_id));
     }
     let details = json!({ "deleted_user": user_id });
@@ -407,16 +397,21 @@ pub(crate) async fn delete_user(
 }
 
 async fn get_user_view(accounts: &Accounts, user_id: Uuid) -> Result<Json<UserView>, ApiError> {
-    let user = store::find_user(accounts.pool(), user_id).await?.ok_or_else(|| user_not_found(user_id))?;
+    let user = accounts.find_user(user_id).await?.ok_or_else(|| user_not_found(user_id))?;
     Ok(Json(user.into()))
 }
 
-fn role_error(e: store::StoreError) -> ApiError {
+/// 404 unless the user exists.
+async fn check_user(accounts: &Accounts, user_id: Uuid) -> Result<(), ApiError> {
+    accounts.find_user(user_id).await?.map(drop).ok_or_else(|| user_not_found(user_id))
+}
+
+fn role_error(e: StoreError) -> ApiError {
     match e {
-        store::StoreError::UnknownRole(role) => {
+        StoreError::UnknownRole(role) => {
             ApiError::not_found("role_not_found", format!("No role {role}; roles are {}", auth::roles::ALL.join(", ")))
         }
-        store::StoreError::Database(e) => e.into(),
+        StoreError::Database(e) => e.into(),
         other => ApiError::Internal(other.into()),
     }
 }
@@ -430,10 +425,8 @@ pub(crate) async fn grant_role(
     ClientInfo(client): ClientInfo,
     ApiPath((user_id, role)): ApiPath<(Uuid, String)>,
 ) -> Result<Json<UserView>, ApiError> {
-    if store::find_user(accounts.pool(), user_id).await?.is_none() {
-        return Err(user_not_found(user_id));
-    }
-    let changed = store::grant_role(accounts.pool(), user_id, &role, Some(caller.user_id)).await.map_err(role_error)?;
+    check_user(&accounts, user_id).await?;
+    let changed = accounts.grant_role(user_id, &role, Some(caller.user_id)).await.map_err(role_error)?;
     if changed {
         let details = json!({ "by": caller.user_id, "role": role });
         accounts.log(Some(user_id), "role_grant", "success", &client, details).await;
@@ -450,21 +443,20 @@ pub(crate) async fn revoke_role(
     ClientInfo(client): ClientInfo,
     ApiPath((user_id, role)): ApiPath<(Uuid, String)>,
 ) -> Result<Json<UserView>, ApiError> {
-    if store::find_user(accounts.pool(), user_id).await?.is_none() {
-        return Err(user_not_found(user_id));
-    }
+    check_user(&accounts, user_id).await?;
     if user_id == caller.user_id && role == auth::roles::ADMIN {
         return Err(ApiError::conflict("cannot_change_self", "Admins cannot revoke their own admin role"));
     }
-    if store::revoke_role(accounts.pool(), user_id, &role).await.map_err(role_error)? {
+    if accounts.revoke_role(user_id, &role).await.map_err(role_error)? {
         let details = json!({ "by": caller.user_id, "role": role });
         accounts.log(Some(user_id), "role_revoke", "success", &client, details).await;
     }
     get_user_view(&accounts, user_id).await
 }
 
-async fn accommodation_id(catalog: &sqlx::PgPool, code: &str) -> Result<Uuid, ApiError> {
-    catalog::search::find_accommodation(catalog, code)
+async fn accommodation_id(catalog: &catalog::Catalog, code: &str) -> Result<Uuid, ApiError> {
+    catalog
+        .find_accommodation(code)
         .await?
         .map(|a| a.accommodation_id)
         .ok_or_else(|| ApiError::not_found("accommodation_not_found", format!("No accommodation {code}")))
@@ -477,15 +469,13 @@ async fn accommodation_id(catalog: &sqlx::PgPool, code: &str) -> Result<Uuid, Ap
 pub(crate) async fn assign(
     caller: Require<UsersManage>,
     State(accounts): State<Accounts>,
-    State(CatalogDb(catalog)): State<CatalogDb>,
+    State(catalog): State<catalog::Catalog>,
     ClientInfo(client): ClientInfo,
     ApiPath((user_id, accommodation)): ApiPath<(Uuid, String)>,
 ) -> Result<StatusCode, ApiError> {
-    if store::find_user(accounts.pool(), user_id).await?.is_none() {
-        return Err(user_not_found(user_id));
-    }
+    check_user(&accounts, user_id).await?;
     let accommodation_id = accommodation_id(&catalog, &accommodation).await?;
-    if store::assign(accounts.pool(), user_id, accommodation_id, Some(caller.user_id)).await? {
+    if accounts.assign(user_id, accommodation_id, Some(caller.user_id)).await? {
         let details = json!({ "by": caller.user_id, "accommodation": accommodation });
         accounts.log(Some(user_id), "assignment_grant", "success", &client, details).await;
     }
@@ -499,12 +489,12 @@ pub(crate) async fn assign(
 pub(crate) async fn unassign(
     caller: Require<UsersManage>,
     State(accounts): State<Accounts>,
-    State(CatalogDb(catalog)): State<CatalogDb>,
+    State(catalog): State<catalog::Catalog>,
     ClientInfo(client): ClientInfo,
     ApiPath((user_id, accommodation)): ApiPath<(Uuid, String)>,
 ) -> Result<StatusCode, ApiError> {
     let accommodation_id = accommodation_id(&catalog, &accommodation).await?;
-    if store::unassign(accounts.pool(), user_id, accommodation_id).await? {
+    if accounts.unassign(user_id, accommodation_id).await? {
         let details = json!({ "by": caller.user_id, "accommodation": accommodation });
         accounts.log(Some(user_id), "assignment_revoke", "success", &client, details).await;
     }

@@ -1,19 +1,18 @@
 //! Operators add destinations, experiences and packages, and set a package's seasonal prices.
 //! New entries start unpublished; `PATCH` on the entry (see `manage`) publishes them.
 
-use super::manage::{EntryDto, check_code, check_text, manage_error};
+use super::manage::{Editor, EntryDto, check_code, check_text, manage_error};
 use crate::{
-    access::{CatalogCreate, ClientInfo, Require},
+    access::{CatalogCreate, Require},
     error::ApiError,
     extract::{ApiJson, ApiPath},
     routes::MoneyDto,
-    state::CatalogDb,
 };
-use auth::Accounts;
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{Json, http::StatusCode};
 use catalog::manage;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use std::collections::BTreeSet;
 use utoipa::ToSchema;
 
@@ -55,10 +54,6 @@ fn paise(field: &str, money: &MoneyDto, min: i64) -> Result<i64, ApiError> {
     Ok(money.amount)
 }
 
-async fn log(accounts: &Accounts, caller: &auth::Principal, client: &auth::Client, action: &str, code: &str) {
-    accounts.log(Some(caller.user_id), action, "success", client, serde_json::json!({ "code": code })).await;
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateDestinationRequest {
@@ -83,9 +78,7 @@ pub(crate) struct CreateDestinationRequest {
         (status = 409, description = "The code is taken"), (status = 422, description = "Invalid field")))]
 pub(crate) async fn create_destination(
     caller: Require<CatalogCreate>,
-    ClientInfo(client): ClientInfo,
-    State(accounts): State<Accounts>,
-    State(CatalogDb(catalog)): State<CatalogDb>,
+    edit: Editor,
     ApiJson(body): ApiJson<CreateDestinationRequest>,
 ) -> Result<(StatusCode, Json<EntryDto>), ApiError> {
     check_code(&body.code)?;
@@ -112,8 +105,8 @@ pub(crate) async fn create_destination(
         latitude: body.latitude,
         longitude: body.longitude,
     };
-    let created = manage::create_destination(&catalog, &new).await.map_err(manage_error)?;
-    log(&accounts, &caller, &client, "destination_create", &body.code).await;
+    let created = edit.catalog.create_destination(&new).await.map_err(manage_error)?;
+    edit.record(&caller, "destination_create", json!({ "code": body.code })).await;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -140,9 +133,7 @@ pub(crate) struct CreateExperienceRequest {
         (status = 409, description = "The code is taken"), (status = 422, description = "Invalid field or unknown destination")))]
 pub(crate) async fn create_experience(
     caller: Require<CatalogCreate>,
-    ClientInfo(client): ClientInfo,
-    State(accounts): State<Accounts>,
-    State(CatalogDb(catalog)): State<CatalogDb>,
+    edit: Editor,
     ApiJson(body): ApiJson<CreateExperienceRequest>,
 ) -> Result<(StatusCode, Json<EntryDto>), ApiError> {
     check_code(&body.code)?;
@@ -159,8 +150,8 @@ pub(crate) async fn create_experience(
         price_paise,
         destinations: body.destinations.iter().map(String::as_str).collect(),
     };
-    let created = manage::create_experience(&catalog, &new).await.map_err(manage_error)?;
-    log(&accounts, &caller, &client, "experience_create", &body.code).await;
+    let created = edit.catalog.create_experience(&new).await.map_err(manage_error)?;
+    edit.record(&caller, "experience_create", json!({ "code": body.code })).await;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -209,9 +200,7 @@ fn default_group_size() -> i64 {
         (status = 422, description = "Invalid field, day outside the package, or unknown destination, experience or amenity")))]
 pub(crate) async fn create_package(
     caller: Require<CatalogCreate>,
-    ClientInfo(client): ClientInfo,
-    State(accounts): State<Accounts>,
-    State(CatalogDb(catalog)): State<CatalogDb>,
+    edit: Editor,
     ApiJson(body): ApiJson<CreatePackageRequest>,
 ) -> Result<(StatusCode, Json<EntryDto>), ApiError> {
     check_code(&body.code)?;
@@ -240,8 +229,8 @@ pub(crate) async fn create_package(
         experiences: stops(&body.experiences),
         amenities: body.amenities.iter().map(String::as_str).collect(),
     };
-    let created = manage::create_package(&catalog, &new).await.map_err(manage_error)?;
-    log(&accounts, &caller, &client, "package_create", &body.code).await;
+    let created = edit.catalog.create_package(&new).await.map_err(manage_error)?;
+    edit.record(&caller, "package_create", json!({ "code": body.code })).await;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -277,9 +266,7 @@ pub(crate) struct PackagePricesRequest {
         (status = 422, description = "Invalid season, or two seasons overlap")))]
 pub(crate) async fn put_package_prices(
     caller: Require<CatalogCreate>,
-    ClientInfo(client): ClientInfo,
-    State(accounts): State<Accounts>,
-    State(CatalogDb(catalog)): State<CatalogDb>,
+    edit: Editor,
     ApiPath(code): ApiPath<String>,
     ApiJson(body): ApiJson<PackagePricesRequest>,
 ) -> Result<Json<PackagePricesRequest>, ApiError> {
@@ -333,9 +320,9 @@ pub(crate) async fn put_package_prices(
             child_price_paise,
         });
     }
-    if !manage::put_package_prices(&catalog, &code, &seasons).await.map_err(manage_error)? {
+    if !edit.catalog.put_package_prices(&code, &seasons).await.map_err(manage_error)? {
         return Err(ApiError::not_found("package_not_found", format!("No package {code}")));
     }
-    log(&accounts, &caller, &client, "package_prices_put", &code).await;
+    edit.record(&caller, "package_prices_put", json!({ "code": code })).await;
     Ok(Json(body))
 }

@@ -7,12 +7,23 @@ use crate::{
     error::ApiError,
     extract::{ApiJson, ApiPath},
     routes::MoneyDto,
-    state::CatalogDb,
+    state::AppState,
 };
 use auth::{Accounts, Principal};
-use axum::{Json, extract::State, http::StatusCode};
-use catalog::manage::{self, AccommodationChanges, ManageError, ManagedAccommodation, NewAccommodation};
+use axum::{
+    Json,
+    extract::{FromRef, FromRequestParts},
+    http::{StatusCode, request::Parts},
+};
+use catalog::{
+    Catalog,
+    manage::{
+        AccommodationChanges, Entry, EntryChanges, EntryState, ManageError, ManagedAccommodation, NewAccommodation,
+        NewRoomType,
+    },
+};
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 const KINDS: [&str; 5] = ["hotel", "homestay", "resort", "guest_house", "eco_lodge"];
@@ -134,26 +145,51 @@ fn check_kind(kind: &str) -> Result<(), ApiError> {
     }
 }
 
-/// The accommodation `code`, if the caller may manage it: operators every one, asset
-/// managers the ones assigned to them (403 otherwise).
-async fn managed(
-    catalog: &sqlx::PgPool,
-    accounts: &Accounts,
-    caller: &Principal,
-    code: &str,
-) -> Result<ManagedAccommodation, ApiError> {
-    let found = manage::find_managed(catalog, code)
-        .await?
-        .ok_or_else(|| ApiError::not_found("accommodation_not_found", format!("No accommodation {code}")))?;
-    if !caller.can("catalog:manage_any")
-        && !auth::store::is_assigned(accounts.pool(), caller.user_id, found.accommodation_id).await?
-    {
-        return Err(ApiError::forbidden(
-            "not_assigned",
-            format!("You do not manage {code}; ask an admin to assign it"),
-        ));
+/// What every catalog change needs besides the caller and its input: the catalog, and the
+/// activity log that records who changed what, from where.
+pub(crate) struct Editor {
+    pub(super) catalog: Catalog,
+    accounts: Accounts,
+    client: auth::Client,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Editor
+where
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ClientInfo(client) = ClientInfo::from_request_parts(parts, state).await?;
+        let AppState { catalog, accounts, .. } = AppState::from_ref(state);
+        Ok(Editor { catalog, accounts, client })
     }
-    Ok(found)
+}
+
+impl Editor {
+    /// Writes a change `caller` made to the activity log.
+    pub(super) async fn record(&self, caller: &Principal, action: &str, details: Value) {
+        self.accounts.log(Some(caller.user_id), action, "success", &self.client, details).await;
+    }
+
+    /// The accommodation `code`, if the caller may manage it: operators every one, asset
+    /// managers the ones assigned to them (403 otherwise).
+    async fn managed(&self, caller: &Principal, code: &str) -> Result<ManagedAccommodation, ApiError> {
+        let found = self
+            .catalog
+            .find_managed(code)
+            .await?
+            .ok_or_else(|| ApiError::not_found("accommodation_not_found", format!("No accommodation {code}")))?;
+        if !caller.can("catalog:manage_any")
+            && !self.accounts.is_assigned(caller.user_id, found.accommodation_id).await?
+        {
+            return Err(ApiError::forbidden(
+                "not_assigned",
+                format!("You do not manage {code}; ask an admin to assign it"),
+            ));
+        }
+        Ok(found)
+    }
 }
 
 /// Create an accommodation (operators). It starts unpublished.
@@ -163,9 +199,7 @@ async fn managed(
         (status = 409, description = "The code is taken"), (status = 422, description = "Invalid field")))]
 pub(crate) async fn create_accommodation(
     caller: Require<CatalogCreate>,
-    ClientInfo(client): ClientInfo,
-    State(accounts): State<Accounts>,
-    State(CatalogDb(catalog)): State<CatalogDb>,
+    edit: Editor,
     ApiJson(body): ApiJson<CreateAccommodationRequest>,
 ) -> Result<(StatusCode, Json<ManagedAccommodationDto>), ApiError> {
     check_code(&body.code)?;
@@ -181,12 +215,8 @@ pub(crate) async fn create_accommodation(
         summary: body.summary.trim(),
         address: body.address.trim(),
     };
-    manage::create_accommodation(&catalog, &new).await.map_err(manage_error)?;
-    let details = serde_json::json!({ "accommodation": body.code });
-    accounts.log(Some(caller.user_id), "accommodation_create", "success", &client, details).await;
-    let created = manage::find_managed(&catalog, &body.code)
-        .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("accommodation {} vanished after creation", body.code)))?;
+    let created = edit.catalog.create_accommodation(&new).await.map_err(manage_error)?;
+    edit.record(&caller, "accommodation_create", json!({ "accommodation": body.code })).await;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -198,13 +228,11 @@ pub(crate) async fn create_accommodation(
         (status = 422, description = "Invalid field")))]
 pub(crate) async fn update_accommodation(
     caller: Require<CatalogManage>,
-    ClientInfo(client): ClientInfo,
-    State(accounts): State<Accounts>,
-    State(CatalogDb(catalog)): State<CatalogDb>,
+    edit: Editor,
     ApiPath(code): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateAccommodationRequest>,
 ) -> Result<Json<ManagedAccommodationDto>, ApiError> {
-    let found = managed(&catalog, &accounts, &caller, &code).await?;
+    let found = edit.managed(&caller, &code).await?;
     if let Some(name) = &body.name {
         check_text("name", name, 120)?;
     }
@@ -220,12 +248,8 @@ pub(crate) async fn update_accommodation(
         address: body.address.as_deref().map(str::trim),
         published: body.published,
     };
-    manage::update_accommodation(&catalog, found.accommodation_id, &changes).await.map_err(manage_error)?;
-    let details = serde_json::json!({ "accommodation": code, "published": body.published });
-    accounts.log(Some(caller.user_id), "accommodation_update", "success", &client, details).await;
-    let updated = manage::find_managed(&catalog, &code)
-        .await?
-        .ok_or_else(|| ApiError::not_found("accommodation_not_found", format!("No accommodation {code}")))?;
+    let updated = edit.catalog.update_accommodation(found.accommodation_id, &changes).await.map_err(manage_error)?;
+    edit.record(&caller, "accommodation_update", json!({ "accommodation": code, "published": body.published })).await;
     Ok(Json(updated.into()))
 }
 
@@ -236,13 +260,11 @@ pub(crate) async fn update_accommodation(
         (status = 404, description = "No such accommodation"), (status = 422, description = "Invalid room type")))]
 pub(crate) async fn put_room_type(
     caller: Require<CatalogManage>,
-    ClientInfo(client): ClientInfo,
-    State(accounts): State<Accounts>,
-    State(CatalogDb(catalog)): State<CatalogDb>,
+    edit: Editor,
     ApiPath((code, room_type)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<RoomTypeRequest>,
 ) -> Result<Json<ManagedAccommodationDto>, ApiError> {
-    let found = managed(&catalog, &accounts, &caller, &code).await?;
+    let found = edit.managed(&caller, &code).await?;
     let room_type_ok = room_type.len() <= 40
         && room_type
             .split('_')
@@ -265,20 +287,14 @@ pub(crate) async fn put_room_type(
             "base_tariff is INR paise between 100 (₹1) and 100000000 (₹10 lakh)",
         ));
     }
-    manage::put_room_type(
-        &catalog,
-        found.accommodation_id,
-        &room_type,
-        body.name.trim(),
-        body.max_occupancy,
-        body.base_tariff.amount,
-    )
-    .await?;
-    let details = serde_json::json!({ "accommodation": code, "room_type": room_type });
-    accounts.log(Some(caller.user_id), "room_type_put", "success", &client, details).await;
-    let updated = manage::find_managed(&catalog, &code)
-        .await?
-        .ok_or_else(|| ApiError::not_found("accommodation_not_found", format!("No accommodation {code}")))?;
+    let new = NewRoomType {
+        room_type: &room_type,
+        name: body.name.trim(),
+        max_occupancy: body.max_occupancy,
+        base_tariff_paise: body.base_tariff.amount,
+    };
+    let updated = edit.catalog.put_room_type(found.accommodation_id, &new).await.map_err(manage_error)?;
+    edit.record(&caller, "room_type_put", json!({ "accommodation": code, "room_type": room_type })).await;
     Ok(Json(updated.into()))
 }
 
@@ -299,18 +315,18 @@ pub(crate) struct EntryDto {
     published: bool,
 }
 
-impl From<manage::EntryState> for EntryDto {
-    fn from(e: manage::EntryState) -> Self {
+impl From<EntryState> for EntryDto {
+    fn from(e: EntryState) -> Self {
         EntryDto { code: e.code, name: e.name, summary: e.summary, published: e.published }
     }
 }
 
+/// The one shape of an entry's update: checks, the change, a line in the activity log, and
+/// the entry as it is now.
 async fn update_entry(
     caller: &Principal,
-    accounts: &Accounts,
-    catalog: &sqlx::PgPool,
-    client: &auth::Client,
-    entry: manage::Entry,
+    edit: &Editor,
+    entry: Entry,
     code: &str,
     body: UpdateEntryRequest,
 ) -> Result<Json<EntryDto>, ApiError> {
@@ -318,19 +334,19 @@ async fn update_entry(
         check_text("name", name, 120)?;
     }
     check_text("summary", body.summary.as_deref().unwrap_or_default(), 2000)?;
-    let updated = manage::update_entry(
-        catalog,
-        entry,
-        code,
-        body.name.as_deref().map(str::trim),
-        body.summary.as_deref().map(str::trim),
-        body.published,
-    )
-    .await?
-    .ok_or_else(|| ApiError::not_found("not_found", format!("No {entry:?} {code}").to_lowercase()))?;
-    let details =
-        serde_json::json!({ "entry": format!("{entry:?}").to_lowercase(), "code": code, "published": body.published });
-    accounts.log(Some(caller.user_id), "catalog_entry_update", "success", client, details).await;
+    let changes = EntryChanges {
+        name: body.name.as_deref().map(str::trim),
+        summary: body.summary.as_deref().map(str::trim),
+        published: body.published,
+    };
+    let updated = edit
+        .catalog
+        .update_entry(entry, code, &changes)
+        .await
+        .map_err(manage_error)?
+        .ok_or_else(|| ApiError::not_found("not_found", format!("No {} {code}", entry.name())))?;
+    let details = json!({ "entry": entry.name(), "code": code, "published": body.published });
+    edit.record(caller, "catalog_entry_update", details).await;
     Ok(Json(updated.into()))
 }
 
@@ -340,13 +356,11 @@ async fn update_entry(
     responses((status = 200, body = EntryDto), (status = 404, description = "No such destination")))]
 pub(crate) async fn update_destination(
     caller: Require<CatalogCreate>,
-    ClientInfo(client): ClientInfo,
-    State(accounts): State<Accounts>,
-    State(CatalogDb(catalog)): State<CatalogDb>,
+    edit: Editor,
     ApiPath(code): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateEntryRequest>,
 ) -> Result<Json<EntryDto>, ApiError> {
-    update_entry(&caller, &accounts, &catalog, &client, manage::Entry::Destination, &code, body).await
+    update_entry(&caller, &edit, Entry::Destination, &code, body).await
 }
 
 /// Rename, describe, publish or withdraw an experience (operators).
@@ -355,13 +369,11 @@ pub(crate) async fn update_destination(
     responses((status = 200, body = EntryDto), (status = 404, description = "No such experience")))]
 pub(crate) async fn update_experience(
     caller: Require<CatalogCreate>,
-    ClientInfo(client): ClientInfo,
-    State(accounts): State<Accounts>,
-    State(CatalogDb(catalog)): State<CatalogDb>,
+    edit: Editor,
     ApiPath(code): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateEntryRequest>,
 ) -> Result<Json<EntryDto>, ApiError> {
-    update_entry(&caller, &accounts, &catalog, &client, manage::Entry::Experience, &code, body).await
+    update_entry(&caller, &edit, Entry::Experience, &code, body).await
 }
 
 /// Rename, describe, publish or withdraw a package (operators).
@@ -370,11 +382,9 @@ pub(crate) async fn update_experience(
     responses((status = 200, body = EntryDto), (status = 404, description = "No such package")))]
 pub(crate) async fn update_package(
     caller: Require<CatalogCreate>,
-    ClientInfo(client): ClientInfo,
-    State(accounts): State<Accounts>,
-    State(CatalogDb(catalog)): State<CatalogDb>,
+    edit: Editor,
     ApiPath(code): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateEntryRequest>,
 ) -> Result<Json<EntryDto>, ApiError> {
-    update_entry(&caller, &accounts, &catalog, &client, manage::Entry::Package, &code, body).await
+    update_entry(&caller, &edit, Entry::Package, &code, body).await
 }

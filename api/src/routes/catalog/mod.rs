@@ -12,8 +12,9 @@ use crate::access::Public;
 use crate::{
     error::ApiError,
     extract::ApiQuery,
+    paging::{self, Page, PageSize},
     routes::MoneyDto,
-    state::{AppState, CatalogDb, InventoryDb},
+    state::AppState,
 };
 use axum::{
     Router,
@@ -22,11 +23,16 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, put},
 };
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use catalog::search::{AccommodationFilter, AccommodationSummary, Cursor, RoomType, SortOrder};
-use chrono::{FixedOffset, NaiveDate, Utc};
-use contracts::{StayDates, StayError};
-use serde::{Deserialize, Serialize};
+use catalog::{
+    Catalog,
+    search::{AccommodationFilter, AccommodationSummary, RoomType, SortOrder},
+};
+use chrono::NaiveDate;
+use contracts::{StayDates, StayError, india};
+use serde::{
+    Deserialize, Serialize,
+    de::{DeserializeOwned, IntoDeserializer, value},
+};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
@@ -47,10 +53,6 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/experiences/{code}", axum::routing::patch(manage::update_experience))
         .route("/packages/{code}/quote", get(packages::quote_package))
 }
-
-/// The largest page a client may ask for.
-const MAX_PAGE: i64 = 100;
-const DEFAULT_PAGE: i64 = 20;
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct RoomTypeDto {
@@ -128,36 +130,25 @@ pub(crate) struct SearchQuery {
               (status = 422, description = "Invalid filter, dates, rooms, sort or limit; `details.field` names it")))]
 pub(crate) async fn list_accommodations(
     _: Public,
-    State(CatalogDb(pool)): State<CatalogDb>,
-    State(InventoryDb(inventory)): State<InventoryDb>,
+    State(catalog): State<Catalog>,
+    State(inventory): State<inventory::Inventory>,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Response, ApiError> {
-    let order = match q.sort.as_deref() {
-        None | Some("name") => SortOrder::Name,
-        Some("price") => SortOrder::Price,
-        Some(other) => {
-            return Err(ApiError::invalid_field(
-                "invalid_sort",
-                "sort",
-                format!("Sort by `name` or `price`, not `{other}`"),
-            ));
-        }
-    };
-    let limit = page_limit(q.limit)?;
+    let order: SortOrder = sort_order(q.sort.as_deref(), "`name` or `price`")?;
+    let size = PageSize::or_default(q.limit)?;
     if q.min_price.is_some_and(|p| p < 0) || q.max_price.is_some_and(|p| p < 0) {
         return Err(ApiError::invalid("invalid_price", "Prices are non-negative amounts in paise"));
     }
     if q.guests.is_some_and(|g| !(1..=12).contains(&g)) {
         return Err(ApiError::invalid_field("invalid_guests", "guests", "Ask for 1 to 12 guests"));
     }
-    let after = q.cursor.as_deref().map(|c| decode_cursor(c, order)).transpose()?;
+    let list = accommodations_list(order);
+    let after = paging::after(list, q.cursor.as_deref())?;
     // Availability belongs to the inventory context: it names the stays with rooms free, and
     // the catalog search keeps only those. No query joins the two schemas.
     let available_ids = match stay_filter(q.check_in.as_deref(), q.check_out.as_deref(), q.rooms)? {
-        Some((dates, rooms)) => {
-            Some(inventory::store::accommodations_with_rooms_free(&inventory, &dates, rooms).await?)
-        }
+        Some((dates, rooms)) => Some(inventory.accommodations_with_rooms_free(&dates, rooms).await?),
         None => None,
     };
     let filter = AccommodationFilter {
@@ -169,11 +160,9 @@ pub(crate) async fn list_accommodations(
         guests: q.guests,
         accommodation_ids: available_ids,
     };
-    // One row more than asked tells whether another page follows.
-    let page = catalog::search::search_accommodations(&pool, &filter, order, after.as_ref(), limit + 1).await?;
-    let (page, more) = trim_page(page, limit);
-    let next_cursor = if more { page.last().map(|last| encode_cursor(&last.cursor(order))) } else { None };
-    let items = with_room_types(&pool, page).await?;
+    let rows = catalog.search_accommodations(&filter, order, after.as_ref(), size.fetch()).await?;
+    let Page { items, next_cursor } = Page::cut(rows, size, list, |a| a.cursor(order));
+    let items = with_room_types(&catalog, items).await?;
     cacheable(&headers, &AccommodationList { items, next_cursor })
 }
 
@@ -183,15 +172,14 @@ pub(crate) async fn list_accommodations(
     responses((status = 200, body = AccommodationDto), (status = 404, description = "No such accommodation on sale")))]
 pub(crate) async fn get_accommodation(
     _: Public,
-    State(CatalogDb(pool)): State<CatalogDb>,
+    State(catalog): State<Catalog>,
     headers: HeaderMap,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
-    let found = catalog::search::find_accommodation(&pool, &code).await?;
-    let Some(found) = found else {
+    let Some(found) = catalog.find_accommodation(&code).await? else {
         return Err(ApiError::not_found("accommodation_not_found", format!("No accommodation {code} is on sale")));
     };
-    let mut items = with_room_types(&pool, vec![found]).await?;
+    let mut items = with_room_types(&catalog, vec![found]).await?;
     cacheable(&headers, &items.remove(0))
 }
 
@@ -235,16 +223,15 @@ pub(crate) struct QuoteDto {
     responses((status = 200, body = QuoteDto), (status = 422, description = "Invalid stay or unknown room type")))]
 pub(crate) async fn quote(
     _: Public,
-    State(CatalogDb(pool)): State<CatalogDb>,
+    State(catalog): State<Catalog>,
     ApiQuery(q): ApiQuery<QuoteQuery>,
 ) -> Result<Response, ApiError> {
-    let dates = StayDates::parse(q.check_in, q.check_out, today_in_india())
-        .map_err(|e| ApiError::invalid_field(e.code(), stay_error_field(&e), e.to_string()))?;
+    let dates = stay_dates(q.check_in, q.check_out)?;
     let rooms = q.rooms.unwrap_or(1);
     if !(1..=9).contains(&rooms) {
         return Err(ApiError::invalid_field("invalid_rooms", "rooms", "Quote 1 to 9 rooms"));
     }
-    let offer = catalog::store::find_offer(&pool, &q.accommodation, &q.room_type).await?.ok_or_else(|| {
+    let offer = catalog.find_offer(&q.accommodation, &q.room_type).await?.ok_or_else(|| {
         ApiError::invalid_field(
             "unknown_room_type",
             "room_type",
@@ -276,12 +263,12 @@ pub(crate) async fn quote(
 
 /// Attaches room types to a page of accommodations with one query.
 async fn with_room_types(
-    pool: &sqlx::PgPool,
+    catalog: &Catalog,
     page: Vec<AccommodationSummary>,
 ) -> Result<Vec<AccommodationDto>, ApiError> {
     let ids: Vec<_> = page.iter().map(|a| a.accommodation_id).collect();
     let mut rooms: HashMap<Uuid, Vec<RoomType>> = HashMap::new();
-    for room in catalog::search::room_types_of(pool, &ids).await? {
+    for room in catalog.room_types_of(&ids).await? {
         rooms.entry(room.accommodation_id).or_default().push(room);
     }
     Ok(page
@@ -308,65 +295,22 @@ async fn with_room_types(
         .collect())
 }
 
-fn encode_cursor(cursor: &Cursor) -> String {
-    match cursor {
-        Cursor::Name { name, code } => encode_parts(&["n", name, code]),
-        Cursor::Price { from_price_paise, code } => encode_parts(&["p", &from_price_paise.to_string(), code]),
+/// The list tag of the accommodation search sorted by `order`: a cursor of one order is
+/// refused under another.
+fn accommodations_list(order: SortOrder) -> &'static str {
+    match order {
+        SortOrder::Name => "accommodations:name",
+        SortOrder::Price => "accommodations:price",
     }
 }
 
-fn decode_cursor(raw: &str, order: SortOrder) -> Result<Cursor, ApiError> {
-    let parts = decode_parts(raw)?;
-    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-    match (order, parts.as_slice()) {
-        (SortOrder::Name, ["n", name, code]) => {
-            Ok(Cursor::Name { name: (*name).to_string(), code: (*code).to_string() })
-        }
-        (SortOrder::Price, ["p", price, code]) => Ok(Cursor::Price {
-            from_price_paise: price.parse().map_err(|_| invalid_cursor())?,
-            code: (*code).to_string(),
-        }),
-        _ => Err(invalid_cursor()),
-    }
-}
-
-/// Cursors are opaque to clients: a tag naming the list and its sort order, then the sort
-/// key of the last row, URL-safe base64. A cursor of another list or order is refused.
-fn encode_parts(parts: &[&str]) -> String {
-    URL_SAFE_NO_PAD.encode(parts.join("\u{1f}"))
-}
-
-fn decode_parts(raw: &str) -> Result<Vec<String>, ApiError> {
-    let text =
-        String::from_utf8(URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid_cursor())?).map_err(|_| invalid_cursor())?;
-    Ok(text.split('\u{1f}').map(str::to_string).collect())
-}
-
-fn invalid_cursor() -> ApiError {
-    ApiError::bad_request("invalid_cursor", "The cursor is not one this API gave out for this sort order")
-}
-
-/// The page size asked for, or the default; 422 outside 1 to [`MAX_PAGE`].
-fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
-    let limit = limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::invalid_field("invalid_limit", "limit", format!("Ask for 1 to {MAX_PAGE} items")));
-    }
-    Ok(limit)
-}
-
-/// A page is fetched with one row more than `limit`: drops it, and tells whether it was
-/// there (another page follows).
-fn trim_page<T>(mut page: Vec<T>, limit: i64) -> (Vec<T>, bool) {
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let more = page.len() > limit;
-    page.truncate(limit);
-    (page, more)
-}
-
-/// Today where the travellers go: quotes and prices follow the calendar in India.
-fn today_in_india() -> NaiveDate {
-    Utc::now().with_timezone(&FixedOffset::east_opt(5 * 3600 + 30 * 60).expect("valid offset")).date_naive()
+/// A list's `sort` parameter as its sort order (the default when absent); 422 naming `sort`
+/// for an order the list does not have, `choices` saying which it has.
+fn sort_order<T: DeserializeOwned + Default>(raw: Option<&str>, choices: &str) -> Result<T, ApiError> {
+    let Some(raw) = raw else { return Ok(T::default()) };
+    T::deserialize(raw.into_deserializer()).map_err(|_: value::Error| {
+        ApiError::invalid_field("invalid_sort", "sort", format!("Sort by {choices}, not `{raw}`"))
+    })
 }
 
 /// A date from the query string; 422 naming `field` when it is not a calendar date.
@@ -374,6 +318,12 @@ fn parse_date(field: &'static str, raw: &str) -> Result<NaiveDate, ApiError> {
     raw.parse().map_err(|_| {
         ApiError::invalid_field("invalid_date", field, format!("`{field}` must be a date like 2026-12-24, not `{raw}`"))
     })
+}
+
+/// A stay from today in India on; 422 naming the date at fault.
+fn stay_dates(check_in: NaiveDate, check_out: NaiveDate) -> Result<StayDates, ApiError> {
+    StayDates::parse(check_in, check_out, india::today())
+        .map_err(|e| ApiError::invalid_field(e.code(), stay_error_field(&e), e.to_string()))
 }
 
 /// The query field a stay error is about.
@@ -398,8 +348,7 @@ fn stay_filter(
         }
         _ => return Err(ApiError::invalid_field("missing_check_in", "check_in", "Give check_in and check_out")),
     };
-    let dates = StayDates::parse(check_in, check_out, today_in_india())
-        .map_err(|e| ApiError::invalid_field(e.code(), stay_error_field(&e), e.to_string()))?;
+    let dates = stay_dates(check_in, check_out)?;
     let rooms = rooms.unwrap_or(1);
     if !(1..=9).contains(&rooms) {
         return Err(ApiError::invalid_field("invalid_rooms", "rooms", "Ask for 1 to 9 rooms"));
@@ -435,14 +384,27 @@ fn hex_prefix(digest: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use catalog::search::Cursor;
 
     #[test]
     fn a_cursor_round_trips_only_under_its_own_sort_order() {
         let name = Cursor::Name { name: "Vanghmun Orange Homestay".into(), code: "vanghmun-orange-homestay".into() };
-        assert_eq!(decode_cursor(&encode_cursor(&name), SortOrder::Name).unwrap(), name);
-        assert!(decode_cursor(&encode_cursor(&name), SortOrder::Price).is_err());
+        let raw = paging::encode_cursor(accommodations_list(SortOrder::Name), &name);
+        assert_eq!(paging::after(accommodations_list(SortOrder::Name), Some(&raw)).unwrap(), Some(name));
+        assert!(paging::after::<Cursor>(accommodations_list(SortOrder::Price), Some(&raw)).is_err());
         let price = Cursor::Price { from_price_paise: 220_000, code: "x".into() };
-        assert_eq!(decode_cursor(&encode_cursor(&price), SortOrder::Price).unwrap(), price);
-        assert!(decode_cursor("not base64!", SortOrder::Name).is_err());
+        let raw = paging::encode_cursor(accommodations_list(SortOrder::Price), &price);
+        assert_eq!(paging::after(accommodations_list(SortOrder::Price), Some(&raw)).unwrap(), Some(price));
+        assert!(paging::after::<Cursor>(accommodations_list(SortOrder::Name), Some("not base64!")).is_err());
+    }
+
+    #[test]
+    fn a_sort_order_is_one_the_list_has() {
+        assert_eq!(sort_order::<SortOrder>(None, "").unwrap(), SortOrder::Name);
+        assert_eq!(sort_order::<SortOrder>(Some("price"), "").unwrap(), SortOrder::Price);
+        match sort_order::<SortOrder>(Some("stars"), "`name` or `price`") {
+            Err(ApiError::Invalid { code: "invalid_sort", message, .. }) => assert!(message.contains("`stars`")),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -1,16 +1,27 @@
 //! Tour packages: search, detail, and a quote for a party on a departure day.
 
-use super::{cacheable, decode_parts, encode_parts, invalid_cursor, page_limit, parse_date, today_in_india, trim_page};
+use super::{cacheable, parse_date, sort_order};
 use crate::access::Public;
-use crate::{error::ApiError, extract::ApiQuery, routes::MoneyDto, state::CatalogDb};
+use crate::{
+    error::ApiError,
+    extract::ApiQuery,
+    paging::{self, Page, PageSize},
+    routes::MoneyDto,
+};
 use axum::{
     extract::{Path, State},
     http::HeaderMap,
     response::Response,
 };
-use catalog::packages::{PackageCursor, PackageFilter, PackageSort, PackageSummary};
+use catalog::{
+    Catalog,
+    packages::{PackageFilter, PackageSort, PackageSummary},
+};
 use chrono::{Days, NaiveDate};
-use contracts::pricing::{PackageParty, PackageQuoteError, quote_package as price_package};
+use contracts::{
+    india,
+    pricing::{PackageParty, PackageQuoteError, quote_package as price_package},
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
@@ -131,23 +142,12 @@ pub(crate) struct PackageQuery {
               (status = 422, description = "Invalid filter, sort or limit; `details.field` names it")))]
 pub(crate) async fn list_packages(
     _: Public,
-    State(CatalogDb(pool)): State<CatalogDb>,
+    State(catalog): State<Catalog>,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<PackageQuery>,
 ) -> Result<Response, ApiError> {
-    let order = match q.sort.as_deref() {
-        None | Some("name") => PackageSort::Name,
-        Some("price") => PackageSort::Price,
-        Some("nights") => PackageSort::Nights,
-        Some(other) => {
-            return Err(ApiError::invalid_field(
-                "invalid_sort",
-                "sort",
-                format!("Sort by `name`, `price` or `nights`, not `{other}`"),
-            ));
-        }
-    };
-    let limit = page_limit(q.limit)?;
+    let order: PackageSort = sort_order(q.sort.as_deref(), "`name`, `price` or `nights`")?;
+    let size = PageSize::or_default(q.limit)?;
     for (field, price) in [("min_price", q.min_price), ("max_price", q.max_price)] {
         if price.is_some_and(|p| p < 0) {
             return Err(ApiError::invalid_field("invalid_price", field, "Prices are non-negative amounts in paise"));
@@ -165,7 +165,8 @@ pub(crate) async fn list_packages(
         q.amenities.iter().flat_map(|a| a.split(',')).map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).collect();
     amenities.sort();
     amenities.dedup();
-    let after = q.cursor.as_deref().map(|c| decode_cursor(c, order)).transpose()?;
+    let list = packages_list(order);
+    let after = paging::after(list, q.cursor.as_deref())?;
     let filter = PackageFilter {
         destination: q.destination,
         min_price_paise: q.min_price,
@@ -175,11 +176,9 @@ pub(crate) async fn list_packages(
         max_nights: q.max_nights,
         guests: q.guests.and_then(|g| i32::try_from(g).ok()),
     };
-    let today = today_in_india();
-    let page = catalog::packages::search_packages(&pool, &filter, today, order, after.as_ref(), limit + 1).await?;
-    let (page, more) = trim_page(page, limit);
-    let next_cursor = if more { page.last().map(|p| encode_cursor(&p.cursor(order))) } else { None };
-    let items = with_stops_and_amenities(&pool, page).await?;
+    let rows = catalog.search_packages(&filter, india::today(), order, after.as_ref(), size.fetch()).await?;
+    let Page { items, next_cursor } = Page::cut(rows, size, list, |p| p.cursor(order));
+    let items = with_stops_and_amenities(&catalog, items).await?;
     cacheable(&headers, &PackageList { items, next_cursor })
 }
 
@@ -191,14 +190,15 @@ pub(crate) async fn list_packages(
               (status = 404, description = "No such package on sale")))]
 pub(crate) async fn get_package(
     _: Public,
-    State(CatalogDb(pool)): State<CatalogDb>,
+    State(catalog): State<Catalog>,
     headers: HeaderMap,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
-    let today = today_in_india();
-    let summary = find_on_sale(&pool, &code, today).await?;
+    let today = india::today();
+    let summary = find_on_sale(&catalog, &code, today).await?;
     let ids = [summary.package_id];
-    let experiences = catalog::packages::experiences_of(&pool, &ids)
+    let experiences = catalog
+        .experiences_of_packages(&ids)
         .await?
         .into_iter()
         .map(|e| PackageExperienceDto {
@@ -208,7 +208,8 @@ pub(crate) async fn get_package(
             duration_minutes: e.duration_minutes,
         })
         .collect();
-    let prices = catalog::packages::prices_of(&pool, &ids, today)
+    let prices = catalog
+        .prices_of_packages(&ids, today)
         .await?
         .into_iter()
         .map(|p| SeasonPriceDto {
@@ -219,7 +220,7 @@ pub(crate) async fn get_package(
             valid_to: p.valid_to,
         })
         .collect();
-    let package = with_stops_and_amenities(&pool, vec![summary]).await?.remove(0);
+    let package = with_stops_and_amenities(&catalog, vec![summary]).await?.remove(0);
     cacheable(&headers, &PackageDetail { package, experiences, prices })
 }
 
@@ -279,12 +280,12 @@ pub(crate) struct PackageQuoteDto {
               (status = 422, description = "Invalid date or party, or no price for that departure; `details.field` names it")))]
 pub(crate) async fn quote_package(
     _: Public,
-    State(CatalogDb(pool)): State<CatalogDb>,
+    State(catalog): State<Catalog>,
     headers: HeaderMap,
     Path(code): Path<String>,
     ApiQuery(q): ApiQuery<PackageQuoteQuery>,
 ) -> Result<Response, ApiError> {
-    let today = today_in_india();
+    let today = india::today();
     let start = parse_date("start", &q.start)?;
     if start < today {
         return Err(ApiError::invalid_field(
@@ -293,13 +294,10 @@ pub(crate) async fn quote_package(
             format!("start {start} is before today ({today})"),
         ));
     }
-    let summary = find_on_sale(&pool, &code, today).await?;
+    let summary = find_on_sale(&catalog, &code, today).await?;
     let party = party(&q, summary.max_group_size)?;
-    let rates: Vec<_> = catalog::packages::prices_of(&pool, &[summary.package_id], start)
-        .await?
-        .iter()
-        .filter_map(|p| p.rate())
-        .collect();
+    let rates: Vec<_> =
+        catalog.prices_of_packages(&[summary.package_id], start).await?.iter().filter_map(|p| p.rate()).collect();
     let quote = price_package(&rates, start, party).map_err(|e| match e {
         PackageQuoteError::NoRateOn { .. } => ApiError::invalid_field("no_price_for_date", "start", e.to_string()),
         PackageQuoteError::NoAdults | PackageQuoteError::NoRooms | PackageQuoteError::Overflow => {
@@ -369,17 +367,18 @@ fn party(q: &PackageQuoteQuery, max_group_size: i32) -> Result<PackageParty, Api
     Ok(PackageParty { adults: count(adults), children: count(children), rooms: count(rooms) })
 }
 
-async fn find_on_sale(pool: &sqlx::PgPool, code: &str, today: NaiveDate) -> Result<PackageSummary, ApiError> {
-    catalog::packages::find_package(pool, code, today)
+async fn find_on_sale(catalog: &Catalog, code: &str, today: NaiveDate) -> Result<PackageSummary, ApiError> {
+    catalog
+        .find_package(code, today)
         .await?
         .ok_or_else(|| ApiError::not_found("package_not_found", format!("No package {code} is on sale")))
 }
 
 /// Attaches destinations and amenities to a page of packages: one query each for the page.
-async fn with_stops_and_amenities(pool: &sqlx::PgPool, page: Vec<PackageSummary>) -> Result<Vec<PackageDto>, ApiError> {
+async fn with_stops_and_amenities(catalog: &Catalog, page: Vec<PackageSummary>) -> Result<Vec<PackageDto>, ApiError> {
     let ids: Vec<Uuid> = page.iter().map(|p| p.package_id).collect();
     let mut stops: HashMap<Uuid, Vec<StopDto>> = HashMap::new();
-    for s in catalog::packages::destinations_of(pool, &ids).await? {
+    for s in catalog.destinations_of_packages(&ids).await? {
         stops.entry(s.owner_id).or_default().push(StopDto {
             day: s.day_number,
             code: s.code,
@@ -388,7 +387,7 @@ async fn with_stops_and_amenities(pool: &sqlx::PgPool, page: Vec<PackageSummary>
         });
     }
     let mut amenities: HashMap<Uuid, Vec<AmenityDto>> = HashMap::new();
-    for a in catalog::packages::amenities_of(pool, &ids).await? {
+    for a in catalog.amenities_of_packages(&ids).await? {
         amenities.entry(a.package_id).or_default().push(AmenityDto { code: a.code, name: a.name });
     }
     Ok(page
@@ -407,35 +406,20 @@ async fn with_stops_and_amenities(pool: &sqlx::PgPool, page: Vec<PackageSummary>
         .collect())
 }
 
-fn encode_cursor(cursor: &PackageCursor) -> String {
-    match cursor {
-        PackageCursor::Name { name, code } => encode_parts(&["pn", name, code]),
-        PackageCursor::Price { from_price_paise, code } => encode_parts(&["pp", &from_price_paise.to_string(), code]),
-        PackageCursor::Nights { nights, code } => encode_parts(&["pd", &nights.to_string(), code]),
-    }
-}
-
-fn decode_cursor(raw: &str, order: PackageSort) -> Result<PackageCursor, ApiError> {
-    let parts = decode_parts(raw)?;
-    let number = |n: &str| n.parse().map_err(|_| invalid_cursor());
-    match (order, parts.as_slice()) {
-        (PackageSort::Name, [t, name, code]) if t == "pn" => {
-            Ok(PackageCursor::Name { name: name.clone(), code: code.clone() })
-        }
-        (PackageSort::Price, [t, price, code]) if t == "pp" => {
-            Ok(PackageCursor::Price { from_price_paise: number(price)?, code: code.clone() })
-        }
-        (PackageSort::Nights, [t, nights, code]) if t == "pd" => Ok(PackageCursor::Nights {
-            nights: i32::try_from(number(nights)?).map_err(|_| invalid_cursor())?,
-            code: code.clone(),
-        }),
-        _ => Err(invalid_cursor()),
+/// The list tag of the package search sorted by `order`: a cursor of one order is refused
+/// under another.
+fn packages_list(order: PackageSort) -> &'static str {
+    match order {
+        PackageSort::Name => "packages:name",
+        PackageSort::Price => "packages:price",
+        PackageSort::Nights => "packages:nights",
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use catalog::packages::PackageCursor;
 
     #[test]
     fn a_package_cursor_round_trips_only_under_its_own_sort_order() {
@@ -448,13 +432,21 @@ mod tests {
             (PackageSort::Nights, PackageCursor::Nights { nights: 2, code: "y".into() }),
         ];
         for (order, cursor) in &cursors {
-            let raw = encode_cursor(cursor);
-            assert_eq!(&decode_cursor(&raw, *order).unwrap(), cursor);
+            let raw = paging::encode_cursor(packages_list(*order), cursor);
+            assert_eq!(paging::after(packages_list(*order), Some(&raw)).unwrap().as_ref(), Some(cursor));
             for (other, _) in cursors.iter().filter(|(o, _)| o != order) {
-                assert!(decode_cursor(&raw, *other).is_err());
+                assert!(paging::after::<PackageCursor>(packages_list(*other), Some(&raw)).is_err());
             }
         }
-        assert!(decode_cursor(&encode_parts(&["pd", "lots", "y"]), PackageSort::Nights).is_err());
+        let lots = paging::encode_cursor(packages_list(PackageSort::Nights), &("lots", "y"));
+        assert!(paging::after::<PackageCursor>(packages_list(PackageSort::Nights), Some(&lots)).is_err());
+    }
+
+    #[test]
+    fn packages_sort_by_name_price_or_nights() {
+        assert_eq!(sort_order::<PackageSort>(None, "").unwrap(), PackageSort::Name);
+        assert_eq!(sort_order::<PackageSort>(Some("nights"), "").unwrap(), PackageSort::Nights);
+        assert!(sort_order::<PackageSort>(Some("stars"), "").is_err());
     }
 
     #[test]

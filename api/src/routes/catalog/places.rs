@@ -1,18 +1,30 @@
 //! Destinations with their images, and experiences with the destinations they happen at.
 
-use super::{DestinationRef, cacheable, decode_parts, encode_parts, invalid_cursor, page_limit, trim_page};
+use super::{DestinationRef, cacheable};
 use crate::access::Public;
-use crate::{error::ApiError, extract::ApiQuery, routes::MoneyDto, state::CatalogDb};
+use crate::{
+    error::ApiError,
+    extract::ApiQuery,
+    paging::{self, Page, PageSize},
+    routes::MoneyDto,
+};
 use axum::{
     extract::{Path, State},
     http::HeaderMap,
     response::Response,
 };
-use catalog::places::{Destination, NameCursor, PlaceOf};
+use catalog::{
+    Catalog,
+    places::{Destination, Experience, PlaceOf},
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+/// The list tags of the two lists here: a cursor of one is refused by the other.
+const DESTINATIONS: &str = "destinations:name";
+const EXPERIENCES: &str = "experiences:name";
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct DestinationDto {
@@ -82,16 +94,15 @@ pub(crate) struct DestinationQuery {
               (status = 400, description = "Unreadable query or cursor"), (status = 422, description = "Invalid limit")))]
 pub(crate) async fn list_destinations(
     _: Public,
-    State(CatalogDb(pool)): State<CatalogDb>,
+    State(catalog): State<Catalog>,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<DestinationQuery>,
 ) -> Result<Response, ApiError> {
-    let limit = page_limit(q.limit)?;
-    let after = q.cursor.as_deref().map(|c| decode_name_cursor(c, "d")).transpose()?;
-    let page = catalog::places::list_destinations(&pool, q.district.as_deref(), after.as_ref(), limit + 1).await?;
-    let (page, more) = trim_page(page, limit);
-    let next_cursor = if more { page.last().map(|d| encode_name_cursor("d", &d.cursor())) } else { None };
-    cacheable(&headers, &DestinationList { items: page.into_iter().map(DestinationDto::from).collect(), next_cursor })
+    let size = PageSize::or_default(q.limit)?;
+    let after = paging::after(DESTINATIONS, q.cursor.as_deref())?;
+    let rows = catalog.list_destinations(q.district.as_deref(), after.as_ref(), size.fetch()).await?;
+    let Page { items, next_cursor } = Page::cut(rows, size, DESTINATIONS, Destination::cursor).map(Into::into);
+    cacheable(&headers, &DestinationList { items, next_cursor })
 }
 
 /// One published destination with its images.
@@ -101,14 +112,15 @@ pub(crate) async fn list_destinations(
               (status = 404, description = "No such destination published")))]
 pub(crate) async fn get_destination(
     _: Public,
-    State(CatalogDb(pool)): State<CatalogDb>,
+    State(catalog): State<Catalog>,
     headers: HeaderMap,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
-    let Some(destination) = catalog::places::find_destination(&pool, &code).await? else {
+    let Some(destination) = catalog.find_destination(&code).await? else {
         return Err(ApiError::not_found("destination_not_found", format!("No destination {code} is published")));
     };
-    let images = catalog::places::images_of(&pool, &[destination.destination_id])
+    let images = catalog
+        .images_of(&[destination.destination_id])
         .await?
         .into_iter()
         .map(|i| ImageDto { url: i.url, caption: i.caption })
@@ -153,18 +165,17 @@ pub(crate) struct ExperienceQuery {
               (status = 400, description = "Unreadable query or cursor"), (status = 422, description = "Invalid limit")))]
 pub(crate) async fn list_experiences(
     _: Public,
-    State(CatalogDb(pool)): State<CatalogDb>,
+    State(catalog): State<Catalog>,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<ExperienceQuery>,
 ) -> Result<Response, ApiError> {
-    let limit = page_limit(q.limit)?;
-    let after = q.cursor.as_deref().map(|c| decode_name_cursor(c, "e")).transpose()?;
-    let page = catalog::places::list_experiences(&pool, q.destination.as_deref(), after.as_ref(), limit + 1).await?;
-    let (page, more) = trim_page(page, limit);
-    let next_cursor = if more { page.last().map(|e| encode_name_cursor("e", &e.cursor())) } else { None };
-    let ids: Vec<Uuid> = page.iter().map(|e| e.experience_id).collect();
-    let mut places = by_owner(catalog::places::destinations_of_experiences(&pool, &ids).await?);
-    let items = page
+    let size = PageSize::or_default(q.limit)?;
+    let after = paging::after(EXPERIENCES, q.cursor.as_deref())?;
+    let rows = catalog.list_experiences(q.destination.as_deref(), after.as_ref(), size.fetch()).await?;
+    let Page { items, next_cursor } = Page::cut(rows, size, EXPERIENCES, Experience::cursor);
+    let ids: Vec<Uuid> = items.iter().map(|e| e.experience_id).collect();
+    let mut places = by_owner(catalog.destinations_of_experiences(&ids).await?);
+    let items = items
         .into_iter()
         .map(|e| ExperienceDto {
             price: MoneyDto::new(e.price_paise, &e.currency),
@@ -191,13 +202,16 @@ fn by_owner(places: Vec<PlaceOf>) -> HashMap<Uuid, Vec<DestinationRef>> {
     by_owner
 }
 
-fn encode_name_cursor(tag: &str, cursor: &NameCursor) -> String {
-    encode_parts(&[tag, &cursor.name, &cursor.code])
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use catalog::places::NameCursor;
 
-fn decode_name_cursor(raw: &str, tag: &str) -> Result<NameCursor, ApiError> {
-    match decode_parts(raw)?.as_slice() {
-        [t, name, code] if t == tag => Ok(NameCursor { name: name.clone(), code: code.clone() }),
-        _ => Err(invalid_cursor()),
+    #[test]
+    fn a_destination_cursor_is_refused_by_the_experiences() {
+        let cursor = NameCursor { name: "Neermahal".into(), code: "neermahal".into() };
+        let raw = paging::encode_cursor(DESTINATIONS, &cursor);
+        assert_eq!(paging::after(DESTINATIONS, Some(&raw)).unwrap(), Some(cursor));
+        assert!(paging::after::<NameCursor>(EXPERIENCES, Some(&raw)).is_err());
     }
 }
