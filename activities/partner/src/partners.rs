@@ -4,7 +4,10 @@
 
 use crate::{
     keys,
-    store::{self, CredentialRow, NewCredential, PartnerChanges, PartnerRow, Rotation, SettlementRow, StoreError},
+    store::{
+        self, CredentialRow, NewCredential, PartnerChanges, PartnerRow, PartnerStatus, Rotation, SettlementRow,
+        StoreError,
+    },
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use contracts::settlement::SettlementCycle;
@@ -12,7 +15,6 @@ use sqlx::PgPool;
 use std::time::Duration;
 use uuid::Uuid;
 
-pub const STATUSES: [&str; 3] = ["active", "suspended", "closed"];
 /// The partner's limit when onboarding names none.
 pub const DEFAULT_RATE_LIMIT_PER_MINUTE: i32 = 600;
 pub const MAX_RATE_LIMIT_PER_MINUTE: i32 = 100_000;
@@ -106,7 +108,7 @@ pub enum KeyRejection {
     #[error("the API key has expired")]
     Expired { prefix: String, partner_id: Uuid },
     #[error("the partner account is {status}")]
-    PartnerInactive { prefix: String, partner_id: Uuid, status: String },
+    PartnerInactive { prefix: String, partner_id: Uuid, status: PartnerStatus },
 }
 
 /// Which limit a request went over.
@@ -147,7 +149,7 @@ impl Partners {
             contact_email: &email,
             commission_bp: valid_commission(o.commission_bp)?,
             settlement_cycle: cycle.as_str(),
-            status: valid_status(o.status.unwrap_or("active"))?,
+            status: o.status.map_or(Ok(PartnerStatus::Active), valid_status)?,
             rate_limit_per_minute: o.rate_limit_per_minute.map_or(Ok(DEFAULT_RATE_LIMIT_PER_MINUTE), valid_rate)?,
         };
         match store::create_partner(&self.pool, &partner).await {
@@ -292,7 +294,7 @@ impl Partners {
         if found.expired {
             return Ok(Err(KeyRejection::Expired { prefix, partner_id }));
         }
-        if found.partner_status != "active" {
+        if found.partner_status != PartnerStatus::Active {
             return Ok(Err(KeyRejection::PartnerInactive { prefix, partner_id, status: found.partner_status }));
         }
         Ok(Ok(PartnerCaller {
@@ -406,11 +408,8 @@ fn valid_cycle(cycle: &str) -> Result<SettlementCycle, PartnerError> {
     SettlementCycle::parse(cycle).map_err(|e| invalid("settlement_cycle", e.to_string()))
 }
 
-fn valid_status(status: &str) -> Result<&'static str, PartnerError> {
-    STATUSES
-        .into_iter()
-        .find(|s| *s == status)
-        .ok_or_else(|| invalid("status", "The status is active, suspended or closed"))
+fn valid_status(status: &str) -> Result<PartnerStatus, PartnerError> {
+    PartnerStatus::parse(status).ok_or_else(|| invalid("status", "The status is active, suspended or closed"))
 }
 
 fn valid_rate(rate: i64) -> Result<i32, PartnerError> {

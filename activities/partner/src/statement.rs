@@ -59,7 +59,7 @@ mod tests {
             tds_paise: 0,
             payout_paise: -5,
             currency: "INR".into(),
-            status: "computed".into(),
+            status: crate::store::SettlementStatus::Computed,
             created_at: "2026-01-12T01:00:00Z".parse().unwrap(),
         };
         let text = csv("agartala-travels", &[row]);

@@ -26,6 +26,42 @@ fn constraint_of(e: &sqlx::Error) -> Option<&str> {
 
 // ---------------------------------------------------------------- partners
 
+/// Whether a partner's keys are accepted, as stored in `api_partners.status`
+/// (`api_partners_status_known`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum PartnerStatus {
+    /// The only status whose keys are accepted.
+    Active,
+    Suspended,
+    /// Also pauses the partner's settlement schedule.
+    Closed,
+}
+
+impl PartnerStatus {
+    pub const ALL: [PartnerStatus; 3] = [PartnerStatus::Active, PartnerStatus::Suspended, PartnerStatus::Closed];
+
+    /// The stored value, also the API's.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartnerStatus::Active => "active",
+            PartnerStatus::Suspended => "suspended",
+            PartnerStatus::Closed => "closed",
+        }
+    }
+
+    /// The status named `name`, if there is one.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for PartnerStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PartnerRow {
     pub partner_id: Uuid,
@@ -34,6 +70,7 @@ pub struct PartnerRow {
     pub contact_email: String,
     pub commission_bp: i32,
     pub settlement_cycle: String,
+    /// A [`PartnerStatus`] by its name.
     pub status: String,
     pub rate_limit_per_minute: i32,
     pub created_at: DateTime<Utc>,
@@ -50,7 +87,7 @@ pub struct NewPartner<'a> {
     pub contact_email: &'a str,
     pub commission_bp: i32,
     pub settlement_cycle: &'a str,
-    pub status: &'a str,
+    pub status: PartnerStatus,
     pub rate_limit_per_minute: i32,
 }
 
@@ -117,7 +154,7 @@ pub struct PartnerChanges<'a> {
     pub contact_email: Option<&'a str>,
     pub commission_bp: Option<i32>,
     pub settlement_cycle: Option<&'a str>,
-    pub status: Option<&'a str>,
+    pub status: Option<PartnerStatus>,
     pub rate_limit_per_minute: Option<i32>,
 }
 
@@ -289,7 +326,7 @@ pub struct KeyLookup {
     pub key_rate_limit: Option<i32>,
     pub partner_id: Uuid,
     pub partner_code: String,
-    pub partner_status: String,
+    pub partner_status: PartnerStatus,
     pub partner_rate_limit: i32,
 }
 
@@ -433,6 +470,34 @@ pub async fn insert_access_logs(pool: &PgPool, entries: &[AccessLogEntry]) -> Re
 
 // ---------------------------------------------------------------- settlements
 
+/// Where a settlement stands, as stored in `partner_settlements.status`
+/// (`partner_settlements_status_known`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum SettlementStatus {
+    /// Written by the settlement workflow; nobody has looked at it yet.
+    Computed,
+    Approved,
+    Paid,
+}
+
+impl SettlementStatus {
+    /// The stored value, also the API's and the statement's.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SettlementStatus::Computed => "computed",
+            SettlementStatus::Approved => "approved",
+            SettlementStatus::Paid => "paid",
+        }
+    }
+}
+
+impl std::fmt::Display for SettlementStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SettlementRow {
     pub partner_settlement_id: Uuid,
@@ -448,7 +513,7 @@ pub struct SettlementRow {
     pub tds_paise: i64,
     pub payout_paise: i64,
     pub currency: String,
-    pub status: String,
+    pub status: SettlementStatus,
     pub created_at: DateTime<Utc>,
 }
 
@@ -570,4 +635,55 @@ pub async fn settlements_of(
     .bind(limit)
     .fetch_all(pool)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::Connection;
+    use std::collections::BTreeSet;
+
+    const SETTLEMENT_STATUSES: [SettlementStatus; 3] =
+        [SettlementStatus::Computed, SettlementStatus::Approved, SettlementStatus::Paid];
+
+    /// The values the CHECK constraint `name` allows.
+    fn allowed_by(name: &str) -> BTreeSet<&'static str> {
+        let migrations: &'static str = include_str!("../../../migrations/partner/0001_partner_schema.sql");
+        let definition = &migrations[migrations.rfind(&format!("{name} CHECK")).expect("the constraint exists")..];
+        let definition = &definition[..definition.find("))").expect("the constraint ends")];
+        definition.split('\'').skip(1).step_by(2).collect()
+    }
+
+    #[test]
+    fn every_stored_value_is_one_the_database_allows() {
+        assert_eq!(
+            BTreeSet::from(PartnerStatus::ALL.map(PartnerStatus::as_str)),
+            allowed_by("api_partners_status_known")
+        );
+        assert_eq!(
+            BTreeSet::from(SETTLEMENT_STATUSES.map(SettlementStatus::as_str)),
+            allowed_by("partner_settlements_status_known")
+        );
+    }
+
+    /// Needs the PostgreSQL server of the end-to-end tests (`TT_TEST_DATABASE_URL`).
+    #[tokio::test]
+    async fn statuses_are_text_in_the_database() {
+        let url = std::env::var("TT_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let mut conn = sqlx::PgConnection::connect(&url).await.expect("the test database server answers");
+        for status in SETTLEMENT_STATUSES {
+            let stored: String = sqlx::query_scalar("SELECT $1").bind(status).fetch_one(&mut conn).await.unwrap();
+            assert_eq!(stored, status.as_str());
+            let read: SettlementStatus =
+                sqlx::query_scalar("SELECT $1::text").bind(status.as_str()).fetch_one(&mut conn).await.unwrap();
+            assert_eq!(read, status);
+        }
+        for status in PartnerStatus::ALL {
+            let read: PartnerStatus = sqlx::query_scalar("SELECT $1").bind(status).fetch_one(&mut conn).await.unwrap();
+            assert_eq!(read, status);
+        }
+        let unknown = sqlx::query_scalar::<_, SettlementStatus>("SELECT 'settled'::text").fetch_one(&mut conn).await;
+        assert!(unknown.is_err(), "a value the enum does not know is an error, not a guess");
+    }
 }

@@ -1,8 +1,8 @@
 //! The payment context's activities, polled on the `payment` task queue.
 
 use crate::{
-    gateway::{GatewayClient, GatewayError, Payment, gateway_idempotency_key},
-    store::{self, ChargeMethod, PaymentRow},
+    gateway::{GatewayClient, GatewayError, GatewayStatus, Payment, gateway_idempotency_key},
+    store::{self, ChargeMethod, PaymentRow, PaymentStatus},
 };
 use contracts::{
     Money,
@@ -77,7 +77,7 @@ impl PaymentActivitiesImpl {
         match store::find_by_key(&mut *db, charge.key).await? {
             // A row written before its order (by an earlier version of this step, which
             // recorded the two apart) gets one now, unless the charge is over.
-            Some(mut row) if row.gateway_order_id.is_none() && row.status == "created" => {
+            Some(mut row) if row.gateway_order_id.is_none() && row.status == PaymentStatus::Created => {
                 let order = open_order().await?;
                 store::set_order(&mut *db, row.payment_id, &order.id).await?;
                 row.gateway_order_id = Some(order.id);
@@ -119,15 +119,15 @@ impl PaymentActivitiesImpl {
             method: ChargeMethod::Card,
         };
         let (row, opened_now) = self.payment_with_order(&mut db, &charge).await?;
-        match row.status.as_str() {
-            "captured" => return Ok(charge_of(&row, request.amount)),
-            "declined" => return Err(refused(&row)),
+        match row.status {
+            PaymentStatus::Captured => return Ok(charge_of(&row, request.amount)),
+            PaymentStatus::Declined => return Err(refused(&row)),
             // The charge's refund already ran: this is a late attempt whose result nobody
             // waits for, and it must not take money that would never be given back.
-            "voided" | "refunded" | "partially_refunded" => {
+            PaymentStatus::Voided | PaymentStatus::Refunded | PaymentStatus::PartiallyRefunded => {
                 return Err(business_failure("ChargeClosed", "this charge was already compensated"));
             }
-            _ => {}
+            PaymentStatus::Created | PaymentStatus::Authorized => {}
         }
         let currency = request.amount.currency.code();
         let order_id = row.gateway_order_id.clone().ok_or_else(|| without_order(&row))?;
@@ -138,7 +138,9 @@ impl PaymentActivitiesImpl {
             // A previous attempt opened the order and may have paid it, then lost its
             // answer: ask the gateway first.
             let existing = self.gateway.order_payments(&order_id).await?;
-            existing.into_iter().find(|p| p.status == "captured" || p.status == "authorized")
+            existing
+                .into_iter()
+                .find(|p| matches!(p.gateway_status(), GatewayStatus::Captured | GatewayStatus::Authorized))
         };
 
         let mut payment = match earlier_payment {
@@ -164,10 +166,10 @@ impl PaymentActivitiesImpl {
                 }
             }
         };
-        if payment.status == "authorized" {
+        if payment.gateway_status() == GatewayStatus::Authorized {
             payment = self.capture_once(&payment, request.amount).await?;
         }
-        store::mark_captured(&mut *db, &row, &payment.id, payment.amount).await?;
+        store::mark_captured(&mut db, &row, &payment.id, payment.amount).await?;
         db.release().await?;
         Ok(Charge {
             payment_id: row.payment_id,
@@ -196,11 +198,11 @@ impl PaymentActivitiesImpl {
             // The gateway, not our row, says what was captured and refunded: an attempt may
             // have timed out after the gateway acted.
             for payment in self.gateway.order_payments(&order_id).await? {
-                if payment.status != "captured" && payment.status != "refunded" {
+                if !payment.gateway_status().was_captured() {
                     // Failed attempts took nothing; an authorisation never captured lapses.
                     continue;
                 }
-                let refunded = self.give_back(&mut *db, &row, &payment).await?;
+                let refunded = self.give_back(&mut db, &row, &payment).await?;
                 if refunded > 0 {
                     tracing::info!(payment = %payment.id, amount = refunded, reason = %request.reason, "refunded");
                 }
@@ -244,12 +246,11 @@ impl PaymentActivitiesImpl {
         let Some(row) = store::find_by_key(&mut *db, &request.idempotency_key).await? else {
             return Err(business_failure(failure_type::PAYMENT_NOT_FOUND, "no checkout was opened for this booking"));
         };
-        match row.status.as_str() {
-            "captured" => return Ok(charge_of(&row, request.amount)),
-            "voided" | "refunded" | "partially_refunded" | "declined" => {
-                return Err(business_failure("ChargeClosed", "this checkout was already closed"));
-            }
-            _ => {}
+        if row.status == PaymentStatus::Captured {
+            return Ok(charge_of(&row, request.amount));
+        }
+        if row.status.is_closed() {
+            return Err(business_failure("ChargeClosed", "this checkout was already closed"));
         }
         let Some(order_id) = row.gateway_order_id.clone() else {
             return Err(business_failure(failure_type::PAYMENT_NOT_FOUND, "the checkout has no gateway order"));
@@ -258,8 +259,8 @@ impl PaymentActivitiesImpl {
         let payments = self.gateway.order_payments(&order_id).await?;
         let Some(mut payment) = payments
             .iter()
-            .find(|p| p.status == "captured")
-            .or_else(|| payments.iter().find(|p| p.status == "authorized"))
+            .find(|p| p.gateway_status() == GatewayStatus::Captured)
+            .or_else(|| payments.iter().find(|p| p.gateway_status() == GatewayStatus::Authorized))
             .cloned()
         else {
             return Err(business_failure(
@@ -267,10 +268,10 @@ impl PaymentActivitiesImpl {
                 "the gateway shows no payment for the order",
             ));
         };
-        if payment.status == "authorized" {
+        if payment.gateway_status() == GatewayStatus::Authorized {
             payment = self.capture_once(&payment, request.amount).await?;
         }
-        store::mark_captured(&mut *db, &row, &payment.id, payment.amount).await?;
+        store::mark_captured(&mut db, &row, &payment.id, payment.amount).await?;
         if payment.amount != request.amount.amount {
             // Recorded as captured so the saga's refund gives it back in full.
             tracing::error!(paid = payment.amount, expected = request.amount.amount, "checkout paid the wrong amount");
@@ -312,7 +313,7 @@ impl PaymentActivitiesImpl {
             return Ok(RefundOutcome { refunded: zero });
         }
         let refund = self.gateway.refund(&payment_id, amount, &request.refund_key).await?;
-        store::record_refund(&mut *db, &row, &refund.id, refund.amount, &gateway_idempotency_key(&request.refund_key))
+        store::record_refund(&mut db, &row, &refund.id, refund.amount, &gateway_idempotency_key(&request.refund_key))
             .await?;
         tracing::info!(amount = refund.amount, reason = %request.reason, "refunded");
         db.release().await?;
@@ -332,16 +333,16 @@ impl PaymentActivitiesImpl {
             let mut db = store::lock_charge(&self.pool, &stale.idempotency_key).await?;
             // Read again under the lock: a saga may have settled it meanwhile.
             let Some(row) = store::find_by_key(&mut *db, &stale.idempotency_key).await? else { continue };
-            if !matches!(row.status.as_str(), "created" | "authorized") {
+            if !row.status.is_open() {
                 continue;
             }
             report.checked += 1;
             let order_id = row.gateway_order_id.clone().unwrap_or_default();
             for payment in self.gateway.order_payments(&order_id).await? {
-                if payment.status != "captured" && payment.status != "refunded" {
+                if !payment.gateway_status().was_captured() {
                     continue;
                 }
-                let refunded = self.give_back(&mut *db, &row, &payment).await?;
+                let refunded = self.give_back(&mut db, &row, &payment).await?;
                 if refunded > 0 {
                     report.refunded += 1;
                     report.refunded_paise += refunded;
@@ -368,7 +369,9 @@ impl PaymentActivitiesImpl {
             return Ok(RefundOutcome { refunded: Money::inr(0) });
         };
         let currency = contracts::Currency::parse(&row.currency).unwrap_or(contracts::Currency::Inr);
-        if row.status == "captured" && row.gateway_payment_id.as_deref() == Some(request.gateway_payment_id.as_str()) {
+        if row.status == PaymentStatus::Captured
+            && row.gateway_payment_id.as_deref() == Some(request.gateway_payment_id.as_str())
+        {
             // A confirmed booking stands on this capture; giving it back is a cancellation.
             tracing::info!("payment is the booking's capture; not refunded automatically");
             return Ok(RefundOutcome { refunded: Money { amount: 0, currency } });
@@ -377,12 +380,12 @@ impl PaymentActivitiesImpl {
         if row.gateway_order_id.as_deref() != Some(payment.order_id.as_str()) {
             return Err(business_failure("PaymentMismatch", "the payment belongs to another order"));
         }
-        if payment.status != "captured" && payment.status != "refunded" {
+        if !payment.gateway_status().was_captured() {
             db.release().await?;
             return Ok(RefundOutcome { refunded: Money { amount: 0, currency } });
         }
         let refunded_before = row.refunded_paise;
-        let refunded = self.give_back(&mut *db, &row, &payment).await?;
+        let refunded = self.give_back(&mut db, &row, &payment).await?;
         if refunded > 0 {
             tracing::info!(amount = refunded, reason = %request.reason, "refunded a payment no booking uses");
         }
@@ -401,7 +404,7 @@ impl PaymentActivitiesImpl {
             Ok(p) => Ok(p),
             Err(GatewayError::Rejected { .. }) => {
                 let current = self.gateway.payment(&payment.id).await?;
-                if current.status == "captured" {
+                if current.gateway_status() == GatewayStatus::Captured {
                     Ok(current)
                 } else {
                     Err(GatewayError::Unexpected {
@@ -437,7 +440,7 @@ fn refused(row: &PaymentRow) -> ActivityError {
 /// one without (compensated before its order was opened) is over for good; an open one
 /// without is a broken row, retried until someone repairs it, never charged blindly.
 fn without_order(row: &PaymentRow) -> ActivityError {
-    if matches!(row.status.as_str(), "voided" | "refunded" | "partially_refunded" | "declined") {
+    if row.status.is_closed() {
         return business_failure("ChargeClosed", "this charge was closed before its gateway order was opened");
     }
     let message = format!("payment {} ({}) has no gateway order", row.payment_id, row.status);

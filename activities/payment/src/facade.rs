@@ -1,6 +1,6 @@
 //! [`Payments`], the payment context's one door: payments, refunds and the gateway's webhooks.
 
-use crate::store::{self, PaymentRow, WebhookEvent};
+use crate::store::{self, PaymentRow, WebhookEvent, WebhookOutcome};
 use contracts::BookingRef;
 use sqlx::PgPool;
 
@@ -33,7 +33,12 @@ impl Payments {
     }
 
     /// Records what applying a webhook event came to, so that its redeliveries change nothing.
-    pub async fn webhook_applied(&self, event_id: &str, outcome: &str, detail: &str) -> Result<(), sqlx::Error> {
+    pub async fn webhook_applied(
+        &self,
+        event_id: &str,
+        outcome: WebhookOutcome,
+        detail: &str,
+    ) -> Result<(), sqlx::Error> {
         store::webhook_applied(&self.pool, event_id, outcome, detail).await
     }
 

@@ -55,7 +55,7 @@ pub struct Payment {
     pub order_id: String,
     pub amount: i64,
     pub currency: String,
-    /// `created`, `authorized`, `captured`, `refunded` or `failed`.
+    /// As the gateway wrote it; [`Payment::gateway_status`] reads it.
     pub status: String,
     #[serde(default)]
     pub amount_refunded: i64,
@@ -63,6 +63,45 @@ pub struct Payment {
     pub error_code: Option<String>,
     #[serde(default)]
     pub error_description: Option<String>,
+}
+
+/// Where a payment stands at the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayStatus {
+    Created,
+    /// Paid; the money is held until a capture takes it (or the authorisation lapses).
+    Authorized,
+    Captured,
+    /// Captured, then refunded in full.
+    Refunded,
+    Failed,
+    /// A status this adapter does not know: never read as money taken or held.
+    Unknown,
+}
+
+impl GatewayStatus {
+    /// The gateway's name for the status.
+    fn parse(status: &str) -> Self {
+        match status {
+            "created" => GatewayStatus::Created,
+            "authorized" => GatewayStatus::Authorized,
+            "captured" => GatewayStatus::Captured,
+            "refunded" => GatewayStatus::Refunded,
+            "failed" => GatewayStatus::Failed,
+            _ => GatewayStatus::Unknown,
+        }
+    }
+
+    /// The payment's money was captured, whether or not it was refunded since.
+    pub fn was_captured(self) -> bool {
+        matches!(self, GatewayStatus::Captured | GatewayStatus::Refunded)
+    }
+}
+
+impl Payment {
+    pub fn gateway_status(&self) -> GatewayStatus {
+        GatewayStatus::parse(&self.status)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -212,7 +251,17 @@ pub fn gateway_idempotency_key(key: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::gateway_idempotency_key;
+    use super::{GatewayStatus, gateway_idempotency_key};
+
+    #[test]
+    fn gateway_statuses_read_by_their_names() {
+        let read = |name| GatewayStatus::parse(name);
+        assert_eq!(read("authorized"), GatewayStatus::Authorized);
+        assert!(read("captured").was_captured() && read("refunded").was_captured());
+        assert!(!read("authorized").was_captured() && !read("failed").was_captured());
+        assert_eq!(read("disputed"), GatewayStatus::Unknown);
+        assert!(!read("disputed").was_captured());
+    }
 
     #[test]
     fn idempotency_keys_fit_the_gateway_alphabet_and_length() {

@@ -8,8 +8,9 @@ use uuid::Uuid;
 pub const DECLINED_BY_BANK: &str = "card_declined";
 pub const REJECTED_BY_GATEWAY: &str = "payment_rejected";
 
-/// How a charge takes its money, as stored in `payments.method`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a charge takes its money, as stored in `payments.method` (`payments_method_known`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum ChargeMethod {
     /// The charge step pays the order server to server and records the outcome itself.
     Card,
@@ -17,12 +18,58 @@ pub enum ChargeMethod {
     Checkout,
 }
 
-impl ChargeMethod {
-    fn as_str(self) -> &'static str {
+/// Where a charge stands, as stored in `payments.status` (`payments_status_known`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum PaymentStatus {
+    /// Recorded with its gateway order; no outcome yet.
+    Created,
+    /// Paid but not captured yet; no outcome yet.
+    Authorized,
+    Captured,
+    /// Refused by the bank or the gateway (`failure_code` says which).
+    Declined,
+    /// Given up before anything was captured.
+    Voided,
+    /// Everything captured was given back.
+    Refunded,
+    /// Some of the capture was given back.
+    PartiallyRefunded,
+}
+
+impl PaymentStatus {
+    /// The stored value.
+    pub fn as_str(self) -> &'static str {
         match self {
-            ChargeMethod::Card => "card",
-            ChargeMethod::Checkout => "checkout",
+            PaymentStatus::Created => "created",
+            PaymentStatus::Authorized => "authorized",
+            PaymentStatus::Captured => "captured",
+            PaymentStatus::Declined => "declined",
+            PaymentStatus::Voided => "voided",
+            PaymentStatus::Refunded => "refunded",
+            PaymentStatus::PartiallyRefunded => "partially_refunded",
         }
+    }
+
+    /// The charge has no outcome yet: it may still take money.
+    pub fn is_open(self) -> bool {
+        matches!(self, PaymentStatus::Created | PaymentStatus::Authorized)
+    }
+
+    /// The charge's compensation already ran: whatever it took was given back or let go.
+    pub fn is_compensated(self) -> bool {
+        matches!(self, PaymentStatus::Voided | PaymentStatus::Refunded | PaymentStatus::PartiallyRefunded)
+    }
+
+    /// The charge is over without a capture a booking could stand on.
+    pub fn is_closed(self) -> bool {
+        self == PaymentStatus::Declined || self.is_compensated()
+    }
+}
+
+impl std::fmt::Display for PaymentStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -95,23 +142,22 @@ pub struct PaymentRow {
     pub idempotency_key: String,
     pub amount_paise: i64,
     pub currency: String,
-    pub status: String,
+    pub status: PaymentStatus,
     pub gateway_order_id: Option<String>,
     pub gateway_payment_id: Option<String>,
     pub captured_paise: i64,
     pub refunded_paise: i64,
     pub failure_code: Option<String>,
     pub failure_message: Option<String>,
-    /// `card` or `checkout`; `None` for charges recorded before methods were.
-    pub method: Option<String>,
+    /// `None` for charges recorded before methods were.
+    pub method: Option<ChargeMethod>,
 }
 
 impl PaymentRow {
     /// A card charge whose step has not recorded an outcome yet: that step (retried by its
     /// saga until it knows) reads the gateway's payment itself.
     pub fn card_charge_in_progress(&self) -> bool {
-        self.method.as_deref() == Some(ChargeMethod::Card.as_str())
-            && matches!(self.status.as_str(), "created" | "authorized")
+        self.method == Some(ChargeMethod::Card) && self.status.is_open()
     }
 }
 
@@ -136,7 +182,7 @@ pub async fn begin_charge(
     .bind(key)
     .bind(amount.amount)
     .bind(amount.currency.code())
-    .bind(method.as_str())
+    .bind(method)
     .bind(gateway_order_id)
     .execute(&mut *conn)
     .await?;
@@ -287,6 +333,51 @@ pub async fn find_by_order(db: impl PgExecutor<'_>, order_id: &str) -> Result<Op
         .await
 }
 
+/// What became of a webhook event, as stored in `webhook_events.outcome`
+/// (`webhook_events_outcome_known`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum WebhookOutcome {
+    /// Not applied yet: a crash or an outage came in between, and a redelivery applies it.
+    Received,
+    /// Woke the booking saga waiting for the payment.
+    Signalled,
+    /// No saga waits for the payment any more: its automatic refund started.
+    RefundStarted,
+    /// The booking already stands on this payment.
+    Settled,
+    /// An event that needs no action, or names no payment.
+    Ignored,
+    /// The payment's amount is not the order's; flagged for an operator.
+    AmountMismatch,
+    /// No charge has this gateway order; flagged for an operator.
+    UnknownOrder,
+    /// A card charge's step is paying the order and records the payment itself.
+    ChargeInProgress,
+}
+
+impl WebhookOutcome {
+    /// The stored value, also the webhook's answer and its metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookOutcome::Received => "received",
+            WebhookOutcome::Signalled => "signalled",
+            WebhookOutcome::RefundStarted => "refund_started",
+            WebhookOutcome::Settled => "settled",
+            WebhookOutcome::Ignored => "ignored",
+            WebhookOutcome::AmountMismatch => "amount_mismatch",
+            WebhookOutcome::UnknownOrder => "unknown_order",
+            WebhookOutcome::ChargeInProgress => "charge_in_progress",
+        }
+    }
+}
+
+impl std::fmt::Display for WebhookOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A webhook event as first seen.
 #[derive(Debug, Clone)]
 pub struct WebhookEvent<'a> {
@@ -311,16 +402,20 @@ pub async fn receive_webhook(pool: &PgPool, event: &WebhookEvent<'_>) -> Result<
     .bind(event.amount_paise)
     .execute(pool)
     .await?;
-    let outcome: String = sqlx::query_scalar("SELECT outcome FROM webhook_events WHERE event_id = $1")
+    let outcome: WebhookOutcome = sqlx::query_scalar("SELECT outcome FROM webhook_events WHERE event_id = $1")
         .bind(event.event_id)
         .fetch_one(pool)
         .await?;
-    Ok(outcome == "received")
+    Ok(outcome == WebhookOutcome::Received)
 }
 
-/// What applying the event came to (`signalled`, `refund_started`, `settled`, `ignored`,
-/// `amount_mismatch`, `unknown_order`).
-pub async fn webhook_applied(pool: &PgPool, event_id: &str, outcome: &str, detail: &str) -> Result<(), sqlx::Error> {
+/// Records what applying the event came to.
+pub async fn webhook_applied(
+    pool: &PgPool,
+    event_id: &str,
+    outcome: WebhookOutcome,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE webhook_events SET outcome = $2, detail = $3, updated_at = now() WHERE event_id = $1")
         .bind(event_id)
         .bind(outcome)
@@ -356,4 +451,75 @@ pub async fn stale_charges(
     .bind(limit)
     .fetch_all(pool)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    const STATUSES: [PaymentStatus; 7] = [
+        PaymentStatus::Created,
+        PaymentStatus::Authorized,
+        PaymentStatus::Captured,
+        PaymentStatus::Declined,
+        PaymentStatus::Voided,
+        PaymentStatus::Refunded,
+        PaymentStatus::PartiallyRefunded,
+    ];
+    const OUTCOMES: [WebhookOutcome; 8] = [
+        WebhookOutcome::Received,
+        WebhookOutcome::Signalled,
+        WebhookOutcome::RefundStarted,
+        WebhookOutcome::Settled,
+        WebhookOutcome::Ignored,
+        WebhookOutcome::AmountMismatch,
+        WebhookOutcome::UnknownOrder,
+        WebhookOutcome::ChargeInProgress,
+    ];
+
+    /// The values the latest definition of the CHECK constraint `name` allows.
+    fn allowed_by(name: &str) -> BTreeSet<&'static str> {
+        let migrations: &'static str = concat!(
+            include_str!("../../../migrations/payment/0001_payment_schema.sql"),
+            include_str!("../../../migrations/payment/0002_webhook_events.sql"),
+            include_str!("../../../migrations/payment/0003_charge_methods.sql"),
+        );
+        let definition = &migrations[migrations.rfind(&format!("{name} CHECK")).expect("the constraint exists")..];
+        let definition = &definition[..definition.find("))").expect("the constraint ends")];
+        definition.split('\'').skip(1).step_by(2).collect()
+    }
+
+    #[test]
+    fn every_stored_value_is_one_the_database_allows() {
+        assert_eq!(BTreeSet::from(STATUSES.map(PaymentStatus::as_str)), allowed_by("payments_status_known"));
+        assert_eq!(BTreeSet::from(OUTCOMES.map(WebhookOutcome::as_str)), allowed_by("webhook_events_outcome_known"));
+        assert_eq!(BTreeSet::from(["card", "checkout"]), allowed_by("payments_method_known"));
+    }
+
+    /// Needs the PostgreSQL server of the end-to-end tests (`TT_TEST_DATABASE_URL`).
+    #[tokio::test]
+    async fn statuses_are_text_in_the_database() {
+        let url = std::env::var("TT_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let mut conn = PgConnection::connect(&url).await.expect("the test database server answers");
+        for status in STATUSES {
+            let stored: String = sqlx::query_scalar("SELECT $1").bind(status).fetch_one(&mut conn).await.unwrap();
+            assert_eq!(stored, status.as_str());
+            let read: PaymentStatus =
+                sqlx::query_scalar("SELECT $1::text").bind(status.as_str()).fetch_one(&mut conn).await.unwrap();
+            assert_eq!(read, status);
+        }
+        for outcome in OUTCOMES {
+            let read: WebhookOutcome =
+                sqlx::query_scalar("SELECT $1").bind(outcome).fetch_one(&mut conn).await.unwrap();
+            assert_eq!(read, outcome);
+        }
+        for (method, name) in [(ChargeMethod::Card, "card"), (ChargeMethod::Checkout, "checkout")] {
+            let stored: String = sqlx::query_scalar("SELECT $1").bind(method).fetch_one(&mut conn).await.unwrap();
+            assert_eq!(stored, name);
+        }
+        let unknown = sqlx::query_scalar::<_, PaymentStatus>("SELECT 'pending'::text").fetch_one(&mut conn).await;
+        assert!(unknown.is_err(), "a value the enum does not know is an error, not a guess");
+    }
 }

@@ -23,7 +23,7 @@ use contracts::{
     temporal::task_queue,
 };
 use hmac::{Hmac, Mac};
-use payment::{Payments, WebhookEvent};
+use payment::{PaymentStatus, Payments, WebhookEvent, WebhookOutcome};
 use sagas::{AutoRefundWorkflow, BookingWorkflow};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -125,9 +125,9 @@ pub(crate) async fn gateway_webhook(
     }
     let (outcome, detail) = apply(&payments, &temporal, &event, facts).await?;
     payments.webhook_applied(&event_id, outcome, &detail).await?;
-    metrics::counter!("payment_webhooks_total", "outcome" => outcome).increment(1);
-    tracing::info!(%event_id, event = %event.event, outcome, %detail, "webhook applied");
-    Ok((StatusCode::OK, Json(json!({ "status": outcome }))))
+    metrics::counter!("payment_webhooks_total", "outcome" => outcome.as_str()).increment(1);
+    tracing::info!(%event_id, event = %event.event, outcome = outcome.as_str(), %detail, "webhook applied");
+    Ok((StatusCode::OK, Json(json!({ "status": outcome.as_str() }))))
 }
 
 async fn apply(
@@ -135,29 +135,29 @@ async fn apply(
     temporal: &Temporal,
     event: &Event,
     facts: PaymentFacts,
-) -> Result<(&'static str, String), ApiError> {
+) -> Result<(WebhookOutcome, String), ApiError> {
     if !matches!(event.event.as_str(), "payment.authorized" | "payment.captured" | "order.paid") {
-        return Ok(("ignored", format!("{} needs no action", event.event)));
+        return Ok((WebhookOutcome::Ignored, format!("{} needs no action", event.event)));
     }
     let (Some(order_id), Some(payment_id), Some(amount)) = (facts.order_id, facts.payment_id, facts.amount) else {
-        return Ok(("ignored", "the event names no payment".into()));
+        return Ok((WebhookOutcome::Ignored, "the event names no payment".into()));
     };
     let Some(charge) = payments.find_by_order(&order_id).await? else {
         tracing::error!(%order_id, "payment for an order no booking opened; flagged for an operator");
-        return Ok(("unknown_order", format!("no booking has order {order_id}")));
+        return Ok((WebhookOutcome::UnknownOrder, format!("no booking has order {order_id}")));
     };
     if amount != charge.amount_paise {
         tracing::error!(%order_id, paid = amount, expected = charge.amount_paise, "payment amount differs; flagged");
-        return Ok(("amount_mismatch", format!("paid {amount}, order is for {}", charge.amount_paise)));
+        return Ok((WebhookOutcome::AmountMismatch, format!("paid {amount}, order is for {}", charge.amount_paise)));
     }
-    if charge.status == "captured" && charge.gateway_payment_id.as_deref() == Some(payment_id.as_str()) {
-        return Ok(("settled", "the booking already stands on this payment".into()));
+    if charge.status == PaymentStatus::Captured && charge.gateway_payment_id.as_deref() == Some(payment_id.as_str()) {
+        return Ok((WebhookOutcome::Settled, "the booking already stands on this payment".into()));
     }
     // A card charge's step is paying this order right now and reads the payment back from
     // the gateway: a signal would only wake the saga for nothing. Should the saga never
     // finish the step (an operator ended it), the reconciliation schedule refunds the money.
     if charge.card_charge_in_progress() {
-        return Ok(("charge_in_progress", "the booking's charge step records this payment".into()));
+        return Ok((WebhookOutcome::ChargeInProgress, "the booking's charge step records this payment".into()));
     }
     let booking_ref = BookingRef::parse(&charge.booking_ref).map_err(|e| ApiError::Internal(e.into()))?;
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
@@ -165,7 +165,7 @@ async fn apply(
     let notice = PaymentNotice { gateway_order_id: order_id, gateway_payment_id: payment_id.clone(), amount };
     let saga = client.get_workflow_handle::<BookingWorkflow>(booking_ref.workflow_id());
     match saga.signal(BookingWorkflow::payment_received, notice, WorkflowSignalOptions::default()).await {
-        Ok(()) => return Ok(("signalled", format!("woke the saga of {booking_ref}"))),
+        Ok(()) => return Ok((WebhookOutcome::Signalled, format!("woke the saga of {booking_ref}"))),
         // The saga has ended: nothing will ever use this money.
         Err(WorkflowInteractionError::NotFound(_)) => {}
         Err(e) => {
@@ -185,7 +185,7 @@ async fn apply(
         .build();
     match client.start_workflow(AutoRefundWorkflow::run, refund, options).await {
         Ok(_) | Err(WorkflowStartError::AlreadyStarted { .. }) => {
-            Ok(("refund_started", format!("the saga of {booking_ref} has ended; refunding")))
+            Ok((WebhookOutcome::RefundStarted, format!("the saga of {booking_ref} has ended; refunding")))
         }
         Err(e) => {
             tracing::warn!(error = %e, "starting the automatic refund failed");
