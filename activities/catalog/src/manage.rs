@@ -136,9 +136,9 @@ pub struct NewDestination<'a> {
     pub longitude: Option<f64>,
 }
 
-/// The catalog lists a new entry refers to by code.
+/// The catalog rows a new entry lists by code.
 #[derive(Debug, Clone, Copy)]
-enum Listed {
+pub(crate) enum Listed {
     Destinations,
     Experiences,
     Amenities,
@@ -156,36 +156,91 @@ impl Listed {
     }
 }
 
-/// The ids of `codes` in `list`, in order; the first unknown code is an error.
-async fn ids_of(tx: &mut sqlx::PgConnection, list: Listed, codes: &[&str]) -> Result<Vec<Uuid>, ManageError> {
-    let (table, id_column, kind) = list.names();
-    // Table and column come from the closed `Listed` set, never from input.
-    let found: Vec<(String, Uuid)> =
-        sqlx::query_as(&format!("SELECT code, {id_column} FROM {table} WHERE code = ANY($1)"))
-            .bind(codes)
-            .fetch_all(&mut *tx)
-            .await?;
-    codes
-        .iter()
-        .map(|code| {
-            found.iter().find(|(c, _)| c == code).map(|(_, id)| *id).ok_or_else(|| ManageError::Unknown {
-                kind,
-                field: table,
-                code: code.to_string(),
-            })
-        })
-        .collect()
+/// Refuses the first of `codes` that names no row of `list`.
+async fn check_known(tx: &mut sqlx::PgConnection, list: Listed, codes: &[&str]) -> Result<(), ManageError> {
+    let (table, _, kind) = list.names();
+    // The table comes from the closed `Listed` set, never from input.
+    let known: Vec<String> = sqlx::query_scalar(&format!("SELECT code FROM {table} WHERE code = ANY($1)"))
+        .bind(codes)
+        .fetch_all(&mut *tx)
+        .await?;
+    match codes.iter().find(|code| !known.iter().any(|k| k == *code)) {
+        Some(code) => Err(ManageError::Unknown { kind, field: table, code: code.to_string() }),
+        None => Ok(()),
+    }
 }
 
-/// The ids of the codes of `stops` in `list`, each with its day; the first unknown code is
-/// an error.
-async fn stops_of(
-    tx: &mut sqlx::PgConnection,
-    list: Listed,
-    stops: &[(&str, i32)],
-) -> Result<Vec<(Uuid, i32)>, ManageError> {
-    let (codes, days): (Vec<&str>, Vec<i32>) = stops.iter().copied().unzip();
-    Ok(ids_of(tx, list, &codes).await?.into_iter().zip(days).collect())
+/// The codes of an itinerary, without their days.
+fn codes_of<'a>(stops: &[(&'a str, i32)]) -> Vec<&'a str> {
+    stops.iter().map(|(code, _)| *code).collect()
+}
+
+/// The tables that link an entry to the catalog rows it lists.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Link {
+    ExperienceDestinations,
+    PackageDestinations,
+    PackageExperiences,
+    PackageAmenities,
+}
+
+impl Link {
+    /// (the link table, the entry's id column, what it lists).
+    fn names(self) -> (&'static str, &'static str, Listed) {
+        match self {
+            Link::ExperienceDestinations => ("experience_destinations", "experience_id", Listed::Destinations),
+            Link::PackageDestinations => ("package_destinations", "package_id", Listed::Destinations),
+            Link::PackageExperiences => ("package_experiences", "package_id", Listed::Experiences),
+            Link::PackageAmenities => ("package_amenities", "package_id", Listed::Amenities),
+        }
+    }
+
+    /// Links entry `owner` to the rows `codes` name. A code that names nothing, and a link
+    /// that is there already, are skipped: callers that must refuse them check first.
+    pub(crate) async fn add(
+        self,
+        conn: &mut sqlx::PgConnection,
+        owner: Uuid,
+        codes: &[&str],
+    ) -> Result<(), sqlx::Error> {
+        let (table, owner_column, listed) = self.names();
+        let (listed_table, id_column, _) = listed.names();
+        // Tables and columns come from the closed `Link` set, never from input.
+        sqlx::query(&format!(
+            "INSERT INTO {table} ({owner_column}, {id_column})
+             SELECT $1, {id_column} FROM {listed_table} WHERE code = ANY($2) ON CONFLICT DO NOTHING"
+        ))
+        .bind(owner)
+        .bind(codes)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// [`Link::add`] for an itinerary: each code with its day of the trip.
+    pub(crate) async fn add_days(
+        self,
+        conn: &mut sqlx::PgConnection,
+        owner: Uuid,
+        stops: &[(&str, i32)],
+    ) -> Result<(), sqlx::Error> {
+        let (table, owner_column, listed) = self.names();
+        let (listed_table, id_column, _) = listed.names();
+        let (codes, days): (Vec<&str>, Vec<i32>) = stops.iter().copied().unzip();
+        // Tables and columns come from the closed `Link` set, never from input.
+        sqlx::query(&format!(
+            "INSERT INTO {table} ({owner_column}, {id_column}, day_number)
+             SELECT $1, l.{id_column}, t.day FROM unnest($2::text[], $3::int[]) AS t(code, day)
+             JOIN {listed_table} l ON l.code = t.code
+             ON CONFLICT DO NOTHING"
+        ))
+        .bind(owner)
+        .bind(codes)
+        .bind(days)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
 }
 
 /// A new experience at one or more destinations, unpublished.
@@ -371,7 +426,7 @@ impl Catalog {
     /// refused and nothing is created.
     pub async fn create_experience(&self, new: &NewExperience<'_>) -> Result<EntryState, ManageError> {
         let mut tx = self.pool.begin().await?;
-        let destinations = ids_of(&mut tx, Listed::Destinations, &new.destinations).await?;
+        check_known(&mut tx, Listed::Destinations, &new.destinations).await?;
         let id = Uuid::new_v4();
         let created: EntryState = sqlx::query_as(
             "INSERT INTO experiences (experience_id, code, name, summary, duration_minutes, price_paise)
@@ -386,7 +441,7 @@ impl Catalog {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| code_taken(e, new.code))?;
-        link(&mut tx, Link::ExperienceDestinations, id, &destinations).await?;
+        Link::ExperienceDestinations.add(&mut tx, id, &new.destinations).await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -395,9 +450,9 @@ impl Catalog {
     /// an unknown destination, experience or amenity is refused and nothing is created.
     pub async fn create_package(&self, new: &NewPackage<'_>) -> Result<EntryState, ManageError> {
         let mut tx = self.pool.begin().await?;
-        let destinations = stops_of(&mut tx, Listed::Destinations, &new.destinations).await?;
-        let experiences = stops_of(&mut tx, Listed::Experiences, &new.experiences).await?;
-        let amenities = ids_of(&mut tx, Listed::Amenities, &new.amenities).await?;
+        check_known(&mut tx, Listed::Destinations, &codes_of(&new.destinations)).await?;
+        check_known(&mut tx, Listed::Experiences, &codes_of(&new.experiences)).await?;
+        check_known(&mut tx, Listed::Amenities, &new.amenities).await?;
         let id = Uuid::new_v4();
         let created: EntryState = sqlx::query_as(
             "INSERT INTO packages (package_id, code, name, summary, nights, max_group_size)
@@ -412,9 +467,9 @@ impl Catalog {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| code_taken(e, new.code))?;
-        link_days(&mut tx, Link::PackageDestinations, id, &destinations).await?;
-        link_days(&mut tx, Link::PackageExperiences, id, &experiences).await?;
-        link(&mut tx, Link::PackageAmenities, id, &amenities).await?;
+        Link::PackageDestinations.add_days(&mut tx, id, &new.destinations).await?;
+        Link::PackageExperiences.add_days(&mut tx, id, &new.experiences).await?;
+        Link::PackageAmenities.add(&mut tx, id, &new.amenities).await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -466,59 +521,4 @@ impl Catalog {
 /// An accommodation by id, read inside the transaction that just changed it.
 async fn managed_by_id(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<ManagedAccommodation, sqlx::Error> {
     sqlx::query_as(&format!("{MANAGED_SELECT} WHERE a.accommodation_id = $1")).bind(id).fetch_one(conn).await
-}
-
-/// The link tables between a new entry and the rows it lists.
-#[derive(Debug, Clone, Copy)]
-enum Link {
-    ExperienceDestinations,
-    PackageDestinations,
-    PackageExperiences,
-    PackageAmenities,
-}
-
-impl Link {
-    /// (table, the entry's id column, the listed row's id column).
-    fn columns(self) -> (&'static str, &'static str, &'static str) {
-        match self {
-            Link::ExperienceDestinations => ("experience_destinations", "experience_id", "destination_id"),
-            Link::PackageDestinations => ("package_destinations", "package_id", "destination_id"),
-            Link::PackageExperiences => ("package_experiences", "package_id", "experience_id"),
-            Link::PackageAmenities => ("package_amenities", "package_id", "amenity_id"),
-        }
-    }
-}
-
-/// Links entry `owner` to each of `ids`.
-async fn link(conn: &mut sqlx::PgConnection, link: Link, owner: Uuid, ids: &[Uuid]) -> Result<(), sqlx::Error> {
-    let (table, owner_column, id_column) = link.columns();
-    // Table and columns come from the closed `Link` set, never from input.
-    sqlx::query(&format!("INSERT INTO {table} ({owner_column}, {id_column}) SELECT $1, unnest($2::uuid[])"))
-        .bind(owner)
-        .bind(ids)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// Links entry `owner` to each of `stops`, each on its day of the trip.
-async fn link_days(
-    conn: &mut sqlx::PgConnection,
-    link: Link,
-    owner: Uuid,
-    stops: &[(Uuid, i32)],
-) -> Result<(), sqlx::Error> {
-    let (table, owner_column, id_column) = link.columns();
-    let (ids, days): (Vec<Uuid>, Vec<i32>) = stops.iter().copied().unzip();
-    // Table and columns come from the closed `Link` set, never from input.
-    sqlx::query(&format!(
-        "INSERT INTO {table} ({owner_column}, {id_column}, day_number)
-         SELECT $1, id, day FROM unnest($2::uuid[], $3::int[]) AS t(id, day)"
-    ))
-    .bind(owner)
-    .bind(ids)
-    .bind(days)
-    .execute(conn)
-    .await?;
-    Ok(())
 }

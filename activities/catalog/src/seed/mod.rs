@@ -6,6 +6,7 @@
 mod offers;
 mod places;
 
+use crate::manage::Link;
 use chrono::{Datelike, NaiveDate};
 use contracts::pricing::PricingBasis;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -209,14 +210,7 @@ async fn load_offers(tx: &mut Transaction<'_, Postgres>, today: NaiveDate) -> Re
         .bind(e.published)
         .execute(&mut **tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO experience_destinations (experience_id, destination_id)
-             SELECT $1, destination_id FROM destinations WHERE code = ANY($2) ON CONFLICT DO NOTHING",
-        )
-        .bind(e.id)
-        .bind(e.destinations)
-        .execute(&mut **tx)
-        .await?;
+        Link::ExperienceDestinations.add(tx, e.id, e.destinations).await?;
     }
     // The tourist year that today falls in opened in October of this year.
     let current = if today.month() >= 10 { today.year() } else { today.year() - 1 };
@@ -244,36 +238,9 @@ async fn load_package(
     .bind(p.published)
     .execute(&mut **tx)
     .await?;
-    for (code, day) in p.destinations {
-        sqlx::query(
-            "INSERT INTO package_destinations (package_id, destination_id, day_number)
-             SELECT $1, destination_id, $3 FROM destinations WHERE code = $2 ON CONFLICT DO NOTHING",
-        )
-        .bind(p.id)
-        .bind(code)
-        .bind(day)
-        .execute(&mut **tx)
-        .await?;
-    }
-    for (code, day) in p.experiences {
-        sqlx::query(
-            "INSERT INTO package_experiences (package_id, experience_id, day_number)
-             SELECT $1, experience_id, $3 FROM experiences WHERE code = $2 ON CONFLICT DO NOTHING",
-        )
-        .bind(p.id)
-        .bind(code)
-        .bind(day)
-        .execute(&mut **tx)
-        .await?;
-    }
-    sqlx::query(
-        "INSERT INTO package_amenities (package_id, amenity_id)
-         SELECT $1, amenity_id FROM amenities WHERE code = ANY($2) ON CONFLICT DO NOTHING",
-    )
-    .bind(p.id)
-    .bind(p.amenities)
-    .execute(&mut **tx)
-    .await?;
+    Link::PackageDestinations.add_days(tx, p.id, p.destinations).await?;
+    Link::PackageExperiences.add_days(tx, p.id, p.experiences).await?;
+    Link::PackageAmenities.add(tx, p.id, p.amenities).await?;
     for year in years {
         for (n, s) in p.seasons.iter().enumerate() {
             let (valid_from, valid_to) = s.dates(year);
