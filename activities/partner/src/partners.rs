@@ -107,7 +107,7 @@ pub enum KeyRejection {
     Revoked { prefix: String, partner_id: Uuid },
     #[error("the API key has expired")]
     Expired { prefix: String, partner_id: Uuid },
-    #[error("the partner account is {status}")]
+    #[error("the partner account is {}", status.as_str())]
     PartnerInactive { prefix: String, partner_id: Uuid, status: PartnerStatus },
 }
 

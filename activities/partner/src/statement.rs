@@ -32,7 +32,7 @@ pub fn csv(partner_code: &str, rows: &[SettlementRow]) -> String {
             rupees(r.commission_paise),
             rupees(r.tds_paise),
             rupees(r.payout_paise),
-            r.status,
+            r.status.as_str(),
             r.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         );
     }

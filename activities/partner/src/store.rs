@@ -56,12 +56,6 @@ impl PartnerStatus {
     }
 }
 
-impl std::fmt::Display for PartnerStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PartnerRow {
     pub partner_id: Uuid,
@@ -492,12 +486,6 @@ impl SettlementStatus {
     }
 }
 
-impl std::fmt::Display for SettlementStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SettlementRow {
     pub partner_settlement_id: Uuid,
@@ -532,6 +520,23 @@ pub enum SettlementWrite {
     NoSuchPartner,
 }
 
+/// A settlement of `s`'s partner whose period meets `condition`, in which `$2` and `$3` are
+/// the start and the end of `s`'s period.
+async fn settlement_where(
+    conn: &mut sqlx::PgConnection,
+    s: &NewSettlement,
+    condition: &str,
+) -> Result<Option<SettlementRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {SETTLEMENT_COLUMNS} FROM partner_settlements WHERE partner_id = $1 AND {condition} LIMIT 1"
+    ))
+    .bind(s.partner_id)
+    .bind(s.period.start)
+    .bind(s.period.end)
+    .fetch_optional(conn)
+    .await
+}
+
 /// Writes one partner's settlement of one period, once. The partner's row is locked so two
 /// runs of the same or overlapping periods cannot both write.
 pub async fn record_settlement(pool: &PgPool, s: &NewSettlement) -> Result<SettlementWrite, sqlx::Error> {
@@ -544,28 +549,10 @@ pub async fn record_settlement(pool: &PgPool, s: &NewSettlement) -> Result<Settl
     if exists.is_none() {
         return Ok(SettlementWrite::NoSuchPartner);
     }
-    let same: Option<SettlementRow> = sqlx::query_as(&format!(
-        "SELECT {SETTLEMENT_COLUMNS} FROM partner_settlements
-         WHERE partner_id = $1 AND period_start = $2 AND period_end = $3"
-    ))
-    .bind(s.partner_id)
-    .bind(s.period.start)
-    .bind(s.period.end)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(row) = same {
+    if let Some(row) = settlement_where(&mut tx, s, "period_start = $2 AND period_end = $3").await? {
         return Ok(SettlementWrite::Existing(row));
     }
-    let overlapping: Option<SettlementRow> = sqlx::query_as(&format!(
-        "SELECT {SETTLEMENT_COLUMNS} FROM partner_settlements
-         WHERE partner_id = $1 AND period_start < $3 AND period_end > $2 LIMIT 1"
-    ))
-    .bind(s.partner_id)
-    .bind(s.period.start)
-    .bind(s.period.end)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(row) = overlapping {
+    if let Some(row) = settlement_where(&mut tx, s, "period_start < $3 AND period_end > $2").await? {
         return Ok(SettlementWrite::Overlaps(row));
     }
     let f = &s.figures;

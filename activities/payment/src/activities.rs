@@ -2,10 +2,10 @@
 
 use crate::{
     gateway::{GatewayClient, GatewayError, GatewayStatus, Payment, gateway_idempotency_key},
-    store::{self, ChargeMethod, PaymentRow, PaymentStatus},
+    store::{self, ChargeLock, ChargeMethod, PaymentRow, PaymentStatus},
 };
 use contracts::{
-    Money,
+    BookingRef, Currency, Money,
     activities::{
         Charge, ChargeRequest, CheckoutOpened, CheckoutRequest, ReconcileReport, ReconcileRequest, RefundAmountRequest,
         RefundOutcome, RefundPaymentRequest, RefundRequest, SettleRequest, definitions, failure_type,
@@ -16,14 +16,6 @@ use std::sync::Arc;
 use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
-
-/// What a charge step is asked to take, and how.
-struct Charging<'a> {
-    key: &'a str,
-    booking_ref: &'a contracts::BookingRef,
-    amount: Money,
-    method: ChargeMethod,
-}
 
 pub struct PaymentActivitiesImpl {
     pool: PgPool,
@@ -57,44 +49,91 @@ impl PaymentActivitiesImpl {
         Ok(outstanding.max(0))
     }
 
-    /// The payment row of a charge with its gateway order, and whether this call opened
-    /// that order (so no payment can have been made on it yet).
+    /// Takes the lock of the charge `key` (waiting for any attempt of it still running, so
+    /// that its outcome is known) and reads the charge's row under it.
+    async fn locked_charge(&self, key: &str) -> Result<(ChargeLock, Option<PaymentRow>), ActivityError> {
+        let mut db = store::lock_charge(&self.pool, key).await?;
+        let row = store::find_by_key(&mut *db, key).await?;
+        Ok((db, row))
+    }
+
+    /// The locked payment row of the charge `key` with its gateway order, and whether this
+    /// call opened that order (so no payment can have been made on it yet).
     ///
     /// A new charge's order is opened before its row is written, so that both are recorded
     /// in one commit. Money moves only when an order on record is paid (a card here, or the
     /// traveller on the checkout page of the order this step returns), so an order opened
     /// by an attempt that crashed before the commit is never paid, and lapses at the gateway.
-    async fn payment_with_order(
+    async fn charge_with_order(
         &self,
-        db: &mut sqlx::PgConnection,
-        charge: &Charging<'_>,
-    ) -> Result<(PaymentRow, bool), ActivityError> {
+        key: &str,
+        booking_ref: &BookingRef,
+        amount: Money,
+        method: ChargeMethod,
+    ) -> Result<(ChargeLock, PaymentRow, bool), ActivityError> {
         let open_order = || {
-            let capture_on_payment = charge.method == ChargeMethod::Checkout;
-            let currency = charge.amount.currency.code();
-            self.gateway.create_order(charge.amount.amount, currency, charge.booking_ref.as_str(), capture_on_payment)
+            let capture_on_payment = method == ChargeMethod::Checkout;
+            self.gateway.create_order(amount.amount, amount.currency.code(), booking_ref.as_str(), capture_on_payment)
         };
-        match store::find_by_key(&mut *db, charge.key).await? {
+        let (mut db, row) = self.locked_charge(key).await?;
+        match row {
             // A row written before its order (by an earlier version of this step, which
             // recorded the two apart) gets one now, unless the charge is over.
             Some(mut row) if row.gateway_order_id.is_none() && row.status == PaymentStatus::Created => {
                 let order = open_order().await?;
                 store::set_order(&mut *db, row.payment_id, &order.id).await?;
                 row.gateway_order_id = Some(order.id);
-                Ok((row, true))
+                Ok((db, row, true))
             }
-            Some(row) => Ok((row, false)),
+            Some(row) => Ok((db, row, false)),
             None => {
                 let order = open_order().await?;
-                let row =
-                    store::begin_charge(db, charge.key, charge.booking_ref, charge.amount, charge.method, &order.id)
-                        .await?;
+                let row = store::begin_charge(&mut db, key, booking_ref, amount, method, &order.id).await?;
                 // Under the charge's lock nobody else writes its row; should one exist all
                 // the same, its own order is the one that may have been paid.
                 let opened_now = row.gateway_order_id.as_deref() == Some(order.id.as_str());
-                Ok((row, opened_now))
+                Ok((db, row, opened_now))
             }
         }
+    }
+
+    /// Gives back every payment of `row`'s gateway order that was captured (see
+    /// [`Self::give_back`]); returns the gateway id and the amount of each refunded now.
+    async fn give_back_order(
+        &self,
+        db: &mut sqlx::PgConnection,
+        row: &PaymentRow,
+        order_id: &str,
+    ) -> Result<Vec<(String, i64)>, ActivityError> {
+        let mut refunded = Vec::new();
+        for payment in self.gateway.order_payments(order_id).await? {
+            if !payment.gateway_status().was_captured() {
+                // Failed attempts took nothing; an authorisation never captured lapses.
+                continue;
+            }
+            let amount = self.give_back(db, row, &payment).await?;
+            if amount > 0 {
+                refunded.push((payment.id, amount));
+            }
+        }
+        Ok(refunded)
+    }
+
+    /// Captures `payment` if it is only authorised, and records the capture on `row`.
+    async fn capture_and_record(
+        &self,
+        db: &mut sqlx::PgConnection,
+        row: &PaymentRow,
+        payment: Payment,
+        amount: Money,
+    ) -> Result<Payment, ActivityError> {
+        let payment = if payment.gateway_status() == GatewayStatus::Authorized {
+            self.capture_once(&payment, amount).await?
+        } else {
+            payment
+        };
+        store::mark_captured(db, row, &payment.id, payment.amount).await?;
+        Ok(payment)
     }
 
     pub fn new(pool: PgPool, gateway: GatewayClient) -> Self {
@@ -111,16 +150,11 @@ impl PaymentActivitiesImpl {
         _ctx: ActivityContext,
         request: ChargeRequest,
     ) -> Result<Charge, ActivityError> {
-        let mut db = store::lock_charge(&self.pool, &request.idempotency_key).await?;
-        let charge = Charging {
-            key: &request.idempotency_key,
-            booking_ref: &request.booking_ref,
-            amount: request.amount,
-            method: ChargeMethod::Card,
-        };
-        let (row, opened_now) = self.payment_with_order(&mut db, &charge).await?;
+        let (mut db, row, opened_now) = self
+            .charge_with_order(&request.idempotency_key, &request.booking_ref, request.amount, ChargeMethod::Card)
+            .await?;
         match row.status {
-            PaymentStatus::Captured => return Ok(charge_of(&row, request.amount)),
+            PaymentStatus::Captured => return Ok(recorded_charge(&row, request.amount.currency)),
             PaymentStatus::Declined => return Err(refused(&row)),
             // The charge's refund already ran: this is a late attempt whose result nobody
             // waits for, and it must not take money that would never be given back.
@@ -143,7 +177,7 @@ impl PaymentActivitiesImpl {
                 .find(|p| matches!(p.gateway_status(), GatewayStatus::Captured | GatewayStatus::Authorized))
         };
 
-        let mut payment = match earlier_payment {
+        let payment = match earlier_payment {
             Some(p) => p,
             None => {
                 match self.gateway.pay_with_card(&order_id, request.amount.amount, currency, &request.card_token).await
@@ -166,17 +200,9 @@ impl PaymentActivitiesImpl {
                 }
             }
         };
-        if payment.gateway_status() == GatewayStatus::Authorized {
-            payment = self.capture_once(&payment, request.amount).await?;
-        }
-        store::mark_captured(&mut db, &row, &payment.id, payment.amount).await?;
+        let payment = self.capture_and_record(&mut db, &row, payment, request.amount).await?;
         db.release().await?;
-        Ok(Charge {
-            payment_id: row.payment_id,
-            gateway_order_id: order_id,
-            gateway_payment_id: payment.id,
-            captured: Money { amount: payment.amount, currency: request.amount.currency },
-        })
+        Ok(charge_of(&row, payment.id, Money { amount: payment.amount, currency: request.amount.currency }))
     }
 
     #[activity(definition = definitions::RefundCharge)]
@@ -186,33 +212,19 @@ impl PaymentActivitiesImpl {
         _ctx: ActivityContext,
         request: RefundRequest,
     ) -> Result<RefundOutcome, ActivityError> {
-        // Waits for any attempt of the charge still running, so its outcome is known.
-        let mut db = store::lock_charge(&self.pool, &request.charge_idempotency_key).await?;
-        let Some(row) = store::find_by_key(&mut *db, &request.charge_idempotency_key).await? else {
+        let (mut db, Some(row)) = self.locked_charge(&request.charge_idempotency_key).await? else {
             // The charge never started: nothing to give back.
             return Ok(RefundOutcome { refunded: Money::inr(0) });
         };
-        let currency = contracts::Currency::parse(&row.currency).unwrap_or(contracts::Currency::Inr);
-        let refunded_before = row.refunded_paise;
-        if let Some(order_id) = row.gateway_order_id.clone() {
+        if let Some(order_id) = &row.gateway_order_id {
             // The gateway, not our row, says what was captured and refunded: an attempt may
             // have timed out after the gateway acted.
-            for payment in self.gateway.order_payments(&order_id).await? {
-                if !payment.gateway_status().was_captured() {
-                    // Failed attempts took nothing; an authorisation never captured lapses.
-                    continue;
-                }
-                let refunded = self.give_back(&mut db, &row, &payment).await?;
-                if refunded > 0 {
-                    tracing::info!(payment = %payment.id, amount = refunded, reason = %request.reason, "refunded");
-                }
+            for (payment, amount) in self.give_back_order(&mut db, &row, order_id).await? {
+                tracing::info!(%payment, amount, reason = %request.reason, "refunded");
             }
         }
         store::mark_voided(&mut *db, row.payment_id).await?;
-        let refunded_after =
-            store::find_by_key(&mut *db, &row.idempotency_key).await?.map_or(refunded_before, |r| r.refunded_paise);
-        db.release().await?;
-        Ok(RefundOutcome { refunded: Money { amount: refunded_after - refunded_before, currency } })
+        refunded_since(db, &row).await
     }
 
     #[activity(definition = definitions::OpenCheckout)]
@@ -222,14 +234,9 @@ impl PaymentActivitiesImpl {
         _ctx: ActivityContext,
         request: CheckoutRequest,
     ) -> Result<CheckoutOpened, ActivityError> {
-        let mut db = store::lock_charge(&self.pool, &request.idempotency_key).await?;
-        let charge = Charging {
-            key: &request.idempotency_key,
-            booking_ref: &request.booking_ref,
-            amount: request.amount,
-            method: ChargeMethod::Checkout,
-        };
-        let (row, _) = self.payment_with_order(&mut db, &charge).await?;
+        let (db, row, _) = self
+            .charge_with_order(&request.idempotency_key, &request.booking_ref, request.amount, ChargeMethod::Checkout)
+            .await?;
         let gateway_order_id = row.gateway_order_id.clone().ok_or_else(|| without_order(&row))?;
         db.release().await?;
         Ok(CheckoutOpened { payment_id: row.payment_id, gateway_order_id })
@@ -242,12 +249,11 @@ impl PaymentActivitiesImpl {
         _ctx: ActivityContext,
         request: SettleRequest,
     ) -> Result<Charge, ActivityError> {
-        let mut db = store::lock_charge(&self.pool, &request.idempotency_key).await?;
-        let Some(row) = store::find_by_key(&mut *db, &request.idempotency_key).await? else {
+        let (mut db, Some(row)) = self.locked_charge(&request.idempotency_key).await? else {
             return Err(business_failure(failure_type::PAYMENT_NOT_FOUND, "no checkout was opened for this booking"));
         };
         if row.status == PaymentStatus::Captured {
-            return Ok(charge_of(&row, request.amount));
+            return Ok(recorded_charge(&row, request.amount.currency));
         }
         if row.status.is_closed() {
             return Err(business_failure("ChargeClosed", "this checkout was already closed"));
@@ -257,7 +263,7 @@ impl PaymentActivitiesImpl {
         };
         // The gateway's record decides, not the notice that woke the saga.
         let payments = self.gateway.order_payments(&order_id).await?;
-        let Some(mut payment) = payments
+        let Some(payment) = payments
             .iter()
             .find(|p| p.gateway_status() == GatewayStatus::Captured)
             .or_else(|| payments.iter().find(|p| p.gateway_status() == GatewayStatus::Authorized))
@@ -268,10 +274,7 @@ impl PaymentActivitiesImpl {
                 "the gateway shows no payment for the order",
             ));
         };
-        if payment.gateway_status() == GatewayStatus::Authorized {
-            payment = self.capture_once(&payment, request.amount).await?;
-        }
-        store::mark_captured(&mut db, &row, &payment.id, payment.amount).await?;
+        let payment = self.capture_and_record(&mut db, &row, payment, request.amount).await?;
         if payment.amount != request.amount.amount {
             // Recorded as captured so the saga's refund gives it back in full.
             tracing::error!(paid = payment.amount, expected = request.amount.amount, "checkout paid the wrong amount");
@@ -281,12 +284,7 @@ impl PaymentActivitiesImpl {
             ));
         }
         db.release().await?;
-        Ok(Charge {
-            payment_id: row.payment_id,
-            gateway_order_id: order_id,
-            gateway_payment_id: payment.id,
-            captured: Money { amount: payment.amount, currency: request.amount.currency },
-        })
+        Ok(charge_of(&row, payment.id, Money { amount: payment.amount, currency: request.amount.currency }))
     }
 
     #[activity(definition = definitions::RefundAmount)]
@@ -296,9 +294,8 @@ impl PaymentActivitiesImpl {
         _ctx: ActivityContext,
         request: RefundAmountRequest,
     ) -> Result<RefundOutcome, ActivityError> {
-        let mut db = store::lock_charge(&self.pool, &request.charge_idempotency_key).await?;
         let zero = Money { amount: 0, currency: request.amount.currency };
-        let Some(row) = store::find_by_key(&mut *db, &request.charge_idempotency_key).await? else {
+        let (mut db, Some(row)) = self.locked_charge(&request.charge_idempotency_key).await? else {
             return Ok(RefundOutcome { refunded: zero });
         };
         let Some(payment_id) = row.gateway_payment_id.clone().filter(|_| row.captured_paise > 0) else {
@@ -330,24 +327,17 @@ impl PaymentActivitiesImpl {
         let stale_after = std::time::Duration::from_secs(request.stale_after_secs);
         let mut report = ReconcileReport::default();
         for stale in store::stale_charges(&self.pool, stale_after, i64::from(request.limit)).await? {
-            let mut db = store::lock_charge(&self.pool, &stale.idempotency_key).await?;
             // Read again under the lock: a saga may have settled it meanwhile.
-            let Some(row) = store::find_by_key(&mut *db, &stale.idempotency_key).await? else { continue };
+            let (mut db, Some(row)) = self.locked_charge(&stale.idempotency_key).await? else { continue };
             if !row.status.is_open() {
                 continue;
             }
             report.checked += 1;
             let order_id = row.gateway_order_id.clone().unwrap_or_default();
-            for payment in self.gateway.order_payments(&order_id).await? {
-                if !payment.gateway_status().was_captured() {
-                    continue;
-                }
-                let refunded = self.give_back(&mut db, &row, &payment).await?;
-                if refunded > 0 {
-                    report.refunded += 1;
-                    report.refunded_paise += refunded;
-                    tracing::warn!(booking_ref = %row.booking_ref, amount = refunded, "refunded a payment no saga recorded");
-                }
+            for (_, amount) in self.give_back_order(&mut db, &row, &order_id).await? {
+                report.refunded += 1;
+                report.refunded_paise += amount;
+                tracing::warn!(booking_ref = %row.booking_ref, amount, "refunded a payment no saga recorded");
             }
             // Nothing captured: an authorisation lapses at the gateway; the charge is closed.
             store::mark_voided(&mut *db, row.payment_id).await?;
@@ -364,11 +354,10 @@ impl PaymentActivitiesImpl {
         _ctx: ActivityContext,
         request: RefundPaymentRequest,
     ) -> Result<RefundOutcome, ActivityError> {
-        let mut db = store::lock_charge(&self.pool, &request.charge_idempotency_key).await?;
-        let Some(row) = store::find_by_key(&mut *db, &request.charge_idempotency_key).await? else {
+        let (mut db, Some(row)) = self.locked_charge(&request.charge_idempotency_key).await? else {
             return Ok(RefundOutcome { refunded: Money::inr(0) });
         };
-        let currency = contracts::Currency::parse(&row.currency).unwrap_or(contracts::Currency::Inr);
+        let currency = currency_of(&row);
         if row.status == PaymentStatus::Captured
             && row.gateway_payment_id.as_deref() == Some(request.gateway_payment_id.as_str())
         {
@@ -384,15 +373,11 @@ impl PaymentActivitiesImpl {
             db.release().await?;
             return Ok(RefundOutcome { refunded: Money { amount: 0, currency } });
         }
-        let refunded_before = row.refunded_paise;
         let refunded = self.give_back(&mut db, &row, &payment).await?;
         if refunded > 0 {
             tracing::info!(amount = refunded, reason = %request.reason, "refunded a payment no booking uses");
         }
-        let refunded_after =
-            store::find_by_key(&mut *db, &row.idempotency_key).await?.map_or(refunded_before, |r| r.refunded_paise);
-        db.release().await?;
-        Ok(RefundOutcome { refunded: Money { amount: refunded_after - refunded_before, currency } })
+        refunded_since(db, &row).await
     }
 }
 
@@ -418,13 +403,32 @@ impl PaymentActivitiesImpl {
     }
 }
 
-fn charge_of(row: &PaymentRow, requested: Money) -> Charge {
+/// The charge step's answer: the gateway payment `gateway_payment_id` on `row`'s order
+/// captured `captured`.
+fn charge_of(row: &PaymentRow, gateway_payment_id: String, captured: Money) -> Charge {
     Charge {
         payment_id: row.payment_id,
         gateway_order_id: row.gateway_order_id.clone().unwrap_or_default(),
-        gateway_payment_id: row.gateway_payment_id.clone().unwrap_or_default(),
-        captured: Money { amount: row.captured_paise, currency: requested.currency },
+        gateway_payment_id,
+        captured,
     }
+}
+
+/// The charge step's answer for a capture `row` recorded before.
+fn recorded_charge(row: &PaymentRow, currency: Currency) -> Charge {
+    charge_of(row, row.gateway_payment_id.clone().unwrap_or_default(), Money { amount: row.captured_paise, currency })
+}
+
+fn currency_of(row: &PaymentRow) -> Currency {
+    Currency::parse(&row.currency).unwrap_or(Currency::Inr)
+}
+
+/// What was refunded of `row`'s charge since `row` was read; releases the charge's lock.
+async fn refunded_since(mut db: ChargeLock, row: &PaymentRow) -> Result<RefundOutcome, ActivityError> {
+    let now =
+        store::find_by_key(&mut *db, &row.idempotency_key).await?.map_or(row.refunded_paise, |r| r.refunded_paise);
+    db.release().await?;
+    Ok(RefundOutcome { refunded: Money { amount: now - row.refunded_paise, currency: currency_of(row) } })
 }
 
 /// The same answer for a refused charge on every retry, by how it was refused.
@@ -436,14 +440,14 @@ fn refused(row: &PaymentRow) -> ActivityError {
     }
 }
 
-/// A charge in progress always has its gateway order (see `payment_with_order`). A closed
+/// A charge in progress always has its gateway order (see `charge_with_order`). A closed
 /// one without (compensated before its order was opened) is over for good; an open one
 /// without is a broken row, retried until someone repairs it, never charged blindly.
 fn without_order(row: &PaymentRow) -> ActivityError {
     if row.status.is_closed() {
         return business_failure("ChargeClosed", "this charge was closed before its gateway order was opened");
     }
-    let message = format!("payment {} ({}) has no gateway order", row.payment_id, row.status);
+    let message = format!("payment {} ({}) has no gateway order", row.payment_id, row.status.as_str());
     ApplicationFailure::builder(message).build().into()
 }
 

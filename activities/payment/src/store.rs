@@ -67,12 +67,6 @@ impl PaymentStatus {
     }
 }
 
-impl std::fmt::Display for PaymentStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Serialises everything done to one charge (its attempts and its refund) across worker
 /// replicas: a retried attempt that overlaps a slow earlier one (after a start-to-close
 /// timeout) waits for it instead of paying the order a second time.
@@ -236,6 +230,43 @@ pub async fn mark_declined(
     Ok(())
 }
 
+/// A kind of money movement, as stored in `booking_payments.kind` (`booking_payments_kind_known`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+enum MovementKind {
+    Capture,
+    Refund,
+}
+
+/// Records a movement of `row`'s money, `gateway_ref` being the gateway's id of the capture
+/// or refund, unless it is recorded already (by that id or by `key`); returns whether this
+/// call wrote it.
+async fn insert_movement(
+    conn: &mut PgConnection,
+    row: &PaymentRow,
+    kind: MovementKind,
+    amount: i64,
+    gateway_ref: &str,
+    key: &str,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO booking_payments (booking_payment_id, booking_ref, payment_id, kind, amount_paise, currency, gateway_ref, idempotency_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+    )
+    .bind(Uuid::new_v4())
+    .bind(&row.booking_ref)
+    .bind(row.payment_id)
+    .bind(kind)
+    .bind(amount)
+    .bind(&row.currency)
+    .bind(gateway_ref)
+    .bind(key)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
 /// Records a capture once: the payment row and one `capture` movement. What the gateway
 /// captured is the truth, whatever the row said before (a capture found by a refund after
 /// a lost answer may land on a row marked declined or voided).
@@ -256,19 +287,8 @@ pub async fn mark_captured(
     .bind(amount)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "INSERT INTO booking_payments (booking_payment_id, booking_ref, payment_id, kind, amount_paise, currency, gateway_ref, idempotency_key)
-         VALUES ($1, $2, $3, 'capture', $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-    )
-    .bind(Uuid::new_v4())
-    .bind(&row.booking_ref)
-    .bind(row.payment_id)
-    .bind(amount)
-    .bind(&row.currency)
-    .bind(gateway_payment_id)
-    .bind(format!("{}/capture", row.idempotency_key))
-    .execute(&mut *tx)
-    .await?;
+    let key = format!("{}/capture", row.idempotency_key);
+    insert_movement(&mut tx, row, MovementKind::Capture, amount, gateway_payment_id, &key).await?;
     tx.commit().await
 }
 
@@ -281,21 +301,8 @@ pub async fn record_refund(
     key: &str,
 ) -> Result<(), sqlx::Error> {
     let mut tx = conn.begin().await?;
-    let inserted = sqlx::query(
-        "INSERT INTO booking_payments (booking_payment_id, booking_ref, payment_id, kind, amount_paise, currency, gateway_ref, idempotency_key)
-         VALUES ($1, $2, $3, 'refund', $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-    )
-    .bind(Uuid::new_v4())
-    .bind(&row.booking_ref)
-    .bind(row.payment_id)
-    .bind(amount)
-    .bind(&row.currency)
-    .bind(gateway_refund_id)
-    .bind(key)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if inserted == 1 {
+    let inserted = insert_movement(&mut tx, row, MovementKind::Refund, amount, gateway_refund_id, key).await?;
+    if inserted {
         sqlx::query(
             "UPDATE payments SET refunded_paise = refunded_paise + $2,
                     status = CASE WHEN refunded_paise + $2 = captured_paise THEN 'refunded' ELSE 'partially_refunded' END,
@@ -309,7 +316,7 @@ pub async fn record_refund(
     }
     tx.commit().await?;
     // Counted once per refund the gateway made, however many attempts record it.
-    if inserted == 1 {
+    if inserted {
         metrics::counter!("tt_refunds_total").increment(1);
         metrics::counter!("tt_refunded_paise_total").increment(amount.max(0) as u64);
     }
@@ -369,12 +376,6 @@ impl WebhookOutcome {
             WebhookOutcome::UnknownOrder => "unknown_order",
             WebhookOutcome::ChargeInProgress => "charge_in_progress",
         }
-    }
-}
-
-impl std::fmt::Display for WebhookOutcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -495,6 +496,7 @@ mod tests {
         assert_eq!(BTreeSet::from(STATUSES.map(PaymentStatus::as_str)), allowed_by("payments_status_known"));
         assert_eq!(BTreeSet::from(OUTCOMES.map(WebhookOutcome::as_str)), allowed_by("webhook_events_outcome_known"));
         assert_eq!(BTreeSet::from(["card", "checkout"]), allowed_by("payments_method_known"));
+        assert_eq!(BTreeSet::from(["capture", "refund"]), allowed_by("booking_payments_kind_known"));
     }
 
     /// Needs the PostgreSQL server of the end-to-end tests (`TT_TEST_DATABASE_URL`).
@@ -517,6 +519,10 @@ mod tests {
         }
         for (method, name) in [(ChargeMethod::Card, "card"), (ChargeMethod::Checkout, "checkout")] {
             let stored: String = sqlx::query_scalar("SELECT $1").bind(method).fetch_one(&mut conn).await.unwrap();
+            assert_eq!(stored, name);
+        }
+        for (kind, name) in [(MovementKind::Capture, "capture"), (MovementKind::Refund, "refund")] {
+            let stored: String = sqlx::query_scalar("SELECT $1").bind(kind).fetch_one(&mut conn).await.unwrap();
             assert_eq!(stored, name);
         }
         let unknown = sqlx::query_scalar::<_, PaymentStatus>("SELECT 'pending'::text").fetch_one(&mut conn).await;

@@ -94,7 +94,7 @@ impl From<SettlementRow> for SettlementView {
             commission: money(r.commission_paise),
             tds: money(r.tds_paise),
             payout: money(r.payout_paise),
-            status: r.status.to_string(),
+            status: r.status.as_str().into(),
             settled_at: r.created_at,
         }
     }
