@@ -358,9 +358,7 @@ impl PaymentActivitiesImpl {
             return Ok(RefundOutcome { refunded: Money::inr(0) });
         };
         let currency = currency_of(&row);
-        if row.status == PaymentStatus::Captured
-            && row.gateway_payment_id.as_deref() == Some(request.gateway_payment_id.as_str())
-        {
+        if row.stands_on(&request.gateway_payment_id) {
             // A confirmed booking stands on this capture; giving it back is a cancellation.
             tracing::info!("payment is the booking's capture; not refunded automatically");
             return Ok(RefundOutcome { refunded: Money { amount: 0, currency } });

@@ -153,6 +153,12 @@ impl PaymentRow {
     pub fn card_charge_in_progress(&self) -> bool {
         self.method == Some(ChargeMethod::Card) && self.status.is_open()
     }
+
+    /// The charge stands on the gateway payment `gateway_payment_id`: it is that payment's
+    /// capture, and not given back.
+    pub fn stands_on(&self, gateway_payment_id: &str) -> bool {
+        self.status == PaymentStatus::Captured && self.gateway_payment_id.as_deref() == Some(gateway_payment_id)
+    }
 }
 
 const COLUMNS: &str = "payment_id, booking_ref, idempotency_key, amount_paise, currency, status, gateway_order_id,

@@ -23,7 +23,7 @@ use contracts::{
     temporal::task_queue,
 };
 use hmac::{Hmac, Mac};
-use payment::{PaymentStatus, Payments, WebhookEvent, WebhookOutcome};
+use payment::{Payments, WebhookEvent, WebhookOutcome};
 use sagas::{AutoRefundWorkflow, BookingWorkflow};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -150,7 +150,7 @@ async fn apply(
         tracing::error!(%order_id, paid = amount, expected = charge.amount_paise, "payment amount differs; flagged");
         return Ok((WebhookOutcome::AmountMismatch, format!("paid {amount}, order is for {}", charge.amount_paise)));
     }
-    if charge.status == PaymentStatus::Captured && charge.gateway_payment_id.as_deref() == Some(payment_id.as_str()) {
+    if charge.stands_on(&payment_id) {
         return Ok((WebhookOutcome::Settled, "the booking already stands on this payment".into()));
     }
     // A card charge's step is paying this order right now and reads the payment back from
