@@ -89,6 +89,7 @@ use utoipa_swagger_ui::SwaggerUi;
         bookings::BookingAccepted,
         bookings::BookingView,
         bookings::FailureDto,
+        bookings::BookingState,
         routes::MoneyDto,
         catalog::entries::CreateDestinationRequest,
         catalog::entries::CreateExperienceRequest,

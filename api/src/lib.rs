@@ -10,13 +10,18 @@
 //!   are in PostgreSQL, so any number of replicas serve the same answers.
 
 pub mod access;
+mod background;
 mod docs;
 pub mod error;
 mod extract;
 mod metrics;
+mod money;
+mod paging;
+mod proxies;
 mod routes;
 mod settings;
 mod state;
+mod use_cases;
 
 pub use settings::{ApiService, ApiSettings, AuthConfig, PaymentsConfig};
 pub use state::AppState;
@@ -31,6 +36,8 @@ use tower_http::{
 
 /// Request bodies larger than this are refused with 413: a booking is a few hundred bytes.
 const BODY_LIMIT_BYTES: usize = 64 * 1024;
+/// How long shutdown waits for the writes requests left behind.
+const SHUTDOWN_WRITES_LIMIT: Duration = Duration::from_secs(5);
 /// Longer than the longest `?wait=` a client may ask for.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -62,11 +69,14 @@ pub fn app(state: AppState, services: &[ApiService]) -> Router {
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(state)
-        .layer(middleware::from_fn(metrics::track))
         .layer(CatchPanicLayer::custom(error::panic_response))
         // Enforced by the body extractors, so an oversized body gets the API's 413 shape.
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(middleware::from_fn(time_limit))
+        // Outside the time limit and the panic handler, so a timed-out or panicking request
+        // is counted with the status it answered; still a `Router::layer`, so it sees the
+        // matched route.
+        .layer(middleware::from_fn(metrics::track))
         .layer(middleware::from_fn(security_headers))
         .layer(tower::util::option_layer(cors))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
@@ -153,11 +163,13 @@ pub async fn run(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // The peer address feeds the login throttle and the activity log (see `access`).
     let partner_log = state.partner_log.drain();
+    let background = state.background.clone();
+    // The peer address feeds the login throttle and the activity log (see `access`).
     let service = app(state, services).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
-    // Every request has answered: write what the partner access log still holds.
-    partner_log.wait(Duration::from_secs(5)).await;
+    // Every request has answered: finish the writes they left behind, and write what the
+    // partner access log still holds.
+    tokio::join!(background.drain(SHUTDOWN_WRITES_LIMIT), partner_log.wait(SHUTDOWN_WRITES_LIMIT));
     served
 }

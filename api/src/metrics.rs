@@ -42,12 +42,28 @@ pub(crate) async fn track(request: Request, next: Next) -> Response {
         request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let method = request.method().to_string();
     let started = Instant::now();
-    metrics::gauge!("http_requests_in_flight").increment(1.0);
+    let _in_flight = InFlight::start();
     let response = next.run(request).await;
-    metrics::gauge!("http_requests_in_flight").decrement(1.0);
     let status = response.status().as_u16().to_string();
     let labels = [("method", method), ("route", route), ("status", status)];
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
     response
+}
+
+/// Counts a request in `http_requests_in_flight` while it lives: dropped when the request
+/// answers, and also when its client goes away and the request is abandoned mid-way.
+struct InFlight;
+
+impl InFlight {
+    fn start() -> Self {
+        metrics::gauge!("http_requests_in_flight").increment(1.0);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!("http_requests_in_flight").decrement(1.0);
+    }
 }

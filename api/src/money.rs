@@ -1,3 +1,5 @@
+//! Money as the API shows it: minor units and a currency code, never a float.
+
 use contracts::Money;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

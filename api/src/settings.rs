@@ -1,6 +1,6 @@
 //! API settings from `TT_*` environment variables, with development defaults.
 
-use crate::access::TrustedProxies;
+use crate::proxies::TrustedProxies;
 use platform::{EnvError, env::var_or, temporal::TemporalSettings};
 use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 

@@ -1,31 +1,19 @@
-//! Shared state: one pool per context (a newtype each, so a handler cannot use the wrong
-//! one) and the Temporal client.
+//! Shared state: one facade per context (each owns its pool; no handler holds a pool) and
+//! the Temporal client.
 
 use crate::{
-    access::TrustedProxies,
+    proxies::TrustedProxies,
+    background::BackgroundWrites,
     error::ApiError,
-    settings::{ApiService, ApiSettings},
+    settings::{ApiService, ApiSettings, PaymentsConfig},
 };
 use auth::{Accounts, SessionSettings, keys::KeyRing, password::Passwords, tokens::TokenSettings, tokens::Tokens};
 use axum::extract::FromRef;
 use platform::temporal::TemporalSettings;
-use sqlx::PgPool;
 use std::{sync::Arc, time::Duration};
 use temporalio_client::Client;
 use tokio::sync::OnceCell;
 
-#[derive(Clone)]
-pub struct CatalogDb(pub PgPool);
-#[derive(Clone)]
-pub struct BookingDb(pub PgPool);
-#[derive(Clone)]
-pub struct InventoryDb(pub PgPool);
-/// The payment context's pool and the gateway settings the API needs.
-#[derive(Clone)]
-pub struct Payments {
-    pub db: PgPool,
-    pub config: crate::settings::PaymentsConfig,
-}
 /// The Temporal client, connected on first use: the API starts (and serves what needs no
 /// Temporal, and answers 503 for what does) while the Temporal frontend is still away.
 #[derive(Clone)]
@@ -66,20 +54,24 @@ impl Temporal {
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
-    pub catalog: CatalogDb,
-    pub booking: BookingDb,
-    pub inventory: InventoryDb,
+    pub catalog: catalog::Catalog,
+    pub bookings: booking::Bookings,
+    pub inventory: inventory::Inventory,
+    pub payments: payment::Payments,
+    /// What the API needs to know of payments (the checkout window).
+    pub payments_config: PaymentsConfig,
     pub temporal: Temporal,
     /// The auth context: accounts, sessions and token checks (its own pool inside).
     pub accounts: Accounts,
     pub proxies: TrustedProxies,
-    pub payments: Payments,
     /// Browser origins allowed to call the API.
     pub cors_origins: Arc<[String]>,
     /// The partner context: partners, keys, rate limits (its own pool inside).
     pub partners: partner::Partners,
     /// The partner API's access log, written off the request path.
     pub partner_log: partner::AccessLog,
+    /// Writes requests leave behind after answering; shutdown waits for them.
+    pub background: BackgroundWrites,
 }
 
 impl AppState {
@@ -126,18 +118,29 @@ impl AppState {
             accounts: Accounts::new(auth_pool, Passwords::default(), tokens, sessions),
             proxies: settings.trusted_proxies.clone(),
             cors_origins: settings.cors_origins.clone().into(),
-            payments: Payments {
-                db: platform::db::context_pool(&settings.payment_database_url, payment::SCHEMA, size)?,
-                config: settings.payments.clone(),
-            },
-            catalog: CatalogDb(platform::db::context_pool(&settings.catalog_database_url, catalog::SCHEMA, size)?),
-            booking: BookingDb(platform::db::context_pool(&settings.booking_database_url, booking::SCHEMA, size)?),
-            inventory: InventoryDb(platform::db::context_pool(
+            payments: payment::Payments::new(platform::db::context_pool(
+                &settings.payment_database_url,
+                payment::SCHEMA,
+                size,
+            )?),
+            payments_config: settings.payments.clone(),
+            catalog: catalog::Catalog::new(platform::db::context_pool(
+                &settings.catalog_database_url,
+                catalog::SCHEMA,
+                size,
+            )?),
+            bookings: booking::Bookings::new(platform::db::context_pool(
+                &settings.booking_database_url,
+                booking::SCHEMA,
+                size,
+            )?),
+            inventory: inventory::Inventory::new(platform::db::context_pool(
                 &settings.inventory_database_url,
                 inventory::SCHEMA,
                 size,
             )?),
             temporal,
+            background: BackgroundWrites::default(),
         })
     }
 }

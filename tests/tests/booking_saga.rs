@@ -54,7 +54,7 @@ async fn a_paid_booking_ends_confirmed_with_exactly_one_capture() {
 
     let r = contracts::BookingRef::parse(&booking_ref).unwrap();
     let row = booking::store::find_booking(&platform.booking_db, &r).await.unwrap().unwrap();
-    assert_eq!(row.status, "confirmed");
+    assert_eq!(row.status, booking::RecordStatus::Confirmed);
     assert_eq!(row.amount_charged_paise, Some(1_890_000));
     let payments = payment::store::payments_of_booking(&platform.payment_db, &r).await.unwrap();
     assert_eq!(payments.len(), 1);
@@ -63,7 +63,7 @@ async fn a_paid_booking_ends_confirmed_with_exactly_one_capture() {
     assert_eq!(payments[0].gateway_payment_id.as_deref(), Some(captured[0].id.as_str()));
     assert_eq!(
         booking::store::version_statuses(&platform.booking_db, &r).await.unwrap(),
-        vec!["pending_payment", "confirmed"]
+        vec![booking::RecordStatus::PendingPayment, booking::RecordStatus::Confirmed]
     );
 
     platform.replay_history(&booking_ref, "confirmed").await.unwrap();

@@ -60,7 +60,8 @@ async fn cancelling_early_refunds_everything_once_however_often_it_is_asked() {
         booking::store::version_statuses(&platform.booking_db, &contracts::BookingRef::parse(&booking_ref).unwrap())
             .await
             .unwrap();
-    assert_eq!(versions, vec!["pending_payment", "confirmed", "cancelled"]);
+    use booking::RecordStatus::{Cancelled, Confirmed, PendingPayment};
+    assert_eq!(versions, vec![PendingPayment, Confirmed, Cancelled]);
     let url = format!("{}/api/bookings/{booking_ref}/versions", platform.api_url);
     let listed: Value = platform.http_as(&traveller).get(&url).send().await.unwrap().json().await.unwrap();
     let statuses: Vec<&str> = listed.as_array().unwrap().iter().map(|v| v["status"].as_str().unwrap()).collect();

@@ -588,8 +588,8 @@ async fn a_settlement_balances_to_the_paisa_is_written_once_and_runs_on_its_sche
 
     // The last full week in India, and what happened in it and around it.
     let period = SettlementCycle::Weekly.last_completed_period(today_in_india());
-    let start = booking::partner_channel::start_of_day_in_india(period.start);
-    let end = booking::partner_channel::start_of_day_in_india(period.end);
+    let start = contracts::india::start_of_day(period.start);
+    let end = contracts::india::start_of_day(period.end);
     let (first, a1) = seed_confirmed_booking(&platform, Some(p_id), 1, 1, start).await; // the first instant counts
     let (_, a2) = seed_confirmed_booking(&platform, Some(p_id), 3, 1, start + Span::days(3)).await;
     let (_, a3) = seed_confirmed_booking(&platform, Some(p_id), 2, 2, end - Span::seconds(1)).await;

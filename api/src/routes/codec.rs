@@ -11,7 +11,7 @@
 //! codec routes, and only they, accept that cookie in place of the `Authorization` header.
 
 use crate::{
-    access::{ClientInfo, PayloadsDecode, Permission, Public, Require, auth_error},
+    access::{CODEC_COOKIE, ClientInfo, PayloadsDecode, Permission, Public, Require, auth_error},
     error::ApiError,
     extract::ApiJson,
     state::{AppState, Temporal},
@@ -86,9 +86,6 @@ pub(crate) async fn encode(
     let keys = keys_of(&temporal)?;
     transform(body, |p| keys.encrypt(p))
 }
-
-/// The cookie that carries an operator's access token to the codec routes.
-pub(crate) const CODEC_COOKIE: &str = "tt_codec";
 
 /// The sign-in form for operators who read payloads in the Temporal Web UI.
 #[utoipa::path(get, path = "/api/codec/sign-in", tag = "codec", security(()),

@@ -1,6 +1,6 @@
 //! Liveness and readiness probes.
 
-use crate::state::{AppState, BookingDb, CatalogDb, InventoryDb, Temporal};
+use crate::state::{AppState, Temporal};
 use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -20,16 +20,11 @@ pub(crate) async fn healthz() -> Json<Value> {
 /// The databases and Temporal are reachable.
 #[utoipa::path(get, security(()), path = "/readyz", tag = "health", responses((status = 200, description = "Ready"), (status = 503, description = "A dependency is down")))]
 pub(crate) async fn readyz(
-    State(CatalogDb(catalog)): State<CatalogDb>,
-    State(BookingDb(booking)): State<BookingDb>,
-    State(InventoryDb(inventory)): State<InventoryDb>,
+    State(catalog): State<catalog::Catalog>,
+    State(bookings): State<booking::Bookings>,
+    State(inventory): State<inventory::Inventory>,
     State(temporal): State<Temporal>,
 ) -> (StatusCode, Json<Value>) {
-    let ping = |pool: sqlx::PgPool| async move {
-        tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&pool))
-            .await
-            .is_ok_and(|r| r.is_ok())
-    };
     let temporal = async {
         let Ok(client) = temporal.client().await else { return false };
         let mut health = client.connection().health_service();
@@ -37,7 +32,12 @@ pub(crate) async fn readyz(
             .await
             .is_ok_and(|r| r.is_ok())
     };
-    let (catalog, booking, inventory, temporal) = tokio::join!(ping(catalog), ping(booking), ping(inventory), temporal);
+    let (catalog, booking, inventory, temporal) = tokio::join!(
+        ping(catalog.is_reachable()),
+        ping(bookings.is_reachable()),
+        ping(inventory.is_reachable()),
+        temporal
+    );
     let ready = catalog && booking && inventory && temporal;
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let word = |ok: bool| if ok { "ok" } else { "unreachable" };
@@ -48,4 +48,9 @@ pub(crate) async fn readyz(
             "checks": { "catalog_db": word(catalog), "booking_db": word(booking), "inventory_db": word(inventory), "temporal": word(temporal) },
         })),
     )
+}
+
+/// A dependency that does not answer within two seconds is not ready.
+async fn ping(reachable: impl Future<Output = bool>) -> bool {
+    tokio::time::timeout(Duration::from_secs(2), reachable).await.unwrap_or(false)
 }

@@ -5,7 +5,7 @@ use crate::access::{ClientInfo, InventoryManage, Public, Require};
 use crate::{
     error::ApiError,
     extract::{ApiJson, ApiQuery},
-    state::{AppState, CatalogDb, InventoryDb},
+    state::AppState,
 };
 use axum::{
     Json, Router,
@@ -43,8 +43,8 @@ pub(crate) struct NightDto {
     available: i32,
 }
 
-impl From<inventory::store::NightAvailability> for NightDto {
-    fn from(n: inventory::store::NightAvailability) -> Self {
+impl From<inventory::NightAvailability> for NightDto {
+    fn from(n: inventory::NightAvailability) -> Self {
         NightDto {
             night: n.night,
             allotment: n.allotment,
@@ -68,17 +68,17 @@ pub(crate) struct AvailabilityDto {
     responses((status = 200, body = AvailabilityDto), (status = 404, description = "Unknown accommodation or room type")))]
 pub(crate) async fn availability(
     _: Public,
-    State(CatalogDb(catalog)): State<CatalogDb>,
-    State(InventoryDb(inventory)): State<InventoryDb>,
+    State(catalog): State<catalog::Catalog>,
+    State(inventory): State<inventory::Inventory>,
     ApiQuery(q): ApiQuery<AvailabilityQuery>,
 ) -> Result<Json<AvailabilityDto>, ApiError> {
     if q.to <= q.from || (q.to - q.from).num_days() > 366 {
         return Err(ApiError::invalid("invalid_date_range", "`to` must be after `from`, at most 366 days later"));
     }
-    let offer = catalog::store::find_offer(&catalog, &q.accommodation, &q.room_type).await?.ok_or_else(|| {
+    let offer = catalog.find_offer(&q.accommodation, &q.room_type).await?.ok_or_else(|| {
         ApiError::not_found("room_type_not_found", format!("No room type {} at {}", q.room_type, q.accommodation))
     })?;
-    let nights = inventory::store::availability(&inventory, offer.accommodation_id, &q.room_type, q.from, q.to)
+    let nights = inventory.availability(offer.accommodation_id, &q.room_type, q.from, q.to)
         .await?
         .into_iter()
         .map(NightDto::from)
@@ -121,8 +121,8 @@ pub(crate) async fn change_allotments(
     caller: Require<InventoryManage>,
     ClientInfo(client): ClientInfo,
     State(accounts): State<auth::Accounts>,
-    State(CatalogDb(catalog)): State<CatalogDb>,
-    State(InventoryDb(inventory)): State<InventoryDb>,
+    State(catalog): State<catalog::Catalog>,
+    State(inventory): State<inventory::Inventory>,
     ApiJson(body): ApiJson<AllotmentChangeRequest>,
 ) -> Result<Json<AvailabilityDto>, ApiError> {
     if body.to <= body.from || (body.to - body.from).num_days() > MAX_ALLOTMENT_RANGE_DAYS {
@@ -144,19 +144,19 @@ pub(crate) async fn change_allotments(
             format!("allotment must be between 0 and {MAX_ALLOTMENT}"),
         ));
     }
-    let offer = catalog::store::find_offer(&catalog, &body.accommodation, &body.room_type).await?.ok_or_else(|| {
+    let offer = catalog.find_offer(&body.accommodation, &body.room_type).await?.ok_or_else(|| {
         ApiError::not_found("room_type_not_found", format!("No room type {} at {}", body.room_type, body.accommodation))
     })?;
     if !caller.can("inventory:manage_any")
-        && !auth::store::is_assigned(accounts.pool(), caller.user_id, offer.accommodation_id).await?
+        && !accounts.is_assigned(caller.user_id, offer.accommodation_id).await?
     {
         return Err(ApiError::forbidden(
             "not_assigned",
             format!("You do not manage {}; ask an admin to assign it to you", body.accommodation),
         ));
     }
-    let change = inventory::store::change_allotments(
-        &inventory,
+    let change = inventory
+        .change_allotments(
         offer.accommodation_id,
         &body.room_type,
         body.from,
@@ -165,7 +165,7 @@ pub(crate) async fn change_allotments(
         body.stop_sell,
     )
     .await?;
-    if let inventory::store::AllotmentChange::BelowCommitments { nights } = change {
+    if let inventory::AllotmentChange::BelowCommitments { nights } = change {
         let listed: Vec<String> = nights.iter().map(|(night, rooms)| format!("{night} ({rooms})")).collect();
         return Err(ApiError::Conflict {
             code: "allotment_below_commitments",
@@ -182,7 +182,7 @@ pub(crate) async fn change_allotments(
     });
     accounts.log(Some(caller.user_id), "allotment_change", "success", &client, details).await;
     let nights =
-        inventory::store::availability(&inventory, offer.accommodation_id, &body.room_type, body.from, body.to)
+        inventory.availability(offer.accommodation_id, &body.room_type, body.from, body.to)
             .await?
             .into_iter()
             .map(NightDto::from)

@@ -6,13 +6,12 @@ pub(crate) mod catalog;
 pub(crate) mod codec;
 pub(crate) mod health;
 pub(crate) mod inventory;
-mod money;
 pub(crate) mod partners;
 pub(crate) mod payments;
 
 use crate::error::ApiError;
 
-pub(crate) use money::MoneyDto;
+pub(crate) use crate::money::MoneyDto;
 
 pub(crate) async fn not_found() -> ApiError {
     ApiError::not_found("route_not_found", "No such route; the API is documented at /api/docs")

@@ -9,34 +9,32 @@ use crate::{
     access::PartnerKey,
     error::ApiError,
     extract::{ApiJson, ApiPath, ApiQuery},
+    paging::{self, Page, PageSize},
     routes::{
         MoneyDto,
-        bookings::{self, BookingAccepted, BookingView, CreateBookingRequest},
+        bookings::{self, BookingAccepted, BookingList, BookingView, CreateBookingRequest},
     },
-    state::{AppState, BookingDb, CatalogDb, InventoryDb, Payments, Temporal},
+    state::AppState,
+    use_cases::{
+        booking::{self as use_case, BookingListItem, BookingOrder},
+        cancellation::{CancellationOrder, start_cancellation},
+    },
 };
 use axum::{
     Json,
     extract::State,
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
-use booking::store::RequestOwner;
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use contracts::{BookingRef, StayDates, cancellation::CancellationInput, temporal::task_queue};
+use booking::{ListPosition, RequestOwner};
+use chrono::NaiveDate;
+use contracts::{BookingRef, StayDates};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use std::time::{Duration, Instant};
-use temporalio_client::{
-    WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowStartOptions, errors::WorkflowStartError,
-};
+use std::time::Duration;
 use utoipa::{IntoParams, ToSchema};
 
-const IST_OFFSET_SECS: i32 = 5 * 3600 + 30 * 60;
-
-fn today_in_india() -> NaiveDate {
-    Utc::now().with_timezone(&FixedOffset::east_opt(IST_OFFSET_SECS).expect("valid offset")).date_naive()
-}
+/// The list tag of the partner's booking list cursors.
+const PARTNER_BOOKINGS: &str = "partner-bookings:newest";
 
 pub(crate) fn status_url(booking_ref: &str) -> String {
     format!("/api/partners/v1/bookings/{booking_ref}")
@@ -61,7 +59,7 @@ pub(crate) struct StayQuery {
 
 impl StayQuery {
     fn validate(&self) -> Result<(StayDates, u32), ApiError> {
-        let dates = StayDates::parse(self.check_in, self.check_out, today_in_india())
+        let dates = StayDates::parse(self.check_in, self.check_out, contracts::india::today())
             .map_err(|e| ApiError::invalid_field(e.code(), "check_in", e.to_string()))?;
         let rooms = self.rooms.unwrap_or(1);
         if !(1..=9).contains(&rooms) {
@@ -104,14 +102,14 @@ pub(crate) struct AvailabilityView {
         (status = 429, description = "Rate limit exceeded (see `Retry-After`)")))]
 pub(crate) async fn availability(
     _: PartnerKey,
-    State(CatalogDb(catalog)): State<CatalogDb>,
-    State(InventoryDb(inventory)): State<InventoryDb>,
+    State(catalog): State<catalog::Catalog>,
+    State(inventory): State<inventory::Inventory>,
     ApiQuery(q): ApiQuery<StayQuery>,
 ) -> Result<Json<AvailabilityView>, ApiError> {
     let (dates, rooms) = q.validate()?;
     let not_found = || ApiError::not_found("accommodation_not_found", format!("No accommodation {}", q.accommodation));
-    let found = catalog::search::find_accommodation(&catalog, q.accommodation.trim()).await?.ok_or_else(not_found)?;
-    let mut room_types = catalog::search::room_types_of(&catalog, &[found.accommodation_id]).await?;
+    let found = catalog.find_accommodation(q.accommodation.trim()).await?.ok_or_else(not_found)?;
+    let mut room_types = catalog.room_types_of(&[found.accommodation_id]).await?;
     if let Some(wanted) = &q.room_type {
         room_types.retain(|r| &r.room_type == wanted);
         if room_types.is_empty() {
@@ -123,21 +121,15 @@ pub(crate) async fn availability(
     }
     let mut out = Vec::with_capacity(room_types.len());
     for room in room_types {
-        let nights = inventory::store::availability(
-            &inventory,
-            found.accommodation_id,
-            &room.room_type,
-            dates.check_in,
-            dates.check_out,
-        )
-        .await?;
+        let nights =
+            inventory.availability(found.accommodation_id, &room.room_type, dates.check_in, dates.check_out).await?;
         // A night without an allotment is not on sale.
         let available = if i64::try_from(nights.len()).unwrap_or_default() == dates.nights() {
             nights.iter().map(|n| n.available()).min().unwrap_or(0).max(0)
         } else {
             0
         };
-        let Some(offer) = catalog::store::find_offer(&catalog, &found.code, &room.room_type).await? else { continue };
+        let Some(offer) = catalog.find_offer(&found.code, &room.room_type).await? else { continue };
         let quote = offer.quote(&dates, rooms).map_err(|e| ApiError::invalid("unquotable_stay", e.to_string()))?;
         out.push(RoomAvailability {
             bookable: i64::from(available) >= i64::from(rooms),
@@ -186,14 +178,14 @@ pub(crate) struct QuoteView {
         (status = 422, description = "Invalid stay or unknown room type"), (status = 429, description = "Rate limit exceeded")))]
 pub(crate) async fn quote(
     _: PartnerKey,
-    State(CatalogDb(catalog)): State<CatalogDb>,
+    State(catalog): State<catalog::Catalog>,
     ApiQuery(q): ApiQuery<StayQuery>,
 ) -> Result<Json<QuoteView>, ApiError> {
     let (dates, rooms) = q.validate()?;
     let Some(room_type) = q.room_type.as_deref() else {
         return Err(ApiError::invalid_field("missing_room_type", "room_type", "Name the room type to quote"));
     };
-    let offer = catalog::store::find_offer(&catalog, q.accommodation.trim(), room_type).await?.ok_or_else(|| {
+    let offer = catalog.find_offer(q.accommodation.trim(), room_type).await?.ok_or_else(|| {
         ApiError::invalid_field(
             "unknown_room_type",
             "room_type",
@@ -228,52 +220,18 @@ pub(crate) async fn quote(
         (status = 429, description = "Rate limit exceeded"), (status = 503, description = "Temporal or the database is unreachable")))]
 pub(crate) async fn create_booking(
     caller: PartnerKey,
-    State(CatalogDb(catalog)): State<CatalogDb>,
-    State(BookingDb(bookings)): State<BookingDb>,
-    State(payments): State<Payments>,
-    State(temporal): State<Temporal>,
+    State(state): State<AppState>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<CreateBookingRequest>,
 ) -> Result<Response, ApiError> {
     let client_key = bookings::idempotency_key(&headers)?;
-    let request_hash = Sha256::digest(serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.into()))?).to_vec();
-    // Keys belong to the partner: the same key from another partner is another request.
-    let key = match &client_key {
-        Some(k) => format!("partner:{}:{k}", caller.partner_id),
-        None => format!("server:{}", uuid::Uuid::new_v4()),
-    };
-    let request = bookings::RequestToBook { body: &body, key: &key, request_hash: &request_hash };
-    let owner = RequestOwner::Partner(caller.partner_id);
-    let (prepared, booking_ref, repeated) = match bookings::admit(&catalog, &bookings, request, owner).await? {
-        bookings::Admitted::Started(earlier) => return Ok(accepted(&temporal, &earlier, true).await),
-        bookings::Admitted::Bound { prepared, booking_ref, repeated } => (prepared, booking_ref, repeated),
-    };
-    tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
-    let input = prepared.saga_input(booking_ref.clone(), owner, key, &request_hash, payments.config.payment_window);
-    let client = temporal.client().await?;
-    bookings::start_saga(&client, input).await?;
-    tracing::info!(%booking_ref, partner = %caller.partner_code, "partner booking saga started");
-    bookings::after_the_answer(bookings, booking_ref.clone(), async {});
-    Ok(accepted(&temporal, &booking_ref, repeated).await)
-}
-
-async fn accepted(temporal: &Temporal, booking_ref: &BookingRef, repeated: bool) -> Response {
-    let status = match (repeated, temporal.client().await.ok()) {
-        (true, Some(client)) => {
-            bookings::query_progress(&client, booking_ref).await.map(|p| p.status.as_str()).unwrap_or("pending")
-        }
-        _ => "pending",
-    };
-    let body = BookingAccepted {
-        status_url: status_url(booking_ref.as_str()),
-        booking_ref: booking_ref.to_string(),
-        status: status.to_string(),
-    };
-    let mut response = (StatusCode::ACCEPTED, Json(&body)).into_response();
-    if let Ok(location) = HeaderValue::from_str(&body.status_url) {
-        response.headers_mut().insert(header::LOCATION, location);
+    let order = BookingOrder { body: &body, client_key, owner: RequestOwner::Partner(caller.partner_id) };
+    // The key checked the partner already: there is no login to confirm alongside.
+    let started = use_case::start_booking(&state, order, async { Ok(()) }).await?;
+    if !started.repeated {
+        tracing::info!(booking_ref = %started.booking_ref, partner = %caller.partner_code, "partner booking saga started");
     }
-    response
+    Ok(bookings::accepted(&started.booking_ref, started.state, status_url))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -293,41 +251,26 @@ pub(crate) struct GetBookingQuery {
         (status = 404, description = "No such booking of this partner"), (status = 429, description = "Rate limit exceeded")))]
 pub(crate) async fn get_booking(
     caller: PartnerKey,
-    State(payments): State<Payments>,
-    State(BookingDb(bookings)): State<BookingDb>,
-    State(temporal): State<Temporal>,
+    State(state): State<AppState>,
     ApiPath(raw_ref): ApiPath<String>,
     ApiQuery(query): ApiQuery<GetBookingQuery>,
 ) -> Result<Json<BookingView>, ApiError> {
     let not_found = || ApiError::not_found("booking_not_found", format!("No booking {raw_ref}"));
-    let booking_ref = own_booking(&bookings, &caller, &raw_ref).await?.ok_or_else(not_found)?;
-    let deadline = Instant::now() + Duration::from_secs(query.wait.unwrap_or(0).min(bookings::MAX_WAIT_SECS));
-    let mut view = bookings::read_booking(&bookings, &temporal, &booking_ref, deadline).await?.ok_or_else(not_found)?;
-    // As for travellers: the record knows a cancellation after the saga ended, and the
-    // payment context's books are the truth about money.
-    if view.status == "confirmed"
-        && let Some(row) = booking::store::find_booking(&bookings, &booking_ref).await?
-        && row.status == "cancelled"
-    {
-        view.status = row.status;
-    }
-    let (captured, refunded) = payment::store::money_of_booking(&payments.db, &booking_ref).await?;
-    view.set_money(captured, refunded);
-    if let Some(checkout) = view.checkout.as_mut() {
-        checkout.pay_url = format!("{}{}", payments.config.checkout_url, checkout.gateway_order_id);
-    }
+    let booking_ref = own_booking(&state.bookings, &caller, &raw_ref).await?.ok_or_else(not_found)?;
+    let wait = Duration::from_secs(query.wait.unwrap_or(0));
+    let mut view = use_case::read_booking(&state, &booking_ref, wait).await?.ok_or_else(not_found)?;
     view.status_url = status_url(&view.booking_ref);
     Ok(Json(view))
 }
 
 /// The booking `raw_ref` if this partner asked for it; `None` for anything else.
 async fn own_booking(
-    bookings: &sqlx::PgPool,
+    bookings: &booking::Bookings,
     caller: &PartnerKey,
     raw_ref: &str,
 ) -> Result<Option<BookingRef>, ApiError> {
     let Ok(booking_ref) = BookingRef::parse(raw_ref) else { return Ok(None) };
-    let owner = booking::partner_channel::booking_partner(bookings, &booking_ref).await?;
+    let owner = bookings.partner_of(&booking_ref).await?;
     Ok((owner == Some(Some(caller.partner_id))).then_some(booking_ref))
 }
 
@@ -351,44 +294,24 @@ pub(crate) struct CancelRequest {
         (status = 409, description = "The booking is not confirmed"), (status = 429, description = "Rate limit exceeded")))]
 pub(crate) async fn cancel_booking(
     caller: PartnerKey,
-    State(BookingDb(bookings)): State<BookingDb>,
-    State(temporal): State<Temporal>,
+    State(state): State<AppState>,
     ApiPath(raw_ref): ApiPath<String>,
     ApiJson(body): ApiJson<CancelRequest>,
 ) -> Result<Response, ApiError> {
     let not_found = || ApiError::not_found("booking_not_found", format!("No booking {raw_ref}"));
-    let booking_ref = own_booking(&bookings, &caller, &raw_ref).await?.ok_or_else(not_found)?;
-    let row = booking::store::find_booking(&bookings, &booking_ref).await?.ok_or_else(not_found)?;
-    if !matches!(row.status.as_str(), "confirmed" | "cancelled") {
-        return Err(ApiError::conflict(
-            "not_cancellable",
-            format!("Booking {booking_ref} is {}; only a confirmed booking can be cancelled", row.status),
-        ));
-    }
-    let input = CancellationInput {
+    let booking_ref = own_booking(&state.bookings, &caller, &raw_ref).await?.ok_or_else(not_found)?;
+    let order = CancellationOrder {
         booking_ref: booking_ref.clone(),
         requested_by: format!("partner:{}", caller.partner_id),
-        reason: body.reason.unwrap_or_else(|| "cancelled by the partner".into()).chars().take(500).collect(),
+        reason: body.reason.unwrap_or_else(|| "cancelled by the partner".into()),
         override_refund: None,
     };
-    let client = temporal.client().await?;
-    // One cancellation per booking, ever: repeats attach to it or find it done.
-    let options = WorkflowStartOptions::new(task_queue::BOOKING, input.workflow_id())
-        .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
-        .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
-        .build();
-    match client.start_workflow(sagas::CancellationWorkflow::run, input, options).await {
-        Ok(_) | Err(WorkflowStartError::AlreadyStarted { .. }) => {}
-        Err(WorkflowStartError::Rpc(status)) if bookings::is_unavailable(&status) => {
-            return Err(ApiError::unavailable("temporal_unavailable", "Cancellations cannot be started right now"));
-        }
-        Err(e) => return Err(ApiError::Internal(e.into())),
-    }
+    let state_now = start_cancellation(&state, order).await?;
     tracing::info!(%booking_ref, partner = %caller.partner_code, "partner cancellation started");
     let body = BookingAccepted {
         status_url: status_url(booking_ref.as_str()),
         booking_ref: booking_ref.to_string(),
-        status: if row.status == "cancelled" { "cancelled".into() } else { "cancelling".into() },
+        status: state_now,
     };
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
@@ -402,77 +325,25 @@ pub(crate) struct ListBookingsQuery {
     cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct PartnerBookingItem {
-    #[schema(example = "TRP-7K3M9Q")]
-    booking_ref: String,
-    /// The stored status (`pending_payment`, `confirmed`, `failed`, `cancelled`), or
-    /// `pending` while the booking saga has not recorded it yet.
-    status: String,
-    #[schema(value_type = Option<String>, format = Date)]
-    check_in: Option<NaiveDate>,
-    #[schema(value_type = Option<String>, format = Date)]
-    check_out: Option<NaiveDate>,
-    total: Option<MoneyDto>,
-    requested_at: DateTime<Utc>,
-    status_url: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct PartnerBookingList {
-    items: Vec<PartnerBookingItem>,
-    next_cursor: Option<String>,
-}
-
-fn encode_cursor(at: DateTime<Utc>, booking_ref: &str) -> String {
-    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-    URL_SAFE_NO_PAD.encode(format!("{}|{booking_ref}", at.to_rfc3339()))
-}
-
-fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, String), ApiError> {
-    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-    let invalid = || ApiError::bad_request("invalid_cursor", "The cursor is not one this API gave out");
-    let raw = URL_SAFE_NO_PAD.decode(cursor).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(invalid)?;
-    let (at, booking_ref) = raw.split_once('|').ok_or_else(invalid)?;
-    let at = DateTime::parse_from_rfc3339(at).map_err(|_| invalid())?.with_timezone(&Utc);
-    Ok((at, booking_ref.to_string()))
-}
-
 /// The partner's bookings, newest first.
 #[utoipa::path(get, path = "/api/partners/v1/bookings", tag = "partner API", params(ListBookingsQuery),
     security(("partner_key" = []), ("partner_key_header" = [])),
-    responses((status = 200, body = PartnerBookingList), (status = 401, description = "No valid API key"),
+    responses((status = 200, body = BookingList), (status = 401, description = "No valid API key"),
         (status = 429, description = "Rate limit exceeded")))]
 pub(crate) async fn list_bookings(
     caller: PartnerKey,
-    State(BookingDb(bookings)): State<BookingDb>,
+    State(records): State<booking::Bookings>,
     ApiQuery(query): ApiQuery<ListBookingsQuery>,
-) -> Result<Json<PartnerBookingList>, ApiError> {
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_field("invalid_limit", "limit", "limit must be between 1 and 100"));
-    }
-    let before = query.cursor.as_deref().map(decode_cursor).transpose()?;
-    let mut rows =
-        booking::partner_channel::bookings_of_partner(&bookings, caller.partner_id, before, limit + 1).await?;
-    let page = usize::try_from(limit).unwrap_or(20);
-    let next_cursor = (rows.len() > page).then(|| {
-        rows.truncate(page);
-        rows.last().map(|r| encode_cursor(r.requested_at, &r.booking_ref))
+) -> Result<Json<BookingList>, ApiError> {
+    let size = PageSize::or_default(query.limit)?;
+    let after: Option<ListPosition> = paging::after(PARTNER_BOOKINGS, query.cursor.as_deref())?;
+    let rows = records.of_partner(caller.partner_id, after, size.fetch()).await?;
+    let page = Page::cut(rows, size, PARTNER_BOOKINGS, bookings::list_position).map(|row| {
+        let mut item = BookingListItem::from(row);
+        item.status_url = status_url(&item.booking_ref);
+        item
     });
-    let items = rows
-        .into_iter()
-        .map(|r| PartnerBookingItem {
-            status_url: status_url(&r.booking_ref),
-            status: r.status.unwrap_or_else(|| "pending".into()),
-            check_in: r.check_in,
-            check_out: r.check_out,
-            total: r.total_amount_paise.map(|a| MoneyDto::new(a, r.currency.as_deref().unwrap_or("INR"))),
-            requested_at: r.requested_at,
-            booking_ref: r.booking_ref,
-        })
-        .collect();
-    Ok(Json(PartnerBookingList { items, next_cursor: next_cursor.flatten() }))
+    Ok(Json(BookingList { items: page.items, next_cursor: page.next_cursor }))
 }
 
 /// The partner's settlement statements, newest first.
@@ -485,8 +356,6 @@ pub(crate) async fn settlements(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<SettlementsQuery>,
 ) -> Result<Json<SettlementList>, ApiError> {
-    let rows =
-        partner::store::settlements_of(state.partners.pool(), caller.partner_id, query.from, query.to, MAX_SETTLEMENTS)
-            .await?;
+    let rows = state.partners.settlements_of(caller.partner_id, query.from, query.to, MAX_SETTLEMENTS).await?;
     Ok(Json(SettlementList { items: rows.into_iter().map(SettlementView::from).collect() }))
 }

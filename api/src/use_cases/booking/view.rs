@@ -1,20 +1,68 @@
 //! The booking as the API shows it, from the saga's live progress or from the store.
 
-use crate::error::ApiError;
-use crate::routes::MoneyDto;
+use crate::money::MoneyDto;
+use booking::RecordStatus;
 use chrono::{DateTime, NaiveDate, Utc};
-use contracts::saga::BookingProgress;
+use contracts::saga::{BookingProgress, BookingStatus};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
+
+/// Where a booking stands, as travellers and partners see it: the saga's states while it
+/// runs, then the record's (`cancelling` while a cancellation saga runs, `cancelled` after).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum BookingState {
+    Pending,
+    Held,
+    AwaitingPayment,
+    Confirmed,
+    Compensating,
+    Failed,
+    Expired,
+    Cancelling,
+    Cancelled,
+}
+
+impl BookingState {
+    /// Nothing has been paid for the booking yet, and nothing has gone wrong.
+    fn is_unpaid(self) -> bool {
+        matches!(self, BookingState::Pending | BookingState::Held | BookingState::AwaitingPayment)
+    }
+}
+
+impl From<BookingStatus> for BookingState {
+    fn from(status: BookingStatus) -> Self {
+        match status {
+            BookingStatus::Pending => BookingState::Pending,
+            BookingStatus::Held => BookingState::Held,
+            BookingStatus::AwaitingPayment => BookingState::AwaitingPayment,
+            BookingStatus::Confirmed => BookingState::Confirmed,
+            BookingStatus::Compensating => BookingState::Compensating,
+            BookingStatus::Failed => BookingState::Failed,
+            BookingStatus::Expired => BookingState::Expired,
+        }
+    }
+}
+
+impl From<RecordStatus> for BookingState {
+    fn from(status: RecordStatus) -> Self {
+        match status {
+            // The record waits for its payment as the saga does.
+            RecordStatus::PendingPayment => BookingState::AwaitingPayment,
+            RecordStatus::Confirmed => BookingState::Confirmed,
+            RecordStatus::Failed => BookingState::Failed,
+            RecordStatus::Cancelled => BookingState::Cancelled,
+        }
+    }
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct BookingAccepted {
     #[schema(example = "TRP-7K3M9Q")]
     pub booking_ref: String,
-    /// `pending`, `held`, `awaiting_payment`, `confirmed`, `compensating` or `failed`.
     #[schema(example = "pending")]
-    pub status: String,
+    pub status: BookingState,
     #[schema(example = "/api/bookings/TRP-7K3M9Q")]
     pub status_url: String,
 }
@@ -29,9 +77,7 @@ pub(crate) struct FailureDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct BookingView {
     pub booking_ref: String,
-    /// `pending`, `held`, `awaiting_payment`, `confirmed`, `compensating`, `failed` or
-    /// `cancelled`.
-    pub status: String,
+    pub status: BookingState,
     pub accommodation_id: Uuid,
     /// The accommodation's public code, when known.
     pub accommodation: Option<String>,
@@ -67,9 +113,9 @@ pub(crate) struct VersionDto {
     pub at: DateTime<Utc>,
 }
 
-impl From<booking::store::BookingVersion> for VersionDto {
-    fn from(v: booking::store::BookingVersion) -> Self {
-        VersionDto { version: v.version, status: v.status, at: v.created_at }
+impl From<booking::BookingVersion> for VersionDto {
+    fn from(v: booking::BookingVersion) -> Self {
+        VersionDto { version: v.version, status: v.status.as_str().to_string(), at: v.created_at }
     }
 }
 
@@ -89,9 +135,9 @@ impl BookingView {
     /// automatic ones included), where it knows more than the saga.
     pub(crate) fn set_money(&mut self, captured: i64, refunded: i64) {
         let currency = self.total.currency.clone();
-        let unpaid = matches!(self.status.as_str(), "pending" | "held" | "awaiting_payment");
+        let unpaid = self.status.is_unpaid();
         self.amount_due = MoneyDto::new(if unpaid && captured == 0 { self.total.amount } else { 0 }, &currency);
-        if captured > 0 && self.amount_charged.is_none() && self.status != "awaiting_payment" {
+        if captured > 0 && self.amount_charged.is_none() && self.status != BookingState::AwaitingPayment {
             self.amount_charged = Some(MoneyDto::new(captured, &currency));
         }
         if refunded > self.amount_refunded.as_ref().map_or(0, |m| m.amount) {
@@ -109,7 +155,7 @@ impl From<BookingProgress> for BookingView {
         BookingView {
             status_url: status_url(p.booking_ref.as_str()),
             booking_ref: p.booking_ref.to_string(),
-            status: p.status.as_str().to_string(),
+            status: p.status.into(),
             accommodation_id: p.stay.accommodation_id,
             accommodation: Some(p.stay.accommodation_code),
             room_type: p.stay.room_type,
@@ -132,15 +178,11 @@ impl From<BookingProgress> for BookingView {
     }
 }
 
-impl From<booking::store::BookingRow> for BookingView {
-    fn from(row: booking::store::BookingRow) -> Self {
-        let status = match row.status.as_str() {
-            "pending_payment" => "awaiting_payment",
-            other => other,
-        };
+impl From<booking::BookingRow> for BookingView {
+    fn from(row: booking::BookingRow) -> Self {
         BookingView {
-            status_url: status_url(&row.booking_ref),
-            status: status.to_string(),
+            status_url: status_url(row.booking_ref.as_str()),
+            status: row.status.into(),
             accommodation_id: row.accommodation_id,
             accommodation: None,
             room_type: row.room_type,
@@ -154,7 +196,7 @@ impl From<booking::store::BookingRow> for BookingView {
             amount_due: MoneyDto::new(0, &row.currency),
             failure: row.failure_code.map(|code| FailureDto { code, message: row.failure_message.unwrap_or_default() }),
             checkout: None,
-            booking_ref: row.booking_ref,
+            booking_ref: row.booking_ref.to_string(),
         }
     }
 }
@@ -182,31 +224,17 @@ pub(crate) struct BookingList {
     pub next_cursor: Option<String>,
 }
 
-impl From<booking::store::BookingListItem> for BookingListItem {
-    fn from(row: booking::store::BookingListItem) -> Self {
+impl From<booking::BookingListItem> for BookingListItem {
+    fn from(row: booking::BookingListItem) -> Self {
         BookingListItem {
-            status_url: status_url(&row.booking_ref),
-            status: row.status.unwrap_or_else(|| "pending".into()),
+            status_url: status_url(row.booking_ref.as_str()),
+            // A request whose saga has not recorded the booking yet is `pending`.
+            status: row.status.map_or("pending", RecordStatus::as_str).to_string(),
             check_in: row.check_in,
             check_out: row.check_out,
             total: row.total_amount_paise.map(|a| MoneyDto::new(a, row.currency.as_deref().unwrap_or("INR"))),
             requested_at: row.requested_at,
-            booking_ref: row.booking_ref,
+            booking_ref: row.booking_ref.to_string(),
         }
     }
-}
-
-/// Cursors are opaque to clients: base64 of `<rfc3339>|<booking ref>`.
-pub(crate) fn encode_list_cursor(row: &booking::store::BookingListItem) -> String {
-    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-    URL_SAFE_NO_PAD.encode(format!("{}|{}", row.requested_at.to_rfc3339(), row.booking_ref))
-}
-
-pub(crate) fn decode_list_cursor(cursor: &str) -> Result<(DateTime<Utc>, String), ApiError> {
-    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-    let invalid = || ApiError::bad_request("invalid_cursor", "The cursor is not one this API gave out");
-    let raw = URL_SAFE_NO_PAD.decode(cursor).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(invalid)?;
-    let (at, booking_ref) = raw.split_once('|').ok_or_else(invalid)?;
-    let at = DateTime::parse_from_rfc3339(at).map_err(|_| invalid())?.with_timezone(&Utc);
-    Ok((at, booking_ref.to_string()))
 }

@@ -1,0 +1,350 @@
+//! Book a stay, and follow a booking: admit a request (check, quote, bind its idempotency
+//! key to a booking reference), start its saga (`booking-<ref>`), and read where it stands,
+//! waiting for its outcome if asked. Travellers and partners book through the same code.
+
+mod request;
+mod view;
+
+pub(crate) use request::{CreateBookingRequest, PaymentDto, TravellerDto};
+pub(crate) use view::{
+    BookingAccepted, BookingList, BookingListItem, BookingState, BookingView, FailureDto, VersionDto,
+    status_url as traveller_status_url,
+};
+
+use super::started_or_running;
+use crate::{error::ApiError, state::AppState};
+use booking::{IdempotentRequest, RequestOwner};
+use contracts::{
+    BookingRef,
+    saga::{BookingProgress, BookingRequestKey, BookingSagaInput, StayRequest},
+    temporal::task_queue,
+};
+use sagas::BookingWorkflow;
+use sha2::{Digest, Sha256};
+use std::time::{Duration, Instant};
+use temporalio_client::{
+    Client, WorkflowGetResultOptions, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowQueryOptions,
+    WorkflowStartOptions, errors::WorkflowQueryError,
+};
+use temporalio_common::search_attributes::SearchAttributes;
+
+/// The longest `?wait=` honoured, in seconds.
+pub(crate) const MAX_WAIT_SECS: u64 = 20;
+/// How long one question to a running saga may take before the record answers instead.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A booking request from someone allowed to book (the handler checked who).
+pub(crate) struct BookingOrder<'a> {
+    pub(crate) body: &'a CreateBookingRequest,
+    /// The client's `Idempotency-Key`, if it sent one.
+    pub(crate) client_key: Option<String>,
+    pub(crate) owner: RequestOwner,
+}
+
+impl BookingOrder<'_> {
+    /// The key the request is bound under: a client's key is its own (the same key from
+    /// another user or partner is another request); without one the server makes a key, so
+    /// every reference is recorded and unique.
+    fn scoped_key(&self) -> String {
+        match (&self.client_key, self.owner) {
+            (Some(k), RequestOwner::User(user_id)) => format!("client:{user_id}:{k}"),
+            (Some(k), RequestOwner::Partner(partner_id)) => format!("partner:{partner_id}:{k}"),
+            (None, _) => format!("server:{}", uuid::Uuid::new_v4()),
+        }
+    }
+}
+
+/// A booking whose saga runs (or ran).
+pub(crate) struct Started {
+    pub(crate) booking_ref: BookingRef,
+    /// Where it stands: `pending` for a new saga, how far it got for a repeated request.
+    pub(crate) state: BookingState,
+    /// An earlier request with the same key and body had made this booking.
+    pub(crate) repeated: bool,
+}
+
+/// Admits `order` and starts its saga, or finds the saga an earlier request with the same
+/// key and body started. `confirm_caller` (the caller's login, checked against the
+/// database) runs alongside the admission: nothing starts before both are done, and a
+/// request whose caller is refused unbinds the key it had just bound.
+pub(crate) async fn start_booking(
+    state: &AppState,
+    order: BookingOrder<'_>,
+    confirm_caller: impl Future<Output = Result<(), ApiError>>,
+) -> Result<Started, ApiError> {
+    let request_hash =
+        Sha256::digest(serde_json::to_vec(order.body).map_err(|e| ApiError::Internal(e.into()))?).to_vec();
+    let key = order.scoped_key();
+    let (confirmed, admitted) = tokio::join!(confirm_caller, admit(state, &order, &key, &request_hash));
+    if let Err(refused) = confirmed {
+        if let Ok(Admitted::Bound { booking_ref, repeated: false, .. }) = &admitted {
+            state.bookings.forget_unstarted_request(&key, booking_ref).await?;
+        }
+        return Err(refused);
+    }
+    let (prepared, booking_ref, repeated) = match admitted? {
+        Admitted::Started(earlier) => {
+            tracing::Span::current().record("booking_ref", tracing::field::display(&earlier));
+            let state = match state.temporal.client().await {
+                Ok(client) => progress_or_pending(&client, &earlier).await,
+                Err(_) => BookingState::Pending,
+            };
+            return Ok(Started { booking_ref: earlier, state, repeated: true });
+        }
+        Admitted::Bound { prepared, booking_ref, repeated } => (prepared, booking_ref, repeated),
+    };
+    tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
+    let input = prepared.saga_input(booking_ref.clone(), order.owner, key, &request_hash, state.payments_config.payment_window);
+    // The key is bound before the start: if Temporal is away, the client's retry with the
+    // same key starts the saga under the same reference.
+    let client = state.temporal.client().await?;
+    start_saga(&client, input).await?;
+    tracing::info!(%booking_ref, "booking saga started");
+    // Best effort, after the answer: a repeated request that misses the mark binds again
+    // and attaches to the running saga, and lists show the booking once its saga records it.
+    let bookings = state.bookings.clone();
+    let marked = booking_ref.clone();
+    state.background.spawn(async move {
+        if let Err(e) = bookings.mark_saga_started(&marked).await {
+            tracing::warn!(error = %e, "could not mark the booking request started");
+        }
+    });
+    let state = if repeated { progress_or_pending(&client, &booking_ref).await } else { BookingState::Pending };
+    Ok(Started { booking_ref, state, repeated })
+}
+
+/// What a booking request comes to before its saga starts.
+enum Admitted {
+    /// An earlier request with the same key and body started its saga: answer with it.
+    Started(BookingRef),
+    /// Checked, quoted and bound to a reference; `repeated` when an earlier request with the
+    /// same key and body had bound it.
+    Bound { prepared: PreparedBooking, booking_ref: BookingRef, repeated: bool },
+}
+
+/// Checks, quotes and binds a booking request. Checking and binding are independent round
+/// trips, so they run at once. The same key and body get the first answer even if the
+/// request would no longer validate (check-in passed, room type withdrawn). A request that
+/// fails validation unbinds a key it had just bound, so the client may correct the request
+/// and send it again under the same key.
+async fn admit(state: &AppState, order: &BookingOrder<'_>, key: &str, request_hash: &[u8]) -> Result<Admitted, ApiError> {
+    let bind = state.bookings.bind_request(key, request_hash, order.owner);
+    match tokio::join!(prepare(&state.catalog, order.body), bind) {
+        (_, Ok(IdempotentRequest::Mismatch)) => Err(key_reused()),
+        (_, Ok(IdempotentRequest::Repeat { booking_ref, saga_started: true })) => Ok(Admitted::Started(booking_ref)),
+        (Ok(prepared), Ok(IdempotentRequest::New(booking_ref))) => {
+            Ok(Admitted::Bound { prepared, booking_ref, repeated: false })
+        }
+        (Ok(prepared), Ok(IdempotentRequest::Repeat { booking_ref, .. })) => {
+            Ok(Admitted::Bound { prepared, booking_ref, repeated: true })
+        }
+        (Err(invalid), Ok(IdempotentRequest::New(booking_ref))) => {
+            state.bookings.forget_unstarted_request(key, &booking_ref).await?;
+            Err(invalid)
+        }
+        (_, Err(e)) => Err(e.into()),
+        (Err(e), _) => Err(e),
+    }
+}
+
+fn key_reused() -> ApiError {
+    ApiError::invalid("idempotency_key_reused", "This Idempotency-Key was used for a different booking request")
+}
+
+/// A booking request checked against the catalog and quoted.
+struct PreparedBooking {
+    stay: StayRequest,
+    lead_traveller: contracts::saga::LeadTraveller,
+    quote: contracts::pricing::StayQuote,
+    payment_method: contracts::saga::PaymentMethod,
+}
+
+impl PreparedBooking {
+    /// The saga's input for this request, bound to `booking_ref` under `key`: every saga
+    /// starts from here, so each records its request again with the booking (see
+    /// [`BookingRequestKey`]) and runs the booking's own steps locally without a patch.
+    fn saga_input(
+        self,
+        booking_ref: BookingRef,
+        owner: RequestOwner,
+        key: String,
+        request_hash: &[u8],
+        payment_window: Duration,
+    ) -> BookingSagaInput {
+        let (user_id, partner_id) = owner.user_and_partner();
+        BookingSagaInput {
+            booking_ref,
+            stay: self.stay,
+            lead_traveller: self.lead_traveller,
+            quote: self.quote,
+            payment_method: self.payment_method,
+            user_id,
+            payment_window_secs: Some(payment_window.as_secs()),
+            partner_id,
+            request: Some(BookingRequestKey { idempotency_key: key, request_hash: hex::encode(request_hash) }),
+            local_booking_steps: true,
+        }
+    }
+}
+
+async fn prepare(catalog: &catalog::Catalog, body: &CreateBookingRequest) -> Result<PreparedBooking, ApiError> {
+    let valid = request::validate(body, contracts::india::today())?;
+    let Some(offer) = catalog.find_offer(body.accommodation.trim(), body.room_type.trim()).await? else {
+        return Err(unknown_offer(catalog, body).await?);
+    };
+    let capacity = u32::try_from(offer.max_occupancy).unwrap_or(0) * valid.rooms;
+    if valid.guests > capacity {
+        return Err(ApiError::invalid_field(
+            "too_many_guests",
+            "guests",
+            format!("{} room(s) of type {} sleep at most {capacity} guests", valid.rooms, offer.room_type),
+        ));
+    }
+    let quote =
+        offer.quote(&valid.dates, valid.rooms).map_err(|e| ApiError::invalid("unquotable_stay", e.to_string()))?;
+    Ok(PreparedBooking {
+        stay: StayRequest {
+            accommodation_id: offer.accommodation_id,
+            accommodation_code: offer.accommodation_code,
+            room_type: offer.room_type,
+            dates: valid.dates,
+            rooms: valid.rooms,
+            guests: valid.guests,
+        },
+        lead_traveller: valid.lead_traveller,
+        quote,
+        payment_method: valid.payment_method,
+    })
+}
+
+/// Tells an unknown accommodation from an unknown room type of a known one.
+async fn unknown_offer(catalog: &catalog::Catalog, body: &CreateBookingRequest) -> Result<ApiError, ApiError> {
+    let accommodation = body.accommodation.trim();
+    let Some(found) = catalog.find_accommodation(accommodation).await? else {
+        return Ok(ApiError::invalid_field(
+            "unknown_accommodation",
+            "accommodation",
+            format!("No accommodation {accommodation} is on sale"),
+        ));
+    };
+    let rooms: Vec<String> =
+        catalog.room_types_of(&[found.accommodation_id]).await?.into_iter().map(|r| r.room_type).collect();
+    Ok(ApiError::invalid_field(
+        "unknown_room_type",
+        "room_type",
+        format!("{accommodation} has no room type {}; it has {}", body.room_type.trim(), rooms.join(", ")),
+    ))
+}
+
+async fn start_saga(client: &Client, input: BookingSagaInput) -> Result<(), ApiError> {
+    // One workflow per booking reference, ever: a repeated start (same idempotency key)
+    // attaches to the running saga or is refused after it closed; both mean "already started".
+    let options = WorkflowStartOptions::new(task_queue::BOOKING, input.booking_ref.workflow_id())
+        .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
+        .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
+        // Set with the start, they cost no separate visibility write.
+        .search_attributes(SearchAttributes::new(sagas::initial_search_attributes(&input)))
+        .build();
+    // The saga continues the request's trace (when traces are exported): the client's
+    // tracing plugin reads the OpenTelemetry context of the request's span.
+    let trace = tracing_opentelemetry::OpenTelemetrySpanExt::context(&tracing::Span::current());
+    let start = opentelemetry::trace::FutureExt::with_context(
+        client.start_workflow(BookingWorkflow::run, input, options),
+        trace,
+    );
+    let outcome = start.await.map(|_| metrics::counter!("tt_bookings_started_total").increment(1));
+    started_or_running(outcome, "Bookings")
+}
+
+/// Where a booking stands: its saga's live progress, or its stored record while the saga
+/// cannot answer; `None` when neither knows it. Waits up to `wait` (at most
+/// [`MAX_WAIT_SECS`]) for the saga to reach its outcome. The record knows a cancellation
+/// after the saga ended, and the payment context's books are the truth about money.
+pub(crate) async fn read_booking(
+    state: &AppState,
+    booking_ref: &BookingRef,
+    wait: Duration,
+) -> Result<Option<BookingView>, ApiError> {
+    let deadline = Instant::now() + wait.min(Duration::from_secs(MAX_WAIT_SECS));
+    let Some(mut view) = live_or_stored(state, booking_ref, deadline).await? else { return Ok(None) };
+    // A confirmed booking's saga has ended; its record knows when it was cancelled since.
+    if view.status == BookingState::Confirmed
+        && let Some(row) = state.bookings.find(booking_ref).await?
+        && row.status == booking::RecordStatus::Cancelled
+    {
+        view.status = BookingState::Cancelled;
+    }
+    let (captured, refunded) = state.payments.money_of_booking(booking_ref).await?;
+    view.set_money(captured, refunded);
+    if let Some(checkout) = view.checkout.as_mut() {
+        checkout.pay_url = format!("{}{}", state.payments_config.checkout_url, checkout.gateway_order_id);
+    }
+    Ok(Some(view))
+}
+
+async fn live_or_stored(
+    state: &AppState,
+    booking_ref: &BookingRef,
+    deadline: Instant,
+) -> Result<Option<BookingView>, ApiError> {
+    let stored = || async { Ok::<_, ApiError>(state.bookings.find(booking_ref).await?.map(BookingView::from)) };
+    let client = match state.temporal.client().await {
+        Ok(client) => client,
+        // The record answers while Temporal is away.
+        Err(unavailable) => return stored().await?.map(Some).ok_or(unavailable),
+    };
+    loop {
+        match query_progress(&client, booking_ref).await {
+            Ok(progress) if progress.status.is_final() || Instant::now() >= deadline => {
+                return Ok(Some(progress.into()));
+            }
+            Ok(_) => {
+                // Wait for the saga's end with one long poll on its result, bounded by the
+                // caller's wait, rather than asking the saga again and again.
+                let saga = client.get_workflow_handle::<BookingWorkflow>(booking_ref.workflow_id());
+                let ended = saga.get_result(WorkflowGetResultOptions::default());
+                match tokio::time::timeout_at(deadline.into(), ended).await {
+                    // The saga's result is its final progress: no need to ask again.
+                    Ok(Ok(progress)) => return Ok(Some(progress.into())),
+                    // Ended without a result (cancelled), or the poll failed: the query says.
+                    Ok(Err(_)) => tokio::time::sleep(Duration::from_millis(200)).await,
+                    // The caller's wait is over: the query below answers where it stands.
+                    Err(_) => {}
+                }
+            }
+            Err(QueryFailure::NotFound) => return stored().await,
+            Err(QueryFailure::Unavailable(e)) => {
+                // The record answers while Temporal or the workers are away.
+                tracing::warn!(error = %e, "booking query failed; answering from the store");
+                return stored().await?.map(Some).ok_or_else(|| {
+                    ApiError::unavailable(
+                        "temporal_unavailable",
+                        "The booking's progress cannot be read right now; try again shortly",
+                    )
+                });
+            }
+        }
+    }
+}
+
+enum QueryFailure {
+    NotFound,
+    Unavailable(WorkflowQueryError),
+}
+
+async fn query_progress(client: &Client, booking_ref: &BookingRef) -> Result<BookingProgress, QueryFailure> {
+    let handle = client.get_workflow_handle::<BookingWorkflow>(booking_ref.workflow_id());
+    match tokio::time::timeout(QUERY_TIMEOUT, handle.query(BookingWorkflow::status, (), WorkflowQueryOptions::default()))
+        .await
+    {
+        Ok(Ok(progress)) => Ok(progress),
+        Ok(Err(WorkflowQueryError::NotFound(_))) => Err(QueryFailure::NotFound),
+        Ok(Err(e)) => Err(QueryFailure::Unavailable(e)),
+        Err(_) => Err(QueryFailure::Unavailable(WorkflowQueryError::Other("query timed out".into()))),
+    }
+}
+
+/// How far a saga got, or `pending` when it cannot say yet.
+async fn progress_or_pending(client: &Client, booking_ref: &BookingRef) -> BookingState {
+    query_progress(client, booking_ref).await.map_or(BookingState::Pending, |p| p.status.into())
+}
