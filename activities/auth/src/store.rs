@@ -347,11 +347,16 @@ pub async fn revoke_family(pool: &PgPool, user_id: Uuid, family_id: Uuid) -> Res
 
 /// Revokes every session of `user_id` (log out everywhere).
 pub async fn revoke_all_sessions(pool: &PgPool, user_id: Uuid) -> Result<u64, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    revoke_all_sessions_on(&mut conn, user_id).await
+}
+
+async fn revoke_all_sessions_on(conn: &mut sqlx::PgConnection, user_id: Uuid) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
         "UPDATE user_sessions SET revoked_at = now(), updated_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
     )
     .bind(user_id)
-    .execute(pool)
+    .execute(conn)
     .await?
     .rows_affected())
 }
@@ -539,10 +544,7 @@ pub async fn set_status(pool: &PgPool, user_id: Uuid, status: &str) -> Result<bo
         .rows_affected()
         > 0;
     if found && status != "active" {
-        sqlx::query("UPDATE user_sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        revoke_all_sessions_on(&mut tx, user_id).await?;
     }
     tx.commit().await?;
     Ok(found)
