@@ -25,6 +25,7 @@ use axum::{
 };
 use catalog::{
     Catalog,
+    places::PlaceOf,
     search::{AccommodationFilter, AccommodationSummary, RoomType, SortOrder},
 };
 use chrono::NaiveDate;
@@ -64,12 +65,29 @@ pub(crate) struct RoomTypeDto {
     tariff: MoneyDto,
 }
 
+impl From<RoomType> for RoomTypeDto {
+    fn from(r: RoomType) -> Self {
+        RoomTypeDto {
+            tariff: MoneyDto::new(r.base_tariff_paise, &r.currency),
+            room_type: r.room_type,
+            name: r.name,
+            max_occupancy: r.max_occupancy,
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub(crate) struct DestinationRef {
     #[schema(example = "agartala")]
     code: String,
     name: String,
     district: String,
+}
+
+impl From<PlaceOf> for DestinationRef {
+    fn from(p: PlaceOf) -> Self {
+        DestinationRef { code: p.code, name: p.name, district: p.district }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -267,25 +285,12 @@ async fn with_room_types(
     page: Vec<AccommodationSummary>,
 ) -> Result<Vec<AccommodationDto>, ApiError> {
     let ids: Vec<_> = page.iter().map(|a| a.accommodation_id).collect();
-    let mut rooms: HashMap<Uuid, Vec<RoomType>> = HashMap::new();
-    for room in catalog.room_types_of(&ids).await? {
-        rooms.entry(room.accommodation_id).or_default().push(room);
-    }
+    let mut rooms = by_owner(catalog.room_types_of(&ids).await?, |r| r.accommodation_id, RoomTypeDto::from);
     Ok(page
         .into_iter()
         .map(|a| AccommodationDto {
             from_price: MoneyDto::new(a.from_price_paise, &a.currency),
-            room_types: rooms
-                .remove(&a.accommodation_id)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|r| RoomTypeDto {
-                    tariff: MoneyDto::new(r.base_tariff_paise, &r.currency),
-                    room_type: r.room_type,
-                    name: r.name,
-                    max_occupancy: r.max_occupancy,
-                })
-                .collect(),
+            room_types: rooms.remove(&a.accommodation_id).unwrap_or_default(),
             destination: DestinationRef { code: a.destination_code, name: a.destination_name, district: a.district },
             code: a.code,
             name: a.name,
@@ -293,6 +298,16 @@ async fn with_room_types(
             summary: a.summary,
         })
         .collect())
+}
+
+/// What a page needs from a related table, by the page row each belongs to (`owner`), in
+/// the order fetched, each as the answer shows it (`dto`).
+fn by_owner<T, U>(rows: Vec<T>, owner: impl Fn(&T) -> Uuid, dto: impl Fn(T) -> U) -> HashMap<Uuid, Vec<U>> {
+    let mut by_owner: HashMap<Uuid, Vec<U>> = HashMap::new();
+    for row in rows {
+        by_owner.entry(owner(&row)).or_default().push(dto(row));
+    }
+    by_owner
 }
 
 /// The list tag of the accommodation search sorted by `order`: a cursor of one order is

@@ -1,6 +1,6 @@
 //! Tour packages: search, detail, and a quote for a party on a departure day.
 
-use super::{cacheable, parse_date, sort_order};
+use super::{by_owner, cacheable, parse_date, sort_order};
 use crate::access::Public;
 use crate::{
     error::ApiError,
@@ -15,7 +15,8 @@ use axum::{
 };
 use catalog::{
     Catalog,
-    packages::{PackageFilter, PackageSort, PackageSummary},
+    packages::{PackageAmenity, PackageFilter, PackageSort, PackageSummary},
+    places::PlaceOf,
 };
 use chrono::{Days, NaiveDate};
 use contracts::{
@@ -23,7 +24,6 @@ use contracts::{
     pricing::{PackageParty, PackageQuoteError, quote_package as price_package},
 };
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -42,11 +42,23 @@ pub(crate) struct StopDto {
     district: String,
 }
 
+impl From<PlaceOf> for StopDto {
+    fn from(s: PlaceOf) -> Self {
+        StopDto { day: s.day_number, code: s.code, name: s.name, district: s.district }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub(crate) struct AmenityDto {
     #[schema(example = "boat-ride")]
     code: String,
     name: String,
+}
+
+impl From<PackageAmenity> for AmenityDto {
+    fn from(a: PackageAmenity) -> Self {
+        AmenityDto { code: a.code, name: a.name }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -377,19 +389,8 @@ async fn find_on_sale(catalog: &Catalog, code: &str, today: NaiveDate) -> Result
 /// Attaches destinations and amenities to a page of packages: one query each for the page.
 async fn with_stops_and_amenities(catalog: &Catalog, page: Vec<PackageSummary>) -> Result<Vec<PackageDto>, ApiError> {
     let ids: Vec<Uuid> = page.iter().map(|p| p.package_id).collect();
-    let mut stops: HashMap<Uuid, Vec<StopDto>> = HashMap::new();
-    for s in catalog.destinations_of_packages(&ids).await? {
-        stops.entry(s.owner_id).or_default().push(StopDto {
-            day: s.day_number,
-            code: s.code,
-            name: s.name,
-            district: s.district,
-        });
-    }
-    let mut amenities: HashMap<Uuid, Vec<AmenityDto>> = HashMap::new();
-    for a in catalog.amenities_of_packages(&ids).await? {
-        amenities.entry(a.package_id).or_default().push(AmenityDto { code: a.code, name: a.name });
-    }
+    let mut stops = by_owner(catalog.destinations_of_packages(&ids).await?, |s| s.owner_id, StopDto::from);
+    let mut amenities = by_owner(catalog.amenities_of_packages(&ids).await?, |a| a.package_id, AmenityDto::from);
     Ok(page
         .into_iter()
         .map(|p| PackageDto {

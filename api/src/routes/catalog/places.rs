@@ -1,6 +1,6 @@
 //! Destinations with their images, and experiences with the destinations they happen at.
 
-use super::{DestinationRef, cacheable};
+use super::{DestinationRef, by_owner, cacheable};
 use crate::access::Public;
 use crate::{
     error::ApiError,
@@ -15,10 +15,9 @@ use axum::{
 };
 use catalog::{
     Catalog,
-    places::{Destination, Experience, PlaceOf},
+    places::{Destination, Experience},
 };
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -174,7 +173,7 @@ pub(crate) async fn list_experiences(
     let rows = catalog.list_experiences(q.destination.as_deref(), after.as_ref(), size.fetch()).await?;
     let Page { items, next_cursor } = Page::cut(rows, size, EXPERIENCES, Experience::cursor);
     let ids: Vec<Uuid> = items.iter().map(|e| e.experience_id).collect();
-    let mut places = by_owner(catalog.destinations_of_experiences(&ids).await?);
+    let mut places = by_owner(catalog.destinations_of_experiences(&ids).await?, |p| p.owner_id, DestinationRef::from);
     let items = items
         .into_iter()
         .map(|e| ExperienceDto {
@@ -187,19 +186,6 @@ pub(crate) async fn list_experiences(
         })
         .collect();
     cacheable(&headers, &ExperienceList { items, next_cursor })
-}
-
-/// The destinations of a page's rows, by the row they belong to, in the order fetched.
-fn by_owner(places: Vec<PlaceOf>) -> HashMap<Uuid, Vec<DestinationRef>> {
-    let mut by_owner: HashMap<Uuid, Vec<DestinationRef>> = HashMap::new();
-    for p in places {
-        by_owner.entry(p.owner_id).or_default().push(DestinationRef {
-            code: p.code,
-            name: p.name,
-            district: p.district,
-        });
-    }
-    by_owner
 }
 
 #[cfg(test)]
