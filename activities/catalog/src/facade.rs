@@ -2,17 +2,15 @@
 //! stays, experiences, packages and prices only through it.
 //!
 //! Its methods are written beside the queries they run (`search`, `places`, `packages`,
-//! `manage`). The reads here also exist as functions over a bare pool, for the code that
-//! has no `Catalog` (tests that set up their own databases).
+//! `manage`). The offer lookup here also exists as a function over a bare pool, for the code
+//! that has no `Catalog` (tests that set up their own databases).
 
-use crate::{
-    search::{self, AccommodationSummary, RoomType},
-    store::{self, RoomOffer},
-};
+use crate::store::{self, RoomOffer};
 use sqlx::{PgPool, postgres::PgRow};
 use uuid::Uuid;
 
-/// The catalog context: owns its pool; every read and write of its tables is a method here.
+/// The catalog context: owns its pool; every read and write of its tables is one of its
+/// methods.
 #[derive(Clone)]
 pub struct Catalog {
     pub(crate) pool: PgPool,
@@ -37,22 +35,12 @@ impl Catalog {
         store::find_offer(&self.pool, accommodation_code, room_type).await
     }
 
-    /// One published accommodation by its public code.
-    pub async fn find_accommodation(&self, code: &str) -> Result<Option<AccommodationSummary>, sqlx::Error> {
-        search::find_accommodation(&self.pool, code).await
+    /// The rows `sql` selects for a whole page of ids at once (`= ANY($1)`): what a page
+    /// needs from a related table costs one query, whatever the page size.
+    pub(crate) async fn rows_for_page<T>(&self, sql: &str, ids: &[Uuid]) -> Result<Vec<T>, sqlx::Error>
+    where
+        T: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+    {
+        sqlx::query_as(sql).bind(ids).fetch_all(&self.pool).await
     }
-
-    /// The room types of several accommodations at once, cheapest first.
-    pub async fn room_types_of(&self, accommodation_ids: &[Uuid]) -> Result<Vec<RoomType>, sqlx::Error> {
-        search::room_types_of(&self.pool, accommodation_ids).await
-    }
-}
-
-/// The rows `sql` selects for a whole page of ids at once (`= ANY($1)`): what a page needs
-/// from a related table costs one query, whatever the page size.
-pub(crate) async fn rows_for_page<T>(pool: &PgPool, sql: &str, ids: &[Uuid]) -> Result<Vec<T>, sqlx::Error>
-where
-    T: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
-{
-    sqlx::query_as(sql).bind(ids).fetch_all(pool).await
 }

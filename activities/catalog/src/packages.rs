@@ -6,7 +6,7 @@
 //! later. Its "from" price is the lowest such price, on that price's own basis (per person,
 //! room or group).
 
-use crate::{Catalog, facade::rows_for_page, places::PlaceOf};
+use crate::{Catalog, places::PlaceOf};
 use chrono::NaiveDate;
 use contracts::{
     Currency, Money,
@@ -212,8 +212,7 @@ impl Catalog {
 
     /// The published destinations of several packages at once, in the order of the trip.
     pub async fn destinations_of_packages(&self, package_ids: &[Uuid]) -> Result<Vec<PlaceOf>, sqlx::Error> {
-        rows_for_page(
-            &self.pool,
+        self.rows_for_page(
             "SELECT pd.package_id AS owner_id, d.code, d.name, d.district, pd.day_number
              FROM package_destinations pd JOIN destinations d USING (destination_id)
              WHERE pd.package_id = ANY($1) AND d.published
@@ -225,8 +224,7 @@ impl Catalog {
 
     /// The published experiences of several packages at once, in the order of the trip.
     pub async fn experiences_of_packages(&self, package_ids: &[Uuid]) -> Result<Vec<PackageExperience>, sqlx::Error> {
-        rows_for_page(
-            &self.pool,
+        self.rows_for_page(
             "SELECT pe.package_id, pe.day_number, e.code, e.name, e.duration_minutes
              FROM package_experiences pe JOIN experiences e USING (experience_id)
              WHERE pe.package_id = ANY($1) AND e.published
@@ -238,8 +236,7 @@ impl Catalog {
 
     /// The amenities of several packages at once, by code.
     pub async fn amenities_of_packages(&self, package_ids: &[Uuid]) -> Result<Vec<PackageAmenity>, sqlx::Error> {
-        rows_for_page(
-            &self.pool,
+        self.rows_for_page(
             "SELECT pa.package_id, am.code, am.name
              FROM package_amenities pa JOIN amenities am USING (amenity_id)
              WHERE pa.package_id = ANY($1)

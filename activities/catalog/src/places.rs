@@ -2,7 +2,7 @@
 //! page is one query, and whatever it needs from related tables one more query for the whole
 //! page (`= ANY($1)`), never one per row.
 
-use crate::{Catalog, facade::rows_for_page};
+use crate::Catalog;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -109,8 +109,7 @@ impl Catalog {
 
     /// The images of several destinations at once, each destination's in position order.
     pub async fn images_of(&self, destination_ids: &[Uuid]) -> Result<Vec<DestinationImage>, sqlx::Error> {
-        rows_for_page(
-            &self.pool,
+        self.rows_for_page(
             "SELECT destination_id, url, caption, position FROM destination_images
              WHERE destination_id = ANY($1) ORDER BY destination_id, position",
             destination_ids,
@@ -146,8 +145,7 @@ impl Catalog {
 
     /// The published destinations of several experiences at once, by name.
     pub async fn destinations_of_experiences(&self, experience_ids: &[Uuid]) -> Result<Vec<PlaceOf>, sqlx::Error> {
-        rows_for_page(
-            &self.pool,
+        self.rows_for_page(
             "SELECT ed.experience_id AS owner_id, d.code, d.name, d.district, 1 AS day_number
              FROM experience_destinations ed JOIN destinations d USING (destination_id)
              WHERE ed.experience_id = ANY($1) AND d.published

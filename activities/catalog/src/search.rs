@@ -1,9 +1,8 @@
 //! Accommodation search: filters, two sort orders and keyset pagination, in two queries per
 //! page whatever its size (the page, then the room types of the page).
 
-use crate::{Catalog, facade::rows_for_page};
+use crate::Catalog;
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
 use uuid::Uuid;
 
 /// How a search is sorted; as a query parameter, `name` or `price`.
@@ -140,24 +139,23 @@ impl Catalog {
             .fetch_all(&self.pool)
             .await
     }
-}
 
-/// One published accommodation by its public code.
-pub async fn find_accommodation(pool: &PgPool, code: &str) -> Result<Option<AccommodationSummary>, sqlx::Error> {
-    sqlx::query_as(&format!("{SUMMARY_SELECT} AND a.code = $1 {SUMMARY_GROUP_BY}"))
-        .bind(code)
-        .fetch_optional(pool)
+    /// One published accommodation by its public code.
+    pub async fn find_accommodation(&self, code: &str) -> Result<Option<AccommodationSummary>, sqlx::Error> {
+        sqlx::query_as(&format!("{SUMMARY_SELECT} AND a.code = $1 {SUMMARY_GROUP_BY}"))
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// The room types of several accommodations at once, cheapest first.
+    pub async fn room_types_of(&self, accommodation_ids: &[Uuid]) -> Result<Vec<RoomType>, sqlx::Error> {
+        self.rows_for_page(
+            "SELECT accommodation_id, room_type, name, max_occupancy, base_tariff_paise, currency
+             FROM accommodation_room_types WHERE accommodation_id = ANY($1)
+             ORDER BY accommodation_id, base_tariff_paise, room_type",
+            accommodation_ids,
+        )
         .await
-}
-
-/// The room types of several accommodations at once, cheapest first.
-pub async fn room_types_of(pool: &PgPool, accommodation_ids: &[Uuid]) -> Result<Vec<RoomType>, sqlx::Error> {
-    rows_for_page(
-        pool,
-        "SELECT accommodation_id, room_type, name, max_occupancy, base_tariff_paise, currency
-         FROM accommodation_room_types WHERE accommodation_id = ANY($1)
-         ORDER BY accommodation_id, base_tariff_paise, room_type",
-        accommodation_ids,
-    )
-    .await
+    }
 }
