@@ -34,6 +34,8 @@ pub(crate) struct Faults {
     pub duplicate_webhooks: bool,
     /// The webhooks one call raises are delivered last-first.
     pub reorder_webhooks: bool,
+    /// Every webhook is dropped: recorded as `lost`, never sent.
+    pub lose_webhooks: bool,
     /// Seeds the draws above; without it they are seeded from the OS.
     pub seed: Option<u64>,
     /// When set, `error_rate` and `lose_response_rate` apply only to calls whose path

@@ -63,6 +63,9 @@ enum DeliveryState {
     Failed,
     /// No webhook URL is configured: the event was raised but sent nowhere.
     NotSent,
+    /// The `lose_webhooks` switch was on: the event was raised and dropped, as a gateway's
+    /// lost delivery would be.
+    Lost,
 }
 
 /// One delivery of one event. A duplicated event has two entries with the same `event_id`.
@@ -141,7 +144,11 @@ impl Webhooks {
                         event: event.name,
                         order_id: event.order_id.clone(),
                         copy,
-                        state: if self.target.is_some() { DeliveryState::Pending } else { DeliveryState::NotSent },
+                        state: match (&self.target, faults.lose_webhooks) {
+                            (_, true) => DeliveryState::Lost,
+                            (Some(_), false) => DeliveryState::Pending,
+                            (None, false) => DeliveryState::NotSent,
+                        },
                         attempts: 0,
                         last_status: None,
                         last_error: None,
@@ -150,6 +157,9 @@ impl Webhooks {
             }
         }
         let Some(target) = self.target.clone() else { return };
+        if faults.lose_webhooks {
+            return;
+        }
         let webhooks = self.clone();
         tokio::spawn(async move {
             for (event, entry) in sends {

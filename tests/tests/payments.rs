@@ -194,6 +194,35 @@ async fn an_unpaid_checkout_expires_and_a_late_payment_is_refunded_by_itself() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paid_checkout_whose_webhooks_are_lost_is_confirmed_when_its_window_closes() {
+    let options = TestPlatformOptions { payment_window: Duration::from_secs(8), ..Default::default() };
+    let platform = TestPlatform::spawn_with(options).await.unwrap();
+    let (booking_ref, waiting) = start_checkout_booking(&platform, 27).await;
+    let faults = json!({ "lose_webhooks": true });
+    let set = platform.http.post(format!("{}v1/sandbox/faults", platform.gateway_url())).json(&faults).send().await;
+    assert!(set.unwrap().status().is_success());
+
+    let (status, paid) = pay(&platform, waiting["checkout"]["pay_url"].as_str().unwrap(), "tok_visa").await;
+    assert_eq!(status, 200, "{paid}");
+
+    // No notice ever reaches the saga: its last read of the gateway, as the window closes,
+    // finds the payment, so the traveller's money books the stay instead of coming back.
+    let done = platform.wait_for_status(&booking_ref, &["confirmed", "expired", "failed"]).await.unwrap();
+    assert_eq!(done["status"], "confirmed", "{done}");
+    assert!(done["amount_refunded"].is_null(), "{done}");
+    let books = ledger(&platform).await;
+    assert_eq!((books["totals"]["captures"].as_i64(), books["totals"]["refunds"].as_i64()), (Some(1), Some(0)), "{books}");
+    let deliveries: Value =
+        platform.http.get(format!("{}v1/sandbox/webhooks", platform.gateway_url())).send().await.unwrap().json().await.unwrap();
+    let states: Vec<&str> =
+        deliveries["items"].as_array().unwrap().iter().filter_map(|d| d["state"].as_str()).collect();
+    assert!(!states.is_empty() && states.iter().all(|s| *s == "lost"), "the webhooks were not lost: {deliveries}");
+    assert!(outcomes(&platform).await.is_empty(), "no webhook reached the API");
+    platform.replay_history(&booking_ref, "checkout_paid_webhook_lost").await.unwrap();
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_replayed_and_wrong_amount_webhooks_change_nothing() {
     let platform = TestPlatform::spawn().await.unwrap();
     let (booking_ref, waiting) = start_checkout_booking(&platform, 30).await;

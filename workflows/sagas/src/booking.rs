@@ -25,6 +25,9 @@ use temporalio_sdk::{
     WorkflowTermination,
 };
 
+/// Checkout waits that keep their count of handled payment notices across passes, and read
+/// the gateway once more before expiring.
+const CHECKOUT_HANDLED_NOTICES_PATCH: &str = "checkout-handled-notices";
 const SHORT_STEP: Duration = Duration::from_secs(15);
 /// A gateway call may be slow; the charge activity resolves unknown outcomes itself.
 const PAYMENT_STEP: Duration = Duration::from_secs(60);
@@ -279,30 +282,42 @@ impl BookingWorkflow {
                 expires_at_ms,
             })
         });
+        // Sagas started before this change counted the notices afresh on every pass (a notice
+        // that came in while a settlement ran was taken as handled) and expired without a last
+        // look at the gateway; their histories replay that way.
+        let counts_handled_notices = ctx.patched(CHECKOUT_HANDLED_NOTICES_PATCH);
+        let mut handled = ctx.state(|s| s.payment_notices.len());
         loop {
-            let seen = ctx.state(|s| s.payment_notices.len());
+            let seen = if counts_handled_notices { handled } else { ctx.state(|s| s.payment_notices.len()) };
             let left = u64::try_from(expires_at_ms - workflow_now_ms(ctx)).unwrap_or(0);
             if left == 0 {
-                return Err(Stop::Expired);
+                return Self::last_look_before_expiring(ctx, input, &charge_key, counts_handled_notices).await;
             }
-            let timer_token = ctx.cancellation_token().child_token();
-            let mut timer = ctx.timer(
-                TimerOptions::builder(Duration::from_millis(left)).cancellation_token(timer_token.clone()).build(),
-            );
-            let expired = temporalio_sdk::workflows::select! {
-                woke = ctx.wait_condition(|s: &Self| s.payment_notices.len() > seen) => {
-                    woke.map_err(|_| Stop::Cancelled)?;
-                    false
+            // The timer borrows the context until it is dropped, at the end of this block.
+            let expired = {
+                let timer_token = ctx.cancellation_token().child_token();
+                let mut timer = ctx.timer(
+                    TimerOptions::builder(Duration::from_millis(left)).cancellation_token(timer_token.clone()).build(),
+                );
+                let expired = temporalio_sdk::workflows::select! {
+                    woke = ctx.wait_condition(|s: &Self| s.payment_notices.len() > seen) => {
+                        woke.map_err(|_| Stop::Cancelled)?;
+                        false
+                    }
+                    _ = timer => true,
+                };
+                if !expired {
+                    timer_token.cancel();
                 }
-                _ = timer => true,
+                expired
             };
-            if !expired {
-                timer_token.cancel();
-            }
             stop_if_cancelled(ctx)?;
             if expired {
-                return Err(Stop::Expired);
+                return Self::last_look_before_expiring(ctx, input, &charge_key, counts_handled_notices).await;
             }
+            // Every notice up to here is answered by the settlement below; one that arrives
+            // while it runs is not, and wakes the next pass at once.
+            handled = ctx.state(|s| s.payment_notices.len());
             let settle = SettleRequest {
                 booking_ref: input.booking_ref.clone(),
                 idempotency_key: charge_key.clone(),
@@ -329,6 +344,35 @@ impl BookingWorkflow {
                 }
                 Err(e) => return Err(business_stop(e)),
             }
+        }
+    }
+
+    /// The payment window has closed: one last read of the gateway's order, so a payment
+    /// whose webhook was lost or late still confirms the booking instead of being refunded.
+    async fn last_look_before_expiring(
+        ctx: &mut WorkflowContext<Self>,
+        input: &BookingSagaInput,
+        charge_key: &str,
+        looks: bool,
+    ) -> Result<Charge, Stop> {
+        if !looks {
+            return Err(Stop::Expired);
+        }
+        let settle = SettleRequest {
+            booking_ref: input.booking_ref.clone(),
+            idempotency_key: charge_key.to_string(),
+            amount: input.quote.total,
+        };
+        match ctx
+            .execute_activity(PaymentActivities::settle_checkout, settle, on_queue(task_queue::PAYMENT, PAYMENT_STEP))
+            .await
+        {
+            Ok(charge) => {
+                ctx.state_mut(|s| s.progress.checkout = None);
+                Ok(charge)
+            }
+            Err(e) if is_failure_type(&e, failure_type::PAYMENT_NOT_FOUND) => Err(Stop::Expired),
+            Err(e) => Err(business_stop(e)),
         }
     }
 
