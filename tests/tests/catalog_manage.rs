@@ -185,28 +185,32 @@ async fn operators_add_destinations_experiences_and_priced_packages() {
     // Seasons: overlapping ones are refused and the price list stays as it was.
     let prices = "/api/catalog/packages/sepahijala-ruins-1n/prices";
     let season = |from: &str, to: &str, price: i64| json!({ "basis": "per_person", "valid_from": from, "valid_to": to, "price": { "amount": price, "currency": "INR" } });
+    // Seasons around today (in India), so the quote below stays in the future whenever the
+    // suite runs: a high season until 100 days from now, then a regular one.
+    let day = |offset: i64| (contracts::india::today() + chrono::Duration::days(offset)).to_string();
+    let (high_from, high_to, regular_from, regular_to) = (day(-60), day(100), day(101), day(380));
     let overlapping =
-        json!({ "seasons": [season("2026-10-01", "2027-03-31", 450000), season("2027-03-31", "2027-09-30", 380000)] });
+        json!({ "seasons": [season(&high_from, &high_to, 450000), season(&high_to, &regular_to, 380000)] });
     let (status, body) = send(&platform, &operator, "PUT", prices, overlapping).await;
     assert_eq!((status, code(&body)), (422, "seasons_overlap"), "{body}");
-    let mut child_above_adult = season("2026-10-01", "2027-03-31", 450000);
+    let mut child_above_adult = season(&high_from, &high_to, 450000);
     child_above_adult["child_price"] = json!({ "amount": 500000, "currency": "INR" });
     let (status, body) = send(&platform, &operator, "PUT", prices, json!({ "seasons": [child_above_adult] })).await;
     assert_eq!((status, code(&body)), (422, "invalid_child_price"), "{body}");
     let (status, _) =
-        send(&platform, &manager, "PUT", prices, json!({ "seasons": [season("2026-10-01", "2027-03-31", 1)] })).await;
+        send(&platform, &manager, "PUT", prices, json!({ "seasons": [season(&high_from, &high_to, 1)] })).await;
     assert_eq!(status, 403);
     let (status, body) = send(
         &platform,
         &operator,
         "PUT",
         "/api/catalog/packages/no-such-package/prices",
-        json!({ "seasons": [season("2026-10-01", "2027-03-31", 450000)] }),
+        json!({ "seasons": [season(&high_from, &high_to, 450000)] }),
     )
     .await;
     assert_eq!((status, code(&body)), (404, "package_not_found"));
     let seasons =
-        json!({ "seasons": [season("2026-10-01", "2027-03-31", 450000), season("2027-04-01", "2027-09-30", 380000)] });
+        json!({ "seasons": [season(&high_from, &high_to, 450000), season(&regular_from, &regular_to, 380000)] });
     let (status, body) = send(&platform, &operator, "PUT", prices, seasons).await;
     assert_eq!(status, 200, "{body}");
 
@@ -223,7 +227,7 @@ async fn operators_add_destinations_experiences_and_priced_packages() {
     let (status, listed) = public(&platform, "/api/catalog/packages/sepahijala-ruins-1n").await;
     assert_eq!(status, 200, "{listed}");
     let (status, quote) =
-        public(&platform, "/api/catalog/packages/sepahijala-ruins-1n/quote?start=2027-04-10&adults=2").await;
+        public(&platform, &format!("/api/catalog/packages/sepahijala-ruins-1n/quote?start={}&adults=2", day(110))).await;
     // Two adults at ₹3,800 in the regular season, 5 % GST.
     assert_eq!((status, quote["total"]["amount"].as_i64()), (200, Some(798_000)), "{quote}");
     platform.stop().await.unwrap();
