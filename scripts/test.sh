@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, replay tests, the end-to-end tests against a real Temporal
 # dev server (started per test from .tools) and the local PostgreSQL, and the offline
-# checks of the deployment manifests (scripts/check-deploy.sh), and the formatting.
+# checks of the deployment manifests (scripts/check-deploy.sh), the lints and the formatting.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -22,6 +22,14 @@ cargo_status=${PIPESTATUS[0]}
 step "Checking the deployment manifests"
 "$ROOT/scripts/check-deploy.sh" 2>&1 | tee -a "$log"
 deploy_status=${PIPESTATUS[0]}
+step "Checking the lints (cargo clippy)"
+# Every target, warnings as errors: the workspace's lints (unreachable_pub, dbg_macro) and
+# clippy's defaults hold in CI, not only in editors.
+if cargo clippy --workspace --all-targets -- -D warnings 2>&1 | tee -a "$log"; then
+  echo "clippy: 1 passed, 0 failed" | tee -a "$log"; clippy_status=0
+else
+  echo "clippy: 0 passed, 1 failed (see the lints above)" | tee -a "$log"; clippy_status=1
+fi
 step "Checking the formatting (cargo fmt)"
 fmt_status=0
 if ! cargo fmt --version >/dev/null 2>&1; then
@@ -35,9 +43,9 @@ set -e
 
 # One closing line for the whole suite: every test binary and every deployment check.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-     /^(deploy-checks|format-check):/ { p += $2; f += $4 }
+     /^(deploy-checks|format-check|clippy):/ { p += $2; f += $4 }
      END { printf "\nsuite: %d passed, %d failed\n", p, f }' "$log"
 if grep -q '^error: could not compile' "$log"; then
   echo "suite: some code did not compile (see the errors above); its tests did not run"
 fi
-[ "$build_status" -eq 0 ] && [ "$cargo_status" -eq 0 ] && [ "$deploy_status" -eq 0 ] && [ "$fmt_status" -eq 0 ]
+[ "$build_status" -eq 0 ] && [ "$cargo_status" -eq 0 ] && [ "$deploy_status" -eq 0 ] && [ "$clippy_status" -eq 0 ] && [ "$fmt_status" -eq 0 ]

@@ -119,7 +119,7 @@ enum Admitted {
     Started(BookingRef),
     /// Checked, quoted and bound to a reference; `repeated` when an earlier request with the
     /// same key and body had bound it.
-    Bound { prepared: PreparedBooking, booking_ref: BookingRef, repeated: bool },
+    Bound { prepared: Box<PreparedBooking>, booking_ref: BookingRef, repeated: bool },
 }
 
 /// Checks, quotes and binds a booking request. Checking and binding are independent round
@@ -133,10 +133,10 @@ async fn admit(state: &AppState, order: &BookingOrder<'_>, key: &str, request_ha
         (_, Ok(IdempotentRequest::Mismatch)) => Err(key_reused()),
         (_, Ok(IdempotentRequest::Repeat { booking_ref, saga_started: true })) => Ok(Admitted::Started(booking_ref)),
         (Ok(prepared), Ok(IdempotentRequest::New(booking_ref))) => {
-            Ok(Admitted::Bound { prepared, booking_ref, repeated: false })
+            Ok(Admitted::Bound { prepared: Box::new(prepared), booking_ref, repeated: false })
         }
         (Ok(prepared), Ok(IdempotentRequest::Repeat { booking_ref, .. })) => {
-            Ok(Admitted::Bound { prepared, booking_ref, repeated: true })
+            Ok(Admitted::Bound { prepared: Box::new(prepared), booking_ref, repeated: true })
         }
         (Err(invalid), Ok(IdempotentRequest::New(booking_ref))) => {
             state.bookings.forget_unstarted_request(key, &booking_ref).await?;
@@ -164,7 +164,7 @@ impl PreparedBooking {
     /// starts from here, so each records its request again with the booking (see
     /// [`BookingRequestKey`]) and runs the booking's own steps locally without a patch.
     fn saga_input(
-        self,
+        self: Box<Self>,
         booking_ref: BookingRef,
         owner: RequestOwner,
         key: String,
