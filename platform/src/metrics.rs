@@ -55,29 +55,20 @@ impl Recorder for Fanout {
 
 struct Many<T>(Vec<T>);
 
-impl CounterFn for Many<Counter> {
-    fn increment(&self, value: u64) {
-        self.0.iter().for_each(|c| c.increment(value));
-    }
-    fn absolute(&self, value: u64) {
-        self.0.iter().for_each(|c| c.absolute(value));
-    }
+/// Implements a handle trait for [`Many`] of that handle: each method passes its value on to
+/// every exporter's handle.
+macro_rules! fan_out {
+    ($($trait:ident for $handle:ident { $($method:ident($value:ty)),+ })+) => {
+        $(impl $trait for Many<$handle> {
+            $(fn $method(&self, value: $value) {
+                self.0.iter().for_each(|h| h.$method(value));
+            })+
+        })+
+    };
 }
 
-impl GaugeFn for Many<Gauge> {
-    fn increment(&self, value: f64) {
-        self.0.iter().for_each(|g| g.increment(value));
-    }
-    fn decrement(&self, value: f64) {
-        self.0.iter().for_each(|g| g.decrement(value));
-    }
-    fn set(&self, value: f64) {
-        self.0.iter().for_each(|g| g.set(value));
-    }
-}
-
-impl HistogramFn for Many<Histogram> {
-    fn record(&self, value: f64) {
-        self.0.iter().for_each(|h| h.record(value));
-    }
+fan_out! {
+    CounterFn for Counter { increment(u64), absolute(u64) }
+    GaugeFn for Gauge { increment(f64), decrement(f64), set(f64) }
+    HistogramFn for Histogram { record(f64) }
 }

@@ -155,24 +155,25 @@ fn codec_error(message: String) -> PayloadConversionError {
 #[derive(Clone, Debug)]
 pub struct EncryptionCodec(pub PayloadKeys);
 
+/// What the SDK's codec answers: every payload converted, or the first error.
+type Converted = BoxFuture<'static, Result<Vec<Payload>, PayloadConversionError>>;
+
 impl PayloadCodec for EncryptionCodec {
-    fn encode(
-        &self,
-        _context: &SerializationContextData,
-        payloads: Vec<Payload>,
-    ) -> BoxFuture<'static, Result<Vec<Payload>, PayloadConversionError>> {
-        let result = payloads.into_iter().map(|p| self.0.encrypt(p)).collect();
-        futures::future::ready(result).boxed()
+    fn encode(&self, _context: &SerializationContextData, payloads: Vec<Payload>) -> Converted {
+        convert_each(payloads, |p| self.0.encrypt(p))
     }
 
-    fn decode(
-        &self,
-        _context: &SerializationContextData,
-        payloads: Vec<Payload>,
-    ) -> BoxFuture<'static, Result<Vec<Payload>, PayloadConversionError>> {
-        let result = payloads.into_iter().map(|p| self.0.decrypt(p)).collect();
-        futures::future::ready(result).boxed()
+    fn decode(&self, _context: &SerializationContextData, payloads: Vec<Payload>) -> Converted {
+        convert_each(payloads, |p| self.0.decrypt(p))
     }
+}
+
+/// Converts the payloads one by one, at once: sealing and opening need no I/O.
+fn convert_each(
+    payloads: Vec<Payload>,
+    convert: impl Fn(Payload) -> Result<Payload, PayloadConversionError>,
+) -> Converted {
+    futures::future::ready(payloads.into_iter().map(convert).collect()).boxed()
 }
 
 #[cfg(test)]
