@@ -141,13 +141,14 @@ async fn create_payment(_: Merchant, State(sandbox): State<Sandbox>, Body(body):
         return Err(GatewayError::invalid("Only card payments are supported by the sandbox"));
     }
     let declined = card_declined(&sandbox, &body.token)?;
+    let allow_second_payment = sandbox.faults.current().allow_second_payment;
     let (payment, events) = {
         let mut books = sandbox.books();
         let order = books.orders.get(&body.order_id).ok_or_else(|| GatewayError::not_found(&body.order_id))?;
         if order.amount != body.amount || order.currency != body.currency {
             return Err(GatewayError::invalid("The amount does not match the order"));
         }
-        take_payment(&mut books, &body.order_id, declined)?
+        take_payment(&mut books, &body.order_id, declined, allow_second_payment)?
     };
     sandbox.dispatch(events);
     if payment.status == "failed" {
@@ -170,9 +171,14 @@ fn card_declined(sandbox: &Sandbox, token: &str) -> Result<bool, GatewayError> {
 
 /// Records a card payment of the whole order, authorised or failed. Shared by the
 /// server-to-server API and the hosted checkout so both decide payments the same way.
-fn take_payment(books: &mut Books, order_id: &str, declined: bool) -> Result<(Payment, Vec<Event>), GatewayError> {
+fn take_payment(
+    books: &mut Books,
+    order_id: &str,
+    declined: bool,
+    allow_second_payment: bool,
+) -> Result<(Payment, Vec<Event>), GatewayError> {
     let order = books.orders.get_mut(order_id).ok_or_else(|| GatewayError::not_found(order_id))?;
-    if order.status == "paid" {
+    if order.status == "paid" && !allow_second_payment {
         return Err(GatewayError::invalid("The order is already paid"));
     }
     order.status = "attempted".into();
@@ -198,14 +204,19 @@ fn take_payment(books: &mut Books, order_id: &str, declined: bool) -> Result<(Pa
 }
 
 /// Captures an authorised payment and marks its order paid; the caller has checked the
-/// amount. Refuses a second capture on an order, so an order is never paid twice.
-fn capture_payment(books: &mut Books, id: &str) -> Result<(Payment, Vec<Event>), GatewayError> {
+/// amount. Refuses a second capture on an order, so an order is never paid twice, unless
+/// the `allow_second_payment` switch plays a gateway that lets it happen.
+fn capture_payment(
+    books: &mut Books,
+    id: &str,
+    allow_second_payment: bool,
+) -> Result<(Payment, Vec<Event>), GatewayError> {
     let payment = books.payments.get(id).ok_or_else(|| GatewayError::not_found(id))?;
     if payment.status != "authorized" {
         return Err(GatewayError::invalid(format!("This payment has already been {}", payment.status)));
     }
     let order_id = payment.order_id.clone();
-    if books.orders.get(&order_id).is_some_and(|o| o.status == "paid") {
+    if books.orders.get(&order_id).is_some_and(|o| o.status == "paid") && !allow_second_payment {
         return Err(GatewayError::invalid("The order is already paid"));
     }
     let payment = books.payments.get_mut(id).ok_or_else(|| GatewayError::not_found(id))?;
@@ -238,13 +249,14 @@ async fn capture(
     Path(id): Path<String>,
     Body(body): Body<CaptureBody>,
 ) -> Answer<Payment> {
+    let allow_second_payment = sandbox.faults.current().allow_second_payment;
     let (captured, events) = {
         let mut books = sandbox.books();
         let payment = books.payments.get(&id).ok_or_else(|| GatewayError::not_found(&id))?;
         if payment.status == "authorized" && (payment.amount != body.amount || payment.currency != body.currency) {
             return Err(GatewayError::invalid("Capture amount must be equal to the amount authorized"));
         }
-        capture_payment(&mut books, &id)?
+        capture_payment(&mut books, &id, allow_second_payment)?
     };
     sandbox.dispatch(events);
     Ok(Json(captured))
@@ -370,12 +382,13 @@ async fn checkout_pay(
     Body(body): Body<CheckoutPayment>,
 ) -> Answer<CheckoutResult> {
     let declined = card_declined(&sandbox, &body.card_token)?;
+    let allow_second_payment = sandbox.faults.current().allow_second_payment;
     let (payment, events) = {
         let mut books = sandbox.books();
-        let (mut payment, mut events) = take_payment(&mut books, &order_id, declined)?;
+        let (mut payment, mut events) = take_payment(&mut books, &order_id, declined, allow_second_payment)?;
         let auto_capture = books.orders.get(&order_id).is_some_and(|o| o.payment_capture);
         if auto_capture && payment.status == "authorized" {
-            let (captured, more) = capture_payment(&mut books, &payment.id)?;
+            let (captured, more) = capture_payment(&mut books, &payment.id, allow_second_payment)?;
             payment = captured;
             events.extend(more);
         }

@@ -36,6 +36,9 @@ pub(crate) struct Faults {
     pub reorder_webhooks: bool,
     /// Every webhook is dropped: recorded as `lost`, never sent.
     pub lose_webhooks: bool,
+    /// An order already paid takes another payment and capture, as some gateways allow (a
+    /// traveller paying twice from two tabs).
+    pub allow_second_payment: bool,
     /// Seeds the draws above; without it they are seeded from the OS.
     pub seed: Option<u64>,
     /// When set, `error_rate` and `lose_response_rate` apply only to calls whose path

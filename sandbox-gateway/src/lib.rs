@@ -36,7 +36,7 @@
 //!   answer 500/504), `latency_ms` (delay before every API call), `duplicate_webhooks`
 //!   (every event delivered twice, same event id), `reorder_webhooks` (the events one call
 //!   raises delivered last-first), `lose_webhooks` (every event recorded as `lost`, never
-//!   sent), `seed` (makes the draws reproducible) and `only_paths`
+//!   sent), `allow_second_payment` (a paid order takes another payment), `seed` (makes the draws reproducible) and `only_paths`
 //!   (aims the error and lost-response faults at calls whose path contains one of them).
 //! - `GET /v1/sandbox/webhooks` — every delivery: event, attempts, last status, state.
 //! - `GET /v1/sandbox/ledger` — per order and in total: payments, captures, captured and

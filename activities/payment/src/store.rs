@@ -159,6 +159,13 @@ impl PaymentRow {
     pub fn stands_on(&self, gateway_payment_id: &str) -> bool {
         self.status == PaymentStatus::Captured && self.gateway_payment_id.as_deref() == Some(gateway_payment_id)
     }
+
+    /// The charge stands on a capture other than `gateway_payment_id`: that payment is a
+    /// second one on the same order (paid twice), which no booking will ever use.
+    pub fn stands_on_another(&self, gateway_payment_id: &str) -> bool {
+        self.status == PaymentStatus::Captured
+            && self.gateway_payment_id.as_deref().is_some_and(|own| own != gateway_payment_id)
+    }
 }
 
 const COLUMNS: &str = "payment_id, booking_ref, idempotency_key, amount_paise, currency, status, gateway_order_id,

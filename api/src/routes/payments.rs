@@ -6,8 +6,8 @@
 use crate::{
     access::Public,
     error::ApiError,
-    settings::PaymentsConfig,
-    state::{AppState, Temporal},
+    state::AppState,
+    use_cases::payment_event::{PaymentFacts, apply_payment_event},
 };
 use axum::{
     Json, Router,
@@ -17,21 +17,11 @@ use axum::{
     routing::post,
 };
 use chrono::Utc;
-use contracts::{
-    BookingRef,
-    saga::{AutoRefundInput, PaymentNotice},
-    temporal::task_queue,
-};
 use hmac::{Hmac, Mac};
-use payment::{Payments, WebhookEvent, WebhookOutcome};
-use sagas::{AutoRefundWorkflow, BookingWorkflow};
+use payment::WebhookEvent;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::Sha256;
-use temporalio_client::{
-    WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowSignalOptions, WorkflowStartOptions,
-    errors::{WorkflowInteractionError, WorkflowStartError},
-};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/webhooks/gateway", post(gateway_webhook))
@@ -48,23 +38,6 @@ struct Event {
     created_at: Option<i64>,
     #[serde(default)]
     payload: Value,
-}
-
-/// The payment (and order) an event is about.
-struct PaymentFacts {
-    order_id: Option<String>,
-    payment_id: Option<String>,
-    amount: Option<i64>,
-}
-
-fn facts(event: &Event) -> PaymentFacts {
-    let payment = &event.payload["payment"]["entity"];
-    let order = &event.payload["order"]["entity"];
-    PaymentFacts {
-        order_id: payment["order_id"].as_str().or_else(|| order["id"].as_str()).map(str::to_owned),
-        payment_id: payment["id"].as_str().map(str::to_owned),
-        amount: payment["amount"].as_i64(),
-    }
 }
 
 /// Checks `X-Razorpay-Signature`: hex HMAC-SHA256 of the raw body, compared in constant time.
@@ -87,13 +60,11 @@ fn signature_is_valid(secret: &str, body: &[u8], headers: &HeaderMap) -> bool {
         (status = 503, description = "Temporal or the database is away; the gateway redelivers")))]
 pub(crate) async fn gateway_webhook(
     _: Public,
-    State(payments): State<Payments>,
-    State(config): State<PaymentsConfig>,
-    State(temporal): State<Temporal>,
+    State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    if !signature_is_valid(config.webhook_secret.expose(), &body, &headers) {
+    if !signature_is_valid(state.payments_config.webhook_secret.expose(), &body, &headers) {
         tracing::warn!(bytes = body.len(), "webhook refused: missing or invalid signature");
         metrics::counter!("payment_webhooks_total", "outcome" => "bad_signature").increment(1);
         return Err(ApiError::unauthorized("invalid_signature", "The webhook signature does not verify"));
@@ -111,7 +82,7 @@ pub(crate) async fn gateway_webhook(
         metrics::counter!("payment_webhooks_total", "outcome" => "stale").increment(1);
         return Err(ApiError::bad_request("stale_event", "The event is too old to be applied"));
     }
-    let facts = facts(&event);
+    let facts = PaymentFacts::of(&event.payload);
     let record = WebhookEvent {
         event_id: &event_id,
         event: &event.event,
@@ -119,79 +90,15 @@ pub(crate) async fn gateway_webhook(
         gateway_payment_id: facts.payment_id.as_deref(),
         amount_paise: facts.amount,
     };
-    if !payments.receive_webhook(&record).await? {
+    if !state.payments.receive_webhook(&record).await? {
         metrics::counter!("payment_webhooks_total", "outcome" => "duplicate").increment(1);
         return Ok((StatusCode::OK, Json(json!({ "status": "duplicate" }))));
     }
-    let (outcome, detail) = apply(&payments, &temporal, &event, facts).await?;
-    payments.webhook_applied(&event_id, outcome, &detail).await?;
+    let (outcome, detail) = apply_payment_event(&state, &event.event, facts).await?;
+    state.payments.webhook_applied(&event_id, outcome, &detail).await?;
     metrics::counter!("payment_webhooks_total", "outcome" => outcome.as_str()).increment(1);
     tracing::info!(%event_id, event = %event.event, outcome = outcome.as_str(), %detail, "webhook applied");
     Ok((StatusCode::OK, Json(json!({ "status": outcome.as_str() }))))
-}
-
-async fn apply(
-    payments: &Payments,
-    temporal: &Temporal,
-    event: &Event,
-    facts: PaymentFacts,
-) -> Result<(WebhookOutcome, String), ApiError> {
-    if !matches!(event.event.as_str(), "payment.authorized" | "payment.captured" | "order.paid") {
-        return Ok((WebhookOutcome::Ignored, format!("{} needs no action", event.event)));
-    }
-    let (Some(order_id), Some(payment_id), Some(amount)) = (facts.order_id, facts.payment_id, facts.amount) else {
-        return Ok((WebhookOutcome::Ignored, "the event names no payment".into()));
-    };
-    let Some(charge) = payments.find_by_order(&order_id).await? else {
-        tracing::error!(%order_id, "payment for an order no booking opened; flagged for an operator");
-        return Ok((WebhookOutcome::UnknownOrder, format!("no booking has order {order_id}")));
-    };
-    if amount != charge.amount_paise {
-        tracing::error!(%order_id, paid = amount, expected = charge.amount_paise, "payment amount differs; flagged");
-        return Ok((WebhookOutcome::AmountMismatch, format!("paid {amount}, order is for {}", charge.amount_paise)));
-    }
-    if charge.stands_on(&payment_id) {
-        return Ok((WebhookOutcome::Settled, "the booking already stands on this payment".into()));
-    }
-    // A card charge's step is paying this order right now and reads the payment back from
-    // the gateway: a signal would only wake the saga for nothing. Should the saga never
-    // finish the step (an operator ended it), the reconciliation schedule refunds the money.
-    if charge.card_charge_in_progress() {
-        return Ok((WebhookOutcome::ChargeInProgress, "the booking's charge step records this payment".into()));
-    }
-    let booking_ref = BookingRef::parse(&charge.booking_ref).map_err(|e| ApiError::Internal(e.into()))?;
-    tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
-    let client = temporal.client().await?;
-    let notice = PaymentNotice { gateway_order_id: order_id, gateway_payment_id: payment_id.clone(), amount };
-    let saga = client.get_workflow_handle::<BookingWorkflow>(booking_ref.workflow_id());
-    match saga.signal(BookingWorkflow::payment_received, notice, WorkflowSignalOptions::default()).await {
-        Ok(()) => return Ok((WebhookOutcome::Signalled, format!("woke the saga of {booking_ref}"))),
-        // The saga has ended: nothing will ever use this money.
-        Err(WorkflowInteractionError::NotFound(_)) => {}
-        Err(e) => {
-            tracing::warn!(error = %e, "signalling the booking saga failed");
-            return Err(ApiError::unavailable("temporal_unavailable", "The payment cannot be applied right now"));
-        }
-    }
-    let refund = AutoRefundInput {
-        booking_ref: booking_ref.clone(),
-        charge_idempotency_key: charge.idempotency_key.clone(),
-        gateway_payment_id: payment_id,
-        reason: "no_booking_waiting".into(),
-    };
-    let options = WorkflowStartOptions::new(task_queue::BOOKING, refund.workflow_id())
-        .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
-        .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
-        .build();
-    match client.start_workflow(AutoRefundWorkflow::run, refund, options).await {
-        Ok(_) | Err(WorkflowStartError::AlreadyStarted { .. }) => {
-            Ok((WebhookOutcome::RefundStarted, format!("the saga of {booking_ref} has ended; refunding")))
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "starting the automatic refund failed");
-            Err(ApiError::unavailable("temporal_unavailable", "The payment cannot be applied right now"))
-        }
-    }
 }
 
 #[cfg(test)]

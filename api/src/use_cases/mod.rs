@@ -8,6 +8,7 @@
 
 pub(crate) mod booking;
 pub(crate) mod cancellation;
+pub(crate) mod payment_event;
 
 use crate::error::ApiError;
 use temporalio_client::errors::WorkflowStartError;
