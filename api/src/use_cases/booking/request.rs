@@ -113,23 +113,13 @@ fn validate_traveller(t: &TravellerDto) -> Result<LeadTraveller, ApiError> {
             "Give the lead traveller's name (1 to 100 characters)",
         ));
     }
-    let email = t.email.trim().to_lowercase();
-    let email_ok = email.len() <= 254
-        && !email.contains(char::is_whitespace)
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-        });
-    if !email_ok {
-        return Err(ApiError::invalid_field(
+    let email = contracts::EmailAddress::parse(&t.email).map_err(|_| {
+        ApiError::invalid_field(
             "invalid_traveller_email",
             "lead_traveller.email",
             "Give a valid email address for the lead traveller",
-        ));
-    }
+        )
+    })?;
     let phone: String = t.phone.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
     let digits = phone.strip_prefix('+').unwrap_or(&phone);
     if !(7..=15).contains(&digits.len()) || !digits.chars().all(|c| c.is_ascii_digit()) {
@@ -139,7 +129,7 @@ fn validate_traveller(t: &TravellerDto) -> Result<LeadTraveller, ApiError> {
             "Give a phone number of 7 to 15 digits, optionally starting with +",
         ));
     }
-    Ok(LeadTraveller { name, email, phone })
+    Ok(LeadTraveller { name, email: email.into_string(), phone })
 }
 
 fn validate_payment(p: &PaymentDto) -> Result<PaymentMethod, ApiError> {
