@@ -68,7 +68,8 @@ pub fn quote_stay(
         return Err(QuoteError::NoNights);
     }
     let mut lines = Vec::with_capacity(nightly_tariffs.len());
-    let (mut base_total, mut gst_total) = (0i64, 0i64);
+    let mut totals = Totals::default();
+    let money = |amount| Money { amount, currency };
     for &(night, tariff) in nightly_tariffs {
         if tariff <= 0 {
             return Err(QuoteError::NonPositiveTariff);
@@ -76,24 +77,40 @@ pub fn quote_stay(
         let base = tariff.checked_mul(i64::from(rooms)).ok_or(QuoteError::Overflow)?;
         let rate = gst_rate_bp(tariff);
         let gst = apply_bp(base, rate);
-        base_total = base_total.checked_add(base).ok_or(QuoteError::Overflow)?;
-        gst_total = gst_total.checked_add(gst).ok_or(QuoteError::Overflow)?;
+        totals.add(base, gst).ok_or(QuoteError::Overflow)?;
         lines.push(QuoteLine {
             night,
             rooms,
-            tariff: Money { amount: tariff, currency },
-            base: Money { amount: base, currency },
+            tariff: money(tariff),
+            base: money(base),
             gst_rate_bp: rate,
-            gst: Money { amount: gst, currency },
+            gst: money(gst),
         });
     }
-    let total = base_total.checked_add(gst_total).ok_or(QuoteError::Overflow)?;
-    Ok(StayQuote {
-        lines,
-        base_total: Money { amount: base_total, currency },
-        gst_total: Money { amount: gst_total, currency },
-        total: Money { amount: total, currency },
-    })
+    let [base_total, gst_total, total] = totals.in_currency(currency).ok_or(QuoteError::Overflow)?;
+    Ok(StayQuote { lines, base_total, gst_total, total })
+}
+
+/// The running totals of a quote's lines, in paise.
+#[derive(Default)]
+struct Totals {
+    base: i64,
+    gst: i64,
+}
+
+impl Totals {
+    /// Adds one line's base and GST; `None` when a total would overflow.
+    fn add(&mut self, base: i64, gst: i64) -> Option<()> {
+        self.base = self.base.checked_add(base)?;
+        self.gst = self.gst.checked_add(gst)?;
+        Some(())
+    }
+
+    /// The base total, the GST total and their sum; `None` when the sum would overflow.
+    fn in_currency(&self, currency: Currency) -> Option<[Money; 3]> {
+        let total = self.base.checked_add(self.gst)?;
+        Some([self.base, self.gst, total].map(|amount| Money { amount, currency }))
+    }
 }
 
 /// GST on a tour package, in basis points: 5 %. A package sold by a tour operator is a
@@ -260,30 +277,25 @@ pub fn quote_package(
         PricingBasis::PerGroup => vec![(PackageLineKind::Group, 1, rate.price.amount)],
     };
     let mut lines = Vec::with_capacity(charged.len());
-    let (mut base_total, mut gst_total) = (0i64, 0i64);
+    let mut totals = Totals::default();
+    let money = |amount| Money { amount, currency };
+    // One rate for every line, whatever it charges for.
+    let gst_rate_bp = PACKAGE_GST_RATE_BP;
     for (kind, quantity, unit) in charged {
         let base = unit.checked_mul(i64::from(quantity)).ok_or(PackageQuoteError::Overflow)?;
-        let gst = checked_apply_bp(base, PACKAGE_GST_RATE_BP).ok_or(PackageQuoteError::Overflow)?;
-        base_total = base_total.checked_add(base).ok_or(PackageQuoteError::Overflow)?;
-        gst_total = gst_total.checked_add(gst).ok_or(PackageQuoteError::Overflow)?;
+        let gst = checked_apply_bp(base, gst_rate_bp).ok_or(PackageQuoteError::Overflow)?;
+        totals.add(base, gst).ok_or(PackageQuoteError::Overflow)?;
         lines.push(PackageQuoteLine {
             kind,
             quantity,
-            unit_price: Money { amount: unit, currency },
-            base: Money { amount: base, currency },
-            gst_rate_bp: PACKAGE_GST_RATE_BP,
-            gst: Money { amount: gst, currency },
+            unit_price: money(unit),
+            base: money(base),
+            gst_rate_bp,
+            gst: money(gst),
         });
     }
-    let total = base_total.checked_add(gst_total).ok_or(PackageQuoteError::Overflow)?;
-    Ok(PackageQuote {
-        start,
-        rate: rate.clone(),
-        lines,
-        base_total: Money { amount: base_total, currency },
-        gst_total: Money { amount: gst_total, currency },
-        total: Money { amount: total, currency },
-    })
+    let [base_total, gst_total, total] = totals.in_currency(currency).ok_or(PackageQuoteError::Overflow)?;
+    Ok(PackageQuote { start, rate: rate.clone(), lines, base_total, gst_total, total })
 }
 
 #[cfg(test)]
