@@ -25,3 +25,9 @@ pub use booking_ref::BookingRef;
 pub use email::EmailAddress;
 pub use money::{Currency, Money};
 pub use stay::{StayDates, StayError};
+
+/// A date written as the tests write it, `2026-12-24`.
+#[cfg(test)]
+fn date(s: &str) -> chrono::NaiveDate {
+    s.parse().unwrap()
+}

@@ -321,10 +321,7 @@ pub mod definitions {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
+    use crate::date as d;
 
     #[test]
     fn ten_percent_of_a_whole_booking_with_two_percent_tds() {

@@ -69,10 +69,7 @@ impl StayDates {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
+    use crate::date as d;
 
     #[test]
     fn a_stay_counts_nights_with_check_out_exclusive() {
