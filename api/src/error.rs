@@ -48,6 +48,15 @@ pub enum ApiError {
     Internal(#[from] anyhow::Error),
 }
 
+/// `ApiError::name(code, message)` for each variant that carries only a code and a message.
+macro_rules! constructors {
+    ($($name:ident => $variant:ident),+ $(,)?) => {
+        $(pub fn $name(code: &'static str, message: impl Into<String>) -> Self {
+            ApiError::$variant { code, message: message.into() }
+        })+
+    };
+}
+
 impl ApiError {
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
         ApiError::Invalid { code, message: message.into(), details: None }
@@ -57,28 +66,13 @@ impl ApiError {
         ApiError::Invalid { code, message: message.into(), details: Some(json!({ "field": field })) }
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::BadRequest { code, message: message.into() }
-    }
-
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::NotFound { code, message: message.into() }
-    }
-
-    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::Unauthorized { code, message: message.into() }
-    }
-
-    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::Forbidden { code, message: message.into() }
-    }
-
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::Conflict { code, message: message.into() }
-    }
-
-    pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::Unavailable { code, message: message.into() }
+    constructors! {
+        bad_request => BadRequest,
+        not_found => NotFound,
+        unauthorized => Unauthorized,
+        forbidden => Forbidden,
+        conflict => Conflict,
+        unavailable => Unavailable,
     }
 
     fn parts(&self) -> (StatusCode, &'static str, String, Option<&Value>) {
