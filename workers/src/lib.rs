@@ -22,7 +22,13 @@ use std::sync::Arc;
 use std::time::Duration;
 use temporalio_client::Client;
 use temporalio_common::telemetry::{PrometheusExporterOptions, TelemetryOptions, start_prometheus_metric_exporter};
-use temporalio_sdk::{Runtime, Worker, WorkerOptions, runtime::RuntimeOptions};
+use temporalio_sdk::{
+    Runtime, Worker, WorkerOptions,
+    runtime::{
+        RuntimeOptions,
+        worker_tuner::{FixedSizeSlotSupplier, TunerHolder, WorkerTuner},
+    },
+};
 
 /// Runs the workers of `contexts` until `shutdown` resolves, then lets in-flight tasks
 /// finish (within the graceful shutdown period) before returning.
@@ -130,13 +136,32 @@ fn runtime_options(settings: &WorkerSettings) -> anyhow::Result<RuntimeOptions> 
         .map_err(|e| anyhow::anyhow!(e))
 }
 
+/// Slots for workflow tasks, which hold no database connection.
+const WORKFLOW_TASK_SLOTS: usize = 100;
+
+/// A worker runs at most as many activities (and local activities) at once as its context's
+/// pool has connections: each holds one while it runs, some across a gateway call, so more
+/// slots would only queue attempts on the pool until they time out.
+fn pool_sized_tuner(settings: &WorkerSettings) -> WorkerTuner {
+    let slots = usize::try_from(settings.db_pool_size).unwrap_or(1).max(1);
+    TunerHolder::builder()
+        .workflow_task_slot_supplier(FixedSizeSlotSupplier::new(WORKFLOW_TASK_SLOTS))
+        .activity_task_slot_supplier(FixedSizeSlotSupplier::new(slots))
+        .local_activity_task_slot_supplier(FixedSizeSlotSupplier::new(slots))
+        .nexus_task_slot_supplier(FixedSizeSlotSupplier::new(1))
+        .build()
+        .into()
+}
+
 fn worker_options(settings: &WorkerSettings, context: WorkerContext) -> anyhow::Result<WorkerOptions> {
     let period = settings.graceful_shutdown;
+    let tuner = pool_sized_tuner(settings);
     Ok(match context {
         WorkerContext::Booking => {
             let pool =
                 platform::db::context_pool(&settings.database_url(context)?, booking::SCHEMA, settings.db_pool_size)?;
             WorkerOptions::new(task_queue::BOOKING)
+                .tuner(tuner.clone())
                 .register_workflow::<sagas::BookingWorkflow>()?
                 .register_workflow::<sagas::HoldSweepWorkflow>()?
                 .register_workflow::<sagas::AutoRefundWorkflow>()?
@@ -151,6 +176,7 @@ fn worker_options(settings: &WorkerSettings, context: WorkerContext) -> anyhow::
             let pool =
                 platform::db::context_pool(&settings.database_url(context)?, inventory::SCHEMA, settings.db_pool_size)?;
             WorkerOptions::new(task_queue::INVENTORY)
+                .tuner(tuner.clone())
                 .register_activities(inventory::InventoryActivitiesImpl::new(pool, settings.hold_ttl))
                 .graceful_shutdown_period(period)
                 .build()
@@ -160,11 +186,13 @@ fn worker_options(settings: &WorkerSettings, context: WorkerContext) -> anyhow::
                 platform::db::context_pool(&settings.database_url(context)?, payment::SCHEMA, settings.db_pool_size)?;
             let gateway = GatewayClient::new(settings.gateway.clone())?;
             WorkerOptions::new(task_queue::PAYMENT)
+                .tuner(tuner.clone())
                 .register_activities(payment::PaymentActivitiesImpl::new(pool, gateway))
                 .graceful_shutdown_period(period)
                 .build()
         }
         WorkerContext::Partner => WorkerOptions::new(task_queue::PARTNER)
+                .tuner(tuner.clone())
             .register_workflow::<sagas::PartnerSettlementWorkflow>()?
             .register_workflow::<sagas::PartnerSettlementCycleWorkflow>()?
             .register_activities(partner::PartnerActivitiesImpl::new(partner_pool(settings)?))

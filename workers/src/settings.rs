@@ -67,6 +67,11 @@ impl WorkerSettings {
             database_urls.push((context, platform::db::database_url(context.name())?));
         }
         let key_secret: Secret = var_or("GATEWAY_KEY_SECRET", Secret::new("sandbox_secret"))?;
+        let hold_ttl = Duration::from_secs(var_or("HOLD_TTL_SECS", 30 * 60)?);
+        // The API's checkout window (the same variable, read by both): checked here with the
+        // hold it must fit in, so a mismatched pair refuses to start instead of charging
+        // travellers for rooms whose hold was swept.
+        hold_outlives_checkout(hold_ttl, Duration::from_secs(var_or("PAYMENT_WINDOW_SECS", 900)?))?;
         Ok(WorkerSettings {
             temporal: TemporalSettings::from_env()?,
             database_urls,
@@ -77,7 +82,7 @@ impl WorkerSettings {
                 key_secret: key_secret.expose().to_string(),
                 timeout: Duration::from_secs(var_or("GATEWAY_TIMEOUT_SECS", 15)?),
             },
-            hold_ttl: Duration::from_secs(var_or("HOLD_TTL_SECS", 30 * 60)?),
+            hold_ttl,
             hold_sweep_every: Duration::from_secs(var_or("HOLD_SWEEP_SECS", 5 * 60)?),
             reconcile_every: Duration::from_secs(var_or("RECONCILE_SECS", 15 * 60)?),
             reconcile_stale_after: Duration::from_secs(var_or("RECONCILE_STALE_SECS", 6 * 3600)?),
@@ -92,5 +97,41 @@ impl WorkerSettings {
             name: format!("TT_{}_DATABASE_URL", context.name().to_ascii_uppercase()),
             problem: "not set".into(),
         })
+    }
+}
+
+/// What a saga does after its checkout window closes before it confirms the rooms: the last
+/// read of the gateway, the capture, the confirmation — with retries through a blip.
+pub const CONFIRMATION_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// A hold must outlive the checkout window by [`CONFIRMATION_MARGIN`]: a payment made at the
+/// window's last second still finds its rooms held.
+fn hold_outlives_checkout(hold_ttl: Duration, payment_window: Duration) -> Result<(), EnvError> {
+    if hold_ttl >= payment_window + CONFIRMATION_MARGIN {
+        return Ok(());
+    }
+    Err(EnvError {
+        name: "TT_HOLD_TTL_SECS".into(),
+        problem: format!(
+            "a hold of {} s does not outlive the checkout window (TT_PAYMENT_WINDOW_SECS = {} s) by {} s",
+            hold_ttl.as_secs(),
+            payment_window.as_secs(),
+            CONFIRMATION_MARGIN.as_secs()
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hold_must_outlive_the_checkout_window_by_the_margin() {
+        let minutes = |m: u64| Duration::from_secs(m * 60);
+        assert!(hold_outlives_checkout(minutes(30), minutes(15)).is_ok());
+        assert!(hold_outlives_checkout(minutes(20), minutes(15)).is_ok());
+        let refused = hold_outlives_checkout(minutes(19), minutes(15)).unwrap_err();
+        assert_eq!(refused.name, "TT_HOLD_TTL_SECS");
+        assert!(refused.problem.contains("900 s"), "{}", refused.problem);
     }
 }
