@@ -1,7 +1,7 @@
 //! [`Inventory`], the inventory context's one door: the API reads availability and changes
 //! allotments only through it (holds are the saga's, through the inventory activities).
 
-use crate::store::{self, AllotmentChange, NightAvailability};
+use crate::store::{self, AllotmentChange, NightAvailability, RoomNights};
 use chrono::NaiveDate;
 use contracts::StayDates;
 use sqlx::PgPool;
@@ -36,21 +36,22 @@ impl Inventory {
     }
 
     /// The accommodations with `rooms` rooms of one type free on every night of `dates`.
-    pub async fn accommodations_with_rooms_free(&self, dates: &StayDates, rooms: u32) -> Result<Vec<Uuid>, sqlx::Error> {
+    pub async fn accommodations_with_rooms_free(
+        &self,
+        dates: &StayDates,
+        rooms: u32,
+    ) -> Result<Vec<Uuid>, sqlx::Error> {
         store::accommodations_with_rooms_free(&self.pool, dates, rooms).await
     }
 
-    /// Sets the allotment and/or the stop-sell flag of every night in `[from, to)`, all or
-    /// nothing; an allotment never drops below what is already held and booked.
+    /// Sets the allotment and/or the stop-sell flag of every one of `nights`, all or nothing;
+    /// an allotment never drops below what is already held and booked.
     pub async fn change_allotments(
         &self,
-        accommodation_id: Uuid,
-        room_type: &str,
-        from: NaiveDate,
-        to: NaiveDate,
+        nights: &RoomNights<'_>,
         allotment: Option<i32>,
         stop_sell: Option<bool>,
     ) -> Result<AllotmentChange, sqlx::Error> {
-        store::change_allotments(&self.pool, accommodation_id, room_type, from, to, allotment, stop_sell).await
+        store::change_allotments(&self.pool, nights, allotment, stop_sell).await
     }
 }

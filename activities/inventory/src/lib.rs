@@ -15,7 +15,7 @@ mod facade;
 pub mod store;
 
 pub use facade::Inventory;
-pub use store::{AllotmentChange, NightAvailability};
+pub use store::{AllotmentChange, NightAvailability, RoomNights};
 pub use activities::InventoryActivitiesImpl;
 
 /// The schema this context owns; its pool's `search_path`.

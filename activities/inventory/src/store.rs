@@ -41,6 +41,25 @@ impl NightAvailability {
     }
 }
 
+/// Some nights of one room type of one accommodation, `[from, to)`: what a hold, a release
+/// and an allotment change lock and count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoomNights<'a> {
+    pub accommodation_id: Uuid,
+    pub room_type: &'a str,
+    /// The first night.
+    pub from: NaiveDate,
+    /// The day after the last night.
+    pub to: NaiveDate,
+}
+
+impl<'a> RoomNights<'a> {
+    /// The nights of a stay.
+    pub fn of_stay(accommodation_id: Uuid, room_type: &'a str, dates: &StayDates) -> Self {
+        RoomNights { accommodation_id, room_type, from: dates.check_in, to: dates.check_out }
+    }
+}
+
 /// Holds `request.rooms` rooms on every night of the stay, or nothing. Expired holds on
 /// these nights stop counting first: they are released before the rooms are counted — a
 /// retry whose own hold expired in between finds it released, and is told so.
@@ -49,7 +68,8 @@ pub async fn hold_rooms(
     request: &HoldRequest,
     expires_at: DateTime<Utc>,
 ) -> Result<HoldOutcome, sqlx::Error> {
-    release_expired_overlapping(pool, request.accommodation_id, &request.room_type, &request.dates).await?;
+    let stay = RoomNights::of_stay(request.accommodation_id, &request.room_type, &request.dates);
+    release_expired_overlapping(pool, &stay).await?;
     let rooms = i32::try_from(request.rooms).unwrap_or(i32::MAX);
     let mut tx = pool.begin().await?;
     // The hold row goes first: a concurrent retry of the same hold id waits on its primary
@@ -81,7 +101,7 @@ pub async fn hold_rooms(
         });
     }
 
-    let nights = lock_nights(&mut tx, request.accommodation_id, &request.room_type, &request.dates).await?;
+    let nights = lock_nights(&mut tx, &stay).await?;
     let short: Vec<NaiveDate> = request
         .dates
         .each_night()
@@ -91,7 +111,7 @@ pub async fn hold_rooms(
         tx.rollback().await?;
         return Ok(HoldOutcome::SoldOut { nights: short });
     }
-    move_counters(&mut tx, request.accommodation_id, &request.room_type, &request.dates, rooms, 0).await?;
+    move_counters(&mut tx, &stay, rooms, 0).await?;
     tx.commit().await?;
     Ok(HoldOutcome::Placed)
 }
@@ -103,8 +123,8 @@ pub async fn release_hold(pool: &PgPool, hold_id: &str) -> Result<bool, sqlx::Er
         return Ok(false);
     };
     // Same lock order as a hold (nights by date), so the two never deadlock.
-    lock_nights(&mut tx, hold.accommodation_id, &hold.room_type, &hold.dates()).await?;
-    move_counters(&mut tx, hold.accommodation_id, &hold.room_type, &hold.dates(), -hold.rooms, 0).await?;
+    lock_nights(&mut tx, &hold.nights()).await?;
+    move_counters(&mut tx, &hold.nights(), -hold.rooms, 0).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -113,8 +133,8 @@ pub async fn release_hold(pool: &PgPool, hold_id: &str) -> Result<bool, sqlx::Er
 pub async fn confirm_hold(pool: &PgPool, hold_id: &str) -> Result<ConfirmOutcome, sqlx::Error> {
     let mut tx = pool.begin().await?;
     if let Some(hold) = take_live_hold(&mut tx, hold_id, "confirmed").await? {
-        lock_nights(&mut tx, hold.accommodation_id, &hold.room_type, &hold.dates()).await?;
-        move_counters(&mut tx, hold.accommodation_id, &hold.room_type, &hold.dates(), -hold.rooms, hold.rooms).await?;
+        lock_nights(&mut tx, &hold.nights()).await?;
+        move_counters(&mut tx, &hold.nights(), -hold.rooms, hold.rooms).await?;
         tx.commit().await?;
         return Ok(ConfirmOutcome::Confirmed);
     }
@@ -141,22 +161,17 @@ pub async fn release_expired_holds(pool: &PgPool, limit: i64) -> Result<u64, sql
     release_each(pool, expired).await
 }
 
-/// Releases the expired live holds that cover any night of `dates` for this room type.
-async fn release_expired_overlapping(
-    pool: &PgPool,
-    accommodation_id: Uuid,
-    room_type: &str,
-    dates: &StayDates,
-) -> Result<u64, sqlx::Error> {
+/// Releases the expired live holds that cover any of `nights`.
+async fn release_expired_overlapping(pool: &PgPool, nights: &RoomNights<'_>) -> Result<u64, sqlx::Error> {
     let expired: Vec<String> = sqlx::query_scalar(
         "SELECT hold_id FROM inventory_holds
          WHERE status = 'held' AND expires_at < now()
            AND accommodation_id = $1 AND room_type = $2 AND check_in < $4 AND check_out > $3",
     )
-    .bind(accommodation_id)
-    .bind(room_type)
-    .bind(dates.check_in)
-    .bind(dates.check_out)
+    .bind(nights.accommodation_id)
+    .bind(nights.room_type)
+    .bind(nights.from)
+    .bind(nights.to)
     .fetch_all(pool)
     .await?;
     release_each(pool, expired).await
@@ -186,8 +201,8 @@ pub async fn unbook_hold(pool: &PgPool, hold_id: &str) -> Result<bool, sqlx::Err
     .fetch_optional(&mut *tx)
     .await?;
     let Some(hold) = hold else { return Ok(false) };
-    lock_nights(&mut tx, hold.accommodation_id, &hold.room_type, &hold.dates()).await?;
-    move_counters(&mut tx, hold.accommodation_id, &hold.room_type, &hold.dates(), 0, -hold.rooms).await?;
+    lock_nights(&mut tx, &hold.nights()).await?;
+    move_counters(&mut tx, &hold.nights(), 0, -hold.rooms).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -290,55 +305,43 @@ pub enum AllotmentChange {
     BelowCommitments { nights: Vec<(NaiveDate, i32)> },
 }
 
-/// Sets the allotment and/or the stop-sell flag of every night in `[from, to)`, all or
-/// nothing. An allotment never drops below what is already held and booked on a night.
+/// Sets the allotment and/or the stop-sell flag of every one of `nights`, all or nothing. An
+/// allotment never drops below what is already held and booked on a night.
 pub async fn change_allotments(
     pool: &PgPool,
-    accommodation_id: Uuid,
-    room_type: &str,
-    from: NaiveDate,
-    to: NaiveDate,
+    nights: &RoomNights<'_>,
     allotment: Option<i32>,
     stop_sell: Option<bool>,
 ) -> Result<AllotmentChange, sqlx::Error> {
     let mut tx = pool.begin().await?;
     // Lock the existing nights in date order (as holds do), so no hold slips in between
     // the check and the update, and concurrent changes queue instead of deadlocking.
-    let committed: Vec<(NaiveDate, i32)> = sqlx::query_as(
-        "SELECT night, held + booked FROM accommodation_availability
-         WHERE accommodation_id = $1 AND room_type = $2 AND night >= $3 AND night < $4
-         ORDER BY night FOR UPDATE",
-    )
-    .bind(accommodation_id)
-    .bind(room_type)
-    .bind(from)
-    .bind(to)
-    .fetch_all(&mut *tx)
-    .await?;
+    let committed: Vec<(NaiveDate, i32)> =
+        lock_nights(&mut tx, nights).await?.into_iter().map(|n| (n.night, n.held + n.booked)).collect();
     if let Some(allotment) = allotment {
         let short: Vec<(NaiveDate, i32)> = committed.into_iter().filter(|(_, rooms)| *rooms > allotment).collect();
         if !short.is_empty() {
             return Ok(AllotmentChange::BelowCommitments { nights: short });
         }
     }
-    let nights = sqlx::query(
+    let changed = sqlx::query(
         "INSERT INTO accommodation_availability AS a (accommodation_id, room_type, night, allotment, stop_sell)
          SELECT $1, $2, d::date, COALESCE($5, 0), COALESCE($6, false)
          FROM generate_series($3::date, $4::date - 1, interval '1 day') AS d
          ON CONFLICT (accommodation_id, room_type, night) DO UPDATE SET
              allotment = COALESCE($5, a.allotment), stop_sell = COALESCE($6, a.stop_sell), updated_at = now()",
     )
-    .bind(accommodation_id)
-    .bind(room_type)
-    .bind(from)
-    .bind(to)
+    .bind(nights.accommodation_id)
+    .bind(nights.room_type)
+    .bind(nights.from)
+    .bind(nights.to)
     .bind(allotment)
     .bind(stop_sell)
     .execute(&mut *tx)
     .await?
     .rows_affected();
     tx.commit().await?;
-    Ok(AllotmentChange::Applied { nights })
+    Ok(AllotmentChange::Applied { nights: changed })
 }
 
 #[derive(sqlx::FromRow)]
@@ -351,8 +354,13 @@ struct LiveHold {
 }
 
 impl LiveHold {
-    fn dates(&self) -> StayDates {
-        StayDates { check_in: self.check_in, check_out: self.check_out }
+    fn nights(&self) -> RoomNights<'_> {
+        RoomNights {
+            accommodation_id: self.accommodation_id,
+            room_type: &self.room_type,
+            from: self.check_in,
+            to: self.check_out,
+        }
     }
 }
 
@@ -373,32 +381,29 @@ async fn take_live_hold(
     .await
 }
 
-/// Locks the stay's nights in date order, so concurrent holds over overlapping stays queue
-/// up instead of deadlocking.
+/// Locks the nights in date order, so concurrent holds over overlapping stays queue up
+/// instead of deadlocking.
 async fn lock_nights(
     tx: &mut Transaction<'_, Postgres>,
-    accommodation_id: Uuid,
-    room_type: &str,
-    dates: &StayDates,
+    nights: &RoomNights<'_>,
 ) -> Result<Vec<NightAvailability>, sqlx::Error> {
     sqlx::query_as(
         "SELECT night, allotment, held, booked, stop_sell FROM accommodation_availability
          WHERE accommodation_id = $1 AND room_type = $2 AND night >= $3 AND night < $4
          ORDER BY night FOR UPDATE",
     )
-    .bind(accommodation_id)
-    .bind(room_type)
-    .bind(dates.check_in)
-    .bind(dates.check_out)
+    .bind(nights.accommodation_id)
+    .bind(nights.room_type)
+    .bind(nights.from)
+    .bind(nights.to)
     .fetch_all(&mut **tx)
     .await
 }
 
+/// Moves rooms into or out of `held` and `booked` on every one of `nights`.
 async fn move_counters(
     tx: &mut Transaction<'_, Postgres>,
-    accommodation_id: Uuid,
-    room_type: &str,
-    dates: &StayDates,
+    nights: &RoomNights<'_>,
     held_delta: i32,
     booked_delta: i32,
 ) -> Result<(), sqlx::Error> {
@@ -407,10 +412,10 @@ async fn move_counters(
          SET held = held + $5, booked = booked + $6, updated_at = now()
          WHERE accommodation_id = $1 AND room_type = $2 AND night >= $3 AND night < $4",
     )
-    .bind(accommodation_id)
-    .bind(room_type)
-    .bind(dates.check_in)
-    .bind(dates.check_out)
+    .bind(nights.accommodation_id)
+    .bind(nights.room_type)
+    .bind(nights.from)
+    .bind(nights.to)
     .bind(held_delta)
     .bind(booked_delta)
     .execute(&mut **tx)

@@ -12,9 +12,12 @@ use axum::{
     extract::State,
     routing::{get, put},
 };
+use catalog::Catalog;
 use chrono::NaiveDate;
+use inventory::{AllotmentChange, Inventory, RoomNights};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/availability", get(availability)).route("/allotments", put(change_allotments))
@@ -68,22 +71,30 @@ pub(crate) struct AvailabilityDto {
     responses((status = 200, body = AvailabilityDto), (status = 404, description = "Unknown accommodation or room type")))]
 pub(crate) async fn availability(
     _: Public,
-    State(catalog): State<catalog::Catalog>,
-    State(inventory): State<inventory::Inventory>,
+    State(catalog): State<Catalog>,
+    State(inventory): State<Inventory>,
     ApiQuery(q): ApiQuery<AvailabilityQuery>,
 ) -> Result<Json<AvailabilityDto>, ApiError> {
     if q.to <= q.from || (q.to - q.from).num_days() > 366 {
         return Err(ApiError::invalid("invalid_date_range", "`to` must be after `from`, at most 366 days later"));
     }
-    let offer = catalog.find_offer(&q.accommodation, &q.room_type).await?.ok_or_else(|| {
-        ApiError::not_found("room_type_not_found", format!("No room type {} at {}", q.room_type, q.accommodation))
-    })?;
-    let nights = inventory.availability(offer.accommodation_id, &q.room_type, q.from, q.to)
-        .await?
-        .into_iter()
-        .map(NightDto::from)
-        .collect();
+    let accommodation_id = offering(&catalog, &q.accommodation, &q.room_type).await?;
+    let nights = RoomNights { accommodation_id, room_type: &q.room_type, from: q.from, to: q.to };
+    let nights = nights_now(&inventory, &nights).await?;
     Ok(Json(AvailabilityDto { accommodation: q.accommodation, room_type: q.room_type, nights }))
+}
+
+/// The id of the accommodation `code` if it sells `room_type`; 404 naming both otherwise.
+async fn offering(catalog: &Catalog, code: &str, room_type: &str) -> Result<Uuid, ApiError> {
+    let offer = catalog.find_offer(code, room_type).await?;
+    let not_offered = || ApiError::not_found("room_type_not_found", format!("No room type {room_type} at {code}"));
+    offer.map(|o| o.accommodation_id).ok_or_else(not_offered)
+}
+
+/// Each of `nights` that has an allotment, as it stands now.
+async fn nights_now(inventory: &Inventory, nights: &RoomNights<'_>) -> Result<Vec<NightDto>, ApiError> {
+    let listed = inventory.availability(nights.accommodation_id, nights.room_type, nights.from, nights.to).await?;
+    Ok(listed.into_iter().map(NightDto::from).collect())
 }
 
 /// The longest range one allotment change covers.
@@ -121,8 +132,8 @@ pub(crate) async fn change_allotments(
     caller: Require<InventoryManage>,
     ClientInfo(client): ClientInfo,
     State(accounts): State<auth::Accounts>,
-    State(catalog): State<catalog::Catalog>,
-    State(inventory): State<inventory::Inventory>,
+    State(catalog): State<Catalog>,
+    State(inventory): State<Inventory>,
     ApiJson(body): ApiJson<AllotmentChangeRequest>,
 ) -> Result<Json<AvailabilityDto>, ApiError> {
     if body.to <= body.from || (body.to - body.from).num_days() > MAX_ALLOTMENT_RANGE_DAYS {
@@ -144,29 +155,17 @@ pub(crate) async fn change_allotments(
             format!("allotment must be between 0 and {MAX_ALLOTMENT}"),
         ));
     }
-    let offer = catalog.find_offer(&body.accommodation, &body.room_type).await?.ok_or_else(|| {
-        ApiError::not_found("room_type_not_found", format!("No room type {} at {}", body.room_type, body.accommodation))
-    })?;
-    if !caller.can("inventory:manage_any")
-        && !accounts.is_assigned(caller.user_id, offer.accommodation_id).await?
-    {
+    let accommodation_id = offering(&catalog, &body.accommodation, &body.room_type).await?;
+    if !caller.can("inventory:manage_any") && !accounts.is_assigned(caller.user_id, accommodation_id).await? {
         return Err(ApiError::forbidden(
             "not_assigned",
             format!("You do not manage {}; ask an admin to assign it to you", body.accommodation),
         ));
     }
-    let change = inventory
-        .change_allotments(
-        offer.accommodation_id,
-        &body.room_type,
-        body.from,
-        body.to,
-        body.allotment,
-        body.stop_sell,
-    )
-    .await?;
-    if let inventory::AllotmentChange::BelowCommitments { nights } = change {
-        let listed: Vec<String> = nights.iter().map(|(night, rooms)| format!("{night} ({rooms})")).collect();
+    let nights = RoomNights { accommodation_id, room_type: &body.room_type, from: body.from, to: body.to };
+    let change = inventory.change_allotments(&nights, body.allotment, body.stop_sell).await?;
+    if let AllotmentChange::BelowCommitments { nights: short } = change {
+        let listed: Vec<String> = short.iter().map(|(night, rooms)| format!("{night} ({rooms})")).collect();
         return Err(ApiError::Conflict {
             code: "allotment_below_commitments",
             message: format!(
@@ -181,11 +180,6 @@ pub(crate) async fn change_allotments(
         "allotment": body.allotment, "stop_sell": body.stop_sell,
     });
     accounts.log(Some(caller.user_id), "allotment_change", "success", &client, details).await;
-    let nights =
-        inventory.availability(offer.accommodation_id, &body.room_type, body.from, body.to)
-            .await?
-            .into_iter()
-            .map(NightDto::from)
-            .collect();
+    let nights = nights_now(&inventory, &nights).await?;
     Ok(Json(AvailabilityDto { accommodation: body.accommodation, room_type: body.room_type, nights }))
 }
