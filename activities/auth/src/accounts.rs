@@ -3,7 +3,9 @@
 
 use crate::{
     password::{self, Passwords},
-    store::{self, Activity, ActivityRow, NewSession, NewUser, RoleRow, Rotation, StoreError, UserSummary},
+    store::{
+        self, Activity, ActivityRow, LoginOutcome, NewSession, NewUser, RoleRow, Rotation, StoreError, UserSummary,
+    },
     tokens::{IssuedToken, TokenError, TokenSettings, Tokens},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -226,7 +228,7 @@ impl Accounts {
                 locked = locked.or(lock);
             }
             if let Some(user_id) = known {
-                store::note_login_failure(&self.pool, user_id, locked).await?;
+                store::note_login(&self.pool, user_id, LoginOutcome::Failed { locked_until: locked }).await?;
             }
             let details = json!({ "email": email, "locked": locked.is_some() });
             self.log(known, "login", "failure", client, details).await;
@@ -241,7 +243,8 @@ impl Accounts {
             false => None,
         };
         store::clear_failures(&self.pool, &subjects[0]).await?;
-        store::note_login_success(&self.pool, account.user_id, rehashed.as_deref()).await?;
+        let succeeded = LoginOutcome::Succeeded { rehashed: rehashed.as_deref() };
+        store::note_login(&self.pool, account.user_id, succeeded).await?;
         let tokens = self.start_session(account.user_id, client).await?;
         self.log(Some(account.user_id), "login", "success", client, json!({})).await;
         Ok(tokens)
@@ -263,7 +266,7 @@ impl Accounts {
         match rotation {
             Rotation::Rotated { user_id, family_id } => {
                 let principal = store::load_principal(&self.pool, user_id, family_id).await?;
-                if principal.is_none_or(|p| p.status != "active") {
+                if principal.is_none_or(|p| p.user.status != "active") {
                     store::revoke_family(&self.pool, user_id, family_id).await?;
                     self.log(Some(user_id), "refresh", "denied", client, json!({ "reason": "disabled" })).await;
                     return Err(AuthError::InvalidRefreshToken);
@@ -336,19 +339,19 @@ impl Accounts {
         let row = store::load_principal(&self.pool, token.user_id, token.session_family)
             .await?
             .ok_or_else(|| AuthError::Unauthenticated("the token's account no longer exists".into()))?;
-        if row.status != "active" {
+        if row.user.status != "active" {
             return Err(AuthError::Unauthenticated("the token's account is disabled".into()));
         }
         if !row.session_live {
             return Err(AuthError::Unauthenticated("the token's session has ended; log in again".into()));
         }
         Ok(Principal {
-            user_id: row.user_id,
+            user_id: row.user.user_id,
             session_family: token.session_family,
-            email: row.email,
-            full_name: row.full_name,
-            phone: row.phone,
-            roles: row.roles,
+            email: row.user.email,
+            full_name: row.user.full_name,
+            phone: row.user.phone,
+            roles: row.user.roles,
             permissions: row.permissions,
         })
     }

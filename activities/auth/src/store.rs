@@ -127,36 +127,35 @@ pub async fn find_login(pool: &PgPool, email: &str) -> Result<Option<LoginRow>, 
     .await
 }
 
-/// After a successful login: clears the failure count and stores a rehashed password, if any.
-pub async fn note_login_success(pool: &PgPool, user_id: Uuid, rehashed: Option<&str>) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE user_credentials
-         SET failed_attempts = 0, locked_until = NULL, updated_at = now(),
-             password_hash = COALESCE($2, password_hash)
-         WHERE user_id = $1",
-    )
-    .bind(user_id)
-    .bind(rehashed)
-    .execute(pool)
-    .await?;
-    Ok(())
+/// How a login attempt on a known account ended, as its credentials record it for operators.
+#[derive(Debug, Clone, Copy)]
+pub enum LoginOutcome<'a> {
+    /// Clears the failure count and the lock, and stores the rehashed password, if any.
+    Succeeded { rehashed: Option<&'a str> },
+    /// A wrong password: one more failure, and the lock it set, if any.
+    Failed { locked_until: Option<DateTime<Utc>> },
 }
 
-/// A wrong password for a known account, mirrored on its credentials for operators.
-pub async fn note_login_failure(
-    pool: &PgPool,
-    user_id: Uuid,
-    locked_until: Option<DateTime<Utc>>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE user_credentials SET failed_attempts = failed_attempts + 1,
-             locked_until = COALESCE($2, locked_until), updated_at = now()
-         WHERE user_id = $1",
-    )
-    .bind(user_id)
-    .bind(locked_until)
-    .execute(pool)
-    .await?;
+/// Records how a login attempt on `user_id` ended.
+pub async fn note_login(pool: &PgPool, user_id: Uuid, outcome: LoginOutcome<'_>) -> Result<(), sqlx::Error> {
+    let update = match outcome {
+        LoginOutcome::Succeeded { rehashed } => sqlx::query(
+            "UPDATE user_credentials
+             SET failed_attempts = 0, locked_until = NULL, updated_at = now(),
+                 password_hash = COALESCE($2, password_hash)
+             WHERE user_id = $1",
+        )
+        .bind(user_id)
+        .bind(rehashed),
+        LoginOutcome::Failed { locked_until } => sqlx::query(
+            "UPDATE user_credentials SET failed_attempts = failed_attempts + 1,
+                 locked_until = COALESCE($2, locked_until), updated_at = now()
+             WHERE user_id = $1",
+        )
+        .bind(user_id)
+        .bind(locked_until),
+    };
+    update.execute(pool).await?;
     Ok(())
 }
 
@@ -308,14 +307,13 @@ pub async fn rotate_session(
     Ok(Rotation::Rotated { user_id, family_id })
 }
 
+/// Ends sessions that are still live; callers add which (`AND ...`).
+const REVOKE_LIVE_SESSIONS: &str =
+    "UPDATE user_sessions SET revoked_at = now(), updated_at = now() WHERE revoked_at IS NULL";
+
 async fn revoke_family_on(conn: &mut sqlx::PgConnection, family_id: Uuid) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
-        "UPDATE user_sessions SET revoked_at = now(), updated_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
-    )
-    .bind(family_id)
-    .execute(conn)
-    .await?
-    .rows_affected())
+    let revoke = format!("{REVOKE_LIVE_SESSIONS} AND family_id = $1");
+    Ok(sqlx::query(&revoke).bind(family_id).execute(conn).await?.rows_affected())
 }
 
 /// Revokes the login (family) the refresh token belongs to; its user, if the token is known.
@@ -334,15 +332,8 @@ pub async fn revoke_family_of_token(pool: &PgPool, hash: &[u8]) -> Result<Option
 
 /// Revokes the family `family_id` of `user_id`.
 pub async fn revoke_family(pool: &PgPool, user_id: Uuid, family_id: Uuid) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
-        "UPDATE user_sessions SET revoked_at = now(), updated_at = now()
-         WHERE user_id = $1 AND family_id = $2 AND revoked_at IS NULL",
-    )
-    .bind(user_id)
-    .bind(family_id)
-    .execute(pool)
-    .await?
-    .rows_affected())
+    let revoke = format!("{REVOKE_LIVE_SESSIONS} AND user_id = $1 AND family_id = $2");
+    Ok(sqlx::query(&revoke).bind(user_id).bind(family_id).execute(pool).await?.rows_affected())
 }
 
 /// Revokes every session of `user_id` (log out everywhere).
@@ -352,24 +343,15 @@ pub async fn revoke_all_sessions(pool: &PgPool, user_id: Uuid) -> Result<u64, sq
 }
 
 async fn revoke_all_sessions_on(conn: &mut sqlx::PgConnection, user_id: Uuid) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
-        "UPDATE user_sessions SET revoked_at = now(), updated_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
-    )
-    .bind(user_id)
-    .execute(conn)
-    .await?
-    .rows_affected())
+    let revoke = format!("{REVOKE_LIVE_SESSIONS} AND user_id = $1");
+    Ok(sqlx::query(&revoke).bind(user_id).execute(conn).await?.rows_affected())
 }
 
 /// What a request's token stands for, as the database sees it now.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PrincipalRow {
-    pub user_id: Uuid,
-    pub email: String,
-    pub full_name: String,
-    pub phone: Option<String>,
-    pub status: String,
-    pub roles: Vec<String>,
+    #[sqlx(flatten)]
+    pub user: UserSummary,
     pub permissions: Vec<String>,
     /// Whether the login the token belongs to is still live (not logged out).
     pub session_live: bool,
@@ -381,16 +363,14 @@ pub async fn load_principal(
     user_id: Uuid,
     family_id: Uuid,
 ) -> Result<Option<PrincipalRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT u.user_id, u.email, u.full_name, u.phone, u.status,
-            ARRAY(SELECT r.code FROM user_roles ur JOIN roles r USING (role_id)
-                  WHERE ur.user_id = u.user_id ORDER BY r.code) AS roles,
+    sqlx::query_as(&format!(
+        "SELECT {USER_SUMMARY_COLUMNS},
             ARRAY(SELECT DISTINCT p.code FROM user_roles ur JOIN permissions p USING (role_id)
                   WHERE ur.user_id = u.user_id ORDER BY p.code) AS permissions,
             EXISTS (SELECT 1 FROM user_sessions s WHERE s.family_id = $2 AND s.user_id = u.user_id
                     AND s.revoked_at IS NULL AND s.expires_at > now()) AS session_live
-         FROM users u WHERE u.user_id = $1",
-    )
+         FROM users u WHERE u.user_id = $1"
+    ))
     .bind(user_id)
     .bind(family_id)
     .fetch_optional(pool)
@@ -511,26 +491,34 @@ pub struct UserSummary {
     pub created_at: DateTime<Utc>,
 }
 
-const USER_SUMMARY_SELECT: &str = "SELECT u.user_id, u.email, u.full_name, u.phone, u.status, u.created_at,
+/// A [`UserSummary`] of `users u`.
+const USER_SUMMARY_COLUMNS: &str = "u.user_id, u.email, u.full_name, u.phone, u.status, u.created_at,
         ARRAY(SELECT r.code FROM user_roles ur JOIN roles r USING (role_id)
-              WHERE ur.user_id = u.user_id ORDER BY r.code) AS roles
-     FROM users u";
+              WHERE ur.user_id = u.user_id ORDER BY r.code) AS roles";
 
 /// Users ordered by email, after `after_email` (keyset pagination).
 pub async fn list_users(pool: &PgPool, after_email: Option<&str>, limit: i64) -> Result<Vec<UserSummary>, sqlx::Error> {
-    sqlx::query_as(&format!("{USER_SUMMARY_SELECT} WHERE ($1::text IS NULL OR u.email > $1) ORDER BY u.email LIMIT $2"))
-        .bind(after_email)
-        .bind(limit)
-        .fetch_all(pool)
-        .await
+    sqlx::query_as(&format!(
+        "SELECT {USER_SUMMARY_COLUMNS} FROM users u WHERE ($1::text IS NULL OR u.email > $1) ORDER BY u.email LIMIT $2"
+    ))
+    .bind(after_email)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
 }
 
 pub async fn find_user(pool: &PgPool, user_id: Uuid) -> Result<Option<UserSummary>, sqlx::Error> {
-    sqlx::query_as(&format!("{USER_SUMMARY_SELECT} WHERE u.user_id = $1")).bind(user_id).fetch_optional(pool).await
+    sqlx::query_as(&format!("SELECT {USER_SUMMARY_COLUMNS} FROM users u WHERE u.user_id = $1"))
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
 }
 
 pub async fn find_user_by_email(pool: &PgPool, email: &str) -> Result<Option<UserSummary>, sqlx::Error> {
-    sqlx::query_as(&format!("{USER_SUMMARY_SELECT} WHERE u.email = $1")).bind(email).fetch_optional(pool).await
+    sqlx::query_as(&format!("SELECT {USER_SUMMARY_COLUMNS} FROM users u WHERE u.email = $1"))
+        .bind(email)
+        .fetch_optional(pool)
+        .await
 }
 
 /// Sets a user's status; disabling also ends every session. `false` for an unknown user.
