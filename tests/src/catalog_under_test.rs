@@ -2,8 +2,12 @@
 //! data, and typed helpers to read it.
 
 use crate::database::{CatalogApi, TestDatabase, spawn_catalog_api};
+use crate::helpers::get_revalidated;
 use serde_json::Value;
 use std::collections::HashSet;
+
+/// An error answer as a test expects it: status, error code and `details.field`.
+pub type ExpectedError<'a> = (u16, &'a str, Option<&'a str>);
 
 pub struct CatalogUnderTest {
     pub db: TestDatabase,
@@ -27,20 +31,7 @@ impl CatalogUnderTest {
 
     /// A 200 answer and its `ETag`; asked again with it, the API answers 304 with no body.
     pub async fn get_revalidated(&self, path: &str) -> Value {
-        let first = self.http.get(format!("{}{path}", self.api.url)).send().await.unwrap();
-        assert_eq!(first.status(), 200, "{path}");
-        assert_eq!(first.headers()["cache-control"], "public, max-age=60", "{path}");
-        let etag = first.headers()["etag"].to_str().unwrap().to_string();
-        let body: Value = first.json().await.unwrap();
-        let again =
-            self.http.get(format!("{}{path}", self.api.url)).header("if-none-match", &etag).send().await.unwrap();
-        assert_eq!(again.status(), 304, "{path}");
-        assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
-        assert!(again.bytes().await.unwrap().is_empty());
-        let stale =
-            self.http.get(format!("{}{path}", self.api.url)).header("if-none-match", "\"stale\"").send().await.unwrap();
-        assert_eq!(stale.status(), 200, "{path}");
-        body
+        get_revalidated(&self.http, &format!("{}{path}", self.api.url)).await
     }
 
     /// The error code and `details.field` of a 4xx answer.
@@ -48,6 +39,16 @@ impl CatalogUnderTest {
         let (status, body) = self.get(path).await;
         let code = body["error"]["code"].as_str().unwrap_or_else(|| panic!("{path}: no error in {body}"));
         (status, code.to_string(), body["error"]["details"]["field"].as_str().map(str::to_string))
+    }
+
+    /// Asks every path of `cases` and checks its answer: the status, error code and
+    /// `details.field` expected.
+    pub async fn assert_errors<P: AsRef<str>>(&self, cases: impl IntoIterator<Item = (P, ExpectedError<'_>)>) {
+        for (path, expected) in cases {
+            let path = path.as_ref();
+            let (status, code, field) = self.error(path).await;
+            assert_eq!((status, code.as_str(), field.as_deref()), expected, "{path}");
+        }
     }
 
     /// Every page of `list`, following `next_cursor`; also returns how many pages there were.

@@ -1,13 +1,17 @@
 use crate::database::{TestDatabase, spawn_sandbox_gateway_with_webhooks, test_keys_file, test_payload_keys};
+use crate::helpers::{booking_ref_of, eventually, json_of};
 use anyhow::Context;
 use chrono::{Duration as Days, NaiveDate, Utc};
 use contracts::temporal::SEARCH_ATTRIBUTES;
+use futures::TryStreamExt;
 use payment::{GatewayClient, GatewaySettings};
 use platform::temporal::TemporalSettings;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use std::{path::PathBuf, str::FromStr, thread::JoinHandle, time::Duration};
-use temporalio_client::{Client, WorkflowFetchHistoryOptions, WorkflowHistory};
+use std::{net::SocketAddr, path::PathBuf, str::FromStr, thread::JoinHandle, time::Duration};
+use temporalio_client::{
+    Client, WorkflowFetchHistoryOptions, WorkflowHistory, WorkflowListOptions, schedules::ScheduleOverlapPolicy,
+};
 use temporalio_sdk::{
     testing::{EphemeralExe, LocalServer, LocalWorkflowEnvironmentOptions, WorkflowEnvironment},
     workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions},
@@ -53,6 +57,18 @@ impl Default for TestPlatformOptions {
             worker_contexts: WorkerContext::ALL.to_vec(),
             payment_window: Duration::from_secs(900),
         }
+    }
+}
+
+impl TestPlatformOptions {
+    /// The defaults, with workers for `contexts` only.
+    pub fn with_workers(contexts: &[WorkerContext]) -> Self {
+        TestPlatformOptions { worker_contexts: contexts.to_vec(), ..Default::default() }
+    }
+
+    /// The defaults without any worker: the test starts them when it needs them, or never.
+    pub fn without_workers() -> Self {
+        Self::with_workers(&[])
     }
 }
 
@@ -305,7 +321,7 @@ impl TestPlatform {
     pub fn start_workers_with_metrics(
         &mut self,
         contexts: &[WorkerContext],
-        metrics_addr: Option<std::net::SocketAddr>,
+        metrics_addr: Option<SocketAddr>,
     ) -> anyhow::Result<()> {
         if contexts.is_empty() {
             return Ok(());
@@ -347,6 +363,13 @@ impl TestPlatform {
         Ok(())
     }
 
+    /// As [`Self::start_workers_with_metrics`], on a free port; returns the metrics' address.
+    pub fn start_workers_serving_metrics(&mut self, contexts: &[WorkerContext]) -> anyhow::Result<SocketAddr> {
+        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
+        self.start_workers_with_metrics(contexts, Some(addr))?;
+        Ok(addr)
+    }
+
     /// The environment a worker process of this platform runs with (its `TT_*` settings).
     pub fn worker_process_env(&self) -> Vec<(String, String)> {
         vec![
@@ -365,6 +388,24 @@ impl TestPlatform {
     /// The sandbox gateway's base URL (ends with `/`).
     pub fn gateway_url(&self) -> String {
         self.gateway_settings.base_url.to_string()
+    }
+
+    /// Sets the sandbox gateway's faults (`{}` clears them).
+    pub async fn set_gateway_faults(&self, faults: Value) {
+        let url = format!("{}v1/sandbox/faults", self.gateway_url());
+        let response = self.http.post(url).json(&faults).send().await.unwrap();
+        assert!(response.status().is_success(), "faults refused: {}", response.text().await.unwrap());
+    }
+
+    /// The sandbox gateway's own books: every order with its captures and refunds, and the
+    /// totals over all of them.
+    pub async fn gateway_ledger(&self) -> Value {
+        json_of(self.http.get(format!("{}v1/sandbox/ledger", self.gateway_url()))).await
+    }
+
+    /// Every webhook delivery the sandbox gateway made or is still making, with its state.
+    pub async fn gateway_webhooks(&self) -> Value {
+        json_of(self.http.get(format!("{}v1/sandbox/webhooks", self.gateway_url()))).await
     }
 
     /// An HTTP client that sends `session`'s access token on every request.
@@ -420,6 +461,12 @@ impl TestPlatform {
             request = request.header("Idempotency-Key", key);
         }
         Ok(request.send().await?)
+    }
+
+    /// Posts `body` as the traveller without an idempotency key; returns the reference of the
+    /// booking the API accepted.
+    pub async fn book(&self, body: &Value) -> String {
+        booking_ref_of(self.post_booking(body, None).await.unwrap()).await
     }
 
     pub async fn get_booking(&self, booking_ref: &str, wait_secs: u64) -> anyhow::Result<(u16, Value)> {
@@ -520,6 +567,59 @@ impl TestPlatform {
     pub async fn raw_history_json(&self, workflow_id: &str) -> anyhow::Result<Vec<u8>> {
         let handle = self.raw_client.get_workflow_handle::<sagas::BookingWorkflow>(workflow_id.to_string());
         Ok(handle.fetch_history(WorkflowFetchHistoryOptions::default()).to_json().await?)
+    }
+
+    /// Triggers the schedule `id` once it exists: workers create their schedules in the
+    /// background as they start.
+    pub async fn trigger_schedule(&self, id: &str) {
+        let schedule = self.client.get_schedule_handle(id);
+        eventually(&format!("the schedule {id} to exist"), async || {
+            schedule.trigger(ScheduleOverlapPolicy::Unspecified, Default::default()).await.map_err(|e| e.to_string())
+        })
+        .await;
+    }
+
+    /// The ids of the workflows (ten at the most) the visibility query `query` finds now.
+    pub async fn find_workflows(&self, query: &str) -> Vec<String> {
+        let found: Vec<_> = self
+            .client
+            .list_workflows(query, WorkflowListOptions::builder().limit(10).build())
+            .try_collect()
+            .await
+            .unwrap();
+        found.iter().map(|w| w.id().to_string()).collect()
+    }
+
+    /// The id of a completed run of the workflow type `workflow_type`, once there is one.
+    pub async fn completed_run_id(&self, workflow_type: &str) -> String {
+        let query = format!("WorkflowType = '{workflow_type}' AND ExecutionStatus = 'Completed'");
+        eventually(&format!("a completed {workflow_type} run"), async || {
+            self.find_workflows(&query).await.into_iter().next().ok_or("none yet")
+        })
+        .await
+    }
+
+    /// Every row of every table of every context's schema, as text: where a secret stored
+    /// in clear text would show.
+    pub async fn whole_database_text(&self) -> String {
+        let tables: Vec<(String, String)> = sqlx::query_as(
+            "SELECT table_schema, table_name FROM information_schema.tables
+             WHERE table_schema IN ('auth', 'catalog', 'inventory', 'booking', 'payment', 'partner')
+               AND table_type = 'BASE TABLE'",
+        )
+        .fetch_all(&self.auth_db)
+        .await
+        .unwrap();
+        let mut all = String::new();
+        for (schema, table) in tables {
+            let text: Option<String> =
+                sqlx::query_scalar(&format!("SELECT string_agg(t::text, ' ') FROM \"{schema}\".\"{table}\" t"))
+                    .fetch_one(&self.auth_db)
+                    .await
+                    .unwrap();
+            all.push_str(&text.unwrap_or_default());
+        }
+        all
     }
 
     /// Stops everything it started and drops its database.
