@@ -5,6 +5,7 @@
 //! module turns their violations into answers a person can act on.
 
 use crate::Catalog;
+use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 /// An accommodation as its managers see it, published or not.
@@ -26,13 +27,21 @@ const MANAGED_SELECT: &str = "SELECT a.accommodation_id, a.code, d.code AS desti
         (SELECT count(*) FROM accommodation_room_types r WHERE r.accommodation_id = a.accommodation_id) AS room_types
      FROM accommodations a JOIN destinations d USING (destination_id)";
 
+/// What every new catalog entry has, whatever else its kind asks for: a public code, a name
+/// and a summary.
+#[derive(Debug, Clone, Copy)]
+pub struct NewEntry<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub summary: &'a str,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewAccommodation<'a> {
-    pub code: &'a str,
+    pub entry: NewEntry<'a>,
+    /// The destination's code.
     pub destination: &'a str,
-    pub name: &'a str,
     pub kind: &'a str,
-    pub summary: &'a str,
     pub address: &'a str,
 }
 
@@ -128,10 +137,8 @@ pub struct EntryChanges<'a> {
 /// A new destination, unpublished until an operator publishes it.
 #[derive(Debug, Clone)]
 pub struct NewDestination<'a> {
-    pub code: &'a str,
-    pub name: &'a str,
+    pub entry: NewEntry<'a>,
     pub district: &'a str,
-    pub summary: &'a str,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
 }
@@ -246,9 +253,7 @@ impl Link {
 /// A new experience at one or more destinations, unpublished.
 #[derive(Debug, Clone)]
 pub struct NewExperience<'a> {
-    pub code: &'a str,
-    pub name: &'a str,
-    pub summary: &'a str,
+    pub entry: NewEntry<'a>,
     pub duration_minutes: i32,
     pub price_paise: i64,
     pub destinations: Vec<&'a str>,
@@ -258,9 +263,7 @@ pub struct NewExperience<'a> {
 /// Unpublished, and without prices until [`Catalog::put_package_prices`].
 #[derive(Debug, Clone)]
 pub struct NewPackage<'a> {
-    pub code: &'a str,
-    pub name: &'a str,
-    pub summary: &'a str,
+    pub entry: NewEntry<'a>,
     pub nights: i32,
     pub max_group_size: i32,
     /// (destination code, day)
@@ -298,22 +301,20 @@ impl Catalog {
              SELECT $1, $2, destination_id, $4, $5, $6, $7 FROM destinations WHERE code = $3",
         )
         .bind(id)
-        .bind(new.code)
+        .bind(new.entry.code)
         .bind(new.destination)
-        .bind(new.name)
+        .bind(new.entry.name)
         .bind(new.kind)
-        .bind(new.summary)
+        .bind(new.entry.summary)
         .bind(new.address)
         .execute(&mut *tx)
         .await
-        .map_err(|e| code_taken(e, new.code))?;
+        .map_err(|e| code_taken(e, new.entry.code))?;
         if inserted.rows_affected() == 0 {
             let code = new.destination.to_string();
             return Err(ManageError::Unknown { kind: "destination", field: "destination", code });
         }
-        let created = managed_by_id(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(created)
+        committed(tx, id).await
     }
 
     /// Changes an accommodation's details or publishes or withdraws it; the accommodation as
@@ -348,9 +349,7 @@ impl Catalog {
         .bind(changes.published)
         .execute(&mut *tx)
         .await?;
-        let updated = managed_by_id(&mut tx, accommodation_id).await?;
-        tx.commit().await?;
-        Ok(updated)
+        committed(tx, accommodation_id).await
     }
 
     /// Creates or replaces one room type of an accommodation; the accommodation as it is
@@ -375,9 +374,7 @@ impl Catalog {
         .bind(room_type.base_tariff_paise)
         .execute(&mut *tx)
         .await?;
-        let updated = managed_by_id(&mut tx, accommodation_id).await?;
-        tx.commit().await?;
-        Ok(updated)
+        committed(tx, accommodation_id).await
     }
 
     /// Changes the name, summary or publication of a destination, experience or package;
@@ -411,15 +408,15 @@ impl Catalog {
              VALUES ($1, $2, $3, $4, $5, $6::float8, $7::float8) RETURNING code, name, summary, published",
         )
         .bind(Uuid::new_v4())
-        .bind(new.code)
-        .bind(new.name)
+        .bind(new.entry.code)
+        .bind(new.entry.name)
         .bind(new.district)
-        .bind(new.summary)
+        .bind(new.entry.summary)
         .bind(new.latitude)
         .bind(new.longitude)
         .fetch_one(&self.pool)
         .await
-        .map_err(|e| code_taken(e, new.code))
+        .map_err(|e| code_taken(e, new.entry.code))
     }
 
     /// Creates an experience at its destinations, unpublished; an unknown destination is
@@ -433,14 +430,14 @@ impl Catalog {
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING code, name, summary, published",
         )
         .bind(id)
-        .bind(new.code)
-        .bind(new.name)
-        .bind(new.summary)
+        .bind(new.entry.code)
+        .bind(new.entry.name)
+        .bind(new.entry.summary)
         .bind(new.duration_minutes)
         .bind(new.price_paise)
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| code_taken(e, new.code))?;
+        .map_err(|e| code_taken(e, new.entry.code))?;
         Link::ExperienceDestinations.add(&mut tx, id, &new.destinations).await?;
         tx.commit().await?;
         Ok(created)
@@ -459,14 +456,14 @@ impl Catalog {
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING code, name, summary, published",
         )
         .bind(id)
-        .bind(new.code)
-        .bind(new.name)
-        .bind(new.summary)
+        .bind(new.entry.code)
+        .bind(new.entry.name)
+        .bind(new.entry.summary)
         .bind(new.nights)
         .bind(new.max_group_size)
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| code_taken(e, new.code))?;
+        .map_err(|e| code_taken(e, new.entry.code))?;
         Link::PackageDestinations.add_days(&mut tx, id, &new.destinations).await?;
         Link::PackageExperiences.add_days(&mut tx, id, &new.experiences).await?;
         Link::PackageAmenities.add(&mut tx, id, &new.amenities).await?;
@@ -518,7 +515,11 @@ impl Catalog {
     }
 }
 
-/// An accommodation by id, read inside the transaction that just changed it.
-async fn managed_by_id(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<ManagedAccommodation, sqlx::Error> {
-    sqlx::query_as(&format!("{MANAGED_SELECT} WHERE a.accommodation_id = $1")).bind(id).fetch_one(conn).await
+/// Commits the change `tx` made to the accommodation `id`, and answers with the accommodation
+/// as the change left it.
+async fn committed(mut tx: Transaction<'_, Postgres>, id: Uuid) -> Result<ManagedAccommodation, ManageError> {
+    let changed =
+        sqlx::query_as(&format!("{MANAGED_SELECT} WHERE a.accommodation_id = $1")).bind(id).fetch_one(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(changed)
 }

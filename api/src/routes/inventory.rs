@@ -12,7 +12,6 @@ use axum::{
     extract::State,
     routing::{get, put},
 };
-use catalog::Catalog;
 use chrono::NaiveDate;
 use inventory::{AllotmentChange, Inventory, RoomNights};
 use serde::{Deserialize, Serialize};
@@ -71,8 +70,8 @@ pub(crate) struct AvailabilityDto {
     responses((status = 200, body = AvailabilityDto), (status = 404, description = "Unknown accommodation or room type")))]
 pub(crate) async fn availability(
     _: Public,
-    State(catalog): State<Catalog>,
-    State(inventory): State<Inventory>,
+    State(catalog): State<catalog::Catalog>,
+    State(inventory): State<inventory::Inventory>,
     ApiQuery(q): ApiQuery<AvailabilityQuery>,
 ) -> Result<Json<AvailabilityDto>, ApiError> {
     if q.to <= q.from || (q.to - q.from).num_days() > 366 {
@@ -85,7 +84,7 @@ pub(crate) async fn availability(
 }
 
 /// The id of the accommodation `code` if it sells `room_type`; 404 naming both otherwise.
-async fn offering(catalog: &Catalog, code: &str, room_type: &str) -> Result<Uuid, ApiError> {
+async fn offering(catalog: &catalog::Catalog, code: &str, room_type: &str) -> Result<Uuid, ApiError> {
     let offer = catalog.find_offer(code, room_type).await?;
     let not_offered = || ApiError::not_found("room_type_not_found", format!("No room type {room_type} at {code}"));
     offer.map(|o| o.accommodation_id).ok_or_else(not_offered)
@@ -132,8 +131,8 @@ pub(crate) async fn change_allotments(
     caller: Require<InventoryManage>,
     ClientInfo(client): ClientInfo,
     State(accounts): State<auth::Accounts>,
-    State(catalog): State<Catalog>,
-    State(inventory): State<Inventory>,
+    State(catalog): State<catalog::Catalog>,
+    State(inventory): State<inventory::Inventory>,
     ApiJson(body): ApiJson<AllotmentChangeRequest>,
 ) -> Result<Json<AvailabilityDto>, ApiError> {
     if body.to <= body.from || (body.to - body.from).num_days() > MAX_ALLOTMENT_RANGE_DAYS {

@@ -1,7 +1,7 @@
 //! Operators add destinations, experiences and packages, and set a package's seasonal prices.
 //! New entries start unpublished; `PATCH` on the entry (see `manage`) publishes them.
 
-use super::manage::{Editor, EntryDto, check_code, check_text, manage_error};
+use super::manage::{Editor, EntryDto, manage_error, new_entry};
 use crate::{
     access::{CatalogCreate, Require},
     error::ApiError,
@@ -81,9 +81,7 @@ pub(crate) async fn create_destination(
     edit: Editor,
     ApiJson(body): ApiJson<CreateDestinationRequest>,
 ) -> Result<(StatusCode, Json<EntryDto>), ApiError> {
-    check_code(&body.code)?;
-    check_text("name", &body.name, 120)?;
-    check_text("summary", &body.summary, 2000)?;
+    let entry = new_entry(&body.code, &body.name, &body.summary)?;
     let district = body.district.trim();
     if district.is_empty() || district.chars().count() > 60 {
         return Err(ApiError::invalid_field("invalid_field", "district", "district must be 1 to 60 characters"));
@@ -97,14 +95,7 @@ pub(crate) async fn create_destination(
             ));
         }
     }
-    let new = manage::NewDestination {
-        code: &body.code,
-        name: body.name.trim(),
-        district,
-        summary: body.summary.trim(),
-        latitude: body.latitude,
-        longitude: body.longitude,
-    };
+    let new = manage::NewDestination { entry, district, latitude: body.latitude, longitude: body.longitude };
     let created = edit.catalog.create_destination(&new).await.map_err(manage_error)?;
     edit.record(&caller, "destination_create", json!({ "code": body.code })).await;
     Ok((StatusCode::CREATED, Json(created.into())))
@@ -136,16 +127,12 @@ pub(crate) async fn create_experience(
     edit: Editor,
     ApiJson(body): ApiJson<CreateExperienceRequest>,
 ) -> Result<(StatusCode, Json<EntryDto>), ApiError> {
-    check_code(&body.code)?;
-    check_text("name", &body.name, 120)?;
-    check_text("summary", &body.summary, 2000)?;
+    let entry = new_entry(&body.code, &body.name, &body.summary)?;
     check_range("duration_minutes", body.duration_minutes, 1..=7 * 24 * 60)?;
     let price_paise = paise("price", &body.price, 0)?;
     check_codes("destinations", body.destinations.iter().map(String::as_str), 1)?;
     let new = manage::NewExperience {
-        code: &body.code,
-        name: body.name.trim(),
-        summary: body.summary.trim(),
+        entry,
         duration_minutes: body.duration_minutes as i32,
         price_paise,
         destinations: body.destinations.iter().map(String::as_str).collect(),
@@ -203,9 +190,7 @@ pub(crate) async fn create_package(
     edit: Editor,
     ApiJson(body): ApiJson<CreatePackageRequest>,
 ) -> Result<(StatusCode, Json<EntryDto>), ApiError> {
-    check_code(&body.code)?;
-    check_text("name", &body.name, 120)?;
-    check_text("summary", &body.summary, 2000)?;
+    let entry = new_entry(&body.code, &body.name, &body.summary)?;
     check_range("nights", body.nights, 0..=30)?;
     check_range("max_group_size", body.max_group_size, 1..=100)?;
     check_codes("destinations", body.destinations.iter().map(|s| s.code.as_str()), 1)?;
@@ -220,9 +205,7 @@ pub(crate) async fn create_package(
         v.iter().map(|s| (s.code.as_str(), s.day as i32)).collect()
     }
     let new = manage::NewPackage {
-        code: &body.code,
-        name: body.name.trim(),
-        summary: body.summary.trim(),
+        entry,
         nights: body.nights as i32,
         max_group_size: body.max_group_size as i32,
         destinations: stops(&body.destinations),

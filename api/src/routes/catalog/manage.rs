@@ -19,7 +19,7 @@ use catalog::{
     Catalog,
     manage::{
         AccommodationChanges, Entry, EntryChanges, EntryState, ManageError, ManagedAccommodation, NewAccommodation,
-        NewRoomType,
+        NewEntry, NewRoomType,
     },
 };
 use serde::{Deserialize, Serialize};
@@ -119,7 +119,7 @@ pub(super) fn manage_error(e: ManageError) -> ApiError {
 }
 
 /// A public code: lower-case words joined by `-`, as the schema's CHECKs want it.
-pub(super) fn check_code(code: &str) -> Result<(), ApiError> {
+fn check_code(code: &str) -> Result<(), ApiError> {
     let code_ok = !code.is_empty()
         && code.len() <= 60
         && code.split('-').all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
@@ -127,6 +127,14 @@ pub(super) fn check_code(code: &str) -> Result<(), ApiError> {
         return Err(ApiError::invalid_field("invalid_code", "code", "code is lower-case words joined by `-`"));
     }
     Ok(())
+}
+
+/// A new entry's code, name and summary, checked and trimmed alike for every kind of entry.
+pub(super) fn new_entry<'a>(code: &'a str, name: &'a str, summary: &'a str) -> Result<NewEntry<'a>, ApiError> {
+    check_code(code)?;
+    check_text("name", name, 120)?;
+    check_text("summary", summary, 2000)?;
+    Ok(NewEntry { code, name: name.trim(), summary: summary.trim() })
 }
 
 pub(super) fn check_text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
@@ -202,17 +210,13 @@ pub(crate) async fn create_accommodation(
     edit: Editor,
     ApiJson(body): ApiJson<CreateAccommodationRequest>,
 ) -> Result<(StatusCode, Json<ManagedAccommodationDto>), ApiError> {
-    check_code(&body.code)?;
-    check_text("name", &body.name, 120)?;
-    check_text("summary", &body.summary, 2000)?;
+    let entry = new_entry(&body.code, &body.name, &body.summary)?;
     check_text("address", &body.address, 300)?;
     check_kind(&body.kind)?;
     let new = NewAccommodation {
-        code: &body.code,
+        entry,
         destination: body.destination.trim(),
-        name: body.name.trim(),
         kind: &body.kind,
-        summary: body.summary.trim(),
         address: body.address.trim(),
     };
     let created = edit.catalog.create_accommodation(&new).await.map_err(manage_error)?;
