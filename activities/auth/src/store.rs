@@ -29,19 +29,17 @@ pub enum StoreError {
 pub async fn create_user(pool: &PgPool, user: &NewUser<'_>) -> Result<Uuid, StoreError> {
     let mut tx = pool.begin().await?;
     let user_id = Uuid::new_v4();
-    let inserted = sqlx::query("INSERT INTO users (user_id, email, full_name, phone) VALUES ($1, $2, $3, $4)")
+    sqlx::query("INSERT INTO users (user_id, email, full_name, phone) VALUES ($1, $2, $3, $4)")
         .bind(user_id)
         .bind(user.email)
         .bind(user.full_name)
         .bind(user.phone)
         .execute(&mut *tx)
-        .await;
-    match inserted {
-        Err(sqlx::Error::Database(e)) if e.constraint() == Some("users_email_key") => {
-            return Err(StoreError::EmailTaken);
-        }
-        other => other?,
-    };
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.constraint() == Some("users_email_key") => StoreError::EmailTaken,
+            _ => e.into(),
+        })?;
     sqlx::query("INSERT INTO user_credentials (user_id, password_hash) VALUES ($1, $2)")
         .bind(user_id)
         .bind(user.password_hash)
@@ -363,18 +361,15 @@ pub async fn load_principal(
     user_id: Uuid,
     family_id: Uuid,
 ) -> Result<Option<PrincipalRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
+    let principal = format!(
         "SELECT {USER_SUMMARY_COLUMNS},
             ARRAY(SELECT DISTINCT p.code FROM user_roles ur JOIN permissions p USING (role_id)
                   WHERE ur.user_id = u.user_id ORDER BY p.code) AS permissions,
             EXISTS (SELECT 1 FROM user_sessions s WHERE s.family_id = $2 AND s.user_id = u.user_id
                     AND s.revoked_at IS NULL AND s.expires_at > now()) AS session_live
          FROM users u WHERE u.user_id = $1"
-    ))
-    .bind(user_id)
-    .bind(family_id)
-    .fetch_optional(pool)
-    .await
+    );
+    sqlx::query_as(&principal).bind(user_id).bind(family_id).fetch_optional(pool).await
 }
 
 /// Whether `user_id` is assigned to manage `accommodation_id`.
@@ -491,6 +486,11 @@ pub struct UserSummary {
     pub created_at: DateTime<Utc>,
 }
 
+/// The users `condition` picks, as [`UserSummary`]s.
+fn user_summaries(condition: &str) -> String {
+    format!("SELECT {USER_SUMMARY_COLUMNS} FROM users u {condition}")
+}
+
 /// A [`UserSummary`] of `users u`.
 const USER_SUMMARY_COLUMNS: &str = "u.user_id, u.email, u.full_name, u.phone, u.status, u.created_at,
         ARRAY(SELECT r.code FROM user_roles ur JOIN roles r USING (role_id)
@@ -498,27 +498,19 @@ const USER_SUMMARY_COLUMNS: &str = "u.user_id, u.email, u.full_name, u.phone, u.
 
 /// Users ordered by email, after `after_email` (keyset pagination).
 pub async fn list_users(pool: &PgPool, after_email: Option<&str>, limit: i64) -> Result<Vec<UserSummary>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {USER_SUMMARY_COLUMNS} FROM users u WHERE ($1::text IS NULL OR u.email > $1) ORDER BY u.email LIMIT $2"
-    ))
-    .bind(after_email)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+    sqlx::query_as(&user_summaries("WHERE ($1::text IS NULL OR u.email > $1) ORDER BY u.email LIMIT $2"))
+        .bind(after_email)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
 }
 
 pub async fn find_user(pool: &PgPool, user_id: Uuid) -> Result<Option<UserSummary>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {USER_SUMMARY_COLUMNS} FROM users u WHERE u.user_id = $1"))
-        .bind(user_id)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as(&user_summaries("WHERE u.user_id = $1")).bind(user_id).fetch_optional(pool).await
 }
 
 pub async fn find_user_by_email(pool: &PgPool, email: &str) -> Result<Option<UserSummary>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {USER_SUMMARY_COLUMNS} FROM users u WHERE u.email = $1"))
-        .bind(email)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as(&user_summaries("WHERE u.email = $1")).bind(email).fetch_optional(pool).await
 }
 
 /// Sets a user's status; disabling also ends every session. `false` for an unknown user.
