@@ -61,14 +61,17 @@ pub enum ManageError {
     Database(#[from] sqlx::Error),
 }
 
-/// A unique-code violation as [`ManageError::CodeTaken`]; any other error as it is.
-fn code_taken(e: sqlx::Error, code: &str) -> ManageError {
+/// `refusal` when `e` violates a constraint that `named` picks; any other error as it is.
+fn refused_by(e: sqlx::Error, named: impl Fn(&str) -> bool, refusal: ManageError) -> ManageError {
     match &e {
-        sqlx::Error::Database(db) if db.constraint().is_some_and(|c| c.ends_with("_code_key")) => {
-            ManageError::CodeTaken(code.to_string())
-        }
+        sqlx::Error::Database(db) if db.constraint().is_some_and(named) => refusal,
         _ => e.into(),
     }
+}
+
+/// A unique-code violation as [`ManageError::CodeTaken`]; any other error as it is.
+fn code_taken(e: sqlx::Error, code: &str) -> ManageError {
+    refused_by(e, |c| c.ends_with("_code_key"), ManageError::CodeTaken(code.to_string()))
 }
 
 /// Changes to an accommodation's details; `None` leaves a field as it is.
@@ -499,12 +502,7 @@ impl Catalog {
             .bind(season.child_price_paise)
             .execute(&mut *tx)
             .await
-            .map_err(|e| match &e {
-                sqlx::Error::Database(db) if db.constraint() == Some("package_pricing_no_overlap") => {
-                    ManageError::SeasonsOverlap
-                }
-                _ => e.into(),
-            })?;
+            .map_err(|e| refused_by(e, |c| c == "package_pricing_no_overlap", ManageError::SeasonsOverlap))?;
         }
         sqlx::query("UPDATE packages SET updated_at = now() WHERE package_id = $1")
             .bind(package_id)
