@@ -5,7 +5,7 @@
 use base64::{Engine, engine::general_purpose::STANDARD};
 use serde_json::{Value, json};
 use temporalio_common::protos::temporal::api::common::v1::Payload;
-use tests::{TestPlatform, TestPlatformOptions, booking_body, decrypt_history};
+use tests::{TestPlatform, TestPlatformOptions, booking_body, decrypt_history, json_of};
 
 const NAME: &str = "Zorawar Quillfeather";
 const EMAIL: &str = "zq.codec-check@example.in";
@@ -64,9 +64,7 @@ async fn the_server_stores_a_travellers_details_only_encrypted_and_operators_can
     let platform = TestPlatform::spawn().await.unwrap();
     let mut body = booking_body(21, 1, 1, "tok_success");
     body["lead_traveller"] = json!({ "name": NAME, "email": EMAIL, "phone": PHONE });
-    let response = platform.post_booking(&body, None).await.unwrap();
-    assert_eq!(response.status(), 202);
-    let booking_ref = response.json::<Value>().await.unwrap()["booking_ref"].as_str().unwrap().to_string();
+    let booking_ref = platform.book(&body).await;
     let booking = platform.wait_for_status(&booking_ref, &["confirmed", "failed"]).await.unwrap();
     assert_eq!(booking["status"], "confirmed", "workflows and activities read the sealed input: {booking}");
 
@@ -109,58 +107,31 @@ async fn the_server_stores_a_travellers_details_only_encrypted_and_operators_can
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn payloads_sealed_under_a_retired_active_key_still_open_after_a_rotation() {
-    let platform =
-        TestPlatform::spawn_with(TestPlatformOptions { worker_contexts: vec![], ..Default::default() }).await.unwrap();
+    let platform = TestPlatform::spawn_with(TestPlatformOptions::without_workers()).await.unwrap();
     let operator = platform.user_with_role("operator").await.unwrap();
     let http = platform.http_as(&operator);
+    let (decode, encode) =
+        (format!("{}/api/codec/decode", platform.api_url), format!("{}/api/codec/encode", platform.api_url));
     // Before the rotation only `test-old` existed, and it sealed this payload.
     let before: platform::payload_codec::PayloadKeys =
         tests::TEST_PAYLOAD_KEYS.split(',').nth(1).unwrap().parse().unwrap();
     assert_eq!(before.active_key_id(), "test-old");
     let sealed = before.encrypt(plain_name()).unwrap();
 
-    let decoded: Value = http
-        .post(format!("{}/api/codec/decode", platform.api_url))
-        .json(&json!({ "payloads": [as_json(&sealed)] }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let decoded = json_of(http.post(&decode).json(&json!({ "payloads": [as_json(&sealed)] }))).await;
     assert_eq!(decoded["payloads"][0]["data"], STANDARD.encode(format!("\"{NAME}\"")), "{decoded}");
 
     // New payloads are sealed under the active key, and what it sealed opens again.
-    let encoded: Value = http
-        .post(format!("{}/api/codec/encode", platform.api_url))
-        .json(&json!({ "payloads": [{ "metadata": { "encoding": STANDARD.encode("json/plain") }, "data": STANDARD.encode("1") }] }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let plain_one = json!({ "metadata": { "encoding": STANDARD.encode("json/plain") }, "data": STANDARD.encode("1") });
+    let encoded = json_of(http.post(&encode).json(&json!({ "payloads": [plain_one] }))).await;
     assert_eq!(encoded["payloads"][0]["metadata"]["encryption-key-id"], STANDARD.encode("test-2"), "{encoded}");
-    let reopened: Value = http
-        .post(format!("{}/api/codec/decode", platform.api_url))
-        .json(&encoded)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reopened = json_of(http.post(&decode).json(&encoded)).await;
     assert_eq!(reopened["payloads"][0]["data"], STANDARD.encode("1"));
 
     // A payload altered on the server does not open: refused, not passed on as garbage.
     let mut tampered = as_json(&sealed);
     tampered["data"] = json!(STANDARD.encode(b"0123456789abcdefghijklmnop"));
-    let refused = http
-        .post(format!("{}/api/codec/decode", platform.api_url))
-        .json(&json!({ "payloads": [tampered] }))
-        .send()
-        .await
-        .unwrap();
+    let refused = http.post(&decode).json(&json!({ "payloads": [tampered] })).send().await.unwrap();
     assert_eq!(refused.status(), 422);
     platform.stop().await.unwrap();
 }
@@ -170,8 +141,7 @@ async fn payloads_sealed_under_a_retired_active_key_still_open_after_a_rotation(
 /// opens nothing outside the codec.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operators_sign_in_for_the_web_ui_with_a_cookie_that_opens_only_the_codec() {
-    let platform =
-        TestPlatform::spawn_with(TestPlatformOptions { worker_contexts: vec![], ..Default::default() }).await.unwrap();
+    let platform = TestPlatform::spawn_with(TestPlatformOptions::without_workers()).await.unwrap();
     let sealed = tests::test_payload_keys().encrypt(plain_name()).unwrap();
     let payloads = json!({ "payloads": [as_json(&sealed)] });
     let sign_in = format!("{}/api/codec/sign-in", platform.api_url);
