@@ -4,7 +4,7 @@
 
 use chrono::{Duration as Days, NaiveDate, Utc};
 use contracts::{BookingRef, StayDates, activities::HoldRequest};
-use tests::{CatalogUnderTest, TestDatabase};
+use tests::{CatalogUnderTest, ExpectedError, TestDatabase};
 use uuid::Uuid;
 
 fn today() -> NaiveDate {
@@ -101,7 +101,7 @@ async fn the_dated_search_lists_only_stays_with_rooms_free_on_every_night() {
     assert!(catalog.codes("accommodations", &stays(beyond, 1, "")).await.is_empty());
 
     let past = today() - Days::days(2);
-    for (query, expected) in [
+    let cases: [(String, ExpectedError); 10] = [
         (stays(past, 1, ""), (422, "check_in_in_past", Some("check_in"))),
         (format!("check_in={d}&check_out={d}"), (422, "check_out_not_after_check_in", Some("check_out"))),
         (stays(d, 31, ""), (422, "stay_too_long", Some("check_out"))),
@@ -112,9 +112,9 @@ async fn the_dated_search_lists_only_stays_with_rooms_free_on_every_night() {
         ("rooms=2".to_string(), (422, "missing_check_in", Some("check_in"))),
         (stays(d, 1, "&rooms=0"), (422, "invalid_rooms", Some("rooms"))),
         (stays(d, 1, "&rooms=10"), (422, "invalid_rooms", Some("rooms"))),
-    ] {
-        let (status, code, field) = catalog.error(&format!("/api/catalog/accommodations?{query}")).await;
-        assert_eq!((status, code.as_str(), field.as_deref()), expected, "{query}");
-    }
+    ];
+    catalog
+        .assert_errors(cases.map(|(query, expected)| (format!("/api/catalog/accommodations?{query}"), expected)))
+        .await;
     catalog.stop().await.unwrap();
 }

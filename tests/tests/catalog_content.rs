@@ -76,15 +76,14 @@ async fn destinations_are_listed_by_name_page_by_page_and_shown_with_their_image
 
     let (_, first_page) = catalog.get("/api/catalog/experiences?limit=1").await;
     let experience_cursor = first_page["next_cursor"].as_str().unwrap().to_string();
-    for (path, expected) in [
-        ("/api/catalog/destinations/atlantis".to_string(), (404, "destination_not_found", None)),
-        (format!("/api/catalog/destinations?cursor={experience_cursor}"), (400, "invalid_cursor", None)),
-        ("/api/catalog/destinations?limit=0".to_string(), (422, "invalid_limit", Some("limit"))),
-        ("/api/catalog/destinations?state=tripura".to_string(), (400, "invalid_query", None)),
-    ] {
-        let (status, code, field) = catalog.error(&path).await;
-        assert_eq!((status, code.as_str(), field.as_deref()), expected, "{path}");
-    }
+    catalog
+        .assert_errors([
+            ("/api/catalog/destinations/atlantis".to_string(), (404, "destination_not_found", None)),
+            (format!("/api/catalog/destinations?cursor={experience_cursor}"), (400, "invalid_cursor", None)),
+            ("/api/catalog/destinations?limit=0".to_string(), (422, "invalid_limit", Some("limit"))),
+            ("/api/catalog/destinations?state=tripura".to_string(), (400, "invalid_query", None)),
+        ])
+        .await;
     catalog.stop().await.unwrap();
 }
 
@@ -212,20 +211,19 @@ async fn packages_filter_sort_and_page_without_repeats() {
 
     let (_, first) = catalog.get("/api/catalog/packages?limit=1").await;
     let name_cursor = first["next_cursor"].as_str().unwrap().to_string();
-    for (path, expected) in [
-        ("/api/catalog/packages?limit=0".to_string(), (422, "invalid_limit", Some("limit"))),
-        ("/api/catalog/packages?limit=101".to_string(), (422, "invalid_limit", Some("limit"))),
-        ("/api/catalog/packages?sort=stars".to_string(), (422, "invalid_sort", Some("sort"))),
-        ("/api/catalog/packages?min_nights=31".to_string(), (422, "invalid_nights", Some("min_nights"))),
-        ("/api/catalog/packages?guests=0".to_string(), (422, "invalid_guests", Some("guests"))),
-        ("/api/catalog/packages?max_price=-1".to_string(), (422, "invalid_price", Some("max_price"))),
-        (format!("/api/catalog/packages?sort=price&cursor={name_cursor}"), (400, "invalid_cursor", None)),
-        ("/api/catalog/packages?cursor=bm9wZQ".to_string(), (400, "invalid_cursor", None)),
-        ("/api/catalog/packages?colour=blue".to_string(), (400, "invalid_query", None)),
-    ] {
-        let (status, code, field) = catalog.error(&path).await;
-        assert_eq!((status, code.as_str(), field.as_deref()), expected, "{path}");
-    }
+    catalog
+        .assert_errors([
+            ("/api/catalog/packages?limit=0".to_string(), (422, "invalid_limit", Some("limit"))),
+            ("/api/catalog/packages?limit=101".to_string(), (422, "invalid_limit", Some("limit"))),
+            ("/api/catalog/packages?sort=stars".to_string(), (422, "invalid_sort", Some("sort"))),
+            ("/api/catalog/packages?min_nights=31".to_string(), (422, "invalid_nights", Some("min_nights"))),
+            ("/api/catalog/packages?guests=0".to_string(), (422, "invalid_guests", Some("guests"))),
+            ("/api/catalog/packages?max_price=-1".to_string(), (422, "invalid_price", Some("max_price"))),
+            (format!("/api/catalog/packages?sort=price&cursor={name_cursor}"), (400, "invalid_cursor", None)),
+            ("/api/catalog/packages?cursor=bm9wZQ".to_string(), (400, "invalid_cursor", None)),
+            ("/api/catalog/packages?colour=blue".to_string(), (400, "invalid_query", None)),
+        ])
+        .await;
     catalog.stop().await.unwrap();
 }
 
@@ -349,37 +347,36 @@ async fn package_quotes_price_each_line_with_five_percent_gst_by_the_departure_s
 
     let far = today() + Days::days(4 * 366);
     let past = today() - Days::days(2);
-    for (path, expected) in [
-        // The ridge road is closed in the monsoon: no price from June to September.
-        (
-            quote("unakoti-jampui-hills-escape", format!("start={}&adults=2", next(7, 15))),
-            (422, "no_price_for_date", Some("start")),
-        ),
-        (quote("agartala-heritage-weekend", format!("start={far}")), (422, "no_price_for_date", Some("start"))),
-        (quote("agartala-heritage-weekend", format!("start={past}")), (422, "start_in_past", Some("start"))),
-        (quote("agartala-heritage-weekend", "start=2027-02-30".into()), (422, "invalid_date", Some("start"))),
-        (
-            quote("neermahal-sepahijala-day-trip", format!("start={january}&adults=5&children=2")),
-            (422, "group_too_large", Some("children")),
-        ),
-        (
-            quote("neermahal-sepahijala-day-trip", format!("start={january}&adults=7")),
-            (422, "group_too_large", Some("adults")),
-        ),
-        (
-            quote("agartala-heritage-weekend", format!("start={january}&adults=0")),
-            (422, "invalid_adults", Some("adults")),
-        ),
-        (
-            quote("unakoti-jampui-hills-escape", format!("start={january}&adults=2&rooms=3")),
-            (422, "invalid_rooms", Some("rooms")),
-        ),
-        (quote("agartala-heritage-weekend", "adults=2".into()), (400, "invalid_query", None)),
-        (quote("kharchi-puja-festival-week", format!("start={january}")), (404, "package_not_found", None)),
-    ] {
-        let (status, code, field) = catalog.error(&path).await;
-        assert_eq!((status, code.as_str(), field.as_deref()), expected, "{path}");
-    }
+    catalog
+        .assert_errors([
+            // The ridge road is closed in the monsoon: no price from June to September.
+            (
+                quote("unakoti-jampui-hills-escape", format!("start={}&adults=2", next(7, 15))),
+                (422, "no_price_for_date", Some("start")),
+            ),
+            (quote("agartala-heritage-weekend", format!("start={far}")), (422, "no_price_for_date", Some("start"))),
+            (quote("agartala-heritage-weekend", format!("start={past}")), (422, "start_in_past", Some("start"))),
+            (quote("agartala-heritage-weekend", "start=2027-02-30".into()), (422, "invalid_date", Some("start"))),
+            (
+                quote("neermahal-sepahijala-day-trip", format!("start={january}&adults=5&children=2")),
+                (422, "group_too_large", Some("children")),
+            ),
+            (
+                quote("neermahal-sepahijala-day-trip", format!("start={january}&adults=7")),
+                (422, "group_too_large", Some("adults")),
+            ),
+            (
+                quote("agartala-heritage-weekend", format!("start={january}&adults=0")),
+                (422, "invalid_adults", Some("adults")),
+            ),
+            (
+                quote("unakoti-jampui-hills-escape", format!("start={january}&adults=2&rooms=3")),
+                (422, "invalid_rooms", Some("rooms")),
+            ),
+            (quote("agartala-heritage-weekend", "adults=2".into()), (400, "invalid_query", None)),
+            (quote("kharchi-puja-festival-week", format!("start={january}")), (404, "package_not_found", None)),
+        ])
+        .await;
     catalog.stop().await.unwrap();
 }
 
