@@ -208,6 +208,21 @@ def check_scrape_annotations(d: Drift, what: str, obj: dict, port: int) -> None:
     d.check(ann.get("prometheus.io/path") == "/metrics", f"{what}: pod annotation prometheus.io/path is not /metrics")
 
 
+def check_serving_container(d: Drift, what: str, obj: dict, c: dict, env: dict[str, str], addr_var: str,
+                            port_name: str, port: int, liveness: str, readiness: str) -> None:
+    """What an API and a worker container alike must say about the port they serve: where they
+    listen, the Temporal namespace, the named container port, both probes on it, and the scrape
+    annotations of their pods."""
+    d.check(env.get(addr_var, "").endswith(f":{port}"), f"{what}: {addr_var} does not listen on {port}")
+    d.check(env.get("TT_TEMPORAL_NAMESPACE") == NAMESPACE, f"{what}: TT_TEMPORAL_NAMESPACE is not {NAMESPACE}")
+    ports = {p.get("name"): p.get("containerPort") for p in c.get("ports") or []}
+    d.check(ports.get(port_name) == port, f"{what}: no container port {port_name}={port}")
+    for kind, path in (("livenessProbe", liveness), ("readinessProbe", readiness)):
+        probe = kind.removesuffix("Probe")
+        d.check(http_probe(c, kind) == (path, port), f"{what}: {probe} probe is not GET {path} on {port}")
+    check_scrape_annotations(d, what, obj, port)
+
+
 def selects(selector: dict, labels: dict) -> bool:
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
@@ -259,13 +274,7 @@ def main() -> int:
         env = env_of(c, configmaps)
         d.check(env.get("TT_API_SERVICES") == ctx,
                 f"Deployment {name} serves TT_API_SERVICES={env.get('TT_API_SERVICES')!r} but its Service is for {ctx!r}")
-        d.check(env.get("TT_API_ADDR", "").endswith(f":{API_PORT}"), f"Deployment {name}: TT_API_ADDR does not listen on {API_PORT}")
-        d.check(env.get("TT_TEMPORAL_NAMESPACE") == NAMESPACE, f"Deployment {name}: TT_TEMPORAL_NAMESPACE is not {NAMESPACE}")
-        ports = {p.get("name"): p.get("containerPort") for p in c.get("ports") or []}
-        d.check(ports.get("http") == API_PORT, f"Deployment {name}: no container port http={API_PORT}")
-        d.check(http_probe(c, "livenessProbe") == ("/healthz", API_PORT), f"Deployment {name}: liveness probe is not GET /healthz on {API_PORT}")
-        d.check(http_probe(c, "readinessProbe") == ("/readyz", API_PORT), f"Deployment {name}: readiness probe is not GET /readyz on {API_PORT}")
-        check_scrape_annotations(d, f"Deployment {name}", dep, API_PORT)
+        check_serving_container(d, f"Deployment {name}", dep, c, env, "TT_API_ADDR", "http", API_PORT, "/healthz", "/readyz")
         pod_labels = dep["spec"]["template"]["metadata"].get("labels") or {}
         d.check(selects(svc["spec"].get("selector") or {}, pod_labels), f"Service {name} does not select the pods of Deployment {name}")
         for other_name, other in deployments.items():
@@ -326,13 +335,8 @@ def main() -> int:
         c = containers(spec, init=False)[0]
         d.check(c.get("command") == [f"/usr/local/bin/{ctx}-worker"], f"Deployment {name}: command is {c.get('command')}, not {ctx}-worker")
         env = env_of(c, configmaps)
-        d.check(env.get("TT_METRICS_ADDR", "").endswith(f":{METRICS_PORT}"), f"Deployment {name}: TT_METRICS_ADDR does not serve on {METRICS_PORT}")
-        d.check(env.get("TT_TEMPORAL_NAMESPACE") == NAMESPACE, f"Deployment {name}: TT_TEMPORAL_NAMESPACE is not {NAMESPACE}")
-        ports = {p.get("name"): p.get("containerPort") for p in c.get("ports") or []}
-        d.check(ports.get("metrics") == METRICS_PORT, f"Deployment {name}: no container port metrics={METRICS_PORT}")
-        d.check(http_probe(c, "livenessProbe") == ("/metrics", METRICS_PORT), f"Deployment {name}: liveness probe is not GET /metrics on {METRICS_PORT}")
-        d.check(http_probe(c, "readinessProbe") == ("/metrics", METRICS_PORT), f"Deployment {name}: readiness probe is not GET /metrics on {METRICS_PORT}")
-        check_scrape_annotations(d, f"Deployment {name}", dep, METRICS_PORT)
+        check_serving_container(d, f"Deployment {name}", dep, c, env, "TT_METRICS_ADDR", "metrics", METRICS_PORT,
+                                "/metrics", "/metrics")
         shutdown = int(env.get("TT_WORKER_SHUTDOWN_SECS", "20"))
         grace = spec.get("terminationGracePeriodSeconds", 30)
         d.check(grace >= shutdown + 15,
