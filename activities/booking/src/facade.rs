@@ -50,24 +50,14 @@ impl Bookings {
         store::versions(&self.pool, booking_ref).await
     }
 
-    /// The bookings a user asked for, newest first.
-    pub async fn of_user(
+    /// The bookings a user or a partner asked for, newest first.
+    pub async fn requested_by(
         &self,
-        user_id: Uuid,
+        owner: RequestOwner,
         after: Option<ListPosition>,
         limit: i64,
     ) -> Result<Vec<BookingListItem>, sqlx::Error> {
-        store::bookings_of(&self.pool, user_id, after, limit).await
-    }
-
-    /// The bookings a partner asked for, newest first.
-    pub async fn of_partner(
-        &self,
-        partner_id: Uuid,
-        after: Option<ListPosition>,
-        limit: i64,
-    ) -> Result<Vec<BookingListItem>, sqlx::Error> {
-        partner_channel::bookings_of_partner(&self.pool, partner_id, after, limit).await
+        store::bookings_requested_by(&self.pool, owner, after, limit).await
     }
 
     /// The partner that asked for a booking: `None` if no request made it, `Some(None)` for

@@ -2,8 +2,6 @@
 //! sales totals partner settlements read (activity `booking.total_partner_sales` on the
 //! `booking` queue). All their SQL is here.
 
-use crate::store::BookingListItem;
-use chrono::{DateTime, Utc};
 use contracts::{
     BookingRef, Money,
     settlement::{PartnerSales, PartnerSalesRequest, definitions},
@@ -22,31 +20,6 @@ pub async fn booking_partner(pool: &PgPool, booking_ref: &BookingRef) -> Result<
         .bind(booking_ref.as_str())
         .fetch_optional(pool)
         .await
-}
-
-/// The bookings `partner_id` asked for, newest first, before the `(requested_at,
-/// booking_ref)` of the previous page's last line.
-pub async fn bookings_of_partner(
-    pool: &PgPool,
-    partner_id: Uuid,
-    before: Option<(DateTime<Utc>, String)>,
-    limit: i64,
-) -> Result<Vec<BookingListItem>, sqlx::Error> {
-    let (before_at, before_ref) = before.unzip();
-    sqlx::query_as(
-        "SELECT r.booking_ref, b.status, b.check_in, b.check_out, b.total_amount_paise, b.currency,
-                r.created_at AS requested_at
-         FROM booking_requests r LEFT JOIN bookings b USING (booking_ref)
-         WHERE r.partner_id = $1 AND (r.saga_started_at IS NOT NULL OR b.booking_id IS NOT NULL)
-           AND ($2::timestamptz IS NULL OR (r.created_at, r.booking_ref) < ($2, $3))
-         ORDER BY r.created_at DESC, r.booking_ref DESC LIMIT $4",
-    )
-    .bind(partner_id)
-    .bind(before_at)
-    .bind(before_ref)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
 }
 
 /// What a partner sold in a period: bookings whose confirmation falls in it, with what was

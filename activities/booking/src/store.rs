@@ -394,24 +394,29 @@ pub struct BookingListItem {
     pub requested_at: DateTime<Utc>,
 }
 
-/// The bookings `user_id` asked for, newest first, before the `(requested_at, booking_ref)`
-/// of the previous page's last line.
-pub async fn bookings_of(
+/// The bookings `owner` asked for (a user's or a partner's), newest first, before the
+/// `(requested_at, booking_ref)` of the previous page's last line.
+pub async fn bookings_requested_by(
     pool: &PgPool,
-    user_id: Uuid,
+    owner: RequestOwner,
     before: Option<(DateTime<Utc>, String)>,
     limit: i64,
 ) -> Result<Vec<BookingListItem>, sqlx::Error> {
+    // One statement per owner column, so each uses that column's index.
+    let (column, owner_id) = match owner {
+        RequestOwner::User(id) => ("user_id", id),
+        RequestOwner::Partner(id) => ("partner_id", id),
+    };
     let (before_at, before_ref) = before.unzip();
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT r.booking_ref, b.status, b.check_in, b.check_out, b.total_amount_paise, b.currency,
                 r.created_at AS requested_at
          FROM booking_requests r LEFT JOIN bookings b USING (booking_ref)
-         WHERE r.user_id = $1 AND (r.saga_started_at IS NOT NULL OR b.booking_id IS NOT NULL)
+         WHERE r.{column} = $1 AND (r.saga_started_at IS NOT NULL OR b.booking_id IS NOT NULL)
            AND ($2::timestamptz IS NULL OR (r.created_at, r.booking_ref) < ($2, $3))
-         ORDER BY r.created_at DESC, r.booking_ref DESC LIMIT $4",
-    )
-    .bind(user_id)
+         ORDER BY r.created_at DESC, r.booking_ref DESC LIMIT $4"
+    ))
+    .bind(owner_id)
     .bind(before_at)
     .bind(before_ref)
     .bind(limit)

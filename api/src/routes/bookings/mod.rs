@@ -262,7 +262,7 @@ pub(crate) async fn list_my_bookings(
 ) -> Result<Json<BookingList>, ApiError> {
     let size = PageSize::or_default(query.limit)?;
     let after: Option<ListPosition> = paging::after(MY_BOOKINGS, query.cursor.as_deref())?;
-    let rows = state.bookings.of_user(caller.user_id, after, size.fetch()).await?;
+    let rows = state.bookings.requested_by(RequestOwner::User(caller.user_id), after, size.fetch()).await?;
     let page = Page::cut(rows, size, MY_BOOKINGS, list_position).map(BookingListItem::from);
     Ok(Json(BookingList { items: page.items, next_cursor: page.next_cursor }))
 }

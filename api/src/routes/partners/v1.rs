@@ -337,7 +337,7 @@ pub(crate) async fn list_bookings(
 ) -> Result<Json<BookingList>, ApiError> {
     let size = PageSize::or_default(query.limit)?;
     let after: Option<ListPosition> = paging::after(PARTNER_BOOKINGS, query.cursor.as_deref())?;
-    let rows = records.of_partner(caller.partner_id, after, size.fetch()).await?;
+    let rows = records.requested_by(RequestOwner::Partner(caller.partner_id), after, size.fetch()).await?;
     let page = Page::cut(rows, size, PARTNER_BOOKINGS, bookings::list_position).map(|row| {
         let mut item = BookingListItem::from(row);
         item.status_url = status_url(&item.booking_ref);
