@@ -132,7 +132,8 @@ impl Drop for ChargeLock {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PaymentRow {
     pub payment_id: Uuid,
-    pub booking_ref: String,
+    #[sqlx(try_from = "String")]
+    pub booking_ref: BookingRef,
     pub idempotency_key: String,
     pub amount_paise: i64,
     pub currency: String,
@@ -267,7 +268,7 @@ async fn insert_movement(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
     )
     .bind(Uuid::new_v4())
-    .bind(&row.booking_ref)
+    .bind(row.booking_ref.as_str())
     .bind(row.payment_id)
     .bind(kind)
     .bind(amount)

@@ -67,7 +67,7 @@ pub(crate) async fn apply_payment_event(
     if charge.card_charge_in_progress() {
         return Ok((WebhookOutcome::ChargeInProgress, "the booking's charge step records this payment".into()));
     }
-    let booking_ref = BookingRef::parse(&charge.booking_ref).map_err(|e| ApiError::Internal(e.into()))?;
+    let booking_ref = charge.booking_ref.clone();
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
     let client = state.temporal.client().await?;
     // The booking already stands on another capture of this order: this one was paid twice,
