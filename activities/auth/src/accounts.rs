@@ -4,7 +4,8 @@
 use crate::{
     password::{self, Passwords},
     store::{
-        self, Activity, ActivityRow, LoginOutcome, NewSession, NewUser, RoleRow, Rotation, StoreError, UserSummary,
+        self, Activity, ActivityRow, LoginOutcome, NewSession, NewUser, Profile, RoleRow, Rotation, StoreError,
+        UserSummary,
     },
     tokens::{IssuedToken, TokenError, TokenSettings, Tokens},
 };
@@ -118,10 +119,7 @@ pub struct VerifiedToken {
 pub struct Principal {
     pub user_id: Uuid,
     pub session_family: Uuid,
-    pub email: String,
-    pub full_name: String,
-    pub phone: Option<String>,
-    pub roles: Vec<String>,
+    pub profile: Profile,
     pub permissions: Vec<String>,
 }
 
@@ -348,10 +346,7 @@ impl Accounts {
         Ok(Principal {
             user_id: row.user.user_id,
             session_family: token.session_family,
-            email: row.user.email,
-            full_name: row.user.full_name,
-            phone: row.user.phone,
-            roles: row.user.roles,
+            profile: row.user.profile,
             permissions: row.permissions,
         })
     }

@@ -16,7 +16,7 @@ pub mod store;
 pub mod tokens;
 
 pub use accounts::{Accounts, AuthError, Client, Principal, SessionSettings, VerifiedToken};
-pub use store::{ActivityRow, RoleRow, StoreError, UserSummary};
+pub use store::{ActivityRow, Profile, RoleRow, StoreError, UserSummary};
 
 /// The schema this context owns; its pool's `search_path`.
 pub const SCHEMA: &str = "auth";

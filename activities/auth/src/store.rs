@@ -478,12 +478,19 @@ pub async fn activity_of(pool: &PgPool, user_id: Uuid, limit: i64) -> Result<Vec
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserSummary {
     pub user_id: Uuid,
+    #[sqlx(flatten)]
+    pub profile: Profile,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A user as the people who work with them see them: how to reach them, and their roles.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Profile {
     pub email: String,
     pub full_name: String,
     pub phone: Option<String>,
-    pub status: String,
     pub roles: Vec<String>,
-    pub created_at: DateTime<Utc>,
 }
 
 /// The users `condition` picks, as [`UserSummary`]s.

@@ -185,13 +185,14 @@ pub(crate) struct UserView {
 
 impl From<auth::UserSummary> for UserView {
     fn from(u: auth::UserSummary) -> Self {
+        let profile = u.profile;
         UserView {
             user_id: u.user_id,
-            email: u.email,
-            full_name: u.full_name,
-            phone: u.phone,
+            email: profile.email,
+            full_name: profile.full_name,
+            phone: profile.phone,
             status: u.status,
-            roles: u.roles,
+            roles: profile.roles,
             created_at: u.created_at,
         }
     }
@@ -217,14 +218,14 @@ pub(crate) async fn me(
     State(accounts): State<Accounts>,
 ) -> Result<Json<MeView>, ApiError> {
     let managed = accounts.assignments_of(caller.user_id).await?;
-    let p = caller.principal;
+    let auth::Principal { user_id, profile, permissions, .. } = caller.principal;
     Ok(Json(MeView {
-        user_id: p.user_id,
-        email: p.email,
-        full_name: p.full_name,
-        phone: p.phone,
-        roles: p.roles,
-        permissions: p.permissions,
+        user_id,
+        email: profile.email,
+        full_name: profile.full_name,
+        phone: profile.phone,
+        roles: profile.roles,
+        permissions,
         managed_accommodations: managed,
     }))
 }
@@ -325,7 +326,7 @@ pub(crate) async fn list_users(
     let size = PageSize::parse(query.limit, USERS_PAGE)?;
     let after: Option<String> = paging::after(USERS, query.cursor.as_deref())?;
     let rows = accounts.list_users(after.as_deref(), size.fetch()).await?;
-    let Page { items, next_cursor } = Page::cut(rows, size, USERS, |u| u.email.clone()).map(Into::into);
+    let Page { items, next_cursor } = Page::cut(rows, size, USERS, |u| u.profile.email.clone()).map(Into::into);
     Ok(Json(UserPage { items, next_cursor }))
 }
 
