@@ -35,15 +35,6 @@ impl Inventory {
         store::availability(&self.pool, accommodation_id, room_type, from, to).await
     }
 
-    /// The accommodations with `rooms` rooms of one type free on every night of `dates`.
-    pub async fn accommodations_with_rooms_free(
-        &self,
-        dates: &StayDates,
-        rooms: u32,
-    ) -> Result<Vec<Uuid>, sqlx::Error> {
-        store::accommodations_with_rooms_free(&self.pool, dates, rooms).await
-    }
-
     /// Sets the allotment and/or the stop-sell flag of every one of `nights`, all or nothing;
     /// an allotment never drops below what is already held and booked.
     pub async fn change_allotments(
@@ -53,5 +44,14 @@ impl Inventory {
         stop_sell: Option<bool>,
     ) -> Result<AllotmentChange, sqlx::Error> {
         store::change_allotments(&self.pool, nights, allotment, stop_sell).await
+    }
+
+    /// The accommodations with `rooms` rooms of one type free on every night of `dates`.
+    pub async fn accommodations_with_rooms_free(
+        &self,
+        dates: &StayDates,
+        rooms: u32,
+    ) -> Result<Vec<Uuid>, sqlx::Error> {
+        store::accommodations_with_rooms_free(&self.pool, dates, rooms).await
     }
 }
