@@ -1,6 +1,6 @@
 //! Tour packages: search, detail, and a quote for a party on a departure day.
 
-use super::{by_owner, cacheable, parse_date, sort_order};
+use super::{DestinationRef, by_owner, cacheable, parse_date, sort_order};
 use crate::access::Public;
 use crate::{
     error::ApiError,
@@ -32,19 +32,18 @@ const MAX_NIGHTS: i32 = 30;
 /// The largest party a search or a quote is asked for.
 const MAX_GUESTS: i64 = 50;
 
+/// A destination of a package's itinerary, on its day.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct StopDto {
     /// Day of the trip, from 1.
     day: i32,
-    #[schema(example = "neermahal")]
-    code: String,
-    name: String,
-    district: String,
+    #[serde(flatten)]
+    destination: DestinationRef,
 }
 
 impl From<PlaceOf> for StopDto {
     fn from(s: PlaceOf) -> Self {
-        StopDto { day: s.day_number, code: s.code, name: s.name, district: s.district }
+        StopDto { day: s.day_number, destination: s.into() }
     }
 }
 
