@@ -90,6 +90,23 @@ const SUMMARY_SELECT: &str = "
     WHERE p.published";
 const SUMMARY_GROUP_BY: &str = "GROUP BY p.package_id";
 
+// What a page of packages shows of each of them, read for every package in `$1` at once.
+const DESTINATIONS_OF_PACKAGES: &str = "
+    SELECT pd.package_id AS owner_id, d.code, d.name, d.district, pd.day_number
+    FROM package_destinations pd JOIN destinations d USING (destination_id)
+    WHERE pd.package_id = ANY($1) AND d.published
+    ORDER BY pd.package_id, pd.day_number, d.name, d.code";
+const EXPERIENCES_OF_PACKAGES: &str = "
+    SELECT pe.package_id, pe.day_number, e.code, e.name, e.duration_minutes
+    FROM package_experiences pe JOIN experiences e USING (experience_id)
+    WHERE pe.package_id = ANY($1) AND e.published
+    ORDER BY pe.package_id, pe.day_number, e.name, e.code";
+const AMENITIES_OF_PACKAGES: &str = "
+    SELECT pa.package_id, am.code, am.name
+    FROM package_amenities pa JOIN amenities am USING (amenity_id)
+    WHERE pa.package_id = ANY($1)
+    ORDER BY pa.package_id, am.code";
+
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PackageExperience {
     pub package_id: Uuid,
@@ -212,38 +229,17 @@ impl Catalog {
 
     /// The published destinations of several packages at once, in the order of the trip.
     pub async fn destinations_of_packages(&self, package_ids: &[Uuid]) -> Result<Vec<PlaceOf>, sqlx::Error> {
-        self.rows_for_page(
-            "SELECT pd.package_id AS owner_id, d.code, d.name, d.district, pd.day_number
-             FROM package_destinations pd JOIN destinations d USING (destination_id)
-             WHERE pd.package_id = ANY($1) AND d.published
-             ORDER BY pd.package_id, pd.day_number, d.name, d.code",
-            package_ids,
-        )
-        .await
+        self.rows_for_page(DESTINATIONS_OF_PACKAGES, package_ids).await
     }
 
     /// The published experiences of several packages at once, in the order of the trip.
     pub async fn experiences_of_packages(&self, package_ids: &[Uuid]) -> Result<Vec<PackageExperience>, sqlx::Error> {
-        self.rows_for_page(
-            "SELECT pe.package_id, pe.day_number, e.code, e.name, e.duration_minutes
-             FROM package_experiences pe JOIN experiences e USING (experience_id)
-             WHERE pe.package_id = ANY($1) AND e.published
-             ORDER BY pe.package_id, pe.day_number, e.name, e.code",
-            package_ids,
-        )
-        .await
+        self.rows_for_page(EXPERIENCES_OF_PACKAGES, package_ids).await
     }
 
     /// The amenities of several packages at once, by code.
     pub async fn amenities_of_packages(&self, package_ids: &[Uuid]) -> Result<Vec<PackageAmenity>, sqlx::Error> {
-        self.rows_for_page(
-            "SELECT pa.package_id, am.code, am.name
-             FROM package_amenities pa JOIN amenities am USING (amenity_id)
-             WHERE pa.package_id = ANY($1)
-             ORDER BY pa.package_id, am.code",
-            package_ids,
-        )
-        .await
+        self.rows_for_page(AMENITIES_OF_PACKAGES, package_ids).await
     }
 
     /// The prices of several packages for departures on or after `from`, season by season.
