@@ -13,12 +13,19 @@ pub struct NameCursor {
     pub code: String,
 }
 
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct Destination {
-    pub destination_id: Uuid,
+/// A destination as a list names it: its public code, its name and its district.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Place {
     pub code: String,
     pub name: String,
     pub district: String,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Destination {
+    pub destination_id: Uuid,
+    #[sqlx(flatten)]
+    pub place: Place,
     pub summary: String,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
@@ -28,16 +35,8 @@ pub struct Destination {
 
 impl Destination {
     pub fn cursor(&self) -> NameCursor {
-        NameCursor { name: self.name.clone(), code: self.code.clone() }
+        NameCursor { name: self.place.name.clone(), code: self.place.code.clone() }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct DestinationImage {
-    pub destination_id: Uuid,
-    pub url: String,
-    pub caption: String,
-    pub position: i32,
 }
 
 /// A published destination with its cover image; callers add conditions.
@@ -49,6 +48,14 @@ const DESTINATION_SELECT: &str = "
         SELECT i.url FROM destination_images i WHERE i.destination_id = d.destination_id ORDER BY i.position LIMIT 1
     ) cover ON true
     WHERE d.published";
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DestinationImage {
+    pub destination_id: Uuid,
+    pub url: String,
+    pub caption: String,
+    pub position: i32,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Experience {
@@ -72,9 +79,8 @@ impl Experience {
 pub struct PlaceOf {
     /// The experience or package.
     pub owner_id: Uuid,
-    pub code: String,
-    pub name: String,
-    pub district: String,
+    #[sqlx(flatten)]
+    pub place: Place,
     /// The day of the trip, for a package; 1 for an experience.
     pub day_number: i32,
 }

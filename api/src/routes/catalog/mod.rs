@@ -25,7 +25,7 @@ use axum::{
 };
 use catalog::{
     Catalog,
-    places::PlaceOf,
+    places::Place,
     search::{AccommodationFilter, AccommodationSummary, RoomType, SortOrder},
 };
 use chrono::NaiveDate;
@@ -84,8 +84,8 @@ pub(crate) struct DestinationRef {
     district: String,
 }
 
-impl From<PlaceOf> for DestinationRef {
-    fn from(p: PlaceOf) -> Self {
+impl From<Place> for DestinationRef {
+    fn from(p: Place) -> Self {
         DestinationRef { code: p.code, name: p.name, district: p.district }
     }
 }

@@ -43,7 +43,7 @@ pub(crate) struct StopDto {
 
 impl From<PlaceOf> for StopDto {
     fn from(s: PlaceOf) -> Self {
-        StopDto { day: s.day_number, destination: s.into() }
+        StopDto { day: s.day_number, destination: s.place.into() }
     }
 }
 

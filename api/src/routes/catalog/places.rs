@@ -27,10 +27,8 @@ const EXPERIENCES: &str = "experiences:name";
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct DestinationDto {
-    #[schema(example = "ujjayanta-palace")]
-    code: String,
-    name: String,
-    district: String,
+    #[serde(flatten)]
+    place: DestinationRef,
     summary: String,
     /// Degrees north, where known.
     latitude: Option<f64>,
@@ -44,9 +42,7 @@ pub(crate) struct DestinationDto {
 impl From<Destination> for DestinationDto {
     fn from(d: Destination) -> Self {
         DestinationDto {
-            code: d.code,
-            name: d.name,
-            district: d.district,
+            place: d.place.into(),
             summary: d.summary,
             latitude: d.latitude,
             longitude: d.longitude,
@@ -173,7 +169,7 @@ pub(crate) async fn list_experiences(
     let rows = catalog.list_experiences(q.destination.as_deref(), after.as_ref(), size.fetch()).await?;
     let Page { items, next_cursor } = Page::cut(rows, size, EXPERIENCES, Experience::cursor);
     let ids: Vec<Uuid> = items.iter().map(|e| e.experience_id).collect();
-    let mut places = by_owner(catalog.destinations_of_experiences(&ids).await?, |p| p.owner_id, DestinationRef::from);
+    let mut places = by_owner(catalog.destinations_of_experiences(&ids).await?, |p| p.owner_id, |p| p.place.into());
     let items = items
         .into_iter()
         .map(|e| ExperienceDto {
