@@ -2,12 +2,10 @@
 //! any number of requests, and the rooms back on sale.
 
 use serde_json::{Value, json};
-use tests::{Session, TestPlatform, booking_body};
+use tests::{Session, TestPlatform, body_of, booking_body, json_of};
 
 async fn confirmed_booking(platform: &TestPlatform, days_ahead: i64) -> (String, Value) {
-    let response = platform.post_booking(&booking_body(days_ahead, 2, 1, "tok_success"), None).await.unwrap();
-    assert_eq!(response.status(), 202);
-    let booking_ref = response.json::<Value>().await.unwrap()["booking_ref"].as_str().unwrap().to_string();
+    let booking_ref = platform.book(&booking_body(days_ahead, 2, 1, "tok_success")).await;
     let view = platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
     (booking_ref, view)
 }
@@ -20,12 +18,7 @@ async fn cancel(platform: &TestPlatform, session: &Session, booking_ref: &str, b
         .send()
         .await
         .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
-}
-
-async fn ledger(platform: &TestPlatform) -> Value {
-    let url = format!("{}v1/sandbox/ledger", platform.gateway_url());
-    platform.http.get(url).send().await.unwrap().json().await.unwrap()
+    body_of(response).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -45,7 +38,7 @@ async fn cancelling_early_refunds_everything_once_however_often_it_is_asked() {
     }
     let cancelled = platform.wait_for_status(&booking_ref, &["cancelled"]).await.unwrap();
     assert_eq!(cancelled["amount_refunded"], confirmed["total"], "{cancelled}");
-    let books = ledger(&platform).await;
+    let books = platform.gateway_ledger().await;
     assert_eq!(
         (books["totals"]["refunds"].as_i64(), books["totals"]["refunded_amount"].clone()),
         (Some(1), confirmed["total"]["amount"].clone()),
@@ -54,7 +47,7 @@ async fn cancelling_early_refunds_everything_once_however_often_it_is_asked() {
     assert_eq!(platform.availability(nights.0, nights.1).await.unwrap(), before, "the rooms are on sale again");
     let (status, again) = cancel(&platform, &traveller, &booking_ref, json!({})).await;
     assert_eq!((status, again["status"].as_str()), (202, Some("cancelled")));
-    assert_eq!(ledger(&platform).await["totals"]["refunds"], 1);
+    assert_eq!(platform.gateway_ledger().await["totals"]["refunds"], 1);
 
     let versions =
         booking::store::version_statuses(&platform.booking_db, &contracts::BookingRef::parse(&booking_ref).unwrap())
@@ -63,7 +56,7 @@ async fn cancelling_early_refunds_everything_once_however_often_it_is_asked() {
     use booking::RecordStatus::{Cancelled, Confirmed, PendingPayment};
     assert_eq!(versions, vec![PendingPayment, Confirmed, Cancelled]);
     let url = format!("{}/api/bookings/{booking_ref}/versions", platform.api_url);
-    let listed: Value = platform.http_as(&traveller).get(&url).send().await.unwrap().json().await.unwrap();
+    let listed = json_of(platform.http_as(&traveller).get(&url)).await;
     let statuses: Vec<&str> = listed.as_array().unwrap().iter().map(|v| v["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, vec!["pending_payment", "confirmed", "cancelled"], "{listed}");
     assert_eq!(cancelled["amount_due"]["amount"], 0, "{cancelled}");
@@ -127,13 +120,12 @@ async fn the_policy_tier_and_operator_overrides_decide_the_refund() {
     assert_eq!(overrides, vec![("cancellation_refund".to_string(), "no-show agreed with the hotel".to_string())]);
 
     // A booking that never got confirmed cannot be cancelled.
-    let declined = platform.post_booking(&booking_body(40, 1, 1, "tok_decline"), None).await.unwrap();
-    let declined_ref = declined.json::<Value>().await.unwrap()["booking_ref"].as_str().unwrap().to_string();
+    let declined_ref = platform.book(&booking_body(40, 1, 1, "tok_decline")).await;
     platform.wait_for_status(&declined_ref, &["failed"]).await.unwrap();
     let (status, body) = cancel(&platform, &platform.traveller, &declined_ref, json!({})).await;
     assert_eq!((status, body["error"]["code"].as_str()), (409, Some("not_cancellable")));
 
-    let books = ledger(&platform).await;
+    let books = platform.gateway_ledger().await;
     assert!(
         books["orders"]
             .as_array()

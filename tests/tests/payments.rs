@@ -6,7 +6,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use std::time::Duration;
-use tests::{TestPlatform, TestPlatformOptions, booking_body};
+use tests::{TestPlatform, TestPlatformOptions, body_of, booking_body, eventually, eventually_within};
 
 fn checkout_body(days_ahead: i64, nights: i64) -> Value {
     let mut body = booking_body(days_ahead, nights, 1, "tok_unused");
@@ -15,37 +15,19 @@ fn checkout_body(days_ahead: i64, nights: i64) -> Value {
 }
 
 async fn start_checkout_booking(platform: &TestPlatform, days_ahead: i64) -> (String, Value) {
-    let response = platform.post_booking(&checkout_body(days_ahead, 2), None).await.unwrap();
-    assert_eq!(response.status(), 202);
-    let booking_ref = response.json::<Value>().await.unwrap()["booking_ref"].as_str().unwrap().to_string();
+    let booking_ref = platform.book(&checkout_body(days_ahead, 2)).await;
     // The checkout appears once the saga has held the rooms and opened the order.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
+    let view = eventually("a checkout to open", async || {
         let (_, view) = platform.get_booking(&booking_ref, 0).await.unwrap();
-        if view["checkout"].is_object() {
-            return (booking_ref, view);
-        }
-        assert!(tokio::time::Instant::now() < deadline, "no checkout opened: {view}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        if view["checkout"].is_object() { Ok(view) } else { Err(view) }
+    })
+    .await;
+    (booking_ref, view)
 }
 
 async fn pay(platform: &TestPlatform, pay_url: &str, card_token: &str) -> (u16, Value) {
-    let response =
-        platform.http.post(format!("{pay_url}/pay")).json(&json!({ "card_token": card_token })).send().await.unwrap();
-    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
-}
-
-async fn ledger(platform: &TestPlatform) -> Value {
-    platform
-        .http
-        .get(format!("{}v1/sandbox/ledger", platform.gateway_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    let request = platform.http.post(format!("{pay_url}/pay")).json(&json!({ "card_token": card_token }));
+    body_of(request.send().await.unwrap()).await
 }
 
 async fn outcomes(platform: &TestPlatform) -> Vec<(String, String)> {
@@ -77,30 +59,17 @@ async fn post_webhook(
     if let Some(signature) = signature {
         request = request.header("x-razorpay-signature", signature);
     }
-    let response = request.send().await.unwrap();
-    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+    body_of(request.send().await.unwrap()).await
 }
 
 /// Every webhook delivery the sandbox gateway made, once none is still pending.
 async fn all_delivered(platform: &TestPlatform) -> Vec<Value> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let log: Value = platform
-            .http
-            .get(format!("{}v1/sandbox/webhooks", platform.gateway_url()))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    eventually("every webhook to be delivered", async || {
+        let log = platform.gateway_webhooks().await;
         let items = log["items"].as_array().cloned().unwrap_or_default();
-        if !items.is_empty() && items.iter().all(|d| d["state"] == "delivered") {
-            return items;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "deliveries did not finish: {log}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        if !items.is_empty() && items.iter().all(|d| d["state"] == "delivered") { Ok(items) } else { Err(log) }
+    })
+    .await
 }
 
 fn captured_event(order_id: &str, payment_id: &str, amount: i64) -> Value {
@@ -117,8 +86,7 @@ fn captured_event(order_id: &str, payment_id: &str, amount: i64) -> Value {
 async fn paying_on_the_checkout_confirms_the_booking_through_the_webhook() {
     let platform = TestPlatform::spawn().await.unwrap();
     // Webhooks arrive twice and in reverse order: each is still applied once.
-    let faults = json!({ "duplicate_webhooks": true, "reorder_webhooks": true });
-    platform.http.post(format!("{}v1/sandbox/faults", platform.gateway_url())).json(&faults).send().await.unwrap();
+    platform.set_gateway_faults(json!({ "duplicate_webhooks": true, "reorder_webhooks": true })).await;
     let (booking_ref, waiting) = start_checkout_booking(&platform, 20).await;
     assert_eq!(waiting["status"], "awaiting_payment", "{waiting}");
     let checkout = &waiting["checkout"];
@@ -134,7 +102,7 @@ async fn paying_on_the_checkout_confirms_the_booking_through_the_webhook() {
     assert!(confirmed["checkout"].is_null());
     assert_eq!(confirmed["amount_due"]["amount"], 0, "{confirmed}");
 
-    let books = ledger(&platform).await;
+    let books = platform.gateway_ledger().await;
     assert_eq!(
         (books["totals"]["captures"].as_i64(), books["totals"]["refunds"].as_i64()),
         (Some(1), Some(0)),
@@ -151,7 +119,7 @@ async fn paying_on_the_checkout_confirms_the_booking_through_the_webhook() {
         delivered.len(),
         applied.len()
     );
-    let still = ledger(&platform).await;
+    let still = platform.gateway_ledger().await;
     assert_eq!(still["totals"]["captures"], 1, "redeliveries capture nothing more: {still}");
     platform.replay_history(&booking_ref, "checkout_confirmed").await.unwrap();
     platform.stop().await.unwrap();
@@ -173,17 +141,13 @@ async fn an_unpaid_checkout_expires_and_a_late_payment_is_refunded_by_itself() {
     // The traveller pays anyway, after the window: the money goes back without anyone asking.
     let (status, paid) = pay(&platform, &pay_url, "tok_visa").await;
     assert_eq!(status, 200, "{paid}");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
+    let refunded = eventually_within(Duration::from_secs(60), "the late payment to be refunded", async || {
         let (_, view) = platform.get_booking(&booking_ref, 0).await.unwrap();
-        if view["amount_refunded"]["amount"] == view["total"]["amount"] {
-            assert_eq!(view["status"], "expired", "{view}");
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "the late payment was not refunded: {view}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let books = ledger(&platform).await;
+        if view["amount_refunded"]["amount"] == view["total"]["amount"] { Ok(view) } else { Err(view) }
+    })
+    .await;
+    assert_eq!(refunded["status"], "expired", "{refunded}");
+    let books = platform.gateway_ledger().await;
     assert_eq!(books["totals"]["captured_amount"], books["totals"]["refunded_amount"], "{books}");
     assert_eq!(books["totals"]["refunds"], 1, "{books}");
     assert!(outcomes(&platform).await.iter().any(|(_, o)| o == "refund_started"));
@@ -198,9 +162,7 @@ async fn a_paid_checkout_whose_webhooks_are_lost_is_confirmed_when_its_window_cl
     let options = TestPlatformOptions { payment_window: Duration::from_secs(8), ..Default::default() };
     let platform = TestPlatform::spawn_with(options).await.unwrap();
     let (booking_ref, waiting) = start_checkout_booking(&platform, 27).await;
-    let faults = json!({ "lose_webhooks": true });
-    let set = platform.http.post(format!("{}v1/sandbox/faults", platform.gateway_url())).json(&faults).send().await;
-    assert!(set.unwrap().status().is_success());
+    platform.set_gateway_faults(json!({ "lose_webhooks": true })).await;
 
     let (status, paid) = pay(&platform, waiting["checkout"]["pay_url"].as_str().unwrap(), "tok_visa").await;
     assert_eq!(status, 200, "{paid}");
@@ -210,10 +172,13 @@ async fn a_paid_checkout_whose_webhooks_are_lost_is_confirmed_when_its_window_cl
     let done = platform.wait_for_status(&booking_ref, &["confirmed", "expired", "failed"]).await.unwrap();
     assert_eq!(done["status"], "confirmed", "{done}");
     assert!(done["amount_refunded"].is_null(), "{done}");
-    let books = ledger(&platform).await;
-    assert_eq!((books["totals"]["captures"].as_i64(), books["totals"]["refunds"].as_i64()), (Some(1), Some(0)), "{books}");
-    let deliveries: Value =
-        platform.http.get(format!("{}v1/sandbox/webhooks", platform.gateway_url())).send().await.unwrap().json().await.unwrap();
+    let books = platform.gateway_ledger().await;
+    assert_eq!(
+        (books["totals"]["captures"].as_i64(), books["totals"]["refunds"].as_i64()),
+        (Some(1), Some(0)),
+        "{books}"
+    );
+    let deliveries = platform.gateway_webhooks().await;
     let states: Vec<&str> =
         deliveries["items"].as_array().unwrap().iter().filter_map(|d| d["state"].as_str()).collect();
     assert!(!states.is_empty() && states.iter().all(|s| *s == "lost"), "the webhooks were not lost: {deliveries}");
@@ -267,7 +232,7 @@ async fn forged_replayed_and_wrong_amount_webhooks_change_nothing() {
 
     let flagged: Vec<(String, String)> = outcomes(&platform).await;
     assert!(flagged.contains(&("payment.captured".into(), "amount_mismatch".into())), "{flagged:?}");
-    assert_eq!(ledger(&platform).await["totals"]["captures"], 0);
+    assert_eq!(platform.gateway_ledger().await["totals"]["captures"], 0);
 
     // And the real payment still confirms it.
     let (status, _) = pay(&platform, waiting["checkout"]["pay_url"].as_str().unwrap(), "tok_visa").await;
@@ -281,12 +246,9 @@ async fn a_card_payments_webhooks_leave_its_saga_alone() {
     let platform = TestPlatform::spawn().await.unwrap();
     // Every gateway call takes 300 ms, so the payment's first webhook (sent when the card is
     // authorised) arrives while the charge step is still capturing it.
-    let faults = json!({ "latency_ms": 300 });
-    platform.http.post(format!("{}v1/sandbox/faults", platform.gateway_url())).json(&faults).send().await.unwrap();
+    platform.set_gateway_faults(json!({ "latency_ms": 300 })).await;
 
-    let response = platform.post_booking(&booking_body(25, 2, 1, "tok_visa"), None).await.unwrap();
-    assert_eq!(response.status(), 202);
-    let booking_ref = response.json::<Value>().await.unwrap()["booking_ref"].as_str().unwrap().to_string();
+    let booking_ref = platform.book(&booking_body(25, 2, 1, "tok_visa")).await;
     let confirmed = platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
     assert_eq!(confirmed["amount_charged"], confirmed["total"], "{confirmed}");
 
@@ -308,7 +270,7 @@ async fn a_card_payments_webhooks_leave_its_saga_alone() {
     let history = String::from_utf8(platform.raw_history_json(&workflow_id).await.unwrap()).unwrap();
     assert!(history.contains("WorkflowExecutionCompletedEventAttributes"), "the saga ended");
     assert!(!history.contains("WorkflowExecutionSignaledEventAttributes"), "no signal reached the saga");
-    let books = ledger(&platform).await;
+    let books = platform.gateway_ledger().await;
     assert_eq!(books["totals"]["captures"], 1, "{books}");
     platform.stop().await.unwrap();
 }
