@@ -3,14 +3,40 @@
 
 use chrono::{Duration as Days, NaiveDate};
 use contracts::saga::BookingStatus;
+use inventory::store::NightAvailability;
 use serde_json::Value;
 use temporalio_client::WorkflowGetResultOptions;
-use tests::{TestPlatform, TestPlatformOptions, booking_body};
+use tests::{TestPlatform, TestPlatformOptions, booking_body, eventually};
 use workers::WorkerContext;
 
 fn stay(body: &Value) -> (NaiveDate, NaiveDate) {
     let parse = |k: &str| body[k].as_str().unwrap().parse::<NaiveDate>().unwrap();
     (parse("check_in"), parse("check_out"))
+}
+
+/// A booking followed from its request to its end, and its nights as they were before it.
+struct Ended {
+    booking_ref: String,
+    booking: Value,
+    r: contracts::BookingRef,
+    check_in: NaiveDate,
+    check_out: NaiveDate,
+    before: Vec<NightAvailability>,
+}
+
+/// The check-in and check-out of `body`, and its nights as they are before it is booked.
+async fn nights_before(platform: &TestPlatform, body: &Value) -> (NaiveDate, NaiveDate, Vec<NightAvailability>) {
+    let (check_in, check_out) = stay(body);
+    (check_in, check_out, platform.availability(check_in, check_out).await.unwrap())
+}
+
+/// Reads the stay's nights, books `body` and waits until the booking is confirmed or failed.
+async fn book_until_it_ends(platform: &TestPlatform, body: &Value) -> Ended {
+    let (check_in, check_out, before) = nights_before(platform, body).await;
+    let booking_ref = accepted_ref(platform.post_booking(body, None).await.unwrap()).await;
+    let booking = platform.wait_for_status(&booking_ref, &["confirmed", "failed"]).await.unwrap();
+    let r = contracts::BookingRef::parse(&booking_ref).unwrap();
+    Ended { booking_ref, booking, r, check_in, check_out, before }
 }
 
 async fn accepted_ref(response: reqwest::Response) -> String {
@@ -26,12 +52,8 @@ async fn accepted_ref(response: reqwest::Response) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paid_booking_ends_confirmed_with_exactly_one_capture() {
     let platform = TestPlatform::spawn().await.unwrap();
-    let body = booking_body(10, 2, 2, "tok_success");
-    let (check_in, check_out) = stay(&body);
-    let before = platform.availability(check_in, check_out).await.unwrap();
-
-    let booking_ref = accepted_ref(platform.post_booking(&body, None).await.unwrap()).await;
-    let booking = platform.wait_for_status(&booking_ref, &["confirmed", "failed"]).await.unwrap();
+    let Ended { booking_ref, booking, r, check_in, check_out, before } =
+        book_until_it_ends(&platform, &booking_body(10, 2, 2, "tok_success")).await;
 
     assert_eq!(booking["status"], "confirmed", "{booking}");
     // 2 rooms × 2 nights × ₹4,500 = ₹18,000, plus 5 % GST = ₹18,900.
@@ -52,7 +74,6 @@ async fn a_paid_booking_ends_confirmed_with_exactly_one_capture() {
     assert_eq!(captured[0].amount, 1_890_000);
     assert_eq!(at_gateway.len(), 1, "no other payment attempts: {at_gateway:?}");
 
-    let r = contracts::BookingRef::parse(&booking_ref).unwrap();
     let row = booking::store::find_booking(&platform.booking_db, &r).await.unwrap().unwrap();
     assert_eq!(row.status, booking::RecordStatus::Confirmed);
     assert_eq!(row.amount_charged_paise, Some(1_890_000));
@@ -73,19 +94,14 @@ async fn a_paid_booking_ends_confirmed_with_exactly_one_capture() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declined_card_is_compensated_and_nothing_is_captured() {
     let platform = TestPlatform::spawn().await.unwrap();
-    let body = booking_body(12, 3, 1, "tok_decline");
-    let (check_in, check_out) = stay(&body);
-    let before = platform.availability(check_in, check_out).await.unwrap();
-
-    let booking_ref = accepted_ref(platform.post_booking(&body, None).await.unwrap()).await;
-    let booking = platform.wait_for_status(&booking_ref, &["confirmed", "failed"]).await.unwrap();
+    let Ended { booking_ref, booking, r, check_in, check_out, before } =
+        book_until_it_ends(&platform, &booking_body(12, 3, 1, "tok_decline")).await;
 
     assert_eq!(booking["status"], "failed", "{booking}");
     assert_eq!(booking["failure"]["code"], "card_declined");
     assert!(booking["amount_charged"].is_null());
     assert_eq!(platform.availability(check_in, check_out).await.unwrap(), before, "hold released");
 
-    let r = contracts::BookingRef::parse(&booking_ref).unwrap();
     let row = booking::store::find_booking(&platform.booking_db, &r).await.unwrap().unwrap();
     assert_eq!((row.status.as_str(), row.failure_code.as_deref()), ("failed", Some("card_declined")));
     assert!(platform.gateway_payments(&booking_ref).await.unwrap().iter().all(|p| p.status != "captured"));
@@ -100,20 +116,15 @@ async fn a_declined_card_is_compensated_and_nothing_is_captured() {
 async fn a_sold_out_stay_fails_before_any_charge() {
     let platform = TestPlatform::spawn().await.unwrap();
     let body = booking_body(20, 3, 2, "tok_success");
-    let (check_in, check_out) = stay(&body);
     // Only one room left on the middle night.
-    platform.set_allotment(check_in + Days::days(1), check_in + Days::days(2), 1).await.unwrap();
-    let before = platform.availability(check_in, check_out).await.unwrap();
-
-    let booking_ref = accepted_ref(platform.post_booking(&body, None).await.unwrap()).await;
-    let booking = platform.wait_for_status(&booking_ref, &["confirmed", "failed"]).await.unwrap();
+    let middle = stay(&body).0 + Days::days(1);
+    platform.set_allotment(middle, middle + Days::days(1), 1).await.unwrap();
+    let Ended { booking_ref, booking, r, check_in, check_out, before } = book_until_it_ends(&platform, &body).await;
 
     assert_eq!(booking["status"], "failed", "{booking}");
     assert_eq!(booking["failure"]["code"], "sold_out");
-    let night = (check_in + Days::days(1)).to_string();
-    assert!(booking["failure"]["message"].as_str().unwrap().contains(&night), "{booking}");
+    assert!(booking["failure"]["message"].as_str().unwrap().contains(&middle.to_string()), "{booking}");
     assert_eq!(platform.availability(check_in, check_out).await.unwrap(), before, "nothing held");
-    let r = contracts::BookingRef::parse(&booking_ref).unwrap();
     assert!(
         payment::store::payments_of_booking(&platform.payment_db, &r).await.unwrap().is_empty(),
         "no charge attempted"
@@ -128,8 +139,7 @@ async fn a_sold_out_stay_fails_before_any_charge() {
 async fn the_same_idempotency_key_twice_makes_one_booking_and_one_charge() {
     let platform = TestPlatform::spawn().await.unwrap();
     let body = booking_body(30, 1, 1, "tok_success");
-    let (check_in, check_out) = stay(&body);
-    let before = platform.availability(check_in, check_out).await.unwrap();
+    let (check_in, check_out, before) = nights_before(&platform, &body).await;
 
     // Sent twice at once, as a client retrying after a timeout would.
     let (first, second) = tokio::join!(
@@ -175,14 +185,10 @@ async fn the_same_idempotency_key_twice_makes_one_booking_and_one_charge() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_the_saga_during_payment_refunds_and_releases_everything() {
     // Without a payment worker the saga stops at the charge, where the test can cancel it.
-    let options = TestPlatformOptions {
-        worker_contexts: vec![WorkerContext::Booking, WorkerContext::Inventory],
-        ..Default::default()
-    };
+    let options = TestPlatformOptions::with_workers(&[WorkerContext::Booking, WorkerContext::Inventory]);
     let mut platform = TestPlatform::spawn_with(options).await.unwrap();
     let body = booking_body(40, 2, 1, "tok_success");
-    let (check_in, check_out) = stay(&body);
-    let before = platform.availability(check_in, check_out).await.unwrap();
+    let (check_in, check_out, before) = nights_before(&platform, &body).await;
 
     let booking_ref = accepted_ref(platform.post_booking(&body, None).await.unwrap()).await;
     platform.wait_for_status(&booking_ref, &["awaiting_payment"]).await.unwrap();
@@ -223,22 +229,13 @@ async fn an_operator_finds_the_booking_by_reference_and_status() {
     platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
 
     let query = format!("BookingRef = '{booking_ref}' AND BookingStatus = 'confirmed'");
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-    let found = loop {
-        use futures::TryStreamExt;
-        let found: Vec<_> = platform
-            .client
-            .list_workflows(&query, temporalio_client::WorkflowListOptions::builder().limit(10).build())
-            .try_collect()
-            .await
-            .unwrap();
-        if !found.is_empty() || tokio::time::Instant::now() > deadline {
-            break found;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    };
+    let found = eventually("the UI's search to find the booking", async || {
+        let found = platform.find_workflows(&query).await;
+        if found.is_empty() { Err("nothing found yet") } else { Ok(found) }
+    })
+    .await;
     assert_eq!(found.len(), 1, "the UI's search finds the booking by reference and status");
-    assert_eq!(found[0].id(), format!("booking-{booking_ref}"));
+    assert_eq!(found[0], format!("booking-{booking_ref}"));
 
     // The reference, customer and check-in came with the start; the saga wrote only where it
     // came to rest (confirmed), not each step it passed.
@@ -287,11 +284,8 @@ async fn an_operator_finds_the_booking_by_reference_and_status() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_process_serves_the_sdk_metrics_of_its_tasks() {
-    let options = TestPlatformOptions { worker_contexts: vec![], ..Default::default() };
-    let mut platform = TestPlatform::spawn_with(options).await.unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    platform.start_workers_with_metrics(&WorkerContext::ALL, Some(addr)).unwrap();
+    let mut platform = TestPlatform::spawn_with(TestPlatformOptions::without_workers()).await.unwrap();
+    let addr = platform.start_workers_serving_metrics(&WorkerContext::ALL).unwrap();
 
     let booking_ref =
         accepted_ref(platform.post_booking(&booking_body(16, 1, 1, "tok_success"), None).await.unwrap()).await;
@@ -310,11 +304,9 @@ async fn a_worker_process_serves_the_sdk_metrics_of_its_tasks() {
 /// reference and starts a second saga: only the saga the key is bound to books and pays.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_after_a_lost_binding_books_and_pays_once() {
-    let options = TestPlatformOptions { worker_contexts: vec![], ..Default::default() };
-    let mut platform = TestPlatform::spawn_with(options).await.unwrap();
+    let mut platform = TestPlatform::spawn_with(TestPlatformOptions::without_workers()).await.unwrap();
     let body = booking_body(33, 1, 1, "tok_success");
-    let (check_in, check_out) = stay(&body);
-    let before = platform.availability(check_in, check_out).await.unwrap();
+    let (check_in, check_out, before) = nights_before(&platform, &body).await;
 
     // The sagas wait for workers, so both are started before either records its booking.
     let first = accepted_ref(platform.post_booking(&body, Some("lost-binding-1")).await.unwrap()).await;
@@ -353,8 +345,7 @@ async fn a_retry_after_a_lost_binding_books_and_pays_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_booking_taken_while_every_worker_is_down_completes_when_they_return() {
-    let options = TestPlatformOptions { worker_contexts: vec![], ..Default::default() };
-    let mut platform = TestPlatform::spawn_with(options).await.unwrap();
+    let mut platform = TestPlatform::spawn_with(TestPlatformOptions::without_workers()).await.unwrap();
     let booking_ref =
         accepted_ref(platform.post_booking(&booking_body(18, 1, 1, "tok_success"), None).await.unwrap()).await;
 
@@ -387,56 +378,21 @@ async fn the_hold_sweep_schedule_releases_holds_no_saga_will_release() {
 
     // The booking worker creates the schedule as it starts (in the background); once it
     // exists, an operator can trigger it.
-    let schedule = platform.client.get_schedule_handle(contracts::temporal::HOLD_SWEEP_SCHEDULE_ID);
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        match schedule
-            .trigger(temporalio_client::schedules::ScheduleOverlapPolicy::Unspecified, Default::default())
-            .await
-        {
-            Ok(_) => break,
-            Err(e) if tokio::time::Instant::now() < deadline => {
-                eprintln!("schedule not there yet: {e}");
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            }
-            Err(e) => panic!("the hold-sweep schedule never appeared: {e}"),
-        }
-    }
-
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
+    platform.trigger_schedule(contracts::temporal::HOLD_SWEEP_SCHEDULE_ID).await;
+    eventually("the sweep to release the hold", async || {
         let status: String = sqlx::query_scalar("SELECT status FROM inventory_holds WHERE hold_id = $1")
             .bind(&abandoned.hold_id)
             .fetch_one(&platform.inventory_db)
             .await
             .unwrap();
-        if status == "released" {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "the sweep never released the hold");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+        if status == "released" { Ok(()) } else { Err(status) }
+    })
+    .await;
     let night = platform.availability(check_in, check_in + Days::days(1)).await.unwrap();
     assert_eq!(night[0].held, 0);
 
     // The sweep's run replays like any workflow.
-    let sweep_id = loop {
-        use futures::TryStreamExt;
-        let runs: Vec<_> = platform
-            .client
-            .list_workflows(
-                "WorkflowType = 'HoldSweep' AND ExecutionStatus = 'Completed'",
-                temporalio_client::WorkflowListOptions::builder().limit(1).build(),
-            )
-            .try_collect()
-            .await
-            .unwrap();
-        if let Some(run) = runs.first() {
-            break run.id().to_string();
-        }
-        assert!(tokio::time::Instant::now() < deadline, "the sweep's run never showed as completed");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
+    let sweep_id = platform.completed_run_id("HoldSweep").await;
     platform.replay_workflow_history(&sweep_id, "hold_sweep").await.unwrap();
     platform.stop().await.unwrap();
 }

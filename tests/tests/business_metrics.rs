@@ -3,8 +3,7 @@
 //! else in the process moves the counters.
 
 use chrono::{Duration as Days, NaiveDate};
-use serde_json::Value;
-use tests::{TestPlatform, TestPlatformOptions, booking_body};
+use tests::{TestPlatform, TestPlatformOptions, booking_body, eventually};
 use workers::WorkerContext;
 
 /// The sum of a counter's series on a Prometheus page whose labels contain `label`.
@@ -17,28 +16,17 @@ fn counter(page: &str, name: &str, label: &str) -> f64 {
         .sum()
 }
 
-async fn booking_ref_of(response: reqwest::Response) -> String {
-    assert_eq!(response.status(), 202);
-    response.json::<Value>().await.unwrap()["booking_ref"].as_str().unwrap().to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn confirmed_declined_and_sold_out_bookings_move_their_counters() {
-    let options = TestPlatformOptions { worker_contexts: vec![], ..Default::default() };
-    let mut platform = TestPlatform::spawn_with(options).await.unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    platform.start_workers_with_metrics(&WorkerContext::ALL, Some(addr)).unwrap();
+    let mut platform = TestPlatform::spawn_with(TestPlatformOptions::without_workers()).await.unwrap();
+    let addr = platform.start_workers_serving_metrics(&WorkerContext::ALL).unwrap();
     // The workers start on their own thread: their page answers once they are up.
-    let worker_page = || async {
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-        loop {
-            match platform.http.get(format!("http://{addr}/metrics")).send().await {
-                Ok(response) => return response.text().await.unwrap(),
-                Err(e) if tokio::time::Instant::now() > deadline => panic!("no worker metrics: {e}"),
-                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
-            }
-        }
+    let worker_page = async || {
+        let response = eventually("the worker metrics page", async || {
+            platform.http.get(format!("http://{addr}/metrics")).send().await.map_err(|e| e.to_string())
+        })
+        .await;
+        response.text().await.unwrap()
     };
     let api_page = || async {
         platform.http.get(format!("{}/metrics", platform.api_url)).send().await.unwrap().text().await.unwrap()
@@ -46,16 +34,14 @@ async fn confirmed_declined_and_sold_out_bookings_move_their_counters() {
     let before_worker = worker_page().await;
     let before_api = api_page().await;
 
-    let confirmed =
-        booking_ref_of(platform.post_booking(&booking_body(30, 1, 1, "tok_success"), None).await.unwrap()).await;
+    let confirmed = platform.book(&booking_body(30, 1, 1, "tok_success")).await;
     platform.wait_for_status(&confirmed, &["confirmed"]).await.unwrap();
-    let declined =
-        booking_ref_of(platform.post_booking(&booking_body(31, 1, 1, "tok_decline"), None).await.unwrap()).await;
+    let declined = platform.book(&booking_body(31, 1, 1, "tok_decline")).await;
     platform.wait_for_status(&declined, &["failed"]).await.unwrap();
     let sold_out_body = booking_body(32, 1, 1, "tok_success");
     let check_in: NaiveDate = sold_out_body["check_in"].as_str().unwrap().parse().unwrap();
     platform.set_allotment(check_in, check_in + Days::days(1), 0).await.unwrap();
-    let sold_out = booking_ref_of(platform.post_booking(&sold_out_body, None).await.unwrap()).await;
+    let sold_out = platform.book(&sold_out_body).await;
     platform.wait_for_status(&sold_out, &["failed"]).await.unwrap();
 
     let after_worker = worker_page().await;
