@@ -101,6 +101,17 @@ impl Model {
         }
     }
 
+    /// Moves hold `id` from `from` to `to`; false when it is not in `from` (or not at all).
+    fn transition(&mut self, id: u8, from: Status, to: Status) -> bool {
+        match self.holds.get_mut(&id) {
+            Some(h) if h.status == from => {
+                h.status = to;
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn hold(&mut self, id: u8, start: i64, len: i64, rooms: u32, expired: bool) -> HoldOutcome {
         // Expired holds on these nights go first, a retry's own expired hold included.
         self.release_expired(Some((start, len)));
@@ -161,37 +172,23 @@ async fn run_case(db: &TestDatabase, ops: Vec<Op>) -> Result<(), TestCaseError> 
             }
             Op::Confirm { id } => {
                 let got = store::confirm_hold(&db.inventory, &hold_id(accommodation, id)).await.unwrap();
-                let want = match model.holds.get_mut(&id) {
-                    Some(h) if h.status == Status::Held => {
-                        h.status = Status::Confirmed;
-                        ConfirmOutcome::Confirmed
-                    }
-                    Some(h) if h.status == Status::Confirmed => ConfirmOutcome::AlreadyConfirmed,
-                    _ => ConfirmOutcome::NotHeld,
+                let was_confirmed = model.holds.get(&id).is_some_and(|h| h.status == Status::Confirmed);
+                let want = if model.transition(id, Status::Held, Status::Confirmed) {
+                    ConfirmOutcome::Confirmed
+                } else if was_confirmed {
+                    ConfirmOutcome::AlreadyConfirmed
+                } else {
+                    ConfirmOutcome::NotHeld
                 };
                 prop_assert_eq!(got, want, "{:?}", op);
             }
             Op::Release { id } => {
                 let got = store::release_hold(&db.inventory, &hold_id(accommodation, id)).await.unwrap();
-                let want = match model.holds.get_mut(&id) {
-                    Some(h) if h.status == Status::Held => {
-                        h.status = Status::Released;
-                        true
-                    }
-                    _ => false,
-                };
-                prop_assert_eq!(got, want, "{:?}", op);
+                prop_assert_eq!(got, model.transition(id, Status::Held, Status::Released), "{:?}", op);
             }
             Op::Unbook { id } => {
                 let got = store::unbook_hold(&db.inventory, &hold_id(accommodation, id)).await.unwrap();
-                let want = match model.holds.get_mut(&id) {
-                    Some(h) if h.status == Status::Confirmed => {
-                        h.status = Status::Released;
-                        true
-                    }
-                    _ => false,
-                };
-                prop_assert_eq!(got, want, "{:?}", op);
+                prop_assert_eq!(got, model.transition(id, Status::Confirmed, Status::Released), "{:?}", op);
             }
             Op::Sweep => {
                 // Other cases' expired holds are swept too; only this case's count is modelled.
