@@ -1,13 +1,18 @@
 //! Every activity run twice with the same input holds, writes, charges or refunds once —
 //! as happens when a worker dies after acting but before reporting.
 
+use catalog::store::RoomOffer;
 use chrono::{Duration as Days, Utc};
 use contracts::{
     BookingRef, Money, StayDates,
-    activities::{BookingConfirmation, BookingFailure, ChargeRequest, HoldRequest, NewBookingRecord, RefundRequest},
+    activities::{
+        BookingConfirmation, BookingFailure, Charge, ChargeRequest, HoldRequest, NewBookingRecord, RefundOutcome,
+        RefundRequest,
+    },
     saga::{BookingRequestKey, LeadTraveller},
 };
-use temporalio_sdk::testing::{ActivityEnvironment, TestActivityInfoOptions};
+use payment::{PaymentActivitiesImpl, store::PaymentRow};
+use temporalio_sdk::testing::{ActivityEnvironment, ActivityEnvironmentError, TestActivityInfoOptions};
 use tests::{TestDatabase, demo_room, spawn_sandbox_gateway};
 
 fn environment_for<A>(activities: A, workflow_id: &str) -> ActivityEnvironment
@@ -20,44 +25,56 @@ where
         .build()
 }
 
-/// A payment context on a fresh database and its own sandbox gateway, running activities
-/// as a worker of the booking's saga would.
+/// A payment context on a fresh database and its own sandbox gateway, running the steps of
+/// one booking's charge as a worker of the booking's saga would.
 struct PaymentFixture {
     db: TestDatabase,
     gateway: payment::GatewayClient,
     env: ActivityEnvironment,
     stop_gateway: tokio::sync::oneshot::Sender<()>,
     booking_ref: BookingRef,
+    /// The saga's charge of the booking: the same request on every attempt.
+    charge: ChargeRequest,
 }
 
 impl PaymentFixture {
-    async fn new(booking_ref: &str) -> Self {
+    /// The fixture of booking `booking_ref`, whose charge is of `paise` on `card_token`.
+    async fn new(booking_ref: &str, paise: i64, card_token: &str) -> Self {
         let db = TestDatabase::create(5).await.unwrap();
         let (gateway_settings, stop_gateway) = spawn_sandbox_gateway().await.unwrap();
         let gateway = payment::GatewayClient::new(gateway_settings).unwrap();
         let booking_ref = BookingRef::parse(booking_ref).unwrap();
         let env = environment_for(
-            payment::PaymentActivitiesImpl::new(db.payment.clone(), gateway.clone()),
+            PaymentActivitiesImpl::new(db.payment.clone(), gateway.clone()),
             &booking_ref.workflow_id(),
         );
-        PaymentFixture { db, gateway, env, stop_gateway, booking_ref }
-    }
-
-    fn charge(&self, paise: i64, card_token: &str) -> ChargeRequest {
-        ChargeRequest {
-            booking_ref: self.booking_ref.clone(),
-            idempotency_key: format!("{}/charge", self.booking_ref.workflow_id()),
+        let charge = ChargeRequest {
+            booking_ref: booking_ref.clone(),
+            idempotency_key: format!("{}/charge", booking_ref.workflow_id()),
             amount: Money::inr(paise),
             card_token: card_token.into(),
-        }
+        };
+        PaymentFixture { db, gateway, env, stop_gateway, booking_ref, charge }
     }
 
-    fn refund(&self, charge: &ChargeRequest) -> RefundRequest {
-        RefundRequest {
+    /// One attempt of the charge step.
+    async fn run_charge(&self) -> Result<Charge, ActivityEnvironmentError> {
+        self.env.run(PaymentActivitiesImpl::charge, self.charge.clone()).await
+    }
+
+    /// One attempt of the step that refunds the charge.
+    async fn run_refund(&self) -> Result<RefundOutcome, ActivityEnvironmentError> {
+        let refund = RefundRequest {
             booking_ref: self.booking_ref.clone(),
-            charge_idempotency_key: charge.idempotency_key.clone(),
+            charge_idempotency_key: self.charge.idempotency_key.clone(),
             reason: "test".into(),
-        }
+        };
+        self.env.run(PaymentActivitiesImpl::refund_charge, refund).await
+    }
+
+    /// The payment context's row of the charge.
+    async fn payment_row(&self) -> PaymentRow {
+        payment::store::find_by_key(&self.db.payment, &self.charge.idempotency_key).await.unwrap().unwrap()
     }
 
     async fn stop(self) {
@@ -66,29 +83,35 @@ impl PaymentFixture {
     }
 }
 
+/// The demo room's offer on `db`, and a stay of `nights` nights from `days_ahead` days on.
+async fn demo_stay(db: &TestDatabase, days_ahead: i64, nights: i64) -> (RoomOffer, StayDates) {
+    let (accommodation, room_type) = demo_room();
+    let offer = catalog::store::find_offer(&db.catalog, accommodation, room_type).await.unwrap().unwrap();
+    let check_in = Utc::now().date_naive() + Days::days(days_ahead);
+    (offer, StayDates { check_in, check_out: check_in + Days::days(nights) })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn charging_and_refunding_twice_moves_money_once() {
-    let f = PaymentFixture::new("TRP-PAY2X2").await;
-    let (db, gateway, env, booking_ref) = (&f.db, &f.gateway, &f.env, &f.booking_ref);
-    let charge = f.charge(945_000, "tok_success");
+    let f = PaymentFixture::new("TRP-PAY2X2", 945_000, "tok_success").await;
+    let db = &f.db;
 
-    let first = env.run(payment::PaymentActivitiesImpl::charge, charge.clone()).await.unwrap();
-    let second = env.run(payment::PaymentActivitiesImpl::charge, charge.clone()).await.unwrap();
+    let first = f.run_charge().await.unwrap();
+    let second = f.run_charge().await.unwrap();
     assert_eq!(first, second);
     assert_eq!(first.captured, Money::inr(945_000));
-    let at_gateway = gateway.order_payments(&first.gateway_order_id).await.unwrap();
+    let at_gateway = f.gateway.order_payments(&first.gateway_order_id).await.unwrap();
     assert_eq!(at_gateway.len(), 1, "{at_gateway:?}");
     assert_eq!(at_gateway[0].status, "captured");
 
-    let refund = f.refund(&charge);
-    let refunded = env.run(payment::PaymentActivitiesImpl::refund_charge, refund.clone()).await.unwrap();
-    let again = env.run(payment::PaymentActivitiesImpl::refund_charge, refund).await.unwrap();
+    let refunded = f.run_refund().await.unwrap();
+    let again = f.run_refund().await.unwrap();
     assert_eq!(refunded.refunded, Money::inr(945_000));
     assert_eq!(again.refunded, Money::inr(0), "nothing left to refund");
-    let at_gateway = gateway.order_payments(&first.gateway_order_id).await.unwrap();
+    let at_gateway = f.gateway.order_payments(&first.gateway_order_id).await.unwrap();
     assert_eq!((at_gateway[0].status.as_str(), at_gateway[0].amount_refunded), ("refunded", 945_000));
 
-    let rows = payment::store::payments_of_booking(&db.payment, booking_ref).await.unwrap();
+    let rows = payment::store::payments_of_booking(&db.payment, &f.booking_ref).await.unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(
         (rows[0].captured_paise, rows[0].refunded_paise, rows[0].status.as_str()),
@@ -110,16 +133,14 @@ async fn charging_and_refunding_twice_moves_money_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declined_charge_stays_declined_without_asking_the_bank_again() {
-    let f = PaymentFixture::new("TRP-DEC1NE").await;
-    let (db, gateway, env) = (&f.db, &f.gateway, &f.env);
-    let charge = f.charge(100_000, "tok_decline");
+    let f = PaymentFixture::new("TRP-DEC1NE", 100_000, "tok_decline").await;
     for _ in 0..2 {
-        let err = env.run(payment::PaymentActivitiesImpl::charge, charge.clone()).await.unwrap_err();
+        let err = f.run_charge().await.unwrap_err();
         assert!(format!("{err:?}").contains("CardDeclined"), "{err:?}");
     }
-    let row = payment::store::find_by_key(&db.payment, &charge.idempotency_key).await.unwrap().unwrap();
+    let row = f.payment_row().await;
     assert_eq!((row.status.as_str(), row.captured_paise), ("declined", 0));
-    let attempts = gateway.order_payments(row.gateway_order_id.as_deref().unwrap()).await.unwrap();
+    let attempts = f.gateway.order_payments(row.gateway_order_id.as_deref().unwrap()).await.unwrap();
     assert_eq!(attempts.len(), 1, "the card was tried once: {attempts:?}");
     f.stop().await;
 }
@@ -129,10 +150,8 @@ async fn holding_and_recording_twice_writes_once() {
     let db = TestDatabase::create(5).await.unwrap();
     let booking_ref = BookingRef::parse("TRP-TW1CE0").unwrap();
     let workflow_id = booking_ref.workflow_id();
-    let (accommodation, room_type) = demo_room();
-    let offer = catalog::store::find_offer(&db.catalog, accommodation, room_type).await.unwrap().unwrap();
-    let check_in = Utc::now().date_naive() + Days::days(20);
-    let dates = StayDates { check_in, check_out: check_in + Days::days(2) };
+    let (offer, dates) = demo_stay(&db, 20, 2).await;
+    let room_type = offer.room_type.as_str();
 
     let inventory = environment_for(
         inventory::InventoryActivitiesImpl::new(db.inventory.clone(), std::time::Duration::from_secs(900)),
@@ -216,17 +235,14 @@ async fn holding_and_recording_twice_writes_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recording_a_booking_restores_a_lost_request_binding_and_stops_a_second_saga() {
     let db = TestDatabase::create(5).await.unwrap();
-    let (accommodation, room_type) = demo_room();
-    let offer = catalog::store::find_offer(&db.catalog, accommodation, room_type).await.unwrap().unwrap();
-    let check_in = Utc::now().date_naive() + Days::days(25);
-    let dates = StayDates { check_in, check_out: check_in + Days::days(1) };
+    let (offer, dates) = demo_stay(&db, 25, 1).await;
     let user_id = uuid::Uuid::new_v4();
     let key = format!("client:{user_id}:trip-7");
     let request_hash = [7_u8; 32];
     let record_for = |booking_ref: &BookingRef| NewBookingRecord {
         booking_ref: booking_ref.clone(),
         accommodation_id: offer.accommodation_id,
-        room_type: room_type.into(),
+        room_type: offer.room_type.clone(),
         dates,
         rooms: 1,
         guests: 2,
@@ -278,58 +294,46 @@ async fn recording_a_booking_restores_a_lost_request_binding_and_stops_a_second_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_payment_the_gateway_refuses_outright_is_final_not_retried() {
-    let f = PaymentFixture::new("TRP-REJ3CT").await;
-    let (db, env) = (&f.db, &f.env);
-    let charge = f.charge(100_000, "not a token");
-    let err = env.run(payment::PaymentActivitiesImpl::charge, charge.clone()).await.unwrap_err();
-    let text = format!("{err:?}");
+    let f = PaymentFixture::new("TRP-REJ3CT", 100_000, "not a token").await;
+    let text = format!("{:?}", f.run_charge().await.unwrap_err());
     assert!(text.contains("PaymentRejected") && text.contains("non_retryable: true"), "{text}");
-    let row = payment::store::find_by_key(&db.payment, &charge.idempotency_key).await.unwrap().unwrap();
+    let row = f.payment_row().await;
     assert_eq!((row.status.as_str(), row.captured_paise), ("declined", 0));
     f.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overlapping_charge_attempts_capture_once_and_a_late_one_after_the_refund_takes_nothing() {
-    let f = PaymentFixture::new("TRP-0VERLP").await;
-    let (db, gateway, env, booking_ref) = (&f.db, &f.gateway, &f.env, &f.booking_ref);
-    let charge = f.charge(250_000, "tok_success");
+    let f = PaymentFixture::new("TRP-0VERLP", 250_000, "tok_success").await;
 
     // Two attempts at once, as after a start-to-close timeout of a slow first attempt.
-    let (a, b) = tokio::join!(
-        env.run(payment::PaymentActivitiesImpl::charge, charge.clone()),
-        env.run(payment::PaymentActivitiesImpl::charge, charge.clone()),
-    );
+    let (a, b) = tokio::join!(f.run_charge(), f.run_charge());
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a, b);
-    let at_gateway = gateway.order_payments(&a.gateway_order_id).await.unwrap();
+    let at_gateway = f.gateway.order_payments(&a.gateway_order_id).await.unwrap();
     assert_eq!(at_gateway.len(), 1, "one payment on one order: {at_gateway:?}");
-    assert_eq!(payment::store::payments_of_booking(&db.payment, booking_ref).await.unwrap().len(), 1);
+    assert_eq!(payment::store::payments_of_booking(&f.db.payment, &f.booking_ref).await.unwrap().len(), 1);
 
-    let refund = f.refund(&charge);
-    env.run(payment::PaymentActivitiesImpl::refund_charge, refund).await.unwrap();
-    let late = env.run(payment::PaymentActivitiesImpl::charge, charge.clone()).await.unwrap_err();
+    f.run_refund().await.unwrap();
+    let late = f.run_charge().await.unwrap_err();
     assert!(format!("{late:?}").contains("ChargeClosed"), "{late:?}");
-    let at_gateway = gateway.order_payments(&a.gateway_order_id).await.unwrap();
+    let at_gateway = f.gateway.order_payments(&a.gateway_order_id).await.unwrap();
     assert_eq!((at_gateway.len(), at_gateway[0].status.as_str()), (1, "refunded"));
     f.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refund_whose_answer_was_lost_is_recorded_by_the_retry_not_repeated() {
-    let f = PaymentFixture::new("TRP-L0STRF").await;
-    let (db, gateway, env) = (&f.db, &f.gateway, &f.env);
-    let charge = f.charge(180_000, "tok_success");
-    let captured = env.run(payment::PaymentActivitiesImpl::charge, charge.clone()).await.unwrap();
+    let f = PaymentFixture::new("TRP-L0STRF", 180_000, "tok_success").await;
+    let captured = f.run_charge().await.unwrap();
     // The gateway refunds, but the answer never reaches the payment context.
-    gateway.refund(&captured.gateway_payment_id, 180_000, "lost-answer-refund-key").await.unwrap();
+    f.gateway.refund(&captured.gateway_payment_id, 180_000, "lost-answer-refund-key").await.unwrap();
 
-    let refund = f.refund(&charge);
-    let outcome = env.run(payment::PaymentActivitiesImpl::refund_charge, refund).await.unwrap();
+    let outcome = f.run_refund().await.unwrap();
     assert_eq!(outcome.refunded, Money::inr(180_000), "the refund that happened is reported");
-    let row = payment::store::find_by_key(&db.payment, &charge.idempotency_key).await.unwrap().unwrap();
+    let row = f.payment_row().await;
     assert_eq!((row.status.as_str(), row.refunded_paise), ("refunded", 180_000));
-    let refunds = gateway.payment_refunds(&captured.gateway_payment_id).await.unwrap();
+    let refunds = f.gateway.payment_refunds(&captured.gateway_payment_id).await.unwrap();
     assert_eq!(refunds.len(), 1, "no second refund: {refunds:?}");
     f.stop().await;
 }
