@@ -6,21 +6,10 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{Duration as Span, Utc};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use tests::{Session, TEST_PASSWORD, TestPlatform, TestPlatformOptions, booking_body, test_keys_file};
-
-fn no_workers() -> TestPlatformOptions {
-    TestPlatformOptions { worker_contexts: vec![], ..Default::default() }
-}
-
-async fn body_of(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-}
-
-fn code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or("")
-}
+use tests::{
+    Session, TEST_PASSWORD, TestPlatform, TestPlatformOptions, body_of, booking_body, booking_ref_of, error_code,
+    json_of, test_keys_file,
+};
 
 async fn me(platform: &TestPlatform, token: &str) -> (u16, Value) {
     body_of(platform.http.get(format!("{}/api/auth/me", platform.api_url)).bearer_auth(token).send().await.unwrap())
@@ -31,38 +20,25 @@ async fn post(platform: &TestPlatform, path: &str, body: Value) -> (u16, Value) 
     body_of(platform.http.post(format!("{}{path}", platform.api_url)).json(&body).send().await.unwrap()).await
 }
 
-/// Every row of every table of every schema, as text.
-async fn whole_database_text(platform: &TestPlatform) -> String {
-    let tables: Vec<(String, String)> = sqlx::query_as(
-        "SELECT table_schema, table_name FROM information_schema.tables
-         WHERE table_schema IN ('auth', 'catalog', 'inventory', 'booking', 'payment', 'partner')
-           AND table_type = 'BASE TABLE'",
-    )
-    .fetch_all(&platform.auth_db)
-    .await
-    .unwrap();
-    let mut all = String::new();
-    for (schema, table) in tables {
-        let text: Option<String> =
-            sqlx::query_scalar(&format!("SELECT string_agg(t::text, ' ') FROM \"{schema}\".\"{table}\" t"))
-                .fetch_one(&platform.auth_db)
-                .await
-                .unwrap();
-        all.push_str(&text.unwrap_or_default());
-    }
-    all
+/// One column of the stored credentials of the user with `email`.
+async fn credential<T>(platform: &TestPlatform, email: &str, column: &str) -> T
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
+{
+    let sql = format!("SELECT {column} FROM user_credentials c JOIN users u USING (user_id) WHERE u.email = $1");
+    sqlx::query_scalar(&sql).bind(email).fetch_one(&platform.auth_db).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_up_log_in_refresh_and_log_out() {
-    let platform = TestPlatform::spawn_with(no_workers()).await.unwrap();
+    let platform = TestPlatform::spawn_with(TestPlatformOptions::without_workers()).await.unwrap();
     let email = format!("asha-{}@example.in", uuid::Uuid::new_v4().simple());
     let sign_up = json!({ "email": email.to_uppercase(), "password": TEST_PASSWORD, "full_name": "Asha Debbarma",
                           "phone": "+919876543210" });
     let (status, first) = post(&platform, "/api/auth/register", sign_up.clone()).await;
     assert_eq!(status, 201, "{first}");
     let (status, body) = post(&platform, "/api/auth/register", sign_up.clone()).await;
-    assert_eq!((status, code(&body)), (409, "email_taken"), "emails are unique whatever their case");
+    assert_eq!((status, error_code(&body)), (409, "email_taken"), "emails are unique whatever their case");
     for (field, value) in [("password", "short"), ("email", "not-an-email"), ("phone", "98765")] {
         let mut bad = sign_up.clone();
         bad[field] = json!(value);
@@ -79,7 +55,7 @@ async fn sign_up_log_in_refresh_and_log_out() {
     let wrong = body_of(platform.log_in(&email, "not the password").await.unwrap()).await;
     let unknown = body_of(platform.log_in("nobody-here@example.in", TEST_PASSWORD).await.unwrap()).await;
     assert_eq!(wrong, unknown);
-    assert_eq!((wrong.0, code(&wrong.1)), (401, "invalid_credentials"));
+    assert_eq!((wrong.0, error_code(&wrong.1)), (401, "invalid_credentials"));
 
     // Refresh rotates; the old token used again ends the whole login.
     let login = Session::default();
@@ -92,9 +68,9 @@ async fn sign_up_log_in_refresh_and_log_out() {
     assert_ne!(r1, r2);
     assert_eq!(me(&platform, a2).await.0, 200);
     let (status, reused) = post(&platform, "/api/auth/refresh", json!({ "refresh_token": r1 })).await;
-    assert_eq!((status, code(&reused)), (401, "refresh_token_reused"));
+    assert_eq!((status, error_code(&reused)), (401, "refresh_token_reused"));
     let (status, after) = post(&platform, "/api/auth/refresh", json!({ "refresh_token": r2 })).await;
-    assert_eq!((status, code(&after)), (401, "invalid_refresh_token"), "the family is revoked");
+    assert_eq!((status, error_code(&after)), (401, "invalid_refresh_token"), "the family is revoked");
     let replaced_by_reuse: i64 =
         sqlx::query_scalar("SELECT count(*) FROM user_sessions WHERE revoked_at IS NULL AND user_id = $1")
             .bind(uuid::Uuid::parse_str(first["user_id"].as_str().unwrap()).unwrap())
@@ -120,7 +96,7 @@ async fn sign_up_log_in_refresh_and_log_out() {
     for key in [None, Some("after-logout")] {
         let response = platform.post_booking_as(&ended, &booking_body(12, 2, 1, "tok_success"), key).await.unwrap();
         let (status, body) = body_of(response).await;
-        assert_eq!((status, code(&body)), (401, "invalid_token"), "{body}");
+        assert_eq!((status, error_code(&body)), (401, "invalid_token"), "{body}");
     }
     let user_id = uuid::Uuid::parse_str(first["user_id"].as_str().unwrap()).unwrap();
     let bound: i64 = sqlx::query_scalar("SELECT count(*) FROM booking_requests WHERE user_id = $1")
@@ -147,16 +123,8 @@ async fn sign_up_log_in_refresh_and_log_out() {
 
     // The activity log has it all, with the client's address.
     let (_, fresh) = body_of(platform.log_in(&email, TEST_PASSWORD).await.unwrap()).await;
-    let activity: Value = platform
-        .http
-        .get(format!("{}/api/auth/me/activity", platform.api_url))
-        .bearer_auth(fresh["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let activity_url = format!("{}/api/auth/me/activity", platform.api_url);
+    let activity = json_of(platform.http.get(activity_url).bearer_auth(fresh["access_token"].as_str().unwrap())).await;
     let seen: Vec<(String, String)> = activity
         .as_array()
         .unwrap()
@@ -177,25 +145,19 @@ async fn sign_up_log_in_refresh_and_log_out() {
     assert!(activity.as_array().unwrap().iter().all(|a| a["client_addr"] == "127.0.0.1"), "{activity}");
 
     // No password and no refresh token anywhere in the database, in any table.
-    let everything = whole_database_text(&platform).await;
+    let everything = platform.whole_database_text().await;
     assert!(everything.contains(&email), "the dump covers the auth tables");
     for secret in [TEST_PASSWORD, r1, r2, fresh["refresh_token"].as_str().unwrap()] {
         assert!(!everything.contains(secret), "a secret is stored in clear text");
     }
-    let hash: String = sqlx::query_scalar(
-        "SELECT password_hash FROM user_credentials c JOIN users u USING (user_id) WHERE u.email = $1",
-    )
-    .bind(&email)
-    .fetch_one(&platform.auth_db)
-    .await
-    .unwrap();
+    let hash: String = credential(&platform, &email, "password_hash").await;
     assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
     platform.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_failures_lock_the_account_and_then_the_client() {
-    let platform = TestPlatform::spawn_with(no_workers()).await.unwrap();
+    let platform = TestPlatform::spawn_with(TestPlatformOptions::without_workers()).await.unwrap();
     let victim = platform.user_with_role("traveller").await.unwrap();
     for _ in 0..5 {
         let (status, _) = body_of(platform.log_in(&victim.email, "guessing-wrong-1").await.unwrap()).await;
@@ -205,7 +167,7 @@ async fn repeated_failures_lock_the_account_and_then_the_client() {
     let locked = platform.log_in(&victim.email, TEST_PASSWORD).await.unwrap();
     let retry_after: u64 = locked.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=900).contains(&retry_after), "{retry_after}");
-    assert_eq!(code(&body_of(locked).await.1), "too_many_attempts");
+    assert_eq!(error_code(&body_of(locked).await.1), "too_many_attempts");
     // An unknown email locks the same way: a lockout says nothing about who has an account.
     for _ in 0..5 {
         platform.log_in("no-such-user@example.in", "guessing-wrong-1").await.unwrap();
@@ -228,13 +190,7 @@ async fn repeated_failures_lock_the_account_and_then_the_client() {
     let logged: BTreeMap<String, i64> = logged.into_iter().collect();
     assert_eq!(logged.get("failure"), Some(&20), "{logged:?}");
     assert!(logged.get("denied").is_some_and(|n| *n >= 3), "{logged:?}");
-    let failed: i32 = sqlx::query_scalar(
-        "SELECT failed_attempts FROM user_credentials c JOIN users u USING (user_id) WHERE u.email = $1",
-    )
-    .bind(&victim.email)
-    .fetch_one(&platform.auth_db)
-    .await
-    .unwrap();
+    let failed: i32 = credential(&platform, &victim.email, "failed_attempts").await;
     assert_eq!(failed, 5);
     platform.stop().await.unwrap();
 }
@@ -266,7 +222,7 @@ fn unsigned(header: Value, claims: &Value) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_kind_of_bad_token_is_401() {
-    let mut platform = TestPlatform::spawn_with(no_workers()).await.unwrap();
+    let mut platform = TestPlatform::spawn_with(TestPlatformOptions::without_workers()).await.unwrap();
     let good = platform.traveller.access_token.clone();
     assert_eq!(me(&platform, &good).await.0, 200);
     let claims = claims_of(&good);
@@ -323,7 +279,7 @@ async fn every_kind_of_bad_token_is_401() {
         assert_eq!(response.headers().get("www-authenticate").map(|v| v.to_str().unwrap()), Some("Bearer"), "{what}");
         let (status, body) = body_of(response).await;
         assert_eq!(status, 401, "{what}: {body}");
-        assert!(matches!(code(&body), "missing_token" | "invalid_token"), "{what}: {body}");
+        assert!(matches!(error_code(&body), "missing_token" | "invalid_token"), "{what}: {body}");
     }
     assert_eq!(me(&platform, &good).await.0, 200, "the good token still works after all that");
 
@@ -358,8 +314,7 @@ async fn every_kind_of_bad_token_is_401() {
     let me_at = |base: String| platform.http.get(format!("{base}/api/auth/me")).bearer_auth(&good).send();
     assert_eq!(me_at(api_within.clone()).await.unwrap().status(), 200, "old key within its grace period");
     assert_eq!(me_at(api_after.clone()).await.unwrap().status(), 401, "old key after its grace period");
-    let jwks: Value =
-        platform.http.get(format!("{api_within}/api/auth/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let jwks = json_of(platform.http.get(format!("{api_within}/api/auth/jwks.json"))).await;
     let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
     assert!(kids.contains(&kid.as_str()) && kids.len() == 2, "{jwks}");
     assert!(jwks["keys"].as_array().unwrap().iter().all(|k| k["kty"] == "OKP" && k.get("d").is_none()), "{jwks}");
@@ -390,21 +345,13 @@ fn concrete(path: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_gets_exactly_what_its_permissions_allow_on_every_route() {
-    let platform = TestPlatform::spawn_with(no_workers()).await.unwrap();
+    let platform = TestPlatform::spawn_with(TestPlatformOptions::without_workers()).await.unwrap();
     let mut sessions: Vec<(&str, Option<Session>)> = vec![("anonymous", None)];
     for role in auth::roles::ALL {
         sessions.push((role, Some(platform.user_with_role(role).await.unwrap())));
     }
     let admin = sessions.last().unwrap().1.clone().unwrap();
-    let roles: Value = platform
-        .http_as(&admin)
-        .get(format!("{}/api/auth/roles", platform.api_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let roles = json_of(platform.http_as(&admin).get(format!("{}/api/auth/roles", platform.api_url))).await;
     let granted: BTreeMap<String, Vec<String>> = roles
         .as_array()
         .unwrap()
@@ -416,8 +363,7 @@ async fn every_role_gets_exactly_what_its_permissions_allow_on_every_route() {
         .collect();
     assert_eq!(granted.len(), 4, "{roles}");
 
-    let doc: Value =
-        platform.http.get(format!("{}/api/openapi.json", platform.api_url)).send().await.unwrap().json().await.unwrap();
+    let doc = json_of(platform.http.get(format!("{}/api/openapi.json", platform.api_url))).await;
     let mut checked = 0;
     let mut routes: Vec<(&String, &Value)> = doc["paths"].as_object().unwrap().iter().collect();
     // Logging out everywhere ends the sessions the matrix uses: it goes last.
@@ -462,7 +408,9 @@ async fn every_role_gets_exactly_what_its_permissions_allow_on_every_route() {
                 match (allowed, session) {
                     // An allowed role may still meet an object-level refusal (a property not
                     // assigned to this manager); those are tested on their own elsewhere.
-                    (true, _) => assert!(status != 401 && (status != 403 || code(&body) == "not_assigned"), "{what}"),
+                    (true, _) => {
+                        assert!(status != 401 && (status != 403 || error_code(&body) == "not_assigned"), "{what}")
+                    }
                     (false, None) => assert_eq!(status, 401, "{what}"),
                     (false, Some(_)) => assert_eq!(status, 403, "{what}"),
                 }
@@ -484,14 +432,13 @@ async fn bookings_are_private_and_properties_are_managed_only_by_their_managers(
     let manager = platform.user_with_role("asset_manager").await.unwrap();
 
     let response = platform.post_booking(&booking_body(12, 2, 1, "tok_success"), Some("trip-1")).await.unwrap();
-    assert_eq!(response.status(), 202);
-    let booking_ref = response.json::<Value>().await.unwrap()["booking_ref"].as_str().unwrap().to_string();
+    let booking_ref = booking_ref_of(response).await;
     platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
 
     // The same Idempotency-Key from another traveller is another booking, not a peek at this one.
     let theirs =
         platform.post_booking_as(&stranger, &booking_body(12, 2, 1, "tok_success"), Some("trip-1")).await.unwrap();
-    let their_ref = theirs.json::<Value>().await.unwrap()["booking_ref"].as_str().unwrap().to_string();
+    let their_ref = booking_ref_of(theirs).await;
     assert_ne!(their_ref, booking_ref);
 
     let get_as = |session: &Session| {
@@ -499,7 +446,11 @@ async fn bookings_are_private_and_properties_are_managed_only_by_their_managers(
     };
     assert_eq!(get_as(&booker).await.unwrap().status(), 200);
     let (status, body) = body_of(get_as(&stranger).await.unwrap()).await;
-    assert_eq!((status, code(&body)), (404, "booking_not_found"), "someone else's booking does not exist for you");
+    assert_eq!(
+        (status, error_code(&body)),
+        (404, "booking_not_found"),
+        "someone else's booking does not exist for you"
+    );
     assert_eq!(get_as(&operator).await.unwrap().status(), 200);
     assert_eq!(get_as(&manager).await.unwrap().status(), 403, "asset managers do not read bookings");
 
@@ -550,7 +501,7 @@ async fn bookings_are_private_and_properties_are_managed_only_by_their_managers(
     let (status, body) =
         body_of(change(&manager, "rudrasagar-lakeside-resort", "lake_view_cottage", range.clone()).await.unwrap())
             .await;
-    assert_eq!((status, code(&body)), (403, "not_assigned"), "{body}");
+    assert_eq!((status, error_code(&body)), (403, "not_assigned"), "{body}");
     let (status, body) =
         body_of(change(&stranger, "ujjayanta-heritage-hotel", "deluxe_double", range).await.unwrap()).await;
     assert_eq!(status, 403, "{body}");
@@ -559,7 +510,7 @@ async fn bookings_are_private_and_properties_are_managed_only_by_their_managers(
     let below = json!({ "from": check_in, "to": check_in + Span::days(2), "allotment": 0 });
     let (status, body) =
         body_of(change(&operator, "ujjayanta-heritage-hotel", "deluxe_double", below).await.unwrap()).await;
-    assert_eq!((status, code(&body)), (409, "allotment_below_commitments"), "{body}");
+    assert_eq!((status, error_code(&body)), (409, "allotment_below_commitments"), "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains(&check_in.to_string()), "{body}");
     // Stop-sell a night: nothing more is sold on it.
     let stop = json!({ "from": check_in, "to": check_in + Span::days(1), "stop_sell": true });
@@ -570,8 +521,7 @@ async fn bookings_are_private_and_properties_are_managed_only_by_their_managers(
         (body["nights"][0]["stop_sell"].as_bool(), body["nights"][0]["available"].as_i64()),
         (Some(true), Some(0))
     );
-    let after_stop = platform.post_booking(&booking_body(12, 1, 1, "tok_success"), None).await.unwrap();
-    let stopped_ref = after_stop.json::<Value>().await.unwrap()["booking_ref"].as_str().unwrap().to_string();
+    let stopped_ref = platform.book(&booking_body(12, 1, 1, "tok_success")).await;
     let failed = platform.wait_for_status(&stopped_ref, &["failed"]).await.unwrap();
     assert_eq!(failed["failure"]["code"], "sold_out", "{failed}");
 

@@ -13,25 +13,10 @@ use contracts::{
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use std::time::Duration;
 use temporalio_client::{WorkflowGetResultOptions, WorkflowStartOptions};
-use tests::{Session, TestPlatform, TestPlatformOptions, booking_body};
+use tests::{Session, TestPlatform, TestPlatformOptions, body_of, booking_body, error_code, eventually};
 use uuid::Uuid;
 use workers::WorkerContext;
-
-fn with_workers(worker_contexts: Vec<WorkerContext>) -> TestPlatformOptions {
-    TestPlatformOptions { worker_contexts, ..Default::default() }
-}
-
-async fn body_of(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-}
-
-fn code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or("")
-}
 
 /// An admin's view of the partner API.
 struct Admin<'a> {
@@ -90,50 +75,47 @@ fn prefix_of(key: &str) -> &str {
     &key["tt_live_".len().."tt_live_".len() + 10]
 }
 
-/// Waits (at most 30 s) until `probe` returns `Some`.
-async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(found) = probe().await {
-            return found;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+/// Waits until the partner API refuses `key` as expired.
+async fn wait_until_expired(platform: &TestPlatform, base: &str, key: &str, what: &str) {
+    eventually(what, async || {
+        let (status, body) = partner_get(platform, base, key, &quote_path()).await;
+        if status == 401 && error_code(&body) == "api_key_expired" { Ok(()) } else { Err(format!("{status} {body}")) }
+    })
+    .await
 }
 
-/// Every row of every table of every schema, as text.
-async fn whole_database_text(platform: &TestPlatform) -> String {
-    let tables: Vec<(String, String)> = sqlx::query_as(
-        "SELECT table_schema, table_name FROM information_schema.tables
-         WHERE table_schema IN ('auth', 'catalog', 'inventory', 'booking', 'payment', 'partner')
-           AND table_type = 'BASE TABLE'",
-    )
-    .fetch_all(&platform.partner_db)
+/// Waits until the partner API shows the booking at `path` in `status`; returns that view.
+async fn wait_for_partner_view(platform: &TestPlatform, base: &str, key: &str, path: &str, status: &str) -> Value {
+    eventually(&format!("{path} to be {status}"), async || {
+        let (code, view) = partner_get(platform, base, key, path).await;
+        if code == 200 && view["status"] == status { Ok(view) } else { Err(format!("{code} {view}")) }
+    })
     .await
-    .unwrap();
-    let mut all = String::new();
-    for (schema, table) in tables {
-        let text: Option<String> =
-            sqlx::query_scalar(&format!("SELECT string_agg(t::text, ' ') FROM \"{schema}\".\"{table}\" t"))
-                .fetch_one(&platform.partner_db)
-                .await
-                .unwrap();
-        all.push_str(&text.unwrap_or_default());
-    }
-    all
 }
 
 /// An access log line: key prefix, method, route, status, client address.
 type LogLine = (Option<String>, String, String, i32, Option<String>);
 
+/// The partner's access log in the order it was written, once it has `lines` lines or more
+/// (API instances write theirs in the background).
+async fn access_log(platform: &TestPlatform, partner_id: Uuid, lines: usize) -> Vec<LogLine> {
+    eventually(&format!("{lines} access log lines"), async || {
+        let rows: Vec<LogLine> = sqlx::query_as(
+            "SELECT key_prefix, method, route, status, host(client_addr) FROM api_access_logs
+             WHERE partner_id = $1 ORDER BY api_access_log_id",
+        )
+        .bind(partner_id)
+        .fetch_all(&platform.partner_db)
+        .await
+        .unwrap();
+        if rows.len() >= lines { Ok(rows) } else { Err(format!("{rows:?}")) }
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_keys_are_shown_once_rotated_with_grace_revoked_at_once_and_expire() {
-    let platform = TestPlatform::spawn_with(with_workers(vec![])).await.unwrap();
+    let platform = TestPlatform::spawn_with(TestPlatformOptions::without_workers()).await.unwrap();
     let admin = Admin::new(&platform).await;
     let base = platform.api_url.clone();
 
@@ -149,7 +131,7 @@ async fn api_keys_are_shown_once_rotated_with_grace_revoked_at_once_and_expire()
     );
     let again = json!({ "code": "tripura-trails", "name": "x", "contact_email": "a@b.in", "commission_bp": 1 });
     let (status, body) = admin.post("", again).await;
-    assert_eq!((status, code(&body)), (409, "partner_code_taken"));
+    assert_eq!((status, error_code(&body)), (409, "partner_code_taken"));
     let bad = json!({ "code": "other-one", "name": "x", "contact_email": "a@b.in", "commission_bp": 10_001 });
     let (status, body) = admin.post("", bad).await;
     assert_eq!((status, body["error"]["details"]["field"].as_str()), (422, Some("commission_bp")), "{body}");
@@ -173,13 +155,13 @@ async fn api_keys_are_shown_once_rotated_with_grace_revoked_at_once_and_expire()
     let no_key = platform.http.get(format!("{base}/api/partners/v1{}", quote_path())).send().await.unwrap();
     assert_eq!(no_key.headers()["www-authenticate"], "Bearer");
     let (status, body) = body_of(no_key).await;
-    assert_eq!((status, code(&body)), (401, "missing_api_key"));
+    assert_eq!((status, error_code(&body)), (401, "missing_api_key"));
     let mut tampered = k1.clone();
     let last = tampered.pop().unwrap();
     tampered.push(if last == 'a' { 'b' } else { 'a' });
     for wrong in [tampered.as_str(), "tt_live_nope", "not a key at all"] {
         let (status, body) = partner_get(&platform, &base, wrong, &quote_path()).await;
-        assert_eq!((status, code(&body)), (401, "invalid_api_key"), "{wrong}");
+        assert_eq!((status, error_code(&body)), (401, "invalid_api_key"), "{wrong}");
     }
 
     // Rotate with a grace period: both keys work until the old one's grace ends.
@@ -200,23 +182,18 @@ async fn api_keys_are_shown_once_rotated_with_grace_revoked_at_once_and_expire()
         admin.post(&format!("/tripura-trails/keys/{}/rotate", prefix_of(&k2)), json!({ "grace_period_secs": 1 })).await;
     assert_eq!(status, 201, "{rotated}");
     let k3 = rotated["new_key"]["key"].as_str().unwrap().to_string();
-    let (pf, b, k) = (&platform, base.as_str(), k2.as_str());
-    eventually("the rotated key to expire", move || async move {
-        let (status, body) = partner_get(pf, b, k, &quote_path()).await;
-        (status == 401 && code(&body) == "api_key_expired").then_some(())
-    })
-    .await;
+    wait_until_expired(&platform, &base, &k2, "the rotated key to expire").await;
     assert_eq!(partner_get(&platform, &base, &k3, &quote_path()).await.0, 200);
     let (status, body) =
         admin.post(&format!("/tripura-trails/keys/{}/rotate", prefix_of(&k2)), json!({ "grace_period_secs": 1 })).await;
-    assert_eq!((status, code(&body)), (409, "api_key_not_active"), "an expired key cannot be rotated");
+    assert_eq!((status, error_code(&body)), (409, "api_key_not_active"), "an expired key cannot be rotated");
 
     // Revoke: refused from the very next request.
     let revoked = admin.http.delete(admin.url(&format!("/tripura-trails/keys/{}", prefix_of(&k3)))).send();
     let (status, body) = body_of(revoked.await.unwrap()).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("revoked")), "{body}");
     let (status, body) = partner_get(&platform, &base, &k3, &quote_path()).await;
-    assert_eq!((status, code(&body)), (401, "api_key_revoked"));
+    assert_eq!((status, error_code(&body)), (401, "api_key_revoked"));
 
     // Expiry set at issue: in the past is refused; a near one works, then expires.
     let past = (Utc::now() - Span::minutes(1)).to_rfc3339();
@@ -224,24 +201,19 @@ async fn api_keys_are_shown_once_rotated_with_grace_revoked_at_once_and_expire()
     assert_eq!((status, body["error"]["details"]["field"].as_str()), (422, Some("expires_at")));
     let soon = (Utc::now() + Span::seconds(2)).to_rfc3339();
     let k4 = admin.issue_key("tripura-trails", json!({ "expires_at": soon })).await;
-    let (pf, b, k) = (&platform, base.as_str(), k4.as_str());
-    eventually("the key to expire at its expiry", move || async move {
-        let (status, body) = partner_get(pf, b, k, &quote_path()).await;
-        (status == 401 && code(&body) == "api_key_expired").then_some(())
-    })
-    .await;
+    wait_until_expired(&platform, &base, &k4, "the key to expire at its expiry").await;
 
     // A suspended partner's keys are refused; reopened, they work again.
     let suspend = admin.http.patch(admin.url("/tripura-trails")).json(&json!({ "status": "suspended" })).send();
     assert_eq!(suspend.await.unwrap().status(), 200);
     let (status, body) = partner_get(&platform, &base, &k1, &quote_path()).await;
-    assert_eq!((status, code(&body)), (403, "partner_inactive"));
+    assert_eq!((status, error_code(&body)), (403, "partner_inactive"));
     let reopen = admin.http.patch(admin.url("/tripura-trails")).json(&json!({ "status": "active" })).send();
     assert_eq!(reopen.await.unwrap().status(), 200);
     assert_eq!(partner_get(&platform, &base, &k1, &quote_path()).await.0, 200);
 
     // No key in clear text anywhere in the database; each one's SHA-256 is stored.
-    let everything = whole_database_text(&platform).await;
+    let everything = platform.whole_database_text().await;
     assert!(everything.contains(prefix_of(&k1)), "the dump covers the partner tables");
     for key in [&k1, &k2, &k3, &k4] {
         let secret = &key["tt_live_".len() + 11..];
@@ -265,19 +237,7 @@ async fn api_keys_are_shown_once_rotated_with_grace_revoked_at_once_and_expire()
         .await
         .unwrap();
     assert_eq!(forged.status(), 200);
-    let id = partner_id(&partner);
-    let logged: Vec<LogLine> = eventually("the access log to be written", move || async move {
-        let rows: Vec<LogLine> = sqlx::query_as(
-            "SELECT key_prefix, method, route, status, host(client_addr) FROM api_access_logs
-                 WHERE partner_id = $1 ORDER BY api_access_log_id",
-        )
-        .bind(id)
-        .fetch_all(&pf.partner_db)
-        .await
-        .unwrap();
-        (rows.len() >= 11).then_some(rows)
-    })
-    .await;
+    let logged = access_log(&platform, partner_id(&partner), 11).await;
     assert!(logged.iter().all(|(_, method, route, _, addr)| method == "GET"
         && route == "/api/partners/v1/quote"
         && addr.as_deref() == Some("127.0.0.1")));
@@ -345,27 +305,22 @@ async fn a_partner_books_through_the_saga_and_sees_only_its_own_bookings() {
     let mut other_body = body.clone();
     other_body["guests"] = json!(2);
     let (status, reused) = body_of(book(&key_a, &other_body, "order-1").await.unwrap()).await;
-    assert_eq!((status, code(&reused)), (422, "idempotency_key_reused"));
+    assert_eq!((status, error_code(&reused)), (422, "idempotency_key_reused"));
     // B's key named the same is B's own.
     let (status, theirs) = body_of(book(&key_b, &body, "order-1").await.unwrap()).await;
     assert_eq!(status, 202, "{theirs}");
     let ref_b = theirs["booking_ref"].as_str().unwrap().to_string();
     assert_ne!(ref_a, ref_b);
 
-    let (pf, b, k, r) = (&platform, base.as_str(), key_a.as_str(), ref_a.as_str());
-    let confirmed = eventually("A's booking to be confirmed", move || async move {
-        let (status, view) = partner_get(pf, b, k, &format!("/bookings/{r}?wait=5")).await;
-        (status == 200 && view["status"] == "confirmed").then_some(view)
-    })
-    .await;
+    let confirmed =
+        wait_for_partner_view(&platform, &base, &key_a, &format!("/bookings/{ref_a}?wait=5"), "confirmed").await;
     assert_eq!(confirmed["amount_charged"]["amount"], 945_000, "{confirmed}");
     assert_eq!(confirmed["status_url"], format!("/api/partners/v1/bookings/{ref_a}"));
 
     // Isolation: another partner's booking, or a traveller's, does not exist for you.
     let (status, body_404) = partner_get(&platform, &base, &key_b, &format!("/bookings/{ref_a}")).await;
-    assert_eq!((status, code(&body_404)), (404, "booking_not_found"));
-    let mine = platform.post_booking(&booking_body(16, 1, 1, "tok_success"), None).await.unwrap();
-    let traveller_ref = mine.json::<Value>().await.unwrap()["booking_ref"].as_str().unwrap().to_string();
+    assert_eq!((status, error_code(&body_404)), (404, "booking_not_found"));
+    let traveller_ref = platform.book(&booking_body(16, 1, 1, "tok_success")).await;
     assert_eq!(partner_get(&platform, &base, &key_a, &format!("/bookings/{traveller_ref}")).await.0, 404);
     let (status, _) = platform.get_booking(&ref_a, 0).await.unwrap();
     assert_eq!(status, 404, "a traveller cannot read a partner's booking either");
@@ -388,15 +343,11 @@ async fn a_partner_books_through_the_saga_and_sees_only_its_own_bookings() {
             .send()
     };
     let (status, body) = body_of(cancel(&key_b, &ref_a).await.unwrap()).await;
-    assert_eq!((status, code(&body)), (404, "booking_not_found"));
+    assert_eq!((status, error_code(&body)), (404, "booking_not_found"));
     let (status, body) = body_of(cancel(&key_a, &ref_a).await.unwrap()).await;
     assert_eq!((status, body["status"].as_str()), (202, Some("cancelling")), "{body}");
     assert_eq!(body["status_url"], format!("/api/partners/v1/bookings/{ref_a}"));
-    let cancelled = eventually("A's booking to be cancelled", move || async move {
-        let (status, view) = partner_get(pf, b, k, &format!("/bookings/{r}")).await;
-        (status == 200 && view["status"] == "cancelled").then_some(view)
-    })
-    .await;
+    let cancelled = wait_for_partner_view(&platform, &base, &key_a, &format!("/bookings/{ref_a}"), "cancelled").await;
     // Fifteen days ahead, the standard policy gives everything back.
     assert_eq!(cancelled["amount_refunded"]["amount"], 945_000, "{cancelled}");
     let requested_by: String = sqlx::query_scalar(
@@ -419,17 +370,9 @@ async fn a_partner_books_through_the_saga_and_sees_only_its_own_bookings() {
             .unwrap();
     assert_eq!((channel.as_str(), owner), ("partner", Some(partner_id(&a))));
     let query = format!("BookingPartner = '{}'", partner_id(&a));
-    let q = query.as_str();
-    let found = eventually("the saga to be found by its partner", move || async move {
-        use futures::StreamExt;
-        let options = temporalio_client::WorkflowListOptions::builder().limit(10).build();
-        let ids: Vec<String> = pf
-            .client
-            .list_workflows(q, options)
-            .filter_map(|w| async move { w.ok().map(|w| w.id().to_string()) })
-            .collect()
-            .await;
-        (!ids.is_empty()).then_some(ids)
+    let found = eventually("the saga to be found by its partner", async || {
+        let ids = platform.find_workflows(&query).await;
+        if ids.is_empty() { Err("nothing found yet") } else { Ok(ids) }
     })
     .await;
     assert_eq!(found, vec![format!("booking-{ref_a}")]);
@@ -439,7 +382,7 @@ async fn a_partner_books_through_the_saga_and_sees_only_its_own_bookings() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_api_instances_share_one_rate_limit_per_partner_and_per_key() {
-    let mut platform = TestPlatform::spawn_with(with_workers(vec![])).await.unwrap();
+    let mut platform = TestPlatform::spawn_with(TestPlatformOptions::without_workers()).await.unwrap();
     let second = platform.spawn_api(&[api::ApiService::Partners]).await.unwrap();
     let first = platform.api_url.clone();
     let admin = Admin::new(&platform).await;
@@ -459,7 +402,7 @@ async fn two_api_instances_share_one_rate_limit_per_partner_and_per_key() {
         let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
         assert!((1..=120).contains(&retry_after), "{retry_after}");
         let (status, body) = body_of(response).await;
-        assert_eq!((status, code(&body)), (429, "rate_limited"), "{body}");
+        assert_eq!((status, error_code(&body)), (429, "rate_limited"), "{body}");
         assert!(body["error"]["message"].as_str().unwrap().contains("partner"), "{body}");
     }
 
@@ -471,21 +414,12 @@ async fn two_api_instances_share_one_rate_limit_per_partner_and_per_key() {
         assert_eq!(partner_get(&platform, base, &slow, &quote_path()).await.0, 200, "request {n}");
     }
     let (status, body) = partner_get(&platform, &second, &slow, &quote_path()).await;
-    assert_eq!((status, code(&body)), (429, "rate_limited"));
+    assert_eq!((status, error_code(&body)), (429, "rate_limited"));
     assert!(body["error"]["message"].as_str().unwrap().contains("key"), "{body}");
     assert_eq!(partner_get(&platform, &second, &other, &quote_path()).await.0, 200);
 
     // Both instances logged their share of the first partner's seven requests.
-    let (pf, id) = (&platform, partner_id(&partner));
-    let statuses: Vec<i32> = eventually("both instances' log lines", move || async move {
-        let rows: Vec<i32> = sqlx::query_scalar("SELECT status FROM api_access_logs WHERE partner_id = $1")
-            .bind(id)
-            .fetch_all(&pf.partner_db)
-            .await
-            .unwrap();
-        (rows.len() >= 7).then_some(rows)
-    })
-    .await;
+    let statuses: Vec<i32> = access_log(&platform, partner_id(&partner), 7).await.iter().map(|r| r.3).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 5);
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 2);
     platform.stop().await.unwrap();
@@ -580,7 +514,9 @@ fn today_in_india() -> NaiveDate {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_settlement_balances_to_the_paisa_is_written_once_and_runs_on_its_schedule() {
     let platform =
-        TestPlatform::spawn_with(with_workers(vec![WorkerContext::Booking, WorkerContext::Partner])).await.unwrap();
+        TestPlatform::spawn_with(TestPlatformOptions::with_workers(&[WorkerContext::Booking, WorkerContext::Partner]))
+            .await
+            .unwrap();
     let admin = Admin::new(&platform).await;
     let p = admin.onboard("agartala-travels", 1_250, 600).await;
     let other = admin.onboard("udaipur-yatra", 1_000, 600).await;
@@ -628,20 +564,16 @@ async fn a_settlement_balances_to_the_paisa_is_written_once_and_runs_on_its_sche
     platform.replay_workflow_history(&input.workflow_id(), "partner_settlement").await.unwrap();
 
     // Again: the same row comes back and nothing new is written.
-    let rows_before: Vec<(Uuid, chrono::DateTime<Utc>)> =
-        sqlx::query_as("SELECT partner_settlement_id, created_at FROM partner_settlements WHERE partner_id = $1")
-            .bind(p_id)
-            .fetch_all(&platform.partner_db)
-            .await
-            .unwrap();
+    let settlement_rows = || async {
+        let sql = "SELECT partner_settlement_id, created_at FROM partner_settlements WHERE partner_id = $1";
+        let rows: Vec<(Uuid, chrono::DateTime<Utc>)> =
+            sqlx::query_as(sql).bind(p_id).fetch_all(&platform.partner_db).await.unwrap();
+        rows
+    };
+    let rows_before = settlement_rows().await;
     let again = run().await;
     assert_eq!(again, settled);
-    let rows_after: Vec<(Uuid, chrono::DateTime<Utc>)> =
-        sqlx::query_as("SELECT partner_settlement_id, created_at FROM partner_settlements WHERE partner_id = $1")
-            .bind(p_id)
-            .fetch_all(&platform.partner_db)
-            .await
-            .unwrap();
+    let rows_after = settlement_rows().await;
     assert_eq!(rows_before.len(), 1);
     assert_eq!(rows_after, rows_before);
 
@@ -684,10 +616,9 @@ async fn a_settlement_balances_to_the_paisa_is_written_once_and_runs_on_its_sche
     // A trigger of the other partner's schedule settles its last week: one booking at 10 %.
     let schedule = platform.client.get_schedule_handle("settlement-udaipur-yatra");
     schedule.trigger(temporalio_client::schedules::ScheduleOverlapPolicy::AllowAll, Default::default()).await.unwrap();
-    let s = &schedule;
-    let cycle_id = eventually("the schedule to start its workflow", move || async move {
-        let description = s.describe(Default::default()).await.unwrap();
-        description.recent_actions().first().map(|a| a.workflow_id.clone())
+    let cycle_id = eventually("the schedule to start its workflow", async || {
+        let description = schedule.describe(Default::default()).await.unwrap();
+        description.recent_actions().first().map(|a| a.workflow_id.clone()).ok_or("no action yet")
     })
     .await;
     assert!(cycle_id.starts_with("settlement-udaipur-yatra"), "{cycle_id}");
