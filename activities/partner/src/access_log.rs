@@ -124,18 +124,17 @@ async fn write(pool: &PgPool, batch: &[AccessLogEntry]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::KeyIdentity;
 
     fn line(n: u16) -> AccessLogEntry {
         AccessLogEntry {
-            partner_id: None,
-            key_prefix: None,
+            caller: KeyIdentity::default(),
             method: "GET".into(),
             route: "/api/partners/v1/quote".into(),
             status: 200 + n % 2,
             latency_ms: 1,
             client_addr: None,
             at: chrono::Utc::now(),
-            authenticated: false,
         }
     }
 

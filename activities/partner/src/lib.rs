@@ -25,7 +25,9 @@ pub mod store;
 pub use access_log::{AccessLog, AccessLogDrain};
 pub use activities::PartnerActivitiesImpl;
 pub use partners::{KeyRejection, PartnerCaller, PartnerError, Partners, RateLimited};
-pub use store::{AccessLogEntry, CredentialRow, PartnerRow, PartnerStatus, SettlementRow, SettlementStatus};
+pub use store::{
+    AccessLogEntry, CredentialRow, KeyIdentity, PartnerRow, PartnerStatus, SettlementRow, SettlementStatus,
+};
 
 /// The schema this context owns; its pool's `search_path`.
 pub const SCHEMA: &str = "partner";

@@ -385,11 +385,19 @@ pub async fn delete_old_windows(pool: &PgPool) -> Result<u64, sqlx::Error> {
 
 // ---------------------------------------------------------------- access logs
 
+/// Who sent a request to the partner API, as far as its key told.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyIdentity {
+    pub partner_id: Option<Uuid>,
+    pub key_prefix: Option<String>,
+    /// The key was valid: its `last_used_at` moves.
+    pub authenticated: bool,
+}
+
 /// One request to the partner API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessLogEntry {
-    pub partner_id: Option<Uuid>,
-    pub key_prefix: Option<String>,
+    pub caller: KeyIdentity,
     pub method: String,
     /// The route template (`/api/partners/v1/bookings/{booking_ref}`), never the raw path.
     pub route: String,
@@ -397,8 +405,6 @@ pub struct AccessLogEntry {
     pub latency_ms: u32,
     pub client_addr: Option<IpAddr>,
     pub at: DateTime<Utc>,
-    /// The key was valid: its `last_used_at` moves.
-    pub authenticated: bool,
 }
 
 /// Writes a batch of access log entries with one INSERT, and moves the `last_used_at` of the
@@ -417,15 +423,15 @@ pub async fn insert_access_logs(pool: &PgPool, entries: &[AccessLogEntry]) -> Re
     let mut times = Vec::with_capacity(entries.len());
     let mut used: std::collections::BTreeMap<&str, DateTime<Utc>> = Default::default();
     for e in entries {
-        partner_ids.push(e.partner_id);
-        prefixes.push(e.key_prefix.clone());
+        partner_ids.push(e.caller.partner_id);
+        prefixes.push(e.caller.key_prefix.clone());
         methods.push(e.method.clone());
         routes.push(e.route.clone());
         statuses.push(i32::from(e.status));
         latencies.push(i32::try_from(e.latency_ms).unwrap_or(i32::MAX));
         addrs.push(e.client_addr.map(|a| a.to_string()));
         times.push(e.at);
-        if let (true, Some(prefix)) = (e.authenticated, e.key_prefix.as_deref()) {
+        if let (true, Some(prefix)) = (e.caller.authenticated, e.caller.key_prefix.as_deref()) {
             let last = used.entry(prefix).or_insert(e.at);
             *last = (*last).max(e.at);
         }

@@ -12,7 +12,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chrono::Utc;
-use partner::{AccessLogEntry, KeyRejection};
+use partner::{AccessLogEntry, KeyIdentity, KeyRejection};
 use std::time::Instant;
 
 /// The key a request presents: `Authorization: Bearer <key>`, else `X-Api-Key: <key>`.
@@ -39,14 +39,6 @@ fn rejection(e: &KeyRejection) -> ApiError {
     }
 }
 
-/// Who the log line is about, as far as the key told.
-#[derive(Default)]
-struct Identified {
-    partner_id: Option<uuid::Uuid>,
-    key_prefix: Option<String>,
-    authenticated: bool,
-}
-
 pub(crate) async fn gate(
     State(state): State<AppState>,
     ClientInfo(client): ClientInfo,
@@ -57,27 +49,25 @@ pub(crate) async fn gate(
     let route =
         request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let method = request.method().to_string();
-    let mut who = Identified::default();
+    let mut who = KeyIdentity::default();
     let response = match admit(&state, &mut request, &mut who).await {
         Ok(()) => next.run(request).await,
         Err(refused) => refused.into_response(),
     };
     state.partner_log.record(AccessLogEntry {
-        partner_id: who.partner_id,
-        key_prefix: who.key_prefix,
+        caller: who,
         method,
         route,
         status: response.status().as_u16(),
         latency_ms: u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX),
         client_addr: client.addr,
         at: Utc::now(),
-        authenticated: who.authenticated,
     });
     response
 }
 
 /// Lets the request through (with its [`partner::PartnerCaller`] attached) or says why not.
-async fn admit(state: &AppState, request: &mut Request, who: &mut Identified) -> Result<(), ApiError> {
+async fn admit(state: &AppState, request: &mut Request, who: &mut KeyIdentity) -> Result<(), ApiError> {
     let key = presented_key(request.headers())?.ok_or_else(|| rejection(&KeyRejection::Missing))?.to_string();
     let caller = match state.partners.authenticate(&key).await? {
         Ok(caller) => caller,
