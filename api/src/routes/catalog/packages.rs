@@ -41,12 +41,6 @@ pub(crate) struct StopDto {
     destination: DestinationRef,
 }
 
-impl From<PlaceOf> for StopDto {
-    fn from(s: PlaceOf) -> Self {
-        StopDto { day: s.day_number, destination: s.place.into() }
-    }
-}
-
 #[derive(Serialize, ToSchema)]
 pub(crate) struct AmenityDto {
     #[schema(example = "boat-ride")]
@@ -388,7 +382,8 @@ async fn find_on_sale(catalog: &Catalog, code: &str, today: NaiveDate) -> Result
 /// Attaches destinations and amenities to a page of packages: one query each for the page.
 async fn with_stops_and_amenities(catalog: &Catalog, page: Vec<PackageSummary>) -> Result<Vec<PackageDto>, ApiError> {
     let ids: Vec<Uuid> = page.iter().map(|p| p.package_id).collect();
-    let mut stops = by_owner(catalog.destinations_of_packages(&ids).await?, |s| s.owner_id, StopDto::from);
+    let stop = |s: PlaceOf| StopDto { day: s.day_number, destination: s.place.into() };
+    let mut stops = by_owner(catalog.destinations_of_packages(&ids).await?, |s| s.owner_id, stop);
     let mut amenities = by_owner(catalog.amenities_of_packages(&ids).await?, |a| a.package_id, AmenityDto::from);
     Ok(page
         .into_iter()
