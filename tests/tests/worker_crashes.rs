@@ -46,21 +46,15 @@ fn start_payment_worker(platform: &TestPlatform) -> WorkerProcess {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_the_payment_worker_mid_charge_never_charges_twice() {
-    let options = TestPlatformOptions {
-        worker_contexts: vec![WorkerContext::Booking, WorkerContext::Inventory],
-        ..Default::default()
-    };
+    let options = TestPlatformOptions::with_workers(&[WorkerContext::Booking, WorkerContext::Inventory]);
     let platform = TestPlatform::spawn_with(options).await.unwrap();
     // Slow gateway answers keep charges in flight long enough to be killed in the middle.
-    let faults = json!({ "latency_ms": 400 });
-    platform.http.post(format!("{}v1/sandbox/faults", platform.gateway_url())).json(&faults).send().await.unwrap();
+    platform.set_gateway_faults(json!({ "latency_ms": 400 })).await;
 
     let mut worker = start_payment_worker(&platform);
     let mut refs = Vec::new();
     for n in 0..6 {
-        let response = platform.post_booking(&booking_body(40 + n, 1, 1, "tok_success"), None).await.unwrap();
-        assert_eq!(response.status(), 202);
-        refs.push(response.json::<Value>().await.unwrap()["booking_ref"].as_str().unwrap().to_string());
+        refs.push(platform.book(&booking_body(40 + n, 1, 1, "tok_success")).await);
     }
     for round in 0..6u64 {
         tokio::time::sleep(Duration::from_millis(300 + 150 * (round % 3))).await;
@@ -102,16 +96,8 @@ async fn killing_the_payment_worker_mid_charge_never_charges_twice() {
     }
     assert!(retried > 0, "no step was interrupted; the test proved nothing");
 
-    platform.http.post(format!("{}v1/sandbox/faults", platform.gateway_url())).json(&json!({})).send().await.unwrap();
-    let books: Value = platform
-        .http
-        .get(format!("{}v1/sandbox/ledger", platform.gateway_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    platform.set_gateway_faults(json!({})).await;
+    let books = platform.gateway_ledger().await;
     for order in books["orders"].as_array().unwrap() {
         assert!(order["captures"].as_i64().unwrap() <= 1, "two captures on one order: {order}");
     }
