@@ -24,7 +24,11 @@ fn metadata() -> &'static Metadata {
 }
 
 fn package(name: &str) -> &'static Package {
-    metadata().workspace_packages().into_iter().find(|p| p.name.as_str() == name).unwrap_or_else(|| panic!("no crate {name}"))
+    metadata()
+        .workspace_packages()
+        .into_iter()
+        .find(|p| p.name.as_str() == name)
+        .unwrap_or_else(|| panic!("no crate {name}"))
 }
 
 fn is_workspace_crate(name: &str) -> bool {
@@ -265,8 +269,11 @@ fn cycles(edges: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
     let reach: BTreeMap<&String, BTreeSet<String>> = nodes.iter().map(|n| (*n, reaches(n))).collect();
     let mut found: Vec<Vec<String>> = Vec::new();
     for node in &nodes {
-        let mut set: Vec<String> =
-            nodes.iter().filter(|other| reach[*node].contains(**other) && reach[*other].contains(*node)).map(|n| (*n).clone()).collect();
+        let mut set: Vec<String> = nodes
+            .iter()
+            .filter(|other| reach[*node].contains(**other) && reach[*other].contains(*node))
+            .map(|n| (*n).clone())
+            .collect();
         set.sort();
         if !set.is_empty() && !found.contains(&set) {
             found.push(set);
