@@ -106,7 +106,13 @@ async fn reads_probes_and_docs_answer() {
     let codes: Vec<&str> = list["items"].as_array().unwrap().iter().map(|a| a["code"].as_str().unwrap()).collect();
     assert!(codes.contains(&"ujjayanta-heritage-hotel") && codes.contains(&"rudrasagar-lakeside-resort"), "{codes:?}");
 
-    let availability = get("/api/inventory/availability?accommodation=ujjayanta-heritage-hotel&room_type=deluxe_double&from=2026-12-24&to=2026-12-26").await.unwrap();
+    let from = contracts::india::today() + chrono::Duration::days(17);
+    let to = from + chrono::Duration::days(2);
+    let availability = get(&format!(
+        "/api/inventory/availability?accommodation=ujjayanta-heritage-hotel&room_type=deluxe_double&from={from}&to={to}"
+    ))
+    .await
+    .unwrap();
     assert_eq!(availability.status(), 200);
 
     let doc = json_of(http.get(format!("{}/api/openapi.json", platform.api_url))).await;

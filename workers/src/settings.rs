@@ -102,7 +102,7 @@ impl WorkerSettings {
 
 /// What a saga does after its checkout window closes before it confirms the rooms: the last
 /// read of the gateway, the capture, the confirmation — with retries through a blip.
-pub const CONFIRMATION_MARGIN: Duration = Duration::from_secs(5 * 60);
+const CONFIRMATION_MARGIN: Duration = Duration::from_secs(5 * 60);
 
 /// A hold must outlive the checkout window by [`CONFIRMATION_MARGIN`]: a payment made at the
 /// window's last second still finds its rooms held.
