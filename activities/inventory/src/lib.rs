@@ -14,9 +14,9 @@ pub mod activities;
 mod facade;
 pub mod store;
 
+pub use activities::InventoryActivitiesImpl;
 pub use facade::Inventory;
 pub use store::{AllotmentChange, NightAvailability, RoomNights};
-pub use activities::InventoryActivitiesImpl;
 
 /// The schema this context owns; its pool's `search_path`.
 pub const SCHEMA: &str = "inventory";
