@@ -2,9 +2,9 @@
 //! the Temporal client.
 
 use crate::{
-    proxies::TrustedProxies,
     background::BackgroundWrites,
     error::ApiError,
+    proxies::TrustedProxies,
     settings::{ApiService, ApiSettings, PaymentsConfig},
 };
 use auth::{Accounts, SessionSettings, keys::KeyRing, password::Passwords, tokens::TokenSettings, tokens::Tokens};

@@ -192,7 +192,7 @@ fn worker_options(settings: &WorkerSettings, context: WorkerContext) -> anyhow::
                 .build()
         }
         WorkerContext::Partner => WorkerOptions::new(task_queue::PARTNER)
-                .tuner(tuner.clone())
+            .tuner(tuner.clone())
             .register_workflow::<sagas::PartnerSettlementWorkflow>()?
             .register_workflow::<sagas::PartnerSettlementCycleWorkflow>()?
             .register_activities(partner::PartnerActivitiesImpl::new(partner_pool(settings)?))

@@ -80,7 +80,8 @@ impl Bookings {
             let candidate = BookingRef::from_random(rand::random());
             match store::claim_request(&self.pool, key, request_hash, &candidate, owner).await {
                 Err(sqlx::Error::Database(e))
-                    if e.constraint() == Some("booking_requests_booking_ref_key") && attempts + 1 < REFERENCE_ATTEMPTS =>
+                    if e.constraint() == Some("booking_requests_booking_ref_key")
+                        && attempts + 1 < REFERENCE_ATTEMPTS =>
                 {
                     attempts += 1;
                 }

@@ -15,11 +15,11 @@ pub mod lifecycle;
 pub mod partner_channel;
 pub mod store;
 
+pub use activities::BookingActivitiesImpl;
 pub use facade::{Bookings, ListPosition};
 pub use lifecycle::RecordStatus;
-pub use store::{BookingAccess, BookingListItem, BookingRow, BookingVersion, IdempotentRequest, RequestOwner};
-pub use activities::BookingActivitiesImpl;
 pub use partner_channel::PartnerSalesActivitiesImpl;
+pub use store::{BookingAccess, BookingListItem, BookingRow, BookingVersion, IdempotentRequest, RequestOwner};
 
 /// The schema this context owns; its pool's `search_path`.
 pub const SCHEMA: &str = "booking";

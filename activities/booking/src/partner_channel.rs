@@ -12,7 +12,6 @@ use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use uuid::Uuid;
 
-
 /// The partner that asked for `booking_ref`: `None` if no request made it, `Some(None)` for
 /// a booking of another channel.
 pub async fn booking_partner(pool: &PgPool, booking_ref: &BookingRef) -> Result<Option<Option<Uuid>>, sqlx::Error> {

@@ -163,8 +163,16 @@ pub async fn create_booking(pool: &PgPool, record: &NewBookingRecord, actor: &st
         .execute(&mut *tx)
         .await?;
     }
-    record_version(&mut tx, booking_id, 1, RecordStatus::PendingPayment, actor, "created", json!({ "hold_id": record.hold_id }))
-        .await?;
+    record_version(
+        &mut tx,
+        booking_id,
+        1,
+        RecordStatus::PendingPayment,
+        actor,
+        "created",
+        json!({ "hold_id": record.hold_id }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Recorded::New)
 }

@@ -74,7 +74,10 @@ pub(crate) async fn apply_payment_event(
     // and the saga, waiting or not, would never give it back.
     if charge.stands_on_another(&payment_id) {
         start_refund(&client, &booking_ref, &charge, payment_id, "paid_twice").await?;
-        return Ok((WebhookOutcome::RefundStarted, format!("{booking_ref} is paid already; refunding the second payment")));
+        return Ok((
+            WebhookOutcome::RefundStarted,
+            format!("{booking_ref} is paid already; refunding the second payment"),
+        ));
     }
     let notice = PaymentNotice { gateway_order_id: order_id, gateway_payment_id: payment_id.clone(), amount };
     let saga = client.get_workflow_handle::<BookingWorkflow>(booking_ref.workflow_id());

@@ -70,7 +70,8 @@ mod tests {
 
     #[test]
     fn what_cannot_be_an_address_is_refused() {
-        for bad in ["", "@example.in", "asha@", "asha@example", "asha@.in", "asha@in.", "a sha@example.in", "a@b@c.in"] {
+        for bad in ["", "@example.in", "asha@", "asha@example", "asha@.in", "asha@in.", "a sha@example.in", "a@b@c.in"]
+        {
             assert_eq!(EmailAddress::parse(bad), Err(InvalidEmail), "{bad:?}");
         }
         assert!(EmailAddress::parse(&format!("{}@example.in", "a".repeat(250))).is_err());

@@ -46,7 +46,10 @@ mod tests {
     fn the_date_in_india_turns_at_18_30_utc() {
         assert_eq!(date_at(utc("2026-12-24T18:29:59Z")), NaiveDate::from_ymd_opt(2026, 12, 24).unwrap());
         assert_eq!(date_at(utc("2026-12-24T18:30:00Z")), NaiveDate::from_ymd_opt(2026, 12, 25).unwrap());
-        assert_eq!(date_at_unix(utc("2026-12-24T18:30:00Z").timestamp()), NaiveDate::from_ymd_opt(2026, 12, 25).unwrap());
+        assert_eq!(
+            date_at_unix(utc("2026-12-24T18:30:00Z").timestamp()),
+            NaiveDate::from_ymd_opt(2026, 12, 25).unwrap()
+        );
     }
 
     #[test]

@@ -174,7 +174,7 @@ impl BookingWorkflow {
             dates: input.stay.dates,
             rooms: input.stay.rooms,
         };
-        ctx.execute_activity(InventoryActivities::hold_rooms, hold, on_queue(task_queue::INVENTORY, SHORT_STEP))
+        ctx.execute_activity(InventoryActivities::hold_rooms, hold, short_step(task_queue::INVENTORY))
             .await
             .map_err(business_stop)?;
         set_status(ctx, BookingStatus::Held);
@@ -203,8 +203,7 @@ impl BookingWorkflow {
             )
             .await
         } else {
-            ctx.execute_activity(BookingActivities::create_booking, record, on_queue(task_queue::BOOKING, SHORT_STEP))
-                .await
+            ctx.execute_activity(BookingActivities::create_booking, record, short_step(task_queue::BOOKING)).await
         };
         recorded.map_err(business_stop)?;
         set_status(ctx, BookingStatus::AwaitingPayment);
@@ -232,7 +231,7 @@ impl BookingWorkflow {
         // confirmed, and cancelling it is a cancellation with its own policy and saga.
         stop_if_cancelled(ctx)?;
         compensations.push(Compensation::UnbookHold { hold_id: hold_id.clone() });
-        ctx.execute_activity(InventoryActivities::confirm_hold, hold_id, on_queue(task_queue::INVENTORY, SHORT_STEP))
+        ctx.execute_activity(InventoryActivities::confirm_hold, hold_id, short_step(task_queue::INVENTORY))
             .await
             .map_err(business_stop)?;
         let confirmation = BookingConfirmation {
@@ -244,12 +243,8 @@ impl BookingWorkflow {
             let options = own_step(SHORT_STEP, "Confirm the booking");
             ctx.execute_local_activity(BookingActivities::confirm_booking, confirmation, options).await
         } else {
-            ctx.execute_activity(
-                BookingActivities::confirm_booking,
-                confirmation,
-                on_queue(task_queue::BOOKING, SHORT_STEP),
-            )
-            .await
+            ctx.execute_activity(BookingActivities::confirm_booking, confirmation, short_step(task_queue::BOOKING))
+                .await
         };
         confirmed.map_err(business_stop)?;
         set_status(ctx, BookingStatus::Confirmed);
@@ -458,32 +453,24 @@ impl BookingWorkflow {
                     code: reason.code.clone(),
                     message: reason.message.clone(),
                 };
-                ctx.execute_activity(
-                    BookingActivities::fail_booking,
-                    failure,
-                    on_queue(task_queue::BOOKING, SHORT_STEP),
-                )
-                .await?;
+                ctx.execute_activity(BookingActivities::fail_booking, failure, short_step(task_queue::BOOKING)).await?;
             }
             Compensation::UnbookHold { hold_id } => {
-                ctx.execute_activity(
-                    InventoryActivities::unbook_hold,
-                    hold_id,
-                    on_queue(task_queue::INVENTORY, SHORT_STEP),
-                )
-                .await?;
+                ctx.execute_activity(InventoryActivities::unbook_hold, hold_id, short_step(task_queue::INVENTORY))
+                    .await?;
             }
             Compensation::ReleaseHold { hold_id } => {
-                ctx.execute_activity(
-                    InventoryActivities::release_hold,
-                    hold_id,
-                    on_queue(task_queue::INVENTORY, SHORT_STEP),
-                )
-                .await?;
+                ctx.execute_activity(InventoryActivities::release_hold, hold_id, short_step(task_queue::INVENTORY))
+                    .await?;
             }
         }
         Ok(())
     }
+}
+
+/// A short step of another context's, with the saga's usual retries.
+fn short_step(queue: &str) -> temporalio_sdk::ActivityOptions {
+    on_queue(queue, SHORT_STEP)
 }
 
 /// What operators find a booking's saga by, as it starts.

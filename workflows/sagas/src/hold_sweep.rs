@@ -12,6 +12,8 @@ use temporalio_sdk::{WorkflowContext, WorkflowResult};
 const BATCH: u32 = 200;
 /// Batches per run; what is left waits for the next run of the schedule.
 const MAX_BATCHES: u32 = 25;
+/// One batch's time limit.
+const BATCH_STEP: Duration = Duration::from_secs(60);
 
 #[workflow]
 #[derive(Default)]
@@ -24,13 +26,8 @@ impl HoldSweepWorkflow {
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<u32> {
         let mut released = 0;
         for _ in 0..MAX_BATCHES {
-            let n = ctx
-                .execute_activity(
-                    InventoryActivities::release_expired_holds,
-                    BATCH,
-                    on_queue(task_queue::INVENTORY, Duration::from_secs(60)),
-                )
-                .await?;
+            let step = on_queue(task_queue::INVENTORY, BATCH_STEP);
+            let n = ctx.execute_activity(InventoryActivities::release_expired_holds, BATCH, step).await?;
             released += n;
             if n < BATCH {
                 break;

@@ -11,6 +11,9 @@ use std::time::Duration;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{WorkflowContext, WorkflowContextView, WorkflowResult};
 
+/// One reconciliation batch's time limit: each payment in it is a gateway read.
+const RECONCILE_STEP: Duration = Duration::from_secs(300);
+
 #[workflow]
 pub struct ReconcilePaymentsWorkflow {
     request: ReconcileRequest,
@@ -26,13 +29,8 @@ impl ReconcilePaymentsWorkflow {
     #[run(name = "ReconcilePayments")]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<ReconcileReport> {
         let request = ctx.state(|s| s.request);
-        let report = ctx
-            .execute_activity(
-                PaymentActivities::reconcile_stale,
-                request,
-                on_queue(task_queue::PAYMENT, Duration::from_secs(300)),
-            )
-            .await?;
+        let step = on_queue(task_queue::PAYMENT, RECONCILE_STEP);
+        let report = ctx.execute_activity(PaymentActivities::reconcile_stale, request, step).await?;
         Ok(report)
     }
 }

@@ -13,7 +13,7 @@ use crate::{
     paging::{self, Page, PageSize},
     state::AppState,
     use_cases::{
-        booking::{self as use_case, BookingOrder, BookingListItem},
+        booking::{self as use_case, BookingListItem, BookingOrder},
         cancellation::{CancellationOrder, start_cancellation},
     },
 };
@@ -86,8 +86,11 @@ pub(crate) async fn create_booking(
 
 /// `202 Accepted` naming the booking, where it stands, and where to follow it.
 pub(crate) fn accepted(booking_ref: &BookingRef, state: BookingState, status_url: fn(&str) -> String) -> Response {
-    let body =
-        BookingAccepted { status_url: status_url(booking_ref.as_str()), booking_ref: booking_ref.to_string(), status: state };
+    let body = BookingAccepted {
+        status_url: status_url(booking_ref.as_str()),
+        booking_ref: booking_ref.to_string(),
+        status: state,
+    };
     let mut response = (StatusCode::ACCEPTED, Json(&body)).into_response();
     if let Ok(location) = HeaderValue::from_str(&body.status_url) {
         response.headers_mut().insert(header::LOCATION, location);
@@ -206,12 +209,7 @@ pub(crate) async fn cancel_booking(
     let state_now = start_cancellation(&state, order).await?;
     let details = serde_json::json!({ "booking_ref": booking_ref.as_str() });
     state.accounts.log(Some(caller.user_id), "booking_cancel", "success", &requester, details).await;
-    let body = BookingAccepted {
-        status_url: use_case::traveller_status_url(booking_ref.as_str()),
-        booking_ref: booking_ref.to_string(),
-        status: state_now,
-    };
-    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+    Ok(accepted(&booking_ref, state_now, use_case::traveller_status_url))
 }
 
 /// An operator's refund in place of the policy's: `bookings:override` only, with a reason.
@@ -286,4 +284,3 @@ pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Api
     }
     Ok(Some(key.to_string()))
 }
-

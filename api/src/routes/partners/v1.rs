@@ -20,12 +20,7 @@ use crate::{
         cancellation::{CancellationOrder, start_cancellation},
     },
 };
-use axum::{
-    Json,
-    extract::State,
-    http::{HeaderMap, StatusCode},
-    response::{IntoResponse, Response},
-};
+use axum::{Json, extract::State, http::HeaderMap, response::Response};
 use booking::{ListPosition, RequestOwner};
 use chrono::NaiveDate;
 use contracts::{BookingRef, StayDates};
@@ -255,23 +250,22 @@ pub(crate) async fn get_booking(
     ApiPath(raw_ref): ApiPath<String>,
     ApiQuery(query): ApiQuery<GetBookingQuery>,
 ) -> Result<Json<BookingView>, ApiError> {
-    let not_found = || ApiError::not_found("booking_not_found", format!("No booking {raw_ref}"));
-    let booking_ref = own_booking(&state.bookings, &caller, &raw_ref).await?.ok_or_else(not_found)?;
+    let booking_ref = own_booking(&state.bookings, &caller, &raw_ref).await?;
     let wait = Duration::from_secs(query.wait.unwrap_or(0));
-    let mut view = use_case::read_booking(&state, &booking_ref, wait).await?.ok_or_else(not_found)?;
+    let mut view = use_case::read_booking(&state, &booking_ref, wait).await?.ok_or_else(|| not_found(&raw_ref))?;
     view.status_url = status_url(&view.booking_ref);
     Ok(Json(view))
 }
 
-/// The booking `raw_ref` if this partner asked for it; `None` for anything else.
-async fn own_booking(
-    bookings: &booking::Bookings,
-    caller: &PartnerKey,
-    raw_ref: &str,
-) -> Result<Option<BookingRef>, ApiError> {
-    let Ok(booking_ref) = BookingRef::parse(raw_ref) else { return Ok(None) };
+/// The booking `raw_ref` if this partner asked for it; 404 for anything else.
+async fn own_booking(bookings: &booking::Bookings, caller: &PartnerKey, raw_ref: &str) -> Result<BookingRef, ApiError> {
+    let Ok(booking_ref) = BookingRef::parse(raw_ref) else { return Err(not_found(raw_ref)) };
     let owner = bookings.partner_of(&booking_ref).await?;
-    Ok((owner == Some(Some(caller.partner_id))).then_some(booking_ref))
+    if owner == Some(Some(caller.partner_id)) { Ok(booking_ref) } else { Err(not_found(raw_ref)) }
+}
+
+fn not_found(raw_ref: &str) -> ApiError {
+    ApiError::not_found("booking_not_found", format!("No booking {raw_ref}"))
 }
 
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -298,8 +292,7 @@ pub(crate) async fn cancel_booking(
     ApiPath(raw_ref): ApiPath<String>,
     ApiJson(body): ApiJson<CancelRequest>,
 ) -> Result<Response, ApiError> {
-    let not_found = || ApiError::not_found("booking_not_found", format!("No booking {raw_ref}"));
-    let booking_ref = own_booking(&state.bookings, &caller, &raw_ref).await?.ok_or_else(not_found)?;
+    let booking_ref = own_booking(&state.bookings, &caller, &raw_ref).await?;
     let order = CancellationOrder {
         booking_ref: booking_ref.clone(),
         requested_by: format!("partner:{}", caller.partner_id),
@@ -308,12 +301,7 @@ pub(crate) async fn cancel_booking(
     };
     let state_now = start_cancellation(&state, order).await?;
     tracing::info!(%booking_ref, partner = %caller.partner_code, "partner cancellation started");
-    let body = BookingAccepted {
-        status_url: status_url(booking_ref.as_str()),
-        booking_ref: booking_ref.to_string(),
-        status: state_now,
-    };
-    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+    Ok(bookings::accepted(&booking_ref, state_now, status_url))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -94,7 +94,8 @@ pub(crate) async fn start_booking(
         Admitted::Bound { prepared, booking_ref, repeated } => (prepared, booking_ref, repeated),
     };
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
-    let input = prepared.saga_input(booking_ref.clone(), order.owner, key, &request_hash, state.payments_config.payment_window);
+    let input =
+        prepared.saga_input(booking_ref.clone(), order.owner, key, &request_hash, state.payments_config.payment_window);
     // The key is bound before the start: if Temporal is away, the client's retry with the
     // same key starts the saga under the same reference.
     let client = state.temporal.client().await?;
@@ -127,7 +128,12 @@ enum Admitted {
 /// request would no longer validate (check-in passed, room type withdrawn). A request that
 /// fails validation unbinds a key it had just bound, so the client may correct the request
 /// and send it again under the same key.
-async fn admit(state: &AppState, order: &BookingOrder<'_>, key: &str, request_hash: &[u8]) -> Result<Admitted, ApiError> {
+async fn admit(
+    state: &AppState,
+    order: &BookingOrder<'_>,
+    key: &str,
+    request_hash: &[u8],
+) -> Result<Admitted, ApiError> {
     let bind = state.bookings.bind_request(key, request_hash, order.owner);
     match tokio::join!(prepare(&state.catalog, order.body), bind) {
         (_, Ok(IdempotentRequest::Mismatch)) => Err(key_reused()),
@@ -334,8 +340,11 @@ enum QueryFailure {
 
 async fn query_progress(client: &Client, booking_ref: &BookingRef) -> Result<BookingProgress, QueryFailure> {
     let handle = client.get_workflow_handle::<BookingWorkflow>(booking_ref.workflow_id());
-    match tokio::time::timeout(QUERY_TIMEOUT, handle.query(BookingWorkflow::status, (), WorkflowQueryOptions::default()))
-        .await
+    match tokio::time::timeout(
+        QUERY_TIMEOUT,
+        handle.query(BookingWorkflow::status, (), WorkflowQueryOptions::default()),
+    )
+    .await
     {
         Ok(Ok(progress)) => Ok(progress),
         Ok(Err(WorkflowQueryError::NotFound(_))) => Err(QueryFailure::NotFound),
