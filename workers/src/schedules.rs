@@ -140,7 +140,7 @@ pub async fn sync_settlement_schedules(
             cycle,
             period_start: None,
         };
-        let closed = partner.status == "closed";
+        let closed = partner.status == partner::PartnerStatus::Closed;
         let options = CreateScheduleOptions::builder()
             .action(settlement_action(input.clone()))
             .spec(settlement_spec(cycle))

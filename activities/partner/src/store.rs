@@ -64,8 +64,7 @@ pub struct PartnerRow {
     pub contact_email: String,
     pub commission_bp: i32,
     pub settlement_cycle: String,
-    /// A [`PartnerStatus`] by its name.
-    pub status: String,
+    pub status: PartnerStatus,
     pub rate_limit_per_minute: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -86,7 +86,7 @@ impl From<PartnerRow> for PartnerView {
             contact_email: p.contact_email,
             commission_bp: p.commission_bp,
             settlement_cycle: p.settlement_cycle,
-            status: p.status,
+            status: p.status.as_str().to_string(),
             rate_limit_per_minute: p.rate_limit_per_minute,
             created_at: p.created_at,
             updated_at: p.updated_at,
