@@ -337,3 +337,33 @@ async fn a_refund_whose_answer_was_lost_is_recorded_by_the_retry_not_repeated() 
     assert_eq!(refunds.len(), 1, "no second refund: {refunds:?}");
     f.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_behind_a_charge_still_in_progress_waits_a_bounded_time_then_steps_aside() {
+    use payment::store::lock_charge;
+    use std::time::Duration;
+    let db = TestDatabase::create(1).await.unwrap();
+    let key = "booking-TRP-L0CK01/charge";
+    let held = lock_charge(&db.payment, key, Duration::from_secs(1)).await.unwrap().expect("a free charge locks");
+
+    // A retried attempt while the first one is stuck (on a gateway call, say): it gives up
+    // its connection after its wait instead of queueing behind the first for ever.
+    let started = tokio::time::Instant::now();
+    let behind =
+        tokio::time::timeout(Duration::from_secs(10), lock_charge(&db.payment, key, Duration::from_millis(300)))
+            .await
+            .expect("the wait for a charge's lock is bounded")
+            .unwrap();
+    assert!(behind.is_none(), "two attempts held one charge's lock");
+    assert!(started.elapsed() >= Duration::from_millis(300), "it gave up before its wait");
+
+    // Other charges are not held up, and the lock is free again once released.
+    let other = lock_charge(&db.payment, "booking-TRP-L0CK02/charge", Duration::from_millis(300)).await.unwrap();
+    assert!(other.is_some());
+    other.unwrap().release().await.unwrap();
+    held.release().await.unwrap();
+    let after = lock_charge(&db.payment, key, Duration::from_millis(300)).await.unwrap();
+    assert!(after.is_some(), "a released charge locks again");
+    after.unwrap().release().await.unwrap();
+    db.drop_database().await.unwrap();
+}

@@ -52,7 +52,14 @@ impl PaymentActivitiesImpl {
     /// Takes the lock of the charge `key` (waiting for any attempt of it still running, so
     /// that its outcome is known) and reads the charge's row under it.
     async fn locked_charge(&self, key: &str) -> Result<(ChargeLock, Option<PaymentRow>), ActivityError> {
-        let mut db = store::lock_charge(&self.pool, key).await?;
+        let Some(mut db) = store::lock_charge(&self.pool, key, store::CHARGE_LOCK_WAIT).await? else {
+            // Retryable: the attempt holding the lock finishes (or its connection dies and
+            // the lock with it), and a later attempt of this activity finds its outcome.
+            return Err(ApplicationFailure::builder(format!("charge {key} is busy with another attempt"))
+                .type_name("ChargeBusy".to_string())
+                .build()
+                .into());
+        };
         let row = store::find_by_key(&mut *db, key).await?;
         Ok((db, row))
     }

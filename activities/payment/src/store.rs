@@ -2,6 +2,7 @@
 
 use contracts::{BookingRef, Money};
 use sqlx::{Connection, PgConnection, PgExecutor, PgPool, Postgres, pool::PoolConnection};
+use std::time::Duration;
 use uuid::Uuid;
 
 /// Why a charge was refused, as stored in `payments.failure_code`.
@@ -77,12 +78,35 @@ impl PaymentStatus {
 /// gives the connection back to the pool; a lock dropped without it (an error, an early
 /// return) closes its connection instead, so the lock can never outlive the activity nor
 /// travel through the pool to another one.
-pub async fn lock_charge(pool: &PgPool, key: &str) -> Result<ChargeLock, sqlx::Error> {
+///
+/// The wait is bounded by `wait`: an attempt that finds the lock still held then answers
+/// `None` and gives its connection back, instead of sitting on a connection (and an
+/// activity slot) behind an attempt stuck on a gateway call; its activity retries later.
+pub async fn lock_charge(pool: &PgPool, key: &str, wait: Duration) -> Result<Option<ChargeLock>, sqlx::Error> {
     let mut conn = pool.acquire().await?;
     let lock_key = format!("payment.charge:{key}");
-    sqlx::query("SELECT pg_advisory_lock(hashtextextended($1, 0))").bind(&lock_key).execute(&mut *conn).await?;
-    Ok(ChargeLock { conn: Some(conn), lock_key })
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut pause = Duration::from_millis(20);
+    loop {
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
+            .bind(&lock_key)
+            .fetch_one(&mut *conn)
+            .await?;
+        if locked {
+            return Ok(Some(ChargeLock { conn: Some(conn), lock_key }));
+        }
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return Ok(None);
+        }
+        tokio::time::sleep(pause.min(deadline - now)).await;
+        pause = (pause * 2).min(Duration::from_secs(1));
+    }
 }
+
+/// How long an attempt waits for its charge's lock: longer than the gateway calls an
+/// earlier attempt may still be making under it.
+pub const CHARGE_LOCK_WAIT: Duration = Duration::from_secs(45);
 
 /// A pooled connection holding one charge's advisory lock; see [`lock_charge`].
 pub struct ChargeLock {
