@@ -2,7 +2,7 @@
 //! shared by two API instances, the access log, and settlements run by hand and by their
 //! Temporal Schedule — real API, workers, Temporal dev server and PostgreSQL.
 
-use chrono::{Duration as Span, NaiveDate, Utc};
+use chrono::{Duration as Span, Utc};
 use contracts::{
     BookingRef, Money, StayDates,
     activities::{BookingConfirmation, CancellationCompletion, CancellationRequest, NewBookingRecord},
@@ -490,7 +490,7 @@ async fn seed_cancellation(platform: &TestPlatform, booking_ref: &BookingRef, pa
             reason: "cancelled by the customer".into(),
             override_refund: None,
         },
-        today: today_in_india(),
+        today: contracts::india::today(),
     };
     let terms = booking::store::begin_cancellation(&platform.booking_db, &request, "test").await.unwrap();
     assert!(matches!(terms, booking::store::BeginCancellation::Terms(_)), "{terms:?}");
@@ -507,10 +507,6 @@ async fn seed_cancellation(platform: &TestPlatform, booking_ref: &BookingRef, pa
     .unwrap();
 }
 
-fn today_in_india() -> NaiveDate {
-    (Utc::now() + Span::minutes(330)).date_naive()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_settlement_balances_to_the_paisa_is_written_once_and_runs_on_its_schedule() {
     let platform =
@@ -523,7 +519,7 @@ async fn a_settlement_balances_to_the_paisa_is_written_once_and_runs_on_its_sche
     let (p_id, other_id) = (partner_id(&p), partner_id(&other));
 
     // The last full week in India, and what happened in it and around it.
-    let period = SettlementCycle::Weekly.last_completed_period(today_in_india());
+    let period = SettlementCycle::Weekly.last_completed_period(contracts::india::today());
     let start = contracts::india::start_of_day(period.start);
     let end = contracts::india::start_of_day(period.end);
     let (first, a1) = seed_confirmed_booking(&platform, Some(p_id), 1, 1, start).await; // the first instant counts
