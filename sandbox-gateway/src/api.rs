@@ -166,7 +166,14 @@ fn card_declined(sandbox: &Sandbox, token: &str) -> Result<bool, GatewayError> {
     if !token_ok {
         return Err(GatewayError::invalid("The card token is invalid"));
     }
-    Ok(DECLINING_TOKENS.contains(&token) || sandbox.faults.roll(|f| f.decline_rate))
+    if DECLINING_TOKENS.contains(&token) {
+        return Ok(true);
+    }
+    let declined = sandbox.faults.roll(|f| f.decline_rate);
+    if declined {
+        sandbox.faults.count_decline();
+    }
+    Ok(declined)
 }
 
 /// Records a card payment of the whole order, authorised or failed. Shared by the
@@ -280,6 +287,10 @@ async fn refund(
         if !valid {
             return Err(GatewayError::invalid("The idempotency key is invalid"));
         }
+    }
+    if sandbox.faults.refuse_refund() {
+        tracing::info!(payment = %id, "fault: refusing the refund");
+        return Err(GatewayError::bad_request("Refunds for this payment are on hold; try again later.", "payment_id"));
     }
     let (refund, events) = {
         let mut books = sandbox.books();

@@ -3,7 +3,7 @@
 
 use crate::{
     errors::{Answer, Body, GatewayError},
-    faults::Faults,
+    faults::{Faults, Injected},
     state::Sandbox,
 };
 use axum::{Json, Router, extract::State, routing::get};
@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 pub(crate) fn routes() -> Router<Sandbox> {
     Router::new()
         .route("/v1/sandbox/faults", get(get_faults).post(set_faults))
+        .route("/v1/sandbox/faults/injected", get(injected))
         .route("/v1/sandbox/webhooks", get(webhooks))
         .route("/v1/sandbox/ledger", get(ledger))
 }
@@ -26,6 +27,10 @@ async fn set_faults(State(sandbox): State<Sandbox>, Body(faults): Body<Faults>) 
     tracing::info!(?faults, "fault switches set");
     sandbox.faults.replace(faults.clone());
     Ok(Json(faults))
+}
+
+async fn injected(State(sandbox): State<Sandbox>) -> Json<Injected> {
+    Json(sandbox.faults.injected())
 }
 
 async fn webhooks(State(sandbox): State<Sandbox>) -> Json<Value> {

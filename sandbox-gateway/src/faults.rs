@@ -39,6 +39,9 @@ pub(crate) struct Faults {
     /// An order already paid takes another payment and capture, as some gateways allow (a
     /// traveller paying twice from two tabs).
     pub allow_second_payment: bool,
+    /// The next this many refund requests are refused (400, nothing refunded), as a gateway
+    /// does while a payment is under review; later ones are accepted.
+    pub refuse_refunds: u32,
     /// Seeds the draws above; without it they are seeded from the OS.
     pub seed: Option<u64>,
     /// When set, `error_rate` and `lose_response_rate` apply only to calls whose path
@@ -67,15 +70,29 @@ impl Faults {
     }
 }
 
+/// How many faults the switches actually injected since they were last set: a test that
+/// sets faults checks they happened, or it may be testing a quiet gateway.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub(crate) struct Injected {
+    pub errors: u32,
+    pub lost_responses: u32,
+    pub declines: u32,
+    pub refused_refunds: u32,
+}
+
 /// The active switches and the random source their draws come from, behind one lock so a
 /// seeded run draws in the order the calls arrive.
 pub(crate) struct FaultSwitch {
     active: Mutex<(Faults, StdRng)>,
+    injected: Mutex<Injected>,
 }
 
 impl Default for FaultSwitch {
     fn default() -> Self {
-        FaultSwitch { active: Mutex::new((Faults::default(), StdRng::from_entropy())) }
+        FaultSwitch {
+            active: Mutex::new((Faults::default(), StdRng::from_entropy())),
+            injected: Mutex::new(Injected::default()),
+        }
     }
 }
 
@@ -93,6 +110,34 @@ impl FaultSwitch {
     pub(crate) fn replace(&self, faults: Faults) {
         let rng = faults.seed.map_or_else(StdRng::from_entropy, StdRng::seed_from_u64);
         *self.lock() = (faults, rng);
+        *self.counts() = Injected::default();
+    }
+
+    fn counts(&self) -> std::sync::MutexGuard<'_, Injected> {
+        self.injected.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The faults injected since the switches were last set.
+    pub(crate) fn injected(&self) -> Injected {
+        *self.counts()
+    }
+
+    /// Counts a decline the `decline_rate` switch caused.
+    pub(crate) fn count_decline(&self) {
+        self.counts().declines += 1;
+    }
+
+    /// Whether this refund request is one of the `refuse_refunds` still to refuse (and
+    /// counts it down).
+    pub(crate) fn refuse_refund(&self) -> bool {
+        let mut active = self.lock();
+        if active.0.refuse_refunds == 0 {
+            return false;
+        }
+        active.0.refuse_refunds -= 1;
+        drop(active);
+        self.counts().refused_refunds += 1;
+        true
     }
 
     /// True for the fraction of calls `rate` picks. A switch that is off draws nothing, so
@@ -133,12 +178,14 @@ pub(crate) async fn inject(State(switch): State<Arc<FaultSwitch>>, request: Requ
         let status =
             switch.pick(&[StatusCode::INTERNAL_SERVER_ERROR, StatusCode::BAD_GATEWAY, StatusCode::SERVICE_UNAVAILABLE]);
         tracing::info!(%path, %status, "fault: failing the call without acting");
+        switch.counts().errors += 1;
         return server_error(status);
     }
     let response = next.run(request).await;
     if targeted && changes_state && switch.roll(|f| f.lose_response_rate) {
         let status = switch.pick(&[StatusCode::INTERNAL_SERVER_ERROR, StatusCode::GATEWAY_TIMEOUT]);
         tracing::info!(%path, %status, acted = %response.status(), "fault: losing the response of a call that acted");
+        switch.counts().lost_responses += 1;
         return server_error(status);
     }
     response

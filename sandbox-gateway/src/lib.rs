@@ -36,8 +36,12 @@
 //!   answer 500/504), `latency_ms` (delay before every API call), `duplicate_webhooks`
 //!   (every event delivered twice, same event id), `reorder_webhooks` (the events one call
 //!   raises delivered last-first), `lose_webhooks` (every event recorded as `lost`, never
-//!   sent), `allow_second_payment` (a paid order takes another payment), `seed` (makes the draws reproducible) and `only_paths`
-//!   (aims the error and lost-response faults at calls whose path contains one of them).
+//!   sent), `allow_second_payment` (a paid order takes another payment), `refuse_refunds`
+//!   (the next N refunds are refused with a 400, then accepted), `seed` (makes the draws
+//!   reproducible) and `only_paths` (aims the error and lost-response faults at calls whose
+//!   path contains one of them).
+//! - `GET /v1/sandbox/faults/injected` — how many errors, lost responses, declines and refused
+//!   refunds the switches injected since they were last set.
 //! - `GET /v1/sandbox/webhooks` — every delivery: event, attempts, last status, state.
 //! - `GET /v1/sandbox/ledger` — per order and in total: payments, captures, captured and
 //!   refunded amounts.

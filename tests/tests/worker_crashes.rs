@@ -1,5 +1,5 @@
 //! The payment worker killed in the middle of charges, again and again: no booking is
-//! charged twice, and every booking ends confirmed or with its money back.
+//! charged twice, and every booking with a good card ends confirmed.
 
 use serde_json::{Value, json};
 use std::{path::PathBuf, process::Child, time::Duration};
@@ -107,11 +107,10 @@ async fn killing_the_payment_worker_mid_charge_never_charges_twice() {
         let captured: i64 =
             payments.iter().filter(|p| p.status == "captured" || p.status == "refunded").map(|p| p.amount).sum();
         let refunded: i64 = payments.iter().map(|p| p.amount_refunded).sum();
-        if view["status"] == "confirmed" {
-            assert_eq!((Some(captured), refunded), (view["total"]["amount"].as_i64(), 0), "{view} {payments:?}");
-        } else {
-            assert_eq!(captured, refunded, "a failed booking keeps no money: {view}");
-        }
+        // A crash delays a booking, it never compensates one: every good card ends confirmed,
+        // charged exactly once.
+        assert_eq!(view["status"], "confirmed", "{view} {payments:?}");
+        assert_eq!((Some(captured), refunded), (view["total"]["amount"].as_i64(), 0), "{view} {payments:?}");
     }
     platform.stop().await.unwrap();
 }
