@@ -40,7 +40,7 @@ impl TestDatabase {
             url: url.clone(),
             name,
         };
-        let yesterday = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
+        let yesterday = contracts::india::today() - chrono::Duration::days(1);
         ops::seed_demo(&db.catalog, &db.inventory, yesterday, 120, rooms_per_night).await?;
         Ok(db)
     }

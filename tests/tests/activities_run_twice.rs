@@ -2,7 +2,7 @@
 //! as happens when a worker dies after acting but before reporting.
 
 use catalog::store::RoomOffer;
-use chrono::{Duration as Days, Utc};
+use chrono::Duration as Days;
 use contracts::{
     BookingRef, Money, StayDates,
     activities::{
@@ -87,7 +87,7 @@ impl PaymentFixture {
 async fn demo_stay(db: &TestDatabase, days_ahead: i64, nights: i64) -> (RoomOffer, StayDates) {
     let (accommodation, room_type) = demo_room();
     let offer = catalog::store::find_offer(&db.catalog, accommodation, room_type).await.unwrap().unwrap();
-    let check_in = Utc::now().date_naive() + Days::days(days_ahead);
+    let check_in = contracts::india::today() + Days::days(days_ahead);
     (offer, StayDates { check_in, check_out: check_in + Days::days(nights) })
 }
 

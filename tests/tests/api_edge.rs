@@ -34,7 +34,7 @@ async fn bad_booking_requests_get_a_clear_4xx_and_start_no_saga() {
         body.as_object_mut().unwrap().remove(field);
         body
     };
-    let yesterday = (chrono::Utc::now().date_naive() - chrono::Duration::days(2)).to_string();
+    let yesterday = (contracts::india::today() - chrono::Duration::days(2)).to_string();
 
     let cases: Vec<(&str, Value, u16, &str)> = vec![
         ("unknown accommodation", with("accommodation", json!("taj-agartala")), 422, "unknown_accommodation"),

@@ -486,7 +486,7 @@ async fn bookings_are_private_and_properties_are_managed_only_by_their_managers(
         .await
         .unwrap();
     assert_eq!(assign.status(), 204);
-    let check_in = Utc::now().date_naive() + Span::days(12);
+    let check_in = contracts::india::today() + Span::days(12);
     let change = |session: &Session, accommodation: &str, room_type: &str, body: Value| {
         let mut body = body;
         body["accommodation"] = json!(accommodation);

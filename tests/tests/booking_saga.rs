@@ -364,7 +364,7 @@ async fn the_hold_sweep_schedule_releases_holds_no_saga_will_release() {
     let platform = TestPlatform::spawn().await.unwrap();
     let (accommodation, room_type) = tests::demo_room();
     let offer = catalog::store::find_offer(&platform.catalog_db, accommodation, room_type).await.unwrap().unwrap();
-    let check_in = chrono::Utc::now().date_naive() + Days::days(25);
+    let check_in = contracts::india::today() + Days::days(25);
     let abandoned = contracts::activities::HoldRequest {
         hold_id: "booking-TRP-0RPHAN/hold".into(),
         booking_ref: contracts::BookingRef::parse("TRP-0RPHAN").unwrap(),

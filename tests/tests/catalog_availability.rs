@@ -8,7 +8,7 @@ use tests::{CatalogUnderTest, ExpectedError, TestDatabase};
 use uuid::Uuid;
 
 fn today() -> NaiveDate {
-    Utc::now().date_naive()
+    contracts::india::today()
 }
 
 /// Holds `rooms` of a demo room type for one night, live for a while or already expired.

@@ -2,13 +2,13 @@
 //! images, experiences, and packages — filters, three sort orders, cursor paging, detail
 //! pages and quotes with GST — each with its cache validators.
 
-use chrono::{Datelike, Duration as Days, Months, NaiveDate, Utc};
+use chrono::{Datelike, Duration as Days, Months, NaiveDate};
 use serde_json::Value;
 use tests::{CatalogUnderTest, catalog_codes as codes};
 
 /// Today's date at the start of the test; two days later is in the future anywhere in India.
 fn today() -> NaiveDate {
-    Utc::now().date_naive()
+    contracts::india::today()
 }
 
 /// The next `month`-`day` at least two days from now.

@@ -1,7 +1,7 @@
 //! The public catalog: search with filters, both sort orders, cursor paging, detail pages,
 //! quotes, and cache validators.
 
-use chrono::{Duration as Days, Utc};
+use chrono::Duration as Days;
 use serde_json::Value;
 use tests::{TestPlatform, TestPlatformOptions, get_revalidated};
 
@@ -72,7 +72,7 @@ async fn searching_paging_and_quoting_the_catalog() {
     assert_eq!((status, error["error"]["code"].as_str()), (404, Some("accommodation_not_found")));
 
     // A quote above the ₹7,500 slab: 18 % GST on every night.
-    let check_in = Utc::now().date_naive() + Days::days(12);
+    let check_in = contracts::india::today() + Days::days(12);
     let (status, quote) = get(
         &platform,
         &format!(

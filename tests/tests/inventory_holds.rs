@@ -20,7 +20,7 @@ impl DemoRoom {
         let db = TestDatabase::create(rooms).await.unwrap();
         let (accommodation, room_type) = demo_room();
         let offer = catalog::store::find_offer(&db.catalog, accommodation, room_type).await.unwrap().unwrap();
-        DemoRoom { db, id: offer.accommodation_id, today: Utc::now().date_naive() }
+        DemoRoom { db, id: offer.accommodation_id, today: contracts::india::today() }
     }
 
     fn day(&self, days_ahead: i64) -> NaiveDate {

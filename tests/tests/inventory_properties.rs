@@ -139,7 +139,7 @@ impl Model {
 }
 
 fn first_night() -> NaiveDate {
-    Utc::now().date_naive() + Days::days(30)
+    contracts::india::today() + Days::days(30)
 }
 
 fn night(n: i64) -> NaiveDate {

@@ -64,7 +64,7 @@ async fn partner_get(platform: &TestPlatform, base: &str, key: &str, path: &str)
 }
 
 fn quote_path() -> String {
-    let check_in = Utc::now().date_naive() + Span::days(10);
+    let check_in = contracts::india::today() + Span::days(10);
     format!(
         "/quote?accommodation=ujjayanta-heritage-hotel&room_type=deluxe_double&check_in={check_in}&check_out={}",
         check_in + Span::days(2)
@@ -438,7 +438,7 @@ async fn seed_confirmed_booking(
         .await
         .unwrap()
         .unwrap();
-    let check_in = Utc::now().date_naive() + Span::days(30);
+    let check_in = contracts::india::today() + Span::days(30);
     let dates = StayDates { check_in, check_out: check_in + Span::days(nights) };
     let quote = offer.quote(&dates, rooms).unwrap();
     let booking_ref = BookingRef::from_random(rand::random());
