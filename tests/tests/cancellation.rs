@@ -24,7 +24,7 @@ async fn cancel(platform: &TestPlatform, session: &Session, booking_ref: &str, b
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_early_refunds_everything_once_however_often_it_is_asked() {
     let platform = TestPlatform::spawn().await.unwrap();
-    let check_in = chrono::Utc::now().date_naive() + chrono::Duration::days(20);
+    let check_in = contracts::india::today() + chrono::Duration::days(20);
     let nights = (check_in, check_in + chrono::Duration::days(2));
     let before = platform.availability(nights.0, nights.1).await.unwrap();
     let (booking_ref, confirmed) = confirmed_booking(&platform, 20).await;
@@ -134,5 +134,51 @@ async fn the_policy_tier_and_operator_overrides_decide_the_refund() {
             .all(|o| o["refunded_amount"].as_i64() <= o["captured_amount"].as_i64()),
         "{books}"
     );
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_the_gateway_refuses_three_times_is_made_once_when_it_is_accepted() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    let (booking_ref, confirmed) = confirmed_booking(&platform, 21).await;
+    platform.set_gateway_faults(json!({ "refuse_refunds": 3 })).await;
+    let traveller = platform.traveller.clone();
+    let (status, body) = cancel(&platform, &traveller, &booking_ref, json!({ "reason": "plans changed" })).await;
+    assert_eq!(status, 202, "{body}");
+    let cancelled = platform.wait_for_status(&booking_ref, &["cancelled"]).await.unwrap();
+    assert_eq!(cancelled["amount_refunded"], confirmed["total"], "{cancelled}");
+    assert_eq!(platform.gateway_faults_injected().await["refused_refunds"], 3, "the gateway did refuse");
+    let books = platform.gateway_ledger().await;
+    assert_eq!(
+        (books["totals"]["refunds"].as_i64(), books["totals"]["refunded_amount"].clone()),
+        (Some(1), confirmed["total"]["amount"].clone()),
+        "{books}"
+    );
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seeded_policy_refunds_by_tier_at_exactly_seven_six_two_and_one_days() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    let traveller = platform.traveller.clone();
+    let mut cases = Vec::new();
+    for (days_ahead, refund_bp) in [(7, 10_000), (6, 5_000), (2, 5_000), (1, 0)] {
+        let (booking_ref, _) = confirmed_booking(&platform, days_ahead).await;
+        let (status, body) = cancel(&platform, &traveller, &booking_ref, json!({})).await;
+        assert_eq!(status, 202, "{body}");
+        cases.push((days_ahead, refund_bp, booking_ref));
+    }
+    for (days_ahead, refund_bp, booking_ref) in cases {
+        let cancelled = platform.wait_for_status(&booking_ref, &["cancelled"]).await.unwrap();
+        let (base, gst): (i64, i64) =
+            sqlx::query_as("SELECT base_amount_paise, gst_amount_paise FROM bookings WHERE booking_ref = $1")
+                .bind(&booking_ref)
+                .fetch_one(&platform.booking_db)
+                .await
+                .unwrap();
+        let expected = contracts::pricing::apply_bp(base, refund_bp) + contracts::pricing::apply_bp(gst, refund_bp);
+        let refunded = cancelled["amount_refunded"]["amount"].as_i64().unwrap_or(0);
+        assert_eq!(refunded, expected, "{days_ahead} days ahead refunds {refund_bp} bp: {cancelled}");
+    }
     platform.stop().await.unwrap();
 }

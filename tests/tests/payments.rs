@@ -129,7 +129,7 @@ async fn paying_on_the_checkout_confirms_the_booking_through_the_webhook() {
 async fn an_unpaid_checkout_expires_and_a_late_payment_is_refunded_by_itself() {
     let options = TestPlatformOptions { payment_window: Duration::from_secs(3), ..Default::default() };
     let platform = TestPlatform::spawn_with(options).await.unwrap();
-    let check_in = chrono::Utc::now().date_naive() + chrono::Duration::days(25);
+    let check_in = contracts::india::today() + chrono::Duration::days(25);
     let before = platform.availability(check_in, check_in + chrono::Duration::days(2)).await.unwrap();
     let (booking_ref, waiting) = start_checkout_booking(&platform, 25).await;
     let pay_url = waiting["checkout"]["pay_url"].as_str().unwrap().to_string();
@@ -272,5 +272,77 @@ async fn a_card_payments_webhooks_leave_its_saga_alone() {
     assert!(!history.contains("WorkflowExecutionSignaledEventAttributes"), "no signal reached the saga");
     let books = platform.gateway_ledger().await;
     assert_eq!(books["totals"]["captures"], 1, "{books}");
+    platform.stop().await.unwrap();
+}
+
+/// Waits until the gateway shows `refunds` refunds in all.
+async fn refunds_reach(platform: &TestPlatform, refunds: i64) -> Value {
+    eventually_within(Duration::from_secs(60), &format!("{refunds} refunds at the gateway"), async || {
+        let books = platform.gateway_ledger().await;
+        if books["totals"]["refunds"].as_i64() == Some(refunds) { Ok(books) } else { Err(books) }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extra_payments_on_a_confirmed_or_cancelled_booking_are_refunded_by_themselves() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    let (booking_ref, waiting) = start_checkout_booking(&platform, 26).await;
+    let pay_url = waiting["checkout"]["pay_url"].as_str().unwrap().to_string();
+    let total = waiting["total"]["amount"].as_i64().unwrap();
+    assert_eq!(pay(&platform, &pay_url, "tok_visa").await.0, 200);
+    platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
+
+    // The traveller pays again from a second tab; this gateway takes it.
+    platform.set_gateway_faults(json!({ "allow_second_payment": true })).await;
+    assert_eq!(pay(&platform, &pay_url, "tok_visa").await.0, 200);
+    let books = refunds_reach(&platform, 1).await;
+    assert_eq!(
+        (books["totals"]["captures"].as_i64(), books["totals"]["refunded_amount"].as_i64()),
+        (Some(2), Some(total))
+    );
+    // The booking stands; its money shows both payments and the refund of the second.
+    let (_, still) = platform.get_booking(&booking_ref, 0).await.unwrap();
+    assert_eq!(still["status"], "confirmed", "{still}");
+    assert_eq!(
+        (still["amount_charged"]["amount"].as_i64(), still["amount_refunded"]["amount"].as_i64()),
+        (Some(2 * total), Some(total)),
+        "{still}"
+    );
+
+    // Cancelled (in full, weeks ahead), then paid once more: that payment goes back too.
+    let cancel_url = format!("{}/api/bookings/{booking_ref}/cancel", platform.api_url);
+    let (status, body) =
+        body_of(platform.http_as(&platform.traveller).post(cancel_url).json(&json!({})).send().await.unwrap()).await;
+    assert_eq!(status, 202, "{body}");
+    platform.wait_for_status(&booking_ref, &["cancelled"]).await.unwrap();
+    assert_eq!(pay(&platform, &pay_url, "tok_visa").await.0, 200);
+    let books = refunds_reach(&platform, 3).await;
+    assert_eq!(books["totals"]["captured_amount"], books["totals"]["refunded_amount"], "{books}");
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_after_the_booking_was_given_up_is_refunded_by_itself() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    let (booking_ref, waiting) = start_checkout_booking(&platform, 27).await;
+    let pay_url = waiting["checkout"]["pay_url"].as_str().unwrap().to_string();
+    // An operator gives the booking up (cancels its saga, as the runbook says).
+    let saga = platform.client.get_workflow_handle::<sagas::BookingWorkflow>(
+        contracts::BookingRef::parse(&booking_ref).unwrap().workflow_id(),
+    );
+    saga.cancel(temporalio_client::WorkflowCancelOptions::default()).await.unwrap();
+    let failed = platform.wait_for_status(&booking_ref, &["failed"]).await.unwrap();
+    assert_eq!(failed["failure"]["code"], "cancelled", "{failed}");
+
+    assert_eq!(pay(&platform, &pay_url, "tok_visa").await.0, 200);
+    let books = refunds_reach(&platform, 1).await;
+    assert_eq!(books["totals"]["captured_amount"], books["totals"]["refunded_amount"], "{books}");
+    let refunded = eventually("the refund on the booking", async || {
+        let (_, view) = platform.get_booking(&booking_ref, 0).await.unwrap();
+        if view["amount_refunded"] == waiting["total"] { Ok(view) } else { Err(view) }
+    })
+    .await;
+    assert_eq!(refunded["status"], "failed", "{refunded}");
     platform.stop().await.unwrap();
 }

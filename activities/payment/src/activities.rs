@@ -12,7 +12,11 @@ use contracts::{
     },
 };
 use sqlx::PgPool;
-use std::sync::Arc;
+use std::{
+    future::Future,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
@@ -27,26 +31,41 @@ impl PaymentActivitiesImpl {
     /// refund the gateway made for it, including one whose answer an earlier attempt lost
     /// (recording is idempotent by the gateway's refund id). The refund's key is the same
     /// for every path that gives this payment back (a saga's compensation, an automatic
-    /// refund, the reconciliation), so the gateway refunds it once. Returns what this call
-    /// refunded, in paise.
+    /// refund, the reconciliation), so the gateway refunds it once.
+    ///
+    /// A payment of the order other than the charge's own capture (the order paid twice) is
+    /// an extra capture: recorded and refunded as movements of its own, leaving the charge's
+    /// totals alone.
     async fn give_back(
         &self,
         db: &mut sqlx::PgConnection,
         row: &PaymentRow,
         payment: &Payment,
-    ) -> Result<i64, ActivityError> {
-        store::mark_captured(db, row, &payment.id, payment.amount).await?;
+    ) -> Result<GivenBack, ActivityError> {
+        // Read again: another payment of this order may have become the charge's capture
+        // since `row` was read (earlier in the same refund, say).
+        let row = store::find_by_key(&mut *db, &row.idempotency_key).await?.unwrap_or_else(|| row.clone());
+        let extra = row.captured_paise > 0 && row.gateway_payment_id.as_deref() != Some(payment.id.as_str());
+        if extra {
+            store::record_extra_capture(db, &row, &payment.id, payment.amount).await?;
+        } else {
+            store::mark_captured(db, &row, &payment.id, payment.amount).await?;
+        }
         let outstanding = payment.amount - payment.amount_refunded;
         if outstanding > 0 {
             let key = format!("{}/refund/{}", row.idempotency_key, payment.id);
             self.gateway.refund(&payment.id, outstanding, &key).await?;
         }
-        let row = store::find_by_key(&mut *db, &row.idempotency_key).await?.unwrap_or_else(|| row.clone());
+        let row = store::find_by_key(&mut *db, &row.idempotency_key).await?.unwrap_or(row);
         for refund in self.gateway.payment_refunds(&payment.id).await? {
             let key = gateway_idempotency_key(&format!("{}/refund/{}", row.idempotency_key, refund.id));
-            store::record_refund(db, &row, &refund.id, refund.amount, &key).await?;
+            if extra {
+                store::record_extra_refund(db, &row, &refund.id, refund.amount, &key).await?;
+            } else {
+                store::record_refund(db, &row, &refund.id, refund.amount, &key).await?;
+            }
         }
-        Ok(outstanding.max(0))
+        Ok(GivenBack { now: outstanding.max(0), extra })
     }
 
     /// Takes the lock of the charge `key` (waiting for any attempt of it still running, so
@@ -118,9 +137,9 @@ impl PaymentActivitiesImpl {
                 // Failed attempts took nothing; an authorisation never captured lapses.
                 continue;
             }
-            let amount = self.give_back(db, row, &payment).await?;
-            if amount > 0 {
-                refunded.push((payment.id, amount));
+            let given = self.give_back(db, row, &payment).await?;
+            if given.now > 0 {
+                refunded.push((payment.id, given.now));
             }
         }
         Ok(refunded)
@@ -154,9 +173,77 @@ impl PaymentActivitiesImpl {
     #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, key = %request.idempotency_key))]
     pub async fn charge(
         self: Arc<Self>,
-        _ctx: ActivityContext,
+        ctx: ActivityContext,
         request: ChargeRequest,
     ) -> Result<Charge, ActivityError> {
+        while_alive(&ctx, &Progress::none(), self.charge_attempt(request)).await
+    }
+
+    #[activity(definition = definitions::RefundCharge)]
+    #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, key = %request.charge_idempotency_key))]
+    pub async fn refund_charge(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        request: RefundRequest,
+    ) -> Result<RefundOutcome, ActivityError> {
+        while_alive(&ctx, &Progress::none(), self.refund_charge_attempt(request)).await
+    }
+
+    #[activity(definition = definitions::OpenCheckout)]
+    #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, key = %request.idempotency_key))]
+    pub async fn open_checkout(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        request: CheckoutRequest,
+    ) -> Result<CheckoutOpened, ActivityError> {
+        while_alive(&ctx, &Progress::none(), self.open_checkout_attempt(request)).await
+    }
+
+    #[activity(definition = definitions::SettleCheckout)]
+    #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, key = %request.idempotency_key))]
+    pub async fn settle_checkout(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        request: SettleRequest,
+    ) -> Result<Charge, ActivityError> {
+        while_alive(&ctx, &Progress::none(), self.settle_checkout_attempt(request)).await
+    }
+
+    #[activity(definition = definitions::RefundAmount)]
+    #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, key = %request.refund_key))]
+    pub async fn refund_amount(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        request: RefundAmountRequest,
+    ) -> Result<RefundOutcome, ActivityError> {
+        while_alive(&ctx, &Progress::none(), self.refund_amount_attempt(request)).await
+    }
+
+    #[activity(definition = definitions::ReconcileStale)]
+    #[tracing::instrument(skip_all)]
+    pub async fn reconcile_stale(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        request: ReconcileRequest,
+    ) -> Result<ReconcileReport, ActivityError> {
+        let progress = Progress::resumed(&ctx);
+        while_alive(&ctx, &progress, self.reconcile_stale_attempt(request, &progress)).await
+    }
+
+    #[activity(definition = definitions::RefundPayment)]
+    #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, payment = %request.gateway_payment_id))]
+    pub async fn refund_payment(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        request: RefundPaymentRequest,
+    ) -> Result<RefundOutcome, ActivityError> {
+        while_alive(&ctx, &Progress::none(), self.refund_payment_attempt(request)).await
+    }
+}
+
+/// One attempt of each activity, run under [`while_alive`].
+impl PaymentActivitiesImpl {
+    async fn charge_attempt(&self, request: ChargeRequest) -> Result<Charge, ActivityError> {
         let (mut db, row, opened_now) = self
             .charge_with_order(&request.idempotency_key, &request.booking_ref, request.amount, ChargeMethod::Card)
             .await?;
@@ -212,13 +299,7 @@ impl PaymentActivitiesImpl {
         Ok(charge_of(&row, payment.id, Money { amount: payment.amount, currency: request.amount.currency }))
     }
 
-    #[activity(definition = definitions::RefundCharge)]
-    #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, key = %request.charge_idempotency_key))]
-    pub async fn refund_charge(
-        self: Arc<Self>,
-        _ctx: ActivityContext,
-        request: RefundRequest,
-    ) -> Result<RefundOutcome, ActivityError> {
+    async fn refund_charge_attempt(&self, request: RefundRequest) -> Result<RefundOutcome, ActivityError> {
         let (mut db, Some(row)) = self.locked_charge(&request.charge_idempotency_key).await? else {
             // The charge never started: nothing to give back.
             return Ok(RefundOutcome { refunded: Money::inr(0) });
@@ -234,13 +315,7 @@ impl PaymentActivitiesImpl {
         refunded_since(db, &row).await
     }
 
-    #[activity(definition = definitions::OpenCheckout)]
-    #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, key = %request.idempotency_key))]
-    pub async fn open_checkout(
-        self: Arc<Self>,
-        _ctx: ActivityContext,
-        request: CheckoutRequest,
-    ) -> Result<CheckoutOpened, ActivityError> {
+    async fn open_checkout_attempt(&self, request: CheckoutRequest) -> Result<CheckoutOpened, ActivityError> {
         let (db, row, _) = self
             .charge_with_order(&request.idempotency_key, &request.booking_ref, request.amount, ChargeMethod::Checkout)
             .await?;
@@ -249,13 +324,7 @@ impl PaymentActivitiesImpl {
         Ok(CheckoutOpened { payment_id: row.payment_id, gateway_order_id })
     }
 
-    #[activity(definition = definitions::SettleCheckout)]
-    #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, key = %request.idempotency_key))]
-    pub async fn settle_checkout(
-        self: Arc<Self>,
-        _ctx: ActivityContext,
-        request: SettleRequest,
-    ) -> Result<Charge, ActivityError> {
+    async fn settle_checkout_attempt(&self, request: SettleRequest) -> Result<Charge, ActivityError> {
         let (mut db, Some(row)) = self.locked_charge(&request.idempotency_key).await? else {
             return Err(business_failure(failure_type::PAYMENT_NOT_FOUND, "no checkout was opened for this booking"));
         };
@@ -294,13 +363,7 @@ impl PaymentActivitiesImpl {
         Ok(charge_of(&row, payment.id, Money { amount: payment.amount, currency: request.amount.currency }))
     }
 
-    #[activity(definition = definitions::RefundAmount)]
-    #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, key = %request.refund_key))]
-    pub async fn refund_amount(
-        self: Arc<Self>,
-        _ctx: ActivityContext,
-        request: RefundAmountRequest,
-    ) -> Result<RefundOutcome, ActivityError> {
+    async fn refund_amount_attempt(&self, request: RefundAmountRequest) -> Result<RefundOutcome, ActivityError> {
         let zero = Money { amount: 0, currency: request.amount.currency };
         let (mut db, Some(row)) = self.locked_charge(&request.charge_idempotency_key).await? else {
             return Ok(RefundOutcome { refunded: zero });
@@ -324,15 +387,15 @@ impl PaymentActivitiesImpl {
         Ok(RefundOutcome { refunded: Money { amount: refund.amount, currency: request.amount.currency } })
     }
 
-    #[activity(definition = definitions::ReconcileStale)]
-    #[tracing::instrument(skip_all)]
-    pub async fn reconcile_stale(
-        self: Arc<Self>,
-        _ctx: ActivityContext,
+    async fn reconcile_stale_attempt(
+        &self,
         request: ReconcileRequest,
+        progress: &Progress,
     ) -> Result<ReconcileReport, ActivityError> {
         let stale_after = std::time::Duration::from_secs(request.stale_after_secs);
-        let mut report = ReconcileReport::default();
+        // A retried attempt goes on from its predecessor's count: the payments that one
+        // settled are no longer stale, so this one does not see them again.
+        let mut report = progress.current().unwrap_or_default();
         for stale in store::stale_charges(&self.pool, stale_after, i64::from(request.limit)).await? {
             // Read again under the lock: a saga may have settled it meanwhile.
             let (mut db, Some(row)) = self.locked_charge(&stale.idempotency_key).await? else { continue };
@@ -350,17 +413,12 @@ impl PaymentActivitiesImpl {
             store::mark_voided(&mut *db, row.payment_id).await?;
             report.closed += 1;
             db.release().await?;
+            progress.set(report);
         }
         Ok(report)
     }
 
-    #[activity(definition = definitions::RefundPayment)]
-    #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, payment = %request.gateway_payment_id))]
-    pub async fn refund_payment(
-        self: Arc<Self>,
-        _ctx: ActivityContext,
-        request: RefundPaymentRequest,
-    ) -> Result<RefundOutcome, ActivityError> {
+    async fn refund_payment_attempt(&self, request: RefundPaymentRequest) -> Result<RefundOutcome, ActivityError> {
         let (mut db, Some(row)) = self.locked_charge(&request.charge_idempotency_key).await? else {
             return Ok(RefundOutcome { refunded: Money::inr(0) });
         };
@@ -378,9 +436,14 @@ impl PaymentActivitiesImpl {
             db.release().await?;
             return Ok(RefundOutcome { refunded: Money { amount: 0, currency } });
         }
-        let refunded = self.give_back(&mut db, &row, &payment).await?;
-        if refunded > 0 {
-            tracing::info!(amount = refunded, reason = %request.reason, "refunded a payment no booking uses");
+        let given = self.give_back(&mut db, &row, &payment).await?;
+        if given.now > 0 {
+            tracing::info!(amount = given.now, reason = %request.reason, "refunded a payment no booking uses");
+        }
+        if given.extra {
+            // Not part of the charge's totals: what this call refunded is the answer.
+            db.release().await?;
+            return Ok(RefundOutcome { refunded: Money { amount: given.now, currency } });
         }
         refunded_since(db, &row).await
     }
@@ -404,6 +467,74 @@ impl PaymentActivitiesImpl {
                 }
             }
             Err(e) => Err(e),
+        }
+    }
+}
+
+/// What [`PaymentActivitiesImpl::give_back`] did with one gateway payment.
+struct GivenBack {
+    /// Paise refunded by this call.
+    now: i64,
+    /// The payment was an extra capture of the order, not the charge's own.
+    extra: bool,
+}
+
+/// How often a payment activity tells Temporal it is alive: well within the heartbeat
+/// timeout the workflows give payment steps.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
+
+/// What a payment activity's heartbeats carry: the reconciliation's running count, so a
+/// retried attempt goes on where the last one stopped. Other activities carry nothing.
+struct Progress(Mutex<Option<ReconcileReport>>);
+
+impl Progress {
+    fn none() -> Self {
+        Progress(Mutex::new(None))
+    }
+
+    /// The count the previous attempt's last heartbeat carried, if any.
+    fn resumed(ctx: &ActivityContext) -> Self {
+        Progress(Mutex::new(ctx.heartbeat_details().deserialize::<ReconcileReport>().ok().flatten()))
+    }
+
+    fn current(&self) -> Option<ReconcileReport> {
+        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn set(&self, report: ReconcileReport) {
+        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(report);
+    }
+}
+
+/// Runs one attempt while heartbeating. Payment attempts hold a charge's lock and a pooled
+/// connection across gateway calls: when Temporal says the attempt is over (it timed out,
+/// or its workflow no longer wants it), the attempt is dropped, and its lock and connection
+/// with it, so the retry that follows does not queue behind it. Dropping an attempt midway
+/// is a crash the charge steps are built to survive: each reads the gateway before acting.
+async fn while_alive<T>(
+    ctx: &ActivityContext,
+    progress: &Progress,
+    attempt: impl Future<Output = Result<T, ActivityError>>,
+) -> Result<T, ActivityError> {
+    let heartbeats = async {
+        let mut tick = tokio::time::interval(HEARTBEAT_EVERY);
+        loop {
+            tick.tick().await;
+            let sent = match progress.current() {
+                Some(report) => ctx.record_heartbeat(report).await,
+                None => ctx.record_heartbeat(()).await,
+            };
+            if let Err(e) = sent {
+                tracing::warn!(error = %e, "could not record a heartbeat");
+            }
+        }
+    };
+    tokio::select! {
+        result = attempt => result,
+        () = heartbeats => unreachable!("heartbeats go on until the attempt ends"),
+        () = ctx.cancelled() => {
+            tracing::warn!("attempt stopped: Temporal no longer waits for it (timed out or cancelled)");
+            Err(ActivityError::cancelled())
         }
     }
 }

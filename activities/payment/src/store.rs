@@ -330,6 +330,36 @@ pub async fn mark_captured(
     tx.commit().await
 }
 
+/// Records a capture on `row`'s order that is not the charge's own (a second payment of an
+/// order already paid, which some gateways take) as a movement only: the row's totals stay
+/// those of the charge the booking stands on, so its refunds can never exceed its capture.
+pub async fn record_extra_capture(
+    conn: &mut PgConnection,
+    row: &PaymentRow,
+    gateway_payment_id: &str,
+    amount: i64,
+) -> Result<(), sqlx::Error> {
+    let key = format!("{}/capture/{gateway_payment_id}", row.idempotency_key);
+    insert_movement(conn, row, MovementKind::Capture, amount, gateway_payment_id, &key).await?;
+    Ok(())
+}
+
+/// Records the refund of an extra capture (see [`record_extra_capture`]) once, as a
+/// movement only.
+pub async fn record_extra_refund(
+    conn: &mut PgConnection,
+    row: &PaymentRow,
+    gateway_refund_id: &str,
+    amount: i64,
+    key: &str,
+) -> Result<(), sqlx::Error> {
+    if insert_movement(conn, row, MovementKind::Refund, amount, gateway_refund_id, key).await? {
+        metrics::counter!("tt_refunds_total").increment(1);
+        metrics::counter!("tt_refunded_paise_total").increment(amount.max(0) as u64);
+    }
+    Ok(())
+}
+
 /// Records a gateway refund once (by its gateway id) and adds it to the payment's total.
 pub async fn record_refund(
     conn: &mut PgConnection,
@@ -466,9 +496,11 @@ pub async fn webhook_applied(
 
 /// The money of a booking as the payment context recorded it: captured and refunded paise.
 pub async fn money_of_booking(pool: &PgPool, booking_ref: &BookingRef) -> Result<(i64, i64), sqlx::Error> {
+    // The movements, not the charges' totals: they include extra captures and their refunds.
     sqlx::query_as(
-        "SELECT COALESCE(sum(captured_paise), 0)::bigint, COALESCE(sum(refunded_paise), 0)::bigint
-         FROM payments WHERE booking_ref = $1",
+        "SELECT COALESCE(sum(amount_paise) FILTER (WHERE kind = 'capture'), 0)::bigint,
+                COALESCE(sum(amount_paise) FILTER (WHERE kind = 'refund'), 0)::bigint
+         FROM booking_payments WHERE booking_ref = $1",
     )
     .bind(booking_ref.as_str())
     .fetch_one(pool)

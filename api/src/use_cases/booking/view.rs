@@ -25,6 +25,11 @@ pub(crate) enum BookingState {
 }
 
 impl BookingState {
+    /// The booking has ended one way or another (a cancellation may still follow).
+    pub(crate) fn is_settled(self) -> bool {
+        matches!(self, BookingState::Confirmed | BookingState::Failed | BookingState::Expired | BookingState::Cancelled)
+    }
+
     /// Nothing has been paid for the booking yet, and nothing has gone wrong.
     fn is_unpaid(self) -> bool {
         matches!(self, BookingState::Pending | BookingState::Held | BookingState::AwaitingPayment)
@@ -137,7 +142,10 @@ impl BookingView {
         let currency = self.total.currency.clone();
         let unpaid = self.status.is_unpaid();
         self.amount_due = MoneyDto::new(if unpaid && captured == 0 { self.total.amount } else { 0 }, &currency);
-        if captured > 0 && self.amount_charged.is_none() && self.status != BookingState::AwaitingPayment {
+        // The gateway's movements include a payment made twice (and its refund), which the
+        // saga's own figure does not: the larger figure is the true one.
+        let charged = self.amount_charged.as_ref().map_or(0, |m| m.amount);
+        if captured > charged && self.status != BookingState::AwaitingPayment {
             self.amount_charged = Some(MoneyDto::new(captured, &currency));
         }
         if refunded > self.amount_refunded.as_ref().map_or(0, |m| m.amount) {
