@@ -1,7 +1,7 @@
 use crate::database::{TestDatabase, spawn_sandbox_gateway_with_webhooks, test_keys_file, test_payload_keys};
 use crate::helpers::{booking_ref_of, eventually, json_of};
 use anyhow::Context;
-use chrono::{Duration as Days, NaiveDate, Utc};
+use chrono::{Duration as Days, NaiveDate};
 use contracts::temporal::SEARCH_ATTRIBUTES;
 use futures::TryStreamExt;
 use payment::{GatewayClient, GatewaySettings};
@@ -28,7 +28,7 @@ pub fn demo_room() -> (&'static str, &'static str) {
 /// A valid booking request body for the demo room, `days_ahead` from today.
 pub fn booking_body(days_ahead: i64, nights: i64, rooms: u32, card_token: &str) -> Value {
     let (accommodation, room_type) = demo_room();
-    let check_in = Utc::now().date_naive() + Days::days(days_ahead);
+    let check_in = contracts::india::today() + Days::days(days_ahead);
     json!({
         "accommodation": accommodation,
         "room_type": room_type,
@@ -335,6 +335,7 @@ impl TestPlatform {
             hold_sweep_every: Duration::from_secs(300),
             reconcile_every: Duration::from_secs(900),
             reconcile_stale_after: Duration::from_secs(3600),
+            repair_sweep_every: Duration::from_secs(600),
             graceful_shutdown: Duration::from_secs(2),
             settlement_sync_every: Duration::from_secs(300),
             metrics_addr,
@@ -395,6 +396,11 @@ impl TestPlatform {
         let url = format!("{}v1/sandbox/faults", self.gateway_url());
         let response = self.http.post(url).json(&faults).send().await.unwrap();
         assert!(response.status().is_success(), "faults refused: {}", response.text().await.unwrap());
+    }
+
+    /// How many faults the sandbox gateway injected since its switches were last set.
+    pub async fn gateway_faults_injected(&self) -> Value {
+        json_of(self.http.get(format!("{}v1/sandbox/faults/injected", self.gateway_url()))).await
     }
 
     /// The sandbox gateway's own books: every order with its captures and refunds, and the
@@ -549,6 +555,8 @@ impl TestPlatform {
                 .register_workflow::<sagas::AutoRefundWorkflow>()?
                 .register_workflow::<sagas::CancellationWorkflow>()?
                 .register_workflow::<sagas::ReconcilePaymentsWorkflow>()?
+                .register_workflow::<sagas::RepairBookingWorkflow>()?
+                .register_workflow::<sagas::RepairSweepWorkflow>()?
                 .register_workflow::<sagas::PartnerSettlementWorkflow>()?
                 .register_workflow::<sagas::PartnerSettlementCycleWorkflow>()?
                 .data_converter(platform::temporal::data_converter(Some(&test_payload_keys())))

@@ -61,7 +61,7 @@ pub async fn run(
     let runtime = Runtime::from_current_tokio(runtime_options(settings)?)?;
     let mut workers = Vec::with_capacity(contexts.len());
     for context in contexts {
-        let options = worker_options(settings, *context)?;
+        let options = worker_options(settings, *context, &client)?;
         workers.push(Worker::new(&runtime, client.clone(), options)?);
         tracing::info!(context = context.name(), "worker ready");
     }
@@ -153,7 +153,7 @@ fn pool_sized_tuner(settings: &WorkerSettings) -> WorkerTuner {
         .into()
 }
 
-fn worker_options(settings: &WorkerSettings, context: WorkerContext) -> anyhow::Result<WorkerOptions> {
+fn worker_options(settings: &WorkerSettings, context: WorkerContext, client: &Client) -> anyhow::Result<WorkerOptions> {
     let period = settings.graceful_shutdown;
     let tuner = pool_sized_tuner(settings);
     Ok(match context {
@@ -167,7 +167,10 @@ fn worker_options(settings: &WorkerSettings, context: WorkerContext) -> anyhow::
                 .register_workflow::<sagas::AutoRefundWorkflow>()?
                 .register_workflow::<sagas::CancellationWorkflow>()?
                 .register_workflow::<sagas::ReconcilePaymentsWorkflow>()?
+                .register_workflow::<sagas::RepairBookingWorkflow>()?
+                .register_workflow::<sagas::RepairSweepWorkflow>()?
                 .register_activities(booking::BookingActivitiesImpl::new(pool.clone()))
+                .register_activities(booking::StoppedSagasActivitiesImpl::new(client.clone()))
                 .register_activities(booking::PartnerSalesActivitiesImpl::new(pool))
                 .graceful_shutdown_period(period)
                 .build()

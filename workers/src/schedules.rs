@@ -1,6 +1,6 @@
 //! The Temporal Schedules the platform relies on, created at start-up of the worker that
-//! runs their workflows: the hold sweep and the payment reconciliation by the booking worker, the partners' settlements by
-//! the partner worker (and by the `settlement-schedules` command).
+//! runs their workflows: the hold sweep, the payment reconciliation and the repair sweep by
+//! the booking worker, the partners' settlements by the partner worker (and by the `settlement-schedules` command).
 //!
 //! Creating the hold sweep is idempotent: a schedule that exists already — made by another
 //! replica, or changed by an operator in the Web UI (paused, say) — is left as it is.
@@ -11,7 +11,8 @@ use contracts::{
     activities::ReconcileRequest,
     settlement::{SettlementCycle, SettlementCycleInput, settlement_schedule_id},
     temporal::{
-        HOLD_SWEEP_SCHEDULE_ID, HOLD_SWEEP_WORKFLOW_ID, RECONCILE_SCHEDULE_ID, RECONCILE_WORKFLOW_ID, task_queue,
+        HOLD_SWEEP_SCHEDULE_ID, HOLD_SWEEP_WORKFLOW_ID, RECONCILE_SCHEDULE_ID, RECONCILE_WORKFLOW_ID,
+        REPAIR_SWEEP_SCHEDULE_ID, REPAIR_SWEEP_WORKFLOW_ID, task_queue,
     },
 };
 use sqlx::PgPool;
@@ -25,10 +26,11 @@ use temporalio_client::{
     tonic::Code,
 };
 
-/// Creates the booking worker's schedules (hold sweep, payment reconciliation) unless they
-/// exist.
+/// Creates the booking worker's schedules (hold sweep, payment reconciliation, repair
+/// sweep) unless they exist.
 pub(crate) async fn ensure_schedules(client: &Client, settings: &crate::WorkerSettings) -> Result<(), ScheduleError> {
     ensure_hold_sweep(client, settings.hold_sweep_every).await?;
+    ensure_repair_sweep(client, settings.repair_sweep_every).await?;
     let request =
         ReconcileRequest { stale_after_secs: settings.reconcile_stale_after.as_secs(), limit: RECONCILE_BATCH };
     let options = CreateScheduleOptions::builder()
@@ -74,6 +76,32 @@ async fn ensure_hold_sweep(client: &Client, hold_sweep_every: Duration) -> Resul
     match client.create_schedule(HOLD_SWEEP_SCHEDULE_ID, options).await {
         Ok(_) => {
             tracing::info!(schedule = HOLD_SWEEP_SCHEDULE_ID, every = ?hold_sweep_every, "schedule created");
+            Ok(())
+        }
+        Err(ScheduleError::Rpc(status)) if status.code() == Code::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+async fn ensure_repair_sweep(client: &Client, every: Duration) -> Result<(), ScheduleError> {
+    let options = CreateScheduleOptions::builder()
+        .action(ScheduleAction::start_workflow(
+            sagas::RepairSweepWorkflow::run,
+            (),
+            task_queue::BOOKING,
+            REPAIR_SWEEP_WORKFLOW_ID,
+        ))
+        .spec(ScheduleSpec::from_interval(every))
+        .overlap_policy(ScheduleOverlapPolicy::Skip)
+        .note(
+            "Finds booking sagas that stopped without finishing (terminated, failed) and starts a RepairBooking \
+             workflow for each, which confirms or compensates the booking."
+                .to_string(),
+        )
+        .build();
+    match client.create_schedule(REPAIR_SWEEP_SCHEDULE_ID, options).await {
+        Ok(_) => {
+            tracing::info!(schedule = REPAIR_SWEEP_SCHEDULE_ID, ?every, "schedule created");
             Ok(())
         }
         Err(ScheduleError::Rpc(status)) if status.code() == Code::AlreadyExists => Ok(()),

@@ -49,6 +49,9 @@ pub struct WorkerSettings {
     /// default 6 hours: longer than any checkout window and the sagas' retries).
     pub reconcile_every: Duration,
     pub reconcile_stale_after: Duration,
+    /// How often the repair sweep looks for booking sagas that stopped without finishing
+    /// (`TT_REPAIR_SWEEP_SECS`, default 600), when the booking worker creates its schedule.
+    pub repair_sweep_every: Duration,
     pub graceful_shutdown: Duration,
     /// How often the partner worker brings the settlement schedules in line with the
     /// partners table (`TT_SETTLEMENT_SCHEDULE_SYNC_SECS`), besides at start-up.
@@ -86,6 +89,7 @@ impl WorkerSettings {
             hold_sweep_every: Duration::from_secs(var_or("HOLD_SWEEP_SECS", 5 * 60)?),
             reconcile_every: Duration::from_secs(var_or("RECONCILE_SECS", 15 * 60)?),
             reconcile_stale_after: Duration::from_secs(var_or("RECONCILE_STALE_SECS", 6 * 3600)?),
+            repair_sweep_every: Duration::from_secs(var_or("REPAIR_SWEEP_SECS", 10 * 60)?),
             graceful_shutdown: Duration::from_secs(optional("WORKER_SHUTDOWN_SECS")?.unwrap_or(20)),
             settlement_sync_every: Duration::from_secs(var_or("SETTLEMENT_SCHEDULE_SYNC_SECS", 300)?),
             metrics_addr: optional("METRICS_ADDR")?,

@@ -4,9 +4,12 @@ use crate::{
     lifecycle::{self, RecordStatus},
     store::{self, Transition},
 };
-use contracts::activities::{
-    BookingConfirmation, BookingFailure, CancellationCompletion, CancellationRequest, CancellationTerms,
-    NewBookingRecord, definitions, failure_type,
+use contracts::{
+    BookingRef, Currency, Money,
+    activities::{
+        BookingConfirmation, BookingFailure, BookingOnRecord, CancellationCompletion, CancellationRequest,
+        CancellationTerms, NewBookingRecord, RecordedStatus, definitions, failure_type,
+    },
 };
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -106,6 +109,24 @@ impl BookingActivitiesImpl {
             Transition::Applied | Transition::AlreadyApplied => Ok(()),
             other => Err(invalid_transition(completion.booking_ref.as_str(), RecordStatus::Cancelled, &other)),
         }
+    }
+
+    #[activity(definition = definitions::BookingOnRecord)]
+    #[tracing::instrument(skip_all, fields(booking_ref = %booking_ref))]
+    pub async fn booking_on_record(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        booking_ref: BookingRef,
+    ) -> Result<Option<BookingOnRecord>, ActivityError> {
+        let Some(row) = store::find_booking(&self.pool, &booking_ref).await? else { return Ok(None) };
+        let status = match row.status {
+            RecordStatus::PendingPayment => RecordedStatus::PendingPayment,
+            RecordStatus::Confirmed => RecordedStatus::Confirmed,
+            RecordStatus::Failed => RecordedStatus::Failed,
+            RecordStatus::Cancelled => RecordedStatus::Cancelled,
+        };
+        let currency = Currency::parse(&row.currency).unwrap_or(Currency::Inr);
+        Ok(Some(BookingOnRecord { status, total: Money { amount: row.total_amount_paise, currency } }))
     }
 
     #[activity(definition = definitions::FailBooking)]

@@ -13,12 +13,14 @@ pub mod activities;
 mod facade;
 pub mod lifecycle;
 pub mod partner_channel;
+mod stopped_sagas;
 pub mod store;
 
 pub use activities::BookingActivitiesImpl;
 pub use facade::{Bookings, ListPosition};
 pub use lifecycle::RecordStatus;
 pub use partner_channel::PartnerSalesActivitiesImpl;
+pub use stopped_sagas::StoppedSagasActivitiesImpl;
 pub use store::{BookingAccess, BookingListItem, BookingRow, BookingVersion, IdempotentRequest, RequestOwner};
 
 /// The schema this context owns; its pool's `search_path`.

@@ -154,6 +154,32 @@ pub struct CancellationCompletion {
     pub refunded: Money,
 }
 
+/// Where a booking's record stands, as a repair reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordedStatus {
+    PendingPayment,
+    Confirmed,
+    Failed,
+    Cancelled,
+}
+
+/// What the booking context has on record for a booking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingOnRecord {
+    pub status: RecordedStatus,
+    /// What the booking costs: what a repair expects the gateway to have captured.
+    pub total: Money,
+}
+
+/// Which stopped booking sagas a repair sweep looks for: those closed within the window
+/// without finishing (failed, terminated or timed out), at most `limit` of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoppedSagasRequest {
+    pub closed_within_secs: u64,
+    pub limit: u32,
+}
+
 pub struct BookingActivities;
 
 #[activity_definitions]
@@ -186,6 +212,19 @@ impl BookingActivities {
     /// Marks the booking cancelled (a new version), with what was refunded.
     #[activity(name = "booking.complete_cancellation")]
     pub fn complete_cancellation(completion: CancellationCompletion) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+
+    /// The booking's record, if one was written.
+    #[activity(name = "booking.booking_on_record")]
+    pub fn booking_on_record(booking_ref: BookingRef) -> Result<Option<BookingOnRecord>, ActivityError> {
+        unimplemented!()
+    }
+
+    /// The bookings whose saga stopped without finishing (failed, terminated, timed out)
+    /// and that no repair has finished or is running for, by asking Temporal's visibility.
+    #[activity(name = "booking.stopped_sagas")]
+    pub fn stopped_sagas(request: StoppedSagasRequest) -> Result<Vec<BookingRef>, ActivityError> {
         unimplemented!()
     }
 }
@@ -341,7 +380,8 @@ impl PaymentActivities {
 /// crates that implement them.
 pub mod definitions {
     pub use super::booking_activities::{
-        BeginCancellation, CompleteCancellation, ConfirmBooking, CreateBooking, FailBooking,
+        BeginCancellation, BookingOnRecord, CompleteCancellation, ConfirmBooking, CreateBooking, FailBooking,
+        StoppedSagas,
     };
     pub use super::inventory_activities::{ConfirmHold, HoldRooms, ReleaseExpiredHolds, ReleaseHold, UnbookHold};
     pub use super::payment_activities::{

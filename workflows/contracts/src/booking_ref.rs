@@ -57,6 +57,16 @@ impl BookingRef {
     pub fn workflow_id(&self) -> String {
         format!("booking-{}", self.0)
     }
+
+    /// The booking reference of a booking saga's workflow id.
+    pub fn from_workflow_id(workflow_id: &str) -> Option<Self> {
+        workflow_id.strip_prefix("booking-").and_then(|raw| Self::parse(raw).ok())
+    }
+
+    /// The id of the workflow that repairs what this booking's stopped saga left behind.
+    pub fn repair_workflow_id(&self) -> String {
+        format!("repair-{}", self.0)
+    }
 }
 
 impl fmt::Display for BookingRef {
@@ -114,6 +124,10 @@ mod tests {
 
     #[test]
     fn the_workflow_id_is_the_business_key() {
-        assert_eq!(BookingRef::parse("TRP-ABCDEF").unwrap().workflow_id(), "booking-TRP-ABCDEF");
+        let booking_ref = BookingRef::parse("TRP-ABCDEF").unwrap();
+        assert_eq!(booking_ref.workflow_id(), "booking-TRP-ABCDEF");
+        assert_eq!(BookingRef::from_workflow_id("booking-TRP-ABCDEF"), Some(booking_ref.clone()));
+        assert_eq!(booking_ref.repair_workflow_id(), "repair-TRP-ABCDEF");
+        assert_eq!(BookingRef::from_workflow_id("cancel-TRP-ABCDEF"), None);
     }
 }

@@ -77,6 +77,52 @@ impl AutoRefundInput {
     }
 }
 
+/// What a repair found a stopped booking saga had left, and what it did about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepairReport {
+    pub booking_ref: BookingRef,
+    /// The booking record's status when the repair began; `None` when none was written.
+    pub found: Option<crate::activities::RecordedStatus>,
+    pub outcome: RepairOutcome,
+    /// What the repair gave back to the traveller now.
+    pub refunded: Money,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepairOutcome {
+    /// The gateway had captured the booking's price and its rooms were still held: the
+    /// booking was confirmed, as its saga would have done.
+    Confirmed,
+    /// Everything the saga took was given back: rooms released, money refunded, the record
+    /// marked failed.
+    Compensated,
+    /// The booking had been cancelled: its cancellation, not a repair, decides its money.
+    LeftCancelled,
+}
+
+impl RepairOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RepairOutcome::Confirmed => "confirmed",
+            RepairOutcome::Compensated => "compensated",
+            RepairOutcome::LeftCancelled => "left_cancelled",
+        }
+    }
+}
+
+/// One repair sweep's count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RepairSweepReport {
+    /// Stopped sagas with no finished or running repair.
+    pub found: u32,
+    /// Repairs started for them.
+    pub started: u32,
+}
+
+/// The failure code a booking repaired by compensation carries.
+pub const SAGA_STOPPED: &str = "saga_stopped";
+
 /// How long a checkout may take when the request names no window.
 pub const DEFAULT_PAYMENT_WINDOW_SECS: u64 = 900;
 

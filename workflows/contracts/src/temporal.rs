@@ -41,3 +41,12 @@ pub const HOLD_SWEEP_WORKFLOW_ID: &str = "inventory-hold-sweep";
 /// [`RECONCILE_WORKFLOW_ID`]) on the booking queue.
 pub const RECONCILE_SCHEDULE_ID: &str = "payment-reconciliation";
 pub const RECONCILE_WORKFLOW_ID: &str = "payment-reconciliation";
+
+/// The Temporal Schedule that starts the `RepairSweep` workflow (id
+/// [`REPAIR_SWEEP_WORKFLOW_ID`]) on the booking queue: it finds booking sagas that stopped
+/// without finishing and starts a `RepairBooking` workflow (`repair-<ref>`) for each.
+pub const REPAIR_SWEEP_SCHEDULE_ID: &str = "booking-repair-sweep";
+pub const REPAIR_SWEEP_WORKFLOW_ID: &str = "booking-repair-sweep";
+/// Workflow type names the repair sweep searches visibility by.
+pub const BOOKING_SAGA_TYPE: &str = "BookingSaga";
+pub const REPAIR_BOOKING_TYPE: &str = "RepairBooking";

@@ -1,5 +1,6 @@
 //! Workflow definitions: the booking saga, the cancellation saga, the automatic refund of
-//! payments no booking uses, the hold sweep and partner settlements.
+//! payments no booking uses, the repair of stopped booking sagas, the hold sweep and partner
+//! settlements.
 //!
 //! Architecture invariants:
 //! - Deterministic code only. No I/O, no clocks, no randomness, no threads: time comes from
@@ -17,6 +18,7 @@ mod hold_sweep;
 mod options;
 mod reconcile;
 mod refund;
+mod repair;
 mod settlement;
 
 pub use booking::{BookingWorkflow, initial_search_attributes};
@@ -24,4 +26,5 @@ pub use cancellation::CancellationWorkflow;
 pub use hold_sweep::HoldSweepWorkflow;
 pub use reconcile::ReconcilePaymentsWorkflow;
 pub use refund::AutoRefundWorkflow;
+pub use repair::{RepairBookingWorkflow, RepairSweepWorkflow};
 pub use settlement::{PartnerSettlementCycleWorkflow, PartnerSettlementWorkflow};

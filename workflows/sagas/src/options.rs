@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 use temporalio_common::RetryPolicy;
-use temporalio_sdk::{ActivityOptions, LocalActivityOptions, WorkflowCancellationToken};
+use temporalio_sdk::{ActivityCloseTimeouts, ActivityOptions, LocalActivityOptions, WorkflowCancellationToken};
 
 /// Infrastructure errors are retried without limit: a database blip or a redeploy must
 /// delay a booking, never compensate it. Business failures are non-retryable by design.
@@ -24,9 +24,35 @@ pub(crate) fn on_queue(queue: &str, start_to_close: Duration) -> ActivityOptions
     ActivityOptions::with_start_to_close_timeout(start_to_close)
         .task_queue(queue.to_string())
         .retry_policy(retry_forever())
+        .maybe_heartbeat_timeout(heartbeat_timeout(queue))
         .cancellation_token(WorkflowCancellationToken::new())
         .build()
 }
+
+/// Payment activities heartbeat (every few seconds) while they wait on the gateway: a
+/// worker that died under one is noticed after this, not after the step's whole timeout,
+/// and an attempt Temporal gave up on learns it and lets go of its charge's lock.
+const PAYMENT_HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(20);
+
+fn heartbeat_timeout(queue: &str) -> Option<Duration> {
+    (queue == contracts::temporal::task_queue::PAYMENT).then_some(PAYMENT_HEARTBEAT_TIMEOUT)
+}
+
+/// Options for an activity on `queue` that must succeed within `within`, retries included:
+/// for work that has a later chance (a repair the next sweep starts again), where a step
+/// failing for good should end the workflow, visibly, rather than retry for ever.
+pub(crate) fn on_queue_within(queue: &str, start_to_close: Duration, within: Duration) -> ActivityOptions {
+    let timeouts = ActivityCloseTimeouts::ScheduleAndStartToClose { schedule_to_close: within, start_to_close };
+    ActivityOptions::with_close_timeouts(timeouts)
+        .task_queue(queue.to_string())
+        .retry_policy(retry_forever())
+        .maybe_heartbeat_timeout(heartbeat_timeout(queue))
+        .cancellation_token(WorkflowCancellationToken::new())
+        .build()
+}
+
+/// See [`own_step`].
+const LOCAL_RETRY_TIMER_THRESHOLD: Duration = Duration::from_secs(5);
 
 /// Options for a step of the saga's own context (booking), run as a local activity by the
 /// booking worker that runs the saga: no task queue round trip through the server, and no
@@ -37,6 +63,10 @@ pub(crate) fn own_step(start_to_close: Duration, summary: &str) -> LocalActivity
     LocalActivityOptions::builder()
         .start_to_close_timeout(start_to_close)
         .retry_policy(retry_forever())
+        // Retries backing off longer than this wait on a workflow timer instead of inside
+        // one workflow task, whose heartbeats would add events all the while: an outage of
+        // the booking database costs two events per retry, not a stream of task events.
+        .timer_backoff_threshold(LOCAL_RETRY_TIMER_THRESHOLD)
         .cancellation_token(WorkflowCancellationToken::new())
         .summary(summary.to_string())
         .build()

@@ -48,6 +48,11 @@ async fn every_recorded_workflow_history_replays() {
         "partner_settlement",
         "partner_settlement_cycle",
         "reconciliation",
+        // The charge outlived its hold: compensated, refunded.
+        "hold_lost",
+        // Repairs of stopped sagas, both ways.
+        "repair_compensated",
+        "repair_confirmed",
     ] {
         assert!(names.contains(&expected), "fixture {expected} missing from {names:?}");
     }
@@ -62,6 +67,8 @@ async fn every_recorded_workflow_history_replays() {
             .register_workflow::<sagas::CancellationWorkflow>()
             .unwrap()
             .register_workflow::<sagas::ReconcilePaymentsWorkflow>()
+            .unwrap()
+            .register_workflow::<sagas::RepairBookingWorkflow>()
             .unwrap()
             .register_workflow::<sagas::PartnerSettlementWorkflow>()
             .unwrap()

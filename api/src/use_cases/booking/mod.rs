@@ -299,21 +299,34 @@ async fn live_or_stored(
         // The record answers while Temporal is away.
         Err(unavailable) => return stored().await?.map(Some).ok_or(unavailable),
     };
+    // Set once the saga has ended without a result (cancelled, terminated, failed): its last
+    // state is then all the query will ever say.
+    let mut ended = false;
     loop {
         match query_progress(&client, booking_ref).await {
-            Ok(progress) if progress.status.is_final() || Instant::now() >= deadline => {
-                return Ok(Some(progress.into()));
-            }
-            Ok(_) => {
+            Ok(progress) if progress.status.is_final() => return Ok(Some(progress.into())),
+            Ok(progress) => {
+                if ended {
+                    // A saga that stopped part-way is repaired after it ended: once the
+                    // repair has settled the record, the record says how the booking ended.
+                    return Ok(Some(match stored().await? {
+                        Some(view) if view.status.is_settled() => view,
+                        _ => progress.into(),
+                    }));
+                }
+                if Instant::now() >= deadline {
+                    return Ok(Some(progress.into()));
+                }
                 // Wait for the saga's end with one long poll on its result, bounded by the
                 // caller's wait, rather than asking the saga again and again.
                 let saga = client.get_workflow_handle::<BookingWorkflow>(booking_ref.workflow_id());
-                let ended = saga.get_result(WorkflowGetResultOptions::default());
-                match tokio::time::timeout_at(deadline.into(), ended).await {
+                let result = saga.get_result(WorkflowGetResultOptions::default());
+                match tokio::time::timeout_at(deadline.into(), result).await {
                     // The saga's result is its final progress: no need to ask again.
                     Ok(Ok(progress)) => return Ok(Some(progress.into())),
-                    // Ended without a result (cancelled), or the poll failed: the query says.
-                    Ok(Err(_)) => tokio::time::sleep(Duration::from_millis(200)).await,
+                    // Ended without a result (cancelled, terminated), or the poll failed:
+                    // the query says where it stands, once more.
+                    Ok(Err(_)) => ended = true,
                     // The caller's wait is over: the query below answers where it stands.
                     Err(_) => {}
                 }
