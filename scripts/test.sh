@@ -10,10 +10,12 @@ cd "$ROOT"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 set +e
-step "Building the binaries"
+step "Building the binaries and the tests"
 # Some end-to-end tests run a service's own binary (e.g. killing the payment worker);
-# `cargo test` builds only the test harnesses, so build the real executables first.
-cargo build --workspace --bins 2>&1 | tee "$log"
+# `cargo test` builds only the test harnesses, so build the real executables first. All
+# targets at once: built with the tests' dev-dependencies, the binaries share their
+# dependencies' builds with the tests instead of compiling them a second time.
+cargo build --workspace --all-targets 2>&1 | tee "$log"
 build_status=${PIPESTATUS[0]}
 step "Running the test suite"
 # The crates have no doc tests; --all-targets skips the empty doc-test runs.

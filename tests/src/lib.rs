@@ -17,6 +17,7 @@ pub use database::{
 };
 pub use helpers::{body_of, booking_ref_of, error_code, eventually, eventually_within, get_revalidated, json_of};
 pub use platform_under_test::{
-    Session, TEST_PASSWORD, TestPlatform, TestPlatformOptions, WEB_UI_ORIGIN, booking_body, contract_search_attributes,
-    decrypt_history, demo_room, dev_server_flags, registered_search_attributes,
+    Session, TEST_PASSWORD, TestPlatform, TestPlatformOptions, WEB_UI_ORIGIN, booking_body, codec_replayer,
+    contract_search_attributes, decrypt_history, demo_room, dev_server_flags, registered_search_attributes,
+    workspace_root,
 };

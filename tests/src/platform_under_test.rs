@@ -48,6 +48,8 @@ pub struct TestPlatformOptions {
     pub worker_contexts: Vec<WorkerContext>,
     /// How long a checkout payment may take before the booking expires.
     pub payment_window: Duration,
+    /// How long a hold counts (the inventory worker's `TT_HOLD_TTL_SECS`).
+    pub hold_ttl: Duration,
 }
 
 impl Default for TestPlatformOptions {
@@ -56,6 +58,7 @@ impl Default for TestPlatformOptions {
             rooms_per_night: 8,
             worker_contexts: WorkerContext::ALL.to_vec(),
             payment_window: Duration::from_secs(900),
+            hold_ttl: Duration::from_secs(1200),
         }
     }
 }
@@ -121,12 +124,31 @@ pub struct TestPlatform {
     temporal_address: Url,
     gateway_settings: GatewaySettings,
     payment_window: Duration,
+    hold_ttl: Duration,
     env: Option<WorkflowEnvironment<LocalServer>>,
     stops: Vec<oneshot::Sender<()>>,
     worker_threads: Vec<(oneshot::Sender<()>, JoinHandle<()>)>,
 }
 
-fn workspace_root() -> PathBuf {
+/// A replayer of every workflow of the platform, decoding payloads with the test key.
+pub fn codec_replayer() -> anyhow::Result<WorkflowReplayer> {
+    Ok(WorkflowReplayer::new(
+        WorkflowReplayerOptions::new()
+            .register_workflow::<sagas::BookingWorkflow>()?
+            .register_workflow::<sagas::HoldSweepWorkflow>()?
+            .register_workflow::<sagas::AutoRefundWorkflow>()?
+            .register_workflow::<sagas::CancellationWorkflow>()?
+            .register_workflow::<sagas::ReconcilePaymentsWorkflow>()?
+            .register_workflow::<sagas::RepairBookingWorkflow>()?
+            .register_workflow::<sagas::RepairSweepWorkflow>()?
+            .register_workflow::<sagas::PartnerSettlementWorkflow>()?
+            .register_workflow::<sagas::PartnerSettlementCycleWorkflow>()?
+            .data_converter(platform::temporal::data_converter(Some(&test_payload_keys())))
+            .build(),
+    )?)
+}
+
+pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
@@ -236,6 +258,7 @@ impl TestPlatform {
             temporal_address,
             gateway_settings,
             payment_window: options.payment_window,
+            hold_ttl: options.hold_ttl,
             env: Some(env),
             stops,
             worker_threads: Vec::new(),
@@ -331,7 +354,7 @@ impl TestPlatform {
             database_urls: WorkerContext::ALL.iter().map(|c| (*c, self.database_url())).collect(),
             db_pool_size: 4,
             gateway: self.gateway_settings.clone(),
-            hold_ttl: Duration::from_secs(900),
+            hold_ttl: self.hold_ttl,
             hold_sweep_every: Duration::from_secs(300),
             reconcile_every: Duration::from_secs(900),
             reconcile_stale_after: Duration::from_secs(3600),
@@ -548,25 +571,15 @@ impl TestPlatform {
     pub async fn replay_workflow_history(&self, workflow_id: &str, name: &str) -> anyhow::Result<()> {
         let handle = self.client.get_workflow_handle::<sagas::BookingWorkflow>(workflow_id.to_string());
         let json = handle.fetch_history(WorkflowFetchHistoryOptions::default()).to_json().await?;
-        let replayer = WorkflowReplayer::new(
-            WorkflowReplayerOptions::new()
-                .register_workflow::<sagas::BookingWorkflow>()?
-                .register_workflow::<sagas::HoldSweepWorkflow>()?
-                .register_workflow::<sagas::AutoRefundWorkflow>()?
-                .register_workflow::<sagas::CancellationWorkflow>()?
-                .register_workflow::<sagas::ReconcilePaymentsWorkflow>()?
-                .register_workflow::<sagas::RepairBookingWorkflow>()?
-                .register_workflow::<sagas::RepairSweepWorkflow>()?
-                .register_workflow::<sagas::PartnerSettlementWorkflow>()?
-                .register_workflow::<sagas::PartnerSettlementCycleWorkflow>()?
-                .data_converter(platform::temporal::data_converter(Some(&test_payload_keys())))
-                .build(),
-        )?;
+        let replayer = codec_replayer()?;
         replayer.replay_workflow(WorkflowHistory::from_json(&json)?).await?;
         if std::env::var("TT_RECORD_HISTORIES").is_ok_and(|v| v == "1") {
-            // Fixtures are kept in plaintext: they replay without any key.
-            let path = workspace_root().join(format!("workflows/sagas/tests/histories/{name}.json"));
-            std::fs::write(&path, decrypt_history(&json).await?)?;
+            // Each fixture twice: in plaintext, which replays without any key (the sagas
+            // crate's own test), and sealed as the server stored it, which replays through
+            // the codec with the test key (`sealed_histories.rs`).
+            let dir = workspace_root().join("workflows/sagas/tests/histories");
+            std::fs::write(dir.join(format!("{name}.json")), decrypt_history(&json).await?)?;
+            std::fs::write(dir.join(format!("sealed/{name}.json")), &json)?;
         }
         Ok(())
     }

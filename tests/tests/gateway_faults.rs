@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 use std::time::Duration;
-use tests::{TestPlatform, booking_body, eventually, eventually_within};
+use tests::{TestPlatform, TestPlatformOptions, booking_body, eventually, eventually_within};
 
 /// Waits up to `limit` for a final status (the saga backs off while the gateway fails).
 async fn final_status(platform: &TestPlatform, booking_ref: &str, limit: Duration) -> Value {
@@ -99,6 +99,18 @@ async fn the_reconciliation_refunds_a_payment_nobody_recorded() {
     .await
     .unwrap();
 
+    // And one whose traveller never paid: its order has no payment at all.
+    let unpaid = platform.gateway.create_order(310_000, "INR", "TRP-N0PAID", true).await.unwrap();
+    sqlx::query(
+        "INSERT INTO payments (payment_id, booking_ref, idempotency_key, amount_paise, gateway_order_id, updated_at)
+         VALUES ($1, 'TRP-N0PAID', 'booking-TRP-N0PAID/charge', 310000, $2, now() - interval '2 hours')",
+    )
+    .bind(uuid::Uuid::new_v4())
+    .bind(&unpaid.id)
+    .execute(&platform.payment_db)
+    .await
+    .unwrap();
+
     platform.trigger_schedule(contracts::temporal::RECONCILE_SCHEDULE_ID).await;
     let refunded = eventually("the reconciliation to refund the payment", async || {
         let (status, refunded): (String, i64) =
@@ -111,6 +123,18 @@ async fn the_reconciliation_refunds_a_payment_nobody_recorded() {
     })
     .await;
     assert_eq!(refunded, 472_500);
+    // The unpaid one is closed, with nothing captured or refunded.
+    let closed = eventually("the reconciliation to close the unpaid charge", async || {
+        let row: (String, i64, i64) =
+            sqlx::query_as("SELECT status, captured_paise, refunded_paise FROM payments WHERE gateway_order_id = $1")
+                .bind(&unpaid.id)
+                .fetch_one(&platform.payment_db)
+                .await
+                .unwrap();
+        if row.0 == "created" { Err(row.0) } else { Ok(row) }
+    })
+    .await;
+    assert_eq!(closed, ("voided".to_string(), 0, 0));
     let books = platform.gateway_ledger().await;
     assert_eq!(
         (books["totals"]["captured_amount"].clone(), books["totals"]["refunded_amount"].clone()),
@@ -119,5 +143,32 @@ async fn the_reconciliation_refunds_a_payment_nobody_recorded() {
     // The schedule's run (its id carries the scheduled time) replays like any workflow.
     let run_id = platform.completed_run_id("ReconcilePayments").await;
     platform.replay_workflow_history(&run_id, "reconciliation").await.unwrap();
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_down_for_longer_than_the_hold_gives_the_booking_up_without_charging() {
+    // A hold of 75 s leaves the steps before the payment 15 s (the rest is for booking
+    // the rooms and confirming once paid).
+    let options = TestPlatformOptions { hold_ttl: Duration::from_secs(75), ..Default::default() };
+    let platform = TestPlatform::spawn_with(options).await.unwrap();
+    platform.set_gateway_faults(json!({ "error_rate": 1.0 })).await;
+    let booking_ref = platform.book(&booking_body(16, 1, 1, "tok_success")).await;
+    let view = final_status(&platform, &booking_ref, Duration::from_secs(90)).await;
+    assert_eq!(
+        (view["status"].as_str(), view["failure"]["code"].as_str()),
+        (Some("failed"), Some("hold_expired")),
+        "{view}"
+    );
+    assert!(platform.gateway_faults_injected().await["errors"].as_u64() > Some(1));
+    platform.set_gateway_faults(json!({})).await;
+    assert_eq!(platform.gateway_ledger().await["totals"]["captures"], 0);
+    let hold: String = sqlx::query_scalar("SELECT status FROM inventory_holds WHERE hold_id = $1")
+        .bind(format!("booking-{booking_ref}/hold"))
+        .fetch_one(&platform.inventory_db)
+        .await
+        .unwrap();
+    assert_eq!(hold, "released");
+    platform.replay_history(&booking_ref, "hold_expired").await.unwrap();
     platform.stop().await.unwrap();
 }

@@ -225,7 +225,14 @@ async fn forged_replayed_and_wrong_amount_webhooks_change_nothing() {
     assert_eq!((status, body["status"].as_str()), (200, Some("signalled")), "{body}");
     let (status, body) = post_webhook(&platform, &unfounded, "evt_unfounded", Some(sign(&raw))).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("duplicate")), "{body}");
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The saga has asked the gateway once its settlement step failed (no payment there).
+    let saga_id = contracts::BookingRef::parse(&booking_ref).unwrap().workflow_id();
+    eventually("the saga to check the notice with the gateway", async || {
+        let history = platform.raw_history_json(&saga_id).await.unwrap();
+        let asked = String::from_utf8_lossy(&history).contains("ActivityTaskFailedEventAttributes");
+        if asked { Ok(()) } else { Err("not yet") }
+    })
+    .await;
     let (_, view) = platform.get_booking(&booking_ref, 0).await.unwrap();
     assert_eq!(view["status"], "awaiting_payment", "{view}");
     assert!(view["amount_charged"].is_null(), "{view}");

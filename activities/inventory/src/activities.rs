@@ -31,7 +31,11 @@ impl InventoryActivitiesImpl {
     ) -> Result<HoldPlaced, ActivityError> {
         let expires_at = chrono::Utc::now() + self.hold_ttl;
         match store::hold_rooms(&self.pool, &request, expires_at).await? {
-            HoldOutcome::Placed | HoldOutcome::AlreadyPlaced => Ok(HoldPlaced { hold_id: request.hold_id }),
+            HoldOutcome::Placed | HoldOutcome::AlreadyPlaced => {
+                // An earlier attempt may have placed it: its expiry is the one on record.
+                let expires_at = store::hold_expiry(&self.pool, &request.hold_id).await?.unwrap_or(expires_at);
+                Ok(HoldPlaced { hold_id: request.hold_id, expires_at_ms: Some(expires_at.timestamp_millis()) })
+            }
             HoldOutcome::Released => {
                 Err(ApplicationFailure::builder(format!("hold {} was released already", request.hold_id))
                     .type_name(failure_type::HOLD_NOT_FOUND.to_string())

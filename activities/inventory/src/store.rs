@@ -129,6 +129,14 @@ pub async fn release_hold(pool: &PgPool, hold_id: &str) -> Result<bool, sqlx::Er
     Ok(true)
 }
 
+/// When the hold `hold_id` stops counting, if it exists.
+pub async fn hold_expiry(pool: &PgPool, hold_id: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT expires_at FROM inventory_holds WHERE hold_id = $1")
+        .bind(hold_id)
+        .fetch_optional(pool)
+        .await
+}
+
 /// Turns a live hold into booked rooms.
 pub async fn confirm_hold(pool: &PgPool, hold_id: &str) -> Result<ConfirmOutcome, sqlx::Error> {
     let mut tx = pool.begin().await?;

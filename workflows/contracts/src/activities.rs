@@ -51,6 +51,10 @@ pub struct HoldRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HoldPlaced {
     pub hold_id: String,
+    /// When the hold stops counting, in Unix milliseconds: every later step of the saga
+    /// must be done by then. Absent in histories recorded before it was returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at_ms: Option<i64>,
 }
 
 pub struct InventoryActivities;

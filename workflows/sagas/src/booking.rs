@@ -1,6 +1,6 @@
 //! The booking saga: hold → record → charge → confirm, or compensate in reverse.
 
-use crate::options::{on_queue, own_step};
+use crate::options::{on_queue, on_queue_bounded, own_step};
 use contracts::{
     Money,
     activities::{
@@ -16,7 +16,7 @@ use contracts::{
 use std::time::Duration;
 use temporalio_common::{
     error::IncomingError,
-    protos::temporal::api::failure::v1::failure::FailureInfo,
+    protos::temporal::api::{enums::v1::RetryState, failure::v1::failure::FailureInfo},
     search_attributes::{SearchAttributeUpdate, Timestamp},
 };
 use temporalio_macros::{workflow, workflow_methods};
@@ -174,10 +174,14 @@ impl BookingWorkflow {
             dates: input.stay.dates,
             rooms: input.stay.rooms,
         };
-        ctx.execute_activity(InventoryActivities::hold_rooms, hold, short_step(task_queue::INVENTORY))
+        let held = ctx
+            .execute_activity(InventoryActivities::hold_rooms, hold, short_step(task_queue::INVENTORY))
             .await
             .map_err(business_stop)?;
         set_status(ctx, BookingStatus::Held);
+        // The steps up to the payment must be done while the hold counts: one still retrying
+        // then gives up (`hold_expired`) rather than take money for rooms that are gone.
+        let hold_expires_at_ms = held.expires_at_ms;
 
         stop_if_cancelled(ctx)?;
         compensations.push(Compensation::FailBookingRecord);
@@ -196,10 +200,11 @@ impl BookingWorkflow {
             request: input.request.clone(),
         };
         let recorded = if local_booking_steps(ctx, input) {
+            let within = before_hold_expires(ctx, hold_expires_at_ms);
             ctx.execute_local_activity(
                 BookingActivities::create_booking,
                 record,
-                own_step(SHORT_STEP, "Record the booking"),
+                own_step(SHORT_STEP, within, "Record the booking"),
             )
             .await
         } else {
@@ -218,11 +223,11 @@ impl BookingWorkflow {
                     amount: input.quote.total,
                     card_token: card_token.clone(),
                 };
-                ctx.execute_activity(PaymentActivities::charge, charge, on_queue(task_queue::PAYMENT, PAYMENT_STEP))
-                    .await
-                    .map_err(business_stop)?
+                let within = before_hold_expires(ctx, hold_expires_at_ms);
+                let options = on_queue_bounded(task_queue::PAYMENT, PAYMENT_STEP, within);
+                ctx.execute_activity(PaymentActivities::charge, charge, options).await.map_err(business_stop)?
             }
-            None => Self::pay_on_checkout(ctx, input, charge_key).await?,
+            None => Self::pay_on_checkout(ctx, input, charge_key, hold_expires_at_ms).await?,
         };
         ctx.state_mut(|s| s.progress.amount_charged = Some(charge.captured));
 
@@ -240,7 +245,8 @@ impl BookingWorkflow {
             payment_id: charge.payment_id,
         };
         let confirmed = if local_booking_steps(ctx, input) {
-            let options = own_step(SHORT_STEP, "Confirm the booking");
+            // Rooms booked and money taken: this step never gives up.
+            let options = own_step(SHORT_STEP, None, "Confirm the booking");
             ctx.execute_local_activity(BookingActivities::confirm_booking, confirmation, options).await
         } else {
             ctx.execute_activity(BookingActivities::confirm_booking, confirmation, short_step(task_queue::BOOKING))
@@ -257,14 +263,20 @@ impl BookingWorkflow {
         ctx: &mut WorkflowContext<Self>,
         input: &BookingSagaInput,
         charge_key: String,
+        hold_expires_at_ms: Option<i64>,
     ) -> Result<Charge, Stop> {
         let request = CheckoutRequest {
             booking_ref: input.booking_ref.clone(),
             idempotency_key: charge_key.clone(),
             amount: input.quote.total,
         };
+        let within = before_hold_expires(ctx, hold_expires_at_ms);
         let opened = ctx
-            .execute_activity(PaymentActivities::open_checkout, request, on_queue(task_queue::PAYMENT, PAYMENT_STEP))
+            .execute_activity(
+                PaymentActivities::open_checkout,
+                request,
+                on_queue_bounded(task_queue::PAYMENT, PAYMENT_STEP, within),
+            )
             .await
             .map_err(business_stop)?;
         let now_ms = workflow_now_ms(ctx);
@@ -526,6 +538,12 @@ fn business_stop(err: ActivityExecutionError) -> Stop {
     if err.as_cancelled().is_some() {
         return Stop::Cancelled;
     }
+    if timed_out(&err) {
+        return Stop::Business(FailureReason {
+            code: "hold_expired".into(),
+            message: "The rooms' hold ran out before the booking could be completed; nothing was kept".into(),
+        });
+    }
     let (type_name, message) = application_failure(&err).unwrap_or_else(|| (None, err.to_string()));
     let code = match type_name.as_deref() {
         Some(failure_type::SOLD_OUT) => "sold_out",
@@ -536,6 +554,32 @@ fn business_stop(err: ActivityExecutionError) -> Stop {
         _ => "booking_step_failed",
     };
     Stop::Business(FailureReason { code: code.into(), message })
+}
+
+/// Whether the step ran out of time (its deadline, retries included), as opposed to failing:
+/// a timeout failure, or an attempt's failure after which the server stopped retrying
+/// because the next retry would have passed the deadline.
+fn timed_out(err: &ActivityExecutionError) -> bool {
+    let mut failure = err.failure();
+    while let Some(f) = failure {
+        match &f.failure_info {
+            Some(FailureInfo::TimeoutFailureInfo(_)) => return true,
+            Some(FailureInfo::ActivityFailureInfo(info)) if info.retry_state() == RetryState::Timeout => return true,
+            _ => {}
+        }
+        failure = f.cause.as_deref();
+    }
+    false
+}
+
+/// Steps after the payment (book the rooms, confirm) need this much of the hold's life.
+const AFTER_PAYMENT_MARGIN_MS: i64 = 60_000;
+
+/// What is left of the hold's life for a step before the payment, less what the steps
+/// after it need; `None` for a hold whose expiry the history does not hold.
+fn before_hold_expires(ctx: &WorkflowContext<BookingWorkflow>, hold_expires_at_ms: Option<i64>) -> Option<Duration> {
+    let left = hold_expires_at_ms? - workflow_now_ms(ctx) - AFTER_PAYMENT_MARGIN_MS;
+    Some(Duration::from_millis(u64::try_from(left).unwrap_or(0).max(1_000)))
 }
 
 fn is_failure_type(err: &ActivityExecutionError, type_name: &str) -> bool {

@@ -38,6 +38,14 @@ fn heartbeat_timeout(queue: &str) -> Option<Duration> {
     (queue == contracts::temporal::task_queue::PAYMENT).then_some(PAYMENT_HEARTBEAT_TIMEOUT)
 }
 
+/// [`on_queue_within`] when `within` is given, [`on_queue`] otherwise.
+pub(crate) fn on_queue_bounded(queue: &str, start_to_close: Duration, within: Option<Duration>) -> ActivityOptions {
+    match within {
+        Some(within) => on_queue_within(queue, start_to_close, within),
+        None => on_queue(queue, start_to_close),
+    }
+}
+
 /// Options for an activity on `queue` that must succeed within `within`, retries included:
 /// for work that has a later chance (a repair the next sweep starts again), where a step
 /// failing for good should end the workflow, visibly, rather than retry for ever.
@@ -59,9 +67,13 @@ const LOCAL_RETRY_TIMER_THRESHOLD: Duration = Duration::from_secs(5);
 /// workflow task to hand its result back. Same timeout, retries and detached cancellation
 /// as [`on_queue`]; `summary` names the step in the Web UI, whose history shows it as a
 /// marker rather than as scheduled, started and completed events.
-pub(crate) fn own_step(start_to_close: Duration, summary: &str) -> LocalActivityOptions {
+///
+/// With `within`, the step gives up (a timeout failure) once that time has passed, retries
+/// included.
+pub(crate) fn own_step(start_to_close: Duration, within: Option<Duration>, summary: &str) -> LocalActivityOptions {
     LocalActivityOptions::builder()
         .start_to_close_timeout(start_to_close)
+        .maybe_schedule_to_close_timeout(within)
         .retry_policy(retry_forever())
         // Retries backing off longer than this wait on a workflow timer instead of inside
         // one workflow task, whose heartbeats would add events all the while: an outage of

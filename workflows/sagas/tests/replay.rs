@@ -50,6 +50,8 @@ async fn every_recorded_workflow_history_replays() {
         "reconciliation",
         // The charge outlived its hold: compensated, refunded.
         "hold_lost",
+        // The gateway down past the hold's life: the charge gave up, nothing taken.
+        "hold_expired",
         // Repairs of stopped sagas, both ways.
         "repair_compensated",
         "repair_confirmed",
