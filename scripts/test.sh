@@ -18,9 +18,17 @@ step "Building the binaries and the tests"
 cargo build --workspace --all-targets 2>&1 | tee "$log"
 build_status=${PIPESTATUS[0]}
 step "Running the test suite"
-# The crates have no doc tests; --all-targets skips the empty doc-test runs.
-cargo test --workspace --all-targets --no-fail-fast "$@" 2>&1 | tee -a "$log"
-cargo_status=${PIPESTATUS[0]}
+# The crates have no doc tests; --all-targets skips the empty doc-test runs. cargo-nextest
+# runs the test binaries side by side (settings in .config/nextest.toml), each test in a
+# process of its own; without it, cargo test runs them one binary after another.
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --all-targets --no-fail-fast "$@" 2>&1 | tee -a "$log"
+  cargo_status=${PIPESTATUS[0]}
+else
+  note "cargo-nextest is not installed: running the tests with cargo test (slower)"
+  cargo test --workspace --all-targets --no-fail-fast "$@" 2>&1 | tee -a "$log"
+  cargo_status=${PIPESTATUS[0]}
+fi
 step "Checking the deployment manifests"
 "$ROOT/scripts/check-deploy.sh" 2>&1 | tee -a "$log"
 deploy_status=${PIPESTATUS[0]}
@@ -44,7 +52,7 @@ fi
 set -e
 
 # One closing line for the whole suite: every test binary and every deployment check.
-awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+awk '/^test result:|^ *Summary \[/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      /^(deploy-checks|format-check|clippy):/ { p += $2; f += $4 }
      END { printf "\nsuite: %d passed, %d failed\n", p, f }' "$log"
 if grep -q '^error: could not compile' "$log"; then

@@ -12,6 +12,8 @@ pub struct TestDatabase {
     pub payment: PgPool,
     pub auth: PgPool,
     pub partner: PgPool,
+    /// Set once [`TestDatabase::drop_database`] has run.
+    dropped: bool,
 }
 
 /// The server the test databases are created on (`TT_TEST_DATABASE_URL`).
@@ -39,20 +41,47 @@ impl TestDatabase {
             partner: pool(partner::SCHEMA)?,
             url: url.clone(),
             name,
+            dropped: false,
         };
         let yesterday = contracts::india::today() - chrono::Duration::days(1);
         ops::seed_demo(&db.catalog, &db.inventory, yesterday, 120, rooms_per_night).await?;
         Ok(db)
     }
 
-    pub async fn drop_database(self) -> anyhow::Result<()> {
+    pub async fn drop_database(mut self) -> anyhow::Result<()> {
         for pool in [&self.catalog, &self.inventory, &self.booking, &self.payment, &self.auth, &self.partner] {
             pool.close().await;
         }
-        let admin = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&admin_url()).await?;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)).execute(&admin).await?;
-        admin.close().await;
+        drop_named(&self.name).await?;
+        self.dropped = true;
         Ok(())
+    }
+}
+
+async fn drop_named(name: &str) -> anyhow::Result<()> {
+    let admin = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&admin_url()).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&admin).await?;
+    admin.close().await;
+    Ok(())
+}
+
+/// A test that failed never reached [`TestDatabase::drop_database`]: its database is
+/// dropped here, as the test unwinds, on a thread with a runtime of its own (the test's own
+/// runtime cannot be blocked on from inside).
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if self.dropped {
+            return;
+        }
+        let name = self.name.clone();
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(drop_named(&name))
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop the test database {}", self.name);
+        }
     }
 }
 
