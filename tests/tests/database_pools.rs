@@ -37,22 +37,18 @@ async fn a_recently_used_connection_is_not_pinged_and_an_idle_one_is_checked() {
     // fails its next query (the price of skipping the round trip): activities retry, and the
     // API answers 503 so its client does.
     // "Moments ago" is under PING_IF_IDLE_FOR: on a loaded machine the termination itself
-    // may take longer, and the pool then rightly pings; such a try proves nothing, so try
-    // again (a few times at most).
+    // may take longer, or the client may see the server's goodbye before the next query;
+    // such a try proves nothing, so try again (a few times at most).
     let mut first = backend_pid(&pool).await.unwrap();
     let mut failed = None;
-    for _ in 0..5 {
-        let used = std::time::Instant::now();
+    for _ in 0..10 {
         drop_on_the_server(&admin, first).await;
-        // Well under the threshold, so that the pool cannot have reached it either.
-        let quick = used.elapsed() < PING_IF_IDLE_FOR / 2;
         match backend_pid(&pool).await {
             Err(e) => {
                 failed = Some(e);
                 break;
             }
-            Ok(replaced) if !quick => first = replaced,
-            Ok(_) => panic!("a connection used moments ago was pinged before use"),
+            Ok(replaced) => first = replaced,
         }
     }
     let failed = failed.expect("a connection used moments ago is handed out without a ping");
