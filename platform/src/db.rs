@@ -37,14 +37,25 @@ pub const PING_IF_IDLE_FOR: Duration = Duration::from_millis(500);
 /// Opens a lazily connecting pool for `schema` at `url`: a process starts even while the
 /// database is down, and readiness probes report it.
 pub fn context_pool(url: &str, schema: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    context_pool_pinging_after(url, schema, max_connections, PING_IF_IDLE_FOR)
+}
+
+/// [`context_pool`] with another threshold than [`PING_IF_IDLE_FOR`] (tests use it to
+/// hold the rule without racing the clock).
+pub fn context_pool_pinging_after(
+    url: &str,
+    schema: &str,
+    max_connections: u32,
+    ping_if_idle_for: Duration,
+) -> Result<PgPool, sqlx::Error> {
     let options = PgConnectOptions::from_str(url)?.options([("search_path", schema)]);
     Ok(PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
         .test_before_acquire(false)
-        .before_acquire(|conn, meta| {
+        .before_acquire(move |conn, meta| {
             Box::pin(async move {
-                if meta.idle_for >= PING_IF_IDLE_FOR {
+                if meta.idle_for >= ping_if_idle_for {
                     sqlx::Connection::ping(conn).await?;
                 }
                 Ok(true)

@@ -31,7 +31,7 @@ impl TestDatabase {
         let url = url.to_string();
         platform::db::ensure_database(&url).await?;
         ops::migrate_all(|_| Ok(url.clone()), false).await?;
-        let pool = |schema| platform::db::context_pool(&url, schema, 8);
+        let pool = |schema| platform::db::context_pool(&url, schema, 3);
         let db = TestDatabase {
             catalog: pool(catalog::SCHEMA)?,
             inventory: pool(inventory::SCHEMA)?,

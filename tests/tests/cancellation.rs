@@ -182,3 +182,32 @@ async fn the_seeded_policy_refunds_by_tier_at_exactly_seven_six_two_and_one_days
     }
     platform.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancellation_that_was_stopped_runs_again_when_asked_again() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    let (booking_ref, confirmed) = confirmed_booking(&platform, 22).await;
+    // The gateway refuses the refund, and an operator stops the cancellation meanwhile.
+    platform.set_gateway_faults(json!({ "refuse_refunds": 1000 })).await;
+    let traveller = platform.traveller.clone();
+    let (status, _) = cancel(&platform, &traveller, &booking_ref, json!({})).await;
+    assert_eq!(status, 202);
+    tests::eventually("a refused refund", async || {
+        let injected = platform.gateway_faults_injected().await;
+        if injected["refused_refunds"].as_u64() >= Some(1) { Ok(()) } else { Err(injected) }
+    })
+    .await;
+    let cancellation =
+        platform.client.get_workflow_handle::<sagas::CancellationWorkflow>(format!("cancel-{booking_ref}"));
+    let stop = temporalio_client::WorkflowTerminateOptions::builder().reason("stopped by a test".to_string()).build();
+    cancellation.terminate(stop).await.unwrap();
+
+    // Asked again once the gateway accepts refunds: a new run, which finishes the job.
+    platform.set_gateway_faults(json!({})).await;
+    let (status, body) = cancel(&platform, &traveller, &booking_ref, json!({})).await;
+    assert_eq!(status, 202, "{body}");
+    let cancelled = platform.wait_for_status(&booking_ref, &["cancelled"]).await.unwrap();
+    assert_eq!(cancelled["amount_refunded"], confirmed["total"], "{cancelled}");
+    assert_eq!(platform.gateway_ledger().await["totals"]["refunds"], 1);
+    platform.stop().await.unwrap();
+}

@@ -194,3 +194,30 @@ async fn a_saga_stopped_while_its_refund_is_refused_is_finished_by_the_repair() 
     assert_eq!(books["totals"]["refunds"], 1, "{books}");
     platform.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saga_terminated_while_its_hold_waits_shows_failed_and_its_repair_finds_nothing_to_undo() {
+    use workers::WorkerContext;
+    // No inventory worker yet: the saga waits on its hold.
+    let options = tests::TestPlatformOptions::with_workers(&[WorkerContext::Booking, WorkerContext::Payment]);
+    let mut platform = TestPlatform::spawn_with(options).await.unwrap();
+    let booking_ref = platform.book(&booking_body(34, 1, 1, "tok_success")).await;
+    // Its first task has run (it answers queries), and it has asked for its hold.
+    platform.wait_for_status(&booking_ref, &["pending"]).await.unwrap();
+    terminate_saga(&platform, &booking_ref).await;
+    let (_, view) = platform.get_booking(&booking_ref, 5).await.unwrap();
+    assert_eq!(
+        (view["status"].as_str(), view["failure"]["code"].as_str()),
+        (Some("failed"), Some("saga_stopped")),
+        "{view}"
+    );
+
+    platform.start_workers(&[WorkerContext::Inventory]).unwrap();
+    let report = sweep_and_repair(&platform, &booking_ref).await;
+    assert_eq!((report.found, report.outcome, report.refunded.amount), (None, RepairOutcome::Compensated, 0));
+    let holds: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM inventory_holds").fetch_one(&platform.inventory_db).await.unwrap();
+    assert_eq!(holds, 0, "the hold step never ran, and nothing ran it later");
+    assert_eq!(platform.gateway_ledger().await["totals"]["captures"], 0);
+    platform.stop().await.unwrap();
+}

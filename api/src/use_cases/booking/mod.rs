@@ -299,18 +299,20 @@ async fn live_or_stored(
         // The record answers while Temporal is away.
         Err(unavailable) => return stored().await?.map(Some).ok_or(unavailable),
     };
-    // Set once the saga has ended without a result (cancelled, terminated, failed): its last
-    // state is then all the query will ever say.
-    let mut ended = false;
+    // Set once the saga has ended without a result: its last state is then all the query
+    // will ever say. `Some(true)` when it stopped part-way (terminated, failed, timed out).
+    let mut ended: Option<bool> = None;
     loop {
         match query_progress(&client, booking_ref).await {
             Ok(progress) if progress.status.is_final() => return Ok(Some(progress.into())),
             Ok(progress) => {
-                if ended {
+                if let Some(stopped) = ended {
                     // A saga that stopped part-way is repaired after it ended: once the
-                    // repair has settled the record, the record says how the booking ended.
+                    // repair has settled the record, the record says how the booking ended;
+                    // one that never wrote a record will never be a booking.
                     return Ok(Some(match stored().await? {
                         Some(view) if view.status.is_settled() => view,
+                        None if stopped => BookingView::stopped(progress),
                         _ => progress.into(),
                     }));
                 }
@@ -326,7 +328,10 @@ async fn live_or_stored(
                     Ok(Ok(progress)) => return Ok(Some(progress.into())),
                     // Ended without a result (cancelled, terminated), or the poll failed:
                     // the query says where it stands, once more.
-                    Ok(Err(_)) => ended = true,
+                    Ok(Err(e)) => {
+                        use temporalio_client::errors::WorkflowGetResultError as Ended;
+                        ended = Some(matches!(e, Ended::Failed(_) | Ended::Terminated { .. } | Ended::TimedOut));
+                    }
                     // The caller's wait is over: the query below answers where it stands.
                     Err(_) => {}
                 }

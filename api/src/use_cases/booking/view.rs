@@ -154,6 +154,21 @@ impl BookingView {
     }
 }
 
+impl BookingView {
+    /// A booking whose saga stopped before it wrote the booking's record: it will never be
+    /// a booking, and its repair gives back whatever the saga held.
+    pub(crate) fn stopped(progress: BookingProgress) -> Self {
+        let mut view = BookingView::from(progress);
+        view.status = BookingState::Failed;
+        view.checkout = None;
+        view.failure = Some(FailureDto {
+            code: contracts::saga::SAGA_STOPPED.to_string(),
+            message: "The booking could not be completed; anything paid is refunded".to_string(),
+        });
+        view
+    }
+}
+
 pub(crate) fn status_url(booking_ref: &str) -> String {
     format!("/api/bookings/{booking_ref}")
 }
