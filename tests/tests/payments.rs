@@ -353,3 +353,29 @@ async fn a_payment_after_the_booking_was_given_up_is_refunded_by_itself() {
     assert_eq!(refunded["status"], "failed", "{refunded}");
     platform.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkout_closes_while_its_rooms_are_still_held() {
+    // A hold shorter than the payment window (the steps before the checkout took long, say).
+    let options = TestPlatformOptions {
+        hold_ttl: Duration::from_secs(120),
+        payment_window: Duration::from_secs(900),
+        ..Default::default()
+    };
+    let platform = TestPlatform::spawn_with(options).await.unwrap();
+    let (booking_ref, waiting) = start_checkout_booking(&platform, 28).await;
+    let closes: chrono::DateTime<chrono::Utc> = waiting["checkout"]["expires_at"].as_str().unwrap().parse().unwrap();
+    let hold_expires: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT expires_at FROM inventory_holds WHERE hold_id = $1")
+            .bind(format!("booking-{booking_ref}/hold"))
+            .fetch_one(&platform.inventory_db)
+            .await
+            .unwrap();
+    // A minute before the hold ends, to leave time to book the rooms once paid.
+    let margin = hold_expires - closes;
+    assert!(
+        margin >= chrono::Duration::seconds(59) && margin <= chrono::Duration::seconds(61),
+        "{closes} vs {hold_expires}"
+    );
+    platform.stop().await.unwrap();
+}

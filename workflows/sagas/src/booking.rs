@@ -281,7 +281,13 @@ impl BookingWorkflow {
             .map_err(business_stop)?;
         let now_ms = workflow_now_ms(ctx);
         let window = input.payment_window_secs.unwrap_or(DEFAULT_PAYMENT_WINDOW_SECS);
-        let expires_at_ms = now_ms + i64::try_from(window.saturating_mul(1000)).unwrap_or(i64::MAX / 2);
+        let mut expires_at_ms = now_ms + i64::try_from(window.saturating_mul(1000)).unwrap_or(i64::MAX / 2);
+        // The checkout closes while the rooms are still held, with time left to book them:
+        // a payment made in time never finds its rooms gone. (Workers refuse a hold shorter
+        // than the window; this covers the time the steps before the checkout took.)
+        if let Some(hold_expires_at_ms) = hold_expires_at_ms {
+            expires_at_ms = expires_at_ms.min(hold_expires_at_ms - AFTER_PAYMENT_MARGIN_MS);
+        }
         ctx.state_mut(|s| {
             s.progress.checkout = Some(CheckoutState {
                 gateway_order_id: opened.gateway_order_id.clone(),
