@@ -80,42 +80,42 @@ async fn an_answer_lost_after_the_capture_is_retried_and_charges_once() {
     platform.stop().await.unwrap();
 }
 
+/// A charge left `created` for two hours, as a saga that died would leave it, with its
+/// gateway order; returns the order's id.
+async fn stale_charge(platform: &TestPlatform, booking_ref: &str, amount: i64) -> String {
+    let order = platform.gateway.create_order(amount, "INR", booking_ref, true).await.unwrap();
+    sqlx::query(
+        "INSERT INTO payments (payment_id, booking_ref, idempotency_key, amount_paise, gateway_order_id, updated_at)
+         VALUES ($1, $2, $3, $4, $5, now() - interval '2 hours')",
+    )
+    .bind(uuid::Uuid::new_v4())
+    .bind(booking_ref)
+    .bind(format!("booking-{booking_ref}/charge"))
+    .bind(amount)
+    .bind(&order.id)
+    .execute(&platform.payment_db)
+    .await
+    .unwrap();
+    order.id
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reconciliation_refunds_a_payment_nobody_recorded() {
     let platform = TestPlatform::spawn().await.unwrap();
     // A charge whose saga died after the traveller paid: the gateway captured the order,
     // and the payment row still says `created`, untouched for hours.
-    let order = platform.gateway.create_order(472_500, "INR", "TRP-L0STPY", true).await.unwrap();
-    let pay_url = format!("{}v1/checkout/{}/pay", platform.gateway_url(), order.id);
+    let order = stale_charge(&platform, "TRP-L0STPY", 472_500).await;
+    let pay_url = format!("{}v1/checkout/{order}/pay", platform.gateway_url());
     let paid = platform.http.post(pay_url).json(&json!({ "card_token": "tok_visa" })).send().await.unwrap();
     assert_eq!(paid.status(), 200);
-    sqlx::query(
-        "INSERT INTO payments (payment_id, booking_ref, idempotency_key, amount_paise, gateway_order_id, updated_at)
-         VALUES ($1, 'TRP-L0STPY', 'booking-TRP-L0STPY/charge', 472500, $2, now() - interval '2 hours')",
-    )
-    .bind(uuid::Uuid::new_v4())
-    .bind(&order.id)
-    .execute(&platform.payment_db)
-    .await
-    .unwrap();
-
     // And one whose traveller never paid: its order has no payment at all.
-    let unpaid = platform.gateway.create_order(310_000, "INR", "TRP-N0PAID", true).await.unwrap();
-    sqlx::query(
-        "INSERT INTO payments (payment_id, booking_ref, idempotency_key, amount_paise, gateway_order_id, updated_at)
-         VALUES ($1, 'TRP-N0PAID', 'booking-TRP-N0PAID/charge', 310000, $2, now() - interval '2 hours')",
-    )
-    .bind(uuid::Uuid::new_v4())
-    .bind(&unpaid.id)
-    .execute(&platform.payment_db)
-    .await
-    .unwrap();
+    let unpaid = stale_charge(&platform, "TRP-N0PAID", 310_000).await;
 
     platform.trigger_schedule(contracts::temporal::RECONCILE_SCHEDULE_ID).await;
     let refunded = eventually("the reconciliation to refund the payment", async || {
         let (status, refunded): (String, i64) =
             sqlx::query_as("SELECT status, refunded_paise FROM payments WHERE gateway_order_id = $1")
-                .bind(&order.id)
+                .bind(&order)
                 .fetch_one(&platform.payment_db)
                 .await
                 .unwrap();
@@ -127,7 +127,7 @@ async fn the_reconciliation_refunds_a_payment_nobody_recorded() {
     let closed = eventually("the reconciliation to close the unpaid charge", async || {
         let row: (String, i64, i64) =
             sqlx::query_as("SELECT status, captured_paise, refunded_paise FROM payments WHERE gateway_order_id = $1")
-                .bind(&unpaid.id)
+                .bind(&unpaid)
                 .fetch_one(&platform.payment_db)
                 .await
                 .unwrap();

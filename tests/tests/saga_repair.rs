@@ -69,6 +69,17 @@ async fn charge_in_flight(platform: &TestPlatform, booking_ref: &str) {
     eventually("the charge to start", async || payment_status(platform, booking_ref).await.ok_or("no row yet")).await;
 }
 
+/// Books with a good card on a slow gateway, and gives the rooms back while the card is
+/// charged (as a sweep of an expired hold would).
+async fn lose_the_hold_under_the_charge(platform: &TestPlatform, days_ahead: i64) -> String {
+    platform.set_gateway_faults(json!({ "latency_ms": 1000 })).await;
+    let booking_ref = platform.book(&booking_body(days_ahead, 2, 1, "tok_success")).await;
+    charge_in_flight(platform, &booking_ref).await;
+    let hold_id = format!("booking-{booking_ref}/hold");
+    assert!(inventory::store::release_hold(&platform.inventory_db, &hold_id).await.unwrap());
+    booking_ref
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saga_terminated_while_waiting_for_its_checkout_is_compensated_by_the_repair() {
     let platform = TestPlatform::spawn().await.unwrap();
@@ -141,13 +152,7 @@ async fn a_saga_terminated_after_the_capture_is_confirmed_by_the_repair() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hold_lost_under_the_charge_fails_the_booking_and_refunds_it() {
     let platform = TestPlatform::spawn().await.unwrap();
-    platform.set_gateway_faults(json!({ "latency_ms": 1000 })).await;
-    let booking_ref = platform.book(&booking_body(32, 2, 1, "tok_success")).await;
-    charge_in_flight(&platform, &booking_ref).await;
-    // The rooms go back while the card is charged (a hold swept after its expiry does this).
-    assert!(
-        inventory::store::release_hold(&platform.inventory_db, &format!("booking-{booking_ref}/hold")).await.unwrap()
-    );
+    let booking_ref = lose_the_hold_under_the_charge(&platform, 32).await;
     let view = eventually_within(Duration::from_secs(60), "the booking to fail", async || {
         let (_, view) = platform.get_booking(&booking_ref, 5).await.unwrap();
         if view["status"] == "failed" { Ok(view) } else { Err(view) }
@@ -166,12 +171,7 @@ async fn a_hold_lost_under_the_charge_fails_the_booking_and_refunds_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saga_stopped_while_its_refund_is_refused_is_finished_by_the_repair() {
     let platform = TestPlatform::spawn().await.unwrap();
-    platform.set_gateway_faults(json!({ "latency_ms": 1000 })).await;
-    let booking_ref = platform.book(&booking_body(33, 2, 1, "tok_success")).await;
-    charge_in_flight(&platform, &booking_ref).await;
-    assert!(
-        inventory::store::release_hold(&platform.inventory_db, &format!("booking-{booking_ref}/hold")).await.unwrap()
-    );
+    let booking_ref = lose_the_hold_under_the_charge(&platform, 33).await;
     // The gateway refuses every refund: the compensation retries, the saga stays compensating.
     platform.set_gateway_faults(json!({ "latency_ms": 1000, "refuse_refunds": 1000 })).await;
     eventually_within(Duration::from_secs(60), "a refused refund", async || {

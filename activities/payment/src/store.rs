@@ -354,10 +354,15 @@ pub async fn record_extra_refund(
     key: &str,
 ) -> Result<(), sqlx::Error> {
     if insert_movement(conn, row, MovementKind::Refund, amount, gateway_refund_id, key).await? {
-        metrics::counter!("tt_refunds_total").increment(1);
-        metrics::counter!("tt_refunded_paise_total").increment(amount.max(0) as u64);
+        count_refund(amount);
     }
     Ok(())
+}
+
+/// Counts a refund the gateway made, once: by the call that recorded it.
+fn count_refund(amount: i64) {
+    metrics::counter!("tt_refunds_total").increment(1);
+    metrics::counter!("tt_refunded_paise_total").increment(amount.max(0) as u64);
 }
 
 /// Records a gateway refund once (by its gateway id) and adds it to the payment's total.
@@ -385,8 +390,7 @@ pub async fn record_refund(
     tx.commit().await?;
     // Counted once per refund the gateway made, however many attempts record it.
     if inserted {
-        metrics::counter!("tt_refunds_total").increment(1);
-        metrics::counter!("tt_refunded_paise_total").increment(amount.max(0) as u64);
+        count_refund(amount);
     }
     Ok(())
 }
