@@ -21,7 +21,7 @@ async fn final_status(platform: &TestPlatform, booking_ref: &str, limit: Duratio
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_a_flaky_gateway_every_booking_ends_and_the_money_adds_up() {
     let platform = TestPlatform::spawn().await.unwrap();
-    platform.set_gateway_faults(json!({ "error_rate": 0.3, "lose_response_rate": 0.2, "seed": 11 })).await;
+    platform.set_gateway_faults(json!({ "error_rate": 0.2, "lose_response_rate": 0.15, "seed": 11 })).await;
     let mut refs = Vec::new();
     for n in 0..8 {
         let token = if n % 4 == 3 { "tok_decline" } else { "tok_success" };
