@@ -9,6 +9,19 @@ async fn backend_pid(pool: &sqlx::PgPool) -> Result<i32, sqlx::Error> {
     sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(pool).await
 }
 
+/// Waits until `pool`'s connection is back among its idle ones: sqlx checks a connection
+/// as it is released, in a task of its own, and a connection ended on the server before
+/// that check would be found dead there rather than on its next use.
+async fn back_in_the_pool(pool: &sqlx::PgPool) {
+    for _ in 0..100 {
+        if pool.num_idle() == 1 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the connection never came back to the pool");
+}
+
 /// Ends the server side of `pid` and waits until it is gone.
 async fn drop_on_the_server(admin: &sqlx::PgPool, pid: i32) {
     let ended: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)").bind(pid).fetch_one(admin).await.unwrap();
@@ -38,6 +51,7 @@ async fn a_recently_used_connection_is_not_pinged_and_an_idle_one_is_checked() {
     // client does.
     let pool = context_pool_pinging_after(&url, "public", 1, Duration::from_secs(60)).unwrap();
     let first = backend_pid(&pool).await.unwrap();
+    back_in_the_pool(&pool).await;
     drop_on_the_server(&admin, first).await;
     let failed = backend_pid(&pool).await.expect_err("a connection used moments ago is handed out without a ping");
     let answer = axum::response::IntoResponse::into_response(api::error::ApiError::from(failed));
@@ -50,6 +64,7 @@ async fn a_recently_used_connection_is_not_pinged_and_an_idle_one_is_checked() {
     let threshold = Duration::from_millis(200);
     let pool = context_pool_pinging_after(&url, "public", 1, threshold).unwrap();
     let idle = backend_pid(&pool).await.unwrap();
+    back_in_the_pool(&pool).await;
     drop_on_the_server(&admin, idle).await;
     tokio::time::sleep(threshold + Duration::from_millis(100)).await;
     let replaced = backend_pid(&pool).await.expect("an idle connection the server dropped is replaced before use");
