@@ -47,9 +47,20 @@ pub(crate) async fn ensure_schedules(client: &Client, settings: &crate::WorkerSe
                 .to_string(),
         )
         .build();
-    match client.create_schedule(RECONCILE_SCHEDULE_ID, options).await {
+    create_unless_exists(client, RECONCILE_SCHEDULE_ID, options, settings.reconcile_every).await
+}
+
+/// Creates the schedule `id` unless it exists: one made by another replica, or changed by
+/// an operator in the Web UI (paused, say), is left as it is.
+async fn create_unless_exists(
+    client: &Client,
+    id: &str,
+    options: CreateScheduleOptions,
+    every: Duration,
+) -> Result<(), ScheduleError> {
+    match client.create_schedule(id, options).await {
         Ok(_) => {
-            tracing::info!(schedule = RECONCILE_SCHEDULE_ID, every = ?settings.reconcile_every, "schedule created");
+            tracing::info!(schedule = id, ?every, "schedule created");
             Ok(())
         }
         Err(ScheduleError::Rpc(status)) if status.code() == Code::AlreadyExists => Ok(()),
@@ -73,14 +84,7 @@ async fn ensure_hold_sweep(client: &Client, hold_sweep_every: Duration) -> Resul
         .overlap_policy(ScheduleOverlapPolicy::Skip)
         .note("Releases inventory holds past their expiry that no booking saga will release.".to_string())
         .build();
-    match client.create_schedule(HOLD_SWEEP_SCHEDULE_ID, options).await {
-        Ok(_) => {
-            tracing::info!(schedule = HOLD_SWEEP_SCHEDULE_ID, every = ?hold_sweep_every, "schedule created");
-            Ok(())
-        }
-        Err(ScheduleError::Rpc(status)) if status.code() == Code::AlreadyExists => Ok(()),
-        Err(e) => Err(e),
-    }
+    create_unless_exists(client, HOLD_SWEEP_SCHEDULE_ID, options, hold_sweep_every).await
 }
 
 async fn ensure_repair_sweep(client: &Client, every: Duration) -> Result<(), ScheduleError> {
@@ -99,14 +103,7 @@ async fn ensure_repair_sweep(client: &Client, every: Duration) -> Result<(), Sch
                 .to_string(),
         )
         .build();
-    match client.create_schedule(REPAIR_SWEEP_SCHEDULE_ID, options).await {
-        Ok(_) => {
-            tracing::info!(schedule = REPAIR_SWEEP_SCHEDULE_ID, ?every, "schedule created");
-            Ok(())
-        }
-        Err(ScheduleError::Rpc(status)) if status.code() == Code::AlreadyExists => Ok(()),
-        Err(e) => Err(e),
-    }
+    create_unless_exists(client, REPAIR_SWEEP_SCHEDULE_ID, options, every).await
 }
 
 /// What one pass over the partners did to their settlement schedules.
