@@ -253,7 +253,7 @@ impl PaymentActivitiesImpl {
             // The charge's refund already ran: this is a late attempt whose result nobody
             // waits for, and it must not take money that would never be given back.
             PaymentStatus::Voided | PaymentStatus::Refunded | PaymentStatus::PartiallyRefunded => {
-                return Err(business_failure("ChargeClosed", "this charge was already compensated"));
+                return Err(business_failure(failure_type::CHARGE_CLOSED, "this charge was already compensated"));
             }
             PaymentStatus::Created | PaymentStatus::Authorized => {}
         }
@@ -332,7 +332,7 @@ impl PaymentActivitiesImpl {
             return Ok(recorded_charge(&row, request.amount.currency));
         }
         if row.status.is_closed() {
-            return Err(business_failure("ChargeClosed", "this checkout was already closed"));
+            return Err(business_failure(failure_type::CHARGE_CLOSED, "this checkout was already closed"));
         }
         let Some(order_id) = row.gateway_order_id.clone() else {
             return Err(business_failure(failure_type::PAYMENT_NOT_FOUND, "the checkout has no gateway order"));
@@ -581,7 +581,10 @@ fn refused(row: &PaymentRow) -> ActivityError {
 /// without is a broken row, retried until someone repairs it, never charged blindly.
 fn without_order(row: &PaymentRow) -> ActivityError {
     if row.status.is_closed() {
-        return business_failure("ChargeClosed", "this charge was closed before its gateway order was opened");
+        return business_failure(
+            failure_type::CHARGE_CLOSED,
+            "this charge was closed before its gateway order was opened",
+        );
     }
     let message = format!("payment {} ({}) has no gateway order", row.payment_id, row.status.as_str());
     ApplicationFailure::builder(message).build().into()

@@ -28,6 +28,8 @@ pub mod failure_type {
     pub const HOLD_NOT_FOUND: &str = "HoldNotFound";
     /// The gateway shows no capture for a checkout's order (a notice that did not hold up).
     pub const PAYMENT_NOT_FOUND: &str = "PaymentNotFound";
+    /// The charge was already compensated (refunded or voided): it takes no more money.
+    pub const CHARGE_CLOSED: &str = "ChargeClosed";
     /// Only a confirmed booking can be cancelled.
     pub const NOT_CANCELLABLE: &str = "NotCancellable";
     /// The booking's request is bound to another booking reference: a retry of the request

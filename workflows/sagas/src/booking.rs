@@ -1,6 +1,9 @@
 //! The booking saga: hold → record → charge → confirm, or compensate in reverse.
 
-use crate::options::{on_queue, on_queue_bounded, own_step};
+use crate::{
+    failures::{application_failure, is_failure_type, timed_out},
+    options::{on_queue, on_queue_bounded, own_step},
+};
 use contracts::{
     Money,
     activities::{
@@ -14,11 +17,7 @@ use contracts::{
     temporal::{self, task_queue},
 };
 use std::time::Duration;
-use temporalio_common::{
-    error::IncomingError,
-    protos::temporal::api::{enums::v1::RetryState, failure::v1::failure::FailureInfo},
-    search_attributes::{SearchAttributeUpdate, Timestamp},
-};
+use temporalio_common::search_attributes::{SearchAttributeUpdate, Timestamp};
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
     ActivityExecutionError, SyncWorkflowContext, TimerOptions, WorkflowContext, WorkflowContextView, WorkflowResult,
@@ -562,22 +561,6 @@ fn business_stop(err: ActivityExecutionError) -> Stop {
     Stop::Business(FailureReason { code: code.into(), message })
 }
 
-/// Whether the step ran out of time (its deadline, retries included), as opposed to failing:
-/// a timeout failure, or an attempt's failure after which the server stopped retrying
-/// because the next retry would have passed the deadline.
-fn timed_out(err: &ActivityExecutionError) -> bool {
-    let mut failure = err.failure();
-    while let Some(f) = failure {
-        match &f.failure_info {
-            Some(FailureInfo::TimeoutFailureInfo(_)) => return true,
-            Some(FailureInfo::ActivityFailureInfo(info)) if info.retry_state() == RetryState::Timeout => return true,
-            _ => {}
-        }
-        failure = f.cause.as_deref();
-    }
-    false
-}
-
 /// Steps after the payment (book the rooms, confirm) need this much of the hold's life.
 const AFTER_PAYMENT_MARGIN_MS: i64 = 60_000;
 
@@ -586,26 +569,6 @@ const AFTER_PAYMENT_MARGIN_MS: i64 = 60_000;
 fn before_hold_expires(ctx: &WorkflowContext<BookingWorkflow>, hold_expires_at_ms: Option<i64>) -> Option<Duration> {
     let left = hold_expires_at_ms? - workflow_now_ms(ctx) - AFTER_PAYMENT_MARGIN_MS;
     Some(Duration::from_millis(u64::try_from(left).unwrap_or(0).max(1_000)))
-}
-
-fn is_failure_type(err: &ActivityExecutionError, type_name: &str) -> bool {
-    application_failure(err).is_some_and(|(found, _)| found.as_deref() == Some(type_name))
-}
-
-/// The type and message of the application failure a step ended with. A task-queue
-/// activity's failure carries it as its cause; a local activity's failure has no activity
-/// wrapper, so it is the application failure itself.
-fn application_failure(err: &ActivityExecutionError) -> Option<(Option<String>, String)> {
-    if let Some(IncomingError::Application(app)) = err.cause() {
-        return Some((app.type_name().map(str::to_owned), app.to_string()));
-    }
-    let failure = err.failure()?;
-    match &failure.failure_info {
-        Some(FailureInfo::ApplicationFailureInfo(info)) => {
-            Some((Some(info.r#type.clone()).filter(|t| !t.is_empty()), failure.message.clone()))
-        }
-        _ => None,
-    }
 }
 
 /// Workflow time in Unix milliseconds (deterministic: the time of the current task).

@@ -14,6 +14,7 @@
 
 mod booking;
 mod cancellation;
+mod failures;
 mod hold_sweep;
 mod options;
 mod reconcile;

@@ -21,7 +21,11 @@ fn retry_forever() -> RetryPolicy {
 /// always finishes, so the saga knows its real outcome and compensates exactly what
 /// happened. Cancellation of the saga is observed between steps.
 pub(crate) fn on_queue(queue: &str, start_to_close: Duration) -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(start_to_close)
+    queue_options(queue, ActivityCloseTimeouts::StartToClose(start_to_close))
+}
+
+fn queue_options(queue: &str, timeouts: ActivityCloseTimeouts) -> ActivityOptions {
+    ActivityOptions::with_close_timeouts(timeouts)
         .task_queue(queue.to_string())
         .retry_policy(retry_forever())
         .maybe_heartbeat_timeout(heartbeat_timeout(queue))
@@ -50,13 +54,7 @@ pub(crate) fn on_queue_bounded(queue: &str, start_to_close: Duration, within: Op
 /// for work that has a later chance (a repair the next sweep starts again), where a step
 /// failing for good should end the workflow, visibly, rather than retry for ever.
 pub(crate) fn on_queue_within(queue: &str, start_to_close: Duration, within: Duration) -> ActivityOptions {
-    let timeouts = ActivityCloseTimeouts::ScheduleAndStartToClose { schedule_to_close: within, start_to_close };
-    ActivityOptions::with_close_timeouts(timeouts)
-        .task_queue(queue.to_string())
-        .retry_policy(retry_forever())
-        .maybe_heartbeat_timeout(heartbeat_timeout(queue))
-        .cancellation_token(WorkflowCancellationToken::new())
-        .build()
+    queue_options(queue, ActivityCloseTimeouts::ScheduleAndStartToClose { schedule_to_close: within, start_to_close })
 }
 
 /// See [`own_step`].

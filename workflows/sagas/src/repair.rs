@@ -16,7 +16,10 @@
 //! that cannot finish (the gateway refusing a refund all along) fails, and the next sweep
 //! starts it again.
 
-use crate::options::{on_queue, on_queue_within};
+use crate::{
+    failures::is_failure_type,
+    options::{on_queue, on_queue_within},
+};
 use contracts::{
     BookingRef, Money,
     activities::{
@@ -27,7 +30,6 @@ use contracts::{
     temporal::{self, task_queue},
 };
 use std::time::Duration;
-use temporalio_common::{error::IncomingError, protos::temporal::api::failure::v1::failure::FailureInfo};
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
     ActivityExecutionError, ChildWorkflowOptions, ParentClosePolicy, WorkflowContext, WorkflowContextView,
@@ -212,22 +214,14 @@ fn step(queue: &str) -> temporalio_sdk::ActivityOptions {
     on_queue_within(queue, STEP, STEP_WITHIN)
 }
 
-/// Whether a step ended with a non-retryable business failure (as opposed to running out of
-/// time, which fails the repair for the next sweep to retry).
+/// Whether a step ended with one of the business failures that mean "compensate instead"
+/// (as opposed to running out of time, which fails the repair for the next sweep to retry).
 fn is_business_failure(err: &ActivityExecutionError) -> bool {
-    if let Some(IncomingError::Application(app)) = err.cause() {
-        return app.type_name().is_some_and(|t| {
-            [
-                failure_type::PAYMENT_NOT_FOUND,
-                failure_type::PAYMENT_REJECTED,
-                failure_type::HOLD_NOT_FOUND,
-                "ChargeClosed",
-            ]
-            .contains(&t)
-        });
-    }
-    matches!(
-        err.failure().and_then(|f| f.failure_info.as_ref()),
-        Some(FailureInfo::ApplicationFailureInfo(info)) if info.non_retryable
-    )
+    const COMPENSATE_ON: [&str; 4] = [
+        failure_type::PAYMENT_NOT_FOUND,
+        failure_type::PAYMENT_REJECTED,
+        failure_type::HOLD_NOT_FOUND,
+        failure_type::CHARGE_CLOSED,
+    ];
+    COMPENSATE_ON.iter().any(|t| is_failure_type(err, t))
 }
