@@ -30,8 +30,8 @@ KUBECTL="$TOOLS/deploy-venv/bin/kubectl"
 TAG="$(sed -n 's/^ *newTag: \([^@]*\)@.*/\1/p' k8s/components/release-image/kustomization.yaml | head -n 1)"
 
 if [ "${1:-}" = "--down" ]; then
-  command -v kind >/dev/null && kind delete cluster --name "$CLUSTER" || true
-  command -v docker >/dev/null && docker rm -f "$REGISTRY_NAME" >/dev/null 2>&1 || true
+  if command -v kind >/dev/null; then kind delete cluster --name "$CLUSTER"; fi
+  if command -v docker >/dev/null; then docker rm -f "$REGISTRY_NAME" >/dev/null 2>&1 || true; fi
   exit 0
 fi
 

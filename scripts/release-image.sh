@@ -18,7 +18,7 @@ cd "$ROOT"
 [ "$#" -eq 2 ] || die "usage: scripts/release-image.sh <registry>/<repository> <version>"
 repository="$1" version="$2"
 [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+([-.][0-9A-Za-z.-]+)?$ ]] || die "version $version is not of the form 1.2.3"
-command -v docker >/dev/null && docker info >/dev/null 2>&1 || die "releasing needs a running Docker engine"
+if ! command -v docker >/dev/null || ! docker info >/dev/null 2>&1; then die "releasing needs a running Docker engine"; fi
 
 step "Building and pushing $repository:$version"
 DOCKER_BUILDKIT=1 docker build -t "$repository:$version" .
