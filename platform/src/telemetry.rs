@@ -16,15 +16,28 @@ static EXPORTING_TRACES: AtomicBool = AtomicBool::new(false);
 static PROVIDER: std::sync::OnceLock<opentelemetry_sdk::trace::SdkTracerProvider> = std::sync::OnceLock::new();
 
 pub fn init(service: &str) {
-    let endpoint = std::env::var("TT_OTLP_ENDPOINT").ok().filter(|e| !e.trim().is_empty());
+    let endpoint = setting::<String>("OTLP_ENDPOINT");
     init_with_otlp(service, endpoint.as_deref(), true);
+}
+
+/// A telemetry setting, through [`crate::env::optional`] like every other (so `_FILE` works
+/// too). [`init`] cannot fail, so a setting that cannot be read is reported on stderr and
+/// left unset, as a collector that cannot be reached is.
+fn setting<T: std::str::FromStr>(name: &str) -> Option<T>
+where
+    T::Err: std::fmt::Display,
+{
+    crate::env::optional(name).unwrap_or_else(|e| {
+        eprintln!("{e}; ignored");
+        None
+    })
 }
 
 /// As [`init`], exporting traces to `otlp_endpoint` (tests give their own collector), and
 /// printing log lines only with `logs`.
 pub fn init_with_otlp(service: &str, otlp_endpoint: Option<&str>, logs: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let json = std::env::var("TT_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
+    let json = setting::<String>("LOG_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json"));
     let otlp = otlp_endpoint
         .and_then(|e| otlp_tracer(service, e))
         .map(|tracer| tracing_opentelemetry::layer().with_tracer(tracer));

@@ -46,11 +46,13 @@ pub fn grpc_gzip_from_env() -> Result<bool, EnvError> {
 }
 
 /// `TT_PAYLOAD_KEYS` (`kid:base64key,…`, the active key first), else the file named by
-/// `TT_PAYLOAD_KEYS_FILE` in the same format.
+/// `TT_PAYLOAD_KEYS_FILE` in the same format. This pair predates the `_FILE` convention of
+/// [`env::optional`] and keeps its own rule: `TT_PAYLOAD_KEYS`, when set, wins over the file
+/// (development sets the file by default and lets the variable override it).
 fn payload_keys_from_env() -> Result<Option<PayloadKeys>, EnvError> {
     let problem =
         |name: &str, e: &dyn std::fmt::Display| EnvError { name: format!("TT_{name}"), problem: e.to_string() };
-    if let Some(keys) = env::optional::<crate::Secret>("PAYLOAD_KEYS")? {
+    if let Some(keys) = env::variable_only::<crate::Secret>("PAYLOAD_KEYS")? {
         return keys.expose().parse().map(Some).map_err(|e| problem("PAYLOAD_KEYS", &e));
     }
     match env::optional::<PathBuf>("PAYLOAD_KEYS_FILE")? {

@@ -2,8 +2,9 @@
 //! (`TT_CREATE_DATABASES`, default true); deployments set it to false, so the migration
 //! role needs no access to the server's `postgres` database.
 //!
-//! With `TT_BOOTSTRAP_ADMIN_EMAIL` and `TT_BOOTSTRAP_ADMIN_PASSWORD` set (from a Secret), it
-//! then creates the first admin unless an admin exists.
+//! With `TT_BOOTSTRAP_ADMIN_EMAIL` and `TT_BOOTSTRAP_ADMIN_PASSWORD` set (from a Secret, or
+//! from the files `TT_BOOTSTRAP_ADMIN_EMAIL_FILE` and `TT_BOOTSTRAP_ADMIN_PASSWORD_FILE` name),
+//! it then creates the first admin unless an admin exists.
 
 use platform::env::{Secret, optional};
 
@@ -18,7 +19,8 @@ async fn main() -> anyhow::Result<()> {
         (Some(email), Some(password)) => {
             let auth_db = platform::db::context_pool(&platform::db::database_url("auth")?, auth::SCHEMA, 1)?;
             if ops::bootstrap_admin(&auth_db, &email, password.expose()).await? {
-                tracing::info!(%email, "first admin created");
+                // Without the address: it may come from a mounted Secret, whose values stay out of logs.
+                tracing::info!("first admin created (TT_BOOTSTRAP_ADMIN_EMAIL)");
             }
         }
         (None, None) => {}
