@@ -1,14 +1,82 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, replay tests, the end-to-end tests against a real Temporal
-# dev server (started per test from .tools) and the local PostgreSQL, and the offline
+# dev server (started per test from .tools) and the local PostgreSQL, the booking flow over
+# HTTP against the local stack (scripts/smoke-booking.sh against `make up`), and the offline
 # checks of the deployment manifests (scripts/check-deploy.sh), the lints and the formatting.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 "$ROOT/scripts/bootstrap.sh"
 
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+# The process group of the dev stack the smoke test starts (empty when none runs).
+dev_up_group=""
+trap 'stop_dev_up; rm -f "$log"' EXIT
+trap 'exit 130' INT TERM
+
+# Stops the dev stack started for the smoke test, with all its children: TERM (dev-up.sh
+# then stops what it started), then KILL for whatever is left after 30 seconds.
+stop_dev_up() {
+  [ -n "$dev_up_group" ] || return 0
+  local group="$dev_up_group" waited=0
+  dev_up_group=""
+  kill -TERM -- "-$group" 2>/dev/null || true
+  while kill -0 -- "-$group" 2>/dev/null && [ "$waited" -lt 60 ]; do
+    sleep 0.5; waited=$((waited + 1))
+  done
+  kill -KILL -- "-$group" 2>/dev/null || true
+  wait "$group" 2>/dev/null || true
+}
+
+# The booking flow over HTTP (scripts/smoke-booking.sh) against the stack of `make up`: a
+# developer's running `make up` is tested as it is; otherwise scripts/dev-up.sh is started
+# in a process group of its own for the test and stopped after it, whatever happened.
+smoke_against_dev_stack() {
+  local api="127.0.0.1:8080" ready_secs=600 dir status=0
+  if (exec 3<>"/dev/tcp/${api%:*}/${api##*:}") 2>/dev/null; then
+    note "$api is already serving (a running \`make up\`?): testing it as it is"
+    "$ROOT/scripts/smoke-booking.sh" "http://$api" 2>&1 | tee -a "$log"
+    return "${PIPESTATUS[0]}"
+  fi
+  dir="$(mktemp -d)"
+  setsid "$ROOT/scripts/dev-up.sh" >"$dir/dev-up.log" 2>&1 </dev/null &
+  # Without job control the child is no group leader, so setsid makes it one in place:
+  # its pid is the id of the new process group.
+  dev_up_group=$!
+  note "started scripts/dev-up.sh (process group $dev_up_group, log $dir/dev-up.log)"
+  local deadline=$((SECONDS + ready_secs)) ready=""
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    if curl -fsS -o /dev/null --max-time 5 "http://$api/readyz" 2>/dev/null; then ready=1; break; fi
+    kill -0 "$dev_up_group" 2>/dev/null || break
+    sleep 1
+  done
+  if [ -n "$ready" ]; then
+    note "the API answers /readyz after $((ready_secs - deadline + SECONDS))s"
+    "$ROOT/scripts/smoke-booking.sh" "http://$api" 2>&1 | tee -a "$log"
+    status=${PIPESTATUS[0]}
+  else
+    if kill -0 "$dev_up_group" 2>/dev/null; then
+      echo "the API did not answer http://$api/readyz within ${ready_secs}s"
+    else
+      echo "scripts/dev-up.sh exited before the API was ready"
+    fi
+    status=1
+  fi
+  if [ "$status" -ne 0 ]; then
+    echo "--- tail of $dir/dev-up.log"; tail -n 40 "$dir/dev-up.log"
+    local service_log
+    for service_log in "$DATA"/logs/*.log; do
+      [ -f "$service_log" ] || continue
+      echo "--- tail of ${service_log#"$ROOT"/}"; tail -n 20 "$service_log"
+    done
+    # dev-up.sh never got as far as the smoke test: count that as the smoke test failing.
+    [ -n "$ready" ] || echo "smoke: 0 passed, 1 failed" | tee -a "$log"
+  fi
+  stop_dev_up
+  if [ "$status" -eq 0 ]; then rm -rf "$dir"; else note "dev-up.sh's log is kept in $dir"; fi
+  return "$status"
+}
 set +e
 step "Building the binaries and the tests"
 # Some end-to-end tests run a service's own binary (e.g. killing the payment worker);
@@ -29,6 +97,13 @@ else
   cargo test --workspace --all-targets --no-fail-fast "$@" 2>&1 | tee -a "$log"
   cargo_status=${PIPESTATUS[0]}
 fi
+step "Booking-flow smoke test against \`make up\`"
+# The whole booking flow over HTTP, as a traveller goes through it, against the processes
+# `make up` runs. dev-up.sh builds with `cargo build --bins`: without the tests'
+# dev-dependencies some dependencies get other features than in the build above and are
+# compiled once more on a fresh target directory (minutes on two cores), hence the long wait.
+smoke_against_dev_stack
+smoke_status=$?
 step "Checking the deployment manifests"
 "$ROOT/scripts/check-deploy.sh" 2>&1 | tee -a "$log"
 deploy_status=${PIPESTATUS[0]}
@@ -51,11 +126,11 @@ else
 fi
 set -e
 
-# One closing line for the whole suite: every test binary and every deployment check.
+# One closing line for the whole suite: every test binary, the smoke test and every check.
 awk '/^test result:|^ *Summary \[/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-     /^(deploy-checks|format-check|clippy):/ { p += $2; f += $4 }
+     /^(deploy-checks|format-check|clippy|smoke):/ { p += $2; f += $4 }
      END { printf "\nsuite: %d passed, %d failed\n", p, f }' "$log"
 if grep -q '^error: could not compile' "$log"; then
   echo "suite: some code did not compile (see the errors above); its tests did not run"
 fi
-[ "$build_status" -eq 0 ] && [ "$cargo_status" -eq 0 ] && [ "$deploy_status" -eq 0 ] && [ "$clippy_status" -eq 0 ] && [ "$fmt_status" -eq 0 ]
+[ "$build_status" -eq 0 ] && [ "$cargo_status" -eq 0 ] && [ "$smoke_status" -eq 0 ] && [ "$deploy_status" -eq 0 ] && [ "$clippy_status" -eq 0 ] && [ "$fmt_status" -eq 0 ]
