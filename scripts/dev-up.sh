@@ -23,8 +23,12 @@ for addr in "$API_ADDR" "$GATEWAY_ADDR" "127.0.0.1:$TEMPORAL_PORT" "127.0.0.1:$U
   fi
 done
 
-step "Building (first build takes a while: the Temporal SDK is large)"
-cargo build --bins
+# scripts/test.sh has just built every target (with the tests' dev-dependencies, whose
+# features differ): SKIP_BUILD=1 runs those binaries instead of compiling again.
+if [ "${SKIP_BUILD:-}" != 1 ]; then
+  step "Building (first build takes a while: the Temporal SDK is large)"
+  cargo build --bins
+fi
 
 mkdir -p "$DATA/logs"
 pids=()
