@@ -41,8 +41,10 @@ def read_a_key_the_template_lacks(docs):
 
 
 def drop_the_digest(docs):
-    c = main_container(docs, "api-auth")
-    c["image"] = c["image"].split("@")[0]
+    for d in docs:
+        spec = d.get("spec", {}).get("template", {}).get("spec", {})
+        for c in spec.get("containers", []) + spec.get("initContainers", []):
+            c["image"] = c["image"].split("@")[0]
 
 
 def serve_the_wrong_context(docs):
