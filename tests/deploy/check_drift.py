@@ -13,6 +13,8 @@ can know, because it is about the code being deployed:
 - there is exactly one worker Deployment per task queue that has a worker binary
   (workers/src/bin/<context>-worker.rs, each a queue of `pub mod task_queue` in
   workflows/contracts/src/temporal.rs), running `<context>-worker`;
+- every Deployment that talks to Temporal (the workers; the API services of booking,
+  payment and partner) mounts the payload keys;
 - API and worker containers listen where their probes and scrape annotations look, and
   a worker's grace period outlives its shutdown budget;
 - the project's containers run one image, by tag and digest, and the migration Job is
@@ -52,6 +54,9 @@ PREFIXES = {
     "payment": "/api/payments",
     "partner": "/api/partners",
 }
+# The API services whose routes start, signal or query workflows (api/src/use_cases):
+# what they send to Temporal carries travellers' details, so they seal it.
+TEMPORAL_CLIENT_CONTEXTS = {"booking", "payment", "partner"}
 # Served by every API service; routed to this context's service.
 DOCS_PATHS = ("/api/docs", "/api/openapi.json")
 DOCS_CONTEXT = "booking"
@@ -333,6 +338,20 @@ def main() -> int:
                 f"Deployment {name}: terminationGracePeriodSeconds {grace} is not comfortably above TT_WORKER_SHUTDOWN_SECS {shutdown}")
         if ctx == "payment":
             d.check(env.get("TT_GATEWAY_URL", "").startswith(("http://", "https://")), f"Deployment {name}: no TT_GATEWAY_URL")
+
+    # --- payload keys: whatever talks to Temporal seals what it sends -----------------
+    sealing = [f"api-{c}" for c in sorted(TEMPORAL_CLIENT_CONTEXTS)] + [f"worker-{c}" for c in workers]
+    for name in sealing:
+        dep = deployments.get(name)
+        if dep is None:
+            continue
+        spec = pod_spec(dep)
+        c = containers(spec, init=False)[0]
+        path = env_of(c, configmaps).get("TT_PAYLOAD_KEYS_FILE", "")
+        mounts = {m["mountPath"].rstrip("/"): m["name"] for m in c.get("volumeMounts") or []}
+        volume = {v["name"]: v.get("secret", {}) for v in spec.get("volumes") or []}.get(mounts.get(str(Path(path).parent), ""), {})
+        d.check(volume.get("secretName") == "tt-payload-keys",
+                f"Deployment {name} talks to Temporal but does not mount the payload keys (TT_PAYLOAD_KEYS_FILE in Secret tt-payload-keys)")
 
     # --- images and secrets ---------------------------------------------------------
     images: set[str] = set()

@@ -53,6 +53,11 @@ def serve_the_wrong_context(docs):
     c["env"].append({"name": "TT_API_SERVICES", "value": "auth"})
 
 
+def send_partner_bookings_unsealed(docs):
+    c = main_container(docs, "api-partner")
+    c["env"] = [v for v in c["env"] if v["name"] != "TT_PAYLOAD_KEYS_FILE"]
+
+
 def lose_a_worker(docs):
     docs.remove(find(docs, "Deployment", "worker-inventory"))
 
@@ -66,6 +71,7 @@ MUTATIONS = {
     read_a_key_the_template_lacks: "which the template lacks",
     drop_the_digest: "is not pinned by digest",
     serve_the_wrong_context: "serves TT_API_SERVICES='auth'",
+    send_partner_bookings_unsealed: "Deployment api-partner talks to Temporal but does not mount the payload keys",
     lose_a_worker: "no Deployment worker-inventory",
     leave_the_namespace: "Service/api-booking: namespace is 'default'",
 }
