@@ -24,7 +24,7 @@ mod state;
 mod use_cases;
 
 pub use settings::{ApiService, ApiSettings, AuthConfig, PaymentsConfig};
-pub use state::AppState;
+pub use state::{AppState, contexts_of, database_contexts};
 
 use axum::{Router, extract::DefaultBodyLimit, http::HeaderName, middleware, routing::get};
 use std::{future::Future, time::Duration};

@@ -72,6 +72,54 @@ pub struct AppState {
     pub partner_log: partner::AccessLog,
     /// Writes requests leave behind after answering; shutdown waits for them.
     pub background: BackgroundWrites,
+    /// The pools this process opened, for readiness.
+    pub databases: OpenedDatabases,
+}
+
+/// The pools an API process opened, by context, in the order of [`database_contexts`].
+#[derive(Clone, Default)]
+pub struct OpenedDatabases(pub(crate) Arc<[(&'static str, sqlx::PgPool)]>);
+
+impl OpenedDatabases {
+    /// The contexts whose pools are open.
+    pub fn contexts(&self) -> Vec<&'static str> {
+        self.0.iter().map(|(context, _)| *context).collect()
+    }
+}
+
+/// The contexts whose tables the routes of `service` read or write: its own, and those it
+/// reads across contexts through their facades (each such read needs that context's
+/// credentials). An API process opens the pools of its services' contexts only.
+pub fn contexts_of(service: ApiService) -> &'static [&'static str] {
+    match service {
+        // Assigning a property to an asset manager checks the catalog knows it.
+        ApiService::Auth => &[auth::SCHEMA, catalog::SCHEMA],
+        // Availability filters the catalog's search; staff routes confirm the login (auth).
+        ApiService::Catalog => &[auth::SCHEMA, catalog::SCHEMA, inventory::SCHEMA],
+        // Nights are addressed by the catalog's codes; staff routes confirm the login.
+        ApiService::Inventory => &[auth::SCHEMA, catalog::SCHEMA, inventory::SCHEMA],
+        // A booking is quoted from the catalog; its money is read from the payment context;
+        // every route confirms the login.
+        ApiService::Bookings => &[auth::SCHEMA, catalog::SCHEMA, booking::SCHEMA, payment::SCHEMA],
+        // Webhooks only: the payment context's records (and Temporal).
+        ApiService::Payments => &[payment::SCHEMA],
+        // Partners book, read and cancel through the booking use cases (catalog, inventory,
+        // booking, payment); the admin routes confirm the staff login.
+        ApiService::Partners => {
+            &[auth::SCHEMA, catalog::SCHEMA, inventory::SCHEMA, booking::SCHEMA, payment::SCHEMA, partner::SCHEMA]
+        }
+    }
+}
+
+/// The contexts whose pools a process serving `services` opens.
+pub fn database_contexts(services: &[ApiService]) -> Vec<&'static str> {
+    let mut contexts: Vec<&'static str> = Vec::new();
+    for context in services.iter().flat_map(|s| contexts_of(*s)) {
+        if !contexts.contains(context) {
+            contexts.push(context);
+        }
+    }
+    contexts
 }
 
 impl AppState {
@@ -103,9 +151,25 @@ impl AppState {
                 access_ttl: settings.auth.access_ttl,
             },
         );
-        let auth_pool = platform::db::context_pool(&settings.auth_database_url, auth::SCHEMA, size)?;
+        // Only the pools of the contexts this process's routes reach; the others stay unopened,
+        // and their credentials need not be given to it.
+        let needed = database_contexts(&settings.services);
+        let mut opened = Vec::new();
+        let mut pool = |context: &'static str, url: &str| -> anyhow::Result<sqlx::PgPool> {
+            if !needed.contains(&context) {
+                return Ok(platform::db::unopened_pool());
+            }
+            let pool = platform::db::context_pool(url, context, size)?;
+            opened.push((context, pool.clone()));
+            Ok(pool)
+        };
+        let auth_pool = pool(auth::SCHEMA, &settings.auth_database_url)?;
+        let catalog_pool = pool(catalog::SCHEMA, &settings.catalog_database_url)?;
+        let inventory_pool = pool(inventory::SCHEMA, &settings.inventory_database_url)?;
+        let booking_pool = pool(booking::SCHEMA, &settings.booking_database_url)?;
+        let payment_pool = pool(payment::SCHEMA, &settings.payment_database_url)?;
+        let partner_pool = pool(partner::SCHEMA, &settings.partner_database_url)?;
         let sessions = SessionSettings { refresh_ttl: settings.auth.refresh_ttl, ..SessionSettings::default() };
-        let partner_pool = platform::db::context_pool(&settings.partner_database_url, partner::SCHEMA, size)?;
         // Only a process that serves the partner routes writes their access log.
         let partner_log = if settings.services.contains(&ApiService::Partners) {
             partner::AccessLog::start(partner_pool.clone(), partner::access_log::DEFAULT_CAPACITY)
@@ -118,27 +182,12 @@ impl AppState {
             accounts: Accounts::new(auth_pool, Passwords::default(), tokens, sessions),
             proxies: settings.trusted_proxies.clone(),
             cors_origins: settings.cors_origins.clone().into(),
-            payments: payment::Payments::new(platform::db::context_pool(
-                &settings.payment_database_url,
-                payment::SCHEMA,
-                size,
-            )?),
+            payments: payment::Payments::new(payment_pool),
             payments_config: settings.payments.clone(),
-            catalog: catalog::Catalog::new(platform::db::context_pool(
-                &settings.catalog_database_url,
-                catalog::SCHEMA,
-                size,
-            )?),
-            bookings: booking::Bookings::new(platform::db::context_pool(
-                &settings.booking_database_url,
-                booking::SCHEMA,
-                size,
-            )?),
-            inventory: inventory::Inventory::new(platform::db::context_pool(
-                &settings.inventory_database_url,
-                inventory::SCHEMA,
-                size,
-            )?),
+            catalog: catalog::Catalog::new(catalog_pool),
+            bookings: booking::Bookings::new(booking_pool),
+            inventory: inventory::Inventory::new(inventory_pool),
+            databases: OpenedDatabases(opened.into()),
             temporal,
             background: BackgroundWrites::default(),
         })

@@ -3,6 +3,8 @@
 //! Architecture invariant: each context's data is changed only through that context's
 //! crate (its `MIGRATOR`, its store and seed functions); this crate only sequences them.
 
+pub mod roles;
+
 use chrono::{Duration, NaiveDate};
 use sqlx::migrate::Migrator;
 

@@ -4,6 +4,9 @@
 //! so a context's SQL cannot reach another's tables by accident, and its migration history
 //! (`_sqlx_migrations`) lives inside its own schema. In production each context may point at
 //! its own database (`TT_<CONTEXT>_DATABASE_URL`); by default they share `TT_DATABASE_URL`.
+//! In production each context's URL also names its own login role, which reaches its own
+//! schema only (`ops::roles`), and a process opens the pools of the contexts it serves only:
+//! the others are [`unopened_pool`]s.
 
 use crate::env::{self, EnvError};
 use sqlx::{
@@ -62,6 +65,23 @@ pub fn context_pool_pinging_after(
             })
         })
         .connect_lazy_with(options))
+}
+
+/// A pool for a context this process does not serve: it holds no address of the
+/// context's database and none of its credentials, never connects, and fails every use
+/// with [`sqlx::Error::PoolClosed`]. Code that reaches a context its process was not given
+/// fails at once instead of reaching that context's tables under another role.
+pub fn unopened_pool() -> PgPool {
+    let nowhere = PgConnectOptions::new_without_pgpass().host("unopened.invalid").username("none").password("");
+    let pool = PgPoolOptions::new().max_connections(1).connect_lazy_with(nowhere);
+    // Closing marks the pool closed at once; with no connection there is nothing to await.
+    std::mem::drop(pool.close());
+    pool
+}
+
+/// Whether `pool`'s database answers (readiness probes).
+pub async fn is_reachable(pool: &PgPool) -> bool {
+    !pool.is_closed() && sqlx::query("SELECT 1").execute(pool).await.is_ok()
 }
 
 /// Creates the database named in `url` if it does not exist (development and tests only).

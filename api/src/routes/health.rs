@@ -1,6 +1,6 @@
 //! Liveness and readiness probes.
 
-use crate::state::{AppState, Temporal};
+use crate::state::{AppState, OpenedDatabases, Temporal};
 use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -17,12 +17,10 @@ pub(crate) async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// The databases and Temporal are reachable.
+/// The databases this process opened and Temporal are reachable.
 #[utoipa::path(get, security(()), path = "/readyz", tag = "health", responses((status = 200, description = "Ready"), (status = 503, description = "A dependency is down")))]
 pub(crate) async fn readyz(
-    State(catalog): State<catalog::Catalog>,
-    State(bookings): State<booking::Bookings>,
-    State(inventory): State<inventory::Inventory>,
+    State(databases): State<OpenedDatabases>,
     State(temporal): State<Temporal>,
 ) -> (StatusCode, Json<Value>) {
     let temporal = async {
@@ -32,22 +30,32 @@ pub(crate) async fn readyz(
             .await
             .is_ok_and(|r| r.is_ok())
     };
-    let (catalog, booking, inventory, temporal) = tokio::join!(
-        ping(catalog.is_reachable()),
-        ping(bookings.is_reachable()),
-        ping(inventory.is_reachable()),
-        temporal
-    );
-    let ready = catalog && booking && inventory && temporal;
+    // Every opened pool at once, each bounded by `ping`'s limit.
+    let tasks: Vec<_> = databases
+        .0
+        .iter()
+        .map(|(_, pool)| {
+            let pool = pool.clone();
+            tokio::spawn(async move { ping(platform::db::is_reachable(&pool)).await })
+        })
+        .collect();
+    let pings = async {
+        let mut pings = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            pings.push(task.await.unwrap_or(false));
+        }
+        pings
+    };
+    let (pings, temporal) = tokio::join!(pings, temporal);
+    let ready = temporal && pings.iter().all(|ok| *ok);
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let word = |ok: bool| if ok { "ok" } else { "unreachable" };
-    (
-        status,
-        Json(json!({
-            "status": if ready { "ready" } else { "not_ready" },
-            "checks": { "catalog_db": word(catalog), "booking_db": word(booking), "inventory_db": word(inventory), "temporal": word(temporal) },
-        })),
-    )
+    let mut checks = serde_json::Map::new();
+    for ((context, _), ok) in databases.0.iter().zip(pings) {
+        checks.insert(format!("{context}_db"), json!(word(ok)));
+    }
+    checks.insert("temporal".into(), json!(word(temporal)));
+    (status, Json(json!({ "status": if ready { "ready" } else { "not_ready" }, "checks": checks })))
 }
 
 /// A dependency that does not answer within two seconds is not ready.
