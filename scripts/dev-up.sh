@@ -14,6 +14,9 @@ export TT_DATABASE_URL="${TT_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/tr
 export TT_TEMPORAL_ADDRESS="${TT_TEMPORAL_ADDRESS:-http://127.0.0.1:$TEMPORAL_PORT}"
 export TT_GATEWAY_URL="${TT_GATEWAY_URL:-http://$GATEWAY_ADDR/}"
 export TT_API_ADDR="$API_ADDR" TT_SANDBOX_ADDR="$GATEWAY_ADDR"
+# The development switch: without it every process refuses to start without its secrets
+# (here the sandbox gateway's public ones stand in) and refuses unsealed Temporal payloads.
+export TT_ENVIRONMENT="${TT_ENVIRONMENT:-development}"
 
 "$ROOT/scripts/bootstrap.sh"
 

@@ -1,7 +1,7 @@
 //! API settings from `TT_*` environment variables, with development defaults.
 
 use crate::proxies::TrustedProxies;
-use platform::{EnvError, env::var_or, temporal::TemporalSettings};
+use platform::{EnvError, Environment, env::var_or, temporal::TemporalSettings};
 use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 /// The route families one API process can serve. Production runs one deployment per service
@@ -98,10 +98,30 @@ pub struct PaymentsConfig {
     pub payment_window: Duration,
 }
 
+/// The sandbox gateway's webhook secret: public, for development only.
+const SANDBOX_WEBHOOK_SECRET: &str = "sandbox_webhook_secret";
+
 impl PaymentsConfig {
-    pub fn from_env() -> Result<Self, EnvError> {
+    /// In production (`TT_ENVIRONMENT`) a process serving the payment routes needs
+    /// `TT_GATEWAY_WEBHOOK_SECRET`; in development it falls back to the sandbox gateway's.
+    /// A production process that serves no webhook and has none gets a random one, which
+    /// no signature matches.
+    pub fn from_env(environment: Environment, services: &[ApiService]) -> Result<Self, EnvError> {
+        let webhook_secret = if services.contains(&ApiService::Payments) {
+            environment.secret(
+                "GATEWAY_WEBHOOK_SECRET",
+                SANDBOX_WEBHOOK_SECRET,
+                "verifies the payment gateway's webhook signatures",
+            )?
+        } else {
+            match platform::env::optional("GATEWAY_WEBHOOK_SECRET")? {
+                Some(secret) => secret,
+                None if environment.is_development() => platform::Secret::new(SANDBOX_WEBHOOK_SECRET),
+                None => platform::Secret::new(uuid::Uuid::new_v4().simple().to_string()),
+            }
+        };
         Ok(PaymentsConfig {
-            webhook_secret: var_or("GATEWAY_WEBHOOK_SECRET", platform::Secret::new("sandbox_webhook_secret"))?,
+            webhook_secret,
             checkout_url: var_or("GATEWAY_CHECKOUT_URL", "http://127.0.0.1:8090/v1/checkout/".to_string())?,
             payment_window: Duration::from_secs(var_or("PAYMENT_WINDOW_SECS", 900)?),
         })
@@ -137,11 +157,16 @@ impl AuthConfig {
 }
 
 impl ApiSettings {
+    /// From `TT_*`. In production (`TT_ENVIRONMENT`), missing secrets stop the process here:
+    /// payload keys, the webhook secret (serving payments), `TT_AUTH_KEYS_FILE` (whose
+    /// development default is `make up`'s file) and, serving auth, its signing key.
     pub fn from_env() -> Result<Self, EnvError> {
-        Ok(ApiSettings {
+        let environment = Environment::from_env()?;
+        let services = var_or("API_SERVICES", ApiServices(ApiService::ALL.to_vec()))?.0;
+        let settings = ApiSettings {
             addr: var_or("API_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
-            services: var_or("API_SERVICES", ApiServices(ApiService::ALL.to_vec()))?.0,
-            temporal: TemporalSettings::from_env()?,
+            services: services.clone(),
+            temporal: TemporalSettings::from_env_for(sends_payloads(&services))?,
             catalog_database_url: platform::db::database_url("catalog")?,
             booking_database_url: platform::db::database_url("booking")?,
             inventory_database_url: platform::db::database_url("inventory")?,
@@ -154,9 +179,42 @@ impl ApiSettings {
                 .unwrap_or_default(),
             trusted_proxies: var_or("TRUSTED_PROXIES", TrustedProxies::default())?,
             payment_database_url: platform::db::database_url("payment")?,
-            payments: PaymentsConfig::from_env()?,
-        })
+            payments: PaymentsConfig::from_env(environment, &services)?,
+        };
+        if !environment.is_development() {
+            token_keys_for_production(&settings, environment)?;
+        }
+        Ok(settings)
     }
+}
+
+/// Whether a process serving `services` sends payloads to Temporal (starts, signals or
+/// queries workflows, or opens payloads at `/api/codec`): only those need the payload keys.
+fn sends_payloads(services: &[ApiService]) -> bool {
+    services.iter().any(|s| matches!(s, ApiService::Bookings | ApiService::Payments | ApiService::Partners))
+}
+
+/// Production names its token key ring (`TT_AUTH_KEYS_FILE`), and a process serving the auth
+/// routes needs its signing key: nothing falls back to a development file.
+fn token_keys_for_production(settings: &ApiSettings, environment: Environment) -> Result<(), EnvError> {
+    const NAME: &str = "TT_AUTH_KEYS_FILE";
+    if platform::env::optional::<PathBuf>("AUTH_KEYS_FILE")?.is_none() {
+        return Err(environment.missing(NAME, "the access-token key ring; `auth-keys init <file>` makes one"));
+    }
+    if settings.services.contains(&ApiService::Auth) {
+        let ring = auth::keys::KeyRing::load(&settings.auth.keys_file)
+            .map_err(|e| EnvError { name: NAME.into(), problem: e.to_string() })?;
+        if ring.signing_kid().is_none() {
+            return Err(EnvError {
+                name: NAME.into(),
+                problem: format!(
+                    "{} holds no signing key, which the auth routes need to issue tokens",
+                    settings.auth.keys_file.display()
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 impl ApiSettings {
@@ -190,7 +248,7 @@ impl ApiSettings {
             trusted_proxies: TrustedProxies::default(),
             payment_database_url: database_url.to_string(),
             payments: PaymentsConfig {
-                webhook_secret: platform::Secret::new("sandbox_webhook_secret"),
+                webhook_secret: platform::Secret::new(SANDBOX_WEBHOOK_SECRET),
                 checkout_url: "http://127.0.0.1:8090/v1/checkout/".into(),
                 payment_window: Duration::from_secs(900),
             },

@@ -6,6 +6,7 @@
 
 pub mod db;
 pub mod env;
+pub mod environment;
 pub mod metrics;
 pub mod payload_codec;
 pub mod shutdown;
@@ -13,3 +14,4 @@ pub mod telemetry;
 pub mod temporal;
 
 pub use env::{EnvError, Secret};
+pub use environment::Environment;

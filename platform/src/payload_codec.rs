@@ -5,8 +5,16 @@
 //! Each payload is sealed whole (its metadata and data, protobuf-encoded) with AES-256-GCM
 //! under the active key of a [`PayloadKeys`] ring. The sealed payload says which key sealed it
 //! (`encryption-key-id`), so a rotation adds a new active key in front and keeps the old ones
-//! for reading what they sealed. Payloads that are not sealed (histories recorded before
-//! encryption, schedules' inputs) pass through decoding unchanged.
+//! for reading what they sealed.
+//!
+//! In production the SDK's codec ([`EncryptionCodec::refusing_unsealed`]) refuses a payload
+//! that is not sealed: a worker never takes plaintext from the server as if it were the
+//! platform's own (the one exception is the trace context the SDK puts in headers, which
+//! carries no personal data). In development ([`EncryptionCodec::accepting_unsealed`])
+//! unsealed payloads (histories recorded before encryption) pass through unchanged.
+//!
+//! An all-zero key, or the placeholder of the Secret template (`change-me`), is refused in
+//! every environment: a key anyone can read seals nothing.
 
 use aes_gcm::{
     Aes256Gcm, KeyInit, Nonce,
@@ -26,6 +34,8 @@ pub const ENCODING: &str = "binary/encrypted";
 /// The metadata key naming the key that sealed a payload.
 pub const KEY_ID: &str = "encryption-key-id";
 const NONCE_LEN: usize = 12;
+/// The key id of the placeholder entry of `k8s/secrets.template.yaml`.
+pub const TEMPLATE_KEY_ID: &str = "change-me";
 
 #[derive(Debug, thiserror::Error)]
 pub enum PayloadKeyError {
@@ -65,7 +75,19 @@ impl FromStr for PayloadKeys {
             if keys.iter().any(|(k, _)| k == kid) {
                 return Err(invalid(format!("key id `{kid}` appears twice")));
             }
+            if kid == TEMPLATE_KEY_ID {
+                return Err(invalid(format!(
+                    "key `{kid}` is the Secret template's placeholder: make a real key \
+                     (`head -c 32 /dev/urandom | base64`) under a key id of your own"
+                )));
+            }
             let bytes = STANDARD.decode(key.trim()).map_err(|_| invalid(format!("key `{kid}` is not base64")))?;
+            if !bytes.is_empty() && bytes.iter().all(|b| *b == 0) {
+                return Err(invalid(format!(
+                    "key `{kid}` is all zeros, a placeholder rather than a key: make a real one \
+                     (`head -c 32 /dev/urandom | base64`)"
+                )));
+            }
             let cipher = Aes256Gcm::new_from_slice(&bytes)
                 .map_err(|_| invalid(format!("key `{kid}` must be 32 bytes, not {}", bytes.len())))?;
             keys.push((kid.to_string(), cipher));
@@ -151,20 +173,67 @@ fn codec_error(message: String) -> PayloadConversionError {
     PayloadConversionError::EncodingError(message.into())
 }
 
+/// Whether `payload` is the trace context the SDK's OpenTelemetry plugin puts in a header
+/// (`{"traceparent": "…", "tracestate": "…"}` as plain JSON): clients put it in workflow
+/// start headers after encoding, so it arrives unsealed, and it holds no personal data.
+pub fn is_trace_context(payload: &Payload) -> bool {
+    if payload.metadata.get("encoding").is_none_or(|e| e != b"json/plain") {
+        return false;
+    }
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice::<serde_json::Value>(&payload.data) else {
+        return false;
+    };
+    !fields.is_empty()
+        && fields.iter().all(|(k, v)| matches!(k.as_str(), "traceparent" | "tracestate") && v.is_string())
+}
+
 /// The SDK's codec around a key ring: used by every client and worker of the platform.
 #[derive(Clone, Debug)]
-pub struct EncryptionCodec(pub PayloadKeys);
+pub struct EncryptionCodec {
+    keys: PayloadKeys,
+    accept_unsealed: bool,
+}
+
+impl EncryptionCodec {
+    /// Production's codec: decoding refuses a payload that is not sealed (but for a trace
+    /// context header, see [`is_trace_context`]).
+    pub fn refusing_unsealed(keys: PayloadKeys) -> Self {
+        EncryptionCodec { keys, accept_unsealed: false }
+    }
+
+    /// Development's codec: unsealed payloads (older histories) are read as they are.
+    pub fn accepting_unsealed(keys: PayloadKeys) -> Self {
+        EncryptionCodec { keys, accept_unsealed: true }
+    }
+
+    /// The codec of `environment`.
+    pub fn for_environment(keys: PayloadKeys, environment: crate::Environment) -> Self {
+        if environment.is_development() { Self::accepting_unsealed(keys) } else { Self::refusing_unsealed(keys) }
+    }
+
+    /// Opens a sealed payload; an unsealed one passes only where this codec accepts it.
+    pub fn open(&self, payload: Payload) -> Result<Payload, PayloadConversionError> {
+        if !self.accept_unsealed && !is_encrypted(&payload) && !is_trace_context(&payload) {
+            return Err(codec_error(
+                "a payload is not sealed: refused in production (TT_ENVIRONMENT); \
+                 every payload the platform writes is sealed with the payload keys"
+                    .into(),
+            ));
+        }
+        self.keys.decrypt(payload)
+    }
+}
 
 /// What the SDK's codec answers: every payload converted, or the first error.
 type Converted = BoxFuture<'static, Result<Vec<Payload>, PayloadConversionError>>;
 
 impl PayloadCodec for EncryptionCodec {
     fn encode(&self, _context: &SerializationContextData, payloads: Vec<Payload>) -> Converted {
-        convert_each(payloads, |p| self.0.encrypt(p))
+        convert_each(payloads, |p| self.keys.encrypt(p))
     }
 
     fn decode(&self, _context: &SerializationContextData, payloads: Vec<Payload>) -> Converted {
-        convert_each(payloads, |p| self.0.decrypt(p))
+        convert_each(payloads, |p| self.open(p))
     }
 }
 
@@ -180,7 +249,7 @@ fn convert_each(
 mod tests {
     use super::*;
 
-    const OLD: &str = "old:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    const OLD: &str = "old:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
     const NEW: &str = "new:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
 
     fn plain(text: &str) -> Payload {
@@ -217,6 +286,36 @@ mod tests {
     fn plaintext_payloads_pass_through_decoding() {
         let keys: PayloadKeys = OLD.parse().unwrap();
         assert_eq!(keys.decrypt(plain("x")).unwrap(), plain("x"));
+    }
+
+    #[test]
+    fn production_decoding_refuses_unsealed_payloads_but_for_trace_context() {
+        let keys: PayloadKeys = OLD.parse().unwrap();
+        let strict = EncryptionCodec::refusing_unsealed(keys.clone());
+        let refused = strict.open(plain("\"ananya@example.in\"")).unwrap_err();
+        assert!(refused.to_string().contains("not sealed"), "{refused}");
+        assert!(strict.open(Payload::default()).is_err());
+        assert!(strict.open(plain(r#"{"traceparent":"x","email":"ananya@example.in"}"#)).is_err());
+        assert_eq!(strict.open(keys.encrypt(plain("1")).unwrap()).unwrap(), plain("1"));
+        let trace = plain(r#"{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}"#);
+        assert_eq!(strict.open(trace.clone()).unwrap(), trace);
+        let development = EncryptionCodec::accepting_unsealed(keys);
+        assert_eq!(development.open(plain("x")).unwrap(), plain("x"));
+    }
+
+    #[test]
+    fn all_zero_and_template_keys_are_refused() {
+        let template = format!("{TEMPLATE_KEY_ID}:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+        let refused = template.parse::<PayloadKeys>().unwrap_err().to_string();
+        assert!(refused.contains("template"), "{refused}");
+        let zeros =
+            "prod-1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".parse::<PayloadKeys>().unwrap_err().to_string();
+        assert!(zeros.contains("all zeros"), "{zeros}");
+        // A real key behind a placeholder does not make the ring acceptable either.
+        assert!(format!("{NEW}\n{template}").parse::<PayloadKeys>().is_err());
+        assert!(
+            format!("{TEMPLATE_KEY_ID}:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=").parse::<PayloadKeys>().is_err()
+        );
     }
 
     #[test]

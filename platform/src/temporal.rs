@@ -3,7 +3,13 @@
 //!
 //! Every process connects here, and workers inherit their client's data converter, so the
 //! API, the workflows and the activities all see plaintext while the server stores ciphertext.
+//! Failures are sealed too: their message and stack trace move into an encoded attribute
+//! (the server keeps the message `Encoded failure`), and their details are sealed payloads.
+//!
+//! In production (`TT_ENVIRONMENT`, see [`crate::environment`]) a process without payload
+//! keys does not start, and unsealed payloads are refused when read.
 
+use crate::Environment;
 use crate::env::{self, EnvError};
 use crate::payload_codec::{EncryptionCodec, PayloadKeys};
 use std::sync::Arc;
@@ -19,8 +25,11 @@ pub const DEFAULT_NAMESPACE: &str = "default";
 pub struct TemporalSettings {
     pub address: Url,
     pub namespace: String,
-    /// Seals every payload sent to the server; `None` sends plaintext (with a warning).
+    /// Seals every payload sent to the server; `None` sends plaintext (with a warning), which
+    /// only development allows.
     pub payload_keys: Option<PayloadKeys>,
+    /// `TT_ENVIRONMENT`: in production, payloads read from the server must be sealed.
+    pub environment: Environment,
     /// Whether gRPC messages to and from the server are gzip-compressed (`TT_TEMPORAL_GRPC_GZIP`,
     /// off by default). The SDK compresses by default, which suits a server across a slow
     /// link; the platform runs next to its cluster, and most of what it sends is payloads
@@ -30,13 +39,35 @@ pub struct TemporalSettings {
 }
 
 impl TemporalSettings {
+    /// From `TT_TEMPORAL_*`, `TT_PAYLOAD_KEYS` (or its file) and `TT_ENVIRONMENT`: in
+    /// production, missing payload keys are an error.
     pub fn from_env() -> Result<Self, EnvError> {
+        Self::from_env_for(true)
+    }
+
+    /// As [`Self::from_env`]; a process that never sends a payload to Temporal (an API
+    /// process whose routes only check that Temporal answers) may have no keys in production.
+    pub fn from_env_for(sends_payloads: bool) -> Result<Self, EnvError> {
+        let environment = Environment::from_env()?;
+        let payload_keys = payload_keys_from_env()?;
+        if payload_keys.is_none() && sends_payloads && !environment.is_development() {
+            return Err(environment.missing(
+                "TT_PAYLOAD_KEYS",
+                "the key ring sealing Temporal payloads, which carry travellers' personal data",
+            ));
+        }
         Ok(TemporalSettings {
             address: env::var_or("TEMPORAL_ADDRESS", Url::from_str(DEFAULT_ADDRESS).expect("valid default"))?,
             namespace: env::var_or("TEMPORAL_NAMESPACE", DEFAULT_NAMESPACE.to_string())?,
-            payload_keys: payload_keys_from_env()?,
+            payload_keys,
+            environment,
             grpc_gzip: grpc_gzip_from_env()?,
         })
+    }
+
+    /// The data converter of this process's client and workers.
+    pub fn data_converter(&self) -> DataConverter {
+        data_converter_for(self.payload_keys.as_ref(), self.environment)
     }
 }
 
@@ -61,13 +92,23 @@ fn payload_keys_from_env() -> Result<Option<PayloadKeys>, EnvError> {
     }
 }
 
-/// The data converter of every client and worker: JSON payloads, sealed when there are keys.
+/// A data converter reading as development does (unsealed payloads accepted): JSON
+/// payloads and failures, sealed when there are keys. For replaying recorded histories.
 pub fn data_converter(keys: Option<&PayloadKeys>) -> DataConverter {
+    data_converter_for(keys, Environment::Development)
+}
+
+/// The data converter of every client and worker: JSON payloads, sealed when there are keys,
+/// failures' messages and stack traces sealed with them; in production, unsealed payloads
+/// are refused when read.
+pub fn data_converter_for(keys: Option<&PayloadKeys>, environment: Environment) -> DataConverter {
     match keys {
         Some(keys) => DataConverter::new(
             PayloadConverter::default(),
-            DefaultFailureConverter::default(),
-            EncryptionCodec(keys.clone()),
+            // `true`: a failure's message and stack trace go into its `encoded_attributes`
+            // payload, which the codec seals; the server sees the message `Encoded failure`.
+            DefaultFailureConverter::new(true),
+            EncryptionCodec::for_environment(keys.clone(), environment),
         ),
         None => DataConverter::default(),
     }
@@ -95,8 +136,7 @@ pub async fn connect(settings: &TemporalSettings) -> Result<Client, ConnectError
         Connection::connect(ConnectionOptions::new(settings.address.clone()).grpc_compression(compression).build())
             .await
             .map_err(|e| fail(e.into()))?;
-    let mut options =
-        ClientOptions::new(settings.namespace.clone()).data_converter(data_converter(settings.payload_keys.as_ref()));
+    let mut options = ClientOptions::new(settings.namespace.clone()).data_converter(settings.data_converter());
     if crate::telemetry::exporting_traces() {
         // Workflow starts carry the caller's trace in a header; workers continue it in the
         // workflow's and each activity's spans.

@@ -136,6 +136,7 @@ pub async fn spawn_catalog_api(database_url: &str) -> anyhow::Result<CatalogApi>
         address: Url::parse("http://127.0.0.1:9")?,
         namespace: "default".into(),
         payload_keys: Some(test_payload_keys()),
+        environment: platform::Environment::Development,
         grpc_gzip: false,
     };
     let mut settings = api::ApiSettings::single_database(

@@ -182,6 +182,7 @@ fn temporal_settings(address: Url) -> TemporalSettings {
         address,
         namespace: "default".into(),
         payload_keys: Some(test_payload_keys()),
+        environment: platform::Environment::Development,
         grpc_gzip: platform::temporal::grpc_gzip_from_env().expect("TT_TEMPORAL_GRPC_GZIP is true or false"),
     }
 }
@@ -406,6 +407,8 @@ impl TestPlatform {
             ("TT_GATEWAY_KEY_SECRET".into(), self.gateway_settings.key_secret.clone()),
             ("TT_WORKER_SHUTDOWN_SECS".into(), "1".into()),
             ("TT_PAYLOAD_KEYS".into(), crate::database::TEST_PAYLOAD_KEYS.into()),
+            // Processes of the tests may use development stand-ins for secrets they lack.
+            ("TT_ENVIRONMENT".into(), "development".into()),
         ]
     }
 
@@ -685,7 +688,7 @@ pub async fn decrypt_history(json: &[u8]) -> anyhow::Result<Vec<u8>> {
         protos::temporal::api::history::v1::History,
     };
     let mut history: History = serde_json::from_slice(json)?;
-    let codec = platform::payload_codec::EncryptionCodec(test_payload_keys());
+    let codec = platform::payload_codec::EncryptionCodec::accepting_unsealed(test_payload_keys());
     let context = SerializationContextData::Workflow(WorkflowSerializationContext::new());
     decode_payloads(&mut history, &codec, &context).await?;
     Ok(serde_json::to_vec(&history)?)

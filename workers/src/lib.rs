@@ -208,7 +208,7 @@ fn worker_options(settings: &WorkerSettings, context: WorkerContext, client: &Cl
 pub async fn main_for(contexts: &[WorkerContext]) -> anyhow::Result<()> {
     let names: Vec<&str> = contexts.iter().map(|c| c.name()).collect();
     platform::telemetry::init(&format!("worker-{}", names.join("+")));
-    let settings = WorkerSettings::from_env()?;
+    let settings = WorkerSettings::from_env_for(contexts)?;
     let client = platform::temporal::connect(&settings.temporal).await?;
     run(&settings, contexts, client, platform::shutdown::signal()).await
 }

@@ -2,7 +2,7 @@
 
 use payment::GatewaySettings;
 use platform::{
-    EnvError, Secret,
+    EnvError, Environment, Secret,
     env::{optional, var_or},
     temporal::TemporalSettings,
 };
@@ -64,12 +64,20 @@ pub struct WorkerSettings {
 pub(crate) const DEFAULT_GATEWAY_URL: &str = "http://127.0.0.1:8090/";
 
 impl WorkerSettings {
+    /// The settings of a process that runs no payment worker (the gateway key is not read).
     pub fn from_env() -> Result<Self, EnvError> {
+        Self::from_env_for(&[])
+    }
+
+    /// The settings of a process running the workers of `contexts`. In production
+    /// (`TT_ENVIRONMENT`) the payment context needs `TT_GATEWAY_KEY_SECRET`; in development
+    /// it falls back to the sandbox gateway's.
+    pub fn from_env_for(contexts: &[WorkerContext]) -> Result<Self, EnvError> {
         let mut database_urls = Vec::new();
         for context in WorkerContext::ALL {
             database_urls.push((context, platform::db::database_url(context.name())?));
         }
-        let key_secret: Secret = var_or("GATEWAY_KEY_SECRET", Secret::new("sandbox_secret"))?;
+        let key_secret = gateway_key_secret(Environment::from_env()?, contexts.contains(&WorkerContext::Payment))?;
         let hold_ttl = Duration::from_secs(var_or("HOLD_TTL_SECS", 30 * 60)?);
         // The API's checkout window (the same variable, read by both): checked here with the
         // hold it must fit in, so a mismatched pair refuses to start instead of charging
@@ -104,6 +112,23 @@ impl WorkerSettings {
     }
 }
 
+/// `TT_GATEWAY_KEY_SECRET`: required in production by a process that calls the gateway; in
+/// development the sandbox gateway's; in a production process that never calls the gateway,
+/// empty when unset.
+fn gateway_key_secret(environment: Environment, calls_gateway: bool) -> Result<Secret, EnvError> {
+    if calls_gateway {
+        return environment.secret(
+            "GATEWAY_KEY_SECRET",
+            SANDBOX_GATEWAY_KEY_SECRET,
+            "the payment gateway's API key secret",
+        );
+    }
+    Ok(optional("GATEWAY_KEY_SECRET")?.unwrap_or_else(|| Secret::new("")))
+}
+
+/// The sandbox gateway's key secret: public, for development only.
+const SANDBOX_GATEWAY_KEY_SECRET: &str = "sandbox_secret";
+
 /// What a saga does after its checkout window closes before it confirms the rooms: the last
 /// read of the gateway, the capture, the confirmation — with retries through a blip.
 const CONFIRMATION_MARGIN: Duration = Duration::from_secs(5 * 60);
@@ -128,6 +153,16 @@ fn hold_outlives_checkout(hold_ttl: Duration, payment_window: Duration) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn production_needs_the_gateway_key_only_where_the_gateway_is_called() {
+        // The test process sets no `TT_GATEWAY_KEY_SECRET`.
+        let refused = gateway_key_secret(Environment::Production, true).unwrap_err();
+        assert_eq!(refused.name, "TT_GATEWAY_KEY_SECRET");
+        assert!(refused.problem.contains("TT_ENVIRONMENT=development"), "{}", refused.problem);
+        assert_eq!(gateway_key_secret(Environment::Development, true).unwrap().expose(), SANDBOX_GATEWAY_KEY_SECRET);
+        assert_eq!(gateway_key_secret(Environment::Production, false).unwrap().expose(), "");
+    }
 
     #[test]
     fn a_hold_must_outlive_the_checkout_window_by_the_margin() {
