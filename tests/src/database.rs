@@ -6,6 +6,11 @@ use url::Url;
 pub struct TestDatabase {
     pub url: String,
     name: String,
+    /// Per context: the URL its processes connect with (the shared `url` by default).
+    pub context_urls: Vec<(&'static str, String)>,
+    /// More databases than `name` (one per context), and the context roles made for them.
+    more_databases: Vec<String>,
+    roles: Vec<String>,
     pub catalog: PgPool,
     pub inventory: PgPool,
     pub booking: PgPool,
@@ -21,17 +26,69 @@ pub fn admin_url() -> String {
     std::env::var("TT_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// How the contexts' data is laid out on the test server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DatabaseLayout {
+    /// One database per context (`<name>_<context>`), each reached by its own URL.
+    pub separate_databases: bool,
+    /// Each context connects as a login role of its own (`<name>_<context>`), which
+    /// `migrate` creates and grants its own schema only; otherwise as the server's admin.
+    pub context_roles: bool,
+}
+
 impl TestDatabase {
     /// Creates `tt_test_<uuid>`, migrates every context and loads the demo catalog with
     /// `rooms_per_night` rooms of every room type from yesterday for 120 nights.
     pub async fn create(rooms_per_night: i32) -> anyhow::Result<Self> {
+        Self::create_with(rooms_per_night, DatabaseLayout::default()).await
+    }
+
+    /// As [`Self::create`], laid out as `layout` says. The pools of the returned value
+    /// connect as the server's admin whatever the layout (tests inspect every table).
+    pub async fn create_with(rooms_per_night: i32, layout: DatabaseLayout) -> anyhow::Result<Self> {
         let name = format!("tt_test_{}", uuid::Uuid::new_v4().simple());
-        let mut url = Url::parse(&admin_url())?;
-        url.set_path(&format!("/{name}"));
-        let url = url.to_string();
+        let url_of_database = |database: &str| -> anyhow::Result<String> {
+            let mut url = Url::parse(&admin_url())?;
+            url.set_path(&format!("/{database}"));
+            Ok(url.to_string())
+        };
+        let url = url_of_database(&name)?;
+        let mut admin_urls = Vec::new();
+        let mut context_urls = Vec::new();
+        let mut more_databases = Vec::new();
+        let mut roles = Vec::new();
+        for (context, _) in ops::CONTEXTS {
+            let admin = if layout.separate_databases {
+                more_databases.push(format!("{name}_{context}"));
+                url_of_database(&format!("{name}_{context}"))?
+            } else {
+                url.clone()
+            };
+            platform::db::ensure_database(&admin).await?;
+            let mut own = Url::parse(&admin)?;
+            if layout.context_roles {
+                let role = format!("{name}_{context}");
+                own.set_username(&role).map_err(|()| anyhow::anyhow!("no user in {admin}"))?;
+                own.set_password(Some(&uuid::Uuid::new_v4().simple().to_string()))
+                    .map_err(|()| anyhow::anyhow!("no password in {admin}"))?;
+                roles.push(role);
+            }
+            admin_urls.push((context, admin));
+            context_urls.push((context, own.to_string()));
+        }
+        let admin_of = |context: &str| -> anyhow::Result<String> {
+            Ok(admin_urls.iter().find(|(c, _)| *c == context).map(|(_, u)| u.clone()).unwrap_or_default())
+        };
+        let own_of = |context: &str| -> anyhow::Result<String> {
+            Ok(context_urls.iter().find(|(c, _)| *c == context).map(|(_, u)| u.clone()).unwrap_or_default())
+        };
         platform::db::ensure_database(&url).await?;
-        ops::migrate_all(|_| Ok(url.clone()), false).await?;
-        let pool = |schema| platform::db::context_pool(&url, schema, 3);
+        ops::migrate_all(admin_of, false).await?;
+        if layout.context_roles {
+            ops::roles::apply(ops::roles::RolesMode::Create, admin_of, own_of).await?;
+        }
+        let pool =
+            |schema: &str| platform::db::context_pool(&admin_of(schema)?, schema, 3).map_err(anyhow::Error::from);
         let db = TestDatabase {
             catalog: pool(catalog::SCHEMA)?,
             inventory: pool(inventory::SCHEMA)?,
@@ -41,6 +98,9 @@ impl TestDatabase {
             partner: pool(partner::SCHEMA)?,
             url: url.clone(),
             name,
+            context_urls,
+            more_databases,
+            roles,
             dropped: false,
         };
         let yesterday = contracts::india::today() - chrono::Duration::days(1);
@@ -53,9 +113,32 @@ impl TestDatabase {
             pool.close().await;
         }
         drop_named(&self.name).await?;
+        drop_more(&self.more_databases, &self.roles).await?;
         self.dropped = true;
         Ok(())
     }
+
+    /// The URL `context`'s processes connect with.
+    pub fn context_url(&self, context: &str) -> String {
+        self.context_urls.iter().find(|(c, _)| *c == context).map_or_else(|| self.url.clone(), |(_, u)| u.clone())
+    }
+}
+
+/// Drops the databases of a separate layout, then the context roles (roles belong to the
+/// server, not to a database: they outlive the databases unless dropped).
+async fn drop_more(databases: &[String], roles: &[String]) -> anyhow::Result<()> {
+    for name in databases {
+        drop_named(name).await?;
+    }
+    if roles.is_empty() {
+        return Ok(());
+    }
+    let admin = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&admin_url()).await?;
+    for role in roles {
+        sqlx::query(&format!("DROP ROLE IF EXISTS \"{role}\"")).execute(&admin).await?;
+    }
+    admin.close().await;
+    Ok(())
 }
 
 async fn drop_named(name: &str) -> anyhow::Result<()> {
@@ -74,9 +157,13 @@ impl Drop for TestDatabase {
             return;
         }
         let name = self.name.clone();
+        let (more, roles) = (self.more_databases.clone(), self.roles.clone());
         let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            runtime.block_on(drop_named(&name))
+            runtime.block_on(async {
+                drop_named(&name).await?;
+                drop_more(&more, &roles).await
+            })
         })
         .join();
         if !matches!(dropped, Ok(Ok(()))) {

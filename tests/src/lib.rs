@@ -12,7 +12,7 @@ mod platform_under_test;
 
 pub use catalog_under_test::{CatalogUnderTest, ExpectedError, codes as catalog_codes};
 pub use database::{
-    CatalogApi, TEST_PAYLOAD_KEYS, TestDatabase, admin_url, spawn_catalog_api, spawn_sandbox_gateway,
+    CatalogApi, DatabaseLayout, TEST_PAYLOAD_KEYS, TestDatabase, admin_url, spawn_catalog_api, spawn_sandbox_gateway,
     spawn_sandbox_gateway_with_webhooks, test_keys_file, test_payload_keys,
 };
 pub use helpers::{body_of, booking_ref_of, error_code, eventually, eventually_within, get_revalidated, json_of};

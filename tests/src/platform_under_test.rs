@@ -1,4 +1,6 @@
-use crate::database::{TestDatabase, spawn_sandbox_gateway_with_webhooks, test_keys_file, test_payload_keys};
+use crate::database::{
+    DatabaseLayout, TestDatabase, spawn_sandbox_gateway_with_webhooks, test_keys_file, test_payload_keys,
+};
 use crate::helpers::{booking_ref_of, eventually, json_of};
 use anyhow::Context;
 use chrono::{Duration as Days, NaiveDate};
@@ -50,6 +52,8 @@ pub struct TestPlatformOptions {
     pub payment_window: Duration,
     /// How long a hold counts (the inventory worker's `TT_HOLD_TTL_SECS`).
     pub hold_ttl: Duration,
+    /// One database or one per context; one role or one per context.
+    pub databases: DatabaseLayout,
 }
 
 impl Default for TestPlatformOptions {
@@ -59,6 +63,7 @@ impl Default for TestPlatformOptions {
             worker_contexts: WorkerContext::ALL.to_vec(),
             payment_window: Duration::from_secs(900),
             hold_ttl: Duration::from_secs(1200),
+            databases: DatabaseLayout::default(),
         }
     }
 }
@@ -198,7 +203,7 @@ impl TestPlatform {
 
     pub async fn spawn_with(options: TestPlatformOptions) -> anyhow::Result<Self> {
         platform::telemetry::init_for_tests();
-        let database = TestDatabase::create(options.rooms_per_night).await?;
+        let database = TestDatabase::create_with(options.rooms_per_night, options.databases).await?;
 
         // Temporal: the project's dev server, in memory, on a free port.
         let temporal_bin = std::env::var("TT_TEMPORAL_BIN")
@@ -315,6 +320,12 @@ impl TestPlatform {
             keys_file,
         );
         settings.db_pool_size = 4;
+        settings.auth_database_url = self.context_url(auth::SCHEMA);
+        settings.catalog_database_url = self.context_url(catalog::SCHEMA);
+        settings.inventory_database_url = self.context_url(inventory::SCHEMA);
+        settings.booking_database_url = self.context_url(booking::SCHEMA);
+        settings.payment_database_url = self.context_url(payment::SCHEMA);
+        settings.partner_database_url = self.context_url(partner::SCHEMA);
         // The dev stack's Temporal Web UI, whose codec requests cross origins.
         settings.cors_origins = vec![WEB_UI_ORIGIN.to_string()];
         settings.payments.checkout_url = format!("{}v1/checkout/", self.gateway_settings.base_url);
@@ -352,7 +363,7 @@ impl TestPlatform {
         }
         let settings = WorkerSettings {
             temporal: temporal_settings(self.temporal_address.clone()),
-            database_urls: WorkerContext::ALL.iter().map(|c| (*c, self.database_url())).collect(),
+            database_urls: WorkerContext::ALL.iter().map(|c| (*c, self.context_url(c.name()))).collect(),
             db_pool_size: 4,
             gateway: self.gateway_settings.clone(),
             hold_ttl: self.hold_ttl,
@@ -666,6 +677,11 @@ impl TestPlatform {
 
     fn database_url(&self) -> String {
         self.database.as_ref().map(|d| d.url.clone()).unwrap_or_default()
+    }
+
+    /// The URL `context`'s processes connect with (its own database and role, if any).
+    pub fn context_url(&self, context: &str) -> String {
+        self.database.as_ref().map(|d| d.context_url(context)).unwrap_or_default()
     }
 }
 
