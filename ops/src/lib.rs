@@ -4,6 +4,7 @@
 //! crate (its `MIGRATOR`, its store and seed functions); this crate only sequences them.
 
 pub mod roles;
+pub mod schema_version;
 
 use chrono::{Duration, NaiveDate};
 use sqlx::migrate::Migrator;
