@@ -216,6 +216,17 @@ async fn forged_replayed_and_wrong_amount_webhooks_change_nothing() {
     let (status, _) =
         post_webhook(&platform, &stale, "evt_stale", Some(sign(&serde_json::to_vec(&stale).unwrap()))).await;
     assert_eq!(status, 400);
+    // So is one from the future, and one that does not say when it was made.
+    let mut future = captured_event(&order_id, "pay_future0000001", amount);
+    future["created_at"] = json!(chrono::Utc::now().timestamp() + 3600);
+    let (status, body) =
+        post_webhook(&platform, &future, "evt_future", Some(sign(&serde_json::to_vec(&future).unwrap()))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("stale_event")), "{body}");
+    let mut undated = captured_event(&order_id, "pay_undated000001", amount);
+    undated.as_object_mut().unwrap().remove("created_at");
+    let (status, body) =
+        post_webhook(&platform, &undated, "evt_undated", Some(sign(&serde_json::to_vec(&undated).unwrap()))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("missing_created_at")), "{body}");
 
     // A correctly signed notice with no payment behind it at the gateway wakes the saga,
     // which asks the gateway, finds nothing and keeps waiting; replaying it changes nothing.
@@ -224,6 +235,9 @@ async fn forged_replayed_and_wrong_amount_webhooks_change_nothing() {
     let (status, body) = post_webhook(&platform, &unfounded, "evt_unfounded", Some(sign(&raw))).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("signalled")), "{body}");
     let (status, body) = post_webhook(&platform, &unfounded, "evt_unfounded", Some(sign(&raw))).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("duplicate")), "{body}");
+    // The id is not signed: the same signed body under a fresh id is the same event.
+    let (status, body) = post_webhook(&platform, &unfounded, "evt_unfounded_again", Some(sign(&raw))).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("duplicate")), "{body}");
     // The saga has asked the gateway once its settlement step failed (no payment there).
     let saga_id = contracts::BookingRef::parse(&booking_ref).unwrap().workflow_id();

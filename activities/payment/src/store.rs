@@ -455,31 +455,38 @@ impl WebhookOutcome {
 #[derive(Debug, Clone)]
 pub struct WebhookEvent<'a> {
     pub event_id: &'a str,
+    /// SHA-256 of the signed body: what the signature vouches for, unlike the id.
+    pub body_sha256: &'a [u8],
     pub event: &'a str,
     pub gateway_order_id: Option<&'a str>,
     pub gateway_payment_id: Option<&'a str>,
     pub amount_paise: Option<i64>,
 }
 
-/// Records `event` unless it is known; returns whether it still needs applying (a new
-/// event, or one received before whose application did not finish).
+/// Records `event` unless it is known, by its id or by its body; returns whether it still
+/// needs applying (a new event, or one received before whose application did not finish).
+/// The same signed body under another id is a replay: known, nothing to apply.
 pub async fn receive_webhook(pool: &PgPool, event: &WebhookEvent<'_>) -> Result<bool, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO webhook_events (event_id, event, gateway_order_id, gateway_payment_id, amount_paise)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING",
+        "INSERT INTO webhook_events (event_id, event, gateway_order_id, gateway_payment_id, amount_paise, body_sha256)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
     )
     .bind(event.event_id)
     .bind(event.event)
     .bind(event.gateway_order_id)
     .bind(event.gateway_payment_id)
     .bind(event.amount_paise)
+    .bind(event.body_sha256)
     .execute(pool)
     .await?;
-    let outcome: WebhookOutcome = sqlx::query_scalar("SELECT outcome FROM webhook_events WHERE event_id = $1")
-        .bind(event.event_id)
-        .fetch_one(pool)
-        .await?;
-    Ok(outcome == WebhookOutcome::Received)
+    let outcome: Option<WebhookOutcome> =
+        // A row from before digests were kept matches by its id alone.
+        sqlx::query_scalar("SELECT outcome FROM webhook_events WHERE event_id = $1 AND (body_sha256 IS NULL OR body_sha256 = $2)")
+            .bind(event.event_id)
+            .bind(event.body_sha256)
+            .fetch_optional(pool)
+            .await?;
+    Ok(outcome == Some(WebhookOutcome::Received))
 }
 
 /// Records what applying the event came to.

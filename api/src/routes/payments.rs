@@ -1,5 +1,6 @@
 //! Payments: the gateway's webhooks. An event is believed only with a valid signature over
-//! its raw body; each event id is applied once however often it is delivered; a payment
+//! its raw body and a recent `created_at` inside it; each event is applied once however
+//! often it is delivered, by its id or (the id is not signed) by its body; a payment
 //! event wakes the booking saga waiting for it, or, when no saga waits any more, starts the
 //! automatic refund of that payment.
 
@@ -21,7 +22,7 @@ use hmac::{Hmac, Mac};
 use payment::WebhookEvent;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/webhooks/gateway", post(gateway_webhook))
@@ -30,10 +31,14 @@ pub(crate) fn router() -> Router<AppState> {
 /// Events older than this are refused even with a valid signature: the gateway stops
 /// redelivering after a day, so an older one can only be a replay.
 const MAX_EVENT_AGE_SECS: i64 = 48 * 3600;
+/// Clocks differ a little; an event from further in the future was not made by the gateway now.
+const MAX_CLOCK_SKEW_SECS: i64 = 300;
 
 #[derive(Debug, Deserialize)]
 struct Event {
     event: String,
+    /// When the gateway made the event (Unix seconds), inside the signed body: required,
+    /// so that a signed event cannot be replayed for ever.
     #[serde(default)]
     created_at: Option<i64>,
     #[serde(default)]
@@ -56,7 +61,7 @@ fn signature_is_valid(secret: &str, body: &[u8], headers: &HeaderMap) -> bool {
     params(("X-Razorpay-Signature" = String, Header, description = "hex HMAC-SHA256 of the raw body"),
         ("X-Razorpay-Event-Id" = String, Header, description = "The event's id; redeliveries repeat it")),
     responses((status = 200, description = "Applied, or already applied"),
-        (status = 400, description = "Unreadable or stale event"), (status = 401, description = "Bad or missing signature"),
+        (status = 400, description = "Unreadable event, or created_at missing, stale or in the future"), (status = 401, description = "Bad or missing signature"),
         (status = 503, description = "Temporal or the database is away; the gateway redelivers")))]
 pub(crate) async fn gateway_webhook(
     _: Public,
@@ -77,14 +82,19 @@ pub(crate) async fn gateway_webhook(
         .filter(|id| !id.is_empty() && id.len() <= 100)
         .ok_or_else(|| ApiError::bad_request("missing_event_id", "X-Razorpay-Event-Id is required"))?
         .to_string();
-    if event.created_at.is_some_and(|at| Utc::now().timestamp() - at > MAX_EVENT_AGE_SECS) {
-        tracing::warn!(%event_id, "webhook refused: stale event (a replay?)");
+    let created_at =
+        event.created_at.ok_or_else(|| ApiError::bad_request("missing_created_at", "The event has no created_at"))?;
+    let age = Utc::now().timestamp() - created_at;
+    if !(-MAX_CLOCK_SKEW_SECS..=MAX_EVENT_AGE_SECS).contains(&age) {
+        tracing::warn!(%event_id, age, "webhook refused: stale or future event (a replay?)");
         metrics::counter!("payment_webhooks_total", "outcome" => "stale").increment(1);
-        return Err(ApiError::bad_request("stale_event", "The event is too old to be applied"));
+        return Err(ApiError::bad_request("stale_event", "The event's created_at is too old or in the future"));
     }
+    let body_sha256 = Sha256::digest(&body);
     let facts = PaymentFacts::of(&event.payload);
     let record = WebhookEvent {
         event_id: &event_id,
+        body_sha256: body_sha256.as_slice(),
         event: &event.event,
         gateway_order_id: facts.order_id.as_deref(),
         gateway_payment_id: facts.payment_id.as_deref(),
