@@ -114,6 +114,15 @@ async fn reads_probes_and_docs_answer() {
     .await
     .unwrap();
     assert_eq!(availability.status(), 200);
+    // Anyone may see what can be booked, not how much is held, booked or allotted.
+    let availability: Value = availability.json().await.unwrap();
+    let nights = availability["nights"].as_array().unwrap();
+    assert_eq!(nights.len(), 2, "{availability}");
+    for night in nights {
+        let mut fields: Vec<&str> = night.as_object().unwrap().keys().map(String::as_str).collect();
+        fields.sort_unstable();
+        assert_eq!(fields, ["available", "night"], "{availability}");
+    }
 
     let doc = json_of(http.get(format!("{}/api/openapi.json", platform.api_url))).await;
     assert!(doc["paths"]["/api/bookings"]["post"].is_object());

@@ -65,22 +65,40 @@ pub(crate) struct AvailabilityDto {
     nights: Vec<NightDto>,
 }
 
-/// Rooms per night for one room type. Nights without an allotment are not listed.
+/// What anyone may know of a night: how many rooms can be booked. How many are held,
+/// booked or allotted is the property's business (and a competitor's interest).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PublicNightDto {
+    night: NaiveDate,
+    /// Rooms that can be booked this night (0 when the night is not on sale).
+    available: i32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PublicAvailabilityDto {
+    accommodation: String,
+    room_type: String,
+    nights: Vec<PublicNightDto>,
+}
+
+/// Rooms that can be booked per night for one room type. Nights without an allotment are
+/// not listed.
 #[utoipa::path(get, security(()), path = "/api/inventory/availability", tag = "inventory", params(AvailabilityQuery),
-    responses((status = 200, body = AvailabilityDto), (status = 404, description = "Unknown accommodation or room type")))]
+    responses((status = 200, body = PublicAvailabilityDto), (status = 404, description = "Unknown accommodation or room type")))]
 pub(crate) async fn availability(
     _: Public,
     State(catalog): State<catalog::Catalog>,
     State(inventory): State<inventory::Inventory>,
     ApiQuery(q): ApiQuery<AvailabilityQuery>,
-) -> Result<Json<AvailabilityDto>, ApiError> {
+) -> Result<Json<PublicAvailabilityDto>, ApiError> {
     if q.to <= q.from || (q.to - q.from).num_days() > 366 {
         return Err(ApiError::invalid("invalid_date_range", "`to` must be after `from`, at most 366 days later"));
     }
     let accommodation_id = offering(&catalog, &q.accommodation, &q.room_type).await?;
     let nights = RoomNights { accommodation_id, room_type: &q.room_type, from: q.from, to: q.to };
     let nights = nights_now(&inventory, &nights).await?;
-    Ok(Json(AvailabilityDto { accommodation: q.accommodation, room_type: q.room_type, nights }))
+    let nights = nights.into_iter().map(|n| PublicNightDto { night: n.night, available: n.available }).collect();
+    Ok(Json(PublicAvailabilityDto { accommodation: q.accommodation, room_type: q.room_type, nights }))
 }
 
 /// The id of the accommodation `code` if it sells `room_type`; 404 naming both otherwise.
