@@ -195,6 +195,30 @@ async fn api_keys_are_shown_once_rotated_with_grace_revoked_at_once_and_expire()
     let (status, body) = partner_get(&platform, &base, &k3, &quote_path()).await;
     assert_eq!((status, error_code(&body)), (401, "api_key_revoked"));
 
+    // Each key's issue, rotations and revocation are in the stored activity log, with the
+    // admin who did it and the key's prefix (never the key).
+    let logged: Vec<(String, Option<Uuid>, Value)> = sqlx::query_as(
+        "SELECT action, user_id, details FROM user_activity_logs WHERE action LIKE 'partner_key_%' ORDER BY created_at",
+    )
+    .fetch_all(&platform.auth_db)
+    .await
+    .unwrap();
+    let actions: Vec<(&str, Option<&str>)> =
+        logged.iter().map(|(a, _, d)| (a.as_str(), d["key_prefix"].as_str())).collect();
+    assert_eq!(
+        actions,
+        [
+            ("partner_key_issue", Some(prefix_of(&k1))),
+            ("partner_key_rotate", Some(prefix_of(&k1))),
+            ("partner_key_rotate", Some(prefix_of(&k2))),
+            ("partner_key_revoke", Some(prefix_of(&k3))),
+        ],
+        "{logged:?}"
+    );
+    assert!(logged.iter().all(|(_, by, d)| by.is_some() && d["partner"] == "tripura-trails"), "{logged:?}");
+    let written = serde_json::to_string(&logged.iter().map(|(_, _, d)| d).collect::<Vec<_>>()).unwrap();
+    assert!(![&k1, &k2, &k3].iter().any(|k| written.contains(k.as_str())), "no key in the log: {written}");
+
     // Expiry set at issue: in the past is refused; a near one works, then expires.
     let past = (Utc::now() - Span::minutes(1)).to_rfc3339();
     let (status, body) = admin.post("/tripura-trails/keys", json!({ "expires_at": past })).await;
@@ -659,5 +683,43 @@ async fn a_settlement_balances_to_the_paisa_is_written_once_and_runs_on_its_sche
     let report = workers::sync_settlement_schedules(&platform.client, &platform.partner_db).await.unwrap();
     assert_eq!(report.paused, vec!["settlement-udaipur-yatra"]);
     assert!(schedule.describe(Default::default()).await.unwrap().paused());
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_without_a_valid_key_cannot_fill_the_access_log() {
+    let platform = TestPlatform::spawn_with(TestPlatformOptions::without_workers()).await.unwrap();
+    let admin = Admin::new(&platform).await;
+    let base = platform.api_url.clone();
+    admin.onboard("tripura-trails", 1_000, 600).await;
+    let key = admin.issue_key("tripura-trails", json!({ "label": "site" })).await;
+
+    // One address sends a hundred made-up keys: the first ones are refused and logged, then
+    // the address is answered 429 without a line each.
+    let mut statuses = Vec::new();
+    for i in 0..100 {
+        let forged = format!("tt_live_forged{i:04}_{}", "x".repeat(32));
+        let (status, body) = partner_get(&platform, &base, &forged, &quote_path()).await;
+        statuses.push((status, error_code(&body).to_string()));
+    }
+    let logged_401 = statuses.iter().take_while(|(s, _)| *s == 401).count();
+    assert_eq!(logged_401, partner::unauthenticated::DEFAULT_PER_MINUTE as usize, "{statuses:?}");
+    assert!(statuses[logged_401..].iter().all(|(s, code)| *s == 429 && code == "too_many_failed_keys"), "{statuses:?}");
+    // A valid key from the same address is not held up.
+    assert_eq!(partner_get(&platform, &base, &key, &quote_path()).await.0, 200);
+
+    let unauthenticated_lines = async || -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM api_access_logs WHERE partner_id IS NULL")
+            .fetch_one(&platform.partner_db)
+            .await
+            .unwrap()
+    };
+    eventually("the refused requests to be logged", async || {
+        let n = unauthenticated_lines().await;
+        if n >= logged_401 as i64 { Ok(n) } else { Err(n) }
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(unauthenticated_lines().await, logged_401 as i64, "one line per refused key, none after the budget");
     platform.stop().await.unwrap();
 }

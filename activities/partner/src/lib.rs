@@ -7,7 +7,9 @@
 //!   revocation is effective on the next request ([`partners`]).
 //! - Rate limits: per key and per partner, counted in PostgreSQL so that every API replica
 //!   shares one window ([`rate_limit`], [`store::count_hits`]).
-//! - Access log: written in batches off the request path, dropping when full ([`access_log`]).
+//! - Access log: written in batches off the request path, dropping when full ([`access_log`]);
+//!   requests without a valid key are limited per client address before they reach it
+//!   ([`unauthenticated`]).
 //! - Settlements: the activities the settlement workflows run on the `partner` queue
 //!   ([`activities`]) and the CSV statement ([`statement`]).
 //!
@@ -21,6 +23,7 @@ pub mod partners;
 pub mod rate_limit;
 pub mod statement;
 pub mod store;
+pub mod unauthenticated;
 
 pub use access_log::{AccessLog, AccessLogDrain};
 pub use activities::PartnerActivitiesImpl;
@@ -28,6 +31,7 @@ pub use partners::{KeyRejection, PartnerCaller, PartnerError, Partners, RateLimi
 pub use store::{
     AccessLogEntry, CredentialRow, KeyIdentity, PartnerRow, PartnerStatus, SettlementRow, SettlementStatus,
 };
+pub use unauthenticated::UnauthenticatedBudget;
 
 /// The schema this context owns; its pool's `search_path`.
 pub const SCHEMA: &str = "partner";

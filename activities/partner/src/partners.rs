@@ -8,11 +8,12 @@ use crate::{
         self, CredentialRow, NewCredential, PartnerChanges, PartnerRow, PartnerStatus, Rotation, SettlementRow,
         StoreError,
     },
+    unauthenticated::UnauthenticatedBudget,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use contracts::settlement::SettlementCycle;
 use sqlx::PgPool;
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 use uuid::Uuid;
 
 /// The partner's limit when onboarding names none.
@@ -122,11 +123,18 @@ pub struct RateLimited {
 #[derive(Clone, Debug)]
 pub struct Partners {
     pool: PgPool,
+    /// Failed authentications per client address (this process's count).
+    unauthenticated: Arc<UnauthenticatedBudget>,
 }
 
 impl Partners {
     pub fn new(pool: PgPool) -> Self {
-        Partners { pool }
+        Partners { pool, unauthenticated: Arc::new(UnauthenticatedBudget::default()) }
+    }
+
+    /// What requests without a valid key may still cost, per client address.
+    pub fn unauthenticated(&self) -> &UnauthenticatedBudget {
+        &self.unauthenticated
     }
 
     pub async fn onboard(&self, o: &Onboarding<'_>) -> Result<PartnerRow, PartnerError> {

@@ -8,6 +8,7 @@ use crate::{
     extract::{ApiJson, ApiPath, ApiQuery},
     paging::{self, Page, PageSize},
 };
+use auth::Accounts;
 use axum::{
     Json,
     extract::State,
@@ -21,6 +22,7 @@ use partner::{
     partners::{Changes, IssuedKey, Onboarding},
 };
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use std::time::Duration;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -291,6 +293,7 @@ fn no_store<T: Serialize>(status: StatusCode, body: T) -> Response {
 pub(crate) async fn issue_key(
     caller: Require<PartnersManage>,
     State(partners): State<Partners>,
+    State(accounts): State<Accounts>,
     ClientInfo(client): ClientInfo,
     ApiPath(code): ApiPath<String>,
     ApiJson(body): ApiJson<IssueKeyRequest>,
@@ -301,6 +304,10 @@ pub(crate) async fn issue_key(
         .map_err(partner_error)?;
     tracing::info!(partner = %code, key_prefix = %issued.credential.key_prefix, by = %caller.user_id,
         client = ?client.addr, "partner API key issued");
+    // Who gave whom a key, in the stored activity log (the prefix only: never the key).
+    let details = json!({ "partner": code, "key_prefix": issued.credential.key_prefix,
+        "expires_at": issued.credential.expires_at, "rate_limit_per_minute": body.rate_limit_per_minute });
+    accounts.log(Some(caller.user_id), "partner_key_issue", "success", &client, details).await;
     Ok(no_store(StatusCode::CREATED, IssuedKeyView::from(issued)))
 }
 
@@ -327,6 +334,8 @@ pub(crate) async fn list_keys(
 pub(crate) async fn rotate_key(
     caller: Require<PartnersManage>,
     State(partners): State<Partners>,
+    State(accounts): State<Accounts>,
+    ClientInfo(client): ClientInfo,
     ApiPath((code, prefix)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<RotateKeyRequest>,
 ) -> Result<Response, ApiError> {
@@ -335,6 +344,9 @@ pub(crate) async fn rotate_key(
         partners.rotate_key(&code, &prefix, grace, body.expires_at).await.map_err(partner_error)?;
     tracing::info!(partner = %code, old = %prefix, new = %new_key.credential.key_prefix, grace_secs = grace.as_secs(),
         by = %caller.user_id, "partner API key rotated");
+    let details = json!({ "partner": code, "key_prefix": prefix, "new_key_prefix": new_key.credential.key_prefix,
+        "grace_period_secs": grace.as_secs(), "old_key_expires_at": previous.expires_at });
+    accounts.log(Some(caller.user_id), "partner_key_rotate", "success", &client, details).await;
     Ok(no_store(StatusCode::CREATED, RotatedKeyView { new_key: new_key.into(), previous: previous.into() }))
 }
 
@@ -346,10 +358,14 @@ pub(crate) async fn rotate_key(
 pub(crate) async fn revoke_key(
     caller: Require<PartnersManage>,
     State(partners): State<Partners>,
+    State(accounts): State<Accounts>,
+    ClientInfo(client): ClientInfo,
     ApiPath((code, prefix)): ApiPath<(String, String)>,
 ) -> Result<Json<KeyView>, ApiError> {
     let revoked = partners.revoke_key(&code, &prefix).await.map_err(partner_error)?;
     tracing::info!(partner = %code, key_prefix = %prefix, by = %caller.user_id, "partner API key revoked");
+    let details = json!({ "partner": code, "key_prefix": prefix });
+    accounts.log(Some(caller.user_id), "partner_key_revoke", "success", &client, details).await;
     Ok(Json(revoked.into()))
 }
 

@@ -1,13 +1,16 @@
 //! The door to `/api/partners/v1`: checks the API key, counts the request against the key's
 //! and the partner's rate limits, and hands every request's line to the access log — the
-//! refused ones too. The handlers behind it declare access with [`PartnerKey`].
+//! refused ones too, except a client address's requests without a valid key beyond its
+//! budget ([`partner::UnauthenticatedBudget`]): those are answered 429 and only counted,
+//! so nobody can fill the log's queue. The handlers behind it declare access
+//! with [`PartnerKey`].
 //!
 //! [`PartnerKey`]: crate::access::PartnerKey
 
 use crate::{access::ClientInfo, error::ApiError, state::AppState};
 use axum::{
     extract::{MatchedPath, Request, State},
-    http::{HeaderMap, header},
+    http::{HeaderMap, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -54,6 +57,19 @@ pub(crate) async fn gate(
         Ok(()) => next.run(request).await,
         Err(refused) => refused.into_response(),
     };
+    let key_refused = matches!(response.status(), StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
+    if !who.authenticated && key_refused {
+        // A valid key is never held up here; an address that keeps presenting none is
+        // answered without a log line once it has spent its budget.
+        let budget = state.partners.unauthenticated();
+        let allowed = budget
+            .check(client.addr, started)
+            .and_then(|()| budget.spend(client.addr, started).then_some(()).ok_or(std::time::Duration::from_secs(60)));
+        if let Err(retry_after) = allowed {
+            metrics::counter!("partner_unauthenticated_refused_total").increment(1);
+            return too_many_failures(retry_after).into_response();
+        }
+    }
     state.partner_log.record(AccessLogEntry {
         caller: who,
         method,
@@ -64,6 +80,17 @@ pub(crate) async fn gate(
         at: Utc::now(),
     });
     response
+}
+
+fn too_many_failures(retry_after: std::time::Duration) -> ApiError {
+    ApiError::TooManyRequests {
+        code: "too_many_failed_keys",
+        message: format!(
+            "Too many requests without a valid API key from this address; retry after {} s",
+            retry_after.as_secs()
+        ),
+        retry_after_secs: retry_after.as_secs().max(1),
+    }
 }
 
 /// Lets the request through (with its [`partner::PartnerCaller`] attached) or says why not.
