@@ -86,12 +86,23 @@ secret() { # name, kubectl create secret generic arguments...
   k -n "$NAMESPACE" create secret generic "$name" "$@" >/dev/null
   note "$name created"
 }
+# The migrate Job connects as PostgreSQL's superuser (the DDL role) and creates one login
+# role per context from the URLs of tt-database-<context> (TT_DB_ROLES=create), each with
+# a password of its own; every other pod gets only its contexts' URLs.
+db_host="postgres.$NAMESPACE.svc.cluster.local:5432"
+contexts=(auth catalog inventory booking payment partner)
 if ! k -n "$NAMESPACE" get secret tt-postgres >/dev/null 2>&1; then
-  password="$(random)"
-  secret tt-postgres --from-literal=password="$password"
-  k -n "$NAMESPACE" delete secret tt-database --ignore-not-found >/dev/null
-  secret tt-database --from-literal=TT_DATABASE_URL="postgres://tripura:$password@postgres.$NAMESPACE.svc.cluster.local:5432/tripura"
+  secret tt-postgres --from-literal=password="$(random)"
+  for name in tt-database-migrate "${contexts[@]/#/tt-database-}"; do
+    k -n "$NAMESPACE" delete secret "$name" --ignore-not-found >/dev/null
+  done
 fi
+password="$(k -n "$NAMESPACE" get secret tt-postgres -o jsonpath='{.data.password}' | base64 -d)"
+secret tt-database-migrate --from-literal=TT_MIGRATE_DATABASE_URL="postgres://tripura:$password@$db_host/tripura"
+for context in "${contexts[@]}"; do
+  secret "tt-database-$context" \
+    --from-literal="TT_${context^^}_DATABASE_URL=postgres://tt_$context:$(random)@$db_host/tripura"
+done
 secret tt-payment-gateway --from-literal=TT_GATEWAY_KEY_SECRET="$(random)" --from-literal=TT_GATEWAY_WEBHOOK_SECRET="$(random)"
 secret tt-payload-keys --from-literal=TT_PAYLOAD_KEYS="kind-$(date +%Y%m):$(head -c 32 /dev/urandom | base64)"
 admin_password="$(random)"
