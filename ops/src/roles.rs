@@ -59,7 +59,7 @@ impl ContextRole {
     pub fn from_url(url: &str) -> anyhow::Result<Self> {
         let parsed = url::Url::parse(url).context("a context's database URL does not parse")?;
         let decode = |s: &str| -> anyhow::Result<String> {
-            Ok(percent_decode(s).context("the URL's user or password is not valid percent-encoded UTF-8")?)
+            percent_decode(s).context("the URL's user or password is not valid percent-encoded UTF-8")
         };
         let name = decode(parsed.username())?;
         anyhow::ensure!(!name.is_empty(), "a context's database URL names no user");
