@@ -15,6 +15,9 @@ can know, because it is about the code being deployed:
   workflows/contracts/src/temporal.rs), running `<context>-worker`;
 - every Deployment that talks to Temporal (the workers; the API services of booking,
   payment and partner) mounts the payload keys;
+- each Deployment mounts the database Secrets (tt-database-<context>) of exactly the
+  contexts it reaches: a worker its own, an API service those `contexts_of` in
+  api/src/state.rs names for it; none mounts the migrate Job's DDL credential;
 - API and worker containers listen where their probes and scrape annotations look, and
   a worker's grace period outlives its shutdown budget;
 - the project's containers run one image, by tag and digest, and the migration Job is
@@ -93,6 +96,23 @@ def task_queues(root: Path) -> set[str]:
     if not block:
         raise SystemExit("drift: cannot find `pub mod task_queue` in workflows/contracts/src/temporal.rs")
     return set(re.findall(r'pub const \w+: &str = "([^"]+)";', block.group(1)))
+
+
+# ApiService variants of api/src/settings.rs, by the context (TT_API_SERVICES) they serve.
+API_SERVICE_VARIANTS = {
+    "Auth": "auth", "Catalog": "catalog", "Inventory": "inventory",
+    "Bookings": "booking", "Payments": "payment", "Partners": "partner",
+}
+
+
+def api_database_contexts(root: Path) -> dict[str, set[str]]:
+    """Per API service, the contexts whose pools it opens: `contexts_of` in api/src/state.rs."""
+    text = (root / "api/src/state.rs").read_text()
+    block = re.search(r"pub fn contexts_of\(.*?\n\}", text, re.S)
+    if not block:
+        raise SystemExit("drift: cannot find `pub fn contexts_of` in api/src/state.rs")
+    arms = re.findall(r"ApiService::(\w+) => \{?\s*&\[(.*?)\]", block.group(0), re.S)
+    return {API_SERVICE_VARIANTS[v]: set(re.findall(r"(\w+)::SCHEMA", body)) for v, body in arms}
 
 
 def workspace_members(root: Path) -> list[str]:
@@ -352,6 +372,21 @@ def main() -> int:
         volume = {v["name"]: v.get("secret", {}) for v in spec.get("volumes") or []}.get(mounts.get(str(Path(path).parent), ""), {})
         d.check(volume.get("secretName") == "tt-payload-keys",
                 f"Deployment {name} talks to Temporal but does not mount the payload keys (TT_PAYLOAD_KEYS_FILE in Secret tt-payload-keys)")
+
+    # --- database credentials: each process holds those of the contexts it reaches ---
+    reach = api_database_contexts(root)
+    d.check(sorted(reach) == contexts, f"api/src/state.rs contexts_of covers {sorted(reach)}, not every context {contexts}")
+    wanted = {f"api-{c}": reach.get(c, set()) for c in contexts} | {f"worker-{c}": {c} for c in workers}
+    for name, dep in deployments.items():
+        spec = pod_spec(dep)
+        mounted = {v["secret"].get("secretName", "") for v in spec.get("volumes") or [] if "secret" in v}
+        databases = {s.removeprefix("tt-database-") for s in mounted if s.startswith("tt-database-")}
+        d.check("migrate" not in databases,
+                f"Deployment {name} mounts tt-database-migrate: the DDL credential is the migrate Job's alone")
+        if name in wanted:
+            d.check(databases == wanted[name],
+                    f"Deployment {name} mounts the database Secrets of {sorted(databases)} but reaches "
+                    f"{sorted(wanted[name])} (api/src/state.rs contexts_of; a worker its own context)")
 
     # --- images and secrets ---------------------------------------------------------
     images: set[str] = set()

@@ -58,6 +58,11 @@ def send_partner_bookings_unsealed(docs):
     c["env"] = [v for v in c["env"] if v["name"] != "TT_PAYLOAD_KEYS_FILE"]
 
 
+def give_a_worker_another_context(docs):
+    spec = find(docs, "Deployment", "worker-booking")["spec"]["template"]["spec"]
+    spec["volumes"].append({"name": "database-payment", "secret": {"secretName": "tt-database-payment"}})
+
+
 def lose_a_worker(docs):
     docs.remove(find(docs, "Deployment", "worker-inventory"))
 
@@ -72,6 +77,7 @@ MUTATIONS = {
     drop_the_digest: "is not pinned by digest",
     serve_the_wrong_context: "serves TT_API_SERVICES='auth'",
     send_partner_bookings_unsealed: "Deployment api-partner talks to Temporal but does not mount the payload keys",
+    give_a_worker_another_context: "Deployment worker-booking mounts the database Secrets of ['booking', 'payment']",
     lose_a_worker: "no Deployment worker-inventory",
     leave_the_namespace: "Service/api-booking: namespace is 'default'",
 }
