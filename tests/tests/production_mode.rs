@@ -3,7 +3,7 @@
 //! every environment, and a partner booking leaves nothing personal readable in the history
 //! the Temporal server stores — not in payloads, not in failure messages.
 
-use contracts::BookingRef;
+use contracts::{BookingRef, cancellation::CancellationInput, temporal::task_queue};
 use prost::Message;
 use serde_json::{Value, json};
 use std::{
@@ -11,6 +11,7 @@ use std::{
     process::{Child, Command, Stdio},
     time::Duration,
 };
+use temporalio_client::WorkflowStartOptions;
 use temporalio_common::protos::temporal::api::history::v1::History;
 use tests::{Session, TestPlatform, TestPlatformOptions, body_of, booking_body, test_keys_file};
 
@@ -283,5 +284,68 @@ async fn a_partner_booking_leaves_no_personal_data_readable_in_the_raw_history()
             assert!(contains(&raw, "Encoded failure"), "the declined charge's failure is sealed, not absent");
         }
     }
+    platform.stop().await.unwrap();
+}
+
+/// Whether the raw history of `workflow_id` has an event of the type `event` so far.
+async fn has_event(platform: &TestPlatform, workflow_id: &str, event: &str) -> bool {
+    let json = platform.raw_history_json(workflow_id).await.unwrap();
+    contains(&json, event)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_production_worker_refuses_a_workflow_started_in_plaintext_and_development_reads_it() {
+    let mut platform = TestPlatform::spawn_with(TestPlatformOptions::without_workers()).await.unwrap();
+    // A client without the codec starts a cancellation: its input reaches the server in clear.
+    let input = CancellationInput {
+        booking_ref: BookingRef::from_random(rand::random()),
+        requested_by: "user:plaintext".into(),
+        reason: "started without the codec".into(),
+        override_refund: None,
+    };
+    let workflow_id = input.workflow_id();
+    let options = WorkflowStartOptions::new(task_queue::BOOKING, workflow_id.clone()).build();
+    platform.raw_client.start_workflow(sagas::CancellationWorkflow::run, input, options).await.unwrap();
+
+    // The booking worker, run as in production, does not take the plaintext: the workflow
+    // task fails, and the workflow never gets as far as its first activity.
+    let keys_file = test_keys_file().unwrap();
+    let env = with(&production_env(&platform, &keys_file), &[("TT_PAYLOAD_KEYS", tests::TEST_PAYLOAD_KEYS)]);
+    let mut worker = Process(
+        Command::new(binary("booking-worker"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(env)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    tests::eventually("the production worker to fail the workflow task", async || {
+        if has_event(&platform, &workflow_id, "WorkflowTaskFailedEventAttributes").await {
+            Ok(())
+        } else {
+            Err("not yet")
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(worker.0.try_wait().unwrap().is_none(), "the worker keeps running");
+    assert!(
+        !has_event(&platform, &workflow_id, "ActivityTaskScheduledEventAttributes").await,
+        "a production worker ran a workflow from a plaintext input"
+    );
+    drop(worker);
+
+    // A development worker reads it (older histories in clear keep working there).
+    platform.start_workers(&[workers::WorkerContext::Booking]).unwrap();
+    tests::eventually("the development worker to run the workflow", async || {
+        if has_event(&platform, &workflow_id, "ActivityTaskScheduledEventAttributes").await {
+            Ok(())
+        } else {
+            Err("not yet")
+        }
+    })
+    .await;
     platform.stop().await.unwrap();
 }
