@@ -193,8 +193,12 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let accounts = AppState::from_ref(state).accounts;
-        let token = bearer_token(&parts.headers).or_else(|missing| codec_cookie(parts).ok_or(missing))?;
-        let token = accounts.verify_token(token).map_err(auth_error)?;
+        // The codec cookie holds a codec token, which only the codec routes accept.
+        let token = match bearer_token(&parts.headers) {
+            Ok(bearer) => accounts.verify_token(bearer),
+            Err(missing) => accounts.verify_codec_token(codec_cookie(parts).ok_or(missing)?),
+        }
+        .map_err(auth_error)?;
         let decided = parts.extensions.get::<AccessDecided>().cloned();
         Ok(Verified { token, accounts, decided, permission: PhantomData })
     }
@@ -236,6 +240,12 @@ pub(crate) fn auth_error(e: AuthError) -> ApiError {
             message: e.to_string(),
             retry_after_secs: retry_after.as_secs().max(1),
         },
+        AuthError::RateLimited { retry_after } => ApiError::TooManyRequests {
+            code: "rate_limited",
+            message: e.to_string(),
+            retry_after_secs: retry_after.as_secs().max(1),
+        },
+        AuthError::Busy => ApiError::unavailable("busy", e.to_string()),
         AuthError::AccountDisabled => ApiError::forbidden("account_disabled", e.to_string()),
         AuthError::EmailTaken => ApiError::conflict("email_taken", e.to_string()),
         AuthError::Invalid { field, message } => ApiError::invalid_field("invalid_field", field, message),
@@ -269,7 +279,8 @@ where
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(256).collect::<String>());
-        Ok(ClientInfo(auth::Client { addr, user_agent }))
+        let trusted_proxy = addr.is_some_and(|a| state.proxies.trusts(a));
+        Ok(ClientInfo(auth::Client { addr, user_agent, trusted_proxy }))
     }
 }
 

@@ -115,9 +115,11 @@ async fn security_headers(request: axum::extract::Request, next: middleware::Nex
 }
 
 /// Cross-origin calls only from the configured origins; none configured, none allowed.
+/// Credentials (cookies) only on the codec routes, whose cookie the Web UI sends: no other
+/// route reads credentials a browser sends by itself, and none invites them.
 fn cors_layer(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
     use axum::http::{HeaderName, HeaderValue, Method, header};
-    use tower_http::cors::{AllowOrigin, CorsLayer};
+    use tower_http::cors::{AllowCredentials, AllowOrigin, CorsLayer};
     let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
     if origins.is_empty() {
         return None;
@@ -126,7 +128,7 @@ fn cors_layer(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
             // The Web UI sends the codec cookie (routes::codec) with its codec requests.
-            .allow_credentials(true)
+            .allow_credentials(AllowCredentials::predicate(|_, request| request.uri.path().starts_with("/api/codec/")))
             .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
             .allow_headers([
                 header::AUTHORIZATION,

@@ -142,6 +142,24 @@ pub struct AuthConfig {
     pub access_ttl: Duration,
     /// `TT_AUTH_REFRESH_TTL_DAYS`, default 30.
     pub refresh_ttl: Duration,
+    /// `TT_AUTH_SESSION_LIFETIME_DAYS`, default 30: no refresh renews a login after this
+    /// long from the login itself.
+    pub session_lifetime: Duration,
+    /// `TT_AUTH_REFRESH_GRACE_SECS`, default 20: a refresh token just exchanged may be
+    /// exchanged again this long (concurrent refreshes) before it counts as a replay.
+    pub refresh_grace: Duration,
+    /// `TT_AUTH_CODEC_TTL_SECS`, default 600: the Web UI's codec token.
+    pub codec_ttl: Duration,
+    /// `TT_AUTH_HASH_PERMITS`, default twice the cores: Argon2 computations at once.
+    pub hash_permits: usize,
+    /// `TT_AUTH_HASH_WAIT_MS`, default 2000: how long a request waits for one (then 503).
+    pub hash_wait: Duration,
+    /// `TT_AUTH_RATE_PER_MINUTE`, default 30: sign-ups and sign-ins a minute per client
+    /// address, counted by each process alone (0: no limit).
+    pub rate_per_minute: u32,
+    /// `TT_AUTH_LOGIN_FREE_FAILURES` (5), `TT_AUTH_LOGIN_MAX_DELAY_SECS` (300),
+    /// `TT_AUTH_LOGIN_EMAIL_CEILING` (50): the login throttle per (e-mail, client) pair.
+    pub throttle: auth::ThrottlePolicy,
 }
 
 impl AuthConfig {
@@ -152,7 +170,52 @@ impl AuthConfig {
             audience: var_or("AUTH_AUDIENCE", "tripura-tourism-api".to_string())?,
             access_ttl: Duration::from_secs(var_or("AUTH_ACCESS_TTL_SECS", 900)?),
             refresh_ttl: Duration::from_secs(var_or::<u64>("AUTH_REFRESH_TTL_DAYS", 30)? * 24 * 3600),
+            session_lifetime: Duration::from_secs(var_or::<u64>("AUTH_SESSION_LIFETIME_DAYS", 30)? * 24 * 3600),
+            refresh_grace: Duration::from_secs(var_or("AUTH_REFRESH_GRACE_SECS", 20)?),
+            codec_ttl: Duration::from_secs(var_or("AUTH_CODEC_TTL_SECS", 600)?),
+            hash_permits: var_or("AUTH_HASH_PERMITS", auth::limits::HashGate::default_permits())?,
+            hash_wait: Duration::from_millis(var_or("AUTH_HASH_WAIT_MS", 2000)?),
+            rate_per_minute: var_or("AUTH_RATE_PER_MINUTE", 30)?,
+            throttle: auth::ThrottlePolicy {
+                free_failures: var_or("AUTH_LOGIN_FREE_FAILURES", 5)?,
+                max_delay: Duration::from_secs(var_or("AUTH_LOGIN_MAX_DELAY_SECS", 300)?),
+                email_ceiling: var_or("AUTH_LOGIN_EMAIL_CEILING", 50)?,
+                ..auth::ThrottlePolicy::default()
+            },
         })
+    }
+
+    /// Development defaults, tokens from `keys_file` (tests and benchmarks).
+    pub fn with_keys_file(keys_file: PathBuf) -> Self {
+        let sessions = auth::SessionSettings::default();
+        AuthConfig {
+            keys_file,
+            issuer: "tripura-tourism".into(),
+            audience: "tripura-tourism-api".into(),
+            access_ttl: Duration::from_secs(900),
+            refresh_ttl: sessions.refresh_ttl,
+            session_lifetime: sessions.session_lifetime,
+            refresh_grace: sessions.refresh_grace,
+            codec_ttl: sessions.codec_ttl,
+            hash_permits: sessions.hash_permits,
+            hash_wait: sessions.hash_wait,
+            rate_per_minute: sessions.client_rate_per_minute,
+            throttle: sessions.throttle,
+        }
+    }
+
+    /// What the auth context needs of these settings.
+    pub fn session_settings(&self) -> auth::SessionSettings {
+        auth::SessionSettings {
+            refresh_ttl: self.refresh_ttl,
+            session_lifetime: self.session_lifetime,
+            refresh_grace: self.refresh_grace,
+            codec_ttl: self.codec_ttl,
+            throttle: self.throttle.clone(),
+            hash_permits: self.hash_permits,
+            hash_wait: self.hash_wait,
+            client_rate_per_minute: self.rate_per_minute,
+        }
     }
 }
 
@@ -237,13 +300,7 @@ impl ApiSettings {
             auth_database_url: database_url.to_string(),
             partner_database_url: database_url.to_string(),
             db_pool_size: 8,
-            auth: AuthConfig {
-                keys_file,
-                issuer: "tripura-tourism".into(),
-                audience: "tripura-tourism-api".into(),
-                access_ttl: Duration::from_secs(900),
-                refresh_ttl: Duration::from_secs(30 * 24 * 3600),
-            },
+            auth: AuthConfig::with_keys_file(keys_file),
             cors_origins: Vec::new(),
             trusted_proxies: TrustedProxies::default(),
             payment_database_url: database_url.to_string(),

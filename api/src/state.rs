@@ -7,7 +7,7 @@ use crate::{
     proxies::TrustedProxies,
     settings::{ApiService, ApiSettings, PaymentsConfig},
 };
-use auth::{Accounts, SessionSettings, keys::KeyRing, password::Passwords, tokens::TokenSettings, tokens::Tokens};
+use auth::{Accounts, keys::KeyRing, password::Passwords, tokens::TokenSettings, tokens::Tokens};
 use axum::extract::FromRef;
 use platform::temporal::TemporalSettings;
 use std::{sync::Arc, time::Duration};
@@ -169,7 +169,7 @@ impl AppState {
         let booking_pool = pool(booking::SCHEMA, &settings.booking_database_url)?;
         let payment_pool = pool(payment::SCHEMA, &settings.payment_database_url)?;
         let partner_pool = pool(partner::SCHEMA, &settings.partner_database_url)?;
-        let sessions = SessionSettings { refresh_ttl: settings.auth.refresh_ttl, ..SessionSettings::default() };
+        let sessions = settings.auth.session_settings();
         // Only a process that serves the partner routes writes their access log.
         let partner_log = if settings.services.contains(&ApiService::Partners) {
             partner::AccessLog::start(partner_pool.clone(), partner::access_log::DEFAULT_CAPACITY)

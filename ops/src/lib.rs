@@ -88,16 +88,32 @@ pub async fn seed_demo_users(auth_db: &sqlx::PgPool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Creates the first admin from configuration, if no admin exists yet: production never
-/// starts with a default password. Returns whether an admin was created.
+/// Creates the first admin from configuration, as a new account, if no admin exists yet:
+/// production never starts with a default password. An existing account with that e-mail
+/// is never made admin (registration is public: whoever registered the address first would
+/// hold the role); it is an error that names what to do. Running it again once the admin
+/// exists changes nothing. Returns whether an admin was created.
 pub async fn bootstrap_admin(auth_db: &sqlx::PgPool, email: &str, password: &str) -> anyhow::Result<bool> {
     if auth::store::role_is_held(auth_db, auth::roles::ADMIN).await? {
         return Ok(false);
     }
+    let taken = || {
+        anyhow::anyhow!(
+            "an account with the e-mail of TT_BOOTSTRAP_ADMIN_EMAIL already exists and is not an admin; \
+             it is not made admin, since whoever registered it would hold the role. Name an address \
+             nobody has registered, or delete that account first"
+        )
+    };
+    let normalized =
+        auth::accounts::normalize_email(email).map_err(|e| anyhow::anyhow!("TT_BOOTSTRAP_ADMIN_EMAIL: {e}"))?;
+    if auth::store::find_user_by_email(auth_db, &normalized).await?.is_some() {
+        return Err(taken());
+    }
     let passwords = auth::password::Passwords::default();
-    let (_, created) =
-        auth::accounts::ensure_user(auth_db, &passwords, email, "Administrator", password, auth::roles::ADMIN)
-            .await
-            .map_err(|e| anyhow::anyhow!("creating the first admin: {e}"))?;
-    Ok(created)
+    match auth::accounts::create_user(auth_db, &passwords, email, "Administrator", password, auth::roles::ADMIN).await {
+        Ok(_) => Ok(true),
+        // Registered meanwhile.
+        Err(auth::AuthError::EmailTaken) => Err(taken()),
+        Err(e) => Err(anyhow::anyhow!("creating the first admin: {e}")),
+    }
 }

@@ -1,5 +1,5 @@
 //! Identity and access end to end: sign-up, login, refresh rotation and reuse, logout,
-//! lockout, every kind of bad token, the permission matrix over the route table, and
+//! every kind of bad token, the permission matrix over the route table, and
 //! object-level checks on bookings and properties.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -67,6 +67,11 @@ async fn sign_up_log_in_refresh_and_log_out() {
     let (r2, a2) = (rotated["refresh_token"].as_str().unwrap(), rotated["access_token"].as_str().unwrap());
     assert_ne!(r1, r2);
     assert_eq!(me(&platform, a2).await.0, 200);
+    // Once the grace for concurrent refreshes is over (see auth_hardening.rs).
+    sqlx::query("UPDATE user_sessions SET revoked_at = revoked_at - interval '1 hour' WHERE replaced_by IS NOT NULL")
+        .execute(&platform.auth_db)
+        .await
+        .unwrap();
     let (status, reused) = post(&platform, "/api/auth/refresh", json!({ "refresh_token": r1 })).await;
     assert_eq!((status, error_code(&reused)), (401, "refresh_token_reused"));
     let (status, after) = post(&platform, "/api/auth/refresh", json!({ "refresh_token": r2 })).await;
@@ -152,46 +157,6 @@ async fn sign_up_log_in_refresh_and_log_out() {
     }
     let hash: String = credential(&platform, &email, "password_hash").await;
     assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-    platform.stop().await.unwrap();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn repeated_failures_lock_the_account_and_then_the_client() {
-    let platform = TestPlatform::spawn_with(TestPlatformOptions::without_workers()).await.unwrap();
-    let victim = platform.user_with_role("traveller").await.unwrap();
-    for _ in 0..5 {
-        let (status, _) = body_of(platform.log_in(&victim.email, "guessing-wrong-1").await.unwrap()).await;
-        assert_eq!(status, 401);
-    }
-    // Locked: even the right password waits, and the answer says for how long.
-    let locked = platform.log_in(&victim.email, TEST_PASSWORD).await.unwrap();
-    let retry_after: u64 = locked.headers()["retry-after"].to_str().unwrap().parse().unwrap();
-    assert!((1..=900).contains(&retry_after), "{retry_after}");
-    assert_eq!(error_code(&body_of(locked).await.1), "too_many_attempts");
-    // An unknown email locks the same way: a lockout says nothing about who has an account.
-    for _ in 0..5 {
-        platform.log_in("no-such-user@example.in", "guessing-wrong-1").await.unwrap();
-    }
-    assert_eq!(platform.log_in("no-such-user@example.in", "guessing-wrong-1").await.unwrap().status(), 429);
-    // Other accounts still log in from this client until it has failed 20 times.
-    assert_eq!(platform.log_in(&platform.traveller.email, TEST_PASSWORD).await.unwrap().status(), 200);
-    for n in 0..10 {
-        platform.log_in(&format!("spray-{n}@example.in"), "guessing-wrong-1").await.unwrap();
-    }
-    let client_locked = platform.log_in(&platform.traveller.email, TEST_PASSWORD).await.unwrap();
-    assert_eq!(client_locked.status(), 429, "twenty failures from one client lock the client");
-
-    let logged: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT outcome, count(*) FROM user_activity_logs WHERE action = 'login' GROUP BY outcome ORDER BY outcome",
-    )
-    .fetch_all(&platform.auth_db)
-    .await
-    .unwrap();
-    let logged: BTreeMap<String, i64> = logged.into_iter().collect();
-    assert_eq!(logged.get("failure"), Some(&20), "{logged:?}");
-    assert!(logged.get("denied").is_some_and(|n| *n >= 3), "{logged:?}");
-    let failed: i32 = credential(&platform, &victim.email, "failed_attempts").await;
-    assert_eq!(failed, 5);
     platform.stop().await.unwrap();
 }
 

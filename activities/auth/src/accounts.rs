@@ -2,10 +2,11 @@
 //! behaviour, over its store, its password hasher and its token keys.
 
 use crate::{
+    limits::{ClientRateLimiter, GateError, HashGate},
     password::{self, Passwords},
     store::{
-        self, Activity, ActivityRow, LoginOutcome, NewSession, NewUser, Profile, RoleRow, Rotation, StoreError,
-        UserSummary,
+        self, Activity, ActivityRow, LoginOutcome, NewSession, NewUser, Profile, Reservation, RoleRow, Rotation,
+        StoreError, UserSummary,
     },
     tokens::{IssuedToken, TokenError, TokenSettings, Tokens},
 };
@@ -18,37 +19,66 @@ use sqlx::PgPool;
 use std::{net::IpAddr, time::Duration};
 use uuid::Uuid;
 
-/// How failed logins are slowed down.
+/// How failed logins are slowed down: per (e-mail, client address) pair, never per e-mail
+/// alone, so failures from an attacker's addresses slow down the attacker only.
 #[derive(Debug, Clone)]
-pub struct LockoutPolicy {
-    /// Failures for one email within `window` before it is locked.
-    pub per_account: i32,
-    /// Failures from one client address within `window` before it is locked.
-    pub per_client: i32,
+pub struct ThrottlePolicy {
+    /// Failures of one pair answered at once; from then on each attempt of the pair waits
+    /// `first_delay`, then twice as long each time, up to `max_delay`.
+    pub free_failures: i32,
+    pub first_delay: Duration,
+    pub max_delay: Duration,
+    /// A pair's failures are forgotten after this long without an attempt.
     pub window: Duration,
-    pub lock_for: Duration,
+    /// Failures of one e-mail from all addresses within `window` above which a client
+    /// that has already failed for it gets no free failure (distributed guessing). A client
+    /// that has not failed, such as the account's owner, still gets its attempt.
+    pub email_ceiling: i64,
 }
 
-impl Default for LockoutPolicy {
+impl Default for ThrottlePolicy {
     fn default() -> Self {
-        LockoutPolicy {
-            per_account: 5,
-            per_client: 20,
+        ThrottlePolicy {
+            free_failures: 5,
+            first_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(300),
             window: Duration::from_secs(900),
-            lock_for: Duration::from_secs(900),
+            email_ceiling: 50,
         }
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct SessionSettings {
+    /// How long one refresh token lives unused.
     pub refresh_ttl: Duration,
-    pub lockout: LockoutPolicy,
+    /// How long a login's refresh tokens may renew it, from the login: no refresh after.
+    pub session_lifetime: Duration,
+    /// How long a refresh token just exchanged may be exchanged again (two tabs refreshing
+    /// at once) before a second use counts as a replay that ends the login.
+    pub refresh_grace: Duration,
+    /// How long the Web UI's codec token lives.
+    pub codec_ttl: Duration,
+    pub throttle: ThrottlePolicy,
+    /// Argon2 computations at once, and how long a request waits for a turn (then 503).
+    pub hash_permits: usize,
+    pub hash_wait: Duration,
+    /// Sign-ups and sign-ins a minute per client address (0: no limit), in this process.
+    pub client_rate_per_minute: u32,
 }
 
 impl Default for SessionSettings {
     fn default() -> Self {
-        SessionSettings { refresh_ttl: Duration::from_secs(30 * 24 * 3600), lockout: LockoutPolicy::default() }
+        SessionSettings {
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            session_lifetime: Duration::from_secs(30 * 24 * 3600),
+            refresh_grace: Duration::from_secs(20),
+            codec_ttl: Duration::from_secs(600),
+            throttle: ThrottlePolicy::default(),
+            hash_permits: HashGate::default_permits(),
+            hash_wait: Duration::from_secs(2),
+            client_rate_per_minute: 30,
+        }
     }
 }
 
@@ -59,6 +89,12 @@ pub enum AuthError {
     InvalidCredentials,
     #[error("too many failed logins; try again later")]
     Throttled { retry_after: Duration },
+    /// Too many sign-ups or sign-ins from one client address.
+    #[error("too many requests from this address; try again later")]
+    RateLimited { retry_after: Duration },
+    /// Every password-hashing turn stayed taken.
+    #[error("too many sign-ins at once; try again shortly")]
+    Busy,
     #[error("this account is disabled")]
     AccountDisabled,
     #[error("an account with this email exists")]
@@ -87,11 +123,21 @@ impl From<StoreError> for AuthError {
     }
 }
 
-/// Where a request came from, for sessions and the activity log.
+/// Where a request came from, for sessions, the activity log and throttling.
 #[derive(Debug, Clone, Default)]
 pub struct Client {
     pub addr: Option<IpAddr>,
     pub user_agent: Option<String>,
+    /// `addr` is a trusted proxy's own: the client behind it is unknown, so it is no
+    /// throttling subject (it would stand for every client at once).
+    pub trusted_proxy: bool,
+}
+
+impl Client {
+    /// The address throttling and rate limits count against, if any.
+    pub fn subject(&self) -> Option<IpAddr> {
+        self.addr.filter(|_| !self.trusted_proxy)
+    }
 }
 
 /// What a login or refresh hands back.
@@ -142,6 +188,8 @@ pub struct Accounts {
     passwords: Passwords,
     tokens: Tokens,
     settings: SessionSettings,
+    gate: HashGate,
+    rate: ClientRateLimiter,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -152,7 +200,9 @@ impl std::fmt::Debug for Accounts {
 
 impl Accounts {
     pub fn new(pool: PgPool, passwords: Passwords, tokens: Tokens, settings: SessionSettings) -> Self {
-        Accounts { pool, passwords, tokens, settings }
+        let gate = HashGate::new(settings.hash_permits, settings.hash_wait);
+        let rate = ClientRateLimiter::new(settings.client_rate_per_minute);
+        Accounts { pool, passwords, tokens, settings, gate, rate }
     }
 
     pub fn tokens(&self) -> &Tokens {
@@ -165,6 +215,7 @@ impl Accounts {
 
     /// Creates a traveller account and signs it in.
     pub async fn register(&self, registration: &Registration<'_>, client: &Client) -> Result<SessionTokens, AuthError> {
+        self.admit(client)?;
         let email = normalize_email(registration.email)?;
         let full_name = registration.full_name.trim();
         if full_name.is_empty() || full_name.chars().count() > 100 {
@@ -196,40 +247,43 @@ impl Accounts {
     }
 
     /// Checks the password and starts a session. Unknown email and wrong password answer
-    /// alike, after the same hashing work; repeated failures lock the email and the client.
+    /// alike, after the same hashing work. Each attempt is first reserved against its
+    /// (e-mail, client address) pair, in one statement: a pair that failed too often waits a
+    /// growing delay (429), whatever other addresses do, and a burst gets no more checks.
     pub async fn login(&self, email: &str, password: &str, client: &Client) -> Result<SessionTokens, AuthError> {
+        self.admit(client)?;
         // The normalisation of [`EmailAddress`], without its refusal: an address that cannot
         // be one is answered like an unknown one, after the same work.
         let email = email.trim().to_lowercase();
-        let mut subjects = vec![format!("email:{email}")];
-        if let Some(addr) = client.addr {
-            subjects.push(format!("client:{addr}"));
-        }
-        if let Some(until) = store::active_lock(&self.pool, &subjects).await? {
-            self.log(None, "login", "denied", client, json!({ "email": email, "reason": "throttled" })).await;
-            return Err(throttled(until));
+        let subject = client.subject();
+        if let Some(addr) = subject {
+            let policy = &self.settings.throttle;
+            if let Reservation::Refused { retry_after } =
+                store::reserve_login_attempt(&self.pool, &email, addr, policy).await?
+            {
+                self.log(None, "login", "denied", client, json!({ "email": email, "reason": "throttled" })).await;
+                return Err(AuthError::Throttled { retry_after: retry_after.max(Duration::from_secs(1)) });
+            }
         }
         let account = store::find_login(&self.pool, &email).await?;
         let stored = account.as_ref().map(|a| a.password_hash.clone());
         let verified = {
             let (passwords, password) = (self.passwords.clone(), password.to_string());
-            tokio::task::spawn_blocking(move || passwords.verify(stored.as_deref(), &password))
+            self.gate
+                .run(move |memory| passwords.verify_in(stored.as_deref(), &password, memory))
                 .await
-                .map_err(|e| AuthError::Internal(e.to_string()))?
+                .map_err(gate_error)?
         };
         let known = account.as_ref().map(|a| a.user_id);
         let Some(account) = account.filter(|_| verified) else {
-            let policy = &self.settings.lockout;
-            let mut locked = None;
-            for (subject, limit) in subjects.iter().zip([policy.per_account, policy.per_client]) {
-                let lock = store::record_failure(&self.pool, subject, limit, policy.window, policy.lock_for).await?;
-                locked = locked.or(lock);
-            }
             if let Some(user_id) = known {
-                store::note_login(&self.pool, user_id, LoginOutcome::Failed { locked_until: locked }).await?;
+                store::note_login(&self.pool, user_id, LoginOutcome::Failed { locked_until: None }).await?;
             }
-            let details = json!({ "email": email, "locked": locked.is_some() });
-            self.log(known, "login", "failure", client, details).await;
+            if rand::random::<u8>() == 0 {
+                // Now and then, forget pairs that have been quiet for a window.
+                store::prune_login_attempts(&self.pool, self.settings.throttle.window).await?;
+            }
+            self.log(known, "login", "failure", client, json!({ "email": email })).await;
             return Err(AuthError::InvalidCredentials);
         };
         if account.status != "active" {
@@ -240,12 +294,39 @@ impl Accounts {
             true => Some(self.hash(password).await?),
             false => None,
         };
-        store::clear_failures(&self.pool, &subjects[0]).await?;
+        if let Some(addr) = subject {
+            store::clear_login_attempts(&self.pool, &email, addr).await?;
+        }
         let succeeded = LoginOutcome::Succeeded { rehashed: rehashed.as_deref() };
         store::note_login(&self.pool, account.user_id, succeeded).await?;
         let tokens = self.start_session(account.user_id, client).await?;
         self.log(Some(account.user_id), "login", "success", client, json!({})).await;
         Ok(tokens)
+    }
+
+    /// Counts a sign-up or sign-in against its client's rate limit (a trusted proxy's own
+    /// address, or none, is not counted).
+    fn admit(&self, client: &Client) -> Result<(), AuthError> {
+        match client.subject() {
+            Some(addr) => self.rate.admit(addr).map_err(|wait| AuthError::RateLimited {
+                retry_after: Duration::from_secs(wait.as_secs_f64().ceil() as u64).max(Duration::from_secs(1)),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// A codec token for the login `principal` signed in with (see [`Tokens::issue_codec`]).
+    pub fn issue_codec_token(&self, principal: &Principal) -> Result<IssuedToken, AuthError> {
+        self.tokens
+            .issue_codec(principal.user_id, principal.session_family, self.settings.codec_ttl, Utc::now())
+            .map_err(token_internal)
+    }
+
+    /// As [`Accounts::verify_token`], for a codec token: accepted by the codec routes only.
+    pub fn verify_codec_token(&self, token: &str) -> Result<VerifiedToken, AuthError> {
+        let claims =
+            self.tokens.verify_codec(token, Utc::now()).map_err(|e| AuthError::Unauthenticated(e.to_string()))?;
+        Ok(VerifiedToken { user_id: claims.sub, session_family: claims.sid })
     }
 
     /// Exchanges a refresh token for a new pair. A token used twice ends its whole login.
@@ -255,14 +336,18 @@ impl Accounts {
         let rotation = store::rotate_session(
             &self.pool,
             &hash_refresh_token(refresh_token),
-            &new_hash,
-            client.user_agent.as_deref(),
-            client.addr,
-            expires_at,
+            &store::Renewal {
+                new_hash: &new_hash,
+                user_agent: client.user_agent.as_deref(),
+                client_addr: client.addr,
+                expires_at,
+                grace: self.settings.refresh_grace,
+                session_lifetime: self.settings.session_lifetime,
+            },
         )
         .await?;
         match rotation {
-            Rotation::Rotated { user_id, family_id } => {
+            Rotation::Rotated { user_id, family_id, expires_at } => {
                 let principal = store::load_principal(&self.pool, user_id, family_id).await?;
                 if principal.is_none_or(|p| p.user.status != "active") {
                     store::revoke_family(&self.pool, user_id, family_id).await?;
@@ -369,7 +454,7 @@ impl Accounts {
     async fn start_session(&self, user_id: Uuid, client: &Client) -> Result<SessionTokens, AuthError> {
         let (refresh_token, hash) = new_refresh_token();
         let family_id = Uuid::new_v4();
-        let refresh_expires_at = Utc::now() + self.refresh_ttl();
+        let refresh_expires_at = Utc::now() + self.refresh_ttl().min(self.session_lifetime());
         store::insert_session(
             &self.pool,
             &NewSession {
@@ -390,8 +475,14 @@ impl Accounts {
         chrono::Duration::from_std(self.settings.refresh_ttl).unwrap_or(chrono::Duration::days(30))
     }
 
+    fn session_lifetime(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.settings.session_lifetime).unwrap_or(chrono::Duration::days(30))
+    }
+
+    /// Hashes inside a turn of the hashing gate (503 when none comes).
     async fn hash(&self, password: &str) -> Result<String, AuthError> {
-        hash_password(&self.passwords, password).await
+        let (passwords, password) = (self.passwords.clone(), password.to_string());
+        self.gate.run(move |memory| passwords.hash_in(&password, memory)).await.map_err(gate_error)
     }
 }
 
@@ -489,6 +580,31 @@ pub async fn ensure_user(
     }
 }
 
+/// Creates `email` with `role` as a new account; an existing account with that email is
+/// [`AuthError::EmailTaken`] and is left as it is (the first admin: whoever registered the
+/// address must not become admin).
+pub async fn create_user(
+    pool: &PgPool,
+    passwords: &Passwords,
+    email: &str,
+    full_name: &str,
+    password: &str,
+    role: &str,
+) -> Result<Uuid, AuthError> {
+    let email = normalize_email(email)?;
+    password::check_policy(password, &email).map_err(|m| invalid("password", m))?;
+    let hash = hash_password(passwords, password).await?;
+    let new = NewUser { email: &email, full_name, phone: None, password_hash: &hash, role };
+    Ok(store::create_user(pool, &new).await?)
+}
+
+fn gate_error(e: GateError) -> AuthError {
+    match e {
+        GateError::Full => AuthError::Busy,
+        GateError::Failed(message) => AuthError::Internal(message),
+    }
+}
+
 /// Hashes on a blocking thread: a hash costs tens of milliseconds of CPU by design, which
 /// would stall every other request on an async worker.
 async fn hash_password(passwords: &Passwords, password: &str) -> Result<String, AuthError> {
@@ -498,11 +614,6 @@ async fn hash_password(passwords: &Passwords, password: &str) -> Result<String, 
 
 fn invalid(field: &'static str, message: impl Into<String>) -> AuthError {
     AuthError::Invalid { field, message: message.into() }
-}
-
-fn throttled(until: DateTime<Utc>) -> AuthError {
-    let secs = (until - Utc::now()).num_seconds().max(1);
-    AuthError::Throttled { retry_after: Duration::from_secs(u64::try_from(secs).unwrap_or(1)) }
 }
 
 fn token_internal(e: TokenError) -> AuthError {

@@ -11,11 +11,12 @@
 
 pub mod accounts;
 pub mod keys;
+pub mod limits;
 pub mod password;
 pub mod store;
 pub mod tokens;
 
-pub use accounts::{Accounts, AuthError, Client, Principal, SessionSettings, VerifiedToken};
+pub use accounts::{Accounts, AuthError, Client, Principal, SessionSettings, ThrottlePolicy, VerifiedToken};
 pub use store::{ActivityRow, Profile, RoleRow, StoreError, UserSummary};
 
 /// The schema this context owns; its pool's `search_path`.

@@ -1,9 +1,10 @@
 //! Password hashing with Argon2id at OWASP's recommended cost (m = 19 MiB, t = 2, p = 1).
 //! The cost travels in the stored PHC string, so raising it later rehashes on next login.
 
+pub use argon2::Block;
 use argon2::{
     Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
-    password_hash::SaltString,
+    password_hash::{Output, ParamsString, SaltString},
 };
 use std::sync::Arc;
 
@@ -62,6 +63,62 @@ impl Passwords {
         ok && known
     }
 
+    /// Working memory for [`Passwords::hash_in`] and [`Passwords::verify_in`] at today's
+    /// cost (about 19 MiB), to be reused: a process that keeps one per hashing turn holds a
+    /// bounded amount of memory, where allocating per hash leaves the allocator's arenas
+    /// holding what many threads once took.
+    pub fn memory(&self) -> Vec<Block> {
+        vec![Block::default(); self.params.block_count()]
+    }
+
+    /// As [`Passwords::hash`], in `memory` (grown if it is too small).
+    pub fn hash_in(&self, password: &str, memory: &mut Vec<Block>) -> String {
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        let mut salt_buf = [0u8; 64];
+        let salt_bytes = salt.decode_b64(&mut salt_buf).expect("a generated salt decodes");
+        let argon = self.argon();
+        let blocks = blocks_of(memory, self.params.block_count());
+        let output = Output::init_with(self.params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN), |out| {
+            argon.hash_password_into_with_memory(password.as_bytes(), salt_bytes, out, &mut *blocks).map_err(Into::into)
+        })
+        .expect("Argon2 accepts any password length");
+        PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&self.params).expect("today's parameters encode"),
+            salt: Some(salt.as_salt()),
+            hash: Some(output),
+        }
+        .to_string()
+    }
+
+    /// As [`Passwords::verify`], in `memory` (grown if the stored cost needs more).
+    pub fn verify_in(&self, stored: Option<&str>, password: &str, memory: &mut Vec<Block>) -> bool {
+        let (phc, known) = match stored {
+            Some(phc) => (phc, true),
+            None => (self.dummy_hash.as_str(), false),
+        };
+        let Ok(parsed) = PasswordHash::new(phc) else { return false };
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else { return false };
+        let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else { return false };
+        let Ok(version) = parsed.version.map_or(Ok(Version::default()), Version::try_from) else { return false };
+        let Ok(stored_params) = Params::try_from(&parsed) else { return false };
+        let Ok(params) =
+            Params::new(stored_params.m_cost(), stored_params.t_cost(), stored_params.p_cost(), Some(expected.len()))
+        else {
+            return false;
+        };
+        let mut salt_buf = [0u8; 64];
+        let Ok(salt_bytes) = salt.decode_b64(&mut salt_buf) else { return false };
+        let blocks = blocks_of(memory, params.block_count());
+        let argon = Argon2::new(algorithm, version, params);
+        let computed = Output::init_with(expected.len(), |out| {
+            argon.hash_password_into_with_memory(password.as_bytes(), salt_bytes, out, &mut *blocks).map_err(Into::into)
+        });
+        // `Output` compares in constant time.
+        computed.is_ok_and(|computed| computed == expected) && known
+    }
+
     /// Whether `stored` was hashed below today's cost (then the login rehashes it).
     pub fn needs_rehash(&self, stored: &str) -> bool {
         let Ok(parsed) = PasswordHash::new(stored) else { return true };
@@ -71,6 +128,14 @@ impl Passwords {
             || params.t_cost() < self.params.t_cost()
             || params.p_cost() < self.params.p_cost()
     }
+}
+
+/// The first `count` blocks of `memory`, grown to hold them.
+fn blocks_of(memory: &mut Vec<Block>, count: usize) -> &mut [Block] {
+    if memory.len() < count {
+        memory.resize(count, Block::default());
+    }
+    &mut memory[..count]
 }
 
 /// Why a new password is refused, in words for the user.
@@ -108,6 +173,26 @@ mod tests {
         assert!(!passwords.verify(Some(&hash), "correct horse batterY"));
         assert!(!passwords.verify(None, "correct horse battery"));
         assert!(!passwords.verify(Some("not a phc string"), "x"));
+    }
+
+    #[test]
+    fn hashing_in_reused_memory_agrees_with_the_standard_hasher() {
+        let passwords = cheap();
+        let mut memory = Vec::new();
+        let reused = passwords.hash_in("correct horse battery", &mut memory);
+        assert!(reused.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{reused}");
+        assert!(passwords.verify(Some(&reused), "correct horse battery"));
+        let standard = passwords.hash("correct horse battery");
+        for stored in [&reused, &standard] {
+            assert!(passwords.verify_in(Some(stored), "correct horse battery", &mut memory));
+            assert!(!passwords.verify_in(Some(stored), "correct horse batterY", &mut memory));
+        }
+        assert!(!passwords.verify_in(None, "correct horse battery", &mut memory));
+        assert!(!passwords.verify_in(Some("not a phc string"), "x", &mut memory));
+        // A stored hash of a higher cost grows the memory it is checked in.
+        let strong = Passwords::default().hash("correct horse battery");
+        assert!(passwords.verify_in(Some(&strong), "correct horse battery", &mut memory));
+        assert_eq!(memory.len(), 19 * 1024);
     }
 
     #[test]

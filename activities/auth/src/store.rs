@@ -157,47 +157,104 @@ pub async fn note_login(pool: &PgPool, user_id: Uuid, outcome: LoginOutcome<'_>)
     Ok(())
 }
 
-/// The latest lock among `subjects` still in force.
-pub async fn active_lock(pool: &PgPool, subjects: &[String]) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    sqlx::query_scalar("SELECT max(locked_until) FROM login_throttles WHERE subject = ANY($1) AND locked_until > now()")
-        .bind(subjects)
-        .fetch_one(pool)
-        .await
+/// Whether a login attempt may check its password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// Counted as a failure until a success clears it.
+    Reserved,
+    /// The pair must wait this long.
+    Refused { retry_after: std::time::Duration },
 }
 
-/// Counts a failure against `subject` within a sliding `window`; the failure that reaches
-/// `limit` locks the subject for `lock_for`. Returns the lock this failure set, if any.
-pub async fn record_failure(
-    pool: &PgPool,
-    subject: &str,
-    limit: i32,
-    window: std::time::Duration,
-    lock_for: std::time::Duration,
-) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    // One statement, so concurrent failures on several replicas each count exactly once.
-    sqlx::query_scalar(
-        "INSERT INTO login_throttles AS t (subject, failures, window_started_at, locked_until)
-         VALUES ($1, 1, now(), CASE WHEN 1 >= $2 THEN now() + $4 END)
-         ON CONFLICT (subject) DO UPDATE SET
-             failures = CASE WHEN t.window_started_at < now() - $3 THEN 1 ELSE t.failures + 1 END,
-             window_started_at = CASE WHEN t.window_started_at < now() - $3 THEN now() ELSE t.window_started_at END,
-             locked_until = CASE
-                 WHEN (CASE WHEN t.window_started_at < now() - $3 THEN 1 ELSE t.failures + 1 END) >= $2
-                 THEN now() + $4 ELSE t.locked_until END,
-             updated_at = now()
-         RETURNING CASE WHEN failures >= $2 THEN locked_until END",
+/// A pair's failures start over after this long without an attempt (`$4`, seconds).
+const PAIR_FAILURES: &str = "CASE WHEN t.last_attempt_at < clock_timestamp() - make_interval(secs => $4) \
+                             THEN 1 ELSE t.failures + 1 END";
+
+/// The delay after `failures` (`$3` free failures, `$5` first delay, `$6` longest, seconds).
+fn delay_after(failures: &str) -> String {
+    format!(
+        "make_interval(secs => CASE WHEN ({failures}) < $3 THEN 0 \
+         ELSE least($5 * power(2, ({failures}) - $3), $6) END)"
     )
-    .bind(subject)
-    .bind(limit)
-    .bind(window)
-    .bind(lock_for)
-    .fetch_one(pool)
-    .await
 }
 
-pub async fn clear_failures(pool: &PgPool, subject: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_throttles WHERE subject = $1").bind(subject).execute(pool).await?;
+/// Reserves one login attempt for (`email`, `client`): in one statement, it is refused if
+/// the pair must still wait, and otherwise counted as a failure (a success clears it) and
+/// the pair's next wait set. Concurrent attempts queue on the pair's row, so a burst gets
+/// no more password checks than the policy allows. An e-mail failing from many addresses
+/// (over `email_ceiling`) leaves clients that have failed for it no free failure.
+pub async fn reserve_login_attempt(
+    pool: &PgPool,
+    email: &str,
+    client: IpAddr,
+    policy: &crate::accounts::ThrottlePolicy,
+) -> Result<Reservation, sqlx::Error> {
+    let window = policy.window.as_secs_f64();
+    let recent: i64 = sqlx::query_scalar(
+        "SELECT coalesce(sum(failures), 0)::bigint FROM login_attempts
+         WHERE email = $1 AND last_attempt_at > clock_timestamp() - make_interval(secs => $2)",
+    )
+    .bind(email)
+    .bind(window)
+    .fetch_one(pool)
+    .await?;
+    let free = if recent >= policy.email_ceiling { 1 } else { policy.free_failures.max(1) };
+    let reserve = format!(
+        "INSERT INTO login_attempts AS t (email, client_addr, failures, last_attempt_at, next_attempt_at)
+         VALUES ($1, $2::inet, 1, clock_timestamp(), clock_timestamp() + {first})
+         ON CONFLICT (email, client_addr) DO UPDATE SET
+             failures = {PAIR_FAILURES},
+             last_attempt_at = clock_timestamp(),
+             next_attempt_at = clock_timestamp() + {next}
+         WHERE t.next_attempt_at <= clock_timestamp()
+         RETURNING failures",
+        first = delay_after("1"),
+        next = delay_after(PAIR_FAILURES),
+    );
+    let reserved: Option<i32> = sqlx::query_scalar(&reserve)
+        .bind(email)
+        .bind(client.to_string())
+        .bind(free)
+        .bind(window)
+        .bind(policy.first_delay.as_secs_f64())
+        .bind(policy.max_delay.as_secs_f64())
+        .fetch_optional(pool)
+        .await?;
+    if reserved.is_some() {
+        return Ok(Reservation::Reserved);
+    }
+    let wait: Option<f64> = sqlx::query_scalar(
+        "SELECT greatest(extract(epoch FROM next_attempt_at - clock_timestamp()), 0)::float8
+         FROM login_attempts WHERE email = $1 AND client_addr = $2::inet",
+    )
+    .bind(email)
+    .bind(client.to_string())
+    .fetch_optional(pool)
+    .await?;
+    let retry_after = std::time::Duration::from_secs_f64(wait.unwrap_or(1.0).ceil().max(1.0));
+    Ok(Reservation::Refused { retry_after })
+}
+
+/// A successful login clears its pair.
+pub async fn clear_login_attempts(pool: &PgPool, email: &str, client: IpAddr) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_attempts WHERE email = $1 AND client_addr = $2::inet")
+        .bind(email)
+        .bind(client.to_string())
+        .execute(pool)
+        .await?;
     Ok(())
+}
+
+/// Forgets pairs quiet for longer than `window` that are not waiting.
+pub async fn prune_login_attempts(pool: &PgPool, window: std::time::Duration) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "DELETE FROM login_attempts
+         WHERE last_attempt_at < clock_timestamp() - make_interval(secs => $1) AND next_attempt_at < clock_timestamp()",
+    )
+    .bind(window.as_secs_f64())
+    .execute(pool)
+    .await?
+    .rows_affected())
 }
 
 #[derive(Debug, Clone)]
@@ -235,13 +292,15 @@ async fn insert_session_on(conn: &mut sqlx::PgConnection, session: &NewSession<'
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rotation {
-    /// The old token was live: a new one replaces it in the same family.
+    /// The old token was live (or had just been exchanged, within the grace): a new one
+    /// joins the same family, expiring at `expires_at`.
     Rotated {
         user_id: Uuid,
         family_id: Uuid,
+        expires_at: DateTime<Utc>,
     },
-    /// The old token had already been exchanged: someone replays it, so the whole family
-    /// is revoked now.
+    /// The old token had already been exchanged, before the grace: someone replays it, so
+    /// the whole family is revoked now.
     Reused {
         user_id: Uuid,
         family_id: Uuid,
@@ -250,59 +309,90 @@ pub enum Rotation {
     Revoked {
         user_id: Uuid,
     },
+    /// The token, or its login's absolute lifetime, has expired.
     Expired {
         user_id: Uuid,
     },
     Unknown,
 }
 
-/// Exchanges the session holding `old_hash` for a new one holding `new_hash`, atomically:
-/// two refreshes with one token never both succeed.
-pub async fn rotate_session(
-    pool: &PgPool,
-    old_hash: &[u8],
-    new_hash: &[u8],
-    user_agent: Option<&str>,
-    client_addr: Option<IpAddr>,
-    expires_at: DateTime<Utc>,
-) -> Result<Rotation, sqlx::Error> {
+/// The new refresh token of a rotation, and its rules.
+#[derive(Debug, Clone)]
+pub struct Renewal<'a> {
+    pub new_hash: &'a [u8],
+    pub user_agent: Option<&'a str>,
+    pub client_addr: Option<IpAddr>,
+    /// The new token's own expiry, before the login's lifetime caps it.
+    pub expires_at: DateTime<Utc>,
+    /// How long after its exchange a token may be exchanged again (concurrent refreshes).
+    pub grace: std::time::Duration,
+    /// How long after the login (its family's first session) any token of it is refreshed.
+    pub session_lifetime: std::time::Duration,
+}
+
+/// Exchanges the session holding `old_hash` for a new one, atomically: concurrent
+/// refreshes with one token queue on its row. A token exchanged within the last
+/// `renewal.grace` gets another new token of the same family (two tabs refreshing at once
+/// both stay signed in); after that, its use is a replay that revokes the family.
+pub async fn rotate_session(pool: &PgPool, old_hash: &[u8], renewal: &Renewal<'_>) -> Result<Rotation, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let row = sqlx::query(
-        "SELECT session_id, user_id, family_id, replaced_by IS NOT NULL AS spent, revoked_at IS NOT NULL AS revoked,
-                expires_at <= now() AS expired
-         FROM user_sessions WHERE refresh_token_hash = $1 FOR UPDATE",
+        "SELECT s.session_id, s.user_id, s.family_id, s.replaced_by IS NOT NULL AS spent,
+                s.revoked_at IS NOT NULL AS revoked, s.expires_at <= now() AS expired,
+                s.revoked_at > now() - make_interval(secs => $2) AS in_grace,
+                (SELECT min(f.created_at) FROM user_sessions f WHERE f.family_id = s.family_id)
+                    + make_interval(secs => $3) AS family_ends_at,
+                EXISTS (SELECT 1 FROM user_sessions f WHERE f.family_id = s.family_id
+                        AND f.revoked_at IS NULL AND f.expires_at > now()) AS family_live
+         FROM user_sessions s WHERE s.refresh_token_hash = $1 FOR UPDATE OF s",
     )
     .bind(old_hash)
+    .bind(renewal.grace.as_secs_f64())
+    .bind(renewal.session_lifetime.as_secs_f64())
     .fetch_optional(&mut *tx)
     .await?;
     let Some(row) = row else { return Ok(Rotation::Unknown) };
     let (session_id, user_id, family_id): (Uuid, Uuid, Uuid) =
         (row.try_get("session_id")?, row.try_get("user_id")?, row.try_get("family_id")?);
-    if row.try_get::<bool, _>("spent")? {
+    let family_ends_at: DateTime<Utc> = row.try_get("family_ends_at")?;
+    let spent: bool = row.try_get("spent")?;
+    let in_grace = row.try_get::<Option<bool>, _>("in_grace")?.unwrap_or(false);
+    let family_live: bool = row.try_get("family_live")?;
+    if spent && !in_grace {
         revoke_family_on(&mut tx, family_id).await?;
         tx.commit().await?;
         return Ok(Rotation::Reused { user_id, family_id });
     }
-    if row.try_get::<bool, _>("revoked")? {
-        return Ok(Rotation::Revoked { user_id });
-    }
-    if row.try_get::<bool, _>("expired")? {
+    if family_ends_at <= Utc::now() || (!spent && row.try_get::<bool, _>("expired")?) {
         return Ok(Rotation::Expired { user_id });
     }
+    if (spent && !family_live) || (!spent && row.try_get::<bool, _>("revoked")?) {
+        return Ok(Rotation::Revoked { user_id });
+    }
+    let expires_at = renewal.expires_at.min(family_ends_at);
     let new_session = insert_session_on(
         &mut tx,
-        &NewSession { user_id, family_id, refresh_token_hash: new_hash, user_agent, client_addr, expires_at },
+        &NewSession {
+            user_id,
+            family_id,
+            refresh_token_hash: renewal.new_hash,
+            user_agent: renewal.user_agent,
+            client_addr: renewal.client_addr,
+            expires_at,
+        },
     )
     .await?;
-    sqlx::query(
-        "UPDATE user_sessions SET revoked_at = now(), replaced_by = $2, updated_at = now() WHERE session_id = $1",
-    )
-    .bind(session_id)
-    .bind(new_session)
-    .execute(&mut *tx)
-    .await?;
+    if !spent {
+        sqlx::query(
+            "UPDATE user_sessions SET revoked_at = now(), replaced_by = $2, updated_at = now() WHERE session_id = $1",
+        )
+        .bind(session_id)
+        .bind(new_session)
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
-    Ok(Rotation::Rotated { user_id, family_id })
+    Ok(Rotation::Rotated { user_id, family_id, expires_at })
 }
 
 /// Ends sessions that are still live; callers add which (`AND ...`).

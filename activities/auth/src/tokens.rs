@@ -64,6 +64,9 @@ pub struct Tokens {
     settings: TokenSettings,
 }
 
+/// Appended to the access tokens' audience to make the codec tokens'.
+const CODEC_AUDIENCE_SUFFIX: &str = "/codec";
+
 /// Clock skew tolerated between replicas.
 const LEEWAY_SECS: u64 = 30;
 
@@ -81,12 +84,40 @@ impl Tokens {
     }
 
     pub fn issue(&self, user_id: Uuid, session_family: Uuid, now: DateTime<Utc>) -> Result<IssuedToken, TokenError> {
+        self.issue_for(&self.settings.audience, self.settings.access_ttl, user_id, session_family, now)
+    }
+
+    /// The audience of codec tokens: the Web UI's codec cookie holds one, which only the
+    /// codec routes accept and every other route refuses ([`Tokens::verify`]).
+    pub fn codec_audience(&self) -> String {
+        format!("{}{CODEC_AUDIENCE_SUFFIX}", self.settings.audience)
+    }
+
+    /// A codec token (see [`Tokens::codec_audience`]) living `ttl`.
+    pub fn issue_codec(
+        &self,
+        user_id: Uuid,
+        session_family: Uuid,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<IssuedToken, TokenError> {
+        self.issue_for(&self.codec_audience(), ttl, user_id, session_family, now)
+    }
+
+    fn issue_for(
+        &self,
+        audience: &str,
+        access_ttl: Duration,
+        user_id: Uuid,
+        session_family: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<IssuedToken, TokenError> {
         let (kid, key) = self.ring.signing_key().ok_or(TokenError::CannotSign)?;
-        let ttl = chrono::Duration::from_std(self.settings.access_ttl).map_err(|_| TokenError::CannotSign)?;
+        let ttl = chrono::Duration::from_std(access_ttl).map_err(|_| TokenError::CannotSign)?;
         let expires_at = now + ttl;
         let claims = AccessClaims {
             iss: self.settings.issuer.clone(),
-            aud: self.settings.audience.clone(),
+            aud: audience.to_string(),
             sub: user_id,
             sid: session_family,
             iat: now.timestamp(),
@@ -97,12 +128,23 @@ impl Tokens {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(kid.to_string());
         let token = jsonwebtoken::encode(&header, &claims, key).map_err(|_| TokenError::CannotSign)?;
-        Ok(IssuedToken { token, expires_in: self.settings.access_ttl, expires_at })
+        Ok(IssuedToken { token, expires_in: access_ttl, expires_at })
     }
 
     /// Verifies `token`: the algorithm is pinned to EdDSA, the key must be one of the ring's
     /// live keys, and `exp`, `nbf`, `iss`, `aud` and `sub` must all be present and right.
+    /// A codec token is refused here: its audience is another.
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
+        self.verify_for(&self.settings.audience, token, now)
+    }
+
+    /// Verifies a codec token (see [`Tokens::codec_audience`]) as [`Tokens::verify`] does an
+    /// access token; an access token is refused here.
+    pub fn verify_codec(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
+        self.verify_for(&self.codec_audience(), token, now)
+    }
+
+    fn verify_for(&self, audience: &str, token: &str, now: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
         // `alg: none` and unknown algorithms fail here, before any key is looked at.
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         if header.alg != Algorithm::EdDSA {
@@ -116,7 +158,7 @@ impl Tokens {
         validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
         validation.set_issuer(&[&self.settings.issuer]);
-        validation.set_audience(&[&self.settings.audience]);
+        validation.set_audience(&[audience]);
         use jsonwebtoken::errors::ErrorKind;
         jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &validation).map(|data| data.claims).map_err(|e| {
             match e.kind() {
@@ -154,6 +196,18 @@ mod tests {
         let claims = tokens.verify(&issued.token, Utc::now()).unwrap();
         assert_eq!((claims.sub, claims.sid), (user, sid));
         assert_eq!(claims.exp - claims.iat, 600);
+    }
+
+    #[test]
+    fn codec_tokens_and_access_tokens_are_not_interchangeable() {
+        let tokens = tokens();
+        let (user, sid) = (Uuid::new_v4(), Uuid::new_v4());
+        let codec = tokens.issue_codec(user, sid, Duration::from_secs(60), Utc::now()).unwrap();
+        let access = tokens.issue(user, sid, Utc::now()).unwrap();
+        assert_eq!(tokens.verify(&codec.token, Utc::now()), Err(TokenError::WrongIssuerOrAudience));
+        assert_eq!(tokens.verify_codec(&access.token, Utc::now()), Err(TokenError::WrongIssuerOrAudience));
+        let claims = tokens.verify_codec(&codec.token, Utc::now()).unwrap();
+        assert_eq!((claims.sub, claims.aud.as_str(), claims.exp - claims.iat), (user, "aud/codec", 60));
     }
 
     #[test]

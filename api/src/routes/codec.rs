@@ -6,9 +6,12 @@
 //!
 //! The Web UI cannot send a bearer token unless it signs its users in itself, so an
 //! operator may instead sign in at `/api/codec/sign-in`: the API answers with a cookie that
-//! holds their access token, scoped to `/api/codec`, `HttpOnly` and `SameSite=Strict`, and
-//! the UI sends it when its codec setting *Include cross-origin credentials* is on. The
-//! codec routes, and only they, accept that cookie in place of the `Authorization` header.
+//! holds a codec token (an access token of its own audience, short-lived), scoped to
+//! `/api/codec`, `HttpOnly` and `SameSite=Strict`, and the UI sends it when its codec
+//! setting *Include cross-origin credentials* is on. The codec routes, and only they,
+//! accept that cookie in place of the `Authorization` header; every route, the codec's
+//! included, refuses a codec token as a bearer token. Only the codec routes allow CORS
+//! credentials.
 
 use crate::{
     access::{CODEC_COOKIE, ClientInfo, PayloadsDecode, Permission, Public, Require, auth_error},
@@ -114,13 +117,15 @@ pub(crate) struct CodecSignIn {
     password: String,
 }
 
-/// Sign an operator in for the Web UI's codec requests: sets the codec cookie for as long as
-/// the access token lives. Someone who may not read payloads gets 403 and no cookie.
+/// Sign an operator in for the Web UI's codec requests: sets the codec cookie, holding a
+/// codec-only token, for as long as that token lives. Someone who may not read payloads
+/// gets 403 and no cookie.
 #[utoipa::path(post, path = "/api/codec/sign-in", tag = "codec", security(()),
     request_body(content = CodecSignIn, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, description = "Signed in; the codec cookie is set", content_type = "text/html"),
         (status = 401, description = "Wrong email or password"), (status = 403, description = "Not an operator"),
-        (status = 429, description = "Too many failed attempts")))]
+        (status = 429, description = "Too many failed attempts, or sign-ins from this address (`Retry-After`)"),
+        (status = 503, description = "Too many sign-ins at once (`Retry-After`)")))]
 pub(crate) async fn sign_in(
     _: Public,
     State(accounts): State<Accounts>,
@@ -134,12 +139,13 @@ pub(crate) async fn sign_in(
         accounts.logout(&tokens.refresh_token, &client).await.map_err(auth_error)?;
         return Err(ApiError::forbidden("forbidden", "Only operators read payloads"));
     }
-    let minutes = tokens.access.expires_in.as_secs() / 60;
+    let codec = accounts.issue_codec_token(&principal).map_err(auth_error)?;
+    let minutes = codec.expires_in.as_secs() / 60;
     // Browsers accept `Secure` cookies from http://localhost and http://127.0.0.1 too.
     let cookie = format!(
         "{CODEC_COOKIE}={}; Path=/api/codec; Max-Age={}; HttpOnly; Secure; SameSite=Strict",
-        tokens.access.token,
-        tokens.access.expires_in.as_secs()
+        codec.token,
+        codec.expires_in.as_secs()
     );
     let page = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Signed in</title></head>\

@@ -15,7 +15,8 @@
 //!
 //! With `TT_BOOTSTRAP_ADMIN_EMAIL` and `TT_BOOTSTRAP_ADMIN_PASSWORD` set (from a Secret, or
 //! from the files `TT_BOOTSTRAP_ADMIN_EMAIL_FILE` and `TT_BOOTSTRAP_ADMIN_PASSWORD_FILE` name),
-//! it then creates the first admin unless an admin exists.
+//! it then creates the first admin, as a new account, unless an admin exists; an account
+//! that already has that e-mail and is not an admin makes it fail (see `ops::bootstrap_admin`).
 
 use ops::roles::RolesMode;
 use ops::schema_version::{applied_version, expected_version};
