@@ -19,9 +19,11 @@ pub const CONTEXTS: [(&str, &Migrator); 6] = [
     (partner::SCHEMA, &partner::MIGRATOR),
 ];
 
-/// Applies every context's pending migrations, each in its own schema and with its own
-/// database URL (`TT_<CONTEXT>_DATABASE_URL`, else `database_url`). Running it again
-/// changes nothing. Creates the databases when `create_databases` is set (development).
+/// Applies every context's pending migrations, each in its own schema, connecting with
+/// `url_of(context)`: the DDL role's URL of that context's database (`migrate` reads
+/// `TT_<CONTEXT>_MIGRATE_DATABASE_URL`, `TT_MIGRATE_DATABASE_URL`, then the context's own
+/// URL). Running it again changes nothing. Creates the databases when `create_databases`
+/// is set (development). The contexts' login roles are [`roles::apply`]'s.
 pub async fn migrate_all(
     url_of: impl Fn(&str) -> anyhow::Result<String>,
     create_databases: bool,
