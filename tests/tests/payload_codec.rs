@@ -164,7 +164,7 @@ async fn operators_sign_in_for_the_web_ui_with_a_cookie_that_opens_only_the_code
     let signed_in = platform.http.post(&sign_in).form(&form).send().await.unwrap();
     assert_eq!(signed_in.status(), 200);
     let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().to_string();
-    for attribute in ["Path=/api/codec", "HttpOnly", "Secure", "SameSite=Strict", "Max-Age=900"] {
+    for attribute in ["Path=/api/codec", "HttpOnly", "Secure", "SameSite=Strict", "Max-Age=600"] {
         assert!(cookie.contains(attribute), "{attribute} missing from {cookie}");
     }
     let pair = cookie.split(';').next().unwrap().to_string();

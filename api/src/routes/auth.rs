@@ -100,7 +100,9 @@ fn no_store(status: StatusCode, body: TokenResponse) -> Response {
 /// Create a traveller account; answers with a signed-in session.
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest, security(()),
     responses((status = 201, body = TokenResponse), (status = 409, description = "The email is taken"),
-        (status = 422, description = "Invalid email, name, phone or too weak a password")))]
+        (status = 422, description = "Invalid email, name, phone or too weak a password"),
+        (status = 429, description = "Too many sign-ups and sign-ins from this address (`Retry-After`)"),
+        (status = 503, description = "Too many sign-ups and sign-ins at once (`Retry-After`)")))]
 pub(crate) async fn register(
     _: Public,
     State(accounts): State<Accounts>,
@@ -118,10 +120,13 @@ pub(crate) async fn register(
 }
 
 /// Log in with email and password. A wrong password and an unknown email get the same
-/// answer; repeated failures are locked out for a while (429 with `Retry-After`).
+/// answer; repeated failures of one email from one client address wait a growing delay
+/// (429 `too_many_attempts` with `Retry-After`), which other addresses do not share.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest, security(()),
     responses((status = 200, body = TokenResponse), (status = 401, description = "Wrong email or password"),
-        (status = 403, description = "The account is disabled"), (status = 429, description = "Too many failed attempts")))]
+        (status = 403, description = "The account is disabled"),
+        (status = 429, description = "Too many failed attempts from this address, or sign-ins from it (`Retry-After`)"),
+        (status = 503, description = "Too many sign-ins at once (`Retry-After`)")))]
 pub(crate) async fn login(
     _: Public,
     State(accounts): State<Accounts>,
@@ -133,7 +138,9 @@ pub(crate) async fn login(
 }
 
 /// Exchange a refresh token for a new access token and a new refresh token. Using a refresh
-/// token a second time ends that login on every device that shares it.
+/// token again within seconds (two tabs refreshing at once) gets another new pair; later,
+/// it ends that login on every device that shares it. No refresh renews a login past its
+/// absolute lifetime (30 days from the login by default).
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest, security(()),
     responses((status = 200, body = TokenResponse), (status = 401, description = "Unknown, expired or reused refresh token")))]
 pub(crate) async fn refresh(
