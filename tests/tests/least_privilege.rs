@@ -48,6 +48,16 @@ async fn the_catalog_role_reaches_its_own_tables_and_nothing_else() {
     ] {
         assert_eq!(sqlstate(&as_catalog, sql).await.as_deref(), PERMISSION_DENIED, "{sql}");
     }
+    // USAGE on its own schema, on no other context's.
+    let usable: Vec<String> = sqlx::query_scalar(
+        "SELECT nspname::text FROM pg_namespace
+         WHERE nspname IN ('auth', 'catalog', 'inventory', 'booking', 'payment', 'partner')
+           AND has_schema_privilege(nspname, 'USAGE') ORDER BY 1",
+    )
+    .fetch_all(&as_catalog)
+    .await
+    .unwrap();
+    assert_eq!(usable, ["catalog"]);
     // No DDL, and the migration history is the migration's.
     for sql in [
         "CREATE TABLE catalog.smuggled (id int)",
