@@ -329,7 +329,9 @@ impl Accounts {
         Ok(VerifiedToken { user_id: claims.sub, session_family: claims.sid })
     }
 
-    /// Exchanges a refresh token for a new pair. A token used twice ends its whole login.
+    /// Exchanges a refresh token for a new pair. A token used again within the grace gets
+    /// another pair of the same login; used again later, it ends its whole login. No
+    /// refresh renews a login past its absolute lifetime.
     pub async fn refresh(&self, refresh_token: &str, client: &Client) -> Result<SessionTokens, AuthError> {
         let (new_token, new_hash) = new_refresh_token();
         let expires_at = Utc::now() + self.refresh_ttl();
@@ -550,9 +552,10 @@ impl Accounts {
     }
 }
 
-/// Creates `email` with `role` unless it exists (demo users, the first admin); an existing
-/// account keeps its password and gains the role. Returns the user id and whether it was
-/// created.
+/// Creates `email` with `role` unless it exists (demo users, tests); an existing account
+/// keeps its password and gains the role, so it is never for an address the public could
+/// have registered (the first admin uses [`create_user`]). Returns the user id and whether
+/// it was created.
 pub async fn ensure_user(
     pool: &PgPool,
     passwords: &Passwords,

@@ -4,8 +4,11 @@
 //! - Passwords: Argon2id PHC strings ([`password`]).
 //! - Access tokens: EdDSA JWTs with a `kid`, verified against a key ring that rotates
 //!   ([`keys`], [`tokens`]); the public keys are published as JWKS.
-//! - Refresh tokens: opaque, stored as SHA-256 hashes, rotated on every use; reuse ends the
-//!   whole login ([`accounts`]).
+//! - Refresh tokens: opaque, stored as SHA-256 hashes, rotated on every use; reuse after a
+//!   short grace ends the whole login, and no login is renewed past its absolute lifetime
+//!   ([`accounts`]).
+//! - Sign-in: throttled per (e-mail, client address) pair in the database, rate-limited per
+//!   client and bounded in concurrent Argon2 work in process ([`limits`]).
 //!
 //! Architecture invariant: depends on `contracts` only, never on another context crate.
 
