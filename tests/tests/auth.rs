@@ -366,7 +366,9 @@ async fn every_role_gets_exactly_what_its_permissions_allow_on_every_route() {
                 let what = format!("{role} {method} {path}: {status} {body}");
                 assert!(status < 500, "{what}");
                 if signed || partner_api {
-                    assert_eq!(status, 401, "{what}");
+                    // Past its budget of refused keys, one address is answered 429 instead.
+                    let over_budget = partner_api && status == 429 && error_code(&body) == "too_many_failed_keys";
+                    assert!(status == 401 || over_budget, "{what}");
                     checked += 1;
                     continue;
                 }
