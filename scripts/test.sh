@@ -126,7 +126,7 @@ fi
 set -e
 
 # One closing line for the whole suite: every test binary, the smoke test and every check.
-awk '/^test result:|^ *Summary \[/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+awk '/^test result:|^ *Summary \[/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^(failed|timed)/) f += $i } }
      /^(deploy-checks|format-check|clippy|smoke):/ { p += $2; f += $4 }
      END { printf "\nsuite: %d passed, %d failed\n", p, f }' "$log"
 if grep -q '^error: could not compile' "$log"; then

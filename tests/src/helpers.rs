@@ -2,7 +2,18 @@
 //! with a deadline instead of sleeping for a guessed time.
 
 use serde_json::Value;
-use std::{fmt::Display, time::Duration};
+use std::{fmt::Display, path::PathBuf, time::Duration};
+
+/// A binary of the workspace (`api`, `payment-worker`, …), built next to the running test's
+/// binary. `make test` builds every binary first; a test run alone needs
+/// `cargo build --bins` before it, or it drives an old binary.
+pub fn workspace_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let binary = dir.join(name);
+    assert!(binary.exists(), "no {} (cargo build --bins)", binary.display());
+    binary
+}
 
 /// The status and body of an answer: its JSON, or its text as a JSON string when it is not
 /// JSON (an empty body is the empty string).

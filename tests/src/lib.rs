@@ -15,7 +15,9 @@ pub use database::{
     CatalogApi, DatabaseLayout, TEST_PAYLOAD_KEYS, TestDatabase, admin_url, spawn_catalog_api, spawn_sandbox_gateway,
     spawn_sandbox_gateway_with_webhooks, test_keys_file, test_payload_keys,
 };
-pub use helpers::{body_of, booking_ref_of, error_code, eventually, eventually_within, get_revalidated, json_of};
+pub use helpers::{
+    body_of, booking_ref_of, error_code, eventually, eventually_within, get_revalidated, json_of, workspace_binary,
+};
 pub use platform_under_test::{
     Session, TEST_PASSWORD, TestPlatform, TestPlatformOptions, WEB_UI_ORIGIN, booking_body, codec_replayer,
     contract_search_attributes, decrypt_history, demo_room, dev_server_flags, registered_search_attributes,

@@ -10,8 +10,11 @@
 
 use futures::future::join_all;
 use serde_json::{Value, json};
-use std::{path::PathBuf, process::Child, time::Duration};
-use tests::{TEST_PASSWORD, TestDatabase, WEB_UI_ORIGIN, body_of, error_code, test_keys_file, test_payload_keys};
+use std::{process::Child, time::Duration};
+use tests::{
+    TEST_PASSWORD, TestDatabase, WEB_UI_ORIGIN, body_of, error_code, test_keys_file, test_payload_keys,
+    workspace_binary,
+};
 use tokio::sync::oneshot;
 
 /// One API process's worth of routes, in this test process.
@@ -115,16 +118,6 @@ impl Api {
     }
 }
 
-/// A binary of the workspace, built next to this test's binary (`make test` builds them
-/// all first; run alone, `cargo build --bins` first).
-fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let binary = dir.join(name);
-    assert!(binary.exists(), "no {} (cargo build --bins)", binary.display());
-    binary
-}
-
 /// Environment every process started here shares: the development switch, the test keys.
 fn process_env(database_url: &str) -> Vec<(&'static str, String)> {
     vec![
@@ -153,7 +146,7 @@ async fn a_registered_bootstrap_email_does_not_become_admin() {
     assert_eq!(api.roles_of(&email).await, ["traveller"], "the account gained nothing");
 
     // The migrate Job fails with that message, and grants nothing either.
-    let migrate = std::process::Command::new(binary("migrate"))
+    let migrate = std::process::Command::new(workspace_binary("migrate"))
         .envs(process_env(&api.db.url))
         .env("TT_BOOTSTRAP_ADMIN_EMAIL", &email)
         .env("TT_BOOTSTRAP_ADMIN_PASSWORD", "Bootstrap-admin-secret-1")
@@ -284,7 +277,7 @@ async fn concurrent_registrations_keep_memory_bounded_and_never_fail() {
     platform::telemetry::init_for_tests();
     let db = TestDatabase::create(1).await.unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = std::process::Command::new(binary("api"))
+    let child = std::process::Command::new(workspace_binary("api"))
         .envs(process_env(&db.url))
         .env("TT_API_ADDR", format!("127.0.0.1:{port}"))
         .env("TT_API_SERVICES", "auth")

@@ -319,12 +319,14 @@ async fn a_retry_after_a_lost_binding_books_and_pays_once() {
     assert_eq!(booked["status"], "confirmed", "{booked}");
     // The first saga's reference is bound to nothing now, so it is the saga that tells.
     let first_ref = contracts::BookingRef::parse(&first).unwrap();
-    let stopped = platform
-        .client
-        .get_workflow_handle::<sagas::BookingWorkflow>(first_ref.workflow_id())
-        .get_result(WorkflowGetResultOptions::default())
-        .await
-        .unwrap();
+    let first_saga = platform.client.get_workflow_handle::<sagas::BookingWorkflow>(first_ref.workflow_id());
+    let stopped = tokio::time::timeout(
+        std::time::Duration::from_secs(90),
+        first_saga.get_result(WorkflowGetResultOptions::default()),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("the first saga ({first}) did not end within 90 s of the retry's confirmation"))
+    .unwrap();
     let failure = stopped.failure.expect("the first saga failed");
     assert_eq!((stopped.status, failure.code.as_str()), (BookingStatus::Failed, "duplicate_request"));
     assert!(failure.message.contains(&retry), "{}", failure.message);

@@ -7,23 +7,13 @@ use contracts::{BookingRef, cancellation::CancellationInput, temporal::task_queu
 use prost::Message;
 use serde_json::{Value, json};
 use std::{
-    path::{Path, PathBuf},
+    path::Path,
     process::{Child, Command, Stdio},
     time::Duration,
 };
 use temporalio_client::WorkflowStartOptions;
 use temporalio_common::protos::temporal::api::history::v1::History;
-use tests::{Session, TestPlatform, TestPlatformOptions, body_of, booking_body, test_keys_file};
-
-/// A binary of the workspace built next to this test's binary. `make test` builds every
-/// binary first; run alone, this test needs `cargo build --bins` before it.
-fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let binary = dir.join(name);
-    assert!(binary.exists(), "no {} (cargo build --bins)", binary.display());
-    binary
-}
+use tests::{Session, TestPlatform, TestPlatformOptions, body_of, booking_body, test_keys_file, workspace_binary};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -79,7 +69,7 @@ async fn run(name: &str, env: &[(String, String)]) -> Outcome {
     let log = std::env::temp_dir().join(format!("tt-production-mode-{}.log", uuid::Uuid::new_v4()));
     let file = std::fs::File::create(&log).unwrap();
     let mut process = Process(
-        Command::new(binary(name))
+        Command::new(workspace_binary(name))
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .envs(env)
@@ -177,7 +167,8 @@ async fn processes_without_their_secrets_start_only_with_the_development_switch(
     let no_token_keys: Vec<_> = with_webhook.iter().filter(|(k, _)| k != "TT_AUTH_KEYS_FILE").cloned().collect();
     assert_refused(&run("api", &no_token_keys).await, "api without token keys", &["TT_AUTH_KEYS_FILE"]);
     let public_keys = std::env::temp_dir().join(format!("tt-public-keys-{}.json", uuid::Uuid::new_v4()));
-    let made = Command::new(binary("auth-keys")).arg("public").arg(&keys_file).arg(&public_keys).status().unwrap();
+    let made =
+        Command::new(workspace_binary("auth-keys")).arg("public").arg(&keys_file).arg(&public_keys).status().unwrap();
     assert!(made.success(), "auth-keys public");
     let public_only = with(&with_webhook, &[("TT_AUTH_KEYS_FILE", public_keys.to_str().unwrap())]);
     let auth = run("api", &with(&public_only, &[("TT_API_SERVICES", "auth")])).await;
@@ -312,7 +303,7 @@ async fn a_production_worker_refuses_a_workflow_started_in_plaintext_and_develop
     let keys_file = test_keys_file().unwrap();
     let env = with(&production_env(&platform, &keys_file), &[("TT_PAYLOAD_KEYS", tests::TEST_PAYLOAD_KEYS)]);
     let mut worker = Process(
-        Command::new(binary("booking-worker"))
+        Command::new(workspace_binary("booking-worker"))
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .envs(env)

@@ -2,20 +2,9 @@
 //! charged twice, and every booking with a good card ends confirmed.
 
 use serde_json::{Value, json};
-use std::{path::PathBuf, process::Child, time::Duration};
-use tests::{TestPlatform, TestPlatformOptions, booking_body};
+use std::{process::Child, time::Duration};
+use tests::{TestPlatform, TestPlatformOptions, booking_body, workspace_binary};
 use workers::WorkerContext;
-
-/// The workspace's `payment-worker` binary, built next to this test's binary. `make test`
-/// builds every binary first; run alone, this test needs `cargo build --bins` before it, or
-/// it drives an old binary.
-fn payment_worker_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let binary = dir.join("payment-worker");
-    assert!(binary.exists(), "no {} (cargo build --bins)", binary.display());
-    binary
-}
 
 /// The worker process, killed when dropped: a failing assertion leaves no process behind.
 struct WorkerProcess(Child);
@@ -35,7 +24,7 @@ impl Drop for WorkerProcess {
 
 fn start_payment_worker(platform: &TestPlatform) -> WorkerProcess {
     WorkerProcess(
-        std::process::Command::new(payment_worker_binary())
+        std::process::Command::new(workspace_binary("payment-worker"))
             .envs(platform.worker_process_env())
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::null())

@@ -569,17 +569,14 @@ pub async fn ensure_user(
         store::grant_role(pool, existing.user_id, role, None).await?;
         return Ok((existing.user_id, false));
     }
-    password::check_policy(password, &email).map_err(|m| invalid("password", m))?;
-    let hash = hash_password(passwords, password).await?;
-    let new = NewUser { email: &email, full_name, phone: None, password_hash: &hash, role };
-    match store::create_user(pool, &new).await {
+    match create_user(pool, passwords, &email, full_name, password, role).await {
         Ok(user_id) => Ok((user_id, true)),
         // Another process created it meanwhile.
-        Err(StoreError::EmailTaken) => {
+        Err(AuthError::EmailTaken) => {
             let user = store::find_user_by_email(pool, &email).await?;
             Ok((user.map(|u| u.user_id).ok_or(AuthError::EmailTaken)?, false))
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
