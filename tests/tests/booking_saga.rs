@@ -291,10 +291,14 @@ async fn a_worker_process_serves_the_sdk_metrics_of_its_tasks() {
         accepted_ref(platform.post_booking(&booking_body(16, 1, 1, "tok_success"), None).await.unwrap()).await;
     platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
 
-    let metrics = platform.http.get(format!("http://{addr}/metrics")).send().await.unwrap().text().await.unwrap();
-    for series in ["temporal_activity_execution_latency", "temporal_workflow_completed"] {
-        assert!(metrics.contains(series), "{series} missing from worker metrics");
-    }
+    // The booking reads confirmed once it is recorded; the saga's own completion (and its
+    // counter) may come a moment later.
+    let series = ["temporal_activity_execution_latency", "temporal_workflow_completed"];
+    let metrics = eventually("the worker metrics to count the saga's tasks", async || {
+        let metrics = platform.http.get(format!("http://{addr}/metrics")).send().await.unwrap().text().await.unwrap();
+        if series.iter().all(|s| metrics.contains(s)) { Ok(metrics) } else { Err(metrics) }
+    })
+    .await;
     assert!(metrics.contains("task_queue=\"payment\""), "activities are labelled with their context's queue");
     platform.stop().await.unwrap();
 }
