@@ -13,8 +13,8 @@ can know, because it is about the code being deployed:
 - there is exactly one worker Deployment per task queue that has a worker binary
   (workers/src/bin/<context>-worker.rs, each a queue of `pub mod task_queue` in
   workflows/contracts/src/temporal.rs), running `<context>-worker`;
-- every Deployment that talks to Temporal (the workers; the API services of booking,
-  payment and partner) mounts the payload keys;
+- every Deployment that sends payloads to Temporal (the workers; the API services that
+  `sends_payloads` in api/src/settings.rs names) mounts the payload keys;
 - each Deployment mounts the database Secrets (tt-database-<context>) of exactly the
   contexts it reaches: a worker its own, an API service those `contexts_of` in
   api/src/state.rs names for it; none mounts the migrate Job's DDL credential;
@@ -57,9 +57,6 @@ PREFIXES = {
     "payment": "/api/payments",
     "partner": "/api/partners",
 }
-# The API services whose routes start, signal or query workflows (api/src/use_cases):
-# what they send to Temporal carries travellers' details, so they seal it.
-TEMPORAL_CLIENT_CONTEXTS = {"booking", "payment", "partner"}
 # Served by every API service; routed to this context's service.
 DOCS_PATHS = ("/api/docs", "/api/openapi.json")
 DOCS_CONTEXT = "booking"
@@ -103,6 +100,16 @@ API_SERVICE_VARIANTS = {
     "Auth": "auth", "Catalog": "catalog", "Inventory": "inventory",
     "Bookings": "booking", "Payments": "payment", "Partners": "partner",
 }
+
+
+def api_sealing_contexts(root: Path) -> set[str]:
+    """The API services that send payloads to Temporal, so need the payload keys:
+    `sends_payloads` in api/src/settings.rs (the check a production process starts with)."""
+    text = (root / "api/src/settings.rs").read_text()
+    block = re.search(r"fn sends_payloads\(.*?\n\}", text, re.S)
+    if not block:
+        raise SystemExit("drift: cannot find `fn sends_payloads` in api/src/settings.rs")
+    return {API_SERVICE_VARIANTS[v] for v in re.findall(r"ApiService::(\w+)", block.group(0))}
 
 
 def api_database_contexts(root: Path) -> dict[str, set[str]]:
@@ -360,7 +367,7 @@ def main() -> int:
             d.check(env.get("TT_GATEWAY_URL", "").startswith(("http://", "https://")), f"Deployment {name}: no TT_GATEWAY_URL")
 
     # --- payload keys: whatever talks to Temporal seals what it sends -----------------
-    sealing = [f"api-{c}" for c in sorted(TEMPORAL_CLIENT_CONTEXTS)] + [f"worker-{c}" for c in workers]
+    sealing = [f"api-{c}" for c in sorted(api_sealing_contexts(root))] + [f"worker-{c}" for c in workers]
     for name in sealing:
         dep = deployments.get(name)
         if dep is None:
