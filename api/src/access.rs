@@ -222,13 +222,15 @@ fn codec_cookie(parts: &Parts) -> Option<&str> {
     if !path.starts_with("/api/codec/") {
         return None;
     }
-    let name = CODEC_COOKIE;
-    parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(
-        |pair| {
-            let (key, value) = pair.trim().split_once('=')?;
-            (key == name && !value.is_empty()).then_some(value)
-        },
-    )
+    cookie(&parts.headers, CODEC_COOKIE)
+}
+
+/// The value of the cookie `name` among the request's cookies, when set and not empty.
+pub(crate) fn cookie<'h>(headers: &'h axum::http::HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
+        let (key, value) = pair.trim().split_once('=')?;
+        (key == name && !value.is_empty()).then_some(value)
+    })
 }
 
 /// The auth context's errors in the API's shape.
@@ -260,6 +262,10 @@ pub(crate) fn auth_error(e: AuthError) -> ApiError {
 /// The cookie that carries an operator's access token to the codec routes (the Temporal
 /// Web UI cannot send a bearer token).
 pub(crate) const CODEC_COOKIE: &str = "tt_codec";
+
+/// The cookie that carries a web page's refresh token to `/api/auth` (see `routes::auth`):
+/// `HttpOnly`, so no script on the page can read it.
+pub(crate) const SESSION_COOKIE: &str = "tt_session";
 
 /// The caller's address and user agent, for sessions and the activity log.
 pub(crate) struct ClientInfo(pub auth::Client);

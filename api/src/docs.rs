@@ -17,6 +17,7 @@ use utoipa_swagger_ui::SwaggerUi;
         auth::jwks, auth::list_roles, auth::list_users, auth::get_user, auth::update_user, auth::delete_user,
         auth::grant_role, auth::revoke_role, auth::assign, auth::unassign,
         bookings::create_booking, bookings::list_my_bookings, bookings::cancel_booking, bookings::booking_versions,
+        bookings::cancellation_terms,
         bookings::get_booking,
         codec::decode, codec::encode, codec::sign_in_page, codec::sign_in,
         catalog::list_accommodations, catalog::get_accommodation, catalog::quote,

@@ -10,6 +10,11 @@ async fn confirmed_booking(platform: &TestPlatform, days_ahead: i64) -> (String,
     (booking_ref, view)
 }
 
+async fn terms(platform: &TestPlatform, session: &Session, booking_ref: &str) -> (u16, Value) {
+    let url = format!("{}/api/bookings/{booking_ref}/cancellation-terms", platform.api_url);
+    body_of(platform.http_as(session).get(url).send().await.unwrap()).await
+}
+
 async fn cancel(platform: &TestPlatform, session: &Session, booking_ref: &str, body: Value) -> (u16, Value) {
     let response = platform
         .http_as(session)
@@ -83,6 +88,12 @@ async fn the_policy_tier_and_operator_overrides_decide_the_refund() {
     let (late_ref, late) = confirmed_booking(&platform, 4).await;
     let (status, _) = cancel(&platform, &stranger, &late_ref, json!({})).await;
     assert_eq!(status, 404, "someone else's booking");
+    assert_eq!(terms(&platform, &stranger, &late_ref).await.0, 404, "someone else's terms");
+    // The terms shown before cancelling are the ones the cancellation then applies.
+    let (status, shown) = terms(&platform, &platform.traveller, &late_ref).await;
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!((shown["cancellable"].as_bool(), shown["policy"].as_str()), (Some(true), Some("standard")), "{shown}");
+    assert_eq!((shown["refund_bp"].as_u64(), &shown["charged"]), (Some(5000), &late["amount_charged"]), "{shown}");
     let (status, body) =
         cancel(&platform, &platform.traveller, &late_ref, json!({ "refund_bp": 10000, "override_reason": "please" }))
             .await;
@@ -92,6 +103,9 @@ async fn the_policy_tier_and_operator_overrides_decide_the_refund() {
     let half = platform.wait_for_status(&late_ref, &["cancelled"]).await.unwrap();
     let total = late["total"]["amount"].as_i64().unwrap();
     assert_eq!(half["amount_refunded"]["amount"].as_i64(), Some(total / 2), "{half}");
+    assert_eq!(half["amount_refunded"], shown["refund"], "the refund shown before is the refund made");
+    let (status, after) = terms(&platform, &platform.traveller, &late_ref).await;
+    assert_eq!((status, after["cancellable"].as_bool()), (200, Some(false)), "a cancelled booking: {after}");
 
     // An operator overrides the policy to 25 %, with a reason that is kept.
     let (override_ref, _) = confirmed_booking(&platform, 30).await;
@@ -124,6 +138,11 @@ async fn the_policy_tier_and_operator_overrides_decide_the_refund() {
     platform.wait_for_status(&declined_ref, &["failed"]).await.unwrap();
     let (status, body) = cancel(&platform, &platform.traveller, &declined_ref, json!({})).await;
     assert_eq!((status, body["error"]["code"].as_str()), (409, Some("not_cancellable")));
+    let (status, declined) = terms(&platform, &platform.traveller, &declined_ref).await;
+    assert_eq!(
+        (status, declined["cancellable"].as_bool(), declined["refund"]["amount"].as_i64()),
+        (200, Some(false), Some(0))
+    );
 
     let books = platform.gateway_ledger().await;
     assert!(

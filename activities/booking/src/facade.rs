@@ -45,6 +45,15 @@ impl Bookings {
         store::access_of(&self.pool, booking_ref, user_id).await
     }
 
+    /// What cancelling the booking on `today` (India's date) would refund by its policy.
+    pub async fn preview_cancellation(
+        &self,
+        booking_ref: &BookingRef,
+        today: chrono::NaiveDate,
+    ) -> Result<Option<store::CancellationPreview>, sqlx::Error> {
+        store::preview_cancellation(&self.pool, booking_ref, today).await
+    }
+
     /// Every version of a booking record, oldest first.
     pub async fn versions(&self, booking_ref: &BookingRef) -> Result<Vec<BookingVersion>, sqlx::Error> {
         store::versions(&self.pool, booking_ref).await

@@ -21,7 +21,9 @@ pub use facade::{Bookings, ListPosition};
 pub use lifecycle::RecordStatus;
 pub use partner_channel::PartnerSalesActivitiesImpl;
 pub use stopped_sagas::StoppedSagasActivitiesImpl;
-pub use store::{BookingAccess, BookingListItem, BookingRow, BookingVersion, IdempotentRequest, RequestOwner};
+pub use store::{
+    BookingAccess, BookingListItem, BookingRow, BookingVersion, CancellationPreview, IdempotentRequest, RequestOwner,
+};
 
 /// The schema this context owns; its pool's `search_path`.
 pub const SCHEMA: &str = "booking";

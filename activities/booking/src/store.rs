@@ -528,6 +528,15 @@ pub enum BeginCancellation {
     NotFound,
 }
 
+/// A booking with the cancellation policy that applies to it (its own, else `standard`).
+const CANCELLABLE_BOOKING: &str = "SELECT b.booking_id, b.status, b.check_in, b.hold_id, b.base_amount_paise,
+            b.gst_amount_paise, b.amount_charged_paise, b.currency, p.code AS policy_code, p.tiers, p.refund_gst
+     FROM bookings b
+     LEFT JOIN cancellation_policies p
+            ON p.cancellation_policy_id = COALESCE(b.cancellation_policy_id,
+                 (SELECT cancellation_policy_id FROM cancellation_policies WHERE code = 'standard'))
+     WHERE b.booking_ref = $1";
+
 #[derive(sqlx::FromRow)]
 struct CancellableBooking {
     booking_id: Uuid,
@@ -543,6 +552,78 @@ struct CancellableBooking {
     refund_gst: Option<bool>,
 }
 
+impl CancellableBooking {
+    fn policy(&self) -> Result<contracts::cancellation::CancellationPolicy, sqlx::Error> {
+        use contracts::cancellation::{CancellationPolicy, CancellationTier};
+        let tiers: Vec<CancellationTier> = self
+            .tiers
+            .clone()
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?
+            .unwrap_or_default();
+        Ok(CancellationPolicy {
+            code: self.policy_code.clone().unwrap_or_else(|| "none".into()),
+            tiers,
+            refund_gst: self.refund_gst.unwrap_or(true),
+        })
+    }
+
+    /// `refund_bp` of what was charged, by the policy's rule for GST.
+    fn refund(
+        &self,
+        policy: &contracts::cancellation::CancellationPolicy,
+        refund_bp: u32,
+        currency: contracts::Currency,
+    ) -> contracts::Money {
+        let charged = contracts::Money { amount: self.amount_charged_paise.unwrap_or(0), currency };
+        contracts::cancellation::cancellation_refund(
+            charged,
+            self.base_amount_paise,
+            self.gst_amount_paise,
+            refund_bp,
+            policy.refund_gst,
+        )
+    }
+}
+
+/// What cancelling a booking on `today` would refund by its policy; nothing is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancellationPreview {
+    /// The booking's record status: only a confirmed booking can be cancelled.
+    pub status: RecordStatus,
+    pub policy: String,
+    pub days_before_check_in: i64,
+    pub refund_bp: u32,
+    pub charged: contracts::Money,
+    pub refund: contracts::Money,
+}
+
+/// The terms [`begin_cancellation`] would fix for a traveller's cancellation today, without
+/// fixing them; `None` for an unknown booking.
+pub async fn preview_cancellation(
+    pool: &PgPool,
+    booking_ref: &BookingRef,
+    today: NaiveDate,
+) -> Result<Option<CancellationPreview>, sqlx::Error> {
+    use contracts::{Currency, Money};
+    let booking: Option<CancellableBooking> =
+        sqlx::query_as(CANCELLABLE_BOOKING).bind(booking_ref.as_str()).fetch_optional(pool).await?;
+    let Some(booking) = booking else { return Ok(None) };
+    let currency = Currency::parse(&booking.currency).unwrap_or(Currency::Inr);
+    let policy = booking.policy()?;
+    let days = (booking.check_in - today).num_days();
+    let refund_bp = policy.refund_bp(days);
+    Ok(Some(CancellationPreview {
+        status: booking.status,
+        refund: booking.refund(&policy, refund_bp, currency),
+        charged: Money { amount: booking.amount_charged_paise.unwrap_or(0), currency },
+        policy: policy.code,
+        days_before_check_in: days,
+        refund_bp,
+    }))
+}
+
 /// Fixes the terms of cancelling `request`'s booking, once: a repeated request finds the
 /// terms already fixed. An override replaces the policy's rate and is recorded.
 pub async fn begin_cancellation(
@@ -550,25 +631,13 @@ pub async fn begin_cancellation(
     request: &contracts::activities::CancellationRequest,
     actor: &str,
 ) -> Result<BeginCancellation, sqlx::Error> {
-    use contracts::{
-        Currency, Money,
-        activities::CancellationTerms,
-        cancellation::{CancellationPolicy, CancellationTier, cancellation_refund},
-    };
+    use contracts::{Currency, Money, activities::CancellationTerms};
     let c = &request.cancellation;
     let mut tx = pool.begin().await?;
-    let booking: Option<CancellableBooking> = sqlx::query_as(
-        "SELECT b.booking_id, b.status, b.check_in, b.hold_id, b.base_amount_paise, b.gst_amount_paise,
-                b.amount_charged_paise, b.currency, p.code AS policy_code, p.tiers, p.refund_gst
-         FROM bookings b
-         LEFT JOIN cancellation_policies p
-                ON p.cancellation_policy_id = COALESCE(b.cancellation_policy_id,
-                     (SELECT cancellation_policy_id FROM cancellation_policies WHERE code = 'standard'))
-         WHERE b.booking_ref = $1 FOR UPDATE OF b",
-    )
-    .bind(c.booking_ref.as_str())
-    .fetch_optional(&mut *tx)
-    .await?;
+    let booking: Option<CancellableBooking> = sqlx::query_as(&format!("{CANCELLABLE_BOOKING} FOR UPDATE OF b"))
+        .bind(c.booking_ref.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
     let Some(booking) = booking else { return Ok(BeginCancellation::NotFound) };
     let currency = Currency::parse(&booking.currency).unwrap_or(Currency::Inr);
     let fixed: Option<(String, i32, i32, i64)> = sqlx::query_as(
@@ -589,22 +658,10 @@ pub async fn begin_cancellation(
     if booking.status != RecordStatus::Confirmed {
         return Ok(BeginCancellation::NotCancellable { status: booking.status });
     }
-    let tiers: Vec<CancellationTier> = booking
-        .tiers
-        .map(serde_json::from_value)
-        .transpose()
-        .map_err(|e| sqlx::Error::Decode(Box::new(e)))?
-        .unwrap_or_default();
-    let policy = CancellationPolicy {
-        code: booking.policy_code.unwrap_or_else(|| "none".into()),
-        tiers,
-        refund_gst: booking.refund_gst.unwrap_or(true),
-    };
+    let policy = booking.policy()?;
     let days = (booking.check_in - request.today).num_days();
     let refund_bp = c.override_refund.as_ref().map_or_else(|| policy.refund_bp(days), |o| o.refund_bp.min(10_000));
-    let charged = Money { amount: booking.amount_charged_paise.unwrap_or(0), currency };
-    let refund =
-        cancellation_refund(charged, booking.base_amount_paise, booking.gst_amount_paise, refund_bp, policy.refund_gst);
+    let refund = booking.refund(&policy, refund_bp, currency);
     sqlx::query(
         "INSERT INTO booking_cancellations (booking_id, requested_by, reason, policy_code, days_before_check_in,
                                             refund_bp, refund_paise, overridden)

@@ -2,7 +2,7 @@
 //! administration (roles, status, property assignments).
 
 use crate::{
-    access::{ClientInfo, ProfileRead, Public, Require, UsersManage, UsersRead, auth_error},
+    access::{ClientInfo, ProfileRead, Public, Require, SESSION_COOKIE, UsersManage, UsersRead, auth_error, cookie},
     error::ApiError,
     extract::{ApiJson, ApiPath, ApiQuery},
     paging::{self, Page, PageSize},
@@ -12,7 +12,7 @@ use auth::{Accounts, StoreError, accounts::Registration};
 use axum::{
     Json, Router,
     extract::State,
-    http::{StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post, put},
 };
@@ -62,7 +62,29 @@ pub(crate) struct LoginRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RefreshRequest {
-    refresh_token: String,
+    /// Absent for a session kept in the `tt_session` cookie (`?session=cookie`): the
+    /// cookie's token is used, and the answer renews the cookie.
+    refresh_token: Option<String>,
+}
+
+/// Where a new session's refresh token goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum SessionDelivery {
+    /// In the answer's body, for clients that keep it themselves.
+    #[default]
+    Body,
+    /// In an `HttpOnly`, `Secure`, `SameSite=Strict` cookie (`tt_session`, path
+    /// `/api/auth`) and not in the body: for the platform's web pages, whose scripts keep
+    /// only the short-lived access token, in memory.
+    Cookie,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SessionQuery {
+    /// `cookie` keeps the refresh token out of reach of the page's scripts (default `body`).
+    session: Option<SessionDelivery>,
 }
 
 /// A signed-in session: a short-lived access token and the refresh token that renews it.
@@ -73,8 +95,10 @@ pub(crate) struct TokenResponse {
     token_type: &'static str,
     /// Seconds the access token stays valid.
     expires_in: u64,
-    /// Opaque; each use returns a new one and retires this one.
-    refresh_token: String,
+    /// Opaque; each use returns a new one and retires this one. Absent when the session is
+    /// kept in the `tt_session` cookie.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
     refresh_expires_at: DateTime<Utc>,
     user_id: Uuid,
 }
@@ -85,20 +109,55 @@ impl From<auth::accounts::SessionTokens> for TokenResponse {
             access_token: t.access.token,
             token_type: "Bearer",
             expires_in: t.access.expires_in.as_secs(),
-            refresh_token: t.refresh_token,
+            refresh_token: Some(t.refresh_token),
             refresh_expires_at: t.refresh_expires_at,
             user_id: t.user_id,
         }
     }
 }
 
-/// Tokens must never be cached by a browser or a proxy.
-fn no_store(status: StatusCode, body: TokenResponse) -> Response {
-    (status, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+/// Tokens must never be cached by a browser or a proxy. A session delivered by cookie
+/// sets its refresh token as the cookie and leaves it out of the body.
+fn session_answer(
+    status: StatusCode,
+    mut body: TokenResponse,
+    delivery: SessionDelivery,
+) -> Result<Response, ApiError> {
+    let cookie = match delivery {
+        SessionDelivery::Body => None,
+        SessionDelivery::Cookie => {
+            let token = body.refresh_token.take().unwrap_or_default();
+            let lifetime = (body.refresh_expires_at - Utc::now()).num_seconds().max(0);
+            Some(session_cookie(&token, lifetime)?)
+        }
+    };
+    let mut response = (status, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response();
+    if let Some(cookie) = cookie {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+/// The `tt_session` cookie: sent only to `/api/auth`, only by the site itself, never to a
+/// script. (Browsers accept `Secure` cookies from http://localhost and 127.0.0.1 too.)
+fn session_cookie(token: &str, max_age_secs: i64) -> Result<HeaderValue, ApiError> {
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Path=/api/auth; Max-Age={max_age_secs}; HttpOnly; Secure; SameSite=Strict"
+    ))
+    .map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// The refresh token of a refresh or logout: the body's, else the session cookie's.
+fn refresh_token_of<'a>(body: &'a RefreshRequest, headers: &'a HeaderMap) -> Option<(&'a str, SessionDelivery)> {
+    match body.refresh_token.as_deref() {
+        Some(token) => Some((token, SessionDelivery::Body)),
+        None => cookie(headers, SESSION_COOKIE).map(|token| (token, SessionDelivery::Cookie)),
+    }
 }
 
 /// Create a traveller account; answers with a signed-in session.
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest, security(()),
+    params(SessionQuery),
     responses((status = 201, body = TokenResponse), (status = 409, description = "The email is taken"),
         (status = 422, description = "Invalid email, name, phone or too weak a password"),
         (status = 429, description = "Too many sign-ups and sign-ins from this address (`Retry-After`)"),
@@ -107,6 +166,7 @@ pub(crate) async fn register(
     _: Public,
     State(accounts): State<Accounts>,
     ClientInfo(client): ClientInfo,
+    ApiQuery(query): ApiQuery<SessionQuery>,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> Result<Response, ApiError> {
     let registration = Registration {
@@ -116,13 +176,14 @@ pub(crate) async fn register(
         phone: body.phone.as_deref(),
     };
     let tokens = accounts.register(&registration, &client).await.map_err(auth_error)?;
-    Ok(no_store(StatusCode::CREATED, tokens.into()))
+    session_answer(StatusCode::CREATED, tokens.into(), query.session.unwrap_or_default())
 }
 
 /// Log in with email and password. A wrong password and an unknown email get the same
 /// answer; repeated failures of one email from one client address wait a growing delay
 /// (429 `too_many_attempts` with `Retry-After`), which other addresses do not share.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest, security(()),
+    params(SessionQuery),
     responses((status = 200, body = TokenResponse), (status = 401, description = "Wrong email or password"),
         (status = 403, description = "The account is disabled"),
         (status = 429, description = "Too many failed attempts from this address, or sign-ins from it (`Retry-After`)"),
@@ -131,40 +192,54 @@ pub(crate) async fn login(
     _: Public,
     State(accounts): State<Accounts>,
     ClientInfo(client): ClientInfo,
+    ApiQuery(query): ApiQuery<SessionQuery>,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let tokens = accounts.login(&body.email, &body.password, &client).await.map_err(auth_error)?;
-    Ok(no_store(StatusCode::OK, tokens.into()))
+    session_answer(StatusCode::OK, tokens.into(), query.session.unwrap_or_default())
 }
 
 /// Exchange a refresh token for a new access token and a new refresh token. Using a refresh
 /// token again within seconds (two tabs refreshing at once) gets another new pair; later,
 /// it ends that login on every device that shares it. No refresh renews a login past its
-/// absolute lifetime (30 days from the login by default).
+/// absolute lifetime (30 days from the login by default). A session kept in the
+/// `tt_session` cookie sends `{}`: the cookie is used and renewed.
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest, security(()),
-    responses((status = 200, body = TokenResponse), (status = 401, description = "Unknown, expired or reused refresh token")))]
+    responses((status = 200, body = TokenResponse),
+        (status = 401, description = "Unknown, expired or reused refresh token, or none given")))]
 pub(crate) async fn refresh(
     _: Public,
     State(accounts): State<Accounts>,
     ClientInfo(client): ClientInfo,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> Result<Response, ApiError> {
-    let tokens = accounts.refresh(&body.refresh_token, &client).await.map_err(auth_error)?;
-    Ok(no_store(StatusCode::OK, tokens.into()))
+    let Some((token, delivery)) = refresh_token_of(&body, &headers) else {
+        return Err(ApiError::unauthorized("missing_refresh_token", "Send refresh_token, or sign in again"));
+    };
+    let tokens = accounts.refresh(token, &client).await.map_err(auth_error)?;
+    session_answer(StatusCode::OK, tokens.into(), delivery)
 }
 
-/// Log out this device: ends the login the refresh token belongs to, including its access
-/// tokens. Logging out twice is fine.
+/// Log out this device: ends the login the refresh token (or the `tt_session` cookie)
+/// belongs to, including its access tokens, and clears the cookie. Logging out twice is fine.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", request_body = RefreshRequest, security(()),
     responses((status = 204, description = "Logged out")))]
 pub(crate) async fn logout(
     _: Public,
     State(accounts): State<Accounts>,
     ClientInfo(client): ClientInfo,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<RefreshRequest>,
-) -> Result<StatusCode, ApiError> {
-    accounts.logout(&body.refresh_token, &client).await.map_err(auth_error)?;
-    Ok(StatusCode::NO_CONTENT)
+) -> Result<Response, ApiError> {
+    if let Some((token, _)) = refresh_token_of(&body, &headers) {
+        accounts.logout(token, &client).await.map_err(auth_error)?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if cookie(&headers, SESSION_COOKIE).is_some() {
+        response.headers_mut().insert(header::SET_COOKIE, session_cookie("", 0)?);
+    }
+    Ok(response)
 }
 
 /// Log out every device of the signed-in user.

@@ -10,6 +10,7 @@ use crate::{
     access::{BookingsCancel, BookingsCreate, BookingsRead, ClientInfo, Require, Verified},
     error::ApiError,
     extract::{ApiJson, ApiQuery},
+    money::MoneyDto,
     paging::{self, Page, PageSize},
     state::AppState,
     use_cases::{
@@ -35,6 +36,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/", post(create_booking).get(list_my_bookings))
         .route("/{booking_ref}", get(get_booking))
         .route("/{booking_ref}/cancel", post(cancel_booking))
+        .route("/{booking_ref}/cancellation-terms", get(cancellation_terms))
         .route("/{booking_ref}/versions", get(booking_versions))
 }
 
@@ -155,6 +157,55 @@ pub(crate) async fn booking_versions(
         return Err(booking_not_found(&raw_ref));
     }
     Ok(Json(versions.into_iter().map(Into::into).collect()))
+}
+
+/// What cancelling a booking now would give back, by its cancellation policy.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct CancellationTermsView {
+    #[schema(example = "TRP-7K3M9Q")]
+    booking_ref: String,
+    /// Only a confirmed booking can be cancelled.
+    cancellable: bool,
+    #[schema(example = "standard")]
+    policy: String,
+    /// Whole days from today (in India) to check-in.
+    days_before_check_in: i64,
+    /// The policy's refund rate for that many days: 10000 is all of it.
+    refund_bp: u32,
+    /// What was paid.
+    charged: MoneyDto,
+    /// What a cancellation now refunds.
+    refund: MoneyDto,
+}
+
+/// What cancelling the booking today would refund by its policy, shown before the
+/// traveller confirms; nothing is changed. The cancellation itself fixes the terms of the
+/// day it starts.
+#[utoipa::path(get, path = "/api/bookings/{booking_ref}/cancellation-terms", tag = "bookings",
+    security(("bearer" = ["bookings:read_own", "bookings:read_any"])),
+    params(("booking_ref" = String, Path, example = "TRP-7K3M9Q")),
+    responses((status = 200, body = CancellationTermsView), (status = 401, description = "Not signed in"),
+        (status = 404, description = "No such booking, or not yours, or not recorded yet")))]
+pub(crate) async fn cancellation_terms(
+    caller: Require<BookingsRead>,
+    State(state): State<AppState>,
+    Path(raw_ref): Path<String>,
+) -> Result<Json<CancellationTermsView>, ApiError> {
+    let booking_ref = viewable_booking(&state, &caller, &raw_ref).await?;
+    let terms = state
+        .bookings
+        .preview_cancellation(&booking_ref, contracts::india::today())
+        .await?
+        .ok_or_else(|| booking_not_found(&raw_ref))?;
+    Ok(Json(CancellationTermsView {
+        booking_ref: booking_ref.to_string(),
+        cancellable: terms.status == booking::RecordStatus::Confirmed,
+        policy: terms.policy,
+        days_before_check_in: terms.days_before_check_in,
+        refund_bp: terms.refund_bp,
+        charged: terms.charged.into(),
+        refund: terms.refund.into(),
+    }))
 }
 
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
