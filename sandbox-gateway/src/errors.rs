@@ -50,6 +50,25 @@ impl GatewayError {
         GatewayError::bad_request(DECLINED, "payment_declined")
     }
 
+    /// The gateway's own words for the refusal, which the hosted checkout passes on to the
+    /// traveller and the merchant's page.
+    pub(crate) fn description(&self) -> &str {
+        &self.description
+    }
+
+    pub(crate) fn code(&self) -> &'static str {
+        self.code
+    }
+
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// Whether the bank declined the card, as opposed to the gateway refusing the request.
+    pub(crate) fn is_decline(&self) -> bool {
+        self.reason == "payment_declined"
+    }
+
     pub(crate) fn unauthorized() -> Self {
         GatewayError {
             status: StatusCode::UNAUTHORIZED,

@@ -13,14 +13,37 @@
 //!   same key and body return the first refund, the same key with another body is a 400;
 //!   refunds never exceed the captured amount. `GET /v1/payments/{id}/refunds`.
 //!
-//! Hosted checkout (no auth: the traveller's browser calls it):
-//! - `GET /v1/checkout/{order_id}` — amount, currency and status for the page.
+//! Hosted checkout (no auth: the traveller's browser calls it). A browser gets pages and
+//! redirects; a JSON caller keeps getting JSON:
+//! - `GET /v1/checkout/{order_id}` — with `Accept: text/html` (a browser's navigation), the
+//!   page to pay on: the merchant, the amount in rupees, the receipt and order id, and a form
+//!   of the test cards below that posts to `/pay`. The merchant's page links to it with
+//!   `?callback_url=<absolute http(s) URL of its own page>`, carried along in the form; any
+//!   other `callback_url` is a 400 page naming the problem. A paid order shows that it is
+//!   paid (and a link back to `callback_url`), an unknown one a 404 page. Otherwise (no
+//!   `Accept`, `application/json`): amount, currency and status as JSON, an unknown order a
+//!   400 in the gateway's error shape.
 //! - `POST /v1/checkout/{order_id}/pay` — `{"card_token": "tok_…"}`: pays the order (a paid
 //!   order is a 400), captures when the order asked for it, and answers the payment with
-//!   `razorpay_payment_id`, `razorpay_order_id` and `razorpay_signature`.
+//!   `razorpay_payment_id`, `razorpay_order_id` and `razorpay_signature`. The page's form
+//!   (`application/x-www-form-urlencoded`: `card_token`, optional `callback_url`) pays the
+//!   same way and answers `303 See Other`, as the real gateway's redirect flow does: to
+//!   `<callback_url>?razorpay_payment_id=…&razorpay_order_id=…&razorpay_signature=…` when
+//!   paid; when declined or refused (a paid order, say), to
+//!   `<callback_url>?error[code]=BAD_REQUEST_ERROR&error[description]=<the gateway's message>&error[reason]=payment_failed&razorpay_order_id=…`.
+//!   The fields are form-encoded and appended to the callback's own query, if any. Without
+//!   a `callback_url` it answers a result page instead ("Payment successful", or a 400
+//!   "Payment declined: …").
+//! - `GET /v1/checkout/assets/checkout.css` and `…/checkout.js` — the page's stylesheet and
+//!   its one script, which disables the pay button on submit so a double click pays once
+//!   (the gateway refuses a second payment on a paid order anyway). The pages carry a
+//!   Content-Security-Policy that runs only these, and lets forms post to the gateway and
+//!   to the callback's origin, where the redirect goes.
 //!
 //! Card tokens decide the outcome: `tok_decline`, `tok_declined` and
 //! `tok_insufficient_funds` are declined by the "bank"; any other `tok_…` token is authorised.
+//! The page offers `tok_success` (Visa •••• 1111, pays), `tok_decline` (Mastercard •••• 0002)
+//! and `tok_insufficient_funds` (Visa •••• 9995).
 //!
 //! Webhooks: `payment.authorized`, `payment.failed`, `payment.captured`, `order.paid` and
 //! `refund.processed` are POSTed to the configured URL as Razorpay-shaped events, signed in
@@ -50,16 +73,20 @@
 //! against an independent implementation of the protocol.
 //!
 //! Inside the crate, modules depend on each other in one direction only, so each can be read
-//! and changed without the ones built on it. At the bottom, `settings`, `ids`, `errors` and
-//! `faults` use no other module; `webhooks` builds on `settings`, `ids` and `faults`; `state`
-//! gathers the settings, the fault switches and the webhook dispatcher into one [`Sandbox`];
-//! the handlers in `api` and `control` work on `state`; and this root assembles the router.
+//! and changed without the ones built on it. At the bottom, `settings`, `ids`, `errors`,
+//! `faults` and `pages` (the checkout's HTML, stylesheet and script) use no other module;
+//! `webhooks` builds on `settings`, `ids` and `faults`; `state` gathers the settings, the
+//! fault switches and the webhook dispatcher into one [`Sandbox`]; the handlers in `api` and
+//! `control` work on `state`; `checkout` answers the hosted checkout with `api`'s payment
+//! rules and `pages`; and this root assembles the router.
 
 mod api;
+mod checkout;
 mod control;
 mod errors;
 mod faults;
 mod ids;
+mod pages;
 mod settings;
 mod state;
 mod webhooks;
@@ -79,6 +106,7 @@ use tokio::net::TcpListener;
 pub fn router(sandbox: Sandbox) -> Router {
     Router::new()
         .merge(api::routes())
+        .merge(checkout::routes())
         .merge(control::routes())
         .route("/healthz", get(|| async { "ok" }))
         .layer(middleware::from_fn_with_state(sandbox.faults.clone(), faults::inject))

@@ -16,13 +16,53 @@ use std::{
 struct Gateway {
     base: String,
     http: reqwest::Client,
+    /// A browser's requests, with redirects left for the test to read rather than followed.
+    browser: reqwest::Client,
 }
 
 async fn start(settings: SandboxSettings) -> Gateway {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(sandbox_gateway::run(listener, settings, std::future::pending()));
-    Gateway { base, http: reqwest::Client::new() }
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    Gateway { base, http: reqwest::Client::new(), browser }
+}
+
+/// What a browser navigating to a page sends as `Accept`.
+const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+/// A page or redirect as the browser got it.
+struct Page {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    html: String,
+}
+
+impl Page {
+    async fn from(response: reqwest::Response) -> Page {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        Page { status, headers, html: response.text().await.unwrap() }
+    }
+
+    fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    fn assert_html(&self) {
+        assert!(self.header("content-type").starts_with("text/html"), "{:?}", self.headers);
+        assert!(self.html.starts_with("<!doctype html>") && self.html.contains("<html lang=\"en\">"), "{}", self.html);
+    }
+
+    /// The redirect's target: the URL without its query, and the query's fields decoded.
+    fn redirect(&self) -> (String, HashMap<String, String>) {
+        assert_eq!(self.status, 303, "{}", self.html);
+        let location = reqwest::Url::parse(self.header("location")).unwrap();
+        let fields = location.query_pairs().into_owned().collect();
+        let mut target = location.clone();
+        target.set_query(None);
+        (target.to_string(), fields)
+    }
 }
 
 /// A merchant endpoint that answers 500 to the first `fail_first` webhooks, and a sandbox
@@ -132,6 +172,32 @@ impl Gateway {
     /// The traveller pays `order_id` on the hosted checkout page with `card_token`.
     async fn checkout_pay(&self, order_id: &str, card_token: &str) -> (u16, Value) {
         self.public_post(&format!("/v1/checkout/{order_id}/pay"), json!({ "card_token": card_token })).await
+    }
+
+    /// Opens `path` as a browser's navigation does.
+    async fn browse(&self, path: &str) -> Page {
+        Page::from(self.browser.get(self.url(path)).header("Accept", BROWSER_ACCEPT).send().await.unwrap()).await
+    }
+
+    /// Submits the checkout page's form for `order_id` with `fields`, form-encoded.
+    async fn submit_pay_form(&self, order_id: &str, fields: &[(&str, &str)]) -> Page {
+        let request = self.browser.post(self.url(&format!("/v1/checkout/{order_id}/pay")));
+        Page::from(request.header("Accept", BROWSER_ACCEPT).form(fields).send().await.unwrap()).await
+    }
+
+    /// An order that asks for capture, with the merchant's `receipt`: its id.
+    async fn order_with_receipt(&self, amount: i64, receipt: &str) -> String {
+        let body = json!({ "amount": amount, "currency": "INR", "receipt": receipt, "payment_capture": true });
+        let (status, order) = self.merchant_post("/v1/orders", body).await;
+        assert_eq!(status, 200, "{order}");
+        order["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The order's payments as the merchant sees them.
+    async fn payments_of(&self, order_id: &str) -> Vec<Value> {
+        let (status, payments) = self.merchant_get(&format!("/v1/orders/{order_id}/payments")).await;
+        assert_eq!(status, 200, "{payments}");
+        payments["items"].as_array().unwrap().clone()
     }
 
     /// An order that asks for capture, paid on the checkout page with a good card: its id.
@@ -612,4 +678,210 @@ async fn the_merchant_api_needs_credentials_and_answers_in_the_gateway_shape() {
 
     let (status, body) = gateway.public_get("/v1/checkout/order_missing").await;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("BAD_REQUEST_ERROR")));
+}
+
+const SHOP: &str = "https://shop.example/bookings/TRP-7?lang=en";
+
+#[tokio::test]
+async fn the_checkout_page_is_html_for_browsers_and_json_for_other_callers() {
+    let gateway = start(SandboxSettings::default()).await;
+    let order_id = gateway.order_with_receipt(1_234_567, "TRP-2024-0042").await;
+
+    let page = gateway.browse(&format!("/v1/checkout/{order_id}?callback_url={}", encode(SHOP))).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    page.assert_html();
+    for part in [
+        "<meta name=\"viewport\"",
+        "<title>",
+        "<main>",
+        "<h1>",
+        "Tripura Tourism",
+        "₹12,345.67",
+        "TRP-2024-0042",
+        &order_id,
+        &format!("<form method=\"post\" action=\"/v1/checkout/{order_id}/pay\""),
+        "<fieldset>",
+        "<legend>",
+        "name=\"card_token\" value=\"tok_success\" checked",
+        "name=\"card_token\" value=\"tok_decline\"",
+        "Visa •••• 1111 — pays",
+        "Mastercard •••• 0002 — declined",
+        "<input type=\"hidden\" name=\"callback_url\" value=\"https://shop.example/bookings/TRP-7?lang=en\">",
+        "Pay ₹12,345.67</button>",
+        "src=\"/v1/checkout/assets/checkout.js\"",
+    ] {
+        assert!(page.html.contains(part), "no {part:?} in {}", page.html);
+    }
+    assert_eq!(page.html.matches("<h1>").count(), 1);
+    assert!(!page.html.contains("<script>") && !page.html.contains("style="), "no inline script or style");
+    let policy = page.header("content-security-policy");
+    assert!(policy.contains("script-src 'self'") && policy.contains("style-src 'self'"), "{policy}");
+    assert!(policy.contains("form-action 'self' https://shop.example"), "the redirect back is allowed: {policy}");
+
+    let script =
+        Page::from(gateway.browser.get(gateway.url("/v1/checkout/assets/checkout.js")).send().await.unwrap()).await;
+    assert_eq!((script.status, script.header("content-type")), (200, "text/javascript; charset=utf-8"));
+    assert!(script.html.contains("disabled = true"), "{}", script.html);
+    let style =
+        Page::from(gateway.browser.get(gateway.url("/v1/checkout/assets/checkout.css")).send().await.unwrap()).await;
+    assert_eq!((style.status, style.header("content-type")), (200, "text/css; charset=utf-8"));
+
+    // API clients keep the JSON: no Accept, or JSON asked for.
+    let (status, json) = gateway.public_get(&format!("/v1/checkout/{order_id}?callback_url=nonsense")).await;
+    assert_eq!((status, json["amount"].as_i64(), json["status"].as_str()), (200, Some(1_234_567), Some("created")));
+    let request =
+        gateway.http.get(gateway.url(&format!("/v1/checkout/{order_id}"))).header("Accept", "application/json");
+    let (status, json) = answer(request.send().await.unwrap()).await;
+    assert_eq!((status, json["receipt"].as_str()), (200, Some("TRP-2024-0042")));
+
+    let missing = gateway.browse("/v1/checkout/order_missing").await;
+    assert_eq!(missing.status, 404);
+    missing.assert_html();
+    assert!(missing.html.contains("Order not found"), "{}", missing.html);
+}
+
+#[tokio::test]
+async fn the_checkout_page_escapes_what_it_shows() {
+    let gateway = start(SandboxSettings::default()).await;
+    let order_id = gateway.order_with_receipt(10_000, "<script>alert('r')</script>\"&").await;
+    let callback = "https://shop.example/b?a=1&b='\"><img/src=x/onerror=alert(1)>";
+
+    let page = gateway.browse(&format!("/v1/checkout/{order_id}?callback_url={}", encode(callback))).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(!page.html.contains("<script>alert") && !page.html.contains("<img"), "{}", page.html);
+    assert!(page.html.contains("&lt;script&gt;alert(&#39;r&#39;)&lt;/script&gt;&quot;&amp;"), "{}", page.html);
+    assert!(page.html.contains("value=\"https://shop.example/b?a=1&amp;b="), "{}", page.html);
+
+    let refused =
+        gateway.browse(&format!("/v1/checkout/{order_id}?callback_url={}", encode("javascript:<img src=x>"))).await;
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.html.contains("javascript:&lt;img src=x&gt;") && !refused.html.contains("<img"),
+        "{}",
+        refused.html
+    );
+    let unknown = gateway.browse(&format!("/v1/checkout/{}", encode("<b>order</b>"))).await;
+    assert_eq!(unknown.status, 404);
+    assert!(unknown.html.contains("&lt;b&gt;order&lt;/b&gt;") && !unknown.html.contains("<b>"), "{}", unknown.html);
+}
+
+#[tokio::test]
+async fn a_callback_url_must_be_an_absolute_web_address() {
+    let gateway = start(SandboxSettings::default()).await;
+    let order_id = gateway.order_with_receipt(10_000, "TRP-CB").await;
+    for bad in ["/bookings/TRP-CB", "javascript:alert(1)", "ftp://shop.example/b", "shop.example/b", "https://", ""] {
+        let page = gateway.browse(&format!("/v1/checkout/{order_id}?callback_url={}", encode(bad))).await;
+        assert_eq!(page.status, 400, "{bad:?}: {}", page.html);
+        page.assert_html();
+        assert!(page.html.contains("callback_url"), "the page names the problem: {}", page.html);
+
+        let paid = gateway.submit_pay_form(&order_id, &[("card_token", "tok_success"), ("callback_url", bad)]).await;
+        assert_eq!(paid.status, 400, "{bad:?}: {}", paid.html);
+    }
+    assert!(gateway.payments_of(&order_id).await.is_empty(), "nothing is paid with a callback it cannot return to");
+}
+
+#[tokio::test]
+async fn paying_on_the_page_redirects_to_the_callback_with_a_signed_payment() {
+    let gateway = start(SandboxSettings::default()).await;
+    let order_id = gateway.order_with_receipt(250_000, "TRP-PAID").await;
+
+    let paid = gateway.submit_pay_form(&order_id, &[("card_token", "tok_success"), ("callback_url", SHOP)]).await;
+    assert!(paid.header("location").starts_with(&format!("{SHOP}&razorpay_payment_id=pay_")), "{:?}", paid.headers);
+    let (target, fields) = paid.redirect();
+    assert_eq!((target.as_str(), fields["lang"].as_str()), ("https://shop.example/bookings/TRP-7", "en"));
+    let payment_id = &fields["razorpay_payment_id"];
+    assert_eq!(fields["razorpay_order_id"], order_id);
+    let expected = hmac_hex(DEFAULT_KEY_SECRET, format!("{order_id}|{payment_id}").as_bytes());
+    assert_eq!(fields["razorpay_signature"], expected, "the merchant can verify the payment");
+
+    let payments = gateway.payments_of(&order_id).await;
+    assert_eq!(payments.len(), 1);
+    assert_eq!(
+        (payments[0]["id"].as_str(), payments[0]["status"].as_str()),
+        (Some(payment_id.as_str()), Some("captured"))
+    );
+
+    let page = gateway.browse(&format!("/v1/checkout/{order_id}?callback_url={}", encode(SHOP))).await;
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains("This order is paid") && !page.html.contains("<form"), "{}", page.html);
+    assert!(page.html.contains("href=\"https://shop.example/bookings/TRP-7?lang=en\""), "{}", page.html);
+}
+
+#[tokio::test]
+async fn a_declined_card_on_the_page_redirects_with_the_gateway_error() {
+    let gateway = start(SandboxSettings::default()).await;
+    let order_id = gateway.order_with_receipt(10_000, "TRP-DECLINE").await;
+    let callback = "http://127.0.0.1:3000/bookings/TRP-DECLINE";
+
+    let declined =
+        gateway.submit_pay_form(&order_id, &[("card_token", "tok_decline"), ("callback_url", callback)]).await;
+    let location = declined.header("location");
+    assert!(
+        location.starts_with(&format!("{callback}?error%5Bcode%5D=BAD_REQUEST_ERROR&error%5Bdescription%5D=")),
+        "{location}"
+    );
+    let (target, fields) = declined.redirect();
+    assert_eq!(target, callback);
+    assert_eq!(fields["error[description]"], "Your payment has been declined by the bank");
+    assert_eq!(fields["error[reason]"], "payment_failed");
+    assert_eq!(fields["razorpay_order_id"], order_id);
+    assert!(!fields.contains_key("razorpay_payment_id") && !fields.contains_key("razorpay_signature"));
+
+    let payments = gateway.payments_of(&order_id).await;
+    assert_eq!((payments.len(), payments[0]["status"].as_str()), (1, Some("failed")));
+    // The traveller may try again with another card.
+    let page = gateway.browse(&format!("/v1/checkout/{order_id}")).await;
+    assert!(page.html.contains("<form"), "{}", page.html);
+}
+
+#[tokio::test]
+async fn a_second_payment_on_the_page_is_refused_and_takes_nothing() {
+    let gateway = start(SandboxSettings::default()).await;
+    let order_id = gateway.order_with_receipt(10_000, "TRP-TWICE").await;
+    let fields = [("card_token", "tok_success"), ("callback_url", SHOP)];
+
+    let first = gateway.submit_pay_form(&order_id, &fields).await;
+    assert!(first.redirect().1.contains_key("razorpay_payment_id"));
+    let second = gateway.submit_pay_form(&order_id, &fields).await;
+    let (_, refused) = second.redirect();
+    assert_eq!(refused["error[code]"], "BAD_REQUEST_ERROR");
+    assert_eq!(refused["error[description]"], "The order is already paid");
+    assert_eq!(refused["razorpay_order_id"], order_id);
+    assert!(!refused.contains_key("razorpay_payment_id"));
+
+    let payments = gateway.payments_of(&order_id).await;
+    assert_eq!(payments.len(), 1, "{payments:?}");
+    assert_eq!(gateway.ledger_of(&order_id).await["captures"], 1);
+}
+
+#[tokio::test]
+async fn without_a_callback_the_page_ends_on_the_gateway_result() {
+    let gateway = start(SandboxSettings::default()).await;
+    let order_id = gateway.order_with_receipt(10_000, "TRP-NOCB").await;
+
+    let page = gateway.browse(&format!("/v1/checkout/{order_id}")).await;
+    assert!(!page.html.contains("name=\"callback_url\""), "{}", page.html);
+    assert!(page.header("content-security-policy").contains("form-action 'self'"));
+
+    let declined = gateway.submit_pay_form(&order_id, &[("card_token", "tok_insufficient_funds")]).await;
+    assert_eq!(declined.status, 400);
+    declined.assert_html();
+    assert!(
+        declined.html.contains("Payment declined: Your payment has been declined by the bank"),
+        "{}",
+        declined.html
+    );
+
+    let paid = gateway.submit_pay_form(&order_id, &[("card_token", "tok_success")]).await;
+    assert_eq!(paid.status, 200, "{}", paid.html);
+    paid.assert_html();
+    assert!(paid.html.contains("Payment successful") && paid.html.contains("₹100.00"), "{}", paid.html);
+    let payments = gateway.payments_of(&order_id).await;
+    assert_eq!(payments.iter().map(|p| p["status"].as_str().unwrap()).collect::<Vec<_>>().len(), 2);
+}
+
+/// Percent-encodes a query value.
+fn encode(value: &str) -> String {
+    reqwest::Url::parse_with_params("http://x/", [("v", value)]).unwrap().query().unwrap()[2..].to_owned()
 }
