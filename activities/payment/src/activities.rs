@@ -10,6 +10,7 @@ use contracts::{
         Charge, ChargeRequest, CheckoutOpened, CheckoutRequest, ReconcileReport, ReconcileRequest, RefundAmountRequest,
         RefundOutcome, RefundPaymentRequest, RefundRequest, SettleRequest, definitions, failure_type,
     },
+    temporal::REPAIR_BOOKING_TYPE,
 };
 use sqlx::PgPool;
 use std::{
@@ -206,7 +207,8 @@ impl PaymentActivitiesImpl {
         ctx: ActivityContext,
         request: SettleRequest,
     ) -> Result<Charge, ActivityError> {
-        while_alive(&ctx, &Progress::none(), self.settle_checkout_attempt(request)).await
+        let reader = CheckoutReader::of(&ctx);
+        while_alive(&ctx, &Progress::none(), self.settle_checkout_attempt(request, reader)).await
     }
 
     #[activity(definition = definitions::RefundAmount)]
@@ -324,12 +326,21 @@ impl PaymentActivitiesImpl {
         Ok(CheckoutOpened { payment_id: row.payment_id, gateway_order_id })
     }
 
-    async fn settle_checkout_attempt(&self, request: SettleRequest) -> Result<Charge, ActivityError> {
+    async fn settle_checkout_attempt(
+        &self,
+        request: SettleRequest,
+        reader: CheckoutReader,
+    ) -> Result<Charge, ActivityError> {
         let (mut db, Some(row)) = self.locked_charge(&request.idempotency_key).await? else {
             return Err(business_failure(failure_type::PAYMENT_NOT_FOUND, "no checkout was opened for this booking"));
         };
         if row.status == PaymentStatus::Captured {
             return Ok(recorded_charge(&row, request.amount.currency));
+        }
+        // A decline recorded by an earlier attempt (or for an earlier notice) answers the
+        // same failure again, without asking the gateway.
+        if row.status == PaymentStatus::Declined && reader == CheckoutReader::Saga {
+            return Err(refused(&row));
         }
         if row.status.is_closed() {
             return Err(business_failure(failure_type::CHARGE_CLOSED, "this checkout was already closed"));
@@ -345,6 +356,22 @@ impl PaymentActivitiesImpl {
             .or_else(|| payments.iter().find(|p| p.gateway_status() == GatewayStatus::Authorized))
             .cloned()
         else {
+            if let Some(failed) = declined_by(&payments).filter(|_| reader == CheckoutReader::Saga) {
+                // Nothing was taken: the booking ends with the decline, as a declined card
+                // does, and its compensation gives the rooms back. A payment made on the
+                // order after this (a second tab) finds the charge declined and no saga
+                // waiting: the saga's refund, or the webhook's automatic one, gives it back.
+                let description = failed
+                    .error_description
+                    .as_deref()
+                    .filter(|d| !d.trim().is_empty())
+                    .unwrap_or(DECLINED_AT_CHECKOUT)
+                    .to_string();
+                store::mark_declined(&mut *db, row.payment_id, store::DECLINED_BY_BANK, &description).await?;
+                db.release().await?;
+                tracing::info!(%description, payment = %failed.id, "checkout payment declined");
+                return Err(business_failure(failure_type::CARD_DECLINED, &description));
+            }
             return Err(business_failure(
                 failure_type::PAYMENT_NOT_FOUND,
                 "the gateway shows no payment for the order",
@@ -469,6 +496,41 @@ impl PaymentActivitiesImpl {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Who reads a checkout's payment with `settle_checkout`, by the type of its workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CheckoutReader {
+    /// The booking saga waiting on the checkout: a declined payment ends its booking with
+    /// the decline's reason (`CardDeclined`).
+    Saga,
+    /// The repair of a saga that stopped without finishing. It compensates on the answers
+    /// that mean "nothing paid" (`PaymentNotFound`, `ChargeClosed`, …), so it reads a
+    /// declined checkout as it always did: nothing captured, or a closed charge.
+    Repair,
+}
+
+impl CheckoutReader {
+    fn of(ctx: &ActivityContext) -> Self {
+        match ctx.info().workflow_type.as_deref() {
+            Some(REPAIR_BOOKING_TYPE) => CheckoutReader::Repair,
+            _ => CheckoutReader::Saga,
+        }
+    }
+}
+
+/// What a declined checkout payment says when the gateway gives no description.
+const DECLINED_AT_CHECKOUT: &str = "The card was declined on the checkout page";
+
+/// The payment that declined a checkout: a failed payment of the order, when none of its
+/// payments was captured or authorised (the caller looked) and none is still under way.
+fn declined_by(payments: &[Payment]) -> Option<&Payment> {
+    let under_way =
+        payments.iter().any(|p| matches!(p.gateway_status(), GatewayStatus::Created | GatewayStatus::Unknown));
+    if under_way {
+        return None;
+    }
+    payments.iter().find(|p| p.gateway_status() == GatewayStatus::Failed)
 }
 
 /// What [`PaymentActivitiesImpl::give_back`] did with one gateway payment.

@@ -1,6 +1,7 @@
 //! A payment the gateway reports (by webhook): it wakes the booking saga that waits for it,
 //! or, when nothing will ever use it — no saga waits any more, or the order was paid twice —
-//! starts its automatic refund (`refund-<payment id>`).
+//! starts its automatic refund (`refund-<payment id>`). A failed payment took nothing: it
+//! only wakes a checkout's waiting saga, which then ends the booking with the decline.
 
 use super::started_or_running;
 use crate::{error::ApiError, state::AppState};
@@ -9,7 +10,7 @@ use contracts::{
     saga::{AutoRefundInput, PaymentNotice},
     temporal::task_queue,
 };
-use payment::{PaymentRow, WebhookOutcome};
+use payment::{ChargeMethod, PaymentRow, WebhookOutcome};
 use sagas::{AutoRefundWorkflow, BookingWorkflow};
 use serde_json::Value;
 use temporalio_client::{
@@ -37,13 +38,16 @@ impl PaymentFacts {
     }
 }
 
-/// Applies one payment event (`payment.authorized`, `payment.captured`, `order.paid`; others
-/// need nothing), answering its outcome and a line for the log.
+/// Applies one payment event (`payment.authorized`, `payment.captured`, `order.paid`,
+/// `payment.failed`; others need nothing), answering its outcome and a line for the log.
 pub(crate) async fn apply_payment_event(
     state: &AppState,
     event: &str,
     facts: PaymentFacts,
 ) -> Result<(WebhookOutcome, String), ApiError> {
+    if event == "payment.failed" {
+        return apply_failed_payment(state, facts).await;
+    }
     if !matches!(event, "payment.authorized" | "payment.captured" | "order.paid") {
         return Ok((WebhookOutcome::Ignored, format!("{event} needs no action")));
     }
@@ -92,6 +96,50 @@ pub(crate) async fn apply_payment_event(
     }
     start_refund(&client, &booking_ref, &charge, payment_id, "no_booking_waiting").await?;
     Ok((WebhookOutcome::RefundStarted, format!("the saga of {booking_ref} has ended; refunding")))
+}
+
+/// A payment the gateway refused (`payment.failed`). Nothing was taken, so it is never
+/// refunded nor flagged (its amount is the order's, as any attempt's). A checkout whose saga
+/// waits for its payment wakes that saga, which reads the gateway's order and, finding the
+/// decline and no payment, ends the booking with it and gives the rooms back: `signalled`.
+/// Otherwise it needs no action: `charge_in_progress` while a card charge's step is paying
+/// the order (it records the decline itself), `ignored` for everything else — a booking paid
+/// already, a charge over, a saga that has ended, an order no booking opened.
+async fn apply_failed_payment(state: &AppState, facts: PaymentFacts) -> Result<(WebhookOutcome, String), ApiError> {
+    let (Some(order_id), Some(payment_id)) = (facts.order_id, facts.payment_id) else {
+        return Ok((WebhookOutcome::Ignored, "the event names no payment".into()));
+    };
+    let Some(charge) = state.payments.find_by_order(&order_id).await? else {
+        return Ok((WebhookOutcome::Ignored, format!("a failed payment on order {order_id}, which no booking opened")));
+    };
+    if charge.card_charge_in_progress() {
+        return Ok((WebhookOutcome::ChargeInProgress, "the booking's charge step records this decline".into()));
+    }
+    let booking_ref = charge.booking_ref.clone();
+    tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
+    // Only a checkout still open has a saga waiting for its payment; a card charge's step
+    // recorded its outcome, a paid booking stands on its capture, a closed charge is over.
+    if charge.method == Some(ChargeMethod::Card) || !charge.status.is_open() {
+        return Ok((
+            WebhookOutcome::Ignored,
+            format!("{booking_ref} waits for no payment ({}); a failed one takes nothing", charge.status.as_str()),
+        ));
+    }
+    let amount = facts.amount.unwrap_or(charge.amount_paise);
+    let notice = PaymentNotice { gateway_order_id: order_id, gateway_payment_id: payment_id, amount };
+    let client = state.temporal.client().await?;
+    let saga = client.get_workflow_handle::<BookingWorkflow>(booking_ref.workflow_id());
+    match saga.signal(BookingWorkflow::payment_received, notice, WorkflowSignalOptions::default()).await {
+        Ok(()) => Ok((WebhookOutcome::Signalled, format!("woke the saga of {booking_ref} with a declined payment"))),
+        Err(WorkflowInteractionError::NotFound(_)) => Ok((
+            WebhookOutcome::Ignored,
+            format!("the saga of {booking_ref} has ended; a failed payment takes nothing"),
+        )),
+        Err(e) => {
+            tracing::warn!(error = %e, "signalling the booking saga failed");
+            Err(ApiError::unavailable("temporal_unavailable", "The payment cannot be applied right now"))
+        }
+    }
 }
 
 /// Starts the automatic refund of one gateway payment: one workflow per payment, so a
