@@ -10,7 +10,6 @@ use contracts::{
         Charge, ChargeRequest, CheckoutOpened, CheckoutRequest, ReconcileReport, ReconcileRequest, RefundAmountRequest,
         RefundOutcome, RefundPaymentRequest, RefundRequest, SettleRequest, definitions, failure_type,
     },
-    temporal::REPAIR_BOOKING_TYPE,
 };
 use sqlx::PgPool;
 use std::{
@@ -207,8 +206,7 @@ impl PaymentActivitiesImpl {
         ctx: ActivityContext,
         request: SettleRequest,
     ) -> Result<Charge, ActivityError> {
-        let reader = CheckoutReader::of(&ctx);
-        while_alive(&ctx, &Progress::none(), self.settle_checkout_attempt(request, reader)).await
+        while_alive(&ctx, &Progress::none(), self.settle_checkout_attempt(request)).await
     }
 
     #[activity(definition = definitions::RefundAmount)]
@@ -326,11 +324,7 @@ impl PaymentActivitiesImpl {
         Ok(CheckoutOpened { payment_id: row.payment_id, gateway_order_id })
     }
 
-    async fn settle_checkout_attempt(
-        &self,
-        request: SettleRequest,
-        reader: CheckoutReader,
-    ) -> Result<Charge, ActivityError> {
+    async fn settle_checkout_attempt(&self, request: SettleRequest) -> Result<Charge, ActivityError> {
         let (mut db, Some(row)) = self.locked_charge(&request.idempotency_key).await? else {
             return Err(business_failure(failure_type::PAYMENT_NOT_FOUND, "no checkout was opened for this booking"));
         };
@@ -339,7 +333,7 @@ impl PaymentActivitiesImpl {
         }
         // A decline recorded by an earlier attempt (or for an earlier notice) answers the
         // same failure again, without asking the gateway.
-        if row.status == PaymentStatus::Declined && reader == CheckoutReader::Saga {
+        if row.status == PaymentStatus::Declined {
             return Err(refused(&row));
         }
         if row.status.is_closed() {
@@ -356,7 +350,7 @@ impl PaymentActivitiesImpl {
             .or_else(|| payments.iter().find(|p| p.gateway_status() == GatewayStatus::Authorized))
             .cloned()
         else {
-            if let Some(failed) = declined_by(&payments).filter(|_| reader == CheckoutReader::Saga) {
+            if let Some(failed) = declined_by(&payments) {
                 // Nothing was taken: the booking ends with the decline, as a declined card
                 // does, and its compensation gives the rooms back. A payment made on the
                 // order after this (a second tab) finds the charge declined and no saga
@@ -494,27 +488,6 @@ impl PaymentActivitiesImpl {
                 }
             }
             Err(e) => Err(e),
-        }
-    }
-}
-
-/// Who reads a checkout's payment with `settle_checkout`, by the type of its workflow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CheckoutReader {
-    /// The booking saga waiting on the checkout: a declined payment ends its booking with
-    /// the decline's reason (`CardDeclined`).
-    Saga,
-    /// The repair of a saga that stopped without finishing. It compensates on the answers
-    /// that mean "nothing paid" (`PaymentNotFound`, `ChargeClosed`, …), so it reads a
-    /// declined checkout as it always did: nothing captured, or a closed charge.
-    Repair,
-}
-
-impl CheckoutReader {
-    fn of(ctx: &ActivityContext) -> Self {
-        match ctx.info().workflow_type.as_deref() {
-            Some(REPAIR_BOOKING_TYPE) => CheckoutReader::Repair,
-            _ => CheckoutReader::Saga,
         }
     }
 }

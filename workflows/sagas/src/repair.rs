@@ -217,9 +217,12 @@ fn step(queue: &str) -> temporalio_sdk::ActivityOptions {
 /// Whether a step ended with one of the business failures that mean "compensate instead"
 /// (as opposed to running out of time, which fails the repair for the next sweep to retry).
 fn is_business_failure(err: &ActivityExecutionError) -> bool {
-    const COMPENSATE_ON: [&str; 4] = [
+    // A declined checkout (`CardDeclined`) took nothing either. No recorded repair ever got
+    // that answer (the checkout read learnt it later), so the histories replay unchanged.
+    const COMPENSATE_ON: [&str; 5] = [
         failure_type::PAYMENT_NOT_FOUND,
         failure_type::PAYMENT_REJECTED,
+        failure_type::CARD_DECLINED,
         failure_type::HOLD_NOT_FOUND,
         failure_type::CHARGE_CLOSED,
     ];
