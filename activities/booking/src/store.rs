@@ -32,6 +32,8 @@ pub struct BookingRow {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// A cancellation has fixed its terms: the booking is being (or has been) cancelled.
+    pub cancellation_started: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,10 +229,11 @@ pub async fn fail_booking(pool: &PgPool, failure: &BookingFailure, actor: &str) 
 
 pub async fn find_booking(pool: &PgPool, booking_ref: &BookingRef) -> Result<Option<BookingRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT booking_id, booking_ref, status, accommodation_id, room_type, check_in, check_out, rooms, guests,
+        "SELECT b.booking_id, booking_ref, status, accommodation_id, room_type, check_in, check_out, rooms, guests,
                 total_amount_paise, amount_charged_paise, currency, payment_id, failure_code, failure_message,
-                version, created_at, updated_at
-         FROM bookings WHERE booking_ref = $1",
+                version, b.created_at, updated_at,
+                EXISTS (SELECT 1 FROM booking_cancellations c WHERE c.booking_id = b.booking_id) AS cancellation_started
+         FROM bookings b WHERE booking_ref = $1",
     )
     .bind(booking_ref.as_str())
     .fetch_optional(pool)

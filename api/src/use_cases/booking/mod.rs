@@ -273,12 +273,16 @@ pub(crate) async fn read_booking(
 ) -> Result<Option<BookingView>, ApiError> {
     let deadline = Instant::now() + wait.min(Duration::from_secs(MAX_WAIT_SECS));
     let Some(mut view) = live_or_stored(state, booking_ref, deadline).await? else { return Ok(None) };
-    // A confirmed booking's saga has ended; its record knows when it was cancelled since.
+    // A confirmed booking's saga has ended; its record knows when a cancellation started
+    // (its terms are fixed) and when it was cancelled.
     if view.status == BookingState::Confirmed
         && let Some(row) = state.bookings.find(booking_ref).await?
-        && row.status == booking::RecordStatus::Cancelled
     {
-        view.status = BookingState::Cancelled;
+        if row.status == booking::RecordStatus::Cancelled {
+            view.status = BookingState::Cancelled;
+        } else if row.cancellation_started {
+            view.status = BookingState::Cancelling;
+        }
     }
     let (captured, refunded) = state.payments.money_of_booking(booking_ref).await?;
     view.set_money(captured, refunded);
