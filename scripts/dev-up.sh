@@ -90,7 +90,8 @@ check_in="$(date -d '+14 days' +%F)"; check_out="$(date -d '+16 days' +%F)"
 cat <<MSG
 
   Tripura Tourism is up.
-    API          http://$API_ADDR
+    Web pages    http://$API_ADDR/   (sign in as the demo traveller, or sign up)
+    API          http://$API_ADDR/api
     API docs     http://$API_ADDR/api/docs
     Temporal UI  http://127.0.0.1:$UI_PORT   (search: BookingRef = 'TRP-…' or BookingStatus = 'failed')
     Gateway      http://$GATEWAY_ADDR  (sandbox; card token tok_decline is declined)

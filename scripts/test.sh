@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, replay tests, the end-to-end tests against a real Temporal
 # dev server (started per test from .tools) and the local PostgreSQL, the booking flow over
-# HTTP against the local stack (scripts/smoke-booking.sh against `make up`), and the offline
+# HTTP against the local stack (scripts/smoke-booking.sh against `make up`), the travellers'
+# web pages in Chromium against the same stack (scripts/browser-tests.sh), and the offline
 # checks of the deployment manifests (scripts/check-deploy.sh), the lints and the formatting.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-"$ROOT/scripts/bootstrap.sh"
+"$ROOT/scripts/bootstrap.sh" --browser
 
 log="$(mktemp)"
 # The process group of the dev stack the smoke test starts (empty when none runs).
@@ -29,6 +30,16 @@ stop_dev_up() {
   wait "$group" 2>/dev/null || true
 }
 
+# The travellers' web pages in Chromium (scripts/browser-tests.sh) against the stack at $1.
+browser_tests() {
+  step "Browser tests of the travellers' pages"
+  "$ROOT/scripts/browser-tests.sh" "$1" 2>&1 | tee -a "$log"
+  local status=${PIPESTATUS[0]}
+  # A run that broke before its summary (a missing browser, say) still counts as a failure.
+  tail -n 1 "$log" | grep -q '^browser: ' || echo "browser: 0 passed, 1 failed" | tee -a "$log"
+  return "$status"
+}
+
 # The booking flow over HTTP (scripts/smoke-booking.sh) against the stack of `make up`: a
 # developer's running `make up` is tested as it is; otherwise scripts/dev-up.sh is started
 # in a process group of its own for the test and stopped after it, whatever happened.
@@ -37,7 +48,9 @@ smoke_against_dev_stack() {
   if (exec 3<>"/dev/tcp/${api%:*}/${api##*:}") 2>/dev/null; then
     note "$api is already serving (a running \`make up\`?): testing it as it is"
     "$ROOT/scripts/smoke-booking.sh" "http://$api" 2>&1 | tee -a "$log"
-    return "${PIPESTATUS[0]}"
+    status=${PIPESTATUS[0]}
+    browser_tests "http://$api" || status=1
+    return "$status"
   fi
   dir="$(mktemp -d)"
   # The binaries were built above, with every target: dev-up.sh runs them as they are.
@@ -56,6 +69,7 @@ smoke_against_dev_stack() {
     note "the API answers /readyz after $((ready_secs - deadline + SECONDS))s"
     "$ROOT/scripts/smoke-booking.sh" "http://$api" 2>&1 | tee -a "$log"
     status=${PIPESTATUS[0]}
+    browser_tests "http://$api" || status=1
   else
     if kill -0 "$dev_up_group" 2>/dev/null; then
       echo "the API did not answer http://$api/readyz within ${ready_secs}s"
@@ -71,8 +85,9 @@ smoke_against_dev_stack() {
       [ -f "$service_log" ] || continue
       echo "--- tail of ${service_log#"$ROOT"/}"; tail -n 20 "$service_log"
     done
-    # dev-up.sh never got as far as the smoke test: count that as the smoke test failing.
-    [ -n "$ready" ] || echo "smoke: 0 passed, 1 failed" | tee -a "$log"
+    # dev-up.sh never got as far as the smoke test: count that as the smoke test and the
+    # browser tests failing.
+    [ -n "$ready" ] || printf 'smoke: 0 passed, 1 failed\nbrowser: 0 passed, 1 failed\n' | tee -a "$log"
   fi
   stop_dev_up
   if [ "$status" -eq 0 ]; then rm -rf "$dir"; else note "dev-up.sh's log is kept in $dir"; fi
@@ -98,7 +113,7 @@ else
   cargo test --workspace --all-targets --no-fail-fast "$@" 2>&1 | tee -a "$log"
   cargo_status=${PIPESTATUS[0]}
 fi
-step "Booking-flow smoke test against \`make up\`"
+step "Booking-flow smoke test and browser tests against \`make up\`"
 # The whole booking flow over HTTP, as a traveller goes through it, against the processes
 # `make up` runs, on the binaries built above.
 smoke_against_dev_stack
@@ -127,7 +142,7 @@ set -e
 
 # One closing line for the whole suite: every test binary, the smoke test and every check.
 awk '/^test result:|^ *Summary \[/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^(failed|timed)/) f += $i } }
-     /^(deploy-checks|format-check|clippy|smoke):/ { p += $2; f += $4 }
+     /^(deploy-checks|format-check|clippy|smoke|browser):/ { p += $2; f += $4 }
      END { printf "\nsuite: %d passed, %d failed\n", p, f }' "$log"
 if grep -q '^error: could not compile' "$log"; then
   echo "suite: some code did not compile (see the errors above); its tests did not run"

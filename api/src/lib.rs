@@ -57,10 +57,12 @@ pub fn app(state: AppState, services: &[ApiService]) -> Router {
             ApiService::Partners => ("/api/partners", routes::partners::router(&state)),
         };
         router = router.nest(prefix, context_router.route_layer(middleware::from_fn(access::enforce)));
-        // The deployment that talks to Temporal about bookings also opens their payloads.
+        // The deployment that talks to Temporal about bookings also opens their payloads,
+        // and serves the travellers' web pages.
         if *service == ApiService::Bookings {
             router =
                 router.nest("/api/codec", routes::codec::router().route_layer(middleware::from_fn(access::enforce)));
+            router = router.merge(routes::web::router());
         }
     }
     let cors = cors_layer(&state.cors_origins);
@@ -95,7 +97,8 @@ pub fn app(state: AppState, services: &[ApiService]) -> Router {
 }
 
 /// Headers that keep browsers from misusing the API's answers. The docs page runs the
-/// bundled Swagger UI, which needs its own scripts and styles.
+/// bundled Swagger UI, which needs its own scripts and styles; the web pages set their own
+/// policy (`routes::web`).
 async fn security_headers(request: axum::extract::Request, next: middleware::Next) -> axum::response::Response {
     use axum::http::{HeaderValue, header};
     let docs = request.uri().path().starts_with("/api/docs");
@@ -110,7 +113,9 @@ async fn security_headers(request: axum::extract::Request, next: middleware::Nex
     } else {
         "default-src 'none'; frame-ancestors 'none'"
     };
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    }
     response
 }
 

@@ -60,8 +60,9 @@ PREFIXES = {
 # Served by every API service; routed to this context's service.
 DOCS_PATHS = ("/api/docs", "/api/openapi.json")
 DOCS_CONTEXT = "booking"
-# The Temporal UI's payload codec, served by the bookings' API (api/src/lib.rs).
-CODEC_PATHS = {"/api/codec": "booking"}
+# The Temporal UI's payload codec and the travellers' web pages (every path outside /api),
+# served by the bookings' API (api/src/lib.rs).
+BOOKING_SERVICE_PATHS = {"/api/codec": "booking", "/": "booking"}
 CLUSTER_SCOPED = {
     "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
     "PriorityClass", "StorageClass", "PersistentVolume", "IngressClass",
@@ -308,7 +309,7 @@ def main() -> int:
 
     expected_routes = {PREFIXES[c]: f"api-{c}" for c in contexts if c in PREFIXES}
     expected_routes.update({p: f"api-{DOCS_CONTEXT}" for p in DOCS_PATHS})
-    expected_routes.update({p: f"api-{c}" for p, c in CODEC_PATHS.items()})
+    expected_routes.update({p: f"api-{c}" for p, c in BOOKING_SERVICE_PATHS.items()})
     ingresses = by_kind.get("Ingress", {})
     d.check(len(ingresses) == 1, f"expected one Ingress, found {sorted(ingresses)}")
     routes: dict[str, str] = {}

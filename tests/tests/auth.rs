@@ -160,6 +160,106 @@ async fn sign_up_log_in_refresh_and_log_out() {
     platform.stop().await.unwrap();
 }
 
+/// The `tt_session` cookie a response sets: its value and its attributes.
+fn session_cookie_of(response: &reqwest::Response) -> Option<(String, String)> {
+    response.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find_map(|cookie| {
+        let (pair, attributes) = cookie.split_once(';').unwrap_or((cookie, ""));
+        let value = pair.strip_prefix("tt_session=")?;
+        Some((value.to_string(), attributes.trim().to_string()))
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_web_session_keeps_its_refresh_token_in_an_http_only_cookie() {
+    let platform = TestPlatform::spawn_with(TestPlatformOptions::without_workers()).await.unwrap();
+    let email = format!("web-{}@example.in", uuid::Uuid::new_v4().simple());
+    let sign_up = json!({ "email": email, "password": TEST_PASSWORD, "full_name": "Web Traveller" });
+    let url = |path: &str| format!("{}{path}", platform.api_url);
+    let registered = platform.http.post(url("/api/auth/register?session=cookie")).json(&sign_up).send().await.unwrap();
+    let (first, attributes) = session_cookie_of(&registered).expect("a session cookie");
+    for attribute in ["Path=/api/auth", "HttpOnly", "Secure", "SameSite=Strict"] {
+        assert!(attributes.contains(attribute), "{attribute} missing from {attributes}");
+    }
+    let (status, body) = body_of(registered).await;
+    assert_eq!(status, 201, "{body}");
+    assert!(body.get("refresh_token").is_none(), "the refresh token stays out of the body: {body}");
+    assert_eq!(me(&platform, body["access_token"].as_str().unwrap()).await.0, 200);
+    let (status, body) =
+        post(&platform, "/api/auth/login?session=bogus", json!({ "email": email, "password": TEST_PASSWORD })).await;
+    assert_eq!(status, 400, "an unknown delivery is refused: {body}");
+
+    // `{}` with the cookie renews both; without either, 422 naming what is missing.
+    let refresh = |cookie: String| {
+        platform
+            .http
+            .post(url("/api/auth/refresh"))
+            .header("cookie", format!("tt_session={cookie}"))
+            .json(&json!({}))
+            .send()
+    };
+    let renewed = refresh(first.clone()).await.unwrap();
+    let (second, _) = session_cookie_of(&renewed).expect("a renewed cookie");
+    assert_ne!(first, second);
+    let (status, body) = body_of(renewed).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("refresh_token").is_none() && body["access_token"].is_string(), "{body}");
+    let (status, body) = post(&platform, "/api/auth/refresh", json!({})).await;
+    assert_eq!((status, error_code(&body)), (422, "missing_refresh_token"));
+    // A client that keeps its own tokens still gets them in the body, and no cookie.
+    let login = platform.log_in(&email, TEST_PASSWORD).await.unwrap();
+    assert!(session_cookie_of(&login).is_none());
+    assert!(body_of(login).await.1["refresh_token"].is_string());
+
+    // Logging out with the cookie ends that login and clears the cookie.
+    let out = platform
+        .http
+        .post(url("/api/auth/logout"))
+        .header("cookie", format!("tt_session={second}"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 204);
+    let (cleared, attributes) = session_cookie_of(&out).expect("the cookie is cleared");
+    assert!(cleared.is_empty() && attributes.contains("Max-Age=0"), "{cleared:?} {attributes}");
+    let (status, body) = body_of(refresh(second).await.unwrap()).await;
+    assert_eq!((status, error_code(&body)), (401, "invalid_refresh_token"), "the login is over");
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_pages_are_served_with_their_policy_and_revalidated() {
+    let platform = TestPlatform::spawn_with(TestPlatformOptions::without_workers()).await.unwrap();
+    let get = |path: &str| platform.http.get(format!("{}{path}", platform.api_url)).send();
+    for page in ["/", "/stays/ujjayanta-heritage-hotel", "/bookings", "/bookings/TRP-ZZZZZZ", "/sign-in", "/sign-up"] {
+        let response = get(page).await.unwrap();
+        assert_eq!(response.status(), 200, "{page}");
+        let headers = response.headers().clone();
+        assert!(headers["content-type"].to_str().unwrap().starts_with("text/html"), "{page}");
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe"), "{page}: {csp}");
+        assert!(response.text().await.unwrap().contains("/assets/app.js"), "{page}");
+    }
+    let script = get("/assets/app.js").await.unwrap();
+    assert!(script.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    let etag = script.headers()["etag"].clone();
+    let again = platform
+        .http
+        .get(format!("{}/assets/app.js", platform.api_url))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304, "an unchanged script costs a 304");
+    let picture = get("/static/destinations/agartala/ujjayanta-palace-gardens.jpg").await.unwrap();
+    assert_eq!(picture.headers()["content-type"], "image/svg+xml");
+    // The API's own paths keep their JSON answers.
+    let (status, body) = body_of(get("/api/no-such-route").await.unwrap()).await;
+    assert_eq!((status, error_code(&body)), (404, "route_not_found"));
+    assert_eq!(get("/no-such-page/deeper").await.unwrap().status(), 404);
+    platform.stop().await.unwrap();
+}
+
 fn claims_of(token: &str) -> Value {
     let payload = token.split('.').nth(1).unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()

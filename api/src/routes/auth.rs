@@ -206,7 +206,8 @@ pub(crate) async fn login(
 /// `tt_session` cookie sends `{}`: the cookie is used and renewed.
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest, security(()),
     responses((status = 200, body = TokenResponse),
-        (status = 401, description = "Unknown, expired or reused refresh token, or none given")))]
+        (status = 401, description = "Unknown, expired or reused refresh token"),
+        (status = 422, description = "No refresh token in the body and no session cookie")))]
 pub(crate) async fn refresh(
     _: Public,
     State(accounts): State<Accounts>,
@@ -215,7 +216,11 @@ pub(crate) async fn refresh(
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> Result<Response, ApiError> {
     let Some((token, delivery)) = refresh_token_of(&body, &headers) else {
-        return Err(ApiError::unauthorized("missing_refresh_token", "Send refresh_token, or sign in again"));
+        return Err(ApiError::invalid_field(
+            "missing_refresh_token",
+            "refresh_token",
+            "Send refresh_token, or the tt_session cookie of a web session",
+        ));
     };
     let tokens = accounts.refresh(token, &client).await.map_err(auth_error)?;
     session_answer(StatusCode::OK, tokens.into(), delivery)

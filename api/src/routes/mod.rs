@@ -1,4 +1,4 @@
-//! One module per bounded context, each exporting `router()`.
+//! One module per bounded context, each exporting `router()`, and the travellers' web pages.
 
 pub(crate) mod auth;
 pub(crate) mod bookings;
@@ -8,6 +8,7 @@ pub(crate) mod health;
 pub(crate) mod inventory;
 pub(crate) mod partners;
 pub(crate) mod payments;
+pub(crate) mod web;
 
 use crate::error::ApiError;
 
