@@ -521,6 +521,10 @@ async function bookingPage(ref, params) {
   const live = h("div", { "aria-live": "polite", class: "live" });
   show(`Booking ${ref}`, h("p", { class: "crumbs" }, h("a", { href: "/bookings" }, "My bookings"), " › ", ref), h("h1", {}, `Booking ${ref}`), gatewaySaid, live);
   const page = location.pathname;
+  // Just asked to cancel: the booking reads confirmed until the cancellation saga has
+  // fixed its terms, so keep following it a while.
+  const cancelAskedAt = params.get("cancelling") ? Date.now() : null;
+  const settled = (v) => ENDED.has(v.status) && !(v.status === "confirmed" && cancelAskedAt && Date.now() - cancelAskedAt < 60_000);
   let view = null;
   let failures = 0;
   for (;;) {
@@ -528,7 +532,7 @@ async function bookingPage(ref, params) {
     const before = view && view.status;
     try {
       // The API holds the answer until the booking settles (at most `wait` seconds).
-      const wait = view ? 20 : 0;
+      const wait = view && !ENDED.has(view.status) ? 20 : 0;
       view = await api(`/api/bookings/${encodeURIComponent(ref)}${wait ? `?wait=${wait}` : ""}`, { auth: true });
       failures = 0;
     } catch (error) {
@@ -543,9 +547,11 @@ async function bookingPage(ref, params) {
       continue;
     }
     if (location.pathname !== page) return;
-    live.replaceChildren(...drawBooking(view));
+    // The cancellation was accepted: show it as under way while the record catches up.
+    const shown = cancelAskedAt && view.status === "confirmed" && !settled(view) ? { ...view, status: "cancelling" } : view;
+    live.replaceChildren(...drawBooking(shown));
     if (view.status === "failed" || view.status === "expired") forgetCheckout(ref);
-    if (ENDED.has(view.status)) return;
+    if (settled(view)) return;
     // A state the API does not hold answers for (a cancellation under way) is asked
     // again after a second, not at once.
     if (view.status === before && Date.now() - asked < 1000) await new Promise((r) => setTimeout(r, 1000));
@@ -612,7 +618,7 @@ function cancelSection(view) {
         confirm.disabled = true;
         try {
           await api(`/api/bookings/${encodeURIComponent(view.booking_ref)}/cancel`, { method: "POST", body: { reason: "cancelled on the web" }, auth: true });
-          route();
+          go(`/bookings/${encodeURIComponent(view.booking_ref)}?cancelling=1`, { replace: true });
         } catch (error) {
           section.append(notice(error.message, "error"));
           confirm.disabled = false;
