@@ -63,57 +63,35 @@ impl<'a> RoomNights<'a> {
 /// Holds `request.rooms` rooms on every night of the stay, or nothing. Expired holds on
 /// these nights stop counting first: they are released before the rooms are counted — a
 /// retry whose own hold expired in between finds it released, and is told so.
+///
+/// One round trip: the `hold_rooms` function (migration 0003) does the idempotency row, the
+/// release of expired holds, the night locks, the count and the counters in one call, so
+/// on a hot night the lock is held only while the database works, never across a round
+/// trip to this process.
 pub async fn hold_rooms(
     pool: &PgPool,
     request: &HoldRequest,
     expires_at: DateTime<Utc>,
 ) -> Result<HoldOutcome, sqlx::Error> {
-    let stay = RoomNights::of_stay(request.accommodation_id, &request.room_type, &request.dates);
-    release_expired_overlapping(pool, &stay).await?;
-    let rooms = i32::try_from(request.rooms).unwrap_or(i32::MAX);
-    let mut tx = pool.begin().await?;
-    // The hold row goes first: a concurrent retry of the same hold id waits on its primary
-    // key here and then sees the hold as already placed.
-    let inserted = sqlx::query(
-        "INSERT INTO inventory_holds (hold_id, booking_ref, accommodation_id, room_type, check_in, check_out, rooms, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (hold_id) DO NOTHING",
-    )
-    .bind(&request.hold_id)
-    .bind(request.booking_ref.as_str())
-    .bind(request.accommodation_id)
-    .bind(&request.room_type)
-    .bind(request.dates.check_in)
-    .bind(request.dates.check_out)
-    .bind(rooms)
-    .bind(expires_at)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
-        let status: Option<String> = sqlx::query_scalar("SELECT status FROM inventory_holds WHERE hold_id = $1")
+    let (outcome, short): (String, Option<Vec<NaiveDate>>) =
+        sqlx::query_as("SELECT outcome, short_nights FROM hold_rooms($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(&request.hold_id)
-            .fetch_optional(&mut *tx)
+            .bind(request.booking_ref.as_str())
+            .bind(request.accommodation_id)
+            .bind(&request.room_type)
+            .bind(request.dates.check_in)
+            .bind(request.dates.check_out)
+            .bind(i32::try_from(request.rooms).unwrap_or(i32::MAX))
+            .bind(expires_at)
+            .fetch_one(pool)
             .await?;
-        return Ok(match status.as_deref() {
-            Some("released") => HoldOutcome::Released,
-            _ => HoldOutcome::AlreadyPlaced,
-        });
+    match outcome.as_str() {
+        "placed" => Ok(HoldOutcome::Placed),
+        "already_placed" => Ok(HoldOutcome::AlreadyPlaced),
+        "released" => Ok(HoldOutcome::Released),
+        "short" => Ok(HoldOutcome::SoldOut { nights: short.unwrap_or_default() }),
+        other => Err(sqlx::Error::Protocol(format!("hold_rooms answered an unknown outcome {other:?}"))),
     }
-
-    let nights = lock_nights(&mut tx, &stay).await?;
-    let short: Vec<NaiveDate> = request
-        .dates
-        .each_night()
-        .filter(|night| nights.iter().find(|n| n.night == *night).is_none_or(|n| n.available() < rooms))
-        .collect();
-    if !short.is_empty() {
-        tx.rollback().await?;
-        return Ok(HoldOutcome::SoldOut { nights: short });
-    }
-    move_counters(&mut tx, &stay, rooms, 0).await?;
-    tx.commit().await?;
-    Ok(HoldOutcome::Placed)
 }
 
 /// Gives a live hold's rooms back. Returns whether anything was released.
@@ -164,22 +142,6 @@ pub async fn release_expired_holds(pool: &PgPool, limit: i64) -> Result<u64, sql
         "SELECT hold_id FROM inventory_holds WHERE status = 'held' AND expires_at < now() ORDER BY expires_at LIMIT $1",
     )
     .bind(limit)
-    .fetch_all(pool)
-    .await?;
-    release_each(pool, expired).await
-}
-
-/// Releases the expired live holds that cover any of `nights`.
-async fn release_expired_overlapping(pool: &PgPool, nights: &RoomNights<'_>) -> Result<u64, sqlx::Error> {
-    let expired: Vec<String> = sqlx::query_scalar(
-        "SELECT hold_id FROM inventory_holds
-         WHERE status = 'held' AND expires_at < now()
-           AND accommodation_id = $1 AND room_type = $2 AND check_in < $4 AND check_out > $3",
-    )
-    .bind(nights.accommodation_id)
-    .bind(nights.room_type)
-    .bind(nights.from)
-    .bind(nights.to)
     .fetch_all(pool)
     .await?;
     release_each(pool, expired).await
