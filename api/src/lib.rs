@@ -11,6 +11,7 @@
 
 pub mod access;
 mod background;
+mod catalog_pages;
 mod docs;
 pub mod error;
 mod extract;
@@ -56,7 +57,13 @@ pub fn app(state: AppState, services: &[ApiService]) -> Router {
             ApiService::Payments => ("/api/payments", routes::payments::router()),
             ApiService::Partners => ("/api/partners", routes::partners::router(&state)),
         };
-        router = router.nest(prefix, context_router.route_layer(middleware::from_fn(access::enforce)));
+        let mut context_router = context_router.route_layer(middleware::from_fn(access::enforce));
+        if *service == ApiService::Catalog {
+            // Published pages are served from memory while the catalog has not changed.
+            context_router =
+                context_router.layer(middleware::from_fn_with_state(state.catalog_pages.clone(), catalog_pages::serve));
+        }
+        router = router.nest(prefix, context_router);
         // The deployment that talks to Temporal about bookings also opens their payloads,
         // and serves the travellers' web pages.
         if *service == ApiService::Bookings {

@@ -1,6 +1,7 @@
 //! Shared state: one facade per context (each owns its pool; no handler holds a pool) and
 //! the Temporal client.
 
+use crate::catalog_pages::CatalogPages;
 use crate::{
     background::BackgroundWrites,
     error::ApiError,
@@ -55,6 +56,8 @@ impl Temporal {
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub catalog: catalog::Catalog,
+    /// Published catalog pages kept under the catalog's version.
+    pub catalog_pages: CatalogPages,
     pub bookings: booking::Bookings,
     pub inventory: inventory::Inventory,
     pub payments: payment::Payments,
@@ -176,7 +179,16 @@ impl AppState {
         } else {
             partner::AccessLog::disabled()
         };
+        let catalog = catalog::Catalog::new(catalog_pool);
+        // Only a process that serves the catalog's routes keeps its pages, and listens for
+        // its changes on a connection of its own.
+        let catalog_pages = if settings.services.contains(&ApiService::Catalog) {
+            CatalogPages::new(catalog.follow_version())
+        } else {
+            CatalogPages::default()
+        };
         Ok(AppState {
+            catalog_pages,
             partners: partner::Partners::new(partner_pool),
             partner_log,
             accounts: Accounts::new(auth_pool, Passwords::default(), tokens, sessions),
@@ -184,7 +196,7 @@ impl AppState {
             cors_origins: settings.cors_origins.clone().into(),
             payments: payment::Payments::new(payment_pool),
             payments_config: settings.payments.clone(),
-            catalog: catalog::Catalog::new(catalog_pool),
+            catalog,
             bookings: booking::Bookings::new(booking_pool),
             inventory: inventory::Inventory::new(inventory_pool),
             databases: OpenedDatabases(opened.into()),

@@ -104,3 +104,80 @@ async fn searching_paging_and_quoting_the_catalog() {
     }
     platform.stop().await.unwrap();
 }
+
+/// The name of the accommodation `code` as the API at `base` answers, and the answer's ETag.
+async fn name_at(http: &reqwest::Client, base: &str, code: &str) -> (String, String) {
+    let response = http.get(format!("{base}/api/catalog/accommodations/{code}")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let etag = response.headers()["etag"].to_str().unwrap().to_string();
+    let body: Value = response.json().await.unwrap();
+    (body["name"].as_str().unwrap().to_string(), etag)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catalog_change_is_seen_by_every_replica_that_kept_the_page() {
+    let db = tests::TestDatabase::create(4).await.unwrap();
+    let (mut one, mut two) =
+        (tests::spawn_catalog_api(&db.url).await.unwrap(), tests::spawn_catalog_api(&db.url).await.unwrap());
+    let http = reqwest::Client::new();
+    let code = "ujjayanta-heritage-hotel";
+    let path = format!("/api/catalog/accommodations/{code}");
+    // Each replica keeps the page once it hears the catalog's version (its listener starts
+    // with the process): the page's ETag then names the version (`"c<version>-…"`).
+    let mut kept = Vec::new();
+    for replica in [&one.url, &two.url] {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let (_, etag) = name_at(&http, replica, code).await;
+            if etag.starts_with("\"c") {
+                kept.push(etag);
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{replica} never kept {path}: ETag {etag}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    assert_eq!(kept[0], kept[1], "both replicas tag the page by the same catalog version");
+    // Asked with its ETag, the kept page is a 304.
+    let revalidated = http.get(format!("{}{path}", one.url)).header("if-none-match", &kept[0]).send().await.unwrap();
+    assert_eq!(revalidated.status(), 304);
+
+    // A change committed anywhere (here straight in the catalog's tables, as a replica's
+    // write ends up) reaches both replicas' next reads.
+    let changed_at = std::time::Instant::now();
+    sqlx::query("UPDATE accommodations SET name = 'Ujjayanta Heritage Hotel & Gardens' WHERE code = $1")
+        .bind(code)
+        .execute(&db.catalog)
+        .await
+        .unwrap();
+    for replica in [&one.url, &two.url] {
+        let deadline = changed_at + std::time::Duration::from_secs(2);
+        loop {
+            let (name, etag) = name_at(&http, replica, code).await;
+            if name == "Ujjayanta Heritage Hotel & Gardens" {
+                assert!(!kept.contains(&etag), "a new version is a new tag");
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{replica} still serves the old page after 2 s");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+    let stale = http.get(format!("{}{path}", two.url)).header("if-none-match", &kept[1]).send().await.unwrap();
+    assert_eq!(stale.status(), 200, "the old tag no longer matches");
+    // A search by dates depends on rooms free: never kept.
+    let check_in = contracts::india::today() + Days::days(30);
+    let dated = http
+        .get(format!(
+            "{}/api/catalog/accommodations?check_in={check_in}&check_out={}",
+            one.url,
+            check_in + Days::days(1)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dated.status(), 200);
+    assert!(!dated.headers()["etag"].to_str().unwrap().starts_with("\"c"), "a dated search is not kept");
+    one.stop();
+    two.stop();
+    db.drop_database().await.unwrap();
+}

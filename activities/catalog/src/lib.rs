@@ -10,6 +10,7 @@
 //! - A read of a page costs a fixed number of queries whatever the page size: related rows
 //!   (room types, images, destinations, amenities, prices) come for the whole page at once.
 
+pub mod changes;
 mod facade;
 pub mod manage;
 pub mod packages;
@@ -18,6 +19,7 @@ pub mod search;
 pub mod seed;
 pub mod store;
 
+pub use changes::CatalogVersion;
 pub use facade::Catalog;
 
 /// The schema this context owns; its pool's `search_path`.
