@@ -10,6 +10,7 @@
 //!   are in PostgreSQL, so any number of replicas serve the same answers.
 
 pub mod access;
+mod access_log;
 mod background;
 mod catalog_pages;
 mod docs;
@@ -32,7 +33,7 @@ use std::{future::Future, time::Duration};
 use tower_http::{
     catch_panic::CatchPanicLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    trace::{DefaultOnResponse, TraceLayer},
+    trace::TraceLayer,
 };
 
 /// Request bodies larger than this are refused with 413: a booking is a few hundred bytes.
@@ -47,7 +48,12 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn app(state: AppState, services: &[ApiService]) -> Router {
     metrics::init();
     let request_id = HeaderName::from_static("x-request-id");
-    let mut router = Router::new().merge(routes::health::router()).route("/metrics", get(metrics::render));
+    // Probes and scrapes come every few seconds from every kubelet and Prometheus: their
+    // access log lines are at debug, so the log at info is the traffic of users.
+    let mut router = Router::new()
+        .merge(routes::health::router())
+        .route("/metrics", get(metrics::render))
+        .layer(middleware::map_response(access_log::quiet));
     for service in services {
         let (prefix, context_router) = match service {
             ApiService::Auth => ("/api/auth", routes::auth::router()),
@@ -91,7 +97,11 @@ pub fn app(state: AppState, services: &[ApiService]) -> Router {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-            let span = tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id, booking_ref = tracing::field::Empty, trace_id = tracing::field::Empty);
+            let span = if access_log::is_probe(req.uri().path()) {
+                tracing::debug_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id, booking_ref = tracing::field::Empty, trace_id = tracing::field::Empty)
+            } else {
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id, booking_ref = tracing::field::Empty, trace_id = tracing::field::Empty)
+            };
             // A caller that is itself traced (a gateway, a partner's system) keeps its trace.
             platform::telemetry::continue_trace(&span, |name| req.headers().get(name).and_then(|v| v.to_str().ok()));
             // With traces exported, every log line of the request names its trace.
@@ -99,7 +109,7 @@ pub fn app(state: AppState, services: &[ApiService]) -> Router {
                 span.record("trace_id", trace_id);
             }
             span
-        }).on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
+        }).on_response(access_log::AccessLog))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 

@@ -1,5 +1,7 @@
-//! Logging: readable lines locally, JSON lines in deployment (`TT_LOG_FORMAT=json`);
-//! verbosity from `RUST_LOG` (default `info`).
+//! Logging: readable lines with colours on a terminal, JSON lines otherwise (a file, a
+//! container's log), without colour codes; `TT_LOG_FORMAT` (`json` or `text`) overrides
+//! the choice. Verbosity from `RUST_LOG` (default `info`; the API logs probe and metrics
+//! requests at `debug`).
 //!
 //! Traces: with `TT_OTLP_ENDPOINT` (an OTLP/HTTP collector, e.g. `http://127.0.0.1:4318`),
 //! spans are exported there and the Temporal client carries their context through workflows
@@ -37,7 +39,12 @@ where
 /// printing log lines only with `logs`.
 pub fn init_with_otlp(service: &str, otlp_endpoint: Option<&str>, logs: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let json = setting::<String>("LOG_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json"));
+    use std::io::IsTerminal;
+    let terminal = std::io::stdout().is_terminal();
+    let json = match setting::<String>("LOG_FORMAT") {
+        Some(format) => format.eq_ignore_ascii_case("json"),
+        None => !terminal,
+    };
     let otlp = otlp_endpoint
         .and_then(|e| otlp_tracer(service, e))
         .map(|tracer| tracing_opentelemetry::layer().with_tracer(tracer));
@@ -46,7 +53,7 @@ pub fn init_with_otlp(service: &str, otlp_endpoint: Option<&str>, logs: bool) {
     let result = match (logs, json) {
         (false, _) => registry.try_init(),
         (true, true) => registry.with(fmt::layer().json().with_current_span(true)).try_init(),
-        (true, false) => registry.with(fmt::layer().with_target(false)).try_init(),
+        (true, false) => registry.with(fmt::layer().with_target(false).with_ansi(terminal)).try_init(),
     };
     // A second init (tests start several services in one process) keeps the first subscriber.
     if result.is_ok() {
