@@ -6,7 +6,9 @@
 //! - holds per second on one hot room-night, and spread over 120 nights;
 //! - the raw PostgreSQL rate of the same conditional counter update, without the hold's
 //!   bookkeeping, as the baseline of both;
-//! - catalog search requests per second through the real API, with latency percentiles.
+//! - catalog search requests per second through the real API, with latency percentiles,
+//!   against `/healthz` of the same API (itself against a bare axum route) and against the
+//!   search's own queries run straight on the database.
 
 use chrono::{Duration as Days, Utc};
 use contracts::{BookingRef, StayDates, activities::HoldRequest};
@@ -84,28 +86,103 @@ async fn main() -> anyhow::Result<()> {
         report(label, &result, Some(&raw));
     }
 
-    // Catalog search through the real API (no Temporal needed for catalog reads).
-    let mut platform_api = tests::spawn_catalog_api(&db.url).await?;
-    let http = reqwest::Client::new();
-    let queries = ["", "?sort=price&limit=2", "?destination=agartala", "?max_price=300000", "?guests=3&sort=price"];
-    let base = platform_api.url.clone();
-    let search = run(duration, concurrency, move |_, n| {
-        let url =
-            format!("{base}/api/catalog/accommodations{}", queries[usize::try_from(n).unwrap_or(0) % queries.len()]);
+    // Holds never oversell: the database's check constraint would refuse it, and the
+    // counters say so.
+    let oversold: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM accommodation_availability WHERE held + booked > allotment OR held < 0",
+    )
+    .fetch_one(&inventory)
+    .await?;
+    println!("{:<44} {oversold}", "nights oversold after the holds");
+
+    catalog_reads(&db.url, duration, concurrency).await?;
+    db.drop_database().await
+}
+
+/// Catalog search through the real API, against two baselines of the same run: a trivial
+/// route of the same API (`/healthz`, itself against a bare axum route), and the search's
+/// own queries run straight on the database, without HTTP.
+async fn catalog_reads(database_url: &str, duration: Duration, concurrency: usize) -> anyhow::Result<()> {
+    let bare = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let bare_url = format!("http://{}", bare.local_addr()?);
+    tokio::spawn(async move {
+        let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        axum::serve(bare, app).await.ok();
+    });
+    let mut api = tests::spawn_catalog_api(database_url).await?;
+    let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    let get = |urls: Vec<String>| {
         let http = http.clone();
-        async move {
-            let response = http.get(url).send().await.map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-            if response.status().is_success() {
-                Ok(())
-            } else {
-                Err(sqlx::Error::Protocol(response.status().to_string()))
+        move |_, n: u64| {
+            let url = urls[usize::try_from(n).unwrap_or(0) % urls.len()].clone();
+            let http = http.clone();
+            async move {
+                let response = http.get(url).send().await.map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+                let status = response.status();
+                // The body is read, as a client would.
+                let _ = response.bytes().await.map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+                if status.is_success() { Ok(()) } else { Err(sqlx::Error::Protocol(status.to_string())) }
             }
+        }
+    };
+    // The catalog's pages are kept once the API has heard the catalog's version.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let bare_route = run(duration, concurrency, get(vec![format!("{bare_url}/")])).await;
+    report("bare axum route (baseline of /healthz)", &bare_route, None);
+    let healthz = run(duration, concurrency, get(vec![format!("{}/healthz", api.url)])).await;
+    report_against("/healthz of the API", &healthz, &[(&bare_route, "the bare route")]);
+
+    let catalog =
+        catalog::Catalog::new(platform::db::context_pool(database_url, catalog::SCHEMA, u32::try_from(concurrency)?)?);
+    let raw = run(duration, concurrency, move |_, _| {
+        let catalog = catalog.clone();
+        async move {
+            let filter =
+                catalog::search::AccommodationFilter { destination: Some("agartala".into()), ..Default::default() };
+            let page = catalog.search_accommodations(&filter, catalog::search::SortOrder::Name, None, 21).await?;
+            let ids: Vec<_> = page.iter().map(|a| a.accommodation_id).collect();
+            catalog.room_types_of(&ids).await.map(|_| ())
         }
     })
     .await;
-    report("catalog search via the API", &search, None);
-    platform_api.stop();
-    db.drop_database().await
+    report("search's own queries, no HTTP (baseline)", &raw, None);
+
+    let destination =
+        run(duration, concurrency, get(vec![format!("{}/api/catalog/accommodations?destination=agartala", api.url)]))
+            .await;
+    report_against(
+        "catalog search by destination via the API",
+        &destination,
+        &[(&healthz, "/healthz"), (&raw, "its own queries")],
+    );
+    let queries = ["", "?sort=price&limit=2", "?destination=agartala", "?max_price=300000", "?guests=3&sort=price"];
+    let mixed = run(
+        duration,
+        concurrency,
+        get(queries.iter().map(|q| format!("{}/api/catalog/accommodations{q}", api.url)).collect()),
+    )
+    .await;
+    report_against("catalog search, five filters via the API", &mixed, &[(&healthz, "/healthz")]);
+    let check_in = contracts::india::today() + Days::days(20);
+    let dated = run(
+        duration,
+        concurrency,
+        get((0..40)
+            .map(|d| {
+                let from = check_in + Days::days(d);
+                format!("{}/api/catalog/accommodations?check_in={from}&check_out={}", api.url, from + Days::days(2))
+            })
+            .collect()),
+    )
+    .await;
+    report_against(
+        "dated search via the API (never kept)",
+        &dated,
+        &[(&healthz, "/healthz"), (&raw, "the search's own queries")],
+    );
+    api.stop();
+    Ok(())
 }
 
 struct RunResult {
@@ -150,6 +227,16 @@ where
         elapsed: started.elapsed(),
         latencies,
     }
+}
+
+fn rate(r: &RunResult) -> f64 {
+    r.ok as f64 / r.elapsed.as_secs_f64()
+}
+
+fn report_against(label: &str, r: &RunResult, baselines: &[(&RunResult, &str)]) {
+    report(label, r, None);
+    let ratios: Vec<String> = baselines.iter().map(|(b, name)| format!("{:.2}× {name}", rate(r) / rate(b))).collect();
+    println!("{:<44} {}", "", ratios.join(", "));
 }
 
 fn report(label: &str, r: &RunResult, baseline: Option<&RunResult>) {

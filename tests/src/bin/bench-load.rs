@@ -343,6 +343,13 @@ fn report(
             a.rss_kb as f64 / 1024.0
         );
     }
+    // Everything this process did (the API, the workers, the gateway and the load's own
+    // client) over every run that completed: what each costs the machine's two cores.
+    let completed = tally.end_to_end.len();
+    if completed > 0 {
+        let own_ms = (after[0].1.ticks.saturating_sub(before[0].1.ticks)) as f64 / hz * 1000.0;
+        println!("  CPU of this process per completed run: {:.1} ms", own_ms / completed as f64);
+    }
     rate
 }
 
