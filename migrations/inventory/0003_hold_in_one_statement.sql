@@ -1,13 +1,13 @@
 -- A hold in one round trip. On a hot room-night every client queues on one row: the hold
 -- used to pay for its expiry release, its idempotency row, the night locks, the count and
 -- the update in separate statements, each a round trip, several of them while the lock was
--- held. This function does them all in one call, so the lock is held only while the
--- database itself works.
+-- held. This function does them all in one call, and the hot row's lock is taken by the
+-- one statement that moves its counter, so the lock waits for nothing else.
 --
 -- Locks are taken in the order every writer takes them: a hold's own row first, then the
--- nights in date order. The nights locked are those of the stay and of the expired holds
--- released on its way, as one range, so two holds never lock each other's nights out of
--- order.
+-- nights in date order. When expired holds are released on the way, the nights of the
+-- stay and theirs are locked first as one range, so two holds never lock each other's
+-- nights out of order.
 --
 -- Answers one row: `outcome` is `placed`, `already_placed`, `released` (this hold id was
 -- given back before, or expired before this retry: it is spent, and a late retry must not
@@ -25,6 +25,10 @@ CREATE FUNCTION hold_rooms(
 ) RETURNS TABLE (outcome text, short_nights date[])
 LANGUAGE plpgsql
 SET search_path FROM CURRENT
+-- Rows are locked in the order the statements read them: by the primary key's index, in
+-- date order, never by a scan whose order the planner picks.
+SET enable_seqscan = off
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     v_inserted boolean;
@@ -34,6 +38,7 @@ DECLARE
     v_released_in date[];
     v_released_out date[];
     v_released_rooms integer[];
+    v_taken date[];
     v_short date[];
 BEGIN
     -- The hold row goes first: a concurrent retry of the same hold id waits on its primary
@@ -58,13 +63,12 @@ BEGIN
     INTO v_released_in, v_released_out, v_released_rooms, v_from, v_to
     FROM released;
 
-    PERFORM 1 FROM accommodation_availability a
-    WHERE a.accommodation_id = p_accommodation_id AND a.room_type = p_room_type
-      AND a.night >= v_from AND a.night < v_to
-    ORDER BY a.night
-    FOR UPDATE;
-
     IF v_released_in IS NOT NULL THEN
+        PERFORM 1 FROM accommodation_availability a
+        WHERE a.accommodation_id = p_accommodation_id AND a.room_type = p_room_type
+          AND a.night >= v_from AND a.night < v_to
+        ORDER BY a.night
+        FOR UPDATE;
         UPDATE accommodation_availability a
         SET held = a.held - r.rooms, updated_at = now()
         FROM (SELECT e.check_in + i AS night, sum(e.rooms)::integer AS rooms
@@ -80,23 +84,32 @@ BEGIN
         RETURN;
     END IF;
 
-    -- The nights without the rooms (a night with no allotment row has none).
-    SELECT array_agg(w.night ORDER BY w.night) INTO v_short
-    FROM (SELECT p_check_in + i AS night FROM generate_series(0, p_check_out - p_check_in - 1) AS i) w
-    LEFT JOIN accommodation_availability a
-           ON a.accommodation_id = p_accommodation_id AND a.room_type = p_room_type AND a.night = w.night
-    WHERE a.night IS NULL OR a.stop_sell OR a.allotment - a.held - a.booked < p_rooms;
+    -- The counters move only on the nights that have the rooms, each row locked as it is
+    -- updated, in the primary key's order (the function forces that index scan): one
+    -- statement is all a hot night's lock waits for.
+    WITH taken AS (
+        UPDATE accommodation_availability
+        SET held = held + p_rooms, updated_at = now()
+        WHERE accommodation_id = p_accommodation_id AND room_type = p_room_type
+          AND night >= p_check_in AND night < p_check_out
+          AND NOT stop_sell AND allotment - held - booked >= p_rooms
+        RETURNING night
+    )
+    SELECT array_agg(night) INTO v_taken FROM taken;
 
-    IF v_short IS NOT NULL THEN
+    IF coalesce(cardinality(v_taken), 0) < p_check_out - p_check_in THEN
+        -- Some night lacks the rooms (or has no allotment at all): give back what was
+        -- taken, still under the same locks, and keep nothing.
+        UPDATE accommodation_availability
+        SET held = held - p_rooms, updated_at = now()
+        WHERE accommodation_id = p_accommodation_id AND room_type = p_room_type AND night = ANY(v_taken);
         DELETE FROM inventory_holds WHERE hold_id = p_hold_id;
+        SELECT array_agg(w.night ORDER BY w.night) INTO v_short
+        FROM (SELECT p_check_in + i AS night FROM generate_series(0, p_check_out - p_check_in - 1) AS i) w
+        WHERE NOT w.night = ANY(coalesce(v_taken, '{}'));
         RETURN QUERY SELECT 'short'::text, v_short;
         RETURN;
     END IF;
-
-    UPDATE accommodation_availability
-    SET held = held + p_rooms, updated_at = now()
-    WHERE accommodation_id = p_accommodation_id AND room_type = p_room_type
-      AND night >= p_check_in AND night < p_check_out;
     RETURN QUERY SELECT 'placed'::text, NULL::date[];
 END;
 $$;
