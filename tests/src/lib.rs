@@ -19,7 +19,7 @@ pub use helpers::{
     body_of, booking_ref_of, error_code, eventually, eventually_within, get_revalidated, json_of, workspace_binary,
 };
 pub use platform_under_test::{
-    Session, TEST_PASSWORD, TestPlatform, TestPlatformOptions, WEB_UI_ORIGIN, booking_body, codec_replayer,
-    contract_search_attributes, decrypt_history, demo_room, dev_server_flags, registered_search_attributes,
-    workspace_root,
+    Session, TEST_PASSWORD, TestPlatform, TestPlatformOptions, WEB_UI_ORIGIN, booking_body, checkout_body,
+    codec_replayer, contract_search_attributes, decrypt_history, demo_room, dev_server_flags, gateway_signature,
+    registered_search_attributes, workspace_root,
 };

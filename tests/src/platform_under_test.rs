@@ -1,7 +1,7 @@
 use crate::database::{
     DatabaseLayout, TestDatabase, spawn_sandbox_gateway_with_webhooks, test_keys_file, test_payload_keys,
 };
-use crate::helpers::{booking_ref_of, eventually, json_of};
+use crate::helpers::{body_of, booking_ref_of, eventually, json_of};
 use anyhow::Context;
 use chrono::{Duration as Days, NaiveDate};
 use contracts::temporal::SEARCH_ATTRIBUTES;
@@ -25,6 +25,23 @@ use workers::{WorkerContext, WorkerSettings};
 /// The accommodation and room type the tests book: 4 500 ₹ a night, two guests a room.
 pub fn demo_room() -> (&'static str, &'static str) {
     ("ujjayanta-heritage-hotel", "deluxe_double")
+}
+
+/// A booking request body for the demo room paid on the gateway's hosted checkout.
+pub fn checkout_body(days_ahead: i64, nights: i64) -> Value {
+    let mut body = booking_body(days_ahead, nights, 1, "tok_unused");
+    body["payment"] = json!({ "method": "checkout" });
+    body
+}
+
+/// The signature the sandbox gateway puts on a webhook `body` (hex HMAC-SHA256 under its
+/// default webhook secret).
+pub fn gateway_signature(body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(sandbox_gateway::DEFAULT_WEBHOOK_SECRET.as_bytes())
+        .expect("HMAC takes a key of any length");
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// A valid booking request body for the demo room, `days_ahead` from today.
@@ -449,6 +466,64 @@ impl TestPlatform {
     /// Every webhook delivery the sandbox gateway made or is still making, with its state.
     pub async fn gateway_webhooks(&self) -> Value {
         json_of(self.http.get(format!("{}v1/sandbox/webhooks", self.gateway_url()))).await
+    }
+
+    /// Books two nights `days_ahead` on the checkout and waits for the checkout to open
+    /// (once the saga has held the rooms and opened the order): the reference and the view.
+    pub async fn start_checkout_booking(&self, days_ahead: i64) -> (String, Value) {
+        let booking_ref = self.book(&checkout_body(days_ahead, 2)).await;
+        let view = eventually("a checkout to open", async || {
+            let (_, view) = self.get_booking(&booking_ref, 0).await.unwrap();
+            if view["checkout"].is_object() { Ok(view) } else { Err(view) }
+        })
+        .await;
+        (booking_ref, view)
+    }
+
+    /// The traveller pays on the checkout at `pay_url` with `card_token`.
+    pub async fn pay_checkout(&self, pay_url: &str, card_token: &str) -> (u16, Value) {
+        let request = self.http.post(format!("{pay_url}/pay")).json(&json!({ "card_token": card_token }));
+        body_of(request.send().await.unwrap()).await
+    }
+
+    /// Every webhook event the API applied, `(event, outcome)`, in arrival order.
+    pub async fn webhook_outcomes(&self) -> Vec<(String, String)> {
+        sqlx::query_as("SELECT event, outcome FROM webhook_events ORDER BY received_at")
+            .fetch_all(&self.payment_db)
+            .await
+            .unwrap()
+    }
+
+    /// Every webhook delivery the sandbox gateway made, once none is still pending.
+    pub async fn all_webhooks_delivered(&self) -> Vec<Value> {
+        eventually("every webhook to be delivered", async || {
+            let log = self.gateway_webhooks().await;
+            let items = log["items"].as_array().cloned().unwrap_or_default();
+            if !items.is_empty() && items.iter().all(|d| d["state"] == "delivered") { Ok(items) } else { Err(log) }
+        })
+        .await
+    }
+
+    /// Posts `body` to the API's webhook as event `event_id`, signed as the gateway signs.
+    pub async fn post_signed_webhook(&self, body: &Value, event_id: &str) -> (u16, Value) {
+        let signature = gateway_signature(&serde_json::to_vec(body).unwrap());
+        self.post_webhook(body, event_id, Some(signature)).await
+    }
+
+    /// Posts `body` to the API's webhook as event `event_id`, with `signature` (none: the
+    /// header is left out).
+    pub async fn post_webhook(&self, body: &Value, event_id: &str, signature: Option<String>) -> (u16, Value) {
+        let raw = serde_json::to_vec(body).unwrap();
+        let mut request = self
+            .http
+            .post(format!("{}/api/payments/webhooks/gateway", self.api_url))
+            .header("content-type", "application/json")
+            .header("x-razorpay-event-id", event_id)
+            .body(raw);
+        if let Some(signature) = signature {
+            request = request.header("x-razorpay-signature", signature);
+        }
+        body_of(request.send().await.unwrap()).await
     }
 
     /// An HTTP client that sends `session`'s access token on every request.

@@ -8,70 +8,11 @@ use contracts::{
     activities::{CheckoutOpened, CheckoutRequest, RefundPaymentRequest, SettleRequest},
     temporal::BOOKING_SAGA_TYPE,
 };
-use hmac::{Hmac, Mac};
 use payment::PaymentActivitiesImpl;
 use serde_json::{Value, json};
-use sha2::Sha256;
 use std::time::Duration;
 use temporalio_sdk::testing::{ActivityEnvironment, TestActivityInfoOptions};
-use tests::{
-    TestDatabase, TestPlatform, TestPlatformOptions, body_of, booking_body, eventually, eventually_within,
-    spawn_sandbox_gateway,
-};
-
-fn checkout_body(days_ahead: i64, nights: i64) -> Value {
-    let mut body = booking_body(days_ahead, nights, 1, "tok_unused");
-    body["payment"] = json!({ "method": "checkout" });
-    body
-}
-
-async fn start_checkout_booking(platform: &TestPlatform, days_ahead: i64) -> (String, Value) {
-    let booking_ref = platform.book(&checkout_body(days_ahead, 2)).await;
-    let view = eventually("a checkout to open", async || {
-        let (_, view) = platform.get_booking(&booking_ref, 0).await.unwrap();
-        if view["checkout"].is_object() { Ok(view) } else { Err(view) }
-    })
-    .await;
-    (booking_ref, view)
-}
-
-async fn pay(platform: &TestPlatform, pay_url: &str, card_token: &str) -> (u16, Value) {
-    let request = platform.http.post(format!("{pay_url}/pay")).json(&json!({ "card_token": card_token }));
-    body_of(request.send().await.unwrap()).await
-}
-
-/// Every webhook event the API applied, `(event, outcome)`, in arrival order.
-async fn outcomes(platform: &TestPlatform) -> Vec<(String, String)> {
-    sqlx::query_as("SELECT event, outcome FROM webhook_events ORDER BY received_at")
-        .fetch_all(&platform.payment_db)
-        .await
-        .unwrap()
-}
-
-/// Every webhook delivery the sandbox gateway made, once none is still pending.
-async fn all_delivered(platform: &TestPlatform) -> Vec<Value> {
-    eventually("every webhook to be delivered", async || {
-        let log = platform.gateway_webhooks().await;
-        let items = log["items"].as_array().cloned().unwrap_or_default();
-        if !items.is_empty() && items.iter().all(|d| d["state"] == "delivered") { Ok(items) } else { Err(log) }
-    })
-    .await
-}
-
-/// Posts `body` to the API's webhook, signed as the gateway signs it.
-async fn post_signed_webhook(platform: &TestPlatform, body: &Value, event_id: &str) -> (u16, Value) {
-    let raw = serde_json::to_vec(body).unwrap();
-    let mut mac = Hmac::<Sha256>::new_from_slice(sandbox_gateway::DEFAULT_WEBHOOK_SECRET.as_bytes()).unwrap();
-    mac.update(&raw);
-    let request = platform
-        .http
-        .post(format!("{}/api/payments/webhooks/gateway", platform.api_url))
-        .header("content-type", "application/json")
-        .header("x-razorpay-event-id", event_id)
-        .header("x-razorpay-signature", hex::encode(mac.finalize().into_bytes()))
-        .body(raw);
-    body_of(request.send().await.unwrap()).await
-}
+use tests::{TestDatabase, TestPlatform, TestPlatformOptions, body_of, eventually_within, spawn_sandbox_gateway};
 
 fn failed_event(order_id: &str, payment_id: &str, amount: i64) -> Value {
     json!({
@@ -95,12 +36,12 @@ async fn a_declined_checkout_fails_the_booking_at_once_and_gives_its_rooms_back(
     let platform = TestPlatform::spawn().await.unwrap();
     let (check_in, check_out) = stay_of(22);
     let before = platform.availability(check_in, check_out).await.unwrap();
-    let (booking_ref, waiting) = start_checkout_booking(&platform, 22).await;
+    let (booking_ref, waiting) = platform.start_checkout_booking(22).await;
     assert_ne!(platform.availability(check_in, check_out).await.unwrap(), before, "the rooms are held");
     let pay_url = waiting["checkout"]["pay_url"].as_str().unwrap().to_string();
     let started = std::time::Instant::now();
 
-    let (status, declined) = pay(&platform, &pay_url, "tok_decline").await;
+    let (status, declined) = platform.pay_checkout(&pay_url, "tok_decline").await;
     assert_eq!(status, 400, "the checkout page shows the decline: {declined}");
 
     let failed = platform.wait_for_status(&booking_ref, &["failed", "expired", "confirmed"]).await.unwrap();
@@ -128,15 +69,15 @@ async fn a_declined_checkout_fails_the_booking_at_once_and_gives_its_rooms_back(
         (Some(0), Some(0)),
         "nothing captured, nothing refunded: {books}"
     );
-    all_delivered(&platform).await;
-    let applied = outcomes(&platform).await;
+    platform.all_webhooks_delivered().await;
+    let applied = platform.webhook_outcomes().await;
     assert_eq!(applied, [("payment.failed".to_string(), "signalled".to_string())], "the decline woke the saga");
     assert!(platform.find_workflows("WorkflowType = 'AutoRefund'").await.is_empty(), "no refund started");
     platform.replay_history(&booking_ref, "checkout_declined").await.unwrap();
 
     // The traveller pays the same order again from another tab, after the booking ended:
     // nothing waits for that money, and it goes back by itself.
-    let (status, paid) = pay(&platform, &pay_url, "tok_visa").await;
+    let (status, paid) = platform.pay_checkout(&pay_url, "tok_visa").await;
     assert_eq!(status, 200, "{paid}");
     let books = eventually_within(Duration::from_secs(60), "the later payment to be refunded", async || {
         let books = platform.gateway_ledger().await;
@@ -144,7 +85,7 @@ async fn a_declined_checkout_fails_the_booking_at_once_and_gives_its_rooms_back(
     })
     .await;
     assert_eq!(books["totals"]["captured_amount"], books["totals"]["refunded_amount"], "{books}");
-    assert!(outcomes(&platform).await.iter().any(|(_, o)| o == "refund_started"));
+    assert!(platform.webhook_outcomes().await.iter().any(|(_, o)| o == "refund_started"));
     let (_, still) = platform.get_booking(&booking_ref, 0).await.unwrap();
     assert_eq!((still["status"].as_str(), still["failure"]["code"].as_str()), (Some("failed"), Some("card_declined")));
     assert_eq!(platform.availability(check_in, check_out).await.unwrap(), before, "{still}");
@@ -154,23 +95,23 @@ async fn a_declined_checkout_fails_the_booking_at_once_and_gives_its_rooms_back(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_decline_for_a_booking_already_paid_changes_nothing() {
     let platform = TestPlatform::spawn().await.unwrap();
-    let (booking_ref, waiting) = start_checkout_booking(&platform, 23).await;
+    let (booking_ref, waiting) = platform.start_checkout_booking(23).await;
     let order_id = waiting["checkout"]["gateway_order_id"].as_str().unwrap().to_string();
     let amount = waiting["total"]["amount"].as_i64().unwrap();
-    let (status, paid) = pay(&platform, waiting["checkout"]["pay_url"].as_str().unwrap(), "tok_visa").await;
+    let (status, paid) = platform.pay_checkout(waiting["checkout"]["pay_url"].as_str().unwrap(), "tok_visa").await;
     assert_eq!(status, 200, "{paid}");
     let confirmed = platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
-    all_delivered(&platform).await;
-    let before = outcomes(&platform).await;
+    platform.all_webhooks_delivered().await;
+    let before = platform.webhook_outcomes().await;
 
     // A decline of another attempt on the paid order (the gateway's events may come late or
     // out of order), at the order's amount and at another: neither flagged nor refunded.
     for (event_id, paid) in [("evt_late_decline_1", amount), ("evt_late_decline_2", amount - 100)] {
         let event = failed_event(&order_id, &format!("pay_{event_id}"), paid);
-        let (status, body) = post_signed_webhook(&platform, &event, event_id).await;
+        let (status, body) = platform.post_signed_webhook(&event, event_id).await;
         assert_eq!((status, body["status"].as_str()), (200, Some("ignored")), "{body}");
     }
-    let after = outcomes(&platform).await;
+    let after = platform.webhook_outcomes().await;
     assert_eq!(&after[..before.len()], &before[..]);
     assert_eq!(
         &after[before.len()..],
@@ -197,17 +138,17 @@ async fn a_decline_whose_webhook_is_lost_ends_the_booking_with_it_when_the_windo
     let platform = TestPlatform::spawn_with(options).await.unwrap();
     let (check_in, check_out) = stay_of(24);
     let before = platform.availability(check_in, check_out).await.unwrap();
-    let (booking_ref, waiting) = start_checkout_booking(&platform, 24).await;
+    let (booking_ref, waiting) = platform.start_checkout_booking(24).await;
     platform.set_gateway_faults(json!({ "lose_webhooks": true })).await;
 
-    let (status, _) = pay(&platform, waiting["checkout"]["pay_url"].as_str().unwrap(), "tok_decline").await;
+    let (status, _) = platform.pay_checkout(waiting["checkout"]["pay_url"].as_str().unwrap(), "tok_decline").await;
     assert_eq!(status, 400);
     // No notice reaches the saga; its last read of the gateway, as the window closes, finds
     // the decline: the traveller sees why, not a payment that never came.
     let ended = platform.wait_for_status(&booking_ref, &["failed", "expired", "confirmed"]).await.unwrap();
     assert_eq!((ended["status"].as_str(), ended["failure"]["code"].as_str()), (Some("failed"), Some("card_declined")));
     assert_eq!(platform.availability(check_in, check_out).await.unwrap(), before);
-    assert!(outcomes(&platform).await.is_empty(), "no webhook reached the API");
+    assert!(platform.webhook_outcomes().await.is_empty(), "no webhook reached the API");
     assert_eq!(platform.gateway_ledger().await["totals"]["captures"], 0);
     platform.stop().await.unwrap();
 }

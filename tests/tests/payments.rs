@@ -2,75 +2,11 @@
 //! sandbox gateway's page, its signed webhook reaches the API, the saga confirms — or the
 //! window closes, the rooms go back, and a payment that comes late is refunded by itself.
 
-use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
-use sha2::Sha256;
 use std::time::Duration;
-use tests::{TestPlatform, TestPlatformOptions, body_of, booking_body, eventually, eventually_within};
-
-fn checkout_body(days_ahead: i64, nights: i64) -> Value {
-    let mut body = booking_body(days_ahead, nights, 1, "tok_unused");
-    body["payment"] = json!({ "method": "checkout" });
-    body
-}
-
-async fn start_checkout_booking(platform: &TestPlatform, days_ahead: i64) -> (String, Value) {
-    let booking_ref = platform.book(&checkout_body(days_ahead, 2)).await;
-    // The checkout appears once the saga has held the rooms and opened the order.
-    let view = eventually("a checkout to open", async || {
-        let (_, view) = platform.get_booking(&booking_ref, 0).await.unwrap();
-        if view["checkout"].is_object() { Ok(view) } else { Err(view) }
-    })
-    .await;
-    (booking_ref, view)
-}
-
-async fn pay(platform: &TestPlatform, pay_url: &str, card_token: &str) -> (u16, Value) {
-    let request = platform.http.post(format!("{pay_url}/pay")).json(&json!({ "card_token": card_token }));
-    body_of(request.send().await.unwrap()).await
-}
-
-async fn outcomes(platform: &TestPlatform) -> Vec<(String, String)> {
-    sqlx::query_as("SELECT event, outcome FROM webhook_events ORDER BY received_at")
-        .fetch_all(&platform.payment_db)
-        .await
-        .unwrap()
-}
-
-fn sign(body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(sandbox_gateway::DEFAULT_WEBHOOK_SECRET.as_bytes()).unwrap();
-    mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
-}
-
-async fn post_webhook(
-    platform: &TestPlatform,
-    body: &Value,
-    event_id: &str,
-    signature: Option<String>,
-) -> (u16, Value) {
-    let raw = serde_json::to_vec(body).unwrap();
-    let mut request = platform
-        .http
-        .post(format!("{}/api/payments/webhooks/gateway", platform.api_url))
-        .header("content-type", "application/json")
-        .header("x-razorpay-event-id", event_id)
-        .body(raw.clone());
-    if let Some(signature) = signature {
-        request = request.header("x-razorpay-signature", signature);
-    }
-    body_of(request.send().await.unwrap()).await
-}
-
-/// Every webhook delivery the sandbox gateway made, once none is still pending.
-async fn all_delivered(platform: &TestPlatform) -> Vec<Value> {
-    eventually("every webhook to be delivered", async || {
-        let log = platform.gateway_webhooks().await;
-        let items = log["items"].as_array().cloned().unwrap_or_default();
-        if !items.is_empty() && items.iter().all(|d| d["state"] == "delivered") { Ok(items) } else { Err(log) }
-    })
-    .await
-}
+use tests::{
+    TestPlatform, TestPlatformOptions, body_of, booking_body, eventually, eventually_within, gateway_signature,
+};
 
 fn captured_event(order_id: &str, payment_id: &str, amount: i64) -> Value {
     json!({
@@ -87,7 +23,7 @@ async fn paying_on_the_checkout_confirms_the_booking_through_the_webhook() {
     let platform = TestPlatform::spawn().await.unwrap();
     // Webhooks arrive twice and in reverse order: each is still applied once.
     platform.set_gateway_faults(json!({ "duplicate_webhooks": true, "reorder_webhooks": true })).await;
-    let (booking_ref, waiting) = start_checkout_booking(&platform, 20).await;
+    let (booking_ref, waiting) = platform.start_checkout_booking(20).await;
     assert_eq!(waiting["status"], "awaiting_payment", "{waiting}");
     let checkout = &waiting["checkout"];
     assert_eq!(checkout["amount"], waiting["total"], "the order is for the exact total");
@@ -95,7 +31,7 @@ async fn paying_on_the_checkout_confirms_the_booking_through_the_webhook() {
     let pay_url = checkout["pay_url"].as_str().unwrap();
     assert!(pay_url.ends_with(checkout["gateway_order_id"].as_str().unwrap()), "{pay_url}");
 
-    let (status, paid) = pay(&platform, pay_url, "tok_visa").await;
+    let (status, paid) = platform.pay_checkout(pay_url, "tok_visa").await;
     assert_eq!(status, 200, "{paid}");
     let confirmed = platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
     assert_eq!(confirmed["amount_charged"], confirmed["total"], "{confirmed}");
@@ -109,8 +45,8 @@ async fn paying_on_the_checkout_confirms_the_booking_through_the_webhook() {
         "{books}"
     );
     // Wait until the gateway has delivered every copy, then look at what was applied.
-    let delivered = all_delivered(&platform).await;
-    let applied = outcomes(&platform).await;
+    let delivered = platform.all_webhooks_delivered().await;
+    let applied = platform.webhook_outcomes().await;
     assert!(applied.iter().any(|(_, o)| o == "signalled"), "{applied:?}");
     let copies = delivered.iter().filter(|d| d["copy"] == 2).count();
     assert!(
@@ -131,7 +67,7 @@ async fn an_unpaid_checkout_expires_and_a_late_payment_is_refunded_by_itself() {
     let platform = TestPlatform::spawn_with(options).await.unwrap();
     let check_in = contracts::india::today() + chrono::Duration::days(25);
     let before = platform.availability(check_in, check_in + chrono::Duration::days(2)).await.unwrap();
-    let (booking_ref, waiting) = start_checkout_booking(&platform, 25).await;
+    let (booking_ref, waiting) = platform.start_checkout_booking(25).await;
     let pay_url = waiting["checkout"]["pay_url"].as_str().unwrap().to_string();
 
     let expired = platform.wait_for_status(&booking_ref, &["expired"]).await.unwrap();
@@ -139,7 +75,7 @@ async fn an_unpaid_checkout_expires_and_a_late_payment_is_refunded_by_itself() {
     assert_eq!(platform.availability(check_in, check_in + chrono::Duration::days(2)).await.unwrap(), before);
 
     // The traveller pays anyway, after the window: the money goes back without anyone asking.
-    let (status, paid) = pay(&platform, &pay_url, "tok_visa").await;
+    let (status, paid) = platform.pay_checkout(&pay_url, "tok_visa").await;
     assert_eq!(status, 200, "{paid}");
     let refunded = eventually_within(Duration::from_secs(60), "the late payment to be refunded", async || {
         let (_, view) = platform.get_booking(&booking_ref, 0).await.unwrap();
@@ -150,7 +86,7 @@ async fn an_unpaid_checkout_expires_and_a_late_payment_is_refunded_by_itself() {
     let books = platform.gateway_ledger().await;
     assert_eq!(books["totals"]["captured_amount"], books["totals"]["refunded_amount"], "{books}");
     assert_eq!(books["totals"]["refunds"], 1, "{books}");
-    assert!(outcomes(&platform).await.iter().any(|(_, o)| o == "refund_started"));
+    assert!(platform.webhook_outcomes().await.iter().any(|(_, o)| o == "refund_started"));
     platform.replay_history(&booking_ref, "checkout_expired").await.unwrap();
     let late_payment = paid["id"].as_str().unwrap();
     platform.replay_workflow_history(&format!("refund-{late_payment}"), "auto_refund").await.unwrap();
@@ -161,10 +97,10 @@ async fn an_unpaid_checkout_expires_and_a_late_payment_is_refunded_by_itself() {
 async fn a_paid_checkout_whose_webhooks_are_lost_is_confirmed_when_its_window_closes() {
     let options = TestPlatformOptions { payment_window: Duration::from_secs(8), ..Default::default() };
     let platform = TestPlatform::spawn_with(options).await.unwrap();
-    let (booking_ref, waiting) = start_checkout_booking(&platform, 27).await;
+    let (booking_ref, waiting) = platform.start_checkout_booking(27).await;
     platform.set_gateway_faults(json!({ "lose_webhooks": true })).await;
 
-    let (status, paid) = pay(&platform, waiting["checkout"]["pay_url"].as_str().unwrap(), "tok_visa").await;
+    let (status, paid) = platform.pay_checkout(waiting["checkout"]["pay_url"].as_str().unwrap(), "tok_visa").await;
     assert_eq!(status, 200, "{paid}");
 
     // No notice ever reaches the saga: its last read of the gateway, as the window closes,
@@ -182,7 +118,7 @@ async fn a_paid_checkout_whose_webhooks_are_lost_is_confirmed_when_its_window_cl
     let states: Vec<&str> =
         deliveries["items"].as_array().unwrap().iter().filter_map(|d| d["state"].as_str()).collect();
     assert!(!states.is_empty() && states.iter().all(|s| *s == "lost"), "the webhooks were not lost: {deliveries}");
-    assert!(outcomes(&platform).await.is_empty(), "no webhook reached the API");
+    assert!(platform.webhook_outcomes().await.is_empty(), "no webhook reached the API");
     platform.replay_history(&booking_ref, "checkout_paid_webhook_lost").await.unwrap();
     platform.stop().await.unwrap();
 }
@@ -190,54 +126,51 @@ async fn a_paid_checkout_whose_webhooks_are_lost_is_confirmed_when_its_window_cl
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_replayed_and_wrong_amount_webhooks_change_nothing() {
     let platform = TestPlatform::spawn().await.unwrap();
-    let (booking_ref, waiting) = start_checkout_booking(&platform, 30).await;
+    let (booking_ref, waiting) = platform.start_checkout_booking(30).await;
     let order_id = waiting["checkout"]["gateway_order_id"].as_str().unwrap().to_string();
     let amount = waiting["total"]["amount"].as_i64().unwrap();
 
     let event = captured_event(&order_id, "pay_forged000001", amount);
-    let (status, body) = post_webhook(&platform, &event, "evt_forged_1", None).await;
+    let (status, body) = platform.post_webhook(&event, "evt_forged_1", None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (401, Some("invalid_signature")), "unsigned");
-    let (status, _) = post_webhook(&platform, &event, "evt_forged_2", Some(sign(b"another body"))).await;
+    let (status, _) = platform.post_webhook(&event, "evt_forged_2", Some(gateway_signature(b"another body"))).await;
     assert_eq!(status, 401, "signed over another body");
     let mut tampered = event.clone();
     tampered["payload"]["payment"]["entity"]["amount"] = json!(1);
-    let (status, _) =
-        post_webhook(&platform, &tampered, "evt_forged_3", Some(sign(&serde_json::to_vec(&event).unwrap()))).await;
+    let (status, _) = platform
+        .post_webhook(&tampered, "evt_forged_3", Some(gateway_signature(&serde_json::to_vec(&event).unwrap())))
+        .await;
     assert_eq!(status, 401, "tampered after signing");
 
     // Correctly signed, but for another amount than the order's: refused and flagged.
     let wrong = captured_event(&order_id, "pay_wrongamount01", amount - 100);
-    let (status, body) =
-        post_webhook(&platform, &wrong, "evt_wrong_amount", Some(sign(&serde_json::to_vec(&wrong).unwrap()))).await;
+    let (status, body) = platform.post_signed_webhook(&wrong, "evt_wrong_amount").await;
     assert_eq!((status, body["status"].as_str()), (200, Some("amount_mismatch")), "{body}");
     // A stale event is a replay.
     let mut stale = captured_event(&order_id, "pay_stale00000001", amount);
     stale["created_at"] = json!(chrono::Utc::now().timestamp() - 3 * 86400);
-    let (status, _) =
-        post_webhook(&platform, &stale, "evt_stale", Some(sign(&serde_json::to_vec(&stale).unwrap()))).await;
+    let (status, _) = platform.post_signed_webhook(&stale, "evt_stale").await;
     assert_eq!(status, 400);
     // So is one from the future, and one that does not say when it was made.
     let mut future = captured_event(&order_id, "pay_future0000001", amount);
     future["created_at"] = json!(chrono::Utc::now().timestamp() + 3600);
-    let (status, body) =
-        post_webhook(&platform, &future, "evt_future", Some(sign(&serde_json::to_vec(&future).unwrap()))).await;
+    let (status, body) = platform.post_signed_webhook(&future, "evt_future").await;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("stale_event")), "{body}");
     let mut undated = captured_event(&order_id, "pay_undated000001", amount);
     undated.as_object_mut().unwrap().remove("created_at");
-    let (status, body) =
-        post_webhook(&platform, &undated, "evt_undated", Some(sign(&serde_json::to_vec(&undated).unwrap()))).await;
+    let (status, body) = platform.post_signed_webhook(&undated, "evt_undated").await;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("missing_created_at")), "{body}");
 
     // A correctly signed notice with no payment behind it at the gateway wakes the saga,
     // which asks the gateway, finds nothing and keeps waiting; replaying it changes nothing.
     let unfounded = captured_event(&order_id, "pay_notatgateway1", amount);
     let raw = serde_json::to_vec(&unfounded).unwrap();
-    let (status, body) = post_webhook(&platform, &unfounded, "evt_unfounded", Some(sign(&raw))).await;
+    let (status, body) = platform.post_webhook(&unfounded, "evt_unfounded", Some(gateway_signature(&raw))).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("signalled")), "{body}");
-    let (status, body) = post_webhook(&platform, &unfounded, "evt_unfounded", Some(sign(&raw))).await;
+    let (status, body) = platform.post_webhook(&unfounded, "evt_unfounded", Some(gateway_signature(&raw))).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("duplicate")), "{body}");
     // The id is not signed: the same signed body under a fresh id is the same event.
-    let (status, body) = post_webhook(&platform, &unfounded, "evt_unfounded_again", Some(sign(&raw))).await;
+    let (status, body) = platform.post_webhook(&unfounded, "evt_unfounded_again", Some(gateway_signature(&raw))).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("duplicate")), "{body}");
     // The saga has asked the gateway once its settlement step failed (no payment there).
     let saga_id = contracts::BookingRef::parse(&booking_ref).unwrap().workflow_id();
@@ -251,12 +184,12 @@ async fn forged_replayed_and_wrong_amount_webhooks_change_nothing() {
     assert_eq!(view["status"], "awaiting_payment", "{view}");
     assert!(view["amount_charged"].is_null(), "{view}");
 
-    let flagged: Vec<(String, String)> = outcomes(&platform).await;
+    let flagged: Vec<(String, String)> = platform.webhook_outcomes().await;
     assert!(flagged.contains(&("payment.captured".into(), "amount_mismatch".into())), "{flagged:?}");
     assert_eq!(platform.gateway_ledger().await["totals"]["captures"], 0);
 
     // And the real payment still confirms it.
-    let (status, _) = pay(&platform, waiting["checkout"]["pay_url"].as_str().unwrap(), "tok_visa").await;
+    let (status, _) = platform.pay_checkout(waiting["checkout"]["pay_url"].as_str().unwrap(), "tok_visa").await;
     assert_eq!(status, 200);
     platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
     platform.stop().await.unwrap();
@@ -273,8 +206,8 @@ async fn a_card_payments_webhooks_leave_its_saga_alone() {
     let confirmed = platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
     assert_eq!(confirmed["amount_charged"], confirmed["total"], "{confirmed}");
 
-    let delivered = all_delivered(&platform).await;
-    let applied = outcomes(&platform).await;
+    let delivered = platform.all_webhooks_delivered().await;
+    let applied = platform.webhook_outcomes().await;
     assert_eq!(applied.len(), delivered.len(), "each event stored once: {delivered:?} {applied:?}");
     assert!(
         applied.contains(&("payment.authorized".into(), "charge_in_progress".into())),
@@ -308,15 +241,15 @@ async fn refunds_reach(platform: &TestPlatform, refunds: i64) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn extra_payments_on_a_confirmed_or_cancelled_booking_are_refunded_by_themselves() {
     let platform = TestPlatform::spawn().await.unwrap();
-    let (booking_ref, waiting) = start_checkout_booking(&platform, 26).await;
+    let (booking_ref, waiting) = platform.start_checkout_booking(26).await;
     let pay_url = waiting["checkout"]["pay_url"].as_str().unwrap().to_string();
     let total = waiting["total"]["amount"].as_i64().unwrap();
-    assert_eq!(pay(&platform, &pay_url, "tok_visa").await.0, 200);
+    assert_eq!(platform.pay_checkout(&pay_url, "tok_visa").await.0, 200);
     platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
 
     // The traveller pays again from a second tab; this gateway takes it.
     platform.set_gateway_faults(json!({ "allow_second_payment": true })).await;
-    assert_eq!(pay(&platform, &pay_url, "tok_visa").await.0, 200);
+    assert_eq!(platform.pay_checkout(&pay_url, "tok_visa").await.0, 200);
     let books = refunds_reach(&platform, 1).await;
     assert_eq!(
         (books["totals"]["captures"].as_i64(), books["totals"]["refunded_amount"].as_i64()),
@@ -337,7 +270,7 @@ async fn extra_payments_on_a_confirmed_or_cancelled_booking_are_refunded_by_them
         body_of(platform.http_as(&platform.traveller).post(cancel_url).json(&json!({})).send().await.unwrap()).await;
     assert_eq!(status, 202, "{body}");
     platform.wait_for_status(&booking_ref, &["cancelled"]).await.unwrap();
-    assert_eq!(pay(&platform, &pay_url, "tok_visa").await.0, 200);
+    assert_eq!(platform.pay_checkout(&pay_url, "tok_visa").await.0, 200);
     let books = refunds_reach(&platform, 3).await;
     assert_eq!(books["totals"]["captured_amount"], books["totals"]["refunded_amount"], "{books}");
     platform.stop().await.unwrap();
@@ -346,7 +279,7 @@ async fn extra_payments_on_a_confirmed_or_cancelled_booking_are_refunded_by_them
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_payment_after_the_booking_was_given_up_is_refunded_by_itself() {
     let platform = TestPlatform::spawn().await.unwrap();
-    let (booking_ref, waiting) = start_checkout_booking(&platform, 27).await;
+    let (booking_ref, waiting) = platform.start_checkout_booking(27).await;
     let pay_url = waiting["checkout"]["pay_url"].as_str().unwrap().to_string();
     // An operator gives the booking up (cancels its saga, as the runbook says).
     let saga = platform.client.get_workflow_handle::<sagas::BookingWorkflow>(
@@ -356,7 +289,7 @@ async fn a_payment_after_the_booking_was_given_up_is_refunded_by_itself() {
     let failed = platform.wait_for_status(&booking_ref, &["failed"]).await.unwrap();
     assert_eq!(failed["failure"]["code"], "cancelled", "{failed}");
 
-    assert_eq!(pay(&platform, &pay_url, "tok_visa").await.0, 200);
+    assert_eq!(platform.pay_checkout(&pay_url, "tok_visa").await.0, 200);
     let books = refunds_reach(&platform, 1).await;
     assert_eq!(books["totals"]["captured_amount"], books["totals"]["refunded_amount"], "{books}");
     let refunded = eventually("the refund on the booking", async || {
@@ -377,7 +310,7 @@ async fn a_checkout_closes_while_its_rooms_are_still_held() {
         ..Default::default()
     };
     let platform = TestPlatform::spawn_with(options).await.unwrap();
-    let (booking_ref, waiting) = start_checkout_booking(&platform, 28).await;
+    let (booking_ref, waiting) = platform.start_checkout_booking(28).await;
     let closes: chrono::DateTime<chrono::Utc> = waiting["checkout"]["expires_at"].as_str().unwrap().parse().unwrap();
     let hold_expires: chrono::DateTime<chrono::Utc> =
         sqlx::query_scalar("SELECT expires_at FROM inventory_holds WHERE hold_id = $1")
