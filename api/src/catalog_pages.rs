@@ -91,10 +91,13 @@ pub(crate) async fn serve(State(pages): State<CatalogPages>, request: Request, n
         return response;
     }
     let (parts, body) = response.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, MAX_PAGE_BYTES).await else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "catalog page too large").into_response();
+    // The handler's answer is in memory already; reading it whole never fails for size.
+    let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
+        return crate::error::ApiError::Internal(anyhow::anyhow!("a catalog answer's body failed")).into_response();
     };
-    let Some(content_type) = parts.headers.get(header::CONTENT_TYPE).cloned() else {
+    let content_type = parts.headers.get(header::CONTENT_TYPE).cloned();
+    let Some(content_type) = content_type.filter(|_| body.len() <= MAX_PAGE_BYTES) else {
+        // Answered as the handler wrote it, and not kept.
         return Response::from_parts(parts, Body::from(body));
     };
     let page = Arc::new(Page { version, etag: etag(version, &key), body });
