@@ -352,16 +352,38 @@ async fn a_retry_after_a_lost_binding_books_and_pays_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_booking_taken_while_every_worker_is_down_completes_when_they_return() {
     let mut platform = TestPlatform::spawn_with(TestPlatformOptions::without_workers()).await.unwrap();
-    let booking_ref =
-        accepted_ref(platform.post_booking(&booking_body(18, 1, 1, "tok_success"), None).await.unwrap()).await;
+    let body = booking_body(18, 1, 1, "tok_success");
+    let booking_ref = accepted_ref(platform.post_booking(&body, None).await.unwrap()).await;
 
-    // With no worker the saga cannot answer its query; the API says so rather than guess.
-    let (status, body) = platform.get_booking(&booking_ref, 0).await.unwrap();
-    assert_eq!((status, body["error"]["code"].as_str()), (503, Some("temporal_unavailable")), "{body}");
+    // With no worker the saga cannot answer its query, and has recorded nothing: the API
+    // answers with what it knows for sure, the accepted request, and says when to ask again.
+    for wait in [0, 2] {
+        let response = platform
+            .http_as(&platform.traveller)
+            .get(format!("{}/api/bookings/{booking_ref}?wait={wait}", platform.api_url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers().get("retry-after").map(|v| v.to_str().unwrap()), Some("2"));
+        let view: Value = response.json().await.unwrap();
+        assert_eq!(view["status"], "pending", "{view}");
+        assert_eq!((&view["check_in"], &view["room_type"]), (&body["check_in"], &body["room_type"]), "{view}");
+        assert_eq!(view["amount_due"], view["total"], "{view}");
+        assert!(view["total"]["amount"].as_i64().unwrap() > 0, "{view}");
+    }
 
     platform.start_workers(&WorkerContext::ALL).unwrap();
     let booking = platform.wait_for_status(&booking_ref, &["confirmed", "failed"]).await.unwrap();
     assert_eq!(booking["status"], "confirmed", "{booking}");
+    // The saga answers again: a live answer carries no Retry-After.
+    let response = platform
+        .http_as(&platform.traveller)
+        .get(format!("{}/api/bookings/{booking_ref}", platform.api_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((response.status().as_u16(), response.headers().get("retry-after")), (200, None));
     platform.stop().await.unwrap();
 }
 

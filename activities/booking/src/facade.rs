@@ -6,7 +6,7 @@ use crate::{
     store::{self, BookingAccess, BookingListItem, BookingRow, BookingVersion, IdempotentRequest, RequestOwner},
 };
 use chrono::{DateTime, Utc};
-use contracts::BookingRef;
+use contracts::{BookingRef, saga::BookingProgress};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -108,5 +108,16 @@ impl Bookings {
     /// Records that the saga of a booking reference was started.
     pub async fn mark_saga_started(&self, booking_ref: &BookingRef) -> Result<(), sqlx::Error> {
         store::mark_saga_started(&self.pool, booking_ref).await
+    }
+
+    /// Keeps what an accepted request asked for, as its saga's first progress.
+    pub async fn record_accepted(&self, progress: &BookingProgress) -> Result<(), sqlx::Error> {
+        store::record_accepted(&self.pool, progress).await
+    }
+
+    /// What the accepted request of `booking_ref` asked for, as its saga's first progress:
+    /// what the API answers while the saga cannot be asked and has recorded nothing yet.
+    pub async fn accepted_request(&self, booking_ref: &BookingRef) -> Result<Option<BookingProgress>, sqlx::Error> {
+        store::accepted_request(&self.pool, booking_ref).await
     }
 }

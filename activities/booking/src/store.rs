@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use contracts::{
     BookingRef,
     activities::{BookingConfirmation, BookingFailure, NewBookingRecord},
+    saga::BookingProgress,
 };
 use serde_json::json;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -466,6 +467,32 @@ pub async fn mark_saga_started(pool: &PgPool, booking_ref: &BookingRef) -> Resul
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// Keeps what an accepted request asked for, as its saga's first progress (`pending`), for
+/// [`accepted_request`]. Committed asynchronously like [`mark_saga_started`]: the saga
+/// records the booking itself moments later, so a lost write costs only this fallback.
+pub async fn record_accepted(pool: &PgPool, progress: &BookingProgress) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "WITH asynchronous AS (SELECT set_config('synchronous_commit', 'off', true))
+         UPDATE booking_requests SET accepted = $2 FROM asynchronous WHERE booking_ref = $1",
+    )
+    .bind(progress.booking_ref.as_str())
+    .bind(sqlx::types::Json(progress))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// What the accepted request of `booking_ref` asked for, as its saga's first progress;
+/// `None` when no request with that reference was accepted (or its record was lost).
+pub async fn accepted_request(pool: &PgPool, booking_ref: &BookingRef) -> Result<Option<BookingProgress>, sqlx::Error> {
+    let accepted: Option<sqlx::types::Json<BookingProgress>> =
+        sqlx::query_scalar("SELECT accepted FROM booking_requests WHERE booking_ref = $1 AND accepted IS NOT NULL")
+            .bind(booking_ref.as_str())
+            .fetch_optional(pool)
+            .await?;
+    Ok(accepted.map(|json| json.0))
 }
 
 async fn current_status(

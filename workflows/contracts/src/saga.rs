@@ -247,6 +247,23 @@ pub struct BookingProgress {
     pub checkout: Option<CheckoutState>,
 }
 
+impl BookingProgress {
+    /// Where a booking stands the moment its request is accepted: nothing held, charged or
+    /// failed yet.
+    pub fn accepted(input: &BookingSagaInput) -> Self {
+        BookingProgress {
+            booking_ref: input.booking_ref.clone(),
+            status: BookingStatus::Pending,
+            stay: input.stay.clone(),
+            total: input.quote.total,
+            amount_charged: None,
+            amount_refunded: None,
+            failure: None,
+            checkout: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::BookingStatus::*;

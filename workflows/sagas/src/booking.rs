@@ -72,16 +72,7 @@ enum Stop {
 impl BookingWorkflow {
     #[init]
     pub fn new(_ctx: &WorkflowContextView, input: BookingSagaInput) -> Self {
-        let progress = BookingProgress {
-            booking_ref: input.booking_ref.clone(),
-            status: BookingStatus::Pending,
-            stay: input.stay.clone(),
-            total: input.quote.total,
-            amount_charged: None,
-            amount_refunded: None,
-            failure: None,
-            checkout: None,
-        };
+        let progress = BookingProgress::accepted(&input);
         BookingWorkflow { input, progress, payment_notices: Vec::new(), index_every_status: false }
     }
 

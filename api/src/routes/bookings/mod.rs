@@ -112,19 +112,34 @@ pub(crate) struct GetBookingQuery {
 #[utoipa::path(get, path = "/api/bookings/{booking_ref}", tag = "bookings",
     security(("bearer" = ["bookings:read_own", "bookings:read_any"])),
     params(("booking_ref" = String, Path, example = "TRP-7K3M9Q"), GetBookingQuery),
-    responses((status = 200, body = BookingView), (status = 401, description = "Not signed in"),
-        (status = 404, description = "No such booking, or not yours"), (status = 503, description = "Temporal is unreachable")))]
+    responses((status = 200, body = BookingView, headers(("Retry-After" = Option<u64>,
+            description = "Present when the saga could not be asked and this is the last state known for sure: ask again after this many seconds"))),
+        (status = 401, description = "Not signed in"),
+        (status = 404, description = "No such booking, or not yours"),
+        (status = 503, description = "Neither the saga nor the stored booking or request can be read")))]
 pub(crate) async fn get_booking(
     caller: Require<BookingsRead>,
     State(state): State<AppState>,
     Path(raw_ref): Path<String>,
     ApiQuery(query): ApiQuery<GetBookingQuery>,
-) -> Result<Json<BookingView>, ApiError> {
+) -> Result<Response, ApiError> {
     let booking_ref = viewable_booking(&state, &caller, &raw_ref).await?;
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
     let wait = Duration::from_secs(query.wait.unwrap_or(0));
-    let view = use_case::read_booking(&state, &booking_ref, wait).await?.ok_or_else(|| booking_not_found(&raw_ref))?;
-    Ok(Json(view))
+    let read = use_case::read_booking(&state, &booking_ref, wait).await?.ok_or_else(|| booking_not_found(&raw_ref))?;
+    Ok(booking_answer(read))
+}
+
+/// How soon a client should ask again when the answer is only the last state known for sure.
+const ASK_AGAIN_SECS: &str = "2";
+
+/// A booking read as HTTP: its view, with `Retry-After` when the saga could not be asked.
+pub(crate) fn booking_answer(read: use_case::Read) -> Response {
+    let mut response = Json(read.view).into_response();
+    if read.last_known {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(ASK_AGAIN_SECS));
+    }
+    response
 }
 
 fn booking_not_found(raw_ref: &str) -> ApiError {

@@ -242,19 +242,22 @@ pub(crate) struct GetBookingQuery {
 #[utoipa::path(get, path = "/api/partners/v1/bookings/{booking_ref}", tag = "partner API",
     security(("partner_key" = []), ("partner_key_header" = [])),
     params(("booking_ref" = String, Path, example = "TRP-7K3M9Q"), GetBookingQuery),
-    responses((status = 200, body = BookingView), (status = 401, description = "No valid API key"),
-        (status = 404, description = "No such booking of this partner"), (status = 429, description = "Rate limit exceeded")))]
+    responses((status = 200, body = BookingView, headers(("Retry-After" = Option<u64>,
+            description = "Present when the saga could not be asked and this is the last state known for sure: ask again after this many seconds"))),
+        (status = 401, description = "No valid API key"),
+        (status = 404, description = "No such booking of this partner"), (status = 429, description = "Rate limit exceeded"),
+        (status = 503, description = "Neither the saga nor the stored booking or request can be read")))]
 pub(crate) async fn get_booking(
     caller: PartnerKey,
     State(state): State<AppState>,
     ApiPath(raw_ref): ApiPath<String>,
     ApiQuery(query): ApiQuery<GetBookingQuery>,
-) -> Result<Json<BookingView>, ApiError> {
+) -> Result<Response, ApiError> {
     let booking_ref = own_booking(&state.bookings, &caller, &raw_ref).await?;
     let wait = Duration::from_secs(query.wait.unwrap_or(0));
-    let mut view = use_case::read_booking(&state, &booking_ref, wait).await?.ok_or_else(|| not_found(&raw_ref))?;
-    view.status_url = status_url(&view.booking_ref);
-    Ok(Json(view))
+    let mut read = use_case::read_booking(&state, &booking_ref, wait).await?.ok_or_else(|| not_found(&raw_ref))?;
+    read.view.status_url = status_url(&read.view.booking_ref);
+    Ok(bookings::booking_answer(read))
 }
 
 /// The booking `raw_ref` if this partner asked for it; 404 for anything else.

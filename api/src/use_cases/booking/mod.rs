@@ -99,7 +99,14 @@ pub(crate) async fn start_booking(
     // The key is bound before the start: if Temporal is away, the client's retry with the
     // same key starts the saga under the same reference.
     let client = state.temporal.client().await?;
-    start_saga(&client, input).await?;
+    // What the request asked for is kept alongside the start, not after it: a status read
+    // that cannot ask the saga then still finds the booking (see `live_or_stored`).
+    let accepted = BookingProgress::accepted(&input);
+    let (started, kept) = tokio::join!(start_saga(&client, input), state.bookings.record_accepted(&accepted));
+    started?;
+    if let Err(e) = kept {
+        tracing::warn!(error = %e, "could not keep the accepted booking request");
+    }
     tracing::info!(%booking_ref, "booking saga started");
     // Best effort, after the answer: a repeated request that misses the mark binds again
     // and attaches to the running saga, and lists show the booking once its saga records it.
@@ -262,17 +269,19 @@ async fn start_saga(client: &Client, input: BookingSagaInput) -> Result<(), ApiE
     started_or_running(outcome, "Bookings")
 }
 
-/// Where a booking stands: its saga's live progress, or its stored record while the saga
-/// cannot answer; `None` when neither knows it. Waits up to `wait` (at most
+/// Where a booking stands: its saga's live progress, or while the saga cannot answer, its
+/// stored record or the request it was started from; `None` when none knows it. Waits up to `wait` (at most
 /// [`MAX_WAIT_SECS`]) for the saga to reach its outcome. The record knows a cancellation
 /// after the saga ended, and the payment context's books are the truth about money.
 pub(crate) async fn read_booking(
     state: &AppState,
     booking_ref: &BookingRef,
     wait: Duration,
-) -> Result<Option<BookingView>, ApiError> {
+) -> Result<Option<Read>, ApiError> {
     let deadline = Instant::now() + wait.min(Duration::from_secs(MAX_WAIT_SECS));
-    let Some(mut view) = live_or_stored(state, booking_ref, deadline).await? else { return Ok(None) };
+    let Some(Read { mut view, last_known }) = live_or_stored(state, booking_ref, deadline).await? else {
+        return Ok(None);
+    };
     // A confirmed booking's saga has ended; its record knows when a cancellation started
     // (its terms are fixed) and when it was cancelled.
     if view.status == BookingState::Confirmed
@@ -289,39 +298,59 @@ pub(crate) async fn read_booking(
     if let Some(checkout) = view.checkout.as_mut() {
         checkout.pay_url = format!("{}{}", state.payments_config.checkout_url, checkout.gateway_order_id);
     }
-    Ok(Some(view))
+    Ok(Some(Read { view, last_known }))
 }
 
-async fn live_or_stored(
-    state: &AppState,
-    booking_ref: &BookingRef,
-    deadline: Instant,
-) -> Result<Option<BookingView>, ApiError> {
+/// A booking as read, and whether that is only its last state known for sure: the saga
+/// could not be asked, so the client should ask again soon.
+pub(crate) struct Read {
+    pub(crate) view: BookingView,
+    pub(crate) last_known: bool,
+}
+
+impl Read {
+    fn live(view: BookingView) -> Self {
+        Read { view, last_known: false }
+    }
+}
+
+async fn live_or_stored(state: &AppState, booking_ref: &BookingRef, deadline: Instant) -> Result<Option<Read>, ApiError> {
     let stored = || async { Ok::<_, ApiError>(state.bookings.find(booking_ref).await?.map(BookingView::from)) };
+    // While the saga cannot be asked: its record, or else the request it was started from.
+    // Either is the last state known for sure, marked so the client asks again soon.
+    let last_known = |unavailable: ApiError| async move {
+        let view = match stored().await? {
+            Some(view) => view,
+            None => match state.bookings.accepted_request(booking_ref).await? {
+                Some(accepted) => accepted.into(),
+                None => return Err(unavailable),
+            },
+        };
+        Ok(Some(Read { view, last_known: true }))
+    };
     let client = match state.temporal.client().await {
         Ok(client) => client,
-        // The record answers while Temporal is away.
-        Err(unavailable) => return stored().await?.map(Some).ok_or(unavailable),
+        Err(unavailable) => return last_known(unavailable).await,
     };
     // Set once the saga has ended without a result: its last state is then all the query
     // will ever say. `Some(true)` when it stopped part-way (terminated, failed, timed out).
     let mut ended: Option<bool> = None;
     loop {
         match query_progress(&client, booking_ref).await {
-            Ok(progress) if progress.status.is_final() => return Ok(Some(progress.into())),
+            Ok(progress) if progress.status.is_final() => return Ok(Some(Read::live(progress.into()))),
             Ok(progress) => {
                 if let Some(stopped) = ended {
                     // A saga that stopped part-way is repaired after it ended: once the
                     // repair has settled the record, the record says how the booking ended;
                     // one that never wrote a record will never be a booking.
-                    return Ok(Some(match stored().await? {
+                    return Ok(Some(Read::live(match stored().await? {
                         Some(view) if view.status.is_settled() => view,
                         None if stopped => BookingView::stopped(progress),
                         _ => progress.into(),
-                    }));
+                    })));
                 }
                 if Instant::now() >= deadline {
-                    return Ok(Some(progress.into()));
+                    return Ok(Some(Read::live(progress.into())));
                 }
                 // Wait for the saga's end with one long poll on its result, bounded by the
                 // caller's wait, rather than asking the saga again and again.
@@ -329,7 +358,7 @@ async fn live_or_stored(
                 let result = saga.get_result(WorkflowGetResultOptions::default());
                 match tokio::time::timeout_at(deadline.into(), result).await {
                     // The saga's result is its final progress: no need to ask again.
-                    Ok(Ok(progress)) => return Ok(Some(progress.into())),
+                    Ok(Ok(progress)) => return Ok(Some(Read::live(progress.into()))),
                     // Ended without a result (cancelled, terminated), or the poll failed:
                     // the query says where it stands, once more.
                     Ok(Err(e)) => {
@@ -340,16 +369,14 @@ async fn live_or_stored(
                     Err(_) => {}
                 }
             }
-            Err(QueryFailure::NotFound) => return stored().await,
+            Err(QueryFailure::NotFound) => return Ok(stored().await?.map(Read::live)),
             Err(QueryFailure::Unavailable(e)) => {
-                // The record answers while Temporal or the workers are away.
-                tracing::warn!(error = %e, "booking query failed; answering from the store");
-                return stored().await?.map(Some).ok_or_else(|| {
-                    ApiError::unavailable(
-                        "temporal_unavailable",
-                        "The booking's progress cannot be read right now; try again shortly",
-                    )
-                });
+                tracing::warn!(error = %e, "booking query failed; answering with the last known state");
+                return last_known(ApiError::unavailable(
+                    "temporal_unavailable",
+                    "The booking's progress cannot be read right now; try again shortly",
+                ))
+                .await;
             }
         }
     }
