@@ -159,7 +159,7 @@ async fn one_deployment_serves_only_its_services_and_reports_metrics() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_temporal_the_api_still_starts_serves_reads_and_answers_503_for_bookings() {
+async fn without_temporal_the_api_still_starts_serves_reads_and_answers_503_for_new_bookings() {
     let mut platform = TestPlatform::spawn_with(TestPlatformOptions::without_workers()).await.unwrap();
     let dead_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let dead = url::Url::parse(&format!("http://127.0.0.1:{dead_port}")).unwrap();
@@ -180,5 +180,19 @@ async fn without_temporal_the_api_still_starts_serves_reads_and_answers_503_for_
         .unwrap();
     assert_eq!(booking.headers().get("retry-after").map(|v| v.to_str().unwrap()), Some("5"));
     assert_eq!(error_of(booking).await, (503, "temporal_unavailable".into()));
+
+    // A booking accepted while Temporal was there is still readable through this API: the
+    // last state known for sure, and when to ask again.
+    let accepted = platform.book(&booking_body(11, 1, 1, "tok_success")).await;
+    let read = platform
+        .http_as(&platform.traveller)
+        .get(format!("{api}/api/bookings/{accepted}?wait=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    assert_eq!(read.headers().get("retry-after").map(|v| v.to_str().unwrap()), Some("2"));
+    let view: Value = read.json().await.unwrap();
+    assert_eq!((view["booking_ref"].as_str(), view["status"].as_str()), (Some(accepted.as_str()), Some("pending")));
     platform.stop().await.unwrap();
 }

@@ -314,7 +314,11 @@ impl Read {
     }
 }
 
-async fn live_or_stored(state: &AppState, booking_ref: &BookingRef, deadline: Instant) -> Result<Option<Read>, ApiError> {
+async fn live_or_stored(
+    state: &AppState,
+    booking_ref: &BookingRef,
+    deadline: Instant,
+) -> Result<Option<Read>, ApiError> {
     let stored = || async { Ok::<_, ApiError>(state.bookings.find(booking_ref).await?.map(BookingView::from)) };
     // While the saga cannot be asked: its record, or else the request it was started from.
     // Either is the last state known for sure, marked so the client asks again soon.
