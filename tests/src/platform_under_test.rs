@@ -392,14 +392,22 @@ impl TestPlatform {
             settlement_sync_every: Duration::from_secs(300),
             metrics_addr,
         };
+        // Named after the contexts, so a profile or a benchmark can tell each worker's CPU
+        // (the kernel keeps 15 bytes of a thread's name).
+        let thread_name = format!("tt-w-{}", contexts.iter().map(|c| c.name()).collect::<Vec<_>>().join("+"));
         let contexts = contexts.to_vec();
         let (stop, stopped) = oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("worker runtime");
+        let thread = std::thread::Builder::new().name(thread_name.clone()).spawn(move || {
+            // `TT_WORKER_THREADS=1`: one thread, as a worker on a one-core pod would run.
+            let threads: usize = std::env::var("TT_WORKER_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(2);
+            let mut builder = if threads == 1 {
+                tokio::runtime::Builder::new_current_thread()
+            } else {
+                let mut builder = tokio::runtime::Builder::new_multi_thread();
+                builder.worker_threads(threads);
+                builder
+            };
+            let runtime = builder.thread_name(thread_name).enable_all().build().expect("worker runtime");
             runtime.block_on(async move {
                 let client =
                     platform::temporal::connect(&settings.temporal).await.expect("workers connect to Temporal");
@@ -411,7 +419,7 @@ impl TestPlatform {
                     eprintln!("workers stopped with an error: {e:#}");
                 }
             });
-        });
+        })?;
         self.worker_threads.push((stop, thread));
         Ok(())
     }
@@ -421,6 +429,13 @@ impl TestPlatform {
         let addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
         self.start_workers_with_metrics(contexts, Some(addr))?;
         Ok(addr)
+    }
+
+    /// A Temporal client of its own, as the platform's processes connect, whose connection
+    /// runs on the caller's runtime (the shared [`Self::client`] runs on the runtime that
+    /// spawned the platform).
+    pub async fn connect_temporal(&self) -> anyhow::Result<temporalio_client::Client> {
+        Ok(platform::temporal::connect(&temporal_settings(self.temporal_address.clone())).await?)
     }
 
     /// The environment a worker process of this platform runs with (its `TT_*` settings).

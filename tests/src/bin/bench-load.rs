@@ -1,8 +1,8 @@
 //! Load benchmark of the booking saga: prints figures, asserts nothing.
 //!
-//! `cargo run --release -p tests --bin bench-load -- [seconds] [clients] [rate] [modes]`
-//! (defaults 10 s, 16 clients, 20 bookings/s, every mode; `modes` picks some of
-//! `serial,closed,open,paired`). On the test platform (real API, workers, Temporal dev
+//! `cargo run --release -p tests --bin bench-load -- [seconds] [clients] [rate] [modes] [kinds]`
+//! (defaults 10 s, 16 clients, 20 bookings/s, every mode and kind; `modes` picks some of
+//! `serial,closed,open,paired,waiters`, `kinds` some of `bare,noop,searchable,booking`). On the test platform (real API, workers, Temporal dev
 //! server with the project's flags, local PostgreSQL), in one run:
 //! - one at a time: a single traveller books, waits for the outcome, and books again;
 //! - closed loop: `clients` travellers each book, wait for the outcome, and book again;
@@ -17,6 +17,9 @@
 //!   alone cost);
 //! - one at a time, the API's cheapest answer (`GET /healthz`, no database): what any
 //!   answer of the API costs, which a bare start over gRPC does not pay;
+//! - waiters: [`WAITERS`] travellers at once long-polling (`?wait=10`) the status of
+//!   bookings still in flight (checkouts awaiting payment, some still starting), and how
+//!   many answers were not a 200;
 //! - CPU and resident memory of this process (API, workers, gateway), the Temporal server and
 //!   PostgreSQL over each measurement;
 //! - the resident memory at rest of each deployable binary (API, one worker per context),
@@ -297,6 +300,50 @@ fn usage_of(filter: impl Fn(u32, u32, &str) -> bool) -> Usage {
     total
 }
 
+/// The parts of this process, by the names of their threads: the API (with the sandbox
+/// gateway, which shares its runtime), each context's worker, the baseline's workers, and
+/// the rest (the load's own HTTP and Temporal clients).
+const PARTS: [(&str, &str); 8] = [
+    ("tt-api", "API (and sandbox gateway)"),
+    ("tt-w-booking", "booking worker"),
+    // The SDK runs each worker's workflows on a thread of its own, by this name: in a
+    // booking run only the booking worker's is busy (the partner's and the baseline's idle).
+    ("workflow-proces", "workflow threads"),
+    ("tt-w-inventory", "inventory worker"),
+    ("tt-w-payment", "payment worker"),
+    ("tt-w-partner", "partner worker"),
+    ("bench-baseline", "baseline workers"),
+    ("", "the load's clients and the rest"),
+];
+
+/// How many of [`PARTS`] are the platform's own: the API and the workers.
+const PLATFORM_PARTS: usize = 6;
+
+/// Clock ticks of CPU of each of [`PARTS`], from this process's threads.
+fn parts_cpu() -> [u64; PARTS.len()] {
+    let mut ticks = [0; PARTS.len()];
+    for entry in std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        let Some((head, rest)) = stat.rsplit_once(") ") else { continue };
+        let comm = head.split_once(" (").map_or("", |(_, c)| c);
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let cpu: u64 = [11, 12].iter().filter_map(|&i| fields.get(i)?.parse::<u64>().ok()).sum();
+        let part = PARTS.iter().position(|(prefix, _)| comm.starts_with(prefix)).unwrap_or(PARTS.len() - 1);
+        ticks[part] += cpu;
+    }
+    ticks
+}
+
+/// What the machine had spent when a measurement began.
+struct Before {
+    processes: [(&'static str, Usage); 3],
+    parts: [u64; PARTS.len()],
+}
+
+fn before() -> Before {
+    Before { processes: processes(), parts: parts_cpu() }
+}
+
 fn processes() -> [(&'static str, Usage); 3] {
     let me = std::process::id();
     [
@@ -311,10 +358,13 @@ fn report(
     tally: &mut Tally,
     window: Duration,
     elapsed: Duration,
-    before: &[(&str, Usage); 3],
+    before: &Before,
     baseline: Option<f64>,
-) -> f64 {
+) -> (f64, Option<f64>) {
     let after = processes();
+    let parts_after = parts_cpu();
+    let before_parts = &before.parts;
+    let before = &before.processes;
     tally.start_latency.sort();
     tally.end_to_end.sort();
     let secs = elapsed.as_secs_f64();
@@ -346,17 +396,36 @@ fn report(
     // Everything this process did (the API, the workers, the gateway and the load's own
     // client) over every run that completed: what each costs the machine's two cores.
     let completed = tally.end_to_end.len();
+    let mut platform_ms = None;
     if completed > 0 {
-        let own_ms = (after[0].1.ticks.saturating_sub(before[0].1.ticks)) as f64 / hz * 1000.0;
-        println!("  CPU of this process per completed run: {:.1} ms", own_ms / completed as f64);
+        let per_run = |ticks: u64| ticks as f64 / hz * 1000.0 / completed as f64;
+        let own_ms = per_run(after[0].1.ticks.saturating_sub(before[0].1.ticks));
+        println!("  CPU of this process per completed run: {own_ms:.1} ms");
+        let spent: Vec<f64> =
+            parts_after.iter().zip(before_parts).map(|(a, b)| per_run(a.saturating_sub(*b))).collect();
+        let by_part: Vec<String> = PARTS
+            .iter()
+            .zip(&spent)
+            .filter(|(_, ms)| **ms > 0.0)
+            .map(|((_, name), ms)| format!("{name} {ms:.1}"))
+            .collect();
+        println!("    by part (ms): {}", by_part.join(", "));
+        platform_ms = Some(spent[..PLATFORM_PARTS].iter().sum());
     }
-    rate
+    (rate, platform_ms)
 }
 
-fn run_baseline_workers(client: temporalio_client::Client) {
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+fn run_baseline_workers(platform: Arc<TestPlatform>) {
+    let thread = std::thread::Builder::new().name("bench-baseline".into());
+    let _ = thread.spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("bench-baseline")
+            .enable_all()
+            .build()
+            .unwrap();
         runtime.block_on(async move {
+            let client = platform.connect_temporal().await.unwrap();
             let sdk = Runtime::from_current_tokio(RuntimeOptions::default()).unwrap();
             let mut workers = Vec::new();
             for queue in QUEUES {
@@ -534,7 +603,7 @@ fn print_breakdown(columns: &[(&str, Vec<Parts>)]) {
 
 /// The ways the load is driven: one at a time, closed loop, open loop, and the closed loop
 /// with the baseline and the booking taking turns.
-const MODES: [&str; 4] = ["serial", "closed", "open", "paired"];
+const MODES: [&str; 5] = ["serial", "closed", "open", "paired", "waiters"];
 /// The paired closed loop's order of windows: A B B A, twice.
 const PAIRED_ORDER: [Kind; 8] =
     [Kind::Noop, Kind::Booking, Kind::Booking, Kind::Noop, Kind::Noop, Kind::Booking, Kind::Booking, Kind::Noop];
@@ -551,6 +620,16 @@ enum Kind {
 impl Kind {
     const ALL: [Kind; 4] = [Kind::Bare, Kind::Noop, Kind::NoopSearchable, Kind::Booking];
 
+    /// The kind's name on the command line.
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Bare => "bare",
+            Kind::Noop => "noop",
+            Kind::NoopSearchable => "searchable",
+            Kind::Booking => "booking",
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             Kind::Bare => "bare workflow",
@@ -564,6 +643,8 @@ impl Kind {
 /// What one measurement found.
 struct Figures {
     rate: f64,
+    /// CPU of the API and the workers per completed run, in ms.
+    platform_cpu_ms: Option<f64>,
     start_p50_ms: f64,
     end_p50_ms: f64,
 }
@@ -584,8 +665,13 @@ async fn api_round_trips(platform: &TestPlatform, duration: Duration) -> (Vec<Du
     (round_trips, failed)
 }
 
-fn figures(tally: &Tally, rate: f64) -> Figures {
-    Figures { rate, start_p50_ms: pct(&tally.start_latency, 0.5), end_p50_ms: pct(&tally.end_to_end, 0.5) }
+fn figures(tally: &Tally, rate: f64, platform_cpu_ms: Option<f64>) -> Figures {
+    Figures {
+        rate,
+        platform_cpu_ms,
+        start_p50_ms: pct(&tally.start_latency, 0.5),
+        end_p50_ms: pct(&tally.end_to_end, 0.5),
+    }
 }
 
 fn target(name: &str, value: Option<f64>, unit: &str, limit: f64, at_most: bool) {
@@ -596,6 +682,89 @@ fn target(name: &str, value: Option<f64>, unit: &str, limit: f64, at_most: bool)
     let met = if at_most { value <= limit } else { value >= limit };
     let bound = if at_most { "at most" } else { "at least" };
     println!("  {name}: {value:.2}{unit} (target {bound} {limit}{unit}): {}", if met { "met" } else { "NOT met" });
+}
+
+/// How many travellers long-poll at once in the waiters mode, and over how many bookings.
+const WAITERS: usize = 500;
+const WAITED_BOOKINGS: usize = 100;
+
+/// [`WAITERS`] long polls at once on [`WAITED_BOOKINGS`] checkout bookings posted just
+/// before (awaiting payment, or still starting): every answer should be a 200, live or the
+/// last state known (with `Retry-After`). Prints the count of each answer and their times.
+async fn waiters(platform: &Arc<TestPlatform>) -> anyhow::Result<()> {
+    println!("\nwaiters: {WAITERS} long polls (?wait=10) at once on {WAITED_BOOKINGS} checkout bookings in flight");
+    let posted = futures::future::join_all((0..WAITED_BOOKINGS).map(|n| {
+        let platform = platform.clone();
+        async move {
+            let body = tests::checkout_body(1 + (n % 110) as i64, 1);
+            let response = platform.post_booking(&body, Some(&uuid::Uuid::new_v4().to_string())).await?;
+            anyhow::ensure!(response.status() == 202, "booking refused: {}", response.status());
+            let accepted: Value = response.json().await?;
+            Ok::<_, anyhow::Error>(accepted["booking_ref"].as_str().unwrap_or_default().to_string())
+        }
+    }))
+    .await;
+    let refs: Vec<String> = posted.into_iter().collect::<Result<_, _>>()?;
+    let began = Instant::now();
+    let answers = futures::future::join_all((0..WAITERS).map(|n| {
+        let (platform, booking_ref) = (platform.clone(), refs[n % refs.len()].clone());
+        async move {
+            let asked = Instant::now();
+            let url = format!("{}/api/bookings/{booking_ref}?wait=10", platform.api_url);
+            let answer = platform.http_as(&platform.traveller).get(url).send().await;
+            let took = asked.elapsed();
+            match answer {
+                Ok(r) if r.status() == 200 && r.headers().contains_key("retry-after") => {
+                    ("200, last known".to_string(), took)
+                }
+                Ok(r) if r.status() == 200 => ("200, live".to_string(), took),
+                Ok(r) => (format!("error {}", r.status().as_u16()), took),
+                Err(e) => (format!("error: {}", if e.is_timeout() { "timed out" } else { "no answer" }), took),
+            }
+        }
+    }))
+    .await;
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut times: Vec<Duration> = Vec::with_capacity(answers.len());
+    for (kind, took) in answers {
+        *counts.entry(kind).or_default() += 1;
+        times.push(took);
+    }
+    times.sort();
+    let errors: u64 = counts.iter().filter(|(kind, _)| kind.starts_with("error")).map(|(_, n)| n).sum();
+    println!(
+        "  answers: {}; all within {:.1} s; answer time p50 {:.0} ms p99 {:.0} ms max {:.0} ms",
+        counts.iter().map(|(kind, n)| format!("{kind} {n}")).collect::<Vec<_>>().join(", "),
+        began.elapsed().as_secs_f64(),
+        pct(&times, 0.5),
+        pct(&times, 0.99),
+        pct(&times, 1.0)
+    );
+    target("waiters, answers other than 200", Some(errors as f64), "", 0.0, true);
+    Ok(())
+}
+
+/// The test platform as deployed, one part per runtime: the API on threads of its own, each
+/// context's worker on its own (as one process per context would), so the CPU of each is
+/// read from its threads.
+fn spawn_platform() -> anyhow::Result<TestPlatform> {
+    let api =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("tt-api").enable_all().build()?;
+    let (api, platform) = std::thread::spawn(move || {
+        let options =
+            TestPlatformOptions { rooms_per_night: 1_000_000, worker_contexts: Vec::new(), ..Default::default() };
+        let platform = api.block_on(TestPlatform::spawn_with(options));
+        (api, platform)
+    })
+    .join()
+    .map_err(|_| anyhow::anyhow!("the platform's start panicked"))?;
+    // The API's tasks run on this runtime's threads for the rest of the run.
+    std::mem::forget(api);
+    let mut platform = platform?;
+    for context in workers::WorkerContext::ALL {
+        platform.start_workers(&[context])?;
+    }
+    Ok(platform)
 }
 
 #[tokio::main]
@@ -613,6 +782,16 @@ async fn main() -> anyhow::Result<()> {
             .collect::<Option<_>>()
             .ok_or_else(|| anyhow::anyhow!("modes are a comma-separated list of {}", MODES.join(", ")))?,
     };
+    // A fifth runs some of the kinds only, e.g. `booking` for a profile of the booking alone
+    // (the baselines' ratios then read "not measured").
+    let kinds: Vec<Kind> = match args.get(5) {
+        None => Kind::ALL.to_vec(),
+        Some(list) => list
+            .split(',')
+            .map(|k| Kind::ALL.into_iter().find(|known| known.name() == k.trim()))
+            .collect::<Option<_>>()
+            .ok_or_else(|| anyhow::anyhow!("kinds are a comma-separated list of bare, noop, searchable, booking"))?,
+    };
     let duration = Duration::from_secs(seconds);
     let profile = if cfg!(debug_assertions) { "dev profile (slower; use --release)" } else { "release profile" };
     println!(
@@ -628,14 +807,15 @@ async fn main() -> anyhow::Result<()> {
         "API and workers: in this process as the test platform runs them (SDK default slots and pollers, PostgreSQL pools of 4, gRPC gzip {})",
         if gzip { "on" } else { "off" }
     );
-    let options = TestPlatformOptions { rooms_per_night: 1_000_000, ..Default::default() };
-    let platform = Arc::new(TestPlatform::spawn_with(options).await?);
-    run_baseline_workers(platform.client.clone());
+    let platform = Arc::new(spawn_platform()?);
+    run_baseline_workers(platform.clone());
+    // The load's own Temporal client, on this runtime, so its work is not counted as the API's.
+    let load_client = platform.connect_temporal().await?;
 
     let booking = {
-        let platform = platform.clone();
+        let (platform, load_client) = (platform.clone(), load_client.clone());
         Arc::new(move |n: u64| {
-            let platform = platform.clone();
+            let (platform, load_client) = (platform.clone(), load_client.clone());
             async move {
                 // The test platform sells 120 nights from yesterday.
                 let body = booking_body(1 + (n % 110) as i64, 1, 1, "tok_success");
@@ -650,7 +830,7 @@ async fn main() -> anyhow::Result<()> {
                 let r: Value = response.json().await.map_err(|_| "body".to_string())?;
                 let booking_ref = r["booking_ref"].as_str().unwrap_or_default().to_string();
                 let workflow_id = format!("booking-{booking_ref}");
-                let saga = platform.client.get_workflow_handle::<sagas::BookingWorkflow>(workflow_id.clone());
+                let saga = load_client.get_workflow_handle::<sagas::BookingWorkflow>(workflow_id.clone());
                 let outcome = saga
                     .get_result(WorkflowGetResultOptions::default())
                     .await
@@ -664,7 +844,7 @@ async fn main() -> anyhow::Result<()> {
         })
     };
     let workflow = |kind: Kind| {
-        let client = platform.client.clone();
+        let client = load_client.clone();
         Arc::new(move |n: u64| {
             let client = client.clone();
             async move {
@@ -703,14 +883,15 @@ async fn main() -> anyhow::Result<()> {
             let _ = workflow(kind)(n).await;
         }
     }
+    println!("warmed up");
 
     let mut found: BTreeMap<(&str, Kind), Figures> = BTreeMap::new();
     let mut kept_by_mode: BTreeMap<&str, Vec<(&str, Vec<Kept>)>> = BTreeMap::new();
     let mut http_floor = None;
-    for mode in MODES.into_iter().filter(|m| modes.contains(m) && *m != "paired") {
+    for mode in MODES.into_iter().filter(|m| modes.contains(m) && !matches!(*m, "paired" | "waiters")) {
         let mut base_rate = None;
-        for kind in Kind::ALL {
-            let before = processes();
+        for kind in Kind::ALL.into_iter().filter(|k| kinds.contains(k)) {
+            let before = before();
             let began = Instant::now();
             let mut tally = match (mode, kind) {
                 ("serial", Kind::Booking) => closed_loop(duration, 1, booking.clone()).await,
@@ -725,14 +906,15 @@ async fn main() -> anyhow::Result<()> {
                 _ => format!("{mode} loop: {}", kind.label()),
             };
             let compared = matches!(kind, Kind::NoopSearchable | Kind::Booking);
-            let r = report(&title, &mut tally, duration, began.elapsed(), &before, base_rate.filter(|_| compared));
+            let (r, platform_cpu_ms) =
+                report(&title, &mut tally, duration, began.elapsed(), &before, base_rate.filter(|_| compared));
             if kind == Kind::Noop {
                 base_rate = Some(r);
             }
             if mode != "open" && kind != Kind::Bare {
                 kept_by_mode.entry(mode).or_default().push((kind.label(), Vec::from(std::mem::take(&mut tally.kept))));
             }
-            found.insert((mode, kind), figures(&tally, r));
+            found.insert((mode, kind), figures(&tally, r, platform_cpu_ms));
         }
         if mode == "serial" {
             // What any answer of the API costs, before the booking's own work: a floor under
@@ -749,6 +931,10 @@ async fn main() -> anyhow::Result<()> {
             }
             http_floor = Some(p50);
         }
+    }
+
+    if modes.contains(&"waiters") {
+        waiters(&platform).await?;
     }
 
     let mut paired = None;
@@ -796,6 +982,13 @@ async fn main() -> anyhow::Result<()> {
         get("serial", Kind::Booking).zip(get("serial", Kind::Bare)).map(|(b, bare)| b.start_p50_ms - bare.start_p50_ms),
         " ms",
         1.0,
+        true,
+    );
+    target(
+        "closed loop, CPU of the API and the workers per booking",
+        get("closed", Kind::Booking).and_then(|f| f.platform_cpu_ms),
+        " ms",
+        10.0,
         true,
     );
     if let Some(floor) = http_floor {
