@@ -603,13 +603,23 @@ impl TestPlatform {
     }
 
     pub async fn get_booking(&self, booking_ref: &str, wait_secs: u64) -> anyhow::Result<(u16, Value)> {
-        let response = self
+        let response = self.read_booking_at(&self.api_url, booking_ref, wait_secs).await?;
+        Ok((response.status().as_u16(), response.json().await?))
+    }
+
+    /// The traveller's read of a booking through the API at `api_url`, headers and all.
+    pub async fn read_booking_at(
+        &self,
+        api_url: &str,
+        booking_ref: &str,
+        wait_secs: u64,
+    ) -> anyhow::Result<reqwest::Response> {
+        Ok(self
             .http
-            .get(format!("{}/api/bookings/{booking_ref}?wait={wait_secs}", self.api_url))
+            .get(format!("{api_url}/api/bookings/{booking_ref}?wait={wait_secs}"))
             .bearer_auth(&self.traveller.access_token)
             .send()
-            .await?;
-        Ok((response.status().as_u16(), response.json().await?))
+            .await?)
     }
 
     /// Polls the booking until its status is one of `statuses`, for at most a minute.

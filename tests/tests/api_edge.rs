@@ -184,12 +184,7 @@ async fn without_temporal_the_api_still_starts_serves_reads_and_answers_503_for_
     // A booking accepted while Temporal was there is still readable through this API: the
     // last state known for sure, and when to ask again.
     let accepted = platform.book(&booking_body(11, 1, 1, "tok_success")).await;
-    let read = platform
-        .http_as(&platform.traveller)
-        .get(format!("{api}/api/bookings/{accepted}?wait=1"))
-        .send()
-        .await
-        .unwrap();
+    let read = platform.read_booking_at(&api, &accepted, 1).await.unwrap();
     assert_eq!(read.status(), 200);
     assert_eq!(read.headers().get("retry-after").map(|v| v.to_str().unwrap()), Some("2"));
     let view: Value = read.json().await.unwrap();

@@ -358,12 +358,7 @@ async fn a_booking_taken_while_every_worker_is_down_completes_when_they_return()
     // With no worker the saga cannot answer its query, and has recorded nothing: the API
     // answers with what it knows for sure, the accepted request, and says when to ask again.
     for wait in [0, 2] {
-        let response = platform
-            .http_as(&platform.traveller)
-            .get(format!("{}/api/bookings/{booking_ref}?wait={wait}", platform.api_url))
-            .send()
-            .await
-            .unwrap();
+        let response = platform.read_booking_at(&platform.api_url, &booking_ref, wait).await.unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers().get("retry-after").map(|v| v.to_str().unwrap()), Some("2"));
         let view: Value = response.json().await.unwrap();
@@ -377,12 +372,7 @@ async fn a_booking_taken_while_every_worker_is_down_completes_when_they_return()
     let booking = platform.wait_for_status(&booking_ref, &["confirmed", "failed"]).await.unwrap();
     assert_eq!(booking["status"], "confirmed", "{booking}");
     // The saga answers again: a live answer carries no Retry-After.
-    let response = platform
-        .http_as(&platform.traveller)
-        .get(format!("{}/api/bookings/{booking_ref}", platform.api_url))
-        .send()
-        .await
-        .unwrap();
+    let response = platform.read_booking_at(&platform.api_url, &booking_ref, 0).await.unwrap();
     assert_eq!((response.status().as_u16(), response.headers().get("retry-after")), (200, None));
     platform.stop().await.unwrap();
 }
