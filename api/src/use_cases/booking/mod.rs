@@ -270,8 +270,8 @@ async fn start_saga(client: &Client, input: BookingSagaInput) -> Result<(), ApiE
 }
 
 /// Where a booking stands: its saga's live progress, or while the saga cannot answer, its
-/// stored record or the request it was started from; `None` when none knows it. Waits up to `wait` (at most
-/// [`MAX_WAIT_SECS`]) for the saga to reach its outcome. The record knows a cancellation
+/// stored record or the request it was started from; `None` when none knows it. Waits up
+/// to `wait` (at most [`MAX_WAIT_SECS`]) for the saga to reach its outcome. The record knows a cancellation
 /// after the saga ended, and the payment context's books are the truth about money.
 pub(crate) async fn read_booking(
     state: &AppState,
