@@ -8,6 +8,9 @@
 # `<version>@sha256:<digest>` of what the registry now holds (the kubelet pulls the
 # digest; the tag says which release it is), and renames the migration Job to
 # migrate-<version> (a Job's pod template is immutable, so each release gets its own).
+# Records the API's contract as released: api/contract/openapi.json becomes
+# api/contract/released.json, the baseline later changes are checked against, and the
+# changelog's "Unreleased" entries go under the version.
 # Commit the result: the manifests in git always name exactly the image they were
 # released with. Needs Docker, logged in to the registry.
 set -euo pipefail
@@ -32,4 +35,8 @@ sed -i -E "s|^( *newName: ).*|\1$repository|; s|^( *newTag: ).*|\1$version@$dige
 job_name="migrate-$(tr '[:upper:]' '[:lower:]' <<<"$version" | sed 's/[^a-z0-9-]/-/g')"
 sed -i -E "0,/^  name: migrate-.*/s//  name: $job_name/" k8s/base/migrate-job.yaml
 "$ROOT/scripts/check-deploy.sh"
-note "now commit $component and k8s/base/migrate-job.yaml"
+
+step "Recording the API contract of $version"
+cp api/contract/openapi.json api/contract/released.json
+sed -i "0,/^## Unreleased\$/s//## Unreleased\n\n## $version/" api/contract/CHANGELOG.md
+note "now commit $component, k8s/base/migrate-job.yaml and api/contract/"

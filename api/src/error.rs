@@ -165,3 +165,23 @@ pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Respon
     tracing::error!("handler panicked");
     ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
 }
+
+/// Every error answer's body, as the OpenAPI document describes it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Describes the JSON `ApiError` writes; never built as a value.
+pub(crate) struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct ErrorDetail {
+    /// A stable snake_case code, e.g. `booking_not_found`.
+    #[schema(example = "invalid_field")]
+    code: String,
+    /// For people; may change between releases.
+    message: String,
+    /// `{"field": "<name>"}` when one field is at fault.
+    #[schema(value_type = Option<Object>)]
+    details: Option<Value>,
+}

@@ -25,10 +25,11 @@ mod settings;
 mod state;
 mod use_cases;
 
+pub use docs::openapi_document;
 pub use settings::{ApiService, ApiSettings, AuthConfig, PaymentsConfig};
 pub use state::{AppState, contexts_of, database_contexts};
 
-use axum::{Router, extract::DefaultBodyLimit, http::HeaderName, middleware, routing::get};
+use axum::{Router, extract::DefaultBodyLimit, http::HeaderName, middleware};
 use std::{future::Future, time::Duration};
 use tower_http::{
     catch_panic::CatchPanicLayer,
@@ -48,33 +49,23 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn app(state: AppState, services: &[ApiService]) -> Router {
     metrics::init();
     let request_id = HeaderName::from_static("x-request-id");
-    // Probes and scrapes come every few seconds from every kubelet and Prometheus: their
-    // access log lines are at debug, so the log at info is the traffic of users.
-    let mut router = Router::new()
-        .merge(routes::health::router())
-        .route("/metrics", get(metrics::render))
-        .layer(middleware::map_response(access_log::quiet));
+    let (probes, _) = probe_routes().split_for_parts();
+    let mut router = Router::new().merge(probes).layer(middleware::map_response(access_log::quiet));
     for service in services {
-        let (prefix, context_router) = match service {
-            ApiService::Auth => ("/api/auth", routes::auth::router()),
-            ApiService::Bookings => ("/api/bookings", routes::bookings::router()),
-            ApiService::Catalog => ("/api/catalog", routes::catalog::router()),
-            ApiService::Inventory => ("/api/inventory", routes::inventory::router()),
-            ApiService::Payments => ("/api/payments", routes::payments::router()),
-            ApiService::Partners => ("/api/partners", routes::partners::router(&state)),
-        };
-        let mut context_router = context_router.route_layer(middleware::from_fn(access::enforce));
-        if *service == ApiService::Catalog {
-            // Published pages are served from memory while the catalog has not changed.
-            context_router =
-                context_router.layer(middleware::from_fn_with_state(state.catalog_pages.clone(), catalog_pages::serve));
+        for (prefix, part) in routes::parts_of(*service) {
+            let (mut part, _) = part.split_for_parts();
+            if prefix == routes::PARTNER_API_PREFIX {
+                // Inside `access::enforce`: the gate's key check is the routes' access rule.
+                part = part.route_layer(middleware::from_fn_with_state(state.clone(), routes::partners::gate::gate));
+            }
+            part = part.route_layer(middleware::from_fn(access::enforce));
+            if *service == ApiService::Catalog {
+                // Published pages are served from memory while the catalog has not changed.
+                part = part.layer(middleware::from_fn_with_state(state.catalog_pages.clone(), catalog_pages::serve));
+            }
+            router = router.nest(prefix, part);
         }
-        router = router.nest(prefix, context_router);
-        // The deployment that talks to Temporal about bookings also opens their payloads,
-        // and serves the travellers' web pages.
         if *service == ApiService::Bookings {
-            router =
-                router.nest("/api/codec", routes::codec::router().route_layer(middleware::from_fn(access::enforce)));
             router = router.merge(routes::web::router());
         }
     }
@@ -111,6 +102,13 @@ pub fn app(state: AppState, services: &[ApiService]) -> Router {
             span
         }).on_response(access_log::AccessLog))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// The probes and `/metrics`, which every deployment serves. Probes and scrapes come every
+/// few seconds from every kubelet and Prometheus: their access log lines are at debug, so
+/// the log at info is the traffic of users.
+fn probe_routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    routes::health::router().routes(utoipa_axum::routes!(metrics::render))
 }
 
 /// Headers that keep browsers from misusing the API's answers. The docs page runs the

@@ -10,33 +10,33 @@ use crate::{
 };
 use auth::{Accounts, StoreError, accounts::Registration};
 use axum::{
-    Json, Router,
+    Json,
     extract::State,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::{get, post, put},
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/register", post(register))
-        .route("/login", post(login))
-        .route("/refresh", post(refresh))
-        .route("/logout", post(logout))
-        .route("/logout-all", post(logout_all))
-        .route("/me", get(me))
-        .route("/me/activity", get(my_activity))
-        .route("/jwks.json", get(jwks))
-        .route("/roles", get(list_roles))
-        .route("/users", get(list_users))
-        .route("/users/{user_id}", get(get_user).patch(update_user).delete(delete_user))
-        .route("/users/{user_id}/roles/{role}", put(grant_role).delete(revoke_role))
-        .route("/users/{user_id}/assignments/{accommodation}", put(assign).delete(unassign))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(logout_all))
+        .routes(routes!(me))
+        .routes(routes!(my_activity))
+        .routes(routes!(jwks))
+        .routes(routes!(list_roles))
+        .routes(routes!(list_users))
+        .routes(routes!(get_user, update_user, delete_user))
+        .routes(routes!(grant_role, revoke_role))
+        .routes(routes!(assign, unassign))
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -81,6 +81,7 @@ pub(crate) enum SessionDelivery {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SessionQuery {
     /// `cookie` keeps the refresh token out of reach of the page's scripts (default `body`).
@@ -156,7 +157,7 @@ fn refresh_token_of<'a>(body: &'a RefreshRequest, headers: &'a HeaderMap) -> Opt
 }
 
 /// Create a traveller account; answers with a signed-in session.
-#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest, security(()),
+#[utoipa::path(post, path = "/register", tag = "auth", request_body = RegisterRequest, security(()),
     params(SessionQuery),
     responses((status = 201, body = TokenResponse), (status = 409, description = "The email is taken"),
         (status = 422, description = "Invalid email, name, phone or too weak a password"),
@@ -182,7 +183,7 @@ pub(crate) async fn register(
 /// Log in with email and password. A wrong password and an unknown email get the same
 /// answer; repeated failures of one email from one client address wait a growing delay
 /// (429 `too_many_attempts` with `Retry-After`), which other addresses do not share.
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest, security(()),
+#[utoipa::path(post, path = "/login", tag = "auth", request_body = LoginRequest, security(()),
     params(SessionQuery),
     responses((status = 200, body = TokenResponse), (status = 401, description = "Wrong email or password"),
         (status = 403, description = "The account is disabled"),
@@ -204,7 +205,7 @@ pub(crate) async fn login(
 /// it ends that login on every device that shares it. No refresh renews a login past its
 /// absolute lifetime (30 days from the login by default). A session kept in the
 /// `tt_session` cookie sends `{}`: the cookie is used and renewed.
-#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest, security(()),
+#[utoipa::path(post, path = "/refresh", tag = "auth", request_body = RefreshRequest, security(()),
     responses((status = 200, body = TokenResponse),
         (status = 401, description = "Unknown, expired or reused refresh token"),
         (status = 422, description = "No refresh token in the body and no session cookie")))]
@@ -228,7 +229,7 @@ pub(crate) async fn refresh(
 
 /// Log out this device: ends the login the refresh token (or the `tt_session` cookie)
 /// belongs to, including its access tokens, and clears the cookie. Logging out twice is fine.
-#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", request_body = RefreshRequest, security(()),
+#[utoipa::path(post, path = "/logout", tag = "auth", request_body = RefreshRequest, security(()),
     responses((status = 204, description = "Logged out")))]
 pub(crate) async fn logout(
     _: Public,
@@ -248,7 +249,7 @@ pub(crate) async fn logout(
 }
 
 /// Log out every device of the signed-in user.
-#[utoipa::path(post, path = "/api/auth/logout-all", tag = "auth", security(("bearer" = ["profile:read"])),
+#[utoipa::path(post, path = "/logout-all", tag = "auth", security(("bearer" = ["profile:read"])),
     responses((status = 204, description = "Every session ended"), (status = 401, description = "Not signed in")))]
 pub(crate) async fn logout_all(
     caller: Require<ProfileRead>,
@@ -298,7 +299,7 @@ pub(crate) struct MeView {
 }
 
 /// The signed-in user: profile, roles, permissions and managed properties.
-#[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = ["profile:read"])),
+#[utoipa::path(get, path = "/me", tag = "auth", security(("bearer" = ["profile:read"])),
     responses((status = 200, body = MeView), (status = 401, description = "Not signed in")))]
 pub(crate) async fn me(
     caller: Require<ProfileRead>,
@@ -340,7 +341,7 @@ impl From<auth::ActivityRow> for ActivityView {
 }
 
 /// The signed-in user's latest account activity (logins, refreshes, logouts, bookings).
-#[utoipa::path(get, path = "/api/auth/me/activity", tag = "auth", security(("bearer" = ["profile:read"])),
+#[utoipa::path(get, path = "/me/activity", tag = "auth", security(("bearer" = ["profile:read"])),
     responses((status = 200, body = [ActivityView]), (status = 401, description = "Not signed in")))]
 pub(crate) async fn my_activity(
     caller: Require<ProfileRead>,
@@ -352,7 +353,7 @@ pub(crate) async fn my_activity(
 
 /// The public keys access tokens are signed with (JWKS), for any service that verifies
 /// them. Keys rotated out stay listed until their grace period ends.
-#[utoipa::path(get, path = "/api/auth/jwks.json", tag = "auth", security(()),
+#[utoipa::path(get, path = "/jwks.json", tag = "auth", security(()),
     responses((status = 200, description = "A JWK Set of Ed25519 keys")))]
 pub(crate) async fn jwks(_: Public, State(accounts): State<Accounts>) -> Response {
     let body = accounts.tokens().ring().jwks(Utc::now());
@@ -373,7 +374,7 @@ impl From<auth::RoleRow> for RoleView {
 }
 
 /// The roles and the permissions each grants.
-#[utoipa::path(get, path = "/api/auth/roles", tag = "auth", security(("bearer" = ["users:read"])),
+#[utoipa::path(get, path = "/roles", tag = "auth", security(("bearer" = ["users:read"])),
     responses((status = 200, body = [RoleView]), (status = 403, description = "Not an operator or admin")))]
 pub(crate) async fn list_roles(
     _: Require<UsersRead>,
@@ -388,6 +389,7 @@ const USERS: &str = "users:email";
 const USERS_PAGE: i64 = 50;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListUsersQuery {
     /// Page size, at most 100 (default 50).
@@ -403,7 +405,7 @@ pub(crate) struct UserPage {
 }
 
 /// Every user, by email.
-#[utoipa::path(get, path = "/api/auth/users", tag = "auth", params(ListUsersQuery), security(("bearer" = ["users:read"])),
+#[utoipa::path(get, path = "/users", tag = "auth", params(ListUsersQuery), security(("bearer" = ["users:read"])),
     responses((status = 200, body = UserPage), (status = 403, description = "Not an operator or admin")))]
 pub(crate) async fn list_users(
     _: Require<UsersRead>,
@@ -422,7 +424,7 @@ fn user_not_found(user_id: Uuid) -> ApiError {
 }
 
 /// One user.
-#[utoipa::path(get, path = "/api/auth/users/{user_id}", tag = "auth", security(("bearer" = ["users:read"])),
+#[utoipa::path(get, path = "/users/{user_id}", params(("user_id" = Uuid, Path, description = "The user's id")), tag = "auth", security(("bearer" = ["users:read"])),
     responses((status = 200, body = UserView), (status = 404, description = "No such user")))]
 pub(crate) async fn get_user(
     _: Require<UsersRead>,
@@ -440,7 +442,7 @@ pub(crate) struct UpdateUserRequest {
 }
 
 /// Enable or disable a user.
-#[utoipa::path(patch, path = "/api/auth/users/{user_id}", tag = "auth", request_body = UpdateUserRequest,
+#[utoipa::path(patch, path = "/users/{user_id}", params(("user_id" = Uuid, Path, description = "The user's id")), tag = "auth", request_body = UpdateUserRequest,
     security(("bearer" = ["users:manage"])),
     responses((status = 200, body = UserView), (status = 404, description = "No such user"), (status = 422, description = "Unknown status")))]
 pub(crate) async fn update_user(
@@ -465,7 +467,7 @@ pub(crate) async fn update_user(
 }
 
 /// Delete a user and everything of theirs in the auth context.
-#[utoipa::path(delete, path = "/api/auth/users/{user_id}", tag = "auth", security(("bearer" = ["users:manage"])),
+#[utoipa::path(delete, path = "/users/{user_id}", params(("user_id" = Uuid, Path, description = "The user's id")), tag = "auth", security(("bearer" = ["users:manage"])),
     responses((status = 204, description = "Deleted"), (status = 404, description = "No such user")))]
 pub(crate) async fn delete_user(
     caller: Require<UsersManage>,
@@ -505,7 +507,7 @@ fn role_error(e: StoreError) -> ApiError {
 }
 
 /// Grant a role.
-#[utoipa::path(put, path = "/api/auth/users/{user_id}/roles/{role}", tag = "auth", security(("bearer" = ["users:manage"])),
+#[utoipa::path(put, path = "/users/{user_id}/roles/{role}", params(("user_id" = Uuid, Path, description = "The user's id"), ("role" = String, Path, example = "operator")), tag = "auth", security(("bearer" = ["users:manage"])),
     responses((status = 200, body = UserView), (status = 404, description = "No such user or role")))]
 pub(crate) async fn grant_role(
     caller: Require<UsersManage>,
@@ -523,7 +525,7 @@ pub(crate) async fn grant_role(
 }
 
 /// Revoke a role.
-#[utoipa::path(delete, path = "/api/auth/users/{user_id}/roles/{role}", tag = "auth", security(("bearer" = ["users:manage"])),
+#[utoipa::path(delete, path = "/users/{user_id}/roles/{role}", params(("user_id" = Uuid, Path, description = "The user's id"), ("role" = String, Path, example = "operator")), tag = "auth", security(("bearer" = ["users:manage"])),
     responses((status = 200, body = UserView), (status = 404, description = "No such user or role")))]
 pub(crate) async fn revoke_role(
     caller: Require<UsersManage>,
@@ -551,7 +553,7 @@ async fn accommodation_id(catalog: &catalog::Catalog, code: &str) -> Result<Uuid
 }
 
 /// Assign an accommodation to an asset manager.
-#[utoipa::path(put, path = "/api/auth/users/{user_id}/assignments/{accommodation}", tag = "auth",
+#[utoipa::path(put, path = "/users/{user_id}/assignments/{accommodation}", params(("user_id" = Uuid, Path, description = "The user's id"), ("accommodation" = String, Path, description = "Accommodation code", example = "ujjayanta-heritage-hotel")), tag = "auth",
     security(("bearer" = ["users:manage"])),
     responses((status = 204, description = "Assigned"), (status = 404, description = "No such user or accommodation")))]
 pub(crate) async fn assign(
@@ -571,7 +573,7 @@ pub(crate) async fn assign(
 }
 
 /// Take an accommodation away from an asset manager.
-#[utoipa::path(delete, path = "/api/auth/users/{user_id}/assignments/{accommodation}", tag = "auth",
+#[utoipa::path(delete, path = "/users/{user_id}/assignments/{accommodation}", params(("user_id" = Uuid, Path, description = "The user's id"), ("accommodation" = String, Path, description = "Accommodation code", example = "ujjayanta-heritage-hotel")), tag = "auth",
     security(("bearer" = ["users:manage"])),
     responses((status = 204, description = "Unassigned"), (status = 404, description = "No such user or accommodation")))]
 pub(crate) async fn unassign(

@@ -21,11 +21,10 @@ use crate::{
 };
 use auth::Accounts;
 use axum::{
-    Form, Json, Router,
+    Form, Json,
     extract::{DefaultBodyLimit, State},
     http::{HeaderValue, header},
     response::{Html, IntoResponse, Response},
-    routing::{get, post},
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
 use platform::payload_codec::PayloadKeys;
@@ -33,15 +32,16 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use temporalio_common::protos::temporal::api::common::v1::Payload;
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// A page of a workflow's history can hold many payloads: more than a booking request's limit.
 const CODEC_BODY_LIMIT_BYTES: usize = 4 * 1024 * 1024;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/decode", post(decode))
-        .route("/encode", post(encode))
-        .route("/sign-in", get(sign_in_page).post(sign_in))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(decode))
+        .routes(routes!(encode))
+        .routes(routes!(sign_in_page, sign_in))
         .layer(DefaultBodyLimit::max(CODEC_BODY_LIMIT_BYTES))
 }
 
@@ -62,7 +62,7 @@ pub(crate) struct JsonPayload {
     pub data: String,
 }
 
-#[utoipa::path(post, path = "/api/codec/decode", tag = "codec", request_body = CodecPayloads,
+#[utoipa::path(post, path = "/decode", tag = "codec", request_body = CodecPayloads,
     security(("bearer" = ["bookings:read_any"])),
     responses((status = 200, body = CodecPayloads, description = "Sealed payloads opened; others unchanged"),
         (status = 401, description = "Not signed in"), (status = 403, description = "Not an operator"),
@@ -76,7 +76,7 @@ pub(crate) async fn decode(
     transform(body, |p| keys.decrypt(p))
 }
 
-#[utoipa::path(post, path = "/api/codec/encode", tag = "codec", request_body = CodecPayloads,
+#[utoipa::path(post, path = "/encode", tag = "codec", request_body = CodecPayloads,
     security(("bearer" = ["bookings:read_any"])),
     responses((status = 200, body = CodecPayloads, description = "Payloads sealed under the active key"),
         (status = 401, description = "Not signed in"), (status = 403, description = "Not an operator"),
@@ -91,7 +91,7 @@ pub(crate) async fn encode(
 }
 
 /// The sign-in form for operators who read payloads in the Temporal Web UI.
-#[utoipa::path(get, path = "/api/codec/sign-in", tag = "codec", security(()),
+#[utoipa::path(get, path = "/sign-in", tag = "codec", security(()),
     responses((status = 200, description = "An HTML sign-in form", content_type = "text/html")))]
 pub(crate) async fn sign_in_page(_: Public) -> Response {
     ([(header::CACHE_CONTROL, "no-store")], Html(SIGN_IN_PAGE)).into_response()
@@ -120,7 +120,7 @@ pub(crate) struct CodecSignIn {
 /// Sign an operator in for the Web UI's codec requests: sets the codec cookie, holding a
 /// codec-only token, for as long as that token lives. Someone who may not read payloads
 /// gets 403 and no cookie.
-#[utoipa::path(post, path = "/api/codec/sign-in", tag = "codec", security(()),
+#[utoipa::path(post, path = "/sign-in", tag = "codec", security(()),
     request_body(content = CodecSignIn, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, description = "Signed in; the codec cookie is set", content_type = "text/html"),
         (status = 401, description = "Wrong email or password"), (status = 403, description = "Not an operator"),

@@ -1,14 +1,15 @@
 //! Liveness and readiness probes.
 
 use crate::state::{AppState, OpenedDatabases, Temporal};
-use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
+use axum::{Json, extract::State, http::StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
 use temporalio_client::tonic;
 use temporalio_common::protos::grpc::health::v1::HealthCheckRequest;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz))
 }
 
 /// The process is alive.

@@ -7,22 +7,20 @@ use crate::{
     extract::{ApiJson, ApiQuery},
     state::AppState,
 };
-use axum::{
-    Json, Router,
-    extract::State,
-    routing::{get, put},
-};
+use axum::{Json, extract::State};
 use chrono::NaiveDate;
 use inventory::{AllotmentChange, Inventory, RoomNights};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/availability", get(availability)).route("/allotments", put(change_allotments))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(availability)).routes(routes!(change_allotments))
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AvailabilityQuery {
     /// Accommodation code.
@@ -83,7 +81,7 @@ pub(crate) struct PublicAvailabilityDto {
 
 /// Rooms that can be booked per night for one room type. Nights without an allotment are
 /// not listed.
-#[utoipa::path(get, security(()), path = "/api/inventory/availability", tag = "inventory", params(AvailabilityQuery),
+#[utoipa::path(get, security(()), path = "/availability", tag = "inventory", params(AvailabilityQuery),
     responses((status = 200, body = PublicAvailabilityDto), (status = 404, description = "Unknown accommodation or room type")))]
 pub(crate) async fn availability(
     _: Public,
@@ -138,7 +136,7 @@ pub(crate) struct AllotmentChangeRequest {
 
 /// Set the allotment and/or stop-sell of a room type for a range of nights, all nights or
 /// none. Asset managers change only the properties assigned to them.
-#[utoipa::path(put, path = "/api/inventory/allotments", tag = "inventory", request_body = AllotmentChangeRequest,
+#[utoipa::path(put, path = "/allotments", tag = "inventory", request_body = AllotmentChangeRequest,
     security(("bearer" = ["inventory:manage_assigned", "inventory:manage_any"])),
     responses((status = 200, body = AvailabilityDto, description = "The nights after the change"),
         (status = 401, description = "Not signed in"), (status = 403, description = "Not a manager of this property"),

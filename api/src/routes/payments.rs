@@ -11,11 +11,10 @@ use crate::{
     use_cases::payment_event::{PaymentFacts, apply_payment_event},
 };
 use axum::{
-    Json, Router,
+    Json,
     body::Bytes,
     extract::State,
     http::{HeaderMap, StatusCode},
-    routing::post,
 };
 use chrono::Utc;
 use hmac::{Hmac, Mac};
@@ -23,9 +22,10 @@ use payment::WebhookEvent;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/webhooks/gateway", post(gateway_webhook))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(gateway_webhook))
 }
 
 /// Events older than this are refused even with a valid signature: the gateway stops
@@ -56,7 +56,7 @@ fn signature_is_valid(secret: &str, body: &[u8], headers: &HeaderMap) -> bool {
 
 /// Receives the gateway's webhooks (payment.authorized, payment.captured, order.paid, …).
 /// Answers 2xx once the event is applied or known, so the gateway stops redelivering.
-#[utoipa::path(post, path = "/api/payments/webhooks/gateway", tag = "payments", security(("gateway_signature" = [])),
+#[utoipa::path(post, path = "/webhooks/gateway", tag = "payments", security(("gateway_signature" = [])),
     request_body(content = Object, content_type = "application/json", description = "A Razorpay-shaped event"),
     params(("X-Razorpay-Signature" = String, Header, description = "hex HMAC-SHA256 of the raw body"),
         ("X-Razorpay-Event-Id" = String, Header, description = "The event's id; redeliveries repeat it")),

@@ -2,8 +2,7 @@
 //! caller's bookings, and cancel. Each handler parses, authorizes and calls one use case.
 
 pub(crate) use crate::use_cases::booking::{
-    BookingAccepted, BookingList, BookingState, BookingView, CreateBookingRequest, FailureDto, PaymentDto,
-    TravellerDto, VersionDto,
+    BookingAccepted, BookingList, BookingState, BookingView, CreateBookingRequest, VersionDto,
 };
 
 use crate::{
@@ -19,25 +18,25 @@ use crate::{
     },
 };
 use axum::{
-    Json, Router,
+    Json,
     extract::{Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::{get, post},
 };
 use booking::{ListPosition, RequestOwner};
 use contracts::BookingRef;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", post(create_booking).get(list_my_bookings))
-        .route("/{booking_ref}", get(get_booking))
-        .route("/{booking_ref}/cancel", post(cancel_booking))
-        .route("/{booking_ref}/cancellation-terms", get(cancellation_terms))
-        .route("/{booking_ref}/versions", get(booking_versions))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_booking, list_my_bookings))
+        .routes(routes!(get_booking))
+        .routes(routes!(cancel_booking))
+        .routes(routes!(cancellation_terms))
+        .routes(routes!(booking_versions))
 }
 
 /// The list tag of the traveller's booking list cursors.
@@ -45,11 +44,11 @@ const MY_BOOKINGS: &str = "bookings:newest";
 
 /// Start a booking: holds the rooms, records the booking, charges the card and confirms —
 /// or gives everything back. Answers at once; poll the status URL for the outcome.
-#[utoipa::path(post, path = "/api/bookings", tag = "bookings", request_body = CreateBookingRequest,
+#[utoipa::path(post, path = "", tag = "bookings", request_body = CreateBookingRequest,
     security(("bearer" = ["bookings:create"])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body find the same booking")),
     responses(
-        (status = 202, body = BookingAccepted, description = "The booking saga runs; poll `status_url`"),
+        (status = 202, body = BookingAccepted, description = "The booking saga runs; poll `status_url`", links(("booking" = (operation_id = "get_booking", parameters(("booking_ref" = "$response.body#/booking_ref")))))),
         (status = 400, description = "Malformed JSON or header"),
         (status = 401, description = "Not signed in"),
         (status = 403, description = "The account may not book"),
@@ -101,6 +100,7 @@ pub(crate) fn accepted(booking_ref: &BookingRef, state: BookingState, status_url
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct GetBookingQuery {
     /// Wait up to this many seconds (at most 20) for the booking to be confirmed or failed.
@@ -109,7 +109,7 @@ pub(crate) struct GetBookingQuery {
 
 /// Where a booking stands: its saga's live progress, or the stored record. Travellers see
 /// their own bookings only (anyone else's is 404); operators see every booking.
-#[utoipa::path(get, path = "/api/bookings/{booking_ref}", tag = "bookings",
+#[utoipa::path(get, path = "/{booking_ref}", tag = "bookings",
     security(("bearer" = ["bookings:read_own", "bookings:read_any"])),
     params(("booking_ref" = String, Path, example = "TRP-7K3M9Q"), GetBookingQuery),
     responses((status = 200, body = BookingView, headers(("Retry-After" = Option<u64>,
@@ -157,7 +157,7 @@ async fn viewable_booking(state: &AppState, caller: &auth::Principal, raw_ref: &
 }
 
 /// Every version of a booking: each change of its record, oldest first.
-#[utoipa::path(get, path = "/api/bookings/{booking_ref}/versions", tag = "bookings",
+#[utoipa::path(get, path = "/{booking_ref}/versions", tag = "bookings",
     security(("bearer" = ["bookings:read_own", "bookings:read_any"])),
     params(("booking_ref" = String, Path, example = "TRP-7K3M9Q")),
     responses((status = 200, body = [VersionDto]), (status = 404, description = "No such booking, or not yours")))]
@@ -196,7 +196,7 @@ pub(crate) struct CancellationTermsView {
 /// What cancelling the booking today would refund by its policy, shown before the
 /// traveller confirms; nothing is changed. The cancellation itself fixes the terms of the
 /// day it starts.
-#[utoipa::path(get, path = "/api/bookings/{booking_ref}/cancellation-terms", tag = "bookings",
+#[utoipa::path(get, path = "/{booking_ref}/cancellation-terms", tag = "bookings",
     security(("bearer" = ["bookings:read_own", "bookings:read_any"])),
     params(("booking_ref" = String, Path, example = "TRP-7K3M9Q")),
     responses((status = 200, body = CancellationTermsView), (status = 401, description = "Not signed in"),
@@ -240,10 +240,10 @@ pub(crate) struct CancelBookingRequest {
 /// Cancel a confirmed booking: the refund follows its cancellation policy (days before
 /// check-in), or an operator's override; the rooms go back on sale. Asking again (or ten
 /// times at once) runs one cancellation and refunds once.
-#[utoipa::path(post, path = "/api/bookings/{booking_ref}/cancel", tag = "bookings", request_body = CancelBookingRequest,
+#[utoipa::path(post, path = "/{booking_ref}/cancel", tag = "bookings", request_body = CancelBookingRequest,
     security(("bearer" = ["bookings:cancel_own", "bookings:cancel_any"])),
     params(("booking_ref" = String, Path, example = "TRP-7K3M9Q")),
-    responses((status = 202, body = BookingAccepted, description = "The cancellation runs; poll `status_url`"),
+    responses((status = 202, body = BookingAccepted, description = "The cancellation runs; poll `status_url`", links(("booking" = (operation_id = "get_booking", parameters(("booking_ref" = "$response.body#/booking_ref")))))),
         (status = 403, description = "An override without `bookings:override`"),
         (status = 404, description = "No such booking, or not yours"),
         (status = 409, description = "The booking is not confirmed"), (status = 422, description = "Invalid override")))]
@@ -307,6 +307,7 @@ fn refund_override(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListBookingsQuery {
     /// Page size, at most 100 (default 20).
@@ -316,7 +317,7 @@ pub(crate) struct ListBookingsQuery {
 }
 
 /// The signed-in user's bookings, newest first.
-#[utoipa::path(get, path = "/api/bookings", tag = "bookings", params(ListBookingsQuery),
+#[utoipa::path(get, path = "", tag = "bookings", params(ListBookingsQuery),
     security(("bearer" = ["bookings:read_own", "bookings:read_any"])),
     responses((status = 200, body = BookingList), (status = 401, description = "Not signed in")))]
 pub(crate) async fn list_my_bookings(

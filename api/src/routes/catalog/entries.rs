@@ -72,9 +72,9 @@ pub(crate) struct CreateDestinationRequest {
 }
 
 /// Add a destination (operators). It starts unpublished.
-#[utoipa::path(post, path = "/api/catalog/destinations", tag = "catalog-management", request_body = CreateDestinationRequest,
+#[utoipa::path(post, path = "/destinations", tag = "catalog-management", request_body = CreateDestinationRequest,
     security(("bearer" = ["catalog:manage_any"])),
-    responses((status = 201, body = EntryDto), (status = 403, description = "Only operators add destinations"),
+    responses((status = 201, body = EntryDto, links(("destination" = (operation_id = "get_destination", parameters(("code" = "$response.body#/code")))))), (status = 403, description = "Only operators add destinations"),
         (status = 409, description = "The code is taken"), (status = 422, description = "Invalid field")))]
 pub(crate) async fn create_destination(
     caller: Require<CatalogCreate>,
@@ -118,7 +118,7 @@ pub(crate) struct CreateExperienceRequest {
 }
 
 /// Add an experience at one or more destinations (operators). It starts unpublished.
-#[utoipa::path(post, path = "/api/catalog/experiences", tag = "catalog-management", request_body = CreateExperienceRequest,
+#[utoipa::path(post, path = "/experiences", tag = "catalog-management", request_body = CreateExperienceRequest,
     security(("bearer" = ["catalog:manage_any"])),
     responses((status = 201, body = EntryDto), (status = 403, description = "Only operators add experiences"),
         (status = 409, description = "The code is taken"), (status = 422, description = "Invalid field or unknown destination")))]
@@ -180,9 +180,9 @@ fn default_group_size() -> i64 {
 
 /// Add a package (operators). It starts unpublished and without prices: set its seasons with
 /// `PUT /api/catalog/packages/{code}/prices`.
-#[utoipa::path(post, path = "/api/catalog/packages", tag = "catalog-management", request_body = CreatePackageRequest,
+#[utoipa::path(post, path = "/packages", tag = "catalog-management", request_body = CreatePackageRequest,
     security(("bearer" = ["catalog:manage_any"])),
-    responses((status = 201, body = EntryDto), (status = 403, description = "Only operators add packages"),
+    responses((status = 201, body = EntryDto, links(("package" = (operation_id = "get_package", parameters(("code" = "$response.body#/code")))))), (status = 403, description = "Only operators add packages"),
         (status = 409, description = "The code is taken"),
         (status = 422, description = "Invalid field, day outside the package, or unknown destination, experience or amenity")))]
 pub(crate) async fn create_package(
@@ -242,7 +242,7 @@ pub(crate) struct PackagePricesRequest {
 }
 
 /// Replace a package's seasonal prices at once (operators): all of them change or none.
-#[utoipa::path(put, path = "/api/catalog/packages/{code}/prices", tag = "catalog-management", request_body = PackagePricesRequest,
+#[utoipa::path(put, path = "/packages/{code}/prices", params(("code" = String, Path)), tag = "catalog-management", request_body = PackagePricesRequest,
     security(("bearer" = ["catalog:manage_any"])),
     responses((status = 200, body = PackagePricesRequest, description = "The package's price list now"),
         (status = 403, description = "Only operators price packages"), (status = 404, description = "No such package"),

@@ -201,9 +201,9 @@ impl Editor {
 }
 
 /// Create an accommodation (operators). It starts unpublished.
-#[utoipa::path(post, path = "/api/catalog/accommodations", tag = "catalog-management", request_body = CreateAccommodationRequest,
+#[utoipa::path(post, path = "/accommodations", tag = "catalog-management", request_body = CreateAccommodationRequest,
     security(("bearer" = ["catalog:manage_any"])),
-    responses((status = 201, body = ManagedAccommodationDto), (status = 403, description = "Only operators create accommodations"),
+    responses((status = 201, body = ManagedAccommodationDto, links(("accommodation" = (operation_id = "get_accommodation", parameters(("code" = "$response.body#/code")))))), (status = 403, description = "Only operators create accommodations"),
         (status = 409, description = "The code is taken"), (status = 422, description = "Invalid field")))]
 pub(crate) async fn create_accommodation(
     caller: Require<CatalogCreate>,
@@ -225,7 +225,7 @@ pub(crate) async fn create_accommodation(
 }
 
 /// Change an accommodation's details, or publish or withdraw it.
-#[utoipa::path(patch, path = "/api/catalog/accommodations/{code}", tag = "catalog-management",
+#[utoipa::path(patch, path = "/accommodations/{code}", params(("code" = String, Path)), tag = "catalog-management",
     request_body = UpdateAccommodationRequest, security(("bearer" = ["catalog:manage_any", "catalog:manage_assigned"])),
     responses((status = 200, body = ManagedAccommodationDto), (status = 403, description = "Not a manager of this property"),
         (status = 404, description = "No such accommodation"), (status = 409, description = "Publishing without room types"),
@@ -258,7 +258,7 @@ pub(crate) async fn update_accommodation(
 }
 
 /// Add or replace a room type of an accommodation.
-#[utoipa::path(put, path = "/api/catalog/accommodations/{code}/room-types/{room_type}", tag = "catalog-management",
+#[utoipa::path(put, path = "/accommodations/{code}/room-types/{room_type}", params(("code" = String, Path), ("room_type" = String, Path, example = "deluxe_double")), tag = "catalog-management",
     request_body = RoomTypeRequest, security(("bearer" = ["catalog:manage_any", "catalog:manage_assigned"])),
     responses((status = 200, body = ManagedAccommodationDto), (status = 403, description = "Not a manager of this property"),
         (status = 404, description = "No such accommodation"), (status = 422, description = "Invalid room type")))]
@@ -355,7 +355,7 @@ async fn update_entry(
 }
 
 /// Rename, describe, publish or withdraw a destination (operators).
-#[utoipa::path(patch, path = "/api/catalog/destinations/{code}", tag = "catalog-management", request_body = UpdateEntryRequest,
+#[utoipa::path(patch, path = "/destinations/{code}", params(("code" = String, Path)), tag = "catalog-management", request_body = UpdateEntryRequest,
     security(("bearer" = ["catalog:manage_any"])),
     responses((status = 200, body = EntryDto), (status = 404, description = "No such destination")))]
 pub(crate) async fn update_destination(
@@ -368,7 +368,7 @@ pub(crate) async fn update_destination(
 }
 
 /// Rename, describe, publish or withdraw an experience (operators).
-#[utoipa::path(patch, path = "/api/catalog/experiences/{code}", tag = "catalog-management", request_body = UpdateEntryRequest,
+#[utoipa::path(patch, path = "/experiences/{code}", params(("code" = String, Path)), tag = "catalog-management", request_body = UpdateEntryRequest,
     security(("bearer" = ["catalog:manage_any"])),
     responses((status = 200, body = EntryDto), (status = 404, description = "No such experience")))]
 pub(crate) async fn update_experience(
@@ -381,7 +381,7 @@ pub(crate) async fn update_experience(
 }
 
 /// Rename, describe, publish or withdraw a package (operators).
-#[utoipa::path(patch, path = "/api/catalog/packages/{code}", tag = "catalog-management", request_body = UpdateEntryRequest,
+#[utoipa::path(patch, path = "/packages/{code}", params(("code" = String, Path)), tag = "catalog-management", request_body = UpdateEntryRequest,
     security(("bearer" = ["catalog:manage_any"])),
     responses((status = 200, body = EntryDto), (status = 404, description = "No such package")))]
 pub(crate) async fn update_package(

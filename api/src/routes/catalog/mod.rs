@@ -17,11 +17,9 @@ use crate::{
     state::AppState,
 };
 use axum::{
-    Router,
     extract::{Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::{get, put},
 };
 use catalog::{
     Catalog,
@@ -37,22 +35,23 @@ use serde::{
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/accommodations", get(list_accommodations).post(manage::create_accommodation))
-        .route("/accommodations/{code}", get(get_accommodation).patch(manage::update_accommodation))
-        .route("/accommodations/{code}/room-types/{room_type}", put(manage::put_room_type))
-        .route("/quote", get(quote))
-        .route("/destinations", get(places::list_destinations).post(entries::create_destination))
-        .route("/destinations/{code}", get(places::get_destination).patch(manage::update_destination))
-        .route("/experiences", get(places::list_experiences).post(entries::create_experience))
-        .route("/packages", get(packages::list_packages).post(entries::create_package))
-        .route("/packages/{code}/prices", put(entries::put_package_prices))
-        .route("/packages/{code}", get(packages::get_package).patch(manage::update_package))
-        .route("/experiences/{code}", axum::routing::patch(manage::update_experience))
-        .route("/packages/{code}/quote", get(packages::quote_package))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_accommodations, manage::create_accommodation))
+        .routes(routes!(get_accommodation, manage::update_accommodation))
+        .routes(routes!(manage::put_room_type))
+        .routes(routes!(quote))
+        .routes(routes!(places::list_destinations, entries::create_destination))
+        .routes(routes!(places::get_destination, manage::update_destination))
+        .routes(routes!(places::list_experiences, entries::create_experience))
+        .routes(routes!(packages::list_packages, entries::create_package))
+        .routes(routes!(entries::put_package_prices))
+        .routes(routes!(packages::get_package, manage::update_package))
+        .routes(routes!(manage::update_experience))
+        .routes(routes!(packages::quote_package))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -112,6 +111,7 @@ pub(crate) struct AccommodationList {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SearchQuery {
     /// Destination code, e.g. `agartala`.
@@ -142,7 +142,7 @@ pub(crate) struct SearchQuery {
 }
 
 /// Search published accommodations, a page at a time.
-#[utoipa::path(get, security(()), path = "/api/catalog/accommodations", tag = "catalog", params(SearchQuery),
+#[utoipa::path(get, security(()), path = "/accommodations", tag = "catalog", params(SearchQuery),
     responses((status = 200, body = AccommodationList), (status = 304, description = "Not modified (If-None-Match)"),
               (status = 400, description = "Unreadable query or cursor"),
               (status = 422, description = "Invalid filter, dates, rooms, sort or limit; `details.field` names it")))]
@@ -185,7 +185,7 @@ pub(crate) async fn list_accommodations(
 }
 
 /// One published accommodation with its room types.
-#[utoipa::path(get, security(()), path = "/api/catalog/accommodations/{code}", tag = "catalog",
+#[utoipa::path(get, security(()), path = "/accommodations/{code}", tag = "catalog",
     params(("code" = String, Path, example = "ujjayanta-heritage-hotel")),
     responses((status = 200, body = AccommodationDto), (status = 404, description = "No such accommodation on sale")))]
 pub(crate) async fn get_accommodation(
@@ -202,6 +202,7 @@ pub(crate) async fn get_accommodation(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct QuoteQuery {
     accommodation: String,
@@ -237,7 +238,7 @@ pub(crate) struct QuoteDto {
 
 /// The price of a stay, night by night, with GST by the Indian slabs — the same quote the
 /// booking charges.
-#[utoipa::path(get, security(()), path = "/api/catalog/quote", tag = "catalog", params(QuoteQuery),
+#[utoipa::path(get, security(()), path = "/quote", tag = "catalog", params(QuoteQuery),
     responses((status = 200, body = QuoteDto), (status = 422, description = "Invalid stay or unknown room type")))]
 pub(crate) async fn quote(
     _: Public,

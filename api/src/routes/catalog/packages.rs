@@ -116,6 +116,7 @@ pub(crate) struct PackageDetail {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PackageQuery {
     /// Destination code: only packages visiting it.
@@ -141,7 +142,7 @@ pub(crate) struct PackageQuery {
 }
 
 /// Search packages on sale, a page at a time.
-#[utoipa::path(get, security(()), path = "/api/catalog/packages", tag = "catalog", params(PackageQuery),
+#[utoipa::path(get, security(()), path = "/packages", tag = "catalog", params(PackageQuery),
     responses((status = 200, body = PackageList), (status = 304, description = "Not modified (If-None-Match)"),
               (status = 400, description = "Unreadable query or cursor"),
               (status = 422, description = "Invalid filter, sort or limit; `details.field` names it")))]
@@ -189,7 +190,7 @@ pub(crate) async fn list_packages(
 
 /// One package on sale, with its destinations and experiences day by day, its amenities and
 /// its prices season by season.
-#[utoipa::path(get, security(()), path = "/api/catalog/packages/{code}", tag = "catalog",
+#[utoipa::path(get, security(()), path = "/packages/{code}", tag = "catalog",
     params(("code" = String, Path, example = "tripura-grand-circuit")),
     responses((status = 200, body = PackageDetail), (status = 304, description = "Not modified (If-None-Match)"),
               (status = 404, description = "No such package on sale")))]
@@ -230,6 +231,7 @@ pub(crate) async fn get_package(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PackageQuoteQuery {
     /// Departure day, `YYYY-MM-DD`: it alone picks the season's price.
@@ -278,7 +280,7 @@ pub(crate) struct PackageQuoteDto {
 }
 
 /// The price of a package for a party departing on `start`, line by line with 5 % GST.
-#[utoipa::path(get, security(()), path = "/api/catalog/packages/{code}/quote", tag = "catalog",
+#[utoipa::path(get, security(()), path = "/packages/{code}/quote", tag = "catalog",
     params(("code" = String, Path, example = "agartala-heritage-weekend"), PackageQuoteQuery),
     responses((status = 200, body = PackageQuoteDto), (status = 304, description = "Not modified (If-None-Match)"),
               (status = 404, description = "No such package on sale"),

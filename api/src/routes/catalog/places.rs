@@ -73,6 +73,7 @@ pub(crate) struct DestinationDetail {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DestinationQuery {
     /// District, e.g. `Gomati` (any case).
@@ -84,7 +85,7 @@ pub(crate) struct DestinationQuery {
 }
 
 /// Published destinations by name, a page at a time.
-#[utoipa::path(get, security(()), path = "/api/catalog/destinations", tag = "catalog", params(DestinationQuery),
+#[utoipa::path(get, security(()), path = "/destinations", tag = "catalog", params(DestinationQuery),
     responses((status = 200, body = DestinationList), (status = 304, description = "Not modified (If-None-Match)"),
               (status = 400, description = "Unreadable query or cursor"), (status = 422, description = "Invalid limit")))]
 pub(crate) async fn list_destinations(
@@ -101,7 +102,7 @@ pub(crate) async fn list_destinations(
 }
 
 /// One published destination with its images.
-#[utoipa::path(get, security(()), path = "/api/catalog/destinations/{code}", tag = "catalog",
+#[utoipa::path(get, security(()), path = "/destinations/{code}", tag = "catalog",
     params(("code" = String, Path, example = "ujjayanta-palace")),
     responses((status = 200, body = DestinationDetail), (status = 304, description = "Not modified (If-None-Match)"),
               (status = 404, description = "No such destination published")))]
@@ -144,6 +145,7 @@ pub(crate) struct ExperienceList {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExperienceQuery {
     /// Destination code: only experiences there.
@@ -155,7 +157,7 @@ pub(crate) struct ExperienceQuery {
 }
 
 /// Published experiences by name, a page at a time, each with its destinations.
-#[utoipa::path(get, security(()), path = "/api/catalog/experiences", tag = "catalog", params(ExperienceQuery),
+#[utoipa::path(get, security(()), path = "/experiences", tag = "catalog", params(ExperienceQuery),
     responses((status = 200, body = ExperienceList), (status = 304, description = "Not modified (If-None-Match)"),
               (status = 400, description = "Unreadable query or cursor"), (status = 422, description = "Invalid limit")))]
 pub(crate) async fn list_experiences(

@@ -104,9 +104,9 @@ pub(crate) struct PartnerList {
 
 /// Onboard a partner. Its settlement schedule is created by the partner worker (within
 /// `TT_SETTLEMENT_SCHEDULE_SYNC_SECS`) or at once by the `settlement-schedules` command.
-#[utoipa::path(post, path = "/api/partners", tag = "partners", request_body = OnboardPartnerRequest,
+#[utoipa::path(post, path = "", tag = "partners", request_body = OnboardPartnerRequest,
     security(("bearer" = ["partners:manage"])),
-    responses((status = 201, body = PartnerView), (status = 401, description = "Not signed in"),
+    responses((status = 201, body = PartnerView, links(("partner" = (operation_id = "get_partner", parameters(("partner" = "$response.body#/code")))))), (status = 401, description = "Not signed in"),
         (status = 403, description = "Not allowed to manage partners"),
         (status = 409, description = "The code is taken"), (status = 422, description = "An invalid field")))]
 pub(crate) async fn onboard_partner(
@@ -136,6 +136,7 @@ pub(crate) async fn onboard_partner(
 const PARTNER_LIST: &str = "partners";
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListPartnersQuery {
     /// Page size, at most 100 (default 50).
@@ -145,7 +146,7 @@ pub(crate) struct ListPartnersQuery {
 }
 
 /// Every partner, by code.
-#[utoipa::path(get, path = "/api/partners", tag = "partners", params(ListPartnersQuery),
+#[utoipa::path(get, path = "", tag = "partners", params(ListPartnersQuery),
     security(("bearer" = ["partners:manage"])),
     responses((status = 200, body = PartnerList), (status = 401, description = "Not signed in"),
         (status = 403, description = "Not allowed to manage partners")))]
@@ -161,7 +162,7 @@ pub(crate) async fn list_partners(
     Ok(Json(PartnerList { items: page.items, next_cursor: page.next_cursor }))
 }
 
-#[utoipa::path(get, path = "/api/partners/{partner}", tag = "partners", security(("bearer" = ["partners:manage"])),
+#[utoipa::path(get, path = "/{partner}", tag = "partners", security(("bearer" = ["partners:manage"])),
     params(("partner" = String, Path, description = "Partner code", example = "agartala-travels")),
     responses((status = 200, body = PartnerView), (status = 404, description = "No such partner")))]
 pub(crate) async fn get_partner(
@@ -175,7 +176,7 @@ pub(crate) async fn get_partner(
 /// Change a partner's name, contact, commission, settlement cycle, status or rate limit. A
 /// suspended or closed partner's keys are refused from the next request; a changed cycle
 /// moves its settlement schedule on the partner worker's next pass.
-#[utoipa::path(patch, path = "/api/partners/{partner}", tag = "partners", request_body = UpdatePartnerRequest,
+#[utoipa::path(patch, path = "/{partner}", tag = "partners", request_body = UpdatePartnerRequest,
     security(("bearer" = ["partners:manage"])),
     params(("partner" = String, Path, description = "Partner code")),
     responses((status = 200, body = PartnerView), (status = 404, description = "No such partner"),
@@ -285,10 +286,10 @@ fn no_store<T: Serialize>(status: StatusCode, body: T) -> Response {
 }
 
 /// Issue an API key for a partner. The answer is the only time the key is shown.
-#[utoipa::path(post, path = "/api/partners/{partner}/keys", tag = "partners", request_body = IssueKeyRequest,
+#[utoipa::path(post, path = "/{partner}/keys", tag = "partners", request_body = IssueKeyRequest,
     security(("bearer" = ["partners:manage"])),
     params(("partner" = String, Path, description = "Partner code")),
-    responses((status = 201, body = IssuedKeyView), (status = 404, description = "No such partner"),
+    responses((status = 201, body = IssuedKeyView, links(("keys" = (operation_id = "list_keys", parameters(("partner" = "$request.path.partner")))))), (status = 404, description = "No such partner"),
         (status = 422, description = "An expiry in the past or an invalid limit")))]
 pub(crate) async fn issue_key(
     caller: Require<PartnersManage>,
@@ -312,7 +313,7 @@ pub(crate) async fn issue_key(
 }
 
 /// A partner's keys, newest first (prefixes and state only).
-#[utoipa::path(get, path = "/api/partners/{partner}/keys", tag = "partners", security(("bearer" = ["partners:manage"])),
+#[utoipa::path(get, path = "/{partner}/keys", tag = "partners", security(("bearer" = ["partners:manage"])),
     params(("partner" = String, Path, description = "Partner code")),
     responses((status = 200, body = Vec<KeyView>), (status = 404, description = "No such partner")))]
 pub(crate) async fn list_keys(
@@ -325,7 +326,7 @@ pub(crate) async fn list_keys(
 
 /// Rotate a key: a new key is issued now, and the old one keeps working for the grace
 /// period, then expires.
-#[utoipa::path(post, path = "/api/partners/{partner}/keys/{key_prefix}/rotate", tag = "partners",
+#[utoipa::path(post, path = "/{partner}/keys/{key_prefix}/rotate", tag = "partners",
     request_body = RotateKeyRequest, security(("bearer" = ["partners:manage"])),
     params(("partner" = String, Path, description = "Partner code"), ("key_prefix" = String, Path)),
     responses((status = 201, body = RotatedKeyView), (status = 404, description = "No such partner or key"),
@@ -351,7 +352,7 @@ pub(crate) async fn rotate_key(
 }
 
 /// Revoke a key: refused from the next request on.
-#[utoipa::path(delete, path = "/api/partners/{partner}/keys/{key_prefix}", tag = "partners",
+#[utoipa::path(delete, path = "/{partner}/keys/{key_prefix}", tag = "partners",
     security(("bearer" = ["partners:manage"])),
     params(("partner" = String, Path, description = "Partner code"), ("key_prefix" = String, Path)),
     responses((status = 200, body = KeyView), (status = 404, description = "No such partner or key")))]
@@ -370,6 +371,7 @@ pub(crate) async fn revoke_key(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SettlementsQuery {
     /// Periods starting on or after this date.
@@ -392,7 +394,7 @@ async fn settlements_in(
 }
 
 /// A partner's settlements, newest first.
-#[utoipa::path(get, path = "/api/partners/{partner}/settlements", tag = "partners",
+#[utoipa::path(get, path = "/{partner}/settlements", tag = "partners",
     security(("bearer" = ["partners:manage"])),
     params(("partner" = String, Path, description = "Partner code"), SettlementsQuery),
     responses((status = 200, body = SettlementList), (status = 404, description = "No such partner")))]
@@ -408,7 +410,7 @@ pub(crate) async fn list_settlements(
 
 /// Download a partner's settlement statement as CSV: one line per settled period, oldest
 /// first, amounts in rupees.
-#[utoipa::path(get, path = "/api/partners/{partner}/settlements/statement.csv", tag = "partners",
+#[utoipa::path(get, path = "/{partner}/settlements/statement.csv", tag = "partners",
     security(("bearer" = ["partners:manage"])),
     params(("partner" = String, Path, description = "Partner code"), SettlementsQuery),
     responses((status = 200, content_type = "text/csv", body = String), (status = 404, description = "No such partner")))]

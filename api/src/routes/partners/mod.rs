@@ -3,41 +3,37 @@
 //! their API keys and every request passes the [`gate`] (key check, rate limits, access log).
 
 pub(crate) mod admin;
-mod gate;
+pub(crate) mod gate;
 pub(crate) mod v1;
 
 use crate::{error::ApiError, routes::MoneyDto, state::AppState};
-use admin::{
-    get_partner, issue_key, list_keys, list_partners, list_settlements, onboard_partner, revoke_key, rotate_key,
-    settlement_statement, update_partner,
-};
-use axum::{
-    Router, middleware,
-    routing::{get, post},
-};
 use chrono::{DateTime, NaiveDate, Utc};
 use partner::{PartnerError, SettlementRow};
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn router(state: &AppState) -> Router<AppState> {
-    let v1 = Router::new()
-        .route("/availability", get(v1::availability))
-        .route("/quote", get(v1::quote))
-        .route("/bookings", post(v1::create_booking).get(v1::list_bookings))
-        .route("/bookings/{booking_ref}", get(v1::get_booking))
-        .route("/bookings/{booking_ref}/cancel", post(v1::cancel_booking))
-        .route("/settlements", get(v1::settlements))
-        .route_layer(middleware::from_fn_with_state(state.clone(), gate::gate));
-    Router::new()
-        .route("/", post(onboard_partner).get(list_partners))
-        .route("/{partner}", get(get_partner).patch(update_partner))
-        .route("/{partner}/keys", post(issue_key).get(list_keys))
-        .route("/{partner}/keys/{key_prefix}", axum::routing::delete(revoke_key))
-        .route("/{partner}/keys/{key_prefix}/rotate", post(rotate_key))
-        .route("/{partner}/settlements", get(list_settlements))
-        .route("/{partner}/settlements/statement.csv", get(settlement_statement))
-        .nest("/v1", v1)
+/// The admin API, served under `/api/partners`.
+pub(crate) fn admin_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(admin::onboard_partner, admin::list_partners))
+        .routes(routes!(admin::get_partner, admin::update_partner))
+        .routes(routes!(admin::issue_key, admin::list_keys))
+        .routes(routes!(admin::revoke_key))
+        .routes(routes!(admin::rotate_key))
+        .routes(routes!(admin::list_settlements))
+        .routes(routes!(admin::settlement_statement))
+}
+
+/// The partner API, served under `/api/partners/v1` behind [`gate`].
+pub(crate) fn v1_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(v1::availability))
+        .routes(routes!(v1::quote))
+        .routes(routes!(v1::create_booking, v1::list_bookings))
+        .routes(routes!(v1::get_booking))
+        .routes(routes!(v1::cancel_booking))
+        .routes(routes!(v1::settlements))
 }
 
 /// The partner context's errors in the API's shape.

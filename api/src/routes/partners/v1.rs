@@ -36,6 +36,7 @@ pub(crate) fn status_url(booking_ref: &str) -> String {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StayQuery {
     /// Accommodation code.
@@ -90,7 +91,7 @@ pub(crate) struct AvailabilityView {
 }
 
 /// Rooms free for a stay, per room type, with the price.
-#[utoipa::path(get, path = "/api/partners/v1/availability", tag = "partner API", params(StayQuery),
+#[utoipa::path(get, operation_id = "partner_availability", path = "/availability", tag = "partner API", params(StayQuery),
     security(("partner_key" = []), ("partner_key_header" = [])),
     responses((status = 200, body = AvailabilityView), (status = 401, description = "No valid API key"),
         (status = 404, description = "Unknown accommodation or room type"), (status = 422, description = "Invalid stay"),
@@ -167,7 +168,7 @@ pub(crate) struct QuoteView {
 }
 
 /// The price of a stay for one room type, night by night with GST.
-#[utoipa::path(get, path = "/api/partners/v1/quote", tag = "partner API", params(StayQuery),
+#[utoipa::path(get, operation_id = "partner_quote", path = "/quote", tag = "partner API", params(StayQuery),
     security(("partner_key" = []), ("partner_key_header" = [])),
     responses((status = 200, body = QuoteView), (status = 401, description = "No valid API key"),
         (status = 422, description = "Invalid stay or unknown room type"), (status = 429, description = "Rate limit exceeded")))]
@@ -206,10 +207,10 @@ pub(crate) async fn quote(
 /// Book a stay for the partner's customer: the same booking saga as every booking (hold,
 /// record, charge, confirm — or give everything back). Answers at once; poll `status_url`.
 /// The `Idempotency-Key` is the partner's own: the same key and body find the same booking.
-#[utoipa::path(post, path = "/api/partners/v1/bookings", tag = "partner API", request_body = CreateBookingRequest,
+#[utoipa::path(post, operation_id = "partner_create_booking", path = "/bookings", tag = "partner API", request_body = CreateBookingRequest,
     security(("partner_key" = []), ("partner_key_header" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely")),
-    responses((status = 202, body = BookingAccepted), (status = 401, description = "No valid API key"),
+    responses((status = 202, body = BookingAccepted, links(("booking" = (operation_id = "partner_get_booking", parameters(("booking_ref" = "$response.body#/booking_ref")))))), (status = 401, description = "No valid API key"),
         (status = 403, description = "The partner is suspended or closed"),
         (status = 422, description = "Invalid booking request, or the key reused with another body"),
         (status = 429, description = "Rate limit exceeded"), (status = 503, description = "Temporal or the database is unreachable")))]
@@ -230,6 +231,7 @@ pub(crate) async fn create_booking(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct GetBookingQuery {
     /// Wait up to this many seconds (at most 20) for the booking to be confirmed or failed.
@@ -239,7 +241,7 @@ pub(crate) struct GetBookingQuery {
 /// Where one of the partner's bookings stands (with the checkout page to send the customer
 /// to, while a checkout payment is awaited). Another partner's booking, or a booking made
 /// outside the partner API, is 404.
-#[utoipa::path(get, path = "/api/partners/v1/bookings/{booking_ref}", tag = "partner API",
+#[utoipa::path(get, operation_id = "partner_get_booking", path = "/bookings/{booking_ref}", tag = "partner API",
     security(("partner_key" = []), ("partner_key_header" = [])),
     params(("booking_ref" = String, Path, example = "TRP-7K3M9Q"), GetBookingQuery),
     responses((status = 200, body = BookingView, headers(("Retry-After" = Option<u64>,
@@ -283,10 +285,10 @@ pub(crate) struct CancelRequest {
 /// follows the booking's cancellation policy, the rooms go back on sale. Asking again runs
 /// no second cancellation. The refund reduces the partner's commission in the settlement of
 /// the period it is made in.
-#[utoipa::path(post, path = "/api/partners/v1/bookings/{booking_ref}/cancel", tag = "partner API",
+#[utoipa::path(post, operation_id = "partner_cancel_booking", path = "/bookings/{booking_ref}/cancel", tag = "partner API",
     request_body = CancelRequest, security(("partner_key" = []), ("partner_key_header" = [])),
     params(("booking_ref" = String, Path, example = "TRP-7K3M9Q")),
-    responses((status = 202, body = BookingAccepted, description = "The cancellation runs; poll `status_url`"),
+    responses((status = 202, body = BookingAccepted, description = "The cancellation runs; poll `status_url`", links(("booking" = (operation_id = "partner_get_booking", parameters(("booking_ref" = "$response.body#/booking_ref")))))),
         (status = 401, description = "No valid API key"), (status = 404, description = "No such booking of this partner"),
         (status = 409, description = "The booking is not confirmed"), (status = 429, description = "Rate limit exceeded")))]
 pub(crate) async fn cancel_booking(
@@ -308,6 +310,7 @@ pub(crate) async fn cancel_booking(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListBookingsQuery {
     /// Page size, at most 100 (default 20).
@@ -317,7 +320,7 @@ pub(crate) struct ListBookingsQuery {
 }
 
 /// The partner's bookings, newest first.
-#[utoipa::path(get, path = "/api/partners/v1/bookings", tag = "partner API", params(ListBookingsQuery),
+#[utoipa::path(get, operation_id = "partner_list_bookings", path = "/bookings", tag = "partner API", params(ListBookingsQuery),
     security(("partner_key" = []), ("partner_key_header" = [])),
     responses((status = 200, body = BookingList), (status = 401, description = "No valid API key"),
         (status = 429, description = "Rate limit exceeded")))]
@@ -338,7 +341,7 @@ pub(crate) async fn list_bookings(
 }
 
 /// The partner's settlement statements, newest first.
-#[utoipa::path(get, path = "/api/partners/v1/settlements", tag = "partner API", params(SettlementsQuery),
+#[utoipa::path(get, operation_id = "partner_settlements", path = "/settlements", tag = "partner API", params(SettlementsQuery),
     security(("partner_key" = []), ("partner_key_header" = [])),
     responses((status = 200, body = SettlementList), (status = 401, description = "No valid API key"),
         (status = 429, description = "Rate limit exceeded")))]

@@ -5,9 +5,9 @@
 mod request;
 mod view;
 
-pub(crate) use request::{CreateBookingRequest, PaymentDto, TravellerDto};
+pub(crate) use request::CreateBookingRequest;
 pub(crate) use view::{
-    BookingAccepted, BookingList, BookingListItem, BookingState, BookingView, FailureDto, VersionDto,
+    BookingAccepted, BookingList, BookingListItem, BookingState, BookingView, VersionDto,
     status_url as traveller_status_url,
 };
 
