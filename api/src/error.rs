@@ -151,6 +151,14 @@ impl From<sqlx::Error> for ApiError {
             }),
             _ => false,
         };
+        // SQLSTATE class 22 (data exception): a value from the request the database cannot
+        // hold or compare, such as a NUL character in a text or a number out of range.
+        if let sqlx::Error::Database(db) = &e
+            && db.code().is_some_and(|c| c.starts_with("22"))
+        {
+            tracing::info!(error = %e, "request value refused by the database");
+            return ApiError::invalid("invalid_value", "A value in the request cannot be stored or searched for");
+        }
         if unavailable {
             tracing::warn!(error = %e, "database unavailable");
             ApiError::unavailable("database_unavailable", "The database is unreachable; try again shortly")

@@ -51,6 +51,8 @@ async fn bad_booking_requests_get_a_clear_4xx_and_start_no_saga() {
         ("unknown field", with("coupon", json!("FREE")), 422, "invalid_body"),
         ("date that is not a date", with("check_in", json!("24/12/2026")), 422, "invalid_body"),
         ("bad card token", with("payment.card_token", json!("4111 1111 1111 1111")), 422, "invalid_card_token"),
+        // PostgreSQL text cannot hold NUL; it is refused as input, not met as a database error.
+        ("NUL in a name", with("lead_traveller.name", json!("Asha\u{0}")), 422, "invalid_body"),
     ];
     for (what, body, status, code) in cases {
         let response = http.post(&url).json(&body).send().await.unwrap();
@@ -73,6 +75,16 @@ async fn bad_booking_requests_get_a_clear_4xx_and_start_no_saga() {
     }
     let wrong_method = http.delete(format!("{}/api/catalog/accommodations", platform.api_url)).send().await.unwrap();
     assert_eq!(error_of(wrong_method).await, (405, "method_not_allowed".into()));
+    let api = |path: &str| format!("{}{path}", platform.api_url);
+    let nul_query = http.get(api("/api/catalog/accommodations?destination=agar%00tala")).send().await.unwrap();
+    assert_eq!(error_of(nul_query).await, (400, "invalid_query".into()));
+    let nul_path = http.get(api("/api/catalog/destinations/neer%00mahal")).send().await.unwrap();
+    assert_eq!(error_of(nul_path).await, (404, "not_found".into()));
+    // An empty address can be nobody's: a wrong login, not a broken one.
+    for email in ["", "  "] {
+        let login = platform.http.post(api("/api/auth/login")).json(&json!({"email": email, "password": "x"}));
+        assert_eq!(error_of(login.send().await.unwrap()).await, (401, "invalid_credentials".into()), "{email:?}");
+    }
 
     // Nothing above reached the point of binding a booking reference, so no saga started.
     let bound: i64 =

@@ -255,6 +255,11 @@ impl Accounts {
         // The normalisation of [`EmailAddress`], without its refusal: an address that cannot
         // be one is answered like an unknown one, after the same work.
         let email = email.trim().to_lowercase();
+        if email.is_empty() {
+            // No account has an empty address, and there is no address to throttle by.
+            self.log(None, "login", "failure", client, json!({ "email": email })).await;
+            return Err(AuthError::InvalidCredentials);
+        }
         let subject = client.subject();
         if let Some(addr) = subject {
             let policy = &self.settings.throttle;

@@ -16,12 +16,12 @@
 use crate::{
     access::{CODEC_COOKIE, ClientInfo, PayloadsDecode, Permission, Public, Require, auth_error},
     error::ApiError,
-    extract::ApiJson,
+    extract::{ApiForm, ApiJson},
     state::{AppState, Temporal},
 };
 use auth::Accounts;
 use axum::{
-    Form, Json,
+    Json,
     extract::{DefaultBodyLimit, State},
     http::{HeaderValue, header},
     response::{Html, IntoResponse, Response},
@@ -130,7 +130,7 @@ pub(crate) async fn sign_in(
     _: Public,
     State(accounts): State<Accounts>,
     ClientInfo(client): ClientInfo,
-    Form(body): Form<CodecSignIn>,
+    ApiForm(body): ApiForm<CodecSignIn>,
 ) -> Result<Response, ApiError> {
     let tokens = accounts.login(&body.email, &body.password, &client).await.map_err(auth_error)?;
     let principal = accounts.authenticate(&tokens.access.token).await.map_err(auth_error)?;

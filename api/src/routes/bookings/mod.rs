@@ -8,7 +8,7 @@ pub(crate) use crate::use_cases::booking::{
 use crate::{
     access::{BookingsCancel, BookingsCreate, BookingsRead, ClientInfo, Require, Verified},
     error::ApiError,
-    extract::{ApiJson, ApiQuery},
+    extract::{ApiJson, ApiPath, ApiQuery},
     money::MoneyDto,
     paging::{self, Page, PageSize},
     state::AppState,
@@ -19,7 +19,7 @@ use crate::{
 };
 use axum::{
     Json,
-    extract::{Path, State},
+    extract::State,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -120,7 +120,7 @@ pub(crate) struct GetBookingQuery {
 pub(crate) async fn get_booking(
     caller: Require<BookingsRead>,
     State(state): State<AppState>,
-    Path(raw_ref): Path<String>,
+    ApiPath(raw_ref): ApiPath<String>,
     ApiQuery(query): ApiQuery<GetBookingQuery>,
 ) -> Result<Response, ApiError> {
     let booking_ref = viewable_booking(&state, &caller, &raw_ref).await?;
@@ -164,7 +164,7 @@ async fn viewable_booking(state: &AppState, caller: &auth::Principal, raw_ref: &
 pub(crate) async fn booking_versions(
     caller: Require<BookingsRead>,
     State(state): State<AppState>,
-    Path(raw_ref): Path<String>,
+    ApiPath(raw_ref): ApiPath<String>,
 ) -> Result<Json<Vec<VersionDto>>, ApiError> {
     let booking_ref = viewable_booking(&state, &caller, &raw_ref).await?;
     let versions = state.bookings.versions(&booking_ref).await?;
@@ -204,7 +204,7 @@ pub(crate) struct CancellationTermsView {
 pub(crate) async fn cancellation_terms(
     caller: Require<BookingsRead>,
     State(state): State<AppState>,
-    Path(raw_ref): Path<String>,
+    ApiPath(raw_ref): ApiPath<String>,
 ) -> Result<Json<CancellationTermsView>, ApiError> {
     let booking_ref = viewable_booking(&state, &caller, &raw_ref).await?;
     let terms = state
@@ -251,7 +251,7 @@ pub(crate) async fn cancel_booking(
     caller: Require<BookingsCancel>,
     ClientInfo(requester): ClientInfo,
     State(state): State<AppState>,
-    Path(raw_ref): Path<String>,
+    ApiPath(raw_ref): ApiPath<String>,
     ApiJson(body): ApiJson<CancelBookingRequest>,
 ) -> Result<Response, ApiError> {
     let booking_ref = BookingRef::parse(&raw_ref).map_err(|_| booking_not_found(&raw_ref))?;

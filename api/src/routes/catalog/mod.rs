@@ -11,13 +11,13 @@ pub(crate) mod places;
 use crate::access::Public;
 use crate::{
     error::ApiError,
-    extract::ApiQuery,
+    extract::{ApiPath, ApiQuery},
     paging::{self, Page, PageSize},
     routes::MoneyDto,
     state::AppState,
 };
 use axum::{
-    extract::{Path, State},
+    extract::State,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -192,7 +192,7 @@ pub(crate) async fn get_accommodation(
     _: Public,
     State(catalog): State<Catalog>,
     headers: HeaderMap,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let Some(found) = catalog.find_accommodation(&code).await? else {
         return Err(ApiError::not_found("accommodation_not_found", format!("No accommodation {code} is on sale")));

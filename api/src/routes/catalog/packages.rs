@@ -4,15 +4,11 @@ use super::{DestinationRef, by_owner, cacheable, parse_date, sort_order};
 use crate::access::Public;
 use crate::{
     error::ApiError,
-    extract::ApiQuery,
+    extract::{ApiPath, ApiQuery},
     paging::{self, Page, PageSize},
     routes::MoneyDto,
 };
-use axum::{
-    extract::{Path, State},
-    http::HeaderMap,
-    response::Response,
-};
+use axum::{extract::State, http::HeaderMap, response::Response};
 use catalog::{
     Catalog,
     packages::{PackageAmenity, PackageFilter, PackageSort, PackageSummary},
@@ -198,7 +194,7 @@ pub(crate) async fn get_package(
     _: Public,
     State(catalog): State<Catalog>,
     headers: HeaderMap,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let today = india::today();
     let summary = find_on_sale(&catalog, &code, today).await?;
@@ -289,7 +285,7 @@ pub(crate) async fn quote_package(
     _: Public,
     State(catalog): State<Catalog>,
     headers: HeaderMap,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiQuery(q): ApiQuery<PackageQuoteQuery>,
 ) -> Result<Response, ApiError> {
     let today = india::today();

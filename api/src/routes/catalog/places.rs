@@ -4,15 +4,11 @@ use super::{DestinationRef, by_owner, cacheable};
 use crate::access::Public;
 use crate::{
     error::ApiError,
-    extract::ApiQuery,
+    extract::{ApiPath, ApiQuery},
     paging::{self, Page, PageSize},
     routes::MoneyDto,
 };
-use axum::{
-    extract::{Path, State},
-    http::HeaderMap,
-    response::Response,
-};
+use axum::{extract::State, http::HeaderMap, response::Response};
 use catalog::{
     Catalog,
     places::{Destination, Experience},
@@ -110,7 +106,7 @@ pub(crate) async fn get_destination(
     _: Public,
     State(catalog): State<Catalog>,
     headers: HeaderMap,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let Some(destination) = catalog.find_destination(&code).await? else {
         return Err(ApiError::not_found("destination_not_found", format!("No destination {code} is published")));
