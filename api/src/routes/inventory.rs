@@ -128,7 +128,8 @@ pub(crate) struct AllotmentChangeRequest {
     from: NaiveDate,
     /// Day after the last night (exclusive).
     to: NaiveDate,
-    /// Rooms on sale each night; never below what is already held and booked.
+    /// Rooms on sale each night, 0 to 10000; never below what is already held and booked.
+    #[schema(minimum = 0, maximum = 10000)]
     allotment: Option<i32>,
     /// `true` stops selling these nights (holds in place are kept); `false` resumes.
     stop_sell: Option<bool>,
@@ -197,4 +198,17 @@ pub(crate) async fn change_allotments(
     accounts.log(Some(caller.user_id), "allotment_change", "success", &client, details).await;
     let nights = nights_now(&inventory, &nights).await?;
     Ok(Json(AvailabilityDto { accommodation: body.accommodation, room_type: body.room_type, nights }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_allotment_is_the_one_checked() {
+        let document = serde_json::to_value(crate::openapi_document()).unwrap();
+        let allotment = &document["components"]["schemas"]["AllotmentChangeRequest"]["properties"]["allotment"];
+        assert_eq!(allotment["minimum"], 0);
+        assert_eq!(allotment["maximum"], MAX_ALLOTMENT);
+    }
 }

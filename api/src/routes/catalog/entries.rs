@@ -2,11 +2,11 @@
 //! New entries start unpublished; `PATCH` on the entry (see `manage`) publishes them.
 
 use super::manage::{Editor, EntryDto, manage_error, new_entry};
+use super::{PriceDto, PriceOrFreeDto};
 use crate::{
     access::{CatalogCreate, Require},
     error::ApiError,
     extract::{ApiJson, ApiPath},
-    routes::MoneyDto,
 };
 use axum::{Json, http::StatusCode};
 use catalog::manage;
@@ -43,31 +43,47 @@ fn check_codes<'a>(field: &str, codes: impl Iterator<Item = &'a str>, min: usize
     Ok(())
 }
 
-fn paise(field: &str, money: &MoneyDto, min: i64) -> Result<i64, ApiError> {
-    if money.currency != "INR" || !(min..=100_000_000).contains(&money.amount) {
+fn paise(field: &str, amount: i64, currency: &str, min: i64) -> Result<i64, ApiError> {
+    if currency != "INR" || !(min..=100_000_000).contains(&amount) {
         return Err(ApiError::invalid_field(
             "invalid_price",
             field,
             format!("{field} is INR paise between {min} and 100000000 (₹10 lakh)"),
         ));
     }
-    Ok(money.amount)
+    Ok(amount)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateDestinationRequest {
-    /// Lower-case words joined by `-`, e.g. `dumboor-lake`.
-    #[schema(example = "chabimura")]
+    /// Lower-case words joined by `-`, e.g. `dumboor-lake`: at most 60 characters.
+    #[schema(example = "chabimura", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 60)]
     code: String,
-    #[schema(example = "Chabimura")]
+    /// 1 to 120 characters, not counting white space around them.
+    #[schema(
+        example = "Chabimura",
+        pattern = r"^[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\u0000]{0,118}[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     name: String,
-    /// One of Tripura's districts, e.g. `Gomati`.
-    #[schema(example = "Gomati")]
+    /// One of Tripura's districts, e.g. `Gomati`: 1 to 60 characters, not counting white
+    /// space around them.
+    #[schema(
+        example = "Gomati",
+        pattern = r"^[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\u0000]{0,58}[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     district: String,
+    /// At most 2000 characters, not counting white space around them.
     #[serde(default)]
+    #[schema(
+        pattern = r"^[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*(?:[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\u0000]{0,1998}[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?)?[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     summary: String,
+    /// Degrees north, -90 to 90.
+    #[schema(minimum = -90, maximum = 90)]
     latitude: Option<f64>,
+    /// Degrees east, -180 to 180.
+    #[schema(minimum = -180, maximum = 180)]
     longitude: Option<f64>,
 }
 
@@ -104,16 +120,27 @@ pub(crate) async fn create_destination(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateExperienceRequest {
-    #[schema(example = "dumboor-lake-boat-ride")]
+    /// Lower-case words joined by `-`: at most 60 characters.
+    #[schema(example = "dumboor-lake-boat-ride", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 60)]
     code: String,
+    /// 1 to 120 characters, not counting white space around them.
+    #[schema(
+        pattern = r"^[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\u0000]{0,118}[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     name: String,
+    /// At most 2000 characters, not counting white space around them.
     #[serde(default)]
+    #[schema(
+        pattern = r"^[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*(?:[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\u0000]{0,1998}[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?)?[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     summary: String,
     /// 1 minute to 7 days.
+    #[schema(minimum = 1, maximum = 10080)]
     duration_minutes: i64,
     /// Per person, in paise; 0 for a free experience.
-    price: MoneyDto,
-    /// The destinations' codes where it takes place (1 to 20).
+    price: PriceOrFreeDto,
+    /// The destinations' codes where it takes place (1 to 20, each once).
+    #[schema(value_type = BTreeSet<String>, min_items = 1, max_items = 20)]
     destinations: Vec<String>,
 }
 
@@ -129,7 +156,7 @@ pub(crate) async fn create_experience(
 ) -> Result<(StatusCode, Json<EntryDto>), ApiError> {
     let entry = new_entry(&body.code, &body.name, &body.summary)?;
     check_range("duration_minutes", body.duration_minutes, 1..=7 * 24 * 60)?;
-    let price_paise = paise("price", &body.price, 0)?;
+    let price_paise = paise("price", body.price.amount, &body.price.currency, 0)?;
     check_codes("destinations", body.destinations.iter().map(String::as_str), 1)?;
     let new = manage::NewExperience {
         entry,
@@ -148,29 +175,44 @@ pub(crate) async fn create_experience(
 pub(crate) struct ItineraryStop {
     code: String,
     /// 1 to nights + 1.
+    #[schema(minimum = 1, maximum = 31)]
     day: i64,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreatePackageRequest {
-    #[schema(example = "unakoti-and-jampui-3n")]
+    /// Lower-case words joined by `-`: at most 60 characters.
+    #[schema(example = "unakoti-and-jampui-3n", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 60)]
     code: String,
+    /// 1 to 120 characters, not counting white space around them.
+    #[schema(
+        pattern = r"^[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\u0000]{0,118}[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     name: String,
+    /// At most 2000 characters, not counting white space around them.
     #[serde(default)]
+    #[schema(
+        pattern = r"^[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*(?:[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\u0000]{0,1998}[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?)?[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     summary: String,
     /// 0 (a day trip) to 30.
+    #[schema(minimum = 0, maximum = 30)]
     nights: i64,
     /// The largest party sold on one booking, 1 to 100 (default 10).
     #[serde(default = "default_group_size")]
+    #[schema(minimum = 1, maximum = 100)]
     max_group_size: i64,
-    /// Destinations visited (1 to 20), each on a day.
+    /// Destinations visited (1 to 20, each destination once), each on a day.
+    #[schema(min_items = 1, max_items = 20)]
     destinations: Vec<ItineraryStop>,
-    /// Experiences included (up to 20), each on a day.
+    /// Experiences included (up to 20, each experience once), each on a day.
     #[serde(default)]
+    #[schema(max_items = 20)]
     experiences: Vec<ItineraryStop>,
-    /// Amenities' codes (up to 20), e.g. `meals`, `guide`.
+    /// Amenities' codes (up to 20, each once), e.g. `meals`, `guide`.
     #[serde(default)]
+    #[schema(value_type = BTreeSet<String>, max_items = 20)]
     amenities: Vec<String>,
 }
 
@@ -222,22 +264,26 @@ pub(crate) async fn create_package(
 #[serde(deny_unknown_fields)]
 pub(crate) struct SeasonDto {
     /// `per_person`, `per_room` or `per_group`.
+    #[schema(pattern = "^(per_person|per_room|per_group)$")]
     basis: String,
+    /// The first departure day of the season.
     #[schema(example = "2026-10-01")]
     valid_from: NaiveDate,
+    /// The last departure day of the season, on or after `valid_from`.
     #[schema(example = "2027-03-31")]
     valid_to: NaiveDate,
     /// Before GST.
-    price: MoneyDto,
+    price: PriceDto,
     /// Per-person seasons only, at most the adult price; absent: a child pays the adult price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    child_price: Option<MoneyDto>,
+    child_price: Option<PriceOrFreeDto>,
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PackagePricesRequest {
     /// Every season, replacing the package's price list (1 to 50; no two overlap).
+    #[schema(min_items = 1, max_items = 50)]
     seasons: Vec<SeasonDto>,
 }
 
@@ -273,7 +319,7 @@ pub(crate) async fn put_package_prices(
                 "valid_to is on or after valid_from",
             ));
         }
-        let price_paise = paise(&field("price"), &season.price, 100)?;
+        let price_paise = paise(&field("price"), season.price.amount, &season.price.currency, 100)?;
         let child_price_paise = match &season.child_price {
             None => None,
             Some(_) if season.basis != "per_person" => {
@@ -284,7 +330,7 @@ pub(crate) async fn put_package_prices(
                 ));
             }
             Some(child) => {
-                let child = paise(&field("child_price"), child, 0)?;
+                let child = paise(&field("child_price"), child.amount, &child.currency, 0)?;
                 if child > price_paise {
                     return Err(ApiError::invalid_field(
                         "invalid_child_price",

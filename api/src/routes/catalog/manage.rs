@@ -2,11 +2,11 @@
 //! assigned to a property change its details and room types and publish or withdraw it.
 //! Operators edit destinations, experiences and packages in place (`entries` creates them).
 
+use super::PriceDto;
 use crate::{
     access::{CatalogCreate, CatalogManage, ClientInfo, Require},
     error::ApiError,
     extract::{ApiJson, ApiPath},
-    routes::MoneyDto,
     state::AppState,
 };
 use auth::{Accounts, Principal};
@@ -59,25 +59,53 @@ impl From<ManagedAccommodation> for ManagedAccommodationDto {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateAccommodationRequest {
-    /// Lower-case words joined by `-`, e.g. `jampui-hill-homestay`.
+    /// Lower-case words joined by `-`, e.g. `jampui-hill-homestay`: at most 60 characters.
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 60)]
     code: String,
     /// A destination's code (`GET /api/catalog/destinations`).
     destination: String,
+    /// 1 to 120 characters, not counting white space around them.
+    #[schema(
+        pattern = r"^[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\u0000]{0,118}[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     name: String,
     /// `hotel`, `homestay`, `resort`, `guest_house` or `eco_lodge`.
+    #[schema(pattern = "^(hotel|homestay|resort|guest_house|eco_lodge)$")]
     kind: String,
+    /// At most 2000 characters, not counting white space around them.
     #[serde(default)]
+    #[schema(
+        pattern = r"^[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*(?:[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\u0000]{0,1998}[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?)?[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     summary: String,
+    /// At most 300 characters, not counting white space around them.
     #[serde(default)]
+    #[schema(
+        pattern = r"^[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*(?:[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\u0000]{0,298}[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?)?[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     address: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateAccommodationRequest {
+    /// 1 to 120 characters, not counting white space around them.
+    #[schema(
+        pattern = r"^[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\u0000]{0,118}[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     name: Option<String>,
+    /// `hotel`, `homestay`, `resort`, `guest_house` or `eco_lodge`.
+    #[schema(pattern = "^(hotel|homestay|resort|guest_house|eco_lodge)$")]
     kind: Option<String>,
+    /// At most 2000 characters, not counting white space around them.
+    #[schema(
+        pattern = r"^[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*(?:[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\u0000]{0,1998}[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?)?[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     summary: Option<String>,
+    /// At most 300 characters, not counting white space around them.
+    #[schema(
+        pattern = r"^[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*(?:[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\u0000]{0,298}[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?)?[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     address: Option<String>,
     /// `true` puts it on sale (it needs a room type first); `false` withdraws it.
     published: Option<bool>,
@@ -86,11 +114,16 @@ pub(crate) struct UpdateAccommodationRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RoomTypeRequest {
+    /// 1 to 80 characters, not counting white space around them.
+    #[schema(
+        pattern = r"^[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\u0000]{0,78}[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     name: String,
     /// Guests per room, 1 to 12.
+    #[schema(minimum = 1, maximum = 12)]
     max_occupancy: i32,
     /// The nightly tariff before GST, in paise.
-    base_tariff: MoneyDto,
+    base_tariff: PriceDto,
 }
 
 /// The catalog's refusals in the API's shape.
@@ -137,6 +170,8 @@ pub(super) fn new_entry<'a>(code: &'a str, name: &'a str, summary: &'a str) -> R
     Ok(NewEntry { code, name: name.trim(), summary: summary.trim() })
 }
 
+/// A text of at most `max` characters once trimmed, and at least one for a `name`. The
+/// request schemas state the same rule as a pattern (the tests' `text_pattern` spells it).
 pub(super) fn check_text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
     let chars = value.trim().chars().count();
     if field == "name" && chars == 0 || chars > max {
@@ -258,7 +293,10 @@ pub(crate) async fn update_accommodation(
 }
 
 /// Add or replace a room type of an accommodation.
-#[utoipa::path(put, path = "/accommodations/{code}/room-types/{room_type}", params(("code" = String, Path), ("room_type" = String, Path, example = "deluxe_double")), tag = "catalog-management",
+#[utoipa::path(put, path = "/accommodations/{code}/room-types/{room_type}", params(("code" = String, Path),
+        ("room_type" = String, Path, example = "deluxe_double", pattern = "^[a-z0-9]+(_[a-z0-9]+)*$", max_length = 40,
+            description = "Lower-case words joined by `_`, at most 40 characters")),
+    tag = "catalog-management",
     request_body = RoomTypeRequest, security(("bearer" = ["catalog:manage_any", "catalog:manage_assigned"])),
     responses((status = 200, body = ManagedAccommodationDto), (status = 403, description = "Not a manager of this property"),
         (status = 404, description = "No such accommodation"), (status = 422, description = "Invalid room type")))]
@@ -305,7 +343,15 @@ pub(crate) async fn put_room_type(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateEntryRequest {
+    /// 1 to 120 characters, not counting white space around them.
+    #[schema(
+        pattern = r"^[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\u0000]{0,118}[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     name: Option<String>,
+    /// At most 2000 characters, not counting white space around them.
+    #[schema(
+        pattern = r"^[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*(?:[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\u0000]{0,1998}[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?)?[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     summary: Option<String>,
     /// `true` lists it publicly; `false` withdraws it.
     published: Option<bool>,
@@ -391,4 +437,77 @@ pub(crate) async fn update_package(
     ApiJson(body): ApiJson<UpdateEntryRequest>,
 ) -> Result<Json<EntryDto>, ApiError> {
     update_entry(&caller, &edit, Entry::Package, &code, body).await
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    /// What `str::trim` takes off both ends (Unicode White_Space), as the patterns of the
+    /// catalog's texts spell it: single characters and ranges.
+    const WHITE_SPACE: [(char, char); 11] = [
+        ('\u{9}', '\u{d}'),
+        ('\u{20}', '\u{20}'),
+        ('\u{85}', '\u{85}'),
+        ('\u{a0}', '\u{a0}'),
+        ('\u{1680}', '\u{1680}'),
+        ('\u{2000}', '\u{200a}'),
+        ('\u{2028}', '\u{2028}'),
+        ('\u{2029}', '\u{2029}'),
+        ('\u{202f}', '\u{202f}'),
+        ('\u{205f}', '\u{205f}'),
+        ('\u{3000}', '\u{3000}'),
+    ];
+
+    /// The pattern of a text [`super::check_text`] takes: `min` (0 or 1) to `max` characters
+    /// once trimmed, and no NUL (which no request may carry). A run of white space, then the
+    /// text from its first to its last other character, then white space; `\uXXXX` escapes
+    /// and explicit classes read the same in ECMAScript and in Python's `re`.
+    fn text_pattern(min: usize, max: usize) -> String {
+        let class: String = WHITE_SPACE
+            .iter()
+            .map(|&(from, to)| {
+                let (from, to) = (u32::from(from), u32::from(to));
+                if from == to { format!("\\u{from:04X}") } else { format!("\\u{from:04X}-\\u{to:04X}") }
+            })
+            .collect();
+        let (space, other) = (format!("[{class}]"), format!("[^\\u0000{class}]"));
+        let text = format!("{other}(?:[^\\u0000]{{0,{}}}{other})?", max - 2);
+        let text = if min == 0 { format!("(?:{text})?") } else { text };
+        format!("^{space}*{text}{space}*$")
+    }
+
+    #[test]
+    fn the_white_space_of_the_patterns_is_what_trim_removes() {
+        let listed = |c: char| WHITE_SPACE.iter().any(|&(from, to)| (from..=to).contains(&c));
+        let differ: Vec<char> = (char::MIN..=char::MAX).filter(|&c| c.is_whitespace() != listed(c)).collect();
+        assert!(differ.is_empty(), "{differ:?}");
+    }
+
+    #[test]
+    fn the_documented_texts_are_the_lengths_check_text_takes() {
+        let document = serde_json::to_value(crate::openapi_document()).unwrap();
+        let texts = [
+            ("CreateAccommodationRequest", "name", 1, 120),
+            ("CreateAccommodationRequest", "summary", 0, 2000),
+            ("CreateAccommodationRequest", "address", 0, 300),
+            ("UpdateAccommodationRequest", "name", 1, 120),
+            ("UpdateAccommodationRequest", "summary", 0, 2000),
+            ("UpdateAccommodationRequest", "address", 0, 300),
+            ("RoomTypeRequest", "name", 1, 80),
+            ("UpdateEntryRequest", "name", 1, 120),
+            ("UpdateEntryRequest", "summary", 0, 2000),
+            ("CreateDestinationRequest", "name", 1, 120),
+            ("CreateDestinationRequest", "district", 1, 60),
+            ("CreateDestinationRequest", "summary", 0, 2000),
+            ("CreateExperienceRequest", "name", 1, 120),
+            ("CreateExperienceRequest", "summary", 0, 2000),
+            ("CreatePackageRequest", "name", 1, 120),
+            ("CreatePackageRequest", "summary", 0, 2000),
+        ];
+        for (schema, field, min, max) in texts {
+            let documented = &document["components"]["schemas"][schema]["properties"][field]["pattern"];
+            assert_eq!(documented, &Value::from(text_pattern(min, max)), "{schema}.{field}: {min} to {max} characters");
+        }
+    }
 }

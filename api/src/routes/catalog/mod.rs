@@ -54,6 +54,32 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(packages::quote_package))
 }
 
+/// A price the catalog sells at, as a request gives it: paise of Indian rupees, from ₹1
+/// (100) to ₹10 lakh (100000000).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PriceDto {
+    /// Minor units: 1234500 is ₹12,345.00.
+    #[schema(minimum = 100, maximum = 100000000, example = 472500)]
+    pub(super) amount: i64,
+    /// Only `INR`.
+    #[schema(pattern = "^INR$", example = "INR")]
+    pub(super) currency: String,
+}
+
+/// A price that may be nothing, as a request gives it: paise of Indian rupees, from ₹0
+/// (free) to ₹10 lakh (100000000).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PriceOrFreeDto {
+    /// Minor units: 1234500 is ₹12,345.00.
+    #[schema(minimum = 0, maximum = 100000000, example = 472500)]
+    pub(super) amount: i64,
+    /// Only `INR`.
+    #[schema(pattern = "^INR$", example = "INR")]
+    pub(super) currency: String,
+}
+
 #[derive(Serialize, ToSchema)]
 pub(crate) struct RoomTypeDto {
     #[schema(example = "deluxe_double")]
@@ -121,19 +147,26 @@ pub(crate) struct SearchQuery {
     /// `hotel`, `homestay`, `resort`, `guest_house` or `eco_lodge`.
     kind: Option<String>,
     /// Lowest nightly tariff at least this many paise.
+    #[param(minimum = 0)]
     min_price: Option<i64>,
     /// A room type at or under this nightly tariff, in paise.
+    #[param(minimum = 0)]
     max_price: Option<i64>,
-    /// A room type sleeping this many guests.
+    /// A room type sleeping this many guests (1 to 12).
+    #[param(minimum = 1, maximum = 12)]
     guests: Option<i32>,
     /// With `check_out`: only stays with a room type that has `rooms` rooms free on every
-    /// night from this date (`YYYY-MM-DD`).
+    /// night from this date (`YYYY-MM-DD`), today or later and at most 500 days ahead.
+    #[param(value_type = Option<String>, format = Date)]
     check_in: Option<String>,
-    /// The day of departure (exclusive), with `check_in`.
+    /// The day of departure (exclusive), with `check_in`: at most 30 nights after it.
+    #[param(value_type = Option<String>, format = Date)]
     check_out: Option<String>,
-    /// Rooms wanted on every night of the dates, 1 to 9 (default 1).
+    /// Rooms wanted on every night of the dates, 1 to 9 (default 1); only with the dates.
+    #[param(minimum = 1, maximum = 9)]
     rooms: Option<i64>,
     /// `name` (default) or `price`.
+    #[param(pattern = "^(name|price)$")]
     sort: Option<String>,
     /// Page size, 1 to 100 (default 20).
     limit: Option<i64>,
@@ -207,9 +240,12 @@ pub(crate) async fn get_accommodation(
 pub(crate) struct QuoteQuery {
     accommodation: String,
     room_type: String,
+    /// The first night, today or later and at most 500 days ahead.
     check_in: NaiveDate,
+    /// The day of departure (exclusive): 1 to 30 nights after `check_in`.
     check_out: NaiveDate,
-    /// Defaults to 1.
+    /// 1 to 9 (default 1).
+    #[param(minimum = 1, maximum = 9)]
     rooms: Option<u32>,
 }
 

@@ -118,18 +118,24 @@ pub(crate) struct PackageQuery {
     /// Destination code: only packages visiting it.
     destination: Option<String>,
     /// A "from" price at least this many paise.
+    #[param(minimum = 0)]
     min_price: Option<i64>,
     /// A "from" price at most this many paise.
+    #[param(minimum = 0)]
     max_price: Option<i64>,
     /// Comma-separated amenity codes, e.g. `boat-ride,all-meals`: packages offering all of them.
     amenities: Option<String>,
     /// At least this many nights (0 to 30).
+    #[param(minimum = 0, maximum = 30)]
     min_nights: Option<i32>,
     /// At most this many nights (0 to 30).
+    #[param(minimum = 0, maximum = 30)]
     max_nights: Option<i32>,
     /// Packages taking a group this large (1 to 50).
+    #[param(minimum = 1, maximum = 50)]
     guests: Option<i64>,
     /// `name` (default), `price` or `nights`.
+    #[param(pattern = "^(name|price|nights)$")]
     sort: Option<String>,
     /// Page size, 1 to 100 (default 20).
     limit: Option<i64>,
@@ -230,14 +236,18 @@ pub(crate) async fn get_package(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PackageQuoteQuery {
-    /// Departure day, `YYYY-MM-DD`: it alone picks the season's price.
+    /// Departure day, `YYYY-MM-DD`, today or later: it alone picks the season's price.
+    #[param(value_type = String, format = Date)]
     start: String,
-    /// Adults, at least 1 (default 1).
+    /// Adults, 1 to 50 (default 1).
+    #[param(minimum = 1, maximum = 50)]
     adults: Option<i64>,
-    /// Children (default 0). The party is at most the package's group size.
+    /// Children, 0 to 50 (default 0). The party is at most the package's group size.
+    #[param(minimum = 0, maximum = 50)]
     children: Option<i64>,
     /// Rooms, for a package priced per room: 1 to the number of adults (default: one room
     /// for every two adults, children sharing).
+    #[param(minimum = 1, maximum = 50)]
     rooms: Option<i64>,
 }
 
@@ -440,6 +450,23 @@ mod tests {
         assert_eq!(sort_order::<PackageSort>(None, "").unwrap(), PackageSort::Name);
         assert_eq!(sort_order::<PackageSort>(Some("nights"), "").unwrap(), PackageSort::Nights);
         assert!(sort_order::<PackageSort>(Some("stars"), "").is_err());
+    }
+
+    #[test]
+    fn the_documented_bounds_are_the_ones_checked() {
+        let document = serde_json::to_value(crate::openapi_document()).unwrap();
+        let bound = |path: &str, name: &str, end: &str| {
+            let parameters = document["paths"][path]["get"]["parameters"].as_array().unwrap();
+            let parameter = parameters.iter().find(|p| p["name"] == name).unwrap();
+            parameter["schema"][end].as_i64().unwrap()
+        };
+        let search = "/api/catalog/packages";
+        assert_eq!(bound(search, "min_nights", "maximum"), i64::from(MAX_NIGHTS));
+        assert_eq!(bound(search, "max_nights", "maximum"), i64::from(MAX_NIGHTS));
+        assert_eq!(bound(search, "guests", "maximum"), MAX_GUESTS);
+        for name in ["adults", "children", "rooms"] {
+            assert_eq!(bound("/api/catalog/packages/{code}/quote", name, "maximum"), MAX_GUESTS, "{name}");
+        }
     }
 
     #[test]
