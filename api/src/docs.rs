@@ -3,7 +3,7 @@
 //! operation its handler declares; what every operation shares (the error body, the answers
 //! the extractors and middleware give) is added here from each operation's own shape.
 
-use crate::{routes, settings::ApiService, state::AppState};
+use crate::{paging, routes, settings::ApiService, state::AppState};
 use axum::Router;
 use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
@@ -23,9 +23,10 @@ use utoipa_swagger_ui::SwaggerUi;
 struct ApiDoc;
 
 /// The whole API's document, whichever services this process serves: every deployment
-/// answers `/api/openapi.json` with the same contract.
-pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+/// answers `/api/openapi.json` with the same contract. Kept as JSON: the finishing touches
+/// (`add_shared_answers`, `name_link_fields`) are made on the document as served.
+pub fn openapi_document() -> Value {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
     DOCUMENT
         .get_or_init(|| {
             let mut router = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi()).merge(crate::probe_routes());
@@ -36,13 +37,140 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
             }
             let mut document = serde_json::to_value(router.into_openapi()).expect("an OpenAPI document serializes");
             add_shared_answers(&mut document);
-            serde_json::from_value(document).expect("the completed document is still an OpenAPI document")
+            name_link_fields(&mut document);
+            describe_paging(&mut document);
+            describe_text_rules(&mut document);
+            forbid_nul_in_requests(&mut document);
+            document
         })
         .clone()
 }
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi_document()))
+    Router::new().merge(SwaggerUi::new("/api/docs").external_url_unchecked("/api/openapi.json", openapi_document()))
+}
+
+/// Every paged list reads `limit` and `cursor` through `crate::paging`: says so once here,
+/// from its constants, rather than on each list's query.
+fn describe_paging(document: &mut Value) {
+    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else { return };
+    let operations = paths.values_mut().filter_map(Value::as_object_mut).flat_map(|item| item.values_mut());
+    for parameters in operations.filter_map(|op| op.get_mut("parameters").and_then(Value::as_array_mut)) {
+        let named = |p: &Value, name: &str| p["in"] == "query" && p["name"] == name;
+        if !parameters.iter().any(|p| named(p, "cursor")) {
+            continue;
+        }
+        for parameter in parameters.iter_mut() {
+            if named(parameter, "limit") {
+                parameter["schema"]["minimum"] = json!(1);
+                parameter["schema"]["maximum"] = json!(paging::MAX_PAGE);
+            } else if named(parameter, "cursor") {
+                parameter["schema"]["pattern"] = json!(paging::CURSOR_PATTERN);
+            }
+        }
+    }
+}
+
+/// Text that is more than spaces: what `trim` (Rust's whitespace, spelled out) leaves
+/// something of, without NUL.
+const NON_BLANK: &str =
+    r"^[^\u0000]*[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000][^\u0000]*$";
+
+/// Two rules of text the handlers apply, stated in full once here: every address the API
+/// takes is held to `contracts::EmailAddress` (`format: email` would let a client send
+/// more), and a name or code marked `format: non-blank` must be more than spaces.
+fn describe_text_rules(value: &mut Value) {
+    match value {
+        Value::Object(fields) => {
+            let pattern = match fields.get("format").and_then(Value::as_str) {
+                Some("email") => Some(contracts::email::PATTERN),
+                Some("non-blank") => Some(NON_BLANK),
+                _ => None,
+            };
+            if let Some(pattern) = pattern {
+                fields.remove("format");
+                fields.insert("pattern".into(), json!(pattern));
+            }
+            fields.values_mut().for_each(describe_text_rules);
+        }
+        Value::Array(items) => items.iter_mut().for_each(describe_text_rules),
+        _ => {}
+    }
+}
+
+/// Says of every free text a request carries what the extractors hold it to: PostgreSQL
+/// text cannot carry the NUL character, so no request may (`crate::extract`). Texts with a
+/// pattern, a format or a list of values say more already. Answers are left alone: an
+/// error message may quote what a client sent.
+fn forbid_nul_in_requests(document: &mut Value) {
+    let mut referenced = std::collections::BTreeSet::new();
+    if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
+        let operations = paths.values_mut().filter_map(Value::as_object_mut).flat_map(|item| item.values_mut());
+        for operation in operations.filter_map(Value::as_object_mut) {
+            for part in ["parameters", "requestBody"] {
+                if let Some(part) = operation.get_mut(part) {
+                    forbid_nul_in_text(part, &mut referenced);
+                }
+            }
+        }
+    }
+    // The components requests use, and the components those use, each once.
+    let mut done = std::collections::BTreeSet::new();
+    while let Some(name) = referenced.iter().find(|name| !done.contains(*name)).cloned() {
+        done.insert(name.clone());
+        if let Some(schema) = document.pointer_mut(&format!("/components/schemas/{name}")) {
+            forbid_nul_in_text(schema, &mut referenced);
+        }
+    }
+}
+
+/// Adds the NUL rule to every text schema in `value`, and collects the components it refers to.
+fn forbid_nul_in_text(value: &mut Value, referenced: &mut std::collections::BTreeSet<String>) {
+    match value {
+        Value::Object(fields) => {
+            if let Some(name) =
+                fields.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
+                referenced.insert(name.to_string());
+            }
+            let is_text = match fields.get("type") {
+                Some(Value::String(t)) => t == "string",
+                Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
+                _ => false,
+            };
+            let said = ["pattern", "format", "enum", "const"].iter().any(|k| fields.contains_key(*k));
+            if is_text && !said {
+                fields.insert("pattern".into(), json!("^[^\\u0000]*$"));
+            }
+            // Keys of a map are not stored as text; examples are not schemas.
+            for (key, field) in fields.iter_mut() {
+                if !matches!(key.as_str(), "example" | "examples" | "propertyNames") {
+                    forbid_nul_in_text(field, referenced);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| forbid_nul_in_text(item, referenced)),
+        _ => {}
+    }
+}
+
+/// utoipa writes a link's fields in snake case; OpenAPI names them in camel case.
+fn name_link_fields(document: &mut Value) {
+    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else { return };
+    let operations = paths.values_mut().filter_map(Value::as_object_mut).flat_map(|item| item.values_mut());
+    let responses = operations.filter_map(|op| op.get_mut("responses").and_then(Value::as_object_mut));
+    for response in responses.flat_map(|r| r.values_mut()) {
+        let Some(links) = response.get_mut("links").and_then(Value::as_object_mut) else { continue };
+        for link in links.values_mut().filter_map(Value::as_object_mut) {
+            for (snake, camel) in
+                [("operation_id", "operationId"), ("operation_ref", "operationRef"), ("request_body", "requestBody")]
+            {
+                if let Some(value) = link.remove(snake) {
+                    link.insert(camel.to_string(), value);
+                }
+            }
+        }
+    }
 }
 
 /// Declares the schemes routes name in their `security`: `bearer` (a user's access token),
@@ -163,7 +291,7 @@ mod tests {
     use super::*;
 
     fn document() -> Value {
-        serde_json::to_value(openapi_document()).unwrap()
+        openapi_document()
     }
 
     #[test]
@@ -217,6 +345,18 @@ mod tests {
                     let name = segment.trim_matches(|c| c == '{' || c == '}');
                     if !declared.contains(&name) {
                         problems.push(format!("{method} {path}: path parameter {name} is not declared"));
+                    }
+                }
+            }
+        }
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                for response in operation["responses"].as_object().unwrap().values() {
+                    for (name, link) in response["links"].as_object().into_iter().flatten() {
+                        let target = link["operationId"].as_str().unwrap_or_default();
+                        if !ids.contains(target) {
+                            problems.push(format!("{method} {path}: link {name} names no operation ({link})"));
+                        }
                     }
                 }
             }

@@ -9,31 +9,54 @@ use axum::{
     http::{StatusCode, request::Parts},
 };
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 /// JSON body: malformed JSON is 400, a well-formed body of the wrong shape (unknown or
 /// missing field, wrong type) is 422 naming the problem, a non-JSON body is 415.
-pub(crate) struct ApiJson<T>(pub T);
+///
+/// The body is read as JSON values first, so that what JSON Schema calls an integer is
+/// one here too (`3.0` is read as `3`), and text PostgreSQL cannot hold (a NUL character)
+/// is refused before any handler sees it.
+/// `STORED` is false for a body whose text goes nowhere a NUL cannot (the payload codec's).
+pub(crate) struct ApiJson<T, const STORED: bool = true>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+/// A JSON body whose text is never stored: NUL characters are taken as they are.
+pub(crate) type UnstoredJson<T> = ApiJson<T, false>;
+
+impl<S: Send + Sync, T: DeserializeOwned, const STORED: bool> FromRequest<S> for ApiJson<T, STORED> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let (parts, body) = req.into_parts();
-        let bytes = match axum::body::Bytes::from_request(Request::from_parts(parts.clone(), body), state).await {
-            Ok(bytes) => bytes,
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(ApiError::PayloadTooLarge);
-            }
-            Err(rejection) => return Err(ApiError::bad_request("unreadable_body", rejection.body_text())),
+        let mut value = match axum::Json::<Value>::from_request(req, state).await {
+            Ok(axum::Json(value)) => value,
+            Err(rejection) => return Err(json_rejection(rejection)),
         };
-        // PostgreSQL text cannot hold NUL: refuse it here, as the invalid input it is.
-        if bytes.windows(NUL_ESCAPE.len()).any(|w| w.eq_ignore_ascii_case(NUL_ESCAPE)) {
+        if !normalize(&mut value) && STORED {
             return Err(ApiError::invalid("invalid_body", "Text in the body may not contain the NUL character"));
         }
-        match axum::Json::<T>::from_request(Request::from_parts(parts, axum::body::Body::from(bytes)), state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        serde_json::from_value(value).map(ApiJson).map_err(|e| ApiError::invalid("invalid_body", e.to_string()))
+    }
+}
+
+/// Turns whole-number floats into integers, in place; false when a string holds a NUL
+/// character. (Keys are not checked: no map of a request is stored as text.)
+fn normalize(value: &mut Value) -> bool {
+    /// Floats up to here are exact integers.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        Value::String(text) => !text.contains('\0'),
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= EXACT) {
+                #[allow(clippy::cast_possible_truncation)] // whole and within ±2^53: exact
+                let whole = f as i64;
+                *value = Value::from(whole);
+            }
+            true
         }
+        // Every value is visited, NUL or not: a body that may hold NUL is still normalized.
+        Value::Array(items) => items.iter_mut().map(normalize).filter(|clean| !clean).count() == 0,
+        Value::Object(fields) => fields.values_mut().map(normalize).filter(|clean| !clean).count() == 0,
+        _ => true,
     }
 }
 
@@ -48,9 +71,6 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         other => ApiError::bad_request("unreadable_body", other.body_text()),
     }
 }
-
-/// How JSON writes the NUL character.
-const NUL_ESCAPE: &[u8] = b"\\u0000";
 
 /// Whether a percent-encoded URI part carries a NUL character.
 fn has_encoded_nul(part: &str) -> bool {
@@ -112,5 +132,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiForm<T> {
             }
             Err(other) => Err(ApiError::bad_request("unreadable_body", other.body_text())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn whole_floats_become_integers_and_nul_is_refused() {
+        let mut body = json!({"a": 823.0, "b": [2.5, -4.0], "c": {"d": 1e300, "e": "ok"}});
+        assert!(normalize(&mut body));
+        assert_eq!(body, json!({"a": 823, "b": [2.5, -4], "c": {"d": 1e300, "e": "ok"}}));
+        assert!(!normalize(&mut json!({"name": "Asha\u{0}"})));
+        assert!(!normalize(&mut json!([{"a": ["\u{0}"]}])));
+        // The codec takes NUL: what follows it is normalized all the same.
+        let mut payload = json!(["\u{0}", 2.0]);
+        assert!(!normalize(&mut payload));
+        assert_eq!(payload, json!(["\u{0}", 2]));
     }
 }

@@ -16,6 +16,8 @@ pub(crate) const MAX_PAGE: i64 = 100;
 /// The page size of a list that does not choose its own.
 pub(crate) const DEFAULT_PAGE: i64 = 20;
 const VERSION_PREFIX: &str = "1.";
+/// What every cursor looks like: the version, then URL-safe base64 without padding.
+pub(crate) const CURSOR_PATTERN: &str = "^1\\.[A-Za-z0-9_-]+$";
 
 /// A page size from 1 to [`MAX_PAGE`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

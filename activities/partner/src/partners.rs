@@ -395,14 +395,11 @@ fn valid_name(name: &str) -> Result<String, PartnerError> {
     Ok(name)
 }
 
+/// The one rule every context holds an address to.
 fn valid_email(email: &str) -> Result<String, PartnerError> {
-    let email = email.trim().to_lowercase();
-    let ok = email.len() <= 254
-        && !email.contains(char::is_whitespace)
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-        });
-    if ok { Ok(email) } else { Err(invalid("contact_email", "Give a valid contact email address")) }
+    contracts::EmailAddress::parse(email)
+        .map(contracts::EmailAddress::into_string)
+        .map_err(|_| invalid("contact_email", "Give a valid contact email address"))
 }
 
 fn valid_commission(bp: i64) -> Result<i32, PartnerError> {

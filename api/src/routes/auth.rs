@@ -42,13 +42,16 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RegisterRequest {
-    #[schema(example = "asha@example.in")]
+    #[schema(example = "asha@example.in", format = Email, max_length = 254)]
     email: String,
-    /// At least 10 characters.
+    /// 10 to 128 characters; not the e-mail address, nor one character repeated.
+    #[schema(min_length = 10, max_length = 128)]
     password: String,
-    #[schema(example = "Asha Debbarma")]
+    /// 1 to 100 characters, not only spaces.
+    #[schema(example = "Asha Debbarma", max_length = 100, format = "non-blank")]
     full_name: String,
-    #[schema(example = "+919876543210")]
+    /// International form: `+` and 8 to 15 digits.
+    #[schema(example = "+919876543210", pattern = "^\\+[0-9]{8,15}$")]
     phone: Option<String>,
 }
 
@@ -207,8 +210,7 @@ pub(crate) async fn login(
 /// `tt_session` cookie sends `{}`: the cookie is used and renewed.
 #[utoipa::path(post, path = "/refresh", tag = "auth", request_body = RefreshRequest, security(()),
     responses((status = 200, body = TokenResponse),
-        (status = 401, description = "Unknown, expired or reused refresh token"),
-        (status = 422, description = "No refresh token in the body and no session cookie")))]
+        (status = 401, description = "No refresh token in the body and no session cookie, or an unknown, expired or reused one")))]
 pub(crate) async fn refresh(
     _: Public,
     State(accounts): State<Accounts>,
@@ -217,9 +219,9 @@ pub(crate) async fn refresh(
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> Result<Response, ApiError> {
     let Some((token, delivery)) = refresh_token_of(&body, &headers) else {
-        return Err(ApiError::invalid_field(
+        // No credential at all: as unauthenticated as a wrong one.
+        return Err(ApiError::unauthorized(
             "missing_refresh_token",
-            "refresh_token",
             "Send refresh_token, or the tt_session cookie of a web session",
         ));
     };
@@ -438,13 +440,15 @@ pub(crate) async fn get_user(
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateUserRequest {
     /// `active` or `disabled`; disabling ends every session at once.
+    #[schema(pattern = "^(active|disabled)$")]
     status: String,
 }
 
 /// Enable or disable a user.
 #[utoipa::path(patch, path = "/users/{user_id}", params(("user_id" = Uuid, Path, description = "The user's id")), tag = "auth", request_body = UpdateUserRequest,
     security(("bearer" = ["users:manage"])),
-    responses((status = 200, body = UserView), (status = 404, description = "No such user"), (status = 422, description = "Unknown status")))]
+    responses((status = 200, body = UserView), (status = 404, description = "No such user"), (status = 409, description = "Admins cannot disable themselves"),
+        (status = 422, description = "Unknown status")))]
 pub(crate) async fn update_user(
     caller: Require<UsersManage>,
     State(accounts): State<Accounts>,
@@ -468,7 +472,8 @@ pub(crate) async fn update_user(
 
 /// Delete a user and everything of theirs in the auth context.
 #[utoipa::path(delete, path = "/users/{user_id}", params(("user_id" = Uuid, Path, description = "The user's id")), tag = "auth", security(("bearer" = ["users:manage"])),
-    responses((status = 204, description = "Deleted"), (status = 404, description = "No such user")))]
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such user"),
+        (status = 409, description = "Admins cannot delete themselves")))]
 pub(crate) async fn delete_user(
     caller: Require<UsersManage>,
     State(accounts): State<Accounts>,
@@ -526,7 +531,8 @@ pub(crate) async fn grant_role(
 
 /// Revoke a role.
 #[utoipa::path(delete, path = "/users/{user_id}/roles/{role}", params(("user_id" = Uuid, Path, description = "The user's id"), ("role" = String, Path, example = "operator")), tag = "auth", security(("bearer" = ["users:manage"])),
-    responses((status = 200, body = UserView), (status = 404, description = "No such user or role")))]
+    responses((status = 200, body = UserView), (status = 404, description = "No such user or role"),
+        (status = 409, description = "Admins cannot revoke their own admin role")))]
 pub(crate) async fn revoke_role(
     caller: Require<UsersManage>,
     State(accounts): State<Accounts>,

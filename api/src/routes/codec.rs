@@ -16,7 +16,7 @@
 use crate::{
     access::{CODEC_COOKIE, ClientInfo, PayloadsDecode, Permission, Public, Require, auth_error},
     error::ApiError,
-    extract::{ApiForm, ApiJson},
+    extract::{ApiForm, ApiJson, UnstoredJson},
     state::{AppState, Temporal},
 };
 use auth::Accounts;
@@ -56,11 +56,19 @@ pub(crate) struct CodecPayloads {
 pub(crate) struct JsonPayload {
     /// Metadata values, base64.
     #[serde(default)]
+    #[schema(value_type = BTreeMap<String, Base64>)]
     pub metadata: BTreeMap<String, String>,
     /// The payload's bytes, base64.
     #[serde(default)]
+    #[schema(pattern = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$")]
     pub data: String,
 }
+
+/// Bytes in standard base64, padded, as the codec protocol carries them.
+#[derive(ToSchema)]
+#[schema(pattern = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$")]
+#[allow(dead_code)] // Describes the metadata values of `JsonPayload`; never built.
+pub(crate) struct Base64(String);
 
 #[utoipa::path(post, path = "/decode", tag = "codec", request_body = CodecPayloads,
     security(("bearer" = ["bookings:read_any"])),
@@ -70,7 +78,7 @@ pub(crate) struct JsonPayload {
 pub(crate) async fn decode(
     _operator: Require<PayloadsDecode>,
     State(temporal): State<Temporal>,
-    ApiJson(body): ApiJson<CodecPayloads>,
+    ApiJson(body): UnstoredJson<CodecPayloads>,
 ) -> Result<Response, ApiError> {
     let keys = keys_of(&temporal)?;
     transform(body, |p| keys.decrypt(p))
@@ -84,7 +92,7 @@ pub(crate) async fn decode(
 pub(crate) async fn encode(
     _operator: Require<PayloadsDecode>,
     State(temporal): State<Temporal>,
-    ApiJson(body): ApiJson<CodecPayloads>,
+    ApiJson(body): UnstoredJson<CodecPayloads>,
 ) -> Result<Response, ApiError> {
     let keys = keys_of(&temporal)?;
     transform(body, |p| keys.encrypt(p))

@@ -10,7 +10,15 @@ use std::fmt;
 pub struct EmailAddress(String);
 
 /// The longest address SMTP carries.
-const MAX_LEN: usize = 254;
+pub const MAX_LEN: usize = 254;
+
+/// [`EmailAddress::parse`]'s rule as a regular expression (ECMAScript and most engines),
+/// for API documents: around what `trim` takes off (Rust's whitespace, spelled out), a local
+/// part and a domain with a dot inside, no whitespace, no second `@`, no NUL.
+pub const PATTERN: &str = concat!(
+    r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@\u0000]+@[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@.\u0000][^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@\u0000]*\.",
+    r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@\u0000]*[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@.\u0000][\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a valid e-mail address")]
@@ -19,7 +27,7 @@ pub struct InvalidEmail;
 impl EmailAddress {
     pub fn parse(raw: &str) -> Result<Self, InvalidEmail> {
         let email = raw.trim().to_lowercase();
-        let valid = email.len() <= MAX_LEN
+        let valid = email.chars().count() <= MAX_LEN
             && !email.contains(char::is_whitespace)
             && email.split_once('@').is_some_and(|(local, domain)| {
                 !local.is_empty()

@@ -46,7 +46,7 @@ const MY_BOOKINGS: &str = "bookings:newest";
 /// or gives everything back. Answers at once; poll the status URL for the outcome.
 #[utoipa::path(post, path = "", tag = "bookings", request_body = CreateBookingRequest,
     security(("bearer" = ["bookings:create"])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body find the same booking")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,200}$", description = "Repeat a request safely: the same key and body find the same booking")),
     responses(
         (status = 202, body = BookingAccepted, description = "The booking saga runs; poll `status_url`", links(("booking" = (operation_id = "get_booking", parameters(("booking_ref" = "$response.body#/booking_ref")))))),
         (status = 400, description = "Malformed JSON or header"),
@@ -232,6 +232,7 @@ pub(crate) struct CancelBookingRequest {
     /// Operators only (`bookings:override`): refund this many basis points of what was paid
     /// instead of the policy's rate. Needs `override_reason`.
     #[serde(default)]
+    #[schema(maximum = 10000)]
     refund_bp: Option<u32>,
     #[serde(default)]
     override_reason: Option<String>,

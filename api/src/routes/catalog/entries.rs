@@ -90,7 +90,7 @@ pub(crate) struct CreateDestinationRequest {
 /// Add a destination (operators). It starts unpublished.
 #[utoipa::path(post, path = "/destinations", tag = "catalog-management", request_body = CreateDestinationRequest,
     security(("bearer" = ["catalog:manage_any"])),
-    responses((status = 201, body = EntryDto, links(("destination" = (operation_id = "get_destination", parameters(("code" = "$response.body#/code")))))), (status = 403, description = "Only operators add destinations"),
+    responses((status = 201, body = EntryDto, description = "Created unpublished: change and publish it with its PATCH", links(("update" = (operation_id = "update_destination", parameters(("code" = "$response.body#/code")))))), (status = 403, description = "Only operators add destinations"),
         (status = 409, description = "The code is taken"), (status = 422, description = "Invalid field")))]
 pub(crate) async fn create_destination(
     caller: Require<CatalogCreate>,
@@ -147,7 +147,7 @@ pub(crate) struct CreateExperienceRequest {
 /// Add an experience at one or more destinations (operators). It starts unpublished.
 #[utoipa::path(post, path = "/experiences", tag = "catalog-management", request_body = CreateExperienceRequest,
     security(("bearer" = ["catalog:manage_any"])),
-    responses((status = 201, body = EntryDto), (status = 403, description = "Only operators add experiences"),
+    responses((status = 201, body = EntryDto, description = "Created unpublished: change and publish it with its PATCH", links(("update" = (operation_id = "update_experience", parameters(("code" = "$response.body#/code")))))), (status = 403, description = "Only operators add experiences"),
         (status = 409, description = "The code is taken"), (status = 422, description = "Invalid field or unknown destination")))]
 pub(crate) async fn create_experience(
     caller: Require<CatalogCreate>,
@@ -224,7 +224,7 @@ fn default_group_size() -> i64 {
 /// `PUT /api/catalog/packages/{code}/prices`.
 #[utoipa::path(post, path = "/packages", tag = "catalog-management", request_body = CreatePackageRequest,
     security(("bearer" = ["catalog:manage_any"])),
-    responses((status = 201, body = EntryDto, links(("package" = (operation_id = "get_package", parameters(("code" = "$response.body#/code")))))), (status = 403, description = "Only operators add packages"),
+    responses((status = 201, body = EntryDto, description = "Created unpublished: change and publish it with its PATCH", links(("update" = (operation_id = "update_package", parameters(("code" = "$response.body#/code")))))), (status = 403, description = "Only operators add packages"),
         (status = 409, description = "The code is taken"),
         (status = 422, description = "Invalid field, day outside the package, or unknown destination, experience or amenity")))]
 pub(crate) async fn create_package(

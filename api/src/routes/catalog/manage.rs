@@ -238,7 +238,7 @@ impl Editor {
 /// Create an accommodation (operators). It starts unpublished.
 #[utoipa::path(post, path = "/accommodations", tag = "catalog-management", request_body = CreateAccommodationRequest,
     security(("bearer" = ["catalog:manage_any"])),
-    responses((status = 201, body = ManagedAccommodationDto, links(("accommodation" = (operation_id = "get_accommodation", parameters(("code" = "$response.body#/code")))))), (status = 403, description = "Only operators create accommodations"),
+    responses((status = 201, body = ManagedAccommodationDto, description = "Created unpublished: change and publish it with its PATCH", links(("update" = (operation_id = "update_accommodation", parameters(("code" = "$response.body#/code")))))), (status = 403, description = "Only operators create accommodations"),
         (status = 409, description = "The code is taken"), (status = 422, description = "Invalid field")))]
 pub(crate) async fn create_accommodation(
     caller: Require<CatalogCreate>,

@@ -32,31 +32,41 @@ use uuid::Uuid;
 pub(crate) struct OnboardPartnerRequest {
     /// 3 to 40 lowercase letters, digits and dashes; fixed for good (it names the partner's
     /// settlement schedule and workflows).
-    #[schema(example = "agartala-travels")]
+    #[schema(example = "agartala-travels", pattern = "^[a-z][a-z0-9-]{1,38}[a-z0-9]$")]
     code: String,
-    #[schema(example = "Agartala Travels Pvt Ltd")]
+    /// 1 to 120 characters, not only spaces.
+    #[schema(example = "Agartala Travels Pvt Ltd", max_length = 120, format = "non-blank")]
     name: String,
-    #[schema(example = "accounts@agartala-travels.in")]
+    #[schema(example = "accounts@agartala-travels.in", format = Email, max_length = 254)]
     contact_email: String,
     /// Commission in basis points: 1250 is 12.5 %.
-    #[schema(example = 1250)]
+    #[schema(example = 1250, minimum = 0, maximum = 10000)]
     commission_bp: i64,
     /// `weekly` (default), `fortnightly` or `monthly`.
+    #[schema(pattern = "^(weekly|fortnightly|monthly)$")]
     settlement_cycle: Option<String>,
     /// `active` (default), `suspended` or `closed`. Only active partners' keys are accepted.
+    #[schema(pattern = "^(active|suspended|closed)$")]
     status: Option<String>,
     /// Requests a minute across all the partner's keys (default 600).
+    #[schema(minimum = 1, maximum = 100000)]
     rate_limit_per_minute: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdatePartnerRequest {
+    #[schema(max_length = 120, format = "non-blank")]
     name: Option<String>,
+    #[schema(format = Email, max_length = 254)]
     contact_email: Option<String>,
+    #[schema(minimum = 0, maximum = 10000)]
     commission_bp: Option<i64>,
+    #[schema(pattern = "^(weekly|fortnightly|monthly)$")]
     settlement_cycle: Option<String>,
+    #[schema(pattern = "^(active|suspended|closed)$")]
     status: Option<String>,
+    #[schema(minimum = 1, maximum = 100000)]
     rate_limit_per_minute: Option<i64>,
 }
 
@@ -204,9 +214,10 @@ pub(crate) struct IssueKeyRequest {
     /// For people: where the key is used.
     #[schema(example = "booking engine, production")]
     label: Option<String>,
-    /// When the key stops working; never, if absent.
+    /// When the key stops working (in the future); never, if absent.
     expires_at: Option<DateTime<Utc>>,
     /// This key's own limit a minute; the partner's limit applies to all its keys together.
+    #[schema(minimum = 1, maximum = 100000)]
     rate_limit_per_minute: Option<i64>,
 }
 
@@ -214,7 +225,7 @@ pub(crate) struct IssueKeyRequest {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RotateKeyRequest {
     /// How long the old key keeps working beside the new one (at most 30 days; 0 ends it now).
-    #[schema(example = 86400)]
+    #[schema(example = 86400, maximum = 2592000)]
     grace_period_secs: u64,
     /// When the new key stops working; never, if absent.
     expires_at: Option<DateTime<Utc>>,

@@ -50,19 +50,44 @@ pub(crate) struct StayQuery {
     #[param(value_type = String, format = Date)]
     check_out: NaiveDate,
     /// Rooms wanted, 1 to 9 (default 1).
+    #[param(minimum = 1, maximum = 9)]
     rooms: Option<u32>,
 }
 
 impl StayQuery {
     fn validate(&self) -> Result<(StayDates, u32), ApiError> {
-        let dates = StayDates::parse(self.check_in, self.check_out, contracts::india::today())
-            .map_err(|e| ApiError::invalid_field(e.code(), "check_in", e.to_string()))?;
-        let rooms = self.rooms.unwrap_or(1);
-        if !(1..=9).contains(&rooms) {
-            return Err(ApiError::invalid_field("invalid_rooms", "rooms", "Ask for 1 to 9 rooms"));
-        }
-        Ok((dates, rooms))
+        validate_stay(self.check_in, self.check_out, self.rooms)
     }
+}
+
+/// A stay to price: one room type, named.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct QuoteQuery {
+    /// Accommodation code.
+    #[param(example = "ujjayanta-heritage-hotel")]
+    accommodation: String,
+    #[param(example = "deluxe_double")]
+    room_type: String,
+    #[param(value_type = String, format = Date)]
+    check_in: NaiveDate,
+    /// Exclusive: the morning the guests leave.
+    #[param(value_type = String, format = Date)]
+    check_out: NaiveDate,
+    /// Rooms wanted, 1 to 9 (default 1).
+    #[param(minimum = 1, maximum = 9)]
+    rooms: Option<u32>,
+}
+
+fn validate_stay(check_in: NaiveDate, check_out: NaiveDate, rooms: Option<u32>) -> Result<(StayDates, u32), ApiError> {
+    let dates = StayDates::parse(check_in, check_out, contracts::india::today())
+        .map_err(|e| ApiError::invalid_field(e.code(), "check_in", e.to_string()))?;
+    let rooms = rooms.unwrap_or(1);
+    if !(1..=9).contains(&rooms) {
+        return Err(ApiError::invalid_field("invalid_rooms", "rooms", "Ask for 1 to 9 rooms"));
+    }
+    Ok((dates, rooms))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -168,19 +193,17 @@ pub(crate) struct QuoteView {
 }
 
 /// The price of a stay for one room type, night by night with GST.
-#[utoipa::path(get, operation_id = "partner_quote", path = "/quote", tag = "partner API", params(StayQuery),
+#[utoipa::path(get, operation_id = "partner_quote", path = "/quote", tag = "partner API", params(QuoteQuery),
     security(("partner_key" = []), ("partner_key_header" = [])),
     responses((status = 200, body = QuoteView), (status = 401, description = "No valid API key"),
         (status = 422, description = "Invalid stay or unknown room type"), (status = 429, description = "Rate limit exceeded")))]
 pub(crate) async fn quote(
     _: PartnerKey,
     State(catalog): State<catalog::Catalog>,
-    ApiQuery(q): ApiQuery<StayQuery>,
+    ApiQuery(q): ApiQuery<QuoteQuery>,
 ) -> Result<Json<QuoteView>, ApiError> {
-    let (dates, rooms) = q.validate()?;
-    let Some(room_type) = q.room_type.as_deref() else {
-        return Err(ApiError::invalid_field("missing_room_type", "room_type", "Name the room type to quote"));
-    };
+    let (dates, rooms) = validate_stay(q.check_in, q.check_out, q.rooms)?;
+    let room_type = q.room_type.as_str();
     let offer = catalog.find_offer(q.accommodation.trim(), room_type).await?.ok_or_else(|| {
         ApiError::invalid_field(
             "unknown_room_type",
@@ -209,7 +232,7 @@ pub(crate) async fn quote(
 /// The `Idempotency-Key` is the partner's own: the same key and body find the same booking.
 #[utoipa::path(post, operation_id = "partner_create_booking", path = "/bookings", tag = "partner API", request_body = CreateBookingRequest,
     security(("partner_key" = []), ("partner_key_header" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,200}$", description = "Repeat a request safely")),
     responses((status = 202, body = BookingAccepted, links(("booking" = (operation_id = "partner_get_booking", parameters(("booking_ref" = "$response.body#/booking_ref")))))), (status = 401, description = "No valid API key"),
         (status = 403, description = "The partner is suspended or closed"),
         (status = 422, description = "Invalid booking request, or the key reused with another body"),

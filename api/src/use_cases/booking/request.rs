@@ -16,9 +16,9 @@ pub(crate) const MAX_ROOMS: u32 = 9;
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateBookingRequest {
     /// Public code of the accommodation (see `GET /api/catalog/accommodations`).
-    #[schema(example = "ujjayanta-heritage-hotel")]
+    #[schema(example = "ujjayanta-heritage-hotel", format = "non-blank")]
     pub accommodation: String,
-    #[schema(example = "deluxe_double")]
+    #[schema(example = "deluxe_double", format = "non-blank")]
     pub room_type: String,
     #[schema(value_type = String, format = Date, example = "2026-12-24")]
     pub check_in: NaiveDate,
@@ -27,10 +27,10 @@ pub(crate) struct CreateBookingRequest {
     pub check_out: NaiveDate,
     /// Rooms of this type, 1 to 9. Defaults to 1.
     #[serde(default = "one_room")]
-    #[schema(example = 1)]
+    #[schema(example = 1, minimum = 1, maximum = 9)]
     pub rooms: u32,
     /// Everyone staying, at least 1 and at most the rooms' total occupancy.
-    #[schema(example = 2)]
+    #[schema(example = 2, minimum = 1)]
     pub guests: u32,
     pub lead_traveller: TravellerDto,
     pub payment: PaymentDto,
@@ -43,11 +43,13 @@ fn one_room() -> u32 {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TravellerDto {
-    #[schema(example = "Ananya Debbarma")]
+    /// 1 to 100 characters, not only spaces.
+    #[schema(example = "Ananya Debbarma", max_length = 100, format = "non-blank")]
     pub name: String,
-    #[schema(example = "ananya@example.in")]
+    #[schema(example = "ananya@example.in", format = Email, max_length = 254)]
     pub email: String,
-    #[schema(example = "+919876543210")]
+    /// 7 to 15 digits, optionally after a `+`; spaces, dashes and brackets are ignored.
+    #[schema(example = "+919876543210", pattern = "^[ ()-]*\\+?(?:[ ()-]*[0-9]){7,15}[ ()-]*$")]
     pub phone: String,
 }
 
@@ -56,12 +58,12 @@ pub(crate) struct TravellerDto {
 pub(crate) struct PaymentDto {
     /// `checkout`: the traveller pays on the gateway's hosted checkout (the booking shows
     /// its `checkout` while it waits); `card`: a card token charged server to server.
-    #[schema(example = "checkout")]
+    #[schema(example = "checkout", pattern = "^(checkout|card)$")]
     pub method: String,
     /// For `card` only: a gateway token. In the sandbox, `tok_success` pays and
     /// `tok_decline` is declined.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = "tok_success")]
+    #[schema(example = "tok_success", max_length = 64, pattern = "^tok_[A-Za-z0-9_]+$")]
     pub card_token: Option<String>,
 }
 
