@@ -50,8 +50,11 @@ pub(crate) struct RegisterRequest {
     /// 1 to 100 characters, not only spaces.
     #[schema(example = "Asha Debbarma", max_length = 100, format = "non-blank")]
     full_name: String,
-    /// International form: `+` and 8 to 15 digits.
-    #[schema(example = "+919876543210", pattern = "^\\+[0-9]{8,15}$")]
+    /// International form: `+` and 8 to 15 digits. Blank is the same as absent.
+    #[schema(
+        example = "+919876543210",
+        pattern = "^[\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*(?:\\+[0-9]{8,15})?[\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"
+    )]
     phone: Option<String>,
 }
 
