@@ -15,7 +15,13 @@
 #    only, the others on every other operation but POST /api/auth/logout-all, which would
 #    end the identity's own session mid-run. (POST /api/auth/logout is tested: it ends only
 #    the session of the refresh token it is given, and no run ever sees an identity's.)
-#    Phases examples, coverage, fuzzing and stateful; every check. The hooks of
+#    Phases examples, coverage, fuzzing and stateful; every check, with
+#    positive_data_acceptance replaced by tests/contract/hooks.py's valid_requests_accepted:
+#    the same, but for the refusals the document cannot state (a date in the past, fields
+#    that go together, a code that names nothing; listed there as SEMANTIC_REFUSALS). The
+#    hooks also cut booking reads' `?wait=` to 1 s, for the time budget. The operator's
+#    and admin's runs skip ensure_resource_availability: what they create in the catalog is
+#    a draft, hidden from the public reads by design. The hooks of
 #    tests/contract/hooks.py keep the writes of each run to what the run made (no demo user,
 #    demo stay, other identity or partner is changed, nobody disables or deletes another
 #    identity), and keep failed sign-ins off the demo users; tests/contract/schemathesis.toml
@@ -41,7 +47,8 @@
 #                             the generator's CPU, and Python before 3.13 can fail
 #                             concurrent workers with a spurious `SystemError: AST
 #                             constructor recursion depth mismatch`)
-#   CONTRACT_REQUEST_TIMEOUT  seconds one request may take (default 10)
+#   CONTRACT_REQUEST_TIMEOUT  seconds one request may take (default 30: longer than the
+#                             API's own limit, so a slow answer is seen as the API's)
 #   CONTRACT_SEED             the generation seed (default random; printed, to replay a run)
 #   CONTRACT_IDENTITIES       the identities to test, in order (default: partner traveller
 #                             asset_manager operator admin)
@@ -65,7 +72,7 @@ CONTRACT_PINS="schemathesis==$SCHEMATHESIS_VERSION"
 MAX_EXAMPLES="${CONTRACT_MAX_EXAMPLES:-20}"
 BUDGET_SECS="${CONTRACT_BUDGET_SECS:-240}"
 WORKERS="${CONTRACT_WORKERS:-1}"
-REQUEST_TIMEOUT="${CONTRACT_REQUEST_TIMEOUT:-10}"
+REQUEST_TIMEOUT="${CONTRACT_REQUEST_TIMEOUT:-30}"
 SEED="${CONTRACT_SEED:-$(((RANDOM << 15) | RANDOM))}"
 read -r -a identities <<<"${CONTRACT_IDENTITIES:-partner traveller asset_manager operator admin}"
 OUT="$ROOT/target/contract"
@@ -138,6 +145,8 @@ signed_in() {
 run_identity() {
   local name="$1" limit="$2" dir="$OUT/$1" token allow="" status=0 answer
   local -a scope
+  # tests/contract/hooks.py's valid_requests_accepted stands in for positive_data_acceptance.
+  local skipped=positive_data_acceptance
   mkdir -p "$dir"
   if ! token="$("$PY" tests/contract/identities.py token "$BASE_URL" "$state" "$name")"; then
     echo "could not sign in as the $name" >>"$dir/problems"
@@ -151,10 +160,17 @@ run_identity() {
     scope=(--exclude-path-regex '^/api/partners/v1/' --exclude-path /api/auth/logout-all)
     allow="users:$(user_id "$name"),accommodations:$accommodation"
   fi
+  case "$name" in
+    # What operators and admins create in the catalog is a draft, hidden from the public
+    # reads until published: "a created resource is found at its read" does not hold for
+    # their runs by design. (Bookings, whose reads it does hold, are the traveller's and
+    # the partner's to create; their runs keep the check.)
+    operator | admin) skipped="$skipped,ensure_resource_availability" ;;
+  esac
   local -a command=(
     .tools/contract-venv/bin/schemathesis --config-file tests/contract/schemathesis.toml --no-color
     run "$BASE_URL/api/openapi.json" --url "$BASE_URL" "${scope[@]}"
-    --phases "examples,coverage,fuzzing,stateful" --checks all
+    --phases "examples,coverage,fuzzing,stateful" --checks all --exclude-checks "$skipped"
     --max-examples "$MAX_EXAMPLES" --workers "$WORKERS" --request-timeout "$REQUEST_TIMEOUT" --seed "$SEED"
     --report "junit,json,ndjson" --report-dir "target/contract/$name"
   )

@@ -2,7 +2,8 @@
 # Runs every test: unit tests, replay tests, the end-to-end tests against a real Temporal
 # dev server (started per test from .tools) and the local PostgreSQL, the booking flow over
 # HTTP against the local stack (scripts/smoke-booking.sh against `make up`), the travellers'
-# web pages in Chromium against the same stack (scripts/browser-tests.sh), and the offline
+# web pages in Chromium against the same stack (scripts/browser-tests.sh), property-based
+# tests of the API against its OpenAPI document (scripts/api-contract.sh), and the offline
 # checks of the deployment manifests (scripts/check-deploy.sh), the lints and the formatting.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -30,6 +31,17 @@ stop_dev_up() {
   wait "$group" 2>/dev/null || true
 }
 
+# Property-based tests of the API against its OpenAPI document (scripts/api-contract.sh)
+# against the stack at $1.
+contract_tests() {
+  step "Property-based API tests against the OpenAPI document"
+  "$ROOT/scripts/api-contract.sh" "$1" 2>&1 | tee -a "$log"
+  local status=${PIPESTATUS[0]}
+  # A run that broke before its summary still counts as a failure.
+  tail -n 1 "$log" | grep -q '^contract: ' || echo "contract: 0 passed, 1 failed" | tee -a "$log"
+  return "$status"
+}
+
 # The travellers' web pages in Chromium (scripts/browser-tests.sh) against the stack at $1.
 browser_tests() {
   step "Browser tests of the travellers' pages"
@@ -50,6 +62,7 @@ smoke_against_dev_stack() {
     "$ROOT/scripts/smoke-booking.sh" "http://$api" 2>&1 | tee -a "$log"
     status=${PIPESTATUS[0]}
     browser_tests "http://$api" || status=1
+    contract_tests "http://$api" || status=1
     return "$status"
   fi
   dir="$(mktemp -d)"
@@ -70,6 +83,7 @@ smoke_against_dev_stack() {
     "$ROOT/scripts/smoke-booking.sh" "http://$api" 2>&1 | tee -a "$log"
     status=${PIPESTATUS[0]}
     browser_tests "http://$api" || status=1
+    contract_tests "http://$api" || status=1
   else
     if kill -0 "$dev_up_group" 2>/dev/null; then
       echo "the API did not answer http://$api/readyz within ${ready_secs}s"
@@ -85,9 +99,9 @@ smoke_against_dev_stack() {
       [ -f "$service_log" ] || continue
       echo "--- tail of ${service_log#"$ROOT"/}"; tail -n 20 "$service_log"
     done
-    # dev-up.sh never got as far as the smoke test: count that as the smoke test and the
-    # browser tests failing.
-    [ -n "$ready" ] || printf 'smoke: 0 passed, 1 failed\nbrowser: 0 passed, 1 failed\n' | tee -a "$log"
+    # dev-up.sh never got as far as the smoke test: count that as the smoke test, the
+    # browser tests and the contract tests failing.
+    [ -n "$ready" ] || printf 'smoke: 0 passed, 1 failed\nbrowser: 0 passed, 1 failed\ncontract: 0 passed, 1 failed\n' | tee -a "$log"
   fi
   stop_dev_up
   if [ "$status" -eq 0 ]; then rm -rf "$dir"; else note "dev-up.sh's log is kept in $dir"; fi
@@ -113,7 +127,7 @@ else
   cargo test --workspace --all-targets --no-fail-fast "$@" 2>&1 | tee -a "$log"
   cargo_status=${PIPESTATUS[0]}
 fi
-step "Booking-flow smoke test and browser tests against \`make up\`"
+step "Booking-flow smoke test, browser tests and API contract tests against \`make up\`"
 # The whole booking flow over HTTP, as a traveller goes through it, against the processes
 # `make up` runs, on the binaries built above.
 smoke_against_dev_stack
@@ -142,7 +156,7 @@ set -e
 
 # One closing line for the whole suite: every test binary, the smoke test and every check.
 awk '/^test result:|^ *Summary \[/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^(failed|timed)/) f += $i } }
-     /^(deploy-checks|format-check|clippy|smoke|browser):/ { p += $2; f += $4 }
+     /^(deploy-checks|format-check|clippy|smoke|browser|contract):/ { p += $2; f += $4 }
      END { printf "\nsuite: %d passed, %d failed\n", p, f }' "$log"
 if grep -q '^error: could not compile' "$log"; then
   echo "suite: some code did not compile (see the errors above); its tests did not run"
