@@ -204,7 +204,7 @@ async fn a_web_session_keeps_its_refresh_token_in_an_http_only_cookie() {
     assert_eq!(status, 200, "{body}");
     assert!(body.get("refresh_token").is_none() && body["access_token"].is_string(), "{body}");
     let (status, body) = post(&platform, "/api/auth/refresh", json!({})).await;
-    assert_eq!((status, error_code(&body)), (401, "missing_refresh_token"));
+    assert_eq!((status, error_code(&body)), (422, "missing_refresh_token"));
     // A client that keeps its own tokens still gets them in the body, and no cookie.
     let login = platform.log_in(&email, TEST_PASSWORD).await.unwrap();
     assert!(session_cookie_of(&login).is_none());

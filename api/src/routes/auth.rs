@@ -213,7 +213,8 @@ pub(crate) async fn login(
 /// `tt_session` cookie sends `{}`: the cookie is used and renewed.
 #[utoipa::path(post, path = "/refresh", tag = "auth", request_body = RefreshRequest, security(()),
     responses((status = 200, body = TokenResponse),
-        (status = 401, description = "No refresh token in the body and no session cookie, or an unknown, expired or reused one")))]
+        (status = 401, description = "Unknown, expired or reused refresh token"),
+        (status = 422, description = "No refresh token in the body and no session cookie")))]
 pub(crate) async fn refresh(
     _: Public,
     State(accounts): State<Accounts>,
@@ -222,9 +223,9 @@ pub(crate) async fn refresh(
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> Result<Response, ApiError> {
     let Some((token, delivery)) = refresh_token_of(&body, &headers) else {
-        // No credential at all: as unauthenticated as a wrong one.
-        return Err(ApiError::unauthorized(
+        return Err(ApiError::invalid_field(
             "missing_refresh_token",
+            "refresh_token",
             "Send refresh_token, or the tt_session cookie of a web session",
         ));
     };
