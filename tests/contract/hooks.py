@@ -205,7 +205,7 @@ SEMANTIC_REFUSALS = frozenset({
     "invalid_date_range", "invalid_field:expires_at", "start_in_past",
     # Fields that go together.
     "missing_check_in", "missing_check_out", "unexpected_card_token", "invalid_card_token",
-    "override_reason_required", "invalid_child_price", "invalid_dates", "nothing_to_change",
+    "override_reason_required", "invalid_child_price", "missing_refresh_token", "invalid_dates", "nothing_to_change",
     "invalid_field:experiences[].day", "invalid_field:destinations[].day",
     # An Idempotency-Key this client already used for another request.
     "idempotency_key_reused",
@@ -230,7 +230,7 @@ def _refusal(response) -> str | None:
     code = error.get("code")
     # `experiences[boat-ride].day` names an item (whose code may hold brackets too); the
     # rule is the same for every item.
-    field = re.sub(r"\[.*\]", "[]", str((error.get("details") or {}).get("field")))
+    field = re.sub(r"\[.*\]", "[]", str((error.get("details") or {}).get("field")), flags=re.DOTALL)
     return f"{code}:{field}" if f"{code}:{field}" in SEMANTIC_REFUSALS else code
 
 
