@@ -31,24 +31,23 @@ stop_dev_up() {
   wait "$group" 2>/dev/null || true
 }
 
-# Property-based tests of the API against its OpenAPI document (scripts/api-contract.sh)
-# against the stack at $1.
-contract_tests() {
-  step "Property-based API tests against the OpenAPI document"
-  "$ROOT/scripts/api-contract.sh" "$1" 2>&1 | tee -a "$log"
+# stack_tests TITLE SCRIPT NAME URL: scripts/SCRIPT against the stack at URL, whose last
+# line is `NAME: N passed, M failed`. A run that broke before that line (a missing
+# browser, say) still counts as a failure.
+stack_tests() {
+  step "$1"
+  "$ROOT/scripts/$2" "$4" 2>&1 | tee -a "$log"
   local status=${PIPESTATUS[0]}
-  # A run that broke before its summary still counts as a failure.
-  tail -n 1 "$log" | grep -q '^contract: ' || echo "contract: 0 passed, 1 failed" | tee -a "$log"
+  tail -n 1 "$log" | grep -q "^$3: " || echo "$3: 0 passed, 1 failed" | tee -a "$log"
   return "$status"
 }
 
-# The travellers' web pages in Chromium (scripts/browser-tests.sh) against the stack at $1.
-browser_tests() {
-  step "Browser tests of the travellers' pages"
-  "$ROOT/scripts/browser-tests.sh" "$1" 2>&1 | tee -a "$log"
-  local status=${PIPESTATUS[0]}
-  # A run that broke before its summary (a missing browser, say) still counts as a failure.
-  tail -n 1 "$log" | grep -q '^browser: ' || echo "browser: 0 passed, 1 failed" | tee -a "$log"
+# The travellers' web pages in Chromium, then property-based tests of the API against its
+# OpenAPI document, against the stack at $1.
+browser_and_contract_tests() {
+  local status=0
+  stack_tests "Browser tests of the travellers' pages" browser-tests.sh browser "$1" || status=1
+  stack_tests "Property-based API tests against the OpenAPI document" api-contract.sh contract "$1" || status=1
   return "$status"
 }
 
@@ -61,8 +60,7 @@ smoke_against_dev_stack() {
     note "$api is already serving (a running \`make up\`?): testing it as it is"
     "$ROOT/scripts/smoke-booking.sh" "http://$api" 2>&1 | tee -a "$log"
     status=${PIPESTATUS[0]}
-    browser_tests "http://$api" || status=1
-    contract_tests "http://$api" || status=1
+    browser_and_contract_tests "http://$api" || status=1
     return "$status"
   fi
   dir="$(mktemp -d)"
@@ -82,8 +80,7 @@ smoke_against_dev_stack() {
     note "the API answers /readyz after $((ready_secs - deadline + SECONDS))s"
     "$ROOT/scripts/smoke-booking.sh" "http://$api" 2>&1 | tee -a "$log"
     status=${PIPESTATUS[0]}
-    browser_tests "http://$api" || status=1
-    contract_tests "http://$api" || status=1
+    browser_and_contract_tests "http://$api" || status=1
   else
     if kill -0 "$dev_up_group" 2>/dev/null; then
       echo "the API did not answer http://$api/readyz within ${ready_secs}s"

@@ -24,7 +24,7 @@ struct ApiDoc;
 
 /// The whole API's document, whichever services this process serves: every deployment
 /// answers `/api/openapi.json` with the same contract. Kept as JSON: the finishing touches
-/// (`add_shared_answers`, `name_link_fields`) are made on the document as served.
+/// below are made on the document as served.
 pub fn openapi_document() -> Value {
     static DOCUMENT: OnceLock<Value> = OnceLock::new();
     DOCUMENT
@@ -50,15 +50,26 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new().merge(SwaggerUi::new("/api/docs").external_url_unchecked("/api/openapi.json", openapi_document()))
 }
 
+/// Calls `f` with each operation of the document and its path.
+fn each_operation(document: &mut Value, mut f: impl FnMut(&str, &mut Map<String, Value>)) {
+    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else { return };
+    for (path, item) in paths.iter_mut() {
+        for operation in item.as_object_mut().into_iter().flat_map(|item| item.values_mut()) {
+            if let Some(operation) = operation.as_object_mut() {
+                f(path, operation);
+            }
+        }
+    }
+}
+
 /// Every paged list reads `limit` and `cursor` through `crate::paging`: says so once here,
 /// from its constants, rather than on each list's query.
 fn describe_paging(document: &mut Value) {
-    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else { return };
-    let operations = paths.values_mut().filter_map(Value::as_object_mut).flat_map(|item| item.values_mut());
-    for parameters in operations.filter_map(|op| op.get_mut("parameters").and_then(Value::as_array_mut)) {
+    each_operation(document, |_, operation| {
+        let Some(parameters) = operation.get_mut("parameters").and_then(Value::as_array_mut) else { return };
         let named = |p: &Value, name: &str| p["in"] == "query" && p["name"] == name;
         if !parameters.iter().any(|p| named(p, "cursor")) {
-            continue;
+            return;
         }
         for parameter in parameters.iter_mut() {
             if named(parameter, "limit") {
@@ -68,7 +79,7 @@ fn describe_paging(document: &mut Value) {
                 parameter["schema"]["pattern"] = json!(paging::CURSOR_PATTERN);
             }
         }
-    }
+    });
 }
 
 /// Text that is more than spaces: what `trim` (Rust's whitespace, spelled out) leaves
@@ -104,16 +115,13 @@ fn describe_text_rules(value: &mut Value) {
 /// error message may quote what a client sent.
 fn forbid_nul_in_requests(document: &mut Value) {
     let mut referenced = std::collections::BTreeSet::new();
-    if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
-        let operations = paths.values_mut().filter_map(Value::as_object_mut).flat_map(|item| item.values_mut());
-        for operation in operations.filter_map(Value::as_object_mut) {
-            for part in ["parameters", "requestBody"] {
-                if let Some(part) = operation.get_mut(part) {
-                    forbid_nul_in_text(part, &mut referenced);
-                }
+    each_operation(document, |_, operation| {
+        for part in ["parameters", "requestBody"] {
+            if let Some(part) = operation.get_mut(part) {
+                forbid_nul_in_text(part, &mut referenced);
             }
         }
-    }
+    });
     // The components requests use, and the components those use, each once.
     let mut done = std::collections::BTreeSet::new();
     while let Some(name) = referenced.iter().find(|name| !done.contains(*name)).cloned() {
@@ -156,21 +164,23 @@ fn forbid_nul_in_text(value: &mut Value, referenced: &mut std::collections::BTre
 
 /// utoipa writes a link's fields in snake case; OpenAPI names them in camel case.
 fn name_link_fields(document: &mut Value) {
-    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else { return };
-    let operations = paths.values_mut().filter_map(Value::as_object_mut).flat_map(|item| item.values_mut());
-    let responses = operations.filter_map(|op| op.get_mut("responses").and_then(Value::as_object_mut));
-    for response in responses.flat_map(|r| r.values_mut()) {
-        let Some(links) = response.get_mut("links").and_then(Value::as_object_mut) else { continue };
-        for link in links.values_mut().filter_map(Value::as_object_mut) {
-            for (snake, camel) in
-                [("operation_id", "operationId"), ("operation_ref", "operationRef"), ("request_body", "requestBody")]
-            {
-                if let Some(value) = link.remove(snake) {
-                    link.insert(camel.to_string(), value);
+    each_operation(document, |_, operation| {
+        let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else { return };
+        for response in responses.values_mut() {
+            let Some(links) = response.get_mut("links").and_then(Value::as_object_mut) else { continue };
+            for link in links.values_mut().filter_map(Value::as_object_mut) {
+                for (snake, camel) in [
+                    ("operation_id", "operationId"),
+                    ("operation_ref", "operationRef"),
+                    ("request_body", "requestBody"),
+                ] {
+                    if let Some(value) = link.remove(snake) {
+                        link.insert(camel.to_string(), value);
+                    }
                 }
             }
         }
-    }
+    });
 }
 
 /// Declares the schemes routes name in their `security`: `bearer` (a user's access token),
@@ -217,13 +227,7 @@ impl utoipa::Modify for SecuritySchemes {
 /// nothing, the time limit's and the dependencies' 503. Each error answer gets the error
 /// body's schema, and the headers `ApiError` sets.
 fn add_shared_answers(document: &mut Value) {
-    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else { return };
-    for (path, item) in paths.iter_mut() {
-        let Some(item) = item.as_object_mut() else { continue };
-        for operation in item.values_mut().filter_map(Value::as_object_mut) {
-            add_operation_answers(path, operation);
-        }
-    }
+    each_operation(document, add_operation_answers);
 }
 
 fn add_operation_answers(path: &str, operation: &mut Map<String, Value>) {
