@@ -34,10 +34,18 @@ function check(condition, message) {
 }
 
 /** Two nights 20 to 170 days ahead, so that runs rarely share a night. */
+// Check-in dates already taken by this run: the tests book as one traveller and tell their
+// bookings apart by check-in date, so no two may share one.
+const takenCheckIns = new Set();
+
 function randomStay() {
-  const start = new Date();
-  start.setUTCDate(start.getUTCDate() + 20 + Math.floor(Math.random() * 150));
-  const checkIn = start.toISOString().slice(0, 10);
+  let start, checkIn;
+  do {
+    start = new Date();
+    start.setUTCDate(start.getUTCDate() + 20 + Math.floor(Math.random() * 150));
+    checkIn = start.toISOString().slice(0, 10);
+  } while (takenCheckIns.has(checkIn));
+  takenCheckIns.add(checkIn);
   start.setUTCDate(start.getUTCDate() + 2);
   return { checkIn, checkOut: start.toISOString().slice(0, 10) };
 }
