@@ -723,3 +723,80 @@ async fn requests_without_a_valid_key_cannot_fill_the_access_log() {
     assert_eq!(unauthenticated_lines().await, logged_401 as i64, "one line per refused key, none after the budget");
     platform.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_and_the_partner_read_its_access_log_by_time_route_and_status_in_pages() {
+    let platform = TestPlatform::spawn_with(TestPlatformOptions::without_workers()).await.unwrap();
+    let admin = Admin::new(&platform).await;
+    let base = platform.api_url.clone();
+    let trails = admin.onboard("tripura-trails", 1_000, 600).await;
+    admin.onboard("hill-tours", 1_000, 600).await;
+    let key = admin.issue_key("tripura-trails", json!({ "label": "site" })).await;
+    let other = admin.issue_key("hill-tours", json!({ "label": "site" })).await;
+    let started = Utc::now();
+
+    // Three requests of the partner (two quotes, one unknown booking), one of another.
+    for _ in 0..2 {
+        assert_eq!(partner_get(&platform, &base, &key, &quote_path()).await.0, 200);
+    }
+    assert_eq!(partner_get(&platform, &base, &key, "/bookings/TRP-ZZZZZZ").await.0, 404);
+    assert_eq!(partner_get(&platform, &base, &other, &quote_path()).await.0, 200);
+    access_log(&platform, partner_id(&trails), 3).await;
+
+    let read = async |query: &str| -> (u16, Value) {
+        let url = admin.url(&format!("/tripura-trails/access-log{query}"));
+        body_of(admin.http.get(url).send().await.unwrap()).await
+    };
+    let routes = |page: &Value| -> Vec<(String, i64)> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| (l["route"].as_str().unwrap().to_string(), l["status"].as_i64().unwrap()))
+            .collect()
+    };
+    let quote = ("/api/partners/v1/quote".to_string(), 200);
+    let booking = ("/api/partners/v1/bookings/{booking_ref}".to_string(), 404);
+
+    // Newest first, the partner's own lines only, each with its key.
+    let (status, all) = read("").await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(routes(&all), [booking.clone(), quote.clone(), quote.clone()], "{all}");
+    assert!(all["items"].as_array().unwrap().iter().all(|l| l["key_prefix"] == prefix_of(&key)), "{all}");
+    assert!(all["next_cursor"].is_null(), "{all}");
+
+    // By status, by route, by time.
+    assert_eq!(routes(&read("?status=404").await.1), vec![booking.clone()]);
+    assert_eq!(routes(&read("?route=/api/partners/v1/quote").await.1), [quote.clone(), quote.clone()]);
+    let later = (Utc::now() + Span::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let since = started.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    assert_eq!(routes(&read(&format!("?from={later}")).await.1), []);
+    assert_eq!(routes(&read(&format!("?from={since}&to={later}")).await.1).len(), 3);
+
+    // In pages: two, then the last one, and a cursor of another list is refused.
+    let (_, first) = read("?limit=2").await;
+    assert_eq!(routes(&first), [booking.clone(), quote.clone()], "{first}");
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let (_, second) = read(&format!("?limit=2&cursor={cursor}")).await;
+    assert_eq!(routes(&second), vec![quote.clone()], "{second}");
+    assert!(second["next_cursor"].is_null(), "{second}");
+
+    // Bad input names the problem; others may not look; an unknown partner is 404.
+    let (status, body) = read(&format!("?from={later}&to={since}")).await;
+    assert_eq!((status, error_code(&body)), (422, "invalid_date_range"), "{body}");
+    let (status, body) = read("?status=700").await;
+    assert_eq!((status, error_code(&body)), (422, "invalid_status"), "{body}");
+    let traveller = platform.http_as(&platform.traveller);
+    let refused = traveller.get(admin.url("/tripura-trails/access-log")).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let (status, _) = body_of(admin.http.get(admin.url("/no-such-partner/access-log")).send().await.unwrap()).await;
+    assert_eq!(status, 404);
+
+    // The partner reads its own, with the same filters, and never the other's.
+    let (status, own) = partner_get(&platform, &base, &key, "/access-log?status=404").await;
+    assert_eq!((status, routes(&own)), (200, vec![booking.clone()]), "{own}");
+    let (_, theirs) =
+        partner_get(&platform, &base, &other, "/access-log?route=/api/partners/v1/bookings/{booking_ref}").await;
+    assert_eq!(routes(&theirs), [], "{theirs}");
+    platform.stop().await.unwrap();
+}

@@ -29,7 +29,8 @@ pub use access_log::{AccessLog, AccessLogDrain};
 pub use activities::PartnerActivitiesImpl;
 pub use partners::{KeyRejection, PartnerCaller, PartnerError, Partners, RateLimited};
 pub use store::{
-    AccessLogEntry, CredentialRow, KeyIdentity, PartnerRow, PartnerStatus, SettlementRow, SettlementStatus,
+    AccessLogEntry, AccessLogFilter, AccessLogLine, CredentialRow, KeyIdentity, PartnerRow, PartnerStatus,
+    SettlementRow, SettlementStatus,
 };
 pub use unauthenticated::UnauthenticatedBudget;
 

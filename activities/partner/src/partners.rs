@@ -209,6 +209,17 @@ impl Partners {
         store::settlements_of(&self.pool, partner_id, from, to, limit).await
     }
 
+    /// Up to `limit` lines of a partner's access log, newest first, after the line `after`.
+    pub async fn access_log_of(
+        &self,
+        partner_id: Uuid,
+        filter: &store::AccessLogFilter,
+        after: Option<(DateTime<Utc>, i64)>,
+        limit: i64,
+    ) -> Result<Vec<store::AccessLogLine>, sqlx::Error> {
+        store::access_log_of(&self.pool, partner_id, filter, after, limit).await
+    }
+
     /// Issues a new key for the partner `code`.
     pub async fn issue_key(
         &self,

@@ -629,6 +629,61 @@ pub async fn settlements_of(
     .await
 }
 
+/// One line of a partner's access log as read back.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccessLogLine {
+    pub api_access_log_id: i64,
+    pub key_prefix: Option<String>,
+    pub method: String,
+    pub route: String,
+    pub status: i32,
+    pub latency_ms: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Which lines of an access log to read: a time range `[from, to)`, one route template,
+/// one status code; absent means any.
+#[derive(Debug, Clone, Default)]
+pub struct AccessLogFilter {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub route: Option<String>,
+    pub status: Option<i32>,
+}
+
+/// Up to `limit` of a partner's access log lines, newest first, after the line `after`
+/// (its time and id, the page's keyset) when given.
+pub async fn access_log_of(
+    pool: &PgPool,
+    partner_id: Uuid,
+    filter: &AccessLogFilter,
+    after: Option<(DateTime<Utc>, i64)>,
+    limit: i64,
+) -> Result<Vec<AccessLogLine>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT api_access_log_id, key_prefix, method, route, status, latency_ms, created_at
+         FROM api_access_logs
+         WHERE partner_id = $1
+           AND ($2::timestamptz IS NULL OR created_at >= $2)
+           AND ($3::timestamptz IS NULL OR created_at < $3)
+           AND ($4::text IS NULL OR route = $4)
+           AND ($5::integer IS NULL OR status = $5)
+           AND ($6::timestamptz IS NULL OR (created_at, api_access_log_id) < ($6, $7))
+         ORDER BY created_at DESC, api_access_log_id DESC
+         LIMIT $8",
+    )
+    .bind(partner_id)
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(filter.route.as_deref())
+    .bind(filter.status)
+    .bind(after.map(|(at, _)| at))
+    .bind(after.map(|(_, id)| id))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,9 @@
 //! Partner administration (permission `partners:manage`): onboard and change partners,
 //! issue, rotate and revoke their API keys, read and download their settlements.
 
-use super::{MAX_SETTLEMENTS, SettlementList, SettlementView, partner_error};
+use super::{
+    AccessLogPage, AccessLogQuery, MAX_SETTLEMENTS, SettlementList, SettlementView, access_log_page, partner_error,
+};
 use crate::{
     access::{ClientInfo, PartnersManage, Require},
     error::ApiError,
@@ -444,4 +446,20 @@ pub(crate) async fn settlement_statement(
         body,
     )
         .into_response())
+}
+
+/// A partner's use of the partner API: its access log, newest first, by time range, route
+/// and status code.
+#[utoipa::path(get, path = "/{partner}/access-log", tag = "partners",
+    security(("bearer" = ["partners:manage"])),
+    params(("partner" = String, Path, description = "Partner code"), AccessLogQuery),
+    responses((status = 200, body = AccessLogPage), (status = 404, description = "No such partner")))]
+pub(crate) async fn access_log(
+    _: Require<PartnersManage>,
+    State(partners): State<Partners>,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(query): ApiQuery<AccessLogQuery>,
+) -> Result<Json<AccessLogPage>, ApiError> {
+    let partner = partners.partner(&code).await.map_err(partner_error)?;
+    Ok(Json(access_log_page(&partners, partner.partner_id, &query).await?))
 }

@@ -6,12 +6,18 @@ pub(crate) mod admin;
 pub(crate) mod gate;
 pub(crate) mod v1;
 
-use crate::{error::ApiError, routes::MoneyDto, state::AppState};
+use crate::{
+    error::ApiError,
+    paging::{self, Page, PageSize},
+    routes::MoneyDto,
+    state::AppState,
+};
 use chrono::{DateTime, NaiveDate, Utc};
-use partner::{PartnerError, SettlementRow};
-use serde::Serialize;
-use utoipa::ToSchema;
+use partner::{AccessLogFilter, AccessLogLine, PartnerError, Partners, SettlementRow};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
 
 /// The admin API, served under `/api/partners`.
 pub(crate) fn admin_router() -> OpenApiRouter<AppState> {
@@ -23,6 +29,7 @@ pub(crate) fn admin_router() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::rotate_key))
         .routes(routes!(admin::list_settlements))
         .routes(routes!(admin::settlement_statement))
+        .routes(routes!(admin::access_log))
 }
 
 /// The partner API, served under `/api/partners/v1` behind [`gate`].
@@ -34,6 +41,7 @@ pub(crate) fn v1_router() -> OpenApiRouter<AppState> {
         .routes(routes!(v1::get_booking))
         .routes(routes!(v1::cancel_booking))
         .routes(routes!(v1::settlements))
+        .routes(routes!(v1::access_log))
 }
 
 /// The partner context's errors in the API's shape.
@@ -103,3 +111,84 @@ pub(crate) struct SettlementList {
 
 /// The longest list of settlements one request returns (about two years of weeks).
 pub(crate) const MAX_SETTLEMENTS: i64 = 120;
+
+/// Which lines of a partner's access log to read, newest first, and the page.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AccessLogQuery {
+    /// From this time on.
+    from: Option<DateTime<Utc>>,
+    /// Before this time.
+    to: Option<DateTime<Utc>>,
+    /// One route, as its template: `/api/partners/v1/bookings/{booking_ref}`.
+    #[param(example = "/api/partners/v1/bookings")]
+    route: Option<String>,
+    /// One status code.
+    #[param(minimum = 100, maximum = 599, example = 429)]
+    status: Option<i32>,
+    /// Page size, at most 100 (default 50).
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// One request to the partner API.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AccessLogLineView {
+    pub at: DateTime<Utc>,
+    /// The key the request came with; absent when it named none that exists.
+    #[schema(example = "k7m2q9xw3a")]
+    pub key_prefix: Option<String>,
+    #[schema(example = "POST")]
+    pub method: String,
+    #[schema(example = "/api/partners/v1/bookings")]
+    pub route: String,
+    #[schema(example = 202)]
+    pub status: i32,
+    pub latency_ms: i32,
+}
+
+impl From<AccessLogLine> for AccessLogLineView {
+    fn from(line: AccessLogLine) -> Self {
+        AccessLogLineView {
+            at: line.created_at,
+            key_prefix: line.key_prefix,
+            method: line.method,
+            route: line.route,
+            status: line.status,
+            latency_ms: line.latency_ms,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AccessLogPage {
+    pub items: Vec<AccessLogLineView>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
+const ACCESS_LOG_LIST: &str = "partner-access-log";
+
+/// A page of the access log of `partner_id`, for its admins and for the partner itself.
+pub(crate) async fn access_log_page(
+    partners: &Partners,
+    partner_id: Uuid,
+    query: &AccessLogQuery,
+) -> Result<AccessLogPage, ApiError> {
+    if let (Some(from), Some(to)) = (query.from, query.to)
+        && to <= from
+    {
+        return Err(ApiError::invalid_field("invalid_date_range", "to", "`to` is after `from`"));
+    }
+    if query.status.is_some_and(|status| !(100..=599).contains(&status)) {
+        return Err(ApiError::invalid_field("invalid_status", "status", "A status code is 100 to 599"));
+    }
+    let size = PageSize::parse(query.limit, 50)?;
+    let after: Option<(DateTime<Utc>, i64)> = paging::after(ACCESS_LOG_LIST, query.cursor.as_deref())?;
+    let filter = AccessLogFilter { from: query.from, to: query.to, route: query.route.clone(), status: query.status };
+    let rows = partners.access_log_of(partner_id, &filter, after, size.fetch()).await?;
+    let page = Page::cut(rows, size, ACCESS_LOG_LIST, |line| (line.created_at, line.api_access_log_id));
+    Ok(AccessLogPage { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor })
+}

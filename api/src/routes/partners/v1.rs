@@ -4,7 +4,10 @@
 //! Authenticated by API key; a partner sees only its own bookings (anyone else's is 404).
 //! Within `v1` the API only grows: fields and routes are added, never renamed or removed.
 
-use super::{MAX_SETTLEMENTS, SettlementList, SettlementView, admin::SettlementsQuery};
+use super::{
+    AccessLogPage, AccessLogQuery, MAX_SETTLEMENTS, SettlementList, SettlementView, access_log_page,
+    admin::SettlementsQuery,
+};
 use crate::{
     access::PartnerKey,
     error::ApiError,
@@ -375,4 +378,18 @@ pub(crate) async fn settlements(
 ) -> Result<Json<SettlementList>, ApiError> {
     let rows = state.partners.settlements_of(caller.partner_id, query.from, query.to, MAX_SETTLEMENTS).await?;
     Ok(Json(SettlementList { items: rows.into_iter().map(SettlementView::from).collect() }))
+}
+
+/// The partner's own use of this API: its access log, newest first, by time range, route
+/// and status code. Requests refused before any key of the partner was known are not in it.
+#[utoipa::path(get, operation_id = "partner_access_log", path = "/access-log", tag = "partner API", params(AccessLogQuery),
+    security(("partner_key" = []), ("partner_key_header" = [])),
+    responses((status = 200, body = AccessLogPage), (status = 401, description = "No valid API key"),
+        (status = 429, description = "Rate limit exceeded")))]
+pub(crate) async fn access_log(
+    caller: PartnerKey,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<AccessLogQuery>,
+) -> Result<Json<AccessLogPage>, ApiError> {
+    Ok(Json(access_log_page(&state.partners, caller.partner_id, &query).await?))
 }
