@@ -163,6 +163,7 @@ fn worker_options(settings: &WorkerSettings, context: WorkerContext, client: &Cl
             WorkerOptions::new(task_queue::BOOKING)
                 .tuner(tuner.clone())
                 .register_workflow::<sagas::BookingWorkflow>()?
+                .register_workflow::<sagas::PackageBookingWorkflow>()?
                 .register_workflow::<sagas::HoldSweepWorkflow>()?
                 .register_workflow::<sagas::AutoRefundWorkflow>()?
                 .register_workflow::<sagas::CancellationWorkflow>()?

@@ -94,6 +94,24 @@ impl InventoryActivities {
     pub fn unbook_hold(hold_id: String) -> Result<(), ActivityError> {
         unimplemented!()
     }
+
+    /// Holds seats on a package departure, all or none. Fails `SoldOut` when the departure
+    /// lacks them (or is not on sale). `release_hold`, `confirm_hold`, `unbook_hold` and the
+    /// expiry sweep take seat holds as they take room holds.
+    #[activity(name = "inventory.hold_seats")]
+    pub fn hold_seats(request: SeatHoldRequest) -> Result<HoldPlaced, ActivityError> {
+        unimplemented!()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeatHoldRequest {
+    /// Idempotency key of the hold: derived from the workflow id, never random.
+    pub hold_id: String,
+    pub booking_ref: BookingRef,
+    pub package_id: Uuid,
+    pub departure: chrono::NaiveDate,
+    pub seats: u32,
 }
 
 // ---------------------------------------------------------------- booking
@@ -116,6 +134,25 @@ pub struct NewBookingRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_id: Option<Uuid>,
     /// The API request the booking answers, recorded with it (see [`BookingRequestKey`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<BookingRequestKey>,
+}
+
+/// The record of a package booking: the booking, pending payment, with one item for the
+/// party's seats and one per room-night of each included stay, under the holds that keep them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPackageBookingRecord {
+    pub booking_ref: BookingRef,
+    pub order: crate::package::PackageOrder,
+    pub lead_traveller: LeadTraveller,
+    pub quote: crate::pricing::PackageQuote,
+    pub seat_hold_id: String,
+    /// One per `order.stays`, in the same order.
+    pub stay_hold_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_id: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<BookingRequestKey>,
 }
@@ -150,8 +187,11 @@ pub struct CancellationTerms {
     pub days_before_check_in: i64,
     pub refund_bp: u32,
     pub refund: Money,
-    /// The hold the booking's rooms are booked under.
+    /// The hold the booking's rooms (or a package's seats) are booked under.
     pub hold_id: String,
+    /// A package booking's other holds: the rooms of its included stays.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_holds: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,6 +233,13 @@ impl BookingActivities {
     /// Writes the booking record, pending payment. Idempotent by booking reference.
     #[activity(name = "booking.create_booking")]
     pub fn create_booking(record: NewBookingRecord) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+
+    /// Writes a package booking's record and items, pending payment. Idempotent by booking
+    /// reference.
+    #[activity(name = "booking.create_package_booking")]
+    pub fn create_package_booking(record: NewPackageBookingRecord) -> Result<(), ActivityError> {
         unimplemented!()
     }
 
@@ -386,10 +433,12 @@ impl PaymentActivities {
 /// crates that implement them.
 pub mod definitions {
     pub use super::booking_activities::{
-        BeginCancellation, BookingOnRecord, CompleteCancellation, ConfirmBooking, CreateBooking, FailBooking,
-        StoppedSagas,
+        BeginCancellation, BookingOnRecord, CompleteCancellation, ConfirmBooking, CreateBooking, CreatePackageBooking,
+        FailBooking, StoppedSagas,
     };
-    pub use super::inventory_activities::{ConfirmHold, HoldRooms, ReleaseExpiredHolds, ReleaseHold, UnbookHold};
+    pub use super::inventory_activities::{
+        ConfirmHold, HoldRooms, HoldSeats, ReleaseExpiredHolds, ReleaseHold, UnbookHold,
+    };
     pub use super::payment_activities::{
         Charge, OpenCheckout, ReconcileStale, RefundAmount, RefundCharge, RefundPayment, SettleCheckout,
     };

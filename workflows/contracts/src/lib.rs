@@ -15,6 +15,7 @@ pub mod cancellation;
 pub mod email;
 pub mod india;
 pub mod money;
+pub mod package;
 pub mod pricing;
 pub mod saga;
 pub mod settlement;

@@ -1,35 +1,25 @@
 //! The booking saga: hold → record → charge → confirm, or compensate in reverse.
 
 use crate::{
-    failures::{application_failure, is_failure_type, timed_out},
-    options::{on_queue, on_queue_bounded, own_step},
+    compensation::{Compensation, compensate},
+    options::{on_queue, own_step},
+    payment_steps::{
+        PayingSaga, Payment, Stop, before_hold_expires, business_stop, refund_late_payments, stop_if_cancelled,
+        stop_reason, take_payment,
+    },
 };
 use contracts::{
     Money,
-    activities::{
-        BookingActivities, BookingConfirmation, BookingFailure, Charge, ChargeRequest, CheckoutRequest, HoldRequest,
-        InventoryActivities, NewBookingRecord, PaymentActivities, RefundRequest, SettleRequest, failure_type,
-    },
-    saga::{
-        BookingProgress, BookingSagaInput, BookingStatus, CheckoutState, DEFAULT_PAYMENT_WINDOW_SECS, FailureReason,
-        PaymentNotice,
-    },
+    activities::{BookingActivities, BookingConfirmation, HoldRequest, InventoryActivities, NewBookingRecord},
+    saga::{BookingProgress, BookingSagaInput, BookingStatus, CheckoutState, PaymentNotice},
     temporal::{self, task_queue},
 };
 use std::time::Duration;
 use temporalio_common::search_attributes::{SearchAttributeUpdate, Timestamp};
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_sdk::{
-    ActivityExecutionError, SyncWorkflowContext, TimerOptions, WorkflowContext, WorkflowContextView, WorkflowResult,
-    WorkflowTermination,
-};
+use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult, WorkflowTermination};
 
-/// Checkout waits that keep their count of handled payment notices across passes, and read
-/// the gateway once more before expiring.
-const CHECKOUT_HANDLED_NOTICES_PATCH: &str = "checkout-handled-notices";
 const SHORT_STEP: Duration = Duration::from_secs(15);
-/// A gateway call may be slow; the charge activity resolves unknown outcomes itself.
-const PAYMENT_STEP: Duration = Duration::from_secs(60);
 /// Since this patch, the saga records and confirms its booking (steps of the booking
 /// context, whose worker runs the saga) as local activities; sagas started before it replay
 /// them as the activities on the booking task queue they ran as. Sagas started since
@@ -49,23 +39,23 @@ pub struct BookingWorkflow {
     index_every_status: bool,
 }
 
-/// What must be undone, in the order it was registered. Registered *before* the step that
-/// makes it necessary runs, because a timed-out step may have acted anyway; every
-/// compensation is a no-op when its step never took effect.
-#[derive(Debug, Clone)]
-enum Compensation {
-    ReleaseHold { hold_id: String },
-    UnbookHold { hold_id: String },
-    FailBookingRecord,
-    RefundCharge { charge_idempotency_key: String },
-}
+impl PayingSaga for BookingWorkflow {
+    fn payment_notices(&self) -> &[PaymentNotice] {
+        &self.payment_notices
+    }
 
-/// Why the forward path stopped.
-enum Stop {
-    Business(FailureReason),
-    Cancelled,
-    /// The checkout was not paid within the payment window.
-    Expired,
+    fn set_checkout(&mut self, checkout: Option<CheckoutState>) {
+        self.progress.checkout = checkout;
+    }
+
+    fn add_refunded(&mut self, refunded: Money) {
+        let before = self.progress.amount_refunded.map_or(0, |m| m.amount);
+        self.progress.amount_refunded = Some(Money { amount: before + refunded.amount, ..refunded });
+    }
+
+    fn set_refunded(&mut self, refunded: Money) {
+        self.progress.amount_refunded = Some(refunded);
+    }
 }
 
 #[workflow_methods]
@@ -91,17 +81,7 @@ impl BookingWorkflow {
         match Self::forward(ctx, &input, &mut compensations).await {
             Ok(()) => Ok(ctx.state(|s| s.progress.clone())),
             Err(stop) => {
-                let reason = match &stop {
-                    Stop::Business(reason) => reason.clone(),
-                    Stop::Cancelled => FailureReason {
-                        code: "cancelled".into(),
-                        message: "The booking was cancelled before it was confirmed".into(),
-                    },
-                    Stop::Expired => FailureReason {
-                        code: "expired".into(),
-                        message: "The payment did not arrive in time; the rooms were released".into(),
-                    },
-                };
+                let reason = stop_reason(&stop, "rooms were");
                 if !ctx.is_replaying() {
                     tracing::info!(booking_ref = %input.booking_ref, code = %reason.code, "compensating booking saga");
                 }
@@ -111,8 +91,8 @@ impl BookingWorkflow {
                 });
                 set_status(ctx, BookingStatus::Compensating);
                 let notices_seen = ctx.state(|s| s.payment_notices.len());
-                Self::compensate(ctx, &input, compensations, &reason).await?;
-                Self::refund_late_payments(ctx, &input, &reason, notices_seen).await?;
+                compensate(ctx, &input.booking_ref, compensations, &reason).await?;
+                refund_late_payments(ctx, &input.booking_ref, &reason, notices_seen).await?;
                 match stop {
                     Stop::Cancelled => {
                         set_status(ctx, BookingStatus::Failed);
@@ -205,20 +185,15 @@ impl BookingWorkflow {
 
         stop_if_cancelled(ctx)?;
         compensations.push(Compensation::RefundCharge { charge_idempotency_key: charge_key.clone() });
-        let charge = match &input.payment_method.card_token {
-            Some(card_token) => {
-                let charge = ChargeRequest {
-                    booking_ref: input.booking_ref.clone(),
-                    idempotency_key: charge_key,
-                    amount: input.quote.total,
-                    card_token: card_token.clone(),
-                };
-                let within = before_hold_expires(ctx, hold_expires_at_ms);
-                let options = on_queue_bounded(task_queue::PAYMENT, PAYMENT_STEP, within);
-                ctx.execute_activity(PaymentActivities::charge, charge, options).await.map_err(business_stop)?
-            }
-            None => Self::pay_on_checkout(ctx, input, charge_key, hold_expires_at_ms).await?,
+        let payment = Payment {
+            booking_ref: &input.booking_ref,
+            total: input.quote.total,
+            method: &input.payment_method,
+            window_secs: input.payment_window_secs,
+            charge_key,
+            hold_expires_at_ms,
         };
+        let charge = take_payment(ctx, payment).await?;
         ctx.state_mut(|s| s.progress.amount_charged = Some(charge.captured));
 
         // A cancellation that arrived while the card was being charged still wins: the
@@ -244,234 +219,6 @@ impl BookingWorkflow {
         };
         confirmed.map_err(business_stop)?;
         set_status(ctx, BookingStatus::Confirmed);
-        Ok(())
-    }
-
-    /// Opens the gateway order, then waits for its payment or for the payment window to
-    /// close. A notice only wakes the saga: the capture is read back from the gateway.
-    async fn pay_on_checkout(
-        ctx: &mut WorkflowContext<Self>,
-        input: &BookingSagaInput,
-        charge_key: String,
-        hold_expires_at_ms: Option<i64>,
-    ) -> Result<Charge, Stop> {
-        let request = CheckoutRequest {
-            booking_ref: input.booking_ref.clone(),
-            idempotency_key: charge_key.clone(),
-            amount: input.quote.total,
-        };
-        let within = before_hold_expires(ctx, hold_expires_at_ms);
-        let opened = ctx
-            .execute_activity(
-                PaymentActivities::open_checkout,
-                request,
-                on_queue_bounded(task_queue::PAYMENT, PAYMENT_STEP, within),
-            )
-            .await
-            .map_err(business_stop)?;
-        let now_ms = workflow_now_ms(ctx);
-        let window = input.payment_window_secs.unwrap_or(DEFAULT_PAYMENT_WINDOW_SECS);
-        let mut expires_at_ms = now_ms + i64::try_from(window.saturating_mul(1000)).unwrap_or(i64::MAX / 2);
-        // The checkout closes while the rooms are still held, with time left to book them:
-        // a payment made in time never finds its rooms gone. (Workers refuse a hold shorter
-        // than the window; this covers the time the steps before the checkout took.)
-        if let Some(hold_expires_at_ms) = hold_expires_at_ms {
-            expires_at_ms = expires_at_ms.min(hold_expires_at_ms - AFTER_PAYMENT_MARGIN_MS);
-        }
-        ctx.state_mut(|s| {
-            s.progress.checkout = Some(CheckoutState {
-                gateway_order_id: opened.gateway_order_id.clone(),
-                amount: input.quote.total,
-                expires_at_ms,
-            })
-        });
-        // Sagas started before this change counted the notices afresh on every pass (a notice
-        // that came in while a settlement ran was taken as handled) and expired without a last
-        // look at the gateway; their histories replay that way.
-        let counts_handled_notices = ctx.patched(CHECKOUT_HANDLED_NOTICES_PATCH);
-        let mut handled = ctx.state(|s| s.payment_notices.len());
-        loop {
-            let seen = if counts_handled_notices { handled } else { ctx.state(|s| s.payment_notices.len()) };
-            let left = u64::try_from(expires_at_ms - workflow_now_ms(ctx)).unwrap_or(0);
-            if left == 0 {
-                return Self::last_look_before_expiring(ctx, input, &charge_key, counts_handled_notices).await;
-            }
-            // The timer borrows the context until it is dropped, at the end of this block.
-            let expired = {
-                let timer_token = ctx.cancellation_token().child_token();
-                let mut timer = ctx.timer(
-                    TimerOptions::builder(Duration::from_millis(left)).cancellation_token(timer_token.clone()).build(),
-                );
-                let expired = temporalio_sdk::workflows::select! {
-                    woke = ctx.wait_condition(|s: &Self| s.payment_notices.len() > seen) => {
-                        woke.map_err(|_| Stop::Cancelled)?;
-                        false
-                    }
-                    _ = timer => true,
-                };
-                if !expired {
-                    timer_token.cancel();
-                }
-                expired
-            };
-            stop_if_cancelled(ctx)?;
-            if expired {
-                return Self::last_look_before_expiring(ctx, input, &charge_key, counts_handled_notices).await;
-            }
-            // Every notice up to here is answered by the settlement below; one that arrives
-            // while it runs is not, and wakes the next pass at once.
-            handled = ctx.state(|s| s.payment_notices.len());
-            let settle = SettleRequest {
-                booking_ref: input.booking_ref.clone(),
-                idempotency_key: charge_key.clone(),
-                amount: input.quote.total,
-            };
-            match ctx
-                .execute_activity(
-                    PaymentActivities::settle_checkout,
-                    settle,
-                    on_queue(task_queue::PAYMENT, PAYMENT_STEP),
-                )
-                .await
-            {
-                Ok(charge) => {
-                    ctx.state_mut(|s| s.progress.checkout = None);
-                    return Ok(charge);
-                }
-                // The notice did not hold up (no capture at the gateway for this order):
-                // keep waiting for a real payment until the window closes.
-                Err(e) if is_failure_type(&e, failure_type::PAYMENT_NOT_FOUND) => {
-                    if !ctx.is_replaying() {
-                        tracing::warn!(booking_ref = %input.booking_ref, "payment notice without a capture; waiting on");
-                    }
-                }
-                Err(e) => return Err(business_stop(e)),
-            }
-        }
-    }
-
-    /// The payment window has closed: one last read of the gateway's order, so a payment
-    /// whose webhook was lost or late still confirms the booking instead of being refunded.
-    async fn last_look_before_expiring(
-        ctx: &mut WorkflowContext<Self>,
-        input: &BookingSagaInput,
-        charge_key: &str,
-        looks: bool,
-    ) -> Result<Charge, Stop> {
-        if !looks {
-            return Err(Stop::Expired);
-        }
-        let settle = SettleRequest {
-            booking_ref: input.booking_ref.clone(),
-            idempotency_key: charge_key.to_string(),
-            amount: input.quote.total,
-        };
-        match ctx
-            .execute_activity(PaymentActivities::settle_checkout, settle, on_queue(task_queue::PAYMENT, PAYMENT_STEP))
-            .await
-        {
-            Ok(charge) => {
-                ctx.state_mut(|s| s.progress.checkout = None);
-                Ok(charge)
-            }
-            Err(e) if is_failure_type(&e, failure_type::PAYMENT_NOT_FOUND) => Err(Stop::Expired),
-            Err(e) => Err(business_stop(e)),
-        }
-    }
-
-    /// Payments that arrived while or after the saga gave up are given back too: the
-    /// refund reads the gateway's order, so running it again only refunds what is new.
-    async fn refund_late_payments(
-        ctx: &mut WorkflowContext<Self>,
-        input: &BookingSagaInput,
-        reason: &FailureReason,
-        mut handled: usize,
-    ) -> Result<(), ActivityExecutionError> {
-        let charge_key = format!("{}/charge", ctx.workflow_id());
-        while ctx.state(|s| s.payment_notices.len()) > handled {
-            handled = ctx.state(|s| s.payment_notices.len());
-            let refund = RefundRequest {
-                booking_ref: input.booking_ref.clone(),
-                charge_idempotency_key: charge_key.clone(),
-                reason: reason.code.clone(),
-            };
-            let outcome = ctx
-                .execute_activity(PaymentActivities::refund_charge, refund, on_queue(task_queue::PAYMENT, PAYMENT_STEP))
-                .await?;
-            if outcome.refunded.amount > 0 {
-                ctx.state_mut(|s| {
-                    let before = s.progress.amount_refunded.map_or(0, |m| m.amount);
-                    s.progress.amount_refunded =
-                        Some(Money { amount: before + outcome.refunded.amount, ..outcome.refunded });
-                });
-            }
-        }
-        Ok(())
-    }
-
-    /// Runs the compensations in reverse. Each is retried until it succeeds: a compensation
-    /// that gave up would leave a room held or money taken, which is worse than a delay. One
-    /// that fails for good (a bug) does not stop the others; the saga then fails, still
-    /// marked compensating, for an operator to finish.
-    async fn compensate(
-        ctx: &mut WorkflowContext<Self>,
-        input: &BookingSagaInput,
-        compensations: Vec<Compensation>,
-        reason: &FailureReason,
-    ) -> Result<(), ActivityExecutionError> {
-        let mut first_failure = None;
-        for compensation in compensations.into_iter().rev() {
-            if let Err(e) = Self::run_compensation(ctx, input, compensation, reason).await {
-                if !ctx.is_replaying() {
-                    tracing::error!(booking_ref = %input.booking_ref, error = %e, "compensation failed");
-                }
-                first_failure.get_or_insert(e);
-            }
-        }
-        first_failure.map_or(Ok(()), Err)
-    }
-
-    async fn run_compensation(
-        ctx: &mut WorkflowContext<Self>,
-        input: &BookingSagaInput,
-        compensation: Compensation,
-        reason: &FailureReason,
-    ) -> Result<(), ActivityExecutionError> {
-        match compensation {
-            Compensation::RefundCharge { charge_idempotency_key } => {
-                let refund = RefundRequest {
-                    booking_ref: input.booking_ref.clone(),
-                    charge_idempotency_key,
-                    reason: reason.code.clone(),
-                };
-                let outcome = ctx
-                    .execute_activity(
-                        PaymentActivities::refund_charge,
-                        refund,
-                        on_queue(task_queue::PAYMENT, PAYMENT_STEP),
-                    )
-                    .await?;
-                if outcome.refunded.amount > 0 {
-                    ctx.state_mut(|s| s.progress.amount_refunded = Some(outcome.refunded));
-                }
-            }
-            Compensation::FailBookingRecord => {
-                let failure = BookingFailure {
-                    booking_ref: input.booking_ref.clone(),
-                    code: reason.code.clone(),
-                    message: reason.message.clone(),
-                };
-                ctx.execute_activity(BookingActivities::fail_booking, failure, short_step(task_queue::BOOKING)).await?;
-            }
-            Compensation::UnbookHold { hold_id } => {
-                ctx.execute_activity(InventoryActivities::unbook_hold, hold_id, short_step(task_queue::INVENTORY))
-                    .await?;
-            }
-            Compensation::ReleaseHold { hold_id } => {
-                ctx.execute_activity(InventoryActivities::release_hold, hold_id, short_step(task_queue::INVENTORY))
-                    .await?;
-            }
-        }
         Ok(())
     }
 }
@@ -521,52 +268,6 @@ fn set_status(ctx: &mut WorkflowContext<BookingWorkflow>, next: BookingStatus) {
 /// they took that path (the input is checked first, so newer sagas record no marker).
 fn local_booking_steps(ctx: &mut WorkflowContext<BookingWorkflow>, input: &BookingSagaInput) -> bool {
     input.local_booking_steps || ctx.patched(LOCAL_BOOKING_STEPS)
-}
-
-fn stop_if_cancelled(ctx: &WorkflowContext<BookingWorkflow>) -> Result<(), Stop> {
-    if ctx.cancellation_token().is_cancelled() { Err(Stop::Cancelled) } else { Ok(()) }
-}
-
-/// Maps a failed step to the reason a traveller sees. Activities retry infrastructure errors
-/// forever, so what reaches here is a business rejection (or a bug that made a step
-/// non-retryable, which is compensated like one rather than left half-done).
-fn business_stop(err: ActivityExecutionError) -> Stop {
-    if err.as_cancelled().is_some() {
-        return Stop::Cancelled;
-    }
-    if timed_out(&err) {
-        return Stop::Business(FailureReason {
-            code: "hold_expired".into(),
-            message: "The rooms' hold ran out before the booking could be completed; nothing was kept".into(),
-        });
-    }
-    let (type_name, message) = application_failure(&err).unwrap_or_else(|| (None, err.to_string()));
-    let code = match type_name.as_deref() {
-        Some(failure_type::SOLD_OUT) => "sold_out",
-        Some(failure_type::CARD_DECLINED) => "card_declined",
-        Some(failure_type::PAYMENT_REJECTED) => "payment_rejected",
-        Some(failure_type::HOLD_NOT_FOUND) => "hold_lost",
-        Some(failure_type::DUPLICATE_REQUEST) => "duplicate_request",
-        _ => "booking_step_failed",
-    };
-    Stop::Business(FailureReason { code: code.into(), message })
-}
-
-/// Steps after the payment (book the rooms, confirm) need this much of the hold's life.
-const AFTER_PAYMENT_MARGIN_MS: i64 = 60_000;
-
-/// What is left of the hold's life for a step before the payment, less what the steps
-/// after it need; `None` for a hold whose expiry the history does not hold.
-fn before_hold_expires(ctx: &WorkflowContext<BookingWorkflow>, hold_expires_at_ms: Option<i64>) -> Option<Duration> {
-    let left = hold_expires_at_ms? - workflow_now_ms(ctx) - AFTER_PAYMENT_MARGIN_MS;
-    Some(Duration::from_millis(u64::try_from(left).unwrap_or(0).max(1_000)))
-}
-
-/// Workflow time in Unix milliseconds (deterministic: the time of the current task).
-fn workflow_now_ms(ctx: &WorkflowContext<BookingWorkflow>) -> i64 {
-    ctx.workflow_time()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn check_in_timestamp(input: &BookingSagaInput) -> Timestamp {

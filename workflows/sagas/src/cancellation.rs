@@ -1,5 +1,6 @@
 //! The cancellation saga (`cancel-<booking ref>`): fix the terms by the booking's policy (or
-//! an operator's override), refund through the gateway under one key, give the rooms back,
+//! an operator's override), refund through the gateway under one key, give the rooms (and a
+//! package's seats) back,
 //! and mark the booking cancelled. One workflow per booking: cancelling twice, or ten
 //! times at once, runs it once and refunds once.
 //!
@@ -62,12 +63,16 @@ impl CancellationWorkflow {
                 .await?
                 .refunded;
         }
-        ctx.execute_activity(
-            InventoryActivities::unbook_hold,
-            terms.hold_id.clone(),
-            on_queue(task_queue::INVENTORY, SHORT_STEP),
-        )
-        .await?;
+        // A stay's rooms, or a package's seats and then the rooms of its included stays
+        // (terms fixed before this change carry no other holds).
+        for hold_id in std::iter::once(&terms.hold_id).chain(&terms.other_holds) {
+            ctx.execute_activity(
+                InventoryActivities::unbook_hold,
+                hold_id.clone(),
+                on_queue(task_queue::INVENTORY, SHORT_STEP),
+            )
+            .await?;
+        }
         let completion = CancellationCompletion { booking_ref: input.booking_ref.clone(), refunded };
         ctx.execute_activity(
             BookingActivities::complete_cancellation,

@@ -14,9 +14,12 @@
 
 mod booking;
 mod cancellation;
+mod compensation;
 mod failures;
 mod hold_sweep;
 mod options;
+mod package_booking;
+mod payment_steps;
 mod reconcile;
 mod refund;
 mod repair;
@@ -25,6 +28,7 @@ mod settlement;
 pub use booking::{BookingWorkflow, initial_search_attributes};
 pub use cancellation::CancellationWorkflow;
 pub use hold_sweep::HoldSweepWorkflow;
+pub use package_booking::{PackageBookingWorkflow, package_search_attributes};
 pub use reconcile::ReconcilePaymentsWorkflow;
 pub use refund::AutoRefundWorkflow;
 pub use repair::{RepairBookingWorkflow, RepairSweepWorkflow};

@@ -25,12 +25,13 @@ use contracts::{
     activities::{
         BookingActivities, BookingConfirmation, BookingFailure, BookingOnRecord, CancellationCompletion,
         CancellationRequest, CancellationTerms, Charge, ChargeRequest, CheckoutOpened, CheckoutRequest, HoldPlaced,
-        HoldRequest, InventoryActivities, NewBookingRecord, PaymentActivities, ReconcileReport, ReconcileRequest,
-        RecordedStatus, RefundAmountRequest, RefundOutcome, RefundPaymentRequest, RefundRequest, SettleRequest,
-        StoppedSagasRequest,
+        HoldRequest, InventoryActivities, NewBookingRecord, NewPackageBookingRecord, PaymentActivities,
+        ReconcileReport, ReconcileRequest, RecordedStatus, RefundAmountRequest, RefundOutcome, RefundPaymentRequest,
+        RefundRequest, SeatHoldRequest, SettleRequest, StoppedSagasRequest,
     },
     cancellation::{CancellationInput, CancellationOutcome, RefundOverride},
-    pricing::{StayQuote, quote_stay},
+    package::{IncludedStay, PackageBookingInput, PackageBookingProgress, PackageOrder, seat_hold_id, stay_hold_id},
+    pricing::{PackageParty, PackageRate, PricingBasis, StayQuote, quote_package, quote_stay},
     saga::{
         AutoRefundInput, BookingProgress, BookingRequestKey, BookingSagaInput, BookingStatus, CheckoutState,
         FailureReason, LeadTraveller, PaymentMethod, PaymentNotice, RepairOutcome, RepairReport, RepairSweepReport,
@@ -43,8 +44,9 @@ use contracts::{
     temporal,
 };
 use sagas::{
-    AutoRefundWorkflow, BookingWorkflow, CancellationWorkflow, HoldSweepWorkflow, PartnerSettlementCycleWorkflow,
-    PartnerSettlementWorkflow, ReconcilePaymentsWorkflow, RepairBookingWorkflow, RepairSweepWorkflow,
+    AutoRefundWorkflow, BookingWorkflow, CancellationWorkflow, HoldSweepWorkflow, PackageBookingWorkflow,
+    PartnerSettlementCycleWorkflow, PartnerSettlementWorkflow, ReconcilePaymentsWorkflow, RepairBookingWorkflow,
+    RepairSweepWorkflow,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
@@ -90,6 +92,25 @@ fn table() -> Table {
     t.activity(InventoryActivities::confirm_hold).input("", card.hold_id());
     t.activity(InventoryActivities::unbook_hold).input("", card.hold_id());
     t.activity(InventoryActivities::release_expired_holds).input("", 200).output("", 1);
+    let package = package_input();
+    t.activity(InventoryActivities::hold_seats)
+        .input(
+            "",
+            SeatHoldRequest {
+                hold_id: seat_hold_id(&package.booking_ref.workflow_id()),
+                booking_ref: package.booking_ref.clone(),
+                package_id: package.order.package_id,
+                departure: package.order.departure,
+                seats: package.order.seats(),
+            },
+        )
+        .output(
+            "seats",
+            HoldPlaced {
+                hold_id: seat_hold_id(&package.booking_ref.workflow_id()),
+                expires_at_ms: Some(1_796_618_690_164),
+            },
+        );
 
     // -------------------------------------------------------- booking
     t.activity(BookingActivities::create_booking)
@@ -111,6 +132,20 @@ fn table() -> Table {
                 ..new_booking_record(&partner)
             },
         );
+    t.activity(BookingActivities::create_package_booking).input(
+        "",
+        NewPackageBookingRecord {
+            booking_ref: package.booking_ref.clone(),
+            order: package.order.clone(),
+            lead_traveller: traveller(),
+            quote: package.quote.clone(),
+            seat_hold_id: seat_hold_id(&package.booking_ref.workflow_id()),
+            stay_hold_ids: (0..2).map(|i| stay_hold_id(&package.booking_ref.workflow_id(), i)).collect(),
+            user_id: Some(id(USER)),
+            partner_id: None,
+            request: Some(user_request()),
+        },
+    );
     t.activity(BookingActivities::confirm_booking).input("", confirmation(&card));
     t.activity(BookingActivities::fail_booking).input(
         "",
@@ -131,6 +166,18 @@ fn table() -> Table {
                 refund_bp: 10_000,
                 refund: card.quote.total,
                 hold_id: card.hold_id(),
+                other_holds: Vec::new(),
+            },
+        )
+        .output(
+            "package",
+            CancellationTerms {
+                policy: "package_standard".into(),
+                days_before_check_in: 20,
+                refund_bp: 5_000,
+                refund: Money { amount: package.quote.total.amount / 2, ..package.quote.total },
+                hold_id: seat_hold_id(&package.booking_ref.workflow_id()),
+                other_holds: (0..2).map(|i| stay_hold_id(&package.booking_ref.workflow_id(), i)).collect(),
             },
         );
     t.activity(BookingActivities::complete_cancellation)
@@ -272,6 +319,50 @@ fn table() -> Table {
         .output("awaiting_payment", awaiting_checkout(&checkout))
         .output("compensating", compensating(&card))
         .output("confirmed", confirmed(&card));
+
+    let mut package_saga = t.workflow::<PackageBookingWorkflow>();
+    package_saga
+        .run()
+        .input("", package.clone())
+        .output(
+            "confirmed",
+            PackageBookingProgress {
+                status: BookingStatus::Confirmed,
+                amount_charged: Some(package.quote.total),
+                ..PackageBookingProgress::accepted(&package)
+            },
+        )
+        .output(
+            "failed",
+            PackageBookingProgress {
+                status: BookingStatus::Failed,
+                failure: Some(FailureReason { code: "sold_out".into(), message: "Only 3 seats are left".into() }),
+                ..PackageBookingProgress::accepted(&package)
+            },
+        );
+    package_saga.signal(PackageBookingWorkflow::payment_received).input(
+        "",
+        PaymentNotice {
+            gateway_order_id: CHECKOUT_ORDER.into(),
+            gateway_payment_id: CHECKOUT_GATEWAY_PAYMENT.into(),
+            amount: package.quote.total.amount,
+        },
+    );
+    package_saga
+        .query(PackageBookingWorkflow::status)
+        .output("pending", PackageBookingProgress::accepted(&package))
+        .output(
+            "awaiting_payment",
+            PackageBookingProgress {
+                status: BookingStatus::AwaitingPayment,
+                checkout: Some(CheckoutState {
+                    gateway_order_id: CHECKOUT_ORDER.into(),
+                    amount: package.quote.total,
+                    expires_at_ms: 1_796_617_790_164,
+                }),
+                ..PackageBookingProgress::accepted(&package)
+            },
+        );
 
     t.workflow::<CancellationWorkflow>()
         .run()
@@ -435,6 +526,48 @@ impl Scenario {
 
     fn charge_key(&self) -> String {
         format!("{}/charge", self.reference.workflow_id())
+    }
+}
+
+/// Two adults and a child on the grand circuit, with two included stays, paid on the
+/// checkout by a signed-in traveller.
+fn package_input() -> PackageBookingInput {
+    let party = PackageParty { adults: 2, children: 1, rooms: 1 };
+    let rate = PackageRate {
+        basis: PricingBasis::PerPerson,
+        valid_from: day("2026-10-01"),
+        valid_to: day("2027-03-31"),
+        price: Money { amount: 2_450_000, currency: Currency::Inr },
+        child_price: Some(Money { amount: 1_650_000, currency: Currency::Inr }),
+    };
+    let departure = day("2027-01-15");
+    let stay = |code: &str, room_type: &str, check_in: &str, check_out: &str| IncludedStay {
+        accommodation_id: id(HOTEL),
+        accommodation_code: code.into(),
+        room_type: room_type.into(),
+        dates: StayDates { check_in: day(check_in), check_out: day(check_out) },
+        rooms: 1,
+    };
+    PackageBookingInput {
+        booking_ref: BookingRef::parse("TRP-H7PK2W").unwrap(),
+        order: PackageOrder {
+            package_id: id("5a0c0000-0000-4000-8000-00000000c1c1"),
+            package_code: "tripura-grand-circuit".into(),
+            departure,
+            returns: day("2027-01-20"),
+            party,
+            stays: vec![
+                stay("ujjayanta-heritage-hotel", "deluxe_double", "2027-01-15", "2027-01-17"),
+                stay("neermahal-lake-resort", "lake_view", "2027-01-17", "2027-01-18"),
+            ],
+        },
+        lead_traveller: traveller(),
+        quote: quote_package(&[rate], departure, party).unwrap(),
+        payment_method: PaymentMethod::checkout(),
+        user_id: Some(id(USER)),
+        partner_id: None,
+        payment_window_secs: Some(900),
+        request: Some(user_request()),
     }
 }
 

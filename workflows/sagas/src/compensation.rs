@@ -1,0 +1,103 @@
+//! Undoing what a booking saga did, in reverse, whatever it sold.
+
+use crate::{
+    options::on_queue,
+    payment_steps::{PAYMENT_STEP, PayingSaga},
+};
+use contracts::{
+    BookingRef,
+    activities::{BookingActivities, BookingFailure, InventoryActivities, PaymentActivities, RefundRequest},
+    saga::FailureReason,
+    temporal::task_queue,
+};
+use std::time::Duration;
+use temporalio_sdk::{ActivityExecutionError, WorkflowContext};
+
+const SHORT_STEP: Duration = Duration::from_secs(15);
+
+/// What must be undone, in the order it was registered. Registered *before* the step that
+/// makes it necessary runs, because a timed-out step may have acted anyway; every
+/// compensation is a no-op when its step never took effect.
+#[derive(Debug, Clone)]
+pub(crate) enum Compensation {
+    /// Gives back held rooms or seats.
+    ReleaseHold {
+        hold_id: String,
+    },
+    /// Gives back booked rooms or sold seats.
+    UnbookHold {
+        hold_id: String,
+    },
+    FailBookingRecord,
+    RefundCharge {
+        charge_idempotency_key: String,
+    },
+}
+
+/// Runs the compensations in reverse. Each is retried until it succeeds: a compensation
+/// that gave up would leave a room held or money taken, which is worse than a delay. One
+/// that fails for good (a bug) does not stop the others; the saga then fails, still
+/// marked compensating, for an operator to finish.
+pub(crate) async fn compensate<W: PayingSaga>(
+    ctx: &mut WorkflowContext<W>,
+    booking_ref: &BookingRef,
+    compensations: Vec<Compensation>,
+    reason: &FailureReason,
+) -> Result<(), ActivityExecutionError> {
+    let mut first_failure = None;
+    for compensation in compensations.into_iter().rev() {
+        if let Err(e) = run_compensation(ctx, booking_ref, compensation, reason).await {
+            if !ctx.is_replaying() {
+                tracing::error!(booking_ref = %booking_ref, error = %e, "compensation failed");
+            }
+            first_failure.get_or_insert(e);
+        }
+    }
+    first_failure.map_or(Ok(()), Err)
+}
+
+async fn run_compensation<W: PayingSaga>(
+    ctx: &mut WorkflowContext<W>,
+    booking_ref: &BookingRef,
+    compensation: Compensation,
+    reason: &FailureReason,
+) -> Result<(), ActivityExecutionError> {
+    match compensation {
+        Compensation::RefundCharge { charge_idempotency_key } => {
+            let refund =
+                RefundRequest { booking_ref: booking_ref.clone(), charge_idempotency_key, reason: reason.code.clone() };
+            let outcome = ctx
+                .execute_activity(PaymentActivities::refund_charge, refund, on_queue(task_queue::PAYMENT, PAYMENT_STEP))
+                .await?;
+            if outcome.refunded.amount > 0 {
+                ctx.state_mut(|s| s.set_refunded(outcome.refunded));
+            }
+        }
+        Compensation::FailBookingRecord => {
+            let failure = BookingFailure {
+                booking_ref: booking_ref.clone(),
+                code: reason.code.clone(),
+                message: reason.message.clone(),
+            };
+            ctx.execute_activity(BookingActivities::fail_booking, failure, on_queue(task_queue::BOOKING, SHORT_STEP))
+                .await?;
+        }
+        Compensation::UnbookHold { hold_id } => {
+            ctx.execute_activity(
+                InventoryActivities::unbook_hold,
+                hold_id,
+                on_queue(task_queue::INVENTORY, SHORT_STEP),
+            )
+            .await?;
+        }
+        Compensation::ReleaseHold { hold_id } => {
+            ctx.execute_activity(
+                InventoryActivities::release_hold,
+                hold_id,
+                on_queue(task_queue::INVENTORY, SHORT_STEP),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
