@@ -8,7 +8,7 @@ use contracts::{
     BookingRef, Currency, Money,
     activities::{
         BookingConfirmation, BookingFailure, BookingOnRecord, CancellationCompletion, CancellationRequest,
-        CancellationTerms, NewBookingRecord, RecordedStatus, definitions, failure_type,
+        CancellationTerms, NewBookingRecord, NewPackageBookingRecord, RecordedStatus, definitions, failure_type,
     },
 };
 use sqlx::PgPool;
@@ -41,17 +41,19 @@ impl BookingActivitiesImpl {
         ctx: ActivityContext,
         record: NewBookingRecord,
     ) -> Result<(), ActivityError> {
-        match store::create_booking(&self.pool, &record, &actor(&ctx)).await? {
-            store::Recorded::New | store::Recorded::AlreadyRecorded => Ok(()),
-            store::Recorded::DuplicateOf(other) => Err(ApplicationFailure::builder(format!(
-                "the request of booking {} is bound to booking {other}: a retry started this saga twice",
-                record.booking_ref
-            ))
-            .type_name(failure_type::DUPLICATE_REQUEST.to_string())
-            .non_retryable(true)
-            .build()
-            .into()),
-        }
+        let recorded = store::create_booking(&self.pool, &record, &actor(&ctx)).await?;
+        recorded_once(recorded, &record.booking_ref)
+    }
+
+    #[activity(definition = definitions::CreatePackageBooking)]
+    #[tracing::instrument(skip_all, fields(booking_ref = %record.booking_ref))]
+    pub async fn create_package_booking(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        record: NewPackageBookingRecord,
+    ) -> Result<(), ActivityError> {
+        let recorded = store::create_package_booking(&self.pool, &record, &actor(&ctx)).await?;
+        recorded_once(recorded, &record.booking_ref)
     }
 
     #[activity(definition = definitions::ConfirmBooking)]
@@ -172,4 +174,19 @@ fn invalid_transition(booking_ref: &str, wanted: RecordStatus, transition: &Tran
         .non_retryable(true)
         .build()
         .into()
+}
+
+/// A booking written now or by an earlier attempt is recorded; one whose request is bound to
+/// another reference must not go on to take payment.
+fn recorded_once(recorded: store::Recorded, booking_ref: &BookingRef) -> Result<(), ActivityError> {
+    match recorded {
+        store::Recorded::New | store::Recorded::AlreadyRecorded => Ok(()),
+        store::Recorded::DuplicateOf(other) => Err(ApplicationFailure::builder(format!(
+            "the request of booking {booking_ref} is bound to booking {other}: a retry started this saga twice"
+        ))
+        .type_name(failure_type::DUPLICATE_REQUEST.to_string())
+        .non_retryable(true)
+        .build()
+        .into()),
+    }
 }

@@ -2,8 +2,12 @@
 //! booking requests only through it; the saga writes records through the booking activities.
 
 use crate::{
+    lifecycle::RecordStatus,
     partner_channel,
-    store::{self, BookingAccess, BookingListItem, BookingRow, BookingVersion, IdempotentRequest, RequestOwner},
+    store::{
+        self, BookingAccess, BookingKind, BookingListItem, BookingRow, BookingVersion, IdempotentRequest,
+        PackageBookingRow, RequestOwner,
+    },
 };
 use chrono::{DateTime, Utc};
 use contracts::{BookingRef, saga::BookingProgress};
@@ -39,6 +43,21 @@ impl Bookings {
         store::find_booking(&self.pool, booking_ref).await
     }
 
+    /// The record of a package booking, with its included stays, once the saga has written it.
+    pub async fn find_package(&self, booking_ref: &BookingRef) -> Result<Option<PackageBookingRow>, sqlx::Error> {
+        store::find_package_booking(&self.pool, booking_ref).await
+    }
+
+    /// What a booking reference sells; `None` for an unknown reference.
+    pub async fn kind_of(&self, booking_ref: &BookingRef) -> Result<Option<BookingKind>, sqlx::Error> {
+        store::kind_of(&self.pool, booking_ref).await
+    }
+
+    /// A booking's record status, whatever it sells; `None` before its saga records it.
+    pub async fn record_status(&self, booking_ref: &BookingRef) -> Result<Option<RecordStatus>, sqlx::Error> {
+        store::record_status(&self.pool, booking_ref).await
+    }
+
     /// What `user_id` may do with a booking: its requester may see and change it; access
     /// policies may grant others either.
     pub async fn access_of(&self, booking_ref: &BookingRef, user_id: Uuid) -> Result<BookingAccess, sqlx::Error> {
@@ -59,14 +78,15 @@ impl Bookings {
         store::versions(&self.pool, booking_ref).await
     }
 
-    /// The bookings a user or a partner asked for, newest first.
+    /// The bookings of one kind a user or a partner asked for, newest first.
     pub async fn requested_by(
         &self,
         owner: RequestOwner,
+        kind: BookingKind,
         after: Option<ListPosition>,
         limit: i64,
     ) -> Result<Vec<BookingListItem>, sqlx::Error> {
-        store::bookings_requested_by(&self.pool, owner, after, limit).await
+        store::bookings_requested_by(&self.pool, owner, kind, after, limit).await
     }
 
     /// The partner that asked for a booking: `None` if no request made it, `Some(None)` for
@@ -83,11 +103,12 @@ impl Bookings {
         key: &str,
         request_hash: &[u8],
         owner: RequestOwner,
+        kind: BookingKind,
     ) -> Result<IdempotentRequest, sqlx::Error> {
         let mut attempts = 0;
         loop {
             let candidate = BookingRef::from_random(rand::random());
-            match store::claim_request(&self.pool, key, request_hash, &candidate, owner).await {
+            match store::claim_request(&self.pool, key, request_hash, &candidate, owner, kind).await {
                 Err(sqlx::Error::Database(e))
                     if e.constraint() == Some("booking_requests_booking_ref_key")
                         && attempts + 1 < REFERENCE_ATTEMPTS =>

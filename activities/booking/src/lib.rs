@@ -22,7 +22,8 @@ pub use lifecycle::RecordStatus;
 pub use partner_channel::PartnerSalesActivitiesImpl;
 pub use stopped_sagas::StoppedSagasActivitiesImpl;
 pub use store::{
-    BookingAccess, BookingListItem, BookingRow, BookingVersion, CancellationPreview, IdempotentRequest, RequestOwner,
+    BookingAccess, BookingKind, BookingListItem, BookingRow, BookingVersion, CancellationPreview, IdempotentRequest,
+    PackageBookingRow, RecordedStay, RequestOwner,
 };
 
 /// The schema this context owns; its pool's `search_path`.

@@ -4,8 +4,8 @@ use crate::lifecycle::RecordStatus;
 use chrono::{DateTime, NaiveDate, Utc};
 use contracts::{
     BookingRef,
-    activities::{BookingConfirmation, BookingFailure, NewBookingRecord},
-    saga::BookingProgress,
+    activities::{BookingConfirmation, BookingFailure, NewBookingRecord, NewPackageBookingRecord},
+    saga::{BookingProgress, BookingRequestKey, LeadTraveller},
 };
 use serde_json::json;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -61,33 +61,33 @@ pub enum Recorded {
     DuplicateOf(String),
 }
 
+/// What a booking sells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookingKind {
+    /// Rooms at one accommodation.
+    Stay,
+    /// Seats on a package departure, with the rooms of the stays it includes.
+    Package,
+}
+
+impl BookingKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BookingKind::Stay => "stay",
+            BookingKind::Package => "package",
+        }
+    }
+}
+
 /// Writes a booking pending payment, with its lead traveller, contacts and nightly items,
 /// and records the API request it answers again (see [`claim_request`]): a binding lost
 /// to a database crash is restored; a request bound to another reference records nothing.
 pub async fn create_booking(pool: &PgPool, record: &NewBookingRecord, actor: &str) -> Result<Recorded, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    if let Some(request) = &record.request {
-        let hash = hex::decode(&request.request_hash).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        sqlx::query(
-            "INSERT INTO booking_requests (idempotency_key, request_hash, booking_ref, user_id, partner_id, saga_started_at)
-             VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT DO NOTHING",
-        )
-        .bind(&request.idempotency_key)
-        .bind(hash)
-        .bind(record.booking_ref.as_str())
-        .bind(record.user_id)
-        .bind(record.partner_id)
-        .execute(&mut *tx)
-        .await?;
-        let bound: Option<String> =
-            sqlx::query_scalar("SELECT booking_ref FROM booking_requests WHERE idempotency_key = $1")
-                .bind(&request.idempotency_key)
-                .fetch_optional(&mut *tx)
-                .await?;
-        match bound {
-            Some(bound) if bound == record.booking_ref.as_str() => {}
-            other => return Ok(Recorded::DuplicateOf(other.unwrap_or_default())),
-        }
+    let owner = (record.user_id, record.partner_id);
+    let request = record.request.as_ref();
+    if let Some(duplicate) = rebind_request(&mut tx, request, &record.booking_ref, owner, BookingKind::Stay).await? {
+        return Ok(duplicate);
     }
     let booking_id = Uuid::new_v4();
     let inserted = sqlx::query(
@@ -119,25 +119,7 @@ pub async fn create_booking(pool: &PgPool, record: &NewBookingRecord, actor: &st
     if inserted == 0 {
         return Ok(Recorded::AlreadyRecorded);
     }
-
-    let customer_id = Uuid::new_v4();
-    sqlx::query(
-        "INSERT INTO booking_customers (booking_customer_id, booking_id, full_name, is_lead) VALUES ($1, $2, $3, true)",
-    )
-    .bind(customer_id)
-    .bind(booking_id)
-    .bind(&record.lead_traveller.name)
-    .execute(&mut *tx)
-    .await?;
-    for (kind, value) in [("email", &record.lead_traveller.email), ("phone", &record.lead_traveller.phone)] {
-        sqlx::query("INSERT INTO booking_customer_contacts (booking_customer_contact_id, booking_customer_id, kind, value) VALUES ($1, $2, $3, $4)")
-            .bind(Uuid::new_v4())
-            .bind(customer_id)
-            .bind(kind)
-            .bind(value)
-            .execute(&mut *tx)
-            .await?;
-    }
+    record_people(&mut tx, booking_id, &record.lead_traveller, record.user_id).await?;
     for line in &record.quote.lines {
         sqlx::query(
             "INSERT INTO booking_items (booking_item_id, booking_id, night, rooms, tariff_paise, base_paise, gst_rate_bp, gst_paise)
@@ -154,8 +136,161 @@ pub async fn create_booking(pool: &PgPool, record: &NewBookingRecord, actor: &st
         .execute(&mut *tx)
         .await?;
     }
-    if let Some(user_id) = record.user_id {
-        // The booker may see and change (cancel) their booking.
+    let details = json!({ "hold_id": record.hold_id });
+    record_version(&mut tx, booking_id, 1, RecordStatus::PendingPayment, actor, "created", details).await?;
+    tx.commit().await?;
+    Ok(Recorded::New)
+}
+
+/// Writes a package booking pending payment: the booking (kind `package`, under the
+/// `package_standard` cancellation policy), its lead traveller and contacts, one item for the
+/// party's seats carrying the package's price, and one per room-night of each included stay
+/// under that stay's hold. Binds the API request as [`create_booking`] does.
+pub async fn create_package_booking(
+    pool: &PgPool,
+    record: &NewPackageBookingRecord,
+    actor: &str,
+) -> Result<Recorded, sqlx::Error> {
+    let order = &record.order;
+    let mut tx = pool.begin().await?;
+    let owner = (record.user_id, record.partner_id);
+    let request = record.request.as_ref();
+    if let Some(duplicate) = rebind_request(&mut tx, request, &record.booking_ref, owner, BookingKind::Package).await? {
+        return Ok(duplicate);
+    }
+    let rooms = if order.stays.is_empty() { 0 } else { order.party.rooms };
+    let booking_id = Uuid::new_v4();
+    let inserted = sqlx::query(
+        "INSERT INTO bookings (booking_id, booking_ref, status, kind, package_id, check_in, check_out,
+                               rooms, guests, hold_id, base_amount_paise, gst_amount_paise, total_amount_paise, currency,
+                               user_id, partner_id, channel, cancellation_policy_id)
+         VALUES ($1, $2, 'pending_payment', 'package', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                 CASE WHEN $14::uuid IS NULL THEN 'direct' ELSE 'partner' END,
+                 (SELECT cancellation_policy_id FROM cancellation_policies WHERE code = 'package_standard'))
+         ON CONFLICT (booking_ref) DO NOTHING",
+    )
+    .bind(booking_id)
+    .bind(record.booking_ref.as_str())
+    .bind(order.package_id)
+    .bind(order.departure)
+    .bind(order.returns)
+    .bind(i32::try_from(rooms).unwrap_or(i32::MAX))
+    .bind(i32::try_from(order.seats()).unwrap_or(i32::MAX))
+    .bind(&record.seat_hold_id)
+    .bind(record.quote.base_total.amount)
+    .bind(record.quote.gst_total.amount)
+    .bind(record.quote.total.amount)
+    .bind(record.quote.total.currency.code())
+    .bind(record.user_id)
+    .bind(record.partner_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Ok(Recorded::AlreadyRecorded);
+    }
+    record_people(&mut tx, booking_id, &record.lead_traveller, record.user_id).await?;
+    sqlx::query(
+        "INSERT INTO booking_items (booking_item_id, booking_id, kind, night, seats, rooms, tariff_paise, base_paise,
+                                    gst_rate_bp, gst_paise, hold_id)
+         VALUES ($1, $2, 'package_seats', $3, $4, 0, 0, $5, $6, $7, $8)",
+    )
+    .bind(Uuid::new_v4())
+    .bind(booking_id)
+    .bind(order.departure)
+    .bind(i32::try_from(order.seats()).unwrap_or(i32::MAX))
+    .bind(record.quote.base_total.amount)
+    .bind(i32::try_from(contracts::pricing::PACKAGE_GST_RATE_BP).unwrap_or(i32::MAX))
+    .bind(record.quote.gst_total.amount)
+    .bind(&record.seat_hold_id)
+    .execute(&mut *tx)
+    .await?;
+    for (stay, hold_id) in order.stays.iter().zip(&record.stay_hold_ids) {
+        for night in stay.dates.each_night() {
+            sqlx::query(
+                "INSERT INTO booking_items (booking_item_id, booking_id, kind, night, rooms, tariff_paise, base_paise,
+                                            gst_rate_bp, gst_paise, accommodation_id, room_type, hold_id)
+                 VALUES ($1, $2, 'room_night', $3, $4, 0, 0, 0, 0, $5, $6, $7)",
+            )
+            .bind(Uuid::new_v4())
+            .bind(booking_id)
+            .bind(night)
+            .bind(i32::try_from(stay.rooms).unwrap_or(i32::MAX))
+            .bind(stay.accommodation_id)
+            .bind(&stay.room_type)
+            .bind(hold_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    let details = json!({ "seat_hold_id": record.seat_hold_id, "stay_hold_ids": record.stay_hold_ids,
+                          "package": order.package_code, "departure": order.departure });
+    record_version(&mut tx, booking_id, 1, RecordStatus::PendingPayment, actor, "created", details).await?;
+    tx.commit().await?;
+    Ok(Recorded::New)
+}
+
+/// Records the API request a booking answers again, in the booking's transaction; answers
+/// `Some` (write nothing) when the request is bound to another booking reference.
+async fn rebind_request(
+    tx: &mut Transaction<'_, Postgres>,
+    request: Option<&BookingRequestKey>,
+    booking_ref: &BookingRef,
+    (user_id, partner_id): (Option<Uuid>, Option<Uuid>),
+    kind: BookingKind,
+) -> Result<Option<Recorded>, sqlx::Error> {
+    let Some(request) = request else { return Ok(None) };
+    let hash = hex::decode(&request.request_hash).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    sqlx::query(
+        "INSERT INTO booking_requests (idempotency_key, request_hash, booking_ref, user_id, partner_id, kind,
+                                       saga_started_at)
+         VALUES ($1, $2, $3, $4, $5, $6, now()) ON CONFLICT DO NOTHING",
+    )
+    .bind(&request.idempotency_key)
+    .bind(hash)
+    .bind(booking_ref.as_str())
+    .bind(user_id)
+    .bind(partner_id)
+    .bind(kind.as_str())
+    .execute(&mut **tx)
+    .await?;
+    let bound: Option<String> = sqlx::query_scalar("SELECT booking_ref FROM booking_requests WHERE idempotency_key = $1")
+        .bind(&request.idempotency_key)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(match bound {
+        Some(bound) if bound == booking_ref.as_str() => None,
+        other => Some(Recorded::DuplicateOf(other.unwrap_or_default())),
+    })
+}
+
+/// The lead traveller with their contacts, and the booker's right to see and change
+/// (cancel) the booking.
+async fn record_people(
+    tx: &mut Transaction<'_, Postgres>,
+    booking_id: Uuid,
+    lead: &LeadTraveller,
+    user_id: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
+    let customer_id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO booking_customers (booking_customer_id, booking_id, full_name, is_lead) VALUES ($1, $2, $3, true)",
+    )
+    .bind(customer_id)
+    .bind(booking_id)
+    .bind(&lead.name)
+    .execute(&mut **tx)
+    .await?;
+    for (kind, value) in [("email", &lead.email), ("phone", &lead.phone)] {
+        sqlx::query("INSERT INTO booking_customer_contacts (booking_customer_contact_id, booking_customer_id, kind, value) VALUES ($1, $2, $3, $4)")
+            .bind(Uuid::new_v4())
+            .bind(customer_id)
+            .bind(kind)
+            .bind(value)
+            .execute(&mut **tx)
+            .await?;
+    }
+    if let Some(user_id) = user_id {
         sqlx::query(
             "INSERT INTO booking_access_policies (booking_access_policy_id, booking_id, principal, can_view, can_change)
              VALUES ($1, $2, $3, true, true) ON CONFLICT (booking_id, principal) DO NOTHING",
@@ -163,21 +298,10 @@ pub async fn create_booking(pool: &PgPool, record: &NewBookingRecord, actor: &st
         .bind(Uuid::new_v4())
         .bind(booking_id)
         .bind(format!("user:{user_id}"))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     }
-    record_version(
-        &mut tx,
-        booking_id,
-        1,
-        RecordStatus::PendingPayment,
-        actor,
-        "created",
-        json!({ "hold_id": record.hold_id }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Recorded::New)
+    Ok(())
 }
 
 pub async fn confirm_booking(
@@ -234,11 +358,94 @@ pub async fn find_booking(pool: &PgPool, booking_ref: &BookingRef) -> Result<Opt
                 total_amount_paise, amount_charged_paise, currency, payment_id, failure_code, failure_message,
                 version, b.created_at, updated_at,
                 EXISTS (SELECT 1 FROM booking_cancellations c WHERE c.booking_id = b.booking_id) AS cancellation_started
-         FROM bookings b WHERE booking_ref = $1",
+         FROM bookings b WHERE booking_ref = $1 AND kind = 'stay'",
     )
     .bind(booking_ref.as_str())
     .fetch_optional(pool)
     .await
+}
+
+/// A package booking as the API shows it: the trip's dates, the party's seats and rooms, and
+/// the stays it includes.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PackageBookingRow {
+    pub booking_id: Uuid,
+    #[sqlx(try_from = "String")]
+    pub booking_ref: BookingRef,
+    pub status: RecordStatus,
+    pub package_id: Uuid,
+    pub departure: NaiveDate,
+    pub returns: NaiveDate,
+    pub seats: i32,
+    pub rooms: i32,
+    pub total_amount_paise: i64,
+    pub amount_charged_paise: Option<i64>,
+    pub currency: String,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub cancellation_started: bool,
+    #[sqlx(skip)]
+    pub stays: Vec<RecordedStay>,
+}
+
+/// An included stay of a package booking, from its room-night items.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RecordedStay {
+    pub accommodation_id: Uuid,
+    pub room_type: String,
+    pub check_in: NaiveDate,
+    pub check_out: NaiveDate,
+    pub rooms: i32,
+}
+
+pub async fn find_package_booking(
+    pool: &PgPool,
+    booking_ref: &BookingRef,
+) -> Result<Option<PackageBookingRow>, sqlx::Error> {
+    let row: Option<PackageBookingRow> = sqlx::query_as(
+        "SELECT b.booking_id, booking_ref, status, package_id, check_in AS departure, check_out AS returns,
+                guests AS seats, rooms, total_amount_paise, amount_charged_paise, currency, failure_code,
+                failure_message, version, b.created_at, updated_at,
+                EXISTS (SELECT 1 FROM booking_cancellations c WHERE c.booking_id = b.booking_id) AS cancellation_started
+         FROM bookings b WHERE booking_ref = $1 AND kind = 'package'",
+    )
+    .bind(booking_ref.as_str())
+    .fetch_optional(pool)
+    .await?;
+    let Some(mut row) = row else { return Ok(None) };
+    row.stays = sqlx::query_as(
+        "SELECT accommodation_id, room_type, min(night) AS check_in, max(night) + 1 AS check_out, max(rooms) AS rooms
+         FROM booking_items WHERE booking_id = $1 AND kind = 'room_night'
+         GROUP BY hold_id, accommodation_id, room_type ORDER BY min(night)",
+    )
+    .bind(row.booking_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(Some(row))
+}
+
+/// What a booking reference sells, from its request (or its record, for a booking made
+/// without one); `None` for an unknown reference.
+pub async fn kind_of(pool: &PgPool, booking_ref: &BookingRef) -> Result<Option<BookingKind>, sqlx::Error> {
+    let kind: Option<String> = sqlx::query_scalar(
+        "SELECT kind FROM booking_requests WHERE booking_ref = $1
+         UNION ALL SELECT kind FROM bookings WHERE booking_ref = $1 LIMIT 1",
+    )
+    .bind(booking_ref.as_str())
+    .fetch_optional(pool)
+    .await?;
+    Ok(kind.map(|k| if k == "package" { BookingKind::Package } else { BookingKind::Stay }))
+}
+
+/// A booking's record status, whatever it sells; `None` before its saga records it.
+pub async fn record_status(pool: &PgPool, booking_ref: &BookingRef) -> Result<Option<RecordStatus>, sqlx::Error> {
+    sqlx::query_scalar("SELECT status FROM bookings WHERE booking_ref = $1")
+        .bind(booking_ref.as_str())
+        .fetch_optional(pool)
+        .await
 }
 
 /// The statuses a booking went through, oldest first.
@@ -322,12 +529,13 @@ pub async fn claim_request(
     request_hash: &[u8],
     candidate: &BookingRef,
     owner: RequestOwner,
+    kind: BookingKind,
 ) -> Result<IdempotentRequest, sqlx::Error> {
     let (user_id, partner_id) = owner.user_and_partner();
     let inserted = sqlx::query(
         "WITH asynchronous AS (SELECT set_config('synchronous_commit', 'off', true))
-         INSERT INTO booking_requests (idempotency_key, request_hash, booking_ref, user_id, partner_id)
-         SELECT $1, $2, $3, $4, $5 FROM asynchronous
+         INSERT INTO booking_requests (idempotency_key, request_hash, booking_ref, user_id, partner_id, kind)
+         SELECT $1, $2, $3, $4, $5, $6 FROM asynchronous
          ON CONFLICT (idempotency_key) DO NOTHING",
     )
     .bind(key)
@@ -335,6 +543,7 @@ pub async fn claim_request(
     .bind(candidate.as_str())
     .bind(user_id)
     .bind(partner_id)
+    .bind(kind.as_str())
     .execute(pool)
     .await?
     .rows_affected();
@@ -411,6 +620,7 @@ pub struct BookingListItem {
 pub async fn bookings_requested_by(
     pool: &PgPool,
     owner: RequestOwner,
+    kind: BookingKind,
     before: Option<(DateTime<Utc>, String)>,
     limit: i64,
 ) -> Result<Vec<BookingListItem>, sqlx::Error> {
@@ -424,7 +634,7 @@ pub async fn bookings_requested_by(
         "SELECT r.booking_ref, b.status, b.check_in, b.check_out, b.total_amount_paise, b.currency,
                 r.created_at AS requested_at
          FROM booking_requests r LEFT JOIN bookings b USING (booking_ref)
-         WHERE r.{column} = $1 AND (r.saga_started_at IS NOT NULL OR b.booking_id IS NOT NULL)
+         WHERE r.{column} = $1 AND r.kind = $5 AND (r.saga_started_at IS NOT NULL OR b.booking_id IS NOT NULL)
            AND ($2::timestamptz IS NULL OR (r.created_at, r.booking_ref) < ($2, $3))
          ORDER BY r.created_at DESC, r.booking_ref DESC LIMIT $4"
     ))
@@ -432,6 +642,7 @@ pub async fn bookings_requested_by(
     .bind(before_at)
     .bind(before_ref)
     .bind(limit)
+    .bind(kind.as_str())
     .fetch_all(pool)
     .await
 }
@@ -676,6 +887,7 @@ pub async fn begin_cancellation(
     .bind(booking.booking_id)
     .fetch_optional(&mut *tx)
     .await?;
+    let other_holds = included_stay_holds(&mut tx, booking.booking_id).await?;
     if let Some((policy, days, bp, refund)) = fixed {
         return Ok(BeginCancellation::Terms(CancellationTerms {
             policy,
@@ -683,6 +895,7 @@ pub async fn begin_cancellation(
             refund_bp: u32::try_from(bp).unwrap_or(0),
             refund: Money { amount: refund, currency },
             hold_id: booking.hold_id,
+            other_holds,
         }));
     }
     if booking.status != RecordStatus::Confirmed {
@@ -736,7 +949,20 @@ pub async fn begin_cancellation(
         refund_bp,
         refund,
         hold_id: booking.hold_id,
+        other_holds,
     }))
+}
+
+/// The holds of a package booking's included stays, in itinerary order; none for a stay.
+async fn included_stay_holds(tx: &mut Transaction<'_, Postgres>, booking_id: Uuid) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT hold_id FROM booking_items
+         WHERE booking_id = $1 AND kind = 'room_night' AND hold_id IS NOT NULL
+         GROUP BY hold_id ORDER BY min(night)",
+    )
+    .bind(booking_id)
+    .fetch_all(&mut **tx)
+    .await
 }
 
 /// Marks the booking cancelled (a new version) and records what was refunded.
