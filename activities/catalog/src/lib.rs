@@ -21,6 +21,7 @@ pub mod store;
 
 pub use changes::CatalogVersion;
 pub use facade::Catalog;
+pub use packages::IncludedStayRow;
 
 /// The schema this context owns; its pool's `search_path`.
 pub const SCHEMA: &str = "catalog";

@@ -1,6 +1,6 @@
 //! Tour packages: search with filters, three sort orders and keyset pagination; the
 //! destinations, experiences, amenities and prices of a page, one query each for the whole
-//! page; and the seasons a quote is priced from.
+//! page; the seasons a quote is priced from; and the stays a package includes.
 //!
 //! A package is on sale while it is published and has a price for a departure today or
 //! later. Its "from" price is the lowest such price, on that price's own basis (per person,
@@ -150,7 +150,74 @@ impl PackagePrice {
     }
 }
 
+/// A stay a package includes (a `package_stays` row): rooms of one room type at one
+/// accommodation over consecutive nights of the itinerary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncludedStayRow {
+    /// The itinerary night it starts on, from 1: night 1 is the departure date's night, so
+    /// the stay checks in on the departure date plus `first_night - 1` days.
+    pub first_night: u32,
+    /// 1 or more; the stay checks out `nights` days after it checks in, by the package's last
+    /// night at the latest.
+    pub nights: u32,
+    pub accommodation_id: Uuid,
+    /// The accommodation's public code.
+    pub accommodation_code: String,
+    /// The room type's code within the accommodation, e.g. `deluxe_double`.
+    pub room_type: String,
+}
+
+/// A `package_stays` row as PostgreSQL has it (`integer` nights), before [`IncludedStayRow`].
+#[derive(sqlx::FromRow)]
+struct StayRecord {
+    first_night: i32,
+    nights: i32,
+    accommodation_id: Uuid,
+    accommodation_code: String,
+    room_type: String,
+}
+
+impl TryFrom<StayRecord> for IncludedStayRow {
+    type Error = sqlx::Error;
+
+    /// The table's CHECKs keep both counts at 1 or more.
+    fn try_from(r: StayRecord) -> Result<Self, sqlx::Error> {
+        let count = |n: i32| u32::try_from(n).map_err(|e| sqlx::Error::Decode(Box::new(e)));
+        Ok(IncludedStayRow {
+            first_night: count(r.first_night)?,
+            nights: count(r.nights)?,
+            accommodation_id: r.accommodation_id,
+            accommodation_code: r.accommodation_code,
+            room_type: r.room_type,
+        })
+    }
+}
+
+/// The stays of one package (`$1`), in itinerary order; whether their accommodations are
+/// published or not.
+const STAYS_OF_PACKAGE: &str = "
+    SELECT ps.first_night, ps.nights, ps.accommodation_id, a.code AS accommodation_code, ps.room_type
+    FROM package_stays ps JOIN accommodations a USING (accommodation_id)
+    WHERE ps.package_id = $1
+    ORDER BY ps.first_night";
+
+/// [`STAYS_OF_PACKAGE`] on `conn`: the pool, or the transaction that just set them.
+pub(crate) async fn stays_of_package(
+    conn: impl sqlx::PgExecutor<'_>,
+    package_id: Uuid,
+) -> Result<Vec<IncludedStayRow>, sqlx::Error> {
+    let records: Vec<StayRecord> = sqlx::query_as(STAYS_OF_PACKAGE).bind(package_id).fetch_all(conn).await?;
+    records.into_iter().map(IncludedStayRow::try_from).collect()
+}
+
 impl Catalog {
+    /// The stays package `package_id` includes, in itinerary order (by `first_night`; no two
+    /// cover the same night); empty for a package that includes none, or no package. A stay
+    /// is listed whether its accommodation is on sale or not: the caller that sells it asks.
+    pub async fn included_stays(&self, package_id: Uuid) -> Result<Vec<IncludedStayRow>, sqlx::Error> {
+        stays_of_package(&self.pool, package_id).await
+    }
+
     /// One page of packages on sale on `today` matching `filter`, after `after`. A cursor of
     /// another sort order than `order` starts from the first page.
     pub async fn search_packages(
