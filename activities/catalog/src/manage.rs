@@ -1,10 +1,10 @@
 //! Changing the catalog: operators create accommodations, destinations, experiences and
-//! packages (with their seasonal prices); operators and the asset managers
+//! packages (with their seasonal prices and the stays they include); operators and the asset managers
 //! assigned to a property change its details and room types and publish or withdraw it.
 //! Invariants are the schema's (code shapes, kinds, occupancy and tariff ranges); this
 //! module turns their violations into answers a person can act on.
 
-use crate::Catalog;
+use crate::{Catalog, IncludedStayRow, packages::stays_of_package};
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
@@ -57,6 +57,10 @@ pub enum ManageError {
     NoRoomTypes,
     #[error("two seasons of the package overlap")]
     SeasonsOverlap,
+    /// The stay at `index` of the list given to [`Catalog::put_package_stays`] is refused;
+    /// none of the list is set.
+    #[error("stay {index}: {problem}")]
+    Stay { index: usize, problem: StayProblem },
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -288,6 +292,60 @@ pub struct Season<'a> {
     pub child_price_paise: Option<i64>,
 }
 
+/// A stay a package includes, as its managers give it: rooms of `room_type` at
+/// `accommodation` from the itinerary's night `first_night` (night 1 is the departure date's)
+/// for `nights` nights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewStay<'a> {
+    pub first_night: u32,
+    pub nights: u32,
+    /// The accommodation's public code.
+    pub accommodation: &'a str,
+    pub room_type: &'a str,
+}
+
+/// What is wrong with one stay of a package's list.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StayProblem {
+    #[error("no accommodation `{accommodation}`")]
+    UnknownAccommodation { accommodation: String },
+    #[error("`{accommodation}` has no room type `{room_type}`")]
+    UnknownRoomType { accommodation: String, room_type: String },
+    /// `first_night` is 0, or after the package's last night (a package of 0 nights, a day
+    /// trip, includes no stay).
+    #[error("it starts outside the package's {package_nights} nights")]
+    StartsOutside { package_nights: u32 },
+    /// `nights` is 0, or the stay runs past the package's last night.
+    #[error("it runs past the package's {package_nights} nights")]
+    EndsOutside { package_nights: u32 },
+    /// It covers a night the stay at `earlier` (a lower index of the list) covers too.
+    #[error("it covers a night of stay {earlier}")]
+    Overlaps { earlier: usize },
+}
+
+/// Why `stay`, the `index`th of a list, cannot be one of the stays of a package of
+/// `package_nights` nights, given the stays listed before it; `None` if it can. Only the
+/// night arithmetic: which accommodations and room types exist is the caller's question.
+fn misplaced(stays: &[NewStay<'_>], index: usize, package_nights: u32) -> Option<StayProblem> {
+    let stay = stays[index];
+    // In u64: the counts come from outside and may be anything a u32 holds.
+    let (first, end) = (u64::from(stay.first_night), u64::from(stay.first_night) + u64::from(stay.nights));
+    if first == 0 || first > u64::from(package_nights) {
+        return Some(StayProblem::StartsOutside { package_nights });
+    }
+    if stay.nights == 0 || end - 1 > u64::from(package_nights) {
+        return Some(StayProblem::EndsOutside { package_nights });
+    }
+    // Nights [first, end) against each earlier stay's, which passed these checks already.
+    stays[..index]
+        .iter()
+        .position(|other| {
+            let other_first = u64::from(other.first_night);
+            first < other_first + u64::from(other.nights) && other_first < end
+        })
+        .map(|earlier| StayProblem::Overlaps { earlier })
+}
+
 impl Catalog {
     /// An accommodation as its managers see it, published or not, by its public code.
     pub async fn find_managed(&self, code: &str) -> Result<Option<ManagedAccommodation>, sqlx::Error> {
@@ -511,6 +569,98 @@ impl Catalog {
         tx.commit().await?;
         Ok(true)
     }
+
+    /// Replaces every stay package `code` includes at once, in one transaction: all of
+    /// `stays` are set or none. The package's stays as they are then, in itinerary order;
+    /// `None` when no package has that code. A stay is refused ([`ManageError::Stay`], the
+    /// first at fault in list order) when its accommodation or room type does not exist,
+    /// when it does not fit in the package's nights, or when it covers a night of a stay
+    /// listed before it. Setting the stays a package already has changes nothing, so the
+    /// catalog's version stays.
+    pub async fn put_package_stays(
+        &self,
+        code: &str,
+        stays: &[NewStay<'_>],
+    ) -> Result<Option<Vec<IncludedStayRow>>, ManageError> {
+        let mut tx = self.pool.begin().await?;
+        // Locked: two changes of one package's stays are one after the other, and each sees
+        // the nights it checks against as they stay until it commits.
+        let Some((package_id, package_nights)) =
+            sqlx::query_as::<_, (Uuid, i32)>("SELECT package_id, nights FROM packages WHERE code = $1 FOR UPDATE")
+                .bind(code)
+                .fetch_optional(&mut *tx)
+                .await?
+        else {
+            return Ok(None);
+        };
+        let package_nights = u32::try_from(package_nights).unwrap_or(0);
+        let accommodations: Vec<&str> = stays.iter().map(|s| s.accommodation).collect();
+        // Every room type of every accommodation the list names (an accommodation without
+        // any: one row with no room type).
+        let known: Vec<(String, Uuid, Option<String>)> = sqlx::query_as(
+            "SELECT a.code, a.accommodation_id, r.room_type
+             FROM accommodations a LEFT JOIN accommodation_room_types r USING (accommodation_id)
+             WHERE a.code = ANY($1)",
+        )
+        .bind(&accommodations)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut wanted = Vec::with_capacity(stays.len());
+        for (index, stay) in stays.iter().enumerate() {
+            let refused = |problem| ManageError::Stay { index, problem };
+            let Some((_, accommodation_id, _)) = known.iter().find(|(c, _, _)| c == stay.accommodation) else {
+                let accommodation = stay.accommodation.to_string();
+                return Err(refused(StayProblem::UnknownAccommodation { accommodation }));
+            };
+            if !known.iter().any(|(c, _, r)| c == stay.accommodation && r.as_deref() == Some(stay.room_type)) {
+                let (accommodation, room_type) = (stay.accommodation.to_string(), stay.room_type.to_string());
+                return Err(refused(StayProblem::UnknownRoomType { accommodation, room_type }));
+            }
+            if let Some(problem) = misplaced(stays, index, package_nights) {
+                return Err(refused(problem));
+            }
+            // Within the package's nights, at most 30 (packages_nights_range): both fit an i32.
+            let count = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+            wanted.push((count(stay.first_night), count(stay.nights), *accommodation_id, stay.room_type.to_string()));
+        }
+        wanted.sort();
+        let current: Vec<(i32, i32, Uuid, String)> = sqlx::query_as(
+            "SELECT first_night, nights, accommodation_id, room_type FROM package_stays
+             WHERE package_id = $1 ORDER BY first_night",
+        )
+        .bind(package_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        if current != wanted {
+            sqlx::query("DELETE FROM package_stays WHERE package_id = $1").bind(package_id).execute(&mut *tx).await?;
+            let mut columns: (Vec<i32>, Vec<i32>, Vec<Uuid>, Vec<String>) = Default::default();
+            for (first_night, nights, accommodation_id, room_type) in wanted {
+                columns.0.push(first_night);
+                columns.1.push(nights);
+                columns.2.push(accommodation_id);
+                columns.3.push(room_type);
+            }
+            // One statement for the whole list: one new catalog version.
+            sqlx::query(
+                "INSERT INTO package_stays (package_id, first_night, nights, accommodation_id, room_type)
+                 SELECT $1, t.* FROM unnest($2::int[], $3::int[], $4::uuid[], $5::text[]) AS t",
+            )
+            .bind(package_id)
+            .bind(&columns.0)
+            .bind(&columns.1)
+            .bind(&columns.2)
+            .bind(&columns.3)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE packages SET updated_at = now() WHERE package_id = $1")
+                .bind(package_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let set = stays_of_package(&mut *tx, package_id).await?;
+        tx.commit().await?;
+        Ok(Some(set))
+    }
 }
 
 /// Commits the change `tx` made to the accommodation `id`, and answers with the accommodation
@@ -520,4 +670,42 @@ async fn committed(mut tx: Transaction<'_, Postgres>, id: Uuid) -> Result<Manage
         sqlx::query_as(&format!("{MANAGED_SELECT} WHERE a.accommodation_id = $1")).bind(id).fetch_one(&mut *tx).await?;
     tx.commit().await?;
     Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stay(first_night: u32, nights: u32) -> NewStay<'static> {
+        NewStay { first_night, nights, accommodation: "ujjayanta-heritage-hotel", room_type: "deluxe_double" }
+    }
+
+    /// The problem of each stay of `stays` in a package of `package_nights`, in list order.
+    fn problems(stays: &[NewStay<'_>], package_nights: u32) -> Vec<Option<StayProblem>> {
+        (0..stays.len()).map(|i| misplaced(stays, i, package_nights)).collect()
+    }
+
+    #[test]
+    fn stays_fit_the_package_nights_from_night_one_to_its_last() {
+        assert_eq!(problems(&[stay(1, 2), stay(3, 3)], 5), [None, None], "nights 1-2 and 3-5 of 5");
+        assert_eq!(problems(&[stay(3, 3), stay(1, 2)], 5), [None, None], "in any order");
+        let six = StayProblem::EndsOutside { package_nights: 5 };
+        assert_eq!(problems(&[stay(4, 3)], 5), [Some(six.clone())], "nights 4-6 of 5");
+        assert_eq!(problems(&[stay(2, 0)], 5), [Some(six)]);
+        let starts = StayProblem::StartsOutside { package_nights: 5 };
+        assert_eq!(problems(&[stay(0, 1), stay(6, 1)], 5), [Some(starts.clone()), Some(starts)]);
+        assert_eq!(problems(&[stay(1, 1)], 0), [Some(StayProblem::StartsOutside { package_nights: 0 })], "day trip");
+        let huge = misplaced(&[stay(2, u32::MAX)], 0, 30);
+        assert_eq!(huge, Some(StayProblem::EndsOutside { package_nights: 30 }), "no overflow");
+    }
+
+    #[test]
+    fn a_stay_covering_a_night_of_an_earlier_one_names_it() {
+        let back_to_back = [stay(1, 2), stay(5, 2), stay(3, 2)];
+        assert_eq!(problems(&back_to_back, 6), [None, None, None], "nights 1-2, 5-6 and 3-4");
+        assert_eq!(misplaced(&[stay(1, 2), stay(5, 2), stay(4, 2)], 2, 6), Some(StayProblem::Overlaps { earlier: 1 }));
+        assert_eq!(misplaced(&[stay(1, 3), stay(2, 1)], 1, 6), Some(StayProblem::Overlaps { earlier: 0 }), "inside");
+        assert_eq!(misplaced(&[stay(2, 1), stay(1, 3)], 1, 6), Some(StayProblem::Overlaps { earlier: 0 }), "around");
+        assert_eq!(misplaced(&[stay(2, 1), stay(2, 1)], 1, 6), Some(StayProblem::Overlaps { earlier: 0 }), "the same");
+    }
 }
