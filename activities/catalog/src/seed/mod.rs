@@ -83,6 +83,16 @@ impl DemoSeason {
     }
 }
 
+/// A stay a demo package includes: `nights` nights from the itinerary's night
+/// `first_night` in a room type of a demo accommodation.
+pub struct DemoStay {
+    pub first_night: i32,
+    pub nights: i32,
+    /// Accommodation code.
+    pub accommodation: &'static str,
+    pub room_type: &'static str,
+}
+
 pub struct DemoPackage {
     pub id: Uuid,
     pub code: &'static str,
@@ -98,6 +108,8 @@ pub struct DemoPackage {
     /// Amenity codes.
     pub amenities: &'static [&'static str],
     pub seasons: &'static [DemoSeason],
+    /// The stays it includes, in itinerary order.
+    pub stays: &'static [DemoStay],
 }
 
 const fn id(n: u128) -> Uuid {
@@ -241,6 +253,22 @@ async fn load_package(
     Link::PackageDestinations.add_days(tx, p.id, p.destinations).await?;
     Link::PackageExperiences.add_days(tx, p.id, p.experiences).await?;
     Link::PackageAmenities.add(tx, p.id, p.amenities).await?;
+    for stay in p.stays {
+        // DO NOTHING without a target also skips a stay overlapping one already there: stays
+        // an operator changed since are left as they are.
+        sqlx::query(
+            "INSERT INTO package_stays (package_id, first_night, nights, accommodation_id, room_type)
+             SELECT $1, $2, $3, accommodation_id, $5 FROM accommodations WHERE code = $4
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(p.id)
+        .bind(stay.first_night)
+        .bind(stay.nights)
+        .bind(stay.accommodation)
+        .bind(stay.room_type)
+        .execute(&mut **tx)
+        .await?;
+    }
     for year in years {
         for (n, s) in p.seasons.iter().enumerate() {
             let (valid_from, valid_to) = s.dates(year);
@@ -284,6 +312,11 @@ mod tests {
             assert!(p.destinations.iter().all(|(d, _)| destinations.contains(d)), "{}", p.code);
             assert!(p.experiences.iter().all(|(e, _)| experiences.contains(e)), "{}", p.code);
             assert!(p.amenities.iter().all(|a| amenities.contains(a)), "{}", p.code);
+            for stay in p.stays {
+                let at = ACCOMMODATIONS.iter().find(|a| a.code == stay.accommodation);
+                let at = at.unwrap_or_else(|| panic!("{}: no accommodation {}", p.code, stay.accommodation));
+                assert!(at.room_types.iter().any(|r| r.room_type == stay.room_type), "{}: {}", p.code, stay.room_type);
+            }
         }
         let mut ids = HashSet::new();
         for d in DESTINATIONS {
@@ -298,6 +331,18 @@ mod tests {
         }
         let other = ACCOMMODATIONS.iter().map(|a| a.id).chain(AMENITIES.iter().map(|a| a.id));
         assert!(other.chain(EXPERIENCES.iter().map(|e| e.id)).all(|id| ids.insert(id)));
+    }
+
+    /// What `put_package_stays` checks of the stays an operator sets, the demo's keep too.
+    #[test]
+    fn the_stays_of_a_package_fit_its_nights_in_order_without_overlap() {
+        for p in PACKAGES {
+            assert!(p.stays.iter().all(|s| s.first_night >= 1 && s.nights >= 1), "{}", p.code);
+            assert!(p.stays.iter().all(|s| s.first_night + s.nights - 1 <= p.nights), "{}", p.code);
+            assert!(p.stays.windows(2).all(|w| w[0].first_night + w[0].nights <= w[1].first_night), "{}", p.code);
+        }
+        let circuit = PACKAGES.iter().find(|p| p.code == "tripura-grand-circuit").unwrap();
+        assert_eq!(circuit.stays.len(), 2);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Demo amenities, experiences and packages, with the seasons they are priced by.
 
-use super::{DemoAmenity, DemoExperience, DemoPackage, DemoSeason, id};
+use super::{DemoAmenity, DemoExperience, DemoPackage, DemoSeason, DemoStay, id};
 use contracts::pricing::PricingBasis::{PerGroup, PerPerson, PerRoom};
 
 pub const AMENITIES: &[DemoAmenity] = &[
@@ -177,6 +177,7 @@ pub const PACKAGES: &[DemoPackage] = &[
             ("kasba-kali-bari-visit", 3),
         ],
         amenities: &["breakfast", "ac-transport", "guide", "entry-tickets", "airport-transfer"],
+        stays: &[],
         seasons: &[season(PEAK, PerPerson, 980_000, Some(490_000)), season(REGULAR, PerPerson, 820_000, Some(410_000))],
     },
     DemoPackage {
@@ -190,6 +191,7 @@ pub const PACKAGES: &[DemoPackage] = &[
         destinations: &[("sepahijala-wildlife-sanctuary", 1), ("neermahal", 1)],
         experiences: &[("sepahijala-wildlife-walk", 1), ("neermahal-boat-ride", 1)],
         amenities: &["ac-transport", "guide", "entry-tickets", "boat-ride"],
+        stays: &[],
         seasons: &[season(PEAK, PerGroup, 750_000, None), season(REGULAR, PerGroup, 650_000, None)],
     },
     DemoPackage {
@@ -203,6 +205,7 @@ pub const PACKAGES: &[DemoPackage] = &[
         destinations: &[("udaipur", 1), ("tripura-sundari-temple", 1), ("chabimura", 2)],
         experiences: &[("tripura-sundari-morning-darshan", 1), ("chabimura-gomati-boat-trip", 2)],
         amenities: &["breakfast", "ac-transport", "guide", "boat-ride"],
+        stays: &[],
         seasons: &[season(PEAK, PerPerson, 650_000, Some(325_000)), season(REGULAR, PerPerson, 560_000, Some(280_000))],
     },
     DemoPackage {
@@ -218,6 +221,7 @@ pub const PACKAGES: &[DemoPackage] = &[
         experiences: &[("unakoti-reliefs-walk", 1), ("betlingchhip-sunrise-trek", 3)],
         amenities: &["all-meals", "ac-transport", "guide"],
         // Not sold from June to September, when the monsoon closes the ridge road.
+        stays: &[],
         seasons: &[season(PEAK, PerRoom, 3_200_000, None), season(((1, 4, 1), (1, 5, 31)), PerRoom, 2_750_000, None)],
     },
     DemoPackage {
@@ -249,6 +253,22 @@ pub const PACKAGES: &[DemoPackage] = &[
             ("unakoti-reliefs-walk", 6),
         ],
         amenities: &["breakfast", "ac-transport", "guide", "entry-tickets", "boat-ride", "airport-transfer"],
+        // The first night in the capital, by the palace; the third and fourth at Matabari,
+        // for the morning darshan and the day out to Pilak.
+        stays: &[
+            DemoStay {
+                first_night: 1,
+                nights: 1,
+                accommodation: "ujjayanta-heritage-hotel",
+                room_type: "deluxe_double",
+            },
+            DemoStay {
+                first_night: 3,
+                nights: 2,
+                accommodation: "matabari-pilgrim-guest-house",
+                room_type: "standard_double",
+            },
+        ],
         seasons: &[
             season(PEAK, PerPerson, 3_850_000, Some(1_925_000)),
             season(REGULAR, PerPerson, 3_300_000, Some(1_650_000)),
@@ -265,6 +285,7 @@ pub const PACKAGES: &[DemoPackage] = &[
         destinations: &[("dumboor-lake", 1)],
         experiences: &[("dumboor-lake-island-cruise", 2)],
         amenities: &["all-meals", "ac-transport", "boat-ride"],
+        stays: &[],
         seasons: &[season(PEAK, PerGroup, 2_400_000, None), season(REGULAR, PerGroup, 1_950_000, None)],
     },
     // In preparation: not on sale until the festival's dates are confirmed.
@@ -279,6 +300,7 @@ pub const PACKAGES: &[DemoPackage] = &[
         destinations: &[("agartala", 1)],
         experiences: &[("kharchi-puja-procession", 2)],
         amenities: &["breakfast", "guide"],
+        stays: &[],
         seasons: &[season(((1, 7, 1), (1, 7, 31)), PerPerson, 1_500_000, None)],
     },
 ];
