@@ -1,6 +1,7 @@
 //! Catalog management: operators create accommodations; operators and the asset managers
 //! assigned to a property change its details and room types and publish or withdraw it.
-//! Operators edit destinations, experiences and packages in place (`entries` creates them).
+//! Operators edit destinations, experiences and packages in place (`entries` creates them),
+//! and set the stays a package includes.
 
 use super::PriceDto;
 use crate::{
@@ -16,10 +17,10 @@ use axum::{
     http::{StatusCode, request::Parts},
 };
 use catalog::{
-    Catalog,
+    Catalog, IncludedStayRow,
     manage::{
         AccommodationChanges, Entry, EntryChanges, EntryState, ManageError, ManagedAccommodation, NewAccommodation,
-        NewEntry, NewRoomType,
+        NewEntry, NewRoomType, NewStay, StayProblem,
     },
 };
 use serde::{Deserialize, Serialize};
@@ -147,8 +148,35 @@ pub(super) fn manage_error(e: ManageError) -> ApiError {
             "seasons",
             "Two seasons overlap: each departure day must have exactly one price",
         ),
+        ManageError::Stay { index, problem } => stay_error(index, &problem),
         ManageError::Database(e) => e.into(),
     }
+}
+
+/// A refused stay of `PUT /packages/{code}/stays` as a 422 naming the stay's field at fault.
+fn stay_error(index: usize, problem: &StayProblem) -> ApiError {
+    let (code, field) = match problem {
+        StayProblem::UnknownAccommodation { .. } => ("unknown_accommodation", "accommodation"),
+        StayProblem::UnknownRoomType { .. } => ("unknown_room_type", "room_type"),
+        StayProblem::StartsOutside { .. } => ("stay_outside_package", "first_night"),
+        StayProblem::EndsOutside { .. } => ("stay_outside_package", "nights"),
+        StayProblem::Overlaps { .. } => ("stays_overlap", "first_night"),
+    };
+    let message = match problem {
+        StayProblem::StartsOutside { package_nights: 0 } | StayProblem::EndsOutside { package_nights: 0 } => {
+            "A day trip includes no stay".to_string()
+        }
+        StayProblem::StartsOutside { package_nights } | StayProblem::EndsOutside { package_nights } => {
+            format!("Stay {index} is not within the package's nights 1 to {package_nights}")
+        }
+        StayProblem::Overlaps { earlier } => {
+            format!("Stay {index} covers a night of stay {earlier}: one stay a night")
+        }
+        StayProblem::UnknownAccommodation { .. } | StayProblem::UnknownRoomType { .. } => {
+            format!("Stay {index}: {problem}")
+        }
+    };
+    ApiError::invalid_field(code, &format!("stays[{index}].{field}"), message)
 }
 
 /// A public code: lower-case words joined by `-`, as the schema's CHECKs want it.
@@ -437,6 +465,92 @@ pub(crate) async fn update_package(
     ApiJson(body): ApiJson<UpdateEntryRequest>,
 ) -> Result<Json<EntryDto>, ApiError> {
     update_entry(&caller, &edit, Entry::Package, &code, body).await
+}
+
+/// The most stays a package includes: one a night, of at most 30 nights (the
+/// `packages_nights_range` CHECK).
+const MAX_STAYS: usize = 30;
+
+/// A stay a package includes: rooms of one room type at one accommodation, on consecutive
+/// nights of the itinerary.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PackageStayDto {
+    /// The itinerary night the stay starts on, from 1: night 1 is the departure date's, so
+    /// the party checks in on the departure date plus `first_night - 1` days. At most the
+    /// package's nights.
+    #[schema(minimum = 1, maximum = 30, example = 1)]
+    first_night: i64,
+    /// Nights in a row, 1 or more, ending by the package's last night.
+    #[schema(minimum = 1, maximum = 30, example = 2)]
+    nights: i64,
+    /// An accommodation's code (`GET /api/catalog/accommodations`).
+    #[schema(example = "ujjayanta-heritage-hotel", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 60)]
+    accommodation: String,
+    /// One of the accommodation's room types.
+    #[schema(example = "deluxe_double", pattern = "^[a-z0-9]+(_[a-z0-9]+)*$", max_length = 40)]
+    room_type: String,
+}
+
+impl From<IncludedStayRow> for PackageStayDto {
+    fn from(s: IncludedStayRow) -> Self {
+        PackageStayDto {
+            first_night: i64::from(s.first_night),
+            nights: i64::from(s.nights),
+            accommodation: s.accommodation_code,
+            room_type: s.room_type,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PackageStaysRequest {
+    /// Every stay the package includes, replacing those it had (0 to 30; no two cover the
+    /// same night). In the answer, in itinerary order.
+    #[schema(max_items = 30)]
+    stays: Vec<PackageStayDto>,
+}
+
+/// Replace the stays a package includes at once (operators): all of them change or none. A
+/// package booking holds the rooms of every one of them.
+#[utoipa::path(put, path = "/packages/{code}/stays", params(("code" = String, Path)), tag = "catalog-management",
+    request_body = PackageStaysRequest, security(("bearer" = ["catalog:manage_any"])),
+    responses((status = 200, body = PackageStaysRequest, description = "The package's stays now, in itinerary order"),
+        (status = 403, description = "Only operators change packages"), (status = 404, description = "No such package"),
+        (status = 422, description = "Invalid stay, unknown accommodation or room type, a stay outside the package's \
+            nights, or two stays on one night; `details.field` names it")))]
+pub(crate) async fn put_package_stays(
+    caller: Require<CatalogCreate>,
+    edit: Editor,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(body): ApiJson<PackageStaysRequest>,
+) -> Result<Json<PackageStaysRequest>, ApiError> {
+    if body.stays.len() > MAX_STAYS {
+        return Err(ApiError::invalid_field("invalid_field", "stays", format!("stays lists 0 to {MAX_STAYS} stays")));
+    }
+    let mut stays = Vec::with_capacity(body.stays.len());
+    for (i, stay) in body.stays.iter().enumerate() {
+        let count = |field: &str, value: i64| {
+            u32::try_from(value).ok().filter(|n| (1..=30).contains(n)).ok_or_else(|| {
+                ApiError::invalid_field("invalid_field", &format!("stays[{i}].{field}"), format!("{field} is 1 to 30"))
+            })
+        };
+        stays.push(NewStay {
+            first_night: count("first_night", stay.first_night)?,
+            nights: count("nights", stay.nights)?,
+            accommodation: stay.accommodation.trim(),
+            room_type: stay.room_type.trim(),
+        });
+    }
+    let set = edit
+        .catalog
+        .put_package_stays(&code, &stays)
+        .await
+        .map_err(manage_error)?
+        .ok_or_else(|| ApiError::not_found("package_not_found", format!("No package {code}")))?;
+    edit.record(&caller, "package_stays_put", json!({ "code": code, "stays": set.len() })).await;
+    Ok(Json(PackageStaysRequest { stays: set.into_iter().map(Into::into).collect() }))
 }
 
 #[cfg(test)]

@@ -49,6 +49,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(places::list_experiences, entries::create_experience))
         .routes(routes!(packages::list_packages, entries::create_package))
         .routes(routes!(entries::put_package_prices))
+        .routes(routes!(manage::put_package_stays))
         .routes(routes!(packages::get_package, manage::update_package))
         .routes(routes!(manage::update_experience))
         .routes(routes!(packages::quote_package))

@@ -1,4 +1,5 @@
-//! Tour packages: search, detail, and a quote for a party on a departure day.
+//! Tour packages: search, detail (with the stays a package includes), and a quote for a
+//! party on a departure day.
 
 use super::{DestinationRef, by_owner, cacheable, parse_date, sort_order};
 use crate::access::Public;
@@ -10,7 +11,7 @@ use crate::{
 };
 use axum::{extract::State, http::HeaderMap, response::Response};
 use catalog::{
-    Catalog,
+    Catalog, IncludedStayRow,
     packages::{PackageAmenity, PackageFilter, PackageSort, PackageSummary},
     places::PlaceOf,
 };
@@ -102,11 +103,41 @@ pub(crate) struct SeasonPriceDto {
     child_price: Option<MoneyDto>,
 }
 
+/// A stay the package includes: where the party sleeps, on which nights of the trip.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct IncludedStayDto {
+    /// The night of the trip it starts on, from 1: night 1 is the departure date's.
+    #[schema(minimum = 1, maximum = 30)]
+    first_night: u32,
+    /// Nights in a row.
+    #[schema(minimum = 1, maximum = 30)]
+    nights: u32,
+    /// The accommodation's code.
+    #[schema(example = "ujjayanta-heritage-hotel")]
+    accommodation: String,
+    #[schema(example = "deluxe_double")]
+    room_type: String,
+}
+
+impl From<IncludedStayRow> for IncludedStayDto {
+    fn from(s: IncludedStayRow) -> Self {
+        IncludedStayDto {
+            first_night: s.first_night,
+            nights: s.nights,
+            accommodation: s.accommodation_code,
+            room_type: s.room_type,
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PackageDetail {
     #[serde(flatten)]
     package: PackageDto,
     experiences: Vec<PackageExperienceDto>,
+    /// The stays the package includes, in the order of the trip; nights without one are the
+    /// traveller's own arrangements.
+    included_stays: Vec<IncludedStayDto>,
     /// Prices for departures today or later, season by season.
     prices: Vec<SeasonPriceDto>,
 }
@@ -190,8 +221,8 @@ pub(crate) async fn list_packages(
     cacheable(&headers, &PackageList { items, next_cursor })
 }
 
-/// One package on sale, with its destinations and experiences day by day, its amenities and
-/// its prices season by season.
+/// One package on sale, with its destinations and experiences day by day, its amenities, the
+/// stays it includes night by night, and its prices season by season.
 #[utoipa::path(get, security(()), path = "/packages/{code}", tag = "catalog",
     params(("code" = String, Path, example = "tripura-grand-circuit")),
     responses((status = 200, body = PackageDetail), (status = 304, description = "Not modified (If-None-Match)"),
@@ -228,8 +259,10 @@ pub(crate) async fn get_package(
             valid_to: p.valid_to,
         })
         .collect();
+    let included_stays =
+        catalog.included_stays(summary.package_id).await?.into_iter().map(IncludedStayDto::from).collect();
     let package = with_stops_and_amenities(&catalog, vec![summary]).await?.remove(0);
-    cacheable(&headers, &PackageDetail { package, experiences, prices })
+    cacheable(&headers, &PackageDetail { package, experiences, included_stays, prices })
 }
 
 #[derive(Deserialize, IntoParams)]
