@@ -1,7 +1,10 @@
 //! All SQL of the inventory context.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use contracts::{StayDates, activities::HoldRequest};
+use contracts::{
+    StayDates,
+    activities::{HoldRequest, SeatHoldRequest},
+};
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -16,6 +19,21 @@ pub enum HoldOutcome {
     Released,
     /// At least one night lacks rooms; nothing changed.
     SoldOut { nights: Vec<NaiveDate> },
+}
+
+/// What [`hold_seats`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeatHoldOutcome {
+    /// The seats are now held.
+    Placed,
+    /// This hold id was placed before (a retried activity); nothing changed.
+    AlreadyPlaced,
+    /// This hold id was placed and has been released since: it is spent, and is not placed
+    /// again (a late retry must not take seats nobody will release).
+    Released,
+    /// The departure lacks the seats (or is on stop sell, or does not exist); nothing changed.
+    /// `seats_left` is what it had free when asked.
+    SoldOut { seats_left: i32 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +57,35 @@ impl NightAvailability {
     pub fn available(&self) -> i32 {
         if self.stop_sell { 0 } else { (self.allotment - self.held - self.booked).max(0) }
     }
+}
+
+/// One departure of a package, as operators and searches see it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Departure {
+    pub departure_date: NaiveDate,
+    pub seats_allotted: i32,
+    /// Seats of live holds: holds past their expiry do not count, even before a sweep
+    /// released them.
+    pub seats_held: i32,
+    pub seats_sold: i32,
+    pub stop_sell: bool,
+}
+
+impl Departure {
+    /// Seats a party may still hold: none on stop sell.
+    pub fn seats_left(&self) -> i32 {
+        if self.stop_sell { 0 } else { (self.seats_allotted - self.seats_held - self.seats_sold).max(0) }
+    }
+}
+
+/// What an operator's change to a departure did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DepartureChange {
+    /// The departure exists (created if it did not) with the new allotment.
+    Applied { departure: Departure },
+    /// Nothing changed: the departure already has more seats held and sold (`committed`)
+    /// than the new allotment.
+    BelowCommitments { committed: i32 },
 }
 
 /// Some nights of one room type of one accommodation, `[from, to)`: what a hold, a release
@@ -94,28 +141,66 @@ pub async fn hold_rooms(
     }
 }
 
-/// Gives a live hold's rooms back. Returns whether anything was released.
+/// Holds `request.seats` seats on one departure of a package, or none. Expired seat holds
+/// of the departure stop counting first, as [`hold_rooms`] does for nights — a retry whose
+/// own hold expired in between finds it released, and is told so.
+///
+/// One round trip: the `hold_seats` function (migration 0004) does the idempotency row, the
+/// release of expired holds, the count and the counter in one call, so on a popular
+/// departure the lock is held only while the database works.
+pub async fn hold_seats(
+    pool: &PgPool,
+    request: &SeatHoldRequest,
+    expires_at: DateTime<Utc>,
+) -> Result<SeatHoldOutcome, sqlx::Error> {
+    let (outcome, seats_left): (String, Option<i32>) =
+        sqlx::query_as("SELECT outcome, seats_left FROM hold_seats($1, $2, $3, $4, $5, $6)")
+            .bind(&request.hold_id)
+            .bind(request.booking_ref.as_str())
+            .bind(request.package_id)
+            .bind(request.departure)
+            .bind(i32::try_from(request.seats).unwrap_or(i32::MAX))
+            .bind(expires_at)
+            .fetch_one(pool)
+            .await?;
+    match outcome.as_str() {
+        "placed" => Ok(SeatHoldOutcome::Placed),
+        "already_placed" => Ok(SeatHoldOutcome::AlreadyPlaced),
+        "released" => Ok(SeatHoldOutcome::Released),
+        "short" => Ok(SeatHoldOutcome::SoldOut { seats_left: seats_left.unwrap_or(0) }),
+        other => Err(sqlx::Error::Protocol(format!("hold_seats answered an unknown outcome {other:?}"))),
+    }
+}
+
+/// Gives a live hold's rooms (or seats) back. Returns whether anything was released.
 pub async fn release_hold(pool: &PgPool, hold_id: &str) -> Result<bool, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let Some(hold) = take_live_hold(&mut tx, hold_id, "released").await? else {
+    if let Some(hold) = take_live_hold(&mut tx, hold_id, "released").await? {
+        // Same lock order as a hold (nights by date), so the two never deadlock.
+        lock_nights(&mut tx, &hold.nights()).await?;
+        move_counters(&mut tx, &hold.nights(), -hold.rooms, 0).await?;
+    } else if let Some(hold) = take_seat_hold(&mut tx, hold_id, "held", "released").await? {
+        // The hold row is locked, then the departure row: a seat hold's order.
+        move_seats(&mut tx, &hold, -hold.seats, 0).await?;
+    } else {
         return Ok(false);
-    };
-    // Same lock order as a hold (nights by date), so the two never deadlock.
-    lock_nights(&mut tx, &hold.nights()).await?;
-    move_counters(&mut tx, &hold.nights(), -hold.rooms, 0).await?;
+    }
     tx.commit().await?;
     Ok(true)
 }
 
-/// When the hold `hold_id` stops counting, if it exists.
+/// When the hold `hold_id` (of rooms or seats) stops counting, if it exists.
 pub async fn hold_expiry(pool: &PgPool, hold_id: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    sqlx::query_scalar("SELECT expires_at FROM inventory_holds WHERE hold_id = $1")
-        .bind(hold_id)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_scalar(
+        "SELECT COALESCE((SELECT expires_at FROM inventory_holds WHERE hold_id = $1),
+                         (SELECT expires_at FROM seat_holds WHERE hold_id = $1))",
+    )
+    .bind(hold_id)
+    .fetch_one(pool)
+    .await
 }
 
-/// Turns a live hold into booked rooms.
+/// Turns a live hold into booked rooms (or sold seats).
 pub async fn confirm_hold(pool: &PgPool, hold_id: &str) -> Result<ConfirmOutcome, sqlx::Error> {
     let mut tx = pool.begin().await?;
     if let Some(hold) = take_live_hold(&mut tx, hold_id, "confirmed").await? {
@@ -124,22 +209,38 @@ pub async fn confirm_hold(pool: &PgPool, hold_id: &str) -> Result<ConfirmOutcome
         tx.commit().await?;
         return Ok(ConfirmOutcome::Confirmed);
     }
-    let status: Option<String> = sqlx::query_scalar("SELECT status FROM inventory_holds WHERE hold_id = $1")
-        .bind(hold_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    if let Some(hold) = take_seat_hold(&mut tx, hold_id, "held", "confirmed").await? {
+        move_seats(&mut tx, &hold, -hold.seats, hold.seats).await?;
+        tx.commit().await?;
+        return Ok(ConfirmOutcome::Confirmed);
+    }
+    let status: Option<String> = sqlx::query_scalar(
+        "SELECT COALESCE((SELECT status FROM inventory_holds WHERE hold_id = $1),
+                         (SELECT status FROM seat_holds WHERE hold_id = $1))",
+    )
+    .bind(hold_id)
+    .fetch_one(&mut *tx)
+    .await?;
     Ok(match status.as_deref() {
         Some("confirmed") => ConfirmOutcome::AlreadyConfirmed,
         _ => ConfirmOutcome::NotHeld,
     })
 }
 
-/// Releases up to `limit` live holds past their expiry, oldest first; returns how many.
-/// Each is released in its own transaction (as `release_hold` does), so a sweep never
-/// holds many nights' locks at once, and two sweeps never release one hold twice.
+/// Releases up to `limit` live holds past their expiry, rooms and seats alike, oldest
+/// first; returns how many. Each is released in its own transaction (as `release_hold`
+/// does), so a sweep never holds many nights' locks at once, and two sweeps never release
+/// one hold twice.
 pub async fn release_expired_holds(pool: &PgPool, limit: i64) -> Result<u64, sqlx::Error> {
     let expired: Vec<String> = sqlx::query_scalar(
-        "SELECT hold_id FROM inventory_holds WHERE status = 'held' AND expires_at < now() ORDER BY expires_at LIMIT $1",
+        "SELECT hold_id FROM (
+             (SELECT hold_id, expires_at FROM inventory_holds
+              WHERE status = 'held' AND expires_at < now() ORDER BY expires_at LIMIT $1)
+             UNION ALL
+             (SELECT hold_id, expires_at FROM seat_holds
+              WHERE status = 'held' AND expires_at < now() ORDER BY expires_at LIMIT $1)
+         ) expired
+         ORDER BY expires_at LIMIT $1",
     )
     .bind(limit)
     .fetch_all(pool)
@@ -158,8 +259,9 @@ async fn release_each(pool: &PgPool, hold_ids: Vec<String>) -> Result<u64, sqlx:
     Ok(released)
 }
 
-/// Gives back the rooms of a confirmed hold (the compensation of [`confirm_hold`] when the
-/// booking cannot be confirmed after all). Returns whether anything was given back.
+/// Gives back the rooms (or seats) of a confirmed hold (the compensation of
+/// [`confirm_hold`] when the booking cannot be confirmed after all, or a cancellation):
+/// they are on sale again. Returns whether anything was given back.
 pub async fn unbook_hold(pool: &PgPool, hold_id: &str) -> Result<bool, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let hold: Option<LiveHold> = sqlx::query_as(
@@ -170,9 +272,14 @@ pub async fn unbook_hold(pool: &PgPool, hold_id: &str) -> Result<bool, sqlx::Err
     .bind(hold_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(hold) = hold else { return Ok(false) };
-    lock_nights(&mut tx, &hold.nights()).await?;
-    move_counters(&mut tx, &hold.nights(), 0, -hold.rooms).await?;
+    if let Some(hold) = hold {
+        lock_nights(&mut tx, &hold.nights()).await?;
+        move_counters(&mut tx, &hold.nights(), 0, -hold.rooms).await?;
+    } else if let Some(hold) = take_seat_hold(&mut tx, hold_id, "confirmed", "released").await? {
+        move_seats(&mut tx, &hold, 0, -hold.seats).await?;
+    } else {
+        return Ok(false);
+    }
     tx.commit().await?;
     Ok(true)
 }
@@ -314,6 +421,126 @@ pub async fn change_allotments(
     Ok(AllotmentChange::Applied { nights: changed })
 }
 
+/// Sets the seats of one departure of a package, creating it (on sale) if it does not
+/// exist. The allotment never drops below what is already held and sold: that is answered
+/// [`DepartureChange::BelowCommitments`], and nothing changes. A negative allotment is
+/// below any commitment, and fails the table's CHECKs on a departure with none. Whether the
+/// date is in the past is the caller's business.
+pub async fn set_departure(
+    pool: &PgPool,
+    package_id: Uuid,
+    departure: NaiveDate,
+    seats_allotted: i32,
+) -> Result<DepartureChange, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    // Lock the departure (if it exists) so no hold slips in between the check and the
+    // update; holds take this row last, so this never deadlocks with them.
+    let committed: Option<i32> = sqlx::query_scalar(
+        "SELECT seats_held + seats_sold FROM package_availability
+         WHERE package_id = $1 AND departure_date = $2 FOR UPDATE",
+    )
+    .bind(package_id)
+    .bind(departure)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(committed) = committed.filter(|committed| *committed > seats_allotted) {
+        return Ok(DepartureChange::BelowCommitments { committed });
+    }
+    let departure: Departure = sqlx::query_as(
+        "INSERT INTO package_availability (package_id, departure_date, seats_allotted)
+         VALUES ($1, $2, $3)
+         ON CONFLICT (package_id, departure_date) DO UPDATE SET
+             seats_allotted = EXCLUDED.seats_allotted, updated_at = now()
+         RETURNING departure_date, seats_allotted, seats_held, seats_sold, stop_sell",
+    )
+    .bind(package_id)
+    .bind(departure)
+    .bind(seats_allotted)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(DepartureChange::Applied { departure })
+}
+
+/// Takes one departure off sale (`true`) or puts it back on sale (`false`): held and sold
+/// seats stay as they are, no new hold is placed while it is off sale. Returns whether the
+/// departure exists.
+pub async fn set_departure_stop_sell(
+    pool: &PgPool,
+    package_id: Uuid,
+    departure: NaiveDate,
+    stop_sell: bool,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE package_availability SET stop_sell = $3, updated_at = now()
+         WHERE package_id = $1 AND departure_date = $2",
+    )
+    .bind(package_id)
+    .bind(departure)
+    .bind(stop_sell)
+    .execute(pool)
+    .await?
+    .rows_affected()
+        > 0)
+}
+
+/// The departures of one package from `from` to `to`, both included, by date. Holds past
+/// their expiry do not count in `seats_held`, even before anything released them (as
+/// [`availability`] counts rooms).
+pub async fn departures(
+    pool: &PgPool,
+    package_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Departure>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT a.departure_date, a.seats_allotted, a.seats_held - COALESCE(x.seats, 0) AS seats_held,
+                a.seats_sold, a.stop_sell
+         FROM package_availability a
+         LEFT JOIN LATERAL (
+             SELECT sum(h.seats)::int AS seats FROM seat_holds h
+             WHERE h.status = 'held' AND h.expires_at < now()
+               AND h.package_id = a.package_id AND h.departure_date = a.departure_date
+         ) x ON true
+         WHERE a.package_id = $1 AND a.departure_date >= $2 AND a.departure_date <= $3
+         ORDER BY a.departure_date",
+    )
+    .bind(package_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+}
+
+/// The packages with at least one departure from `from` to `to` (both included) that has
+/// `min_seats` seats free, in one query, by id. Free is as [`Departure::seats_left`] counts
+/// it: holds past their expiry do not count, and a departure on stop sell has nothing free.
+pub async fn packages_departing(
+    pool: &PgPool,
+    from: NaiveDate,
+    to: NaiveDate,
+    min_seats: u32,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "WITH expired AS (
+             SELECT package_id, departure_date, sum(seats) AS seats FROM seat_holds
+             WHERE status = 'held' AND expires_at < now() AND departure_date >= $1 AND departure_date <= $2
+             GROUP BY package_id, departure_date
+         )
+         SELECT DISTINCT a.package_id
+         FROM package_availability a
+         LEFT JOIN expired e ON e.package_id = a.package_id AND e.departure_date = a.departure_date
+         WHERE a.departure_date >= $1 AND a.departure_date <= $2 AND NOT a.stop_sell
+           AND a.seats_allotted - a.seats_held - a.seats_sold + COALESCE(e.seats, 0) >= $3
+         ORDER BY a.package_id",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(i32::try_from(min_seats).unwrap_or(i32::MAX))
+    .fetch_all(pool)
+    .await
+}
+
 #[derive(sqlx::FromRow)]
 struct LiveHold {
     accommodation_id: Uuid,
@@ -332,6 +559,55 @@ impl LiveHold {
             to: self.check_out,
         }
     }
+}
+
+/// The departure and seats of a seat hold.
+#[derive(sqlx::FromRow)]
+struct SeatHold {
+    package_id: Uuid,
+    departure_date: NaiveDate,
+    seats: i32,
+}
+
+/// Moves a seat hold from `from` into `next`, returning it if it was in `from`.
+async fn take_seat_hold(
+    tx: &mut Transaction<'_, Postgres>,
+    hold_id: &str,
+    from: &str,
+    next: &str,
+) -> Result<Option<SeatHold>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE seat_holds SET status = $3, updated_at = now()
+         WHERE hold_id = $1 AND status = $2
+         RETURNING package_id, departure_date, seats",
+    )
+    .bind(hold_id)
+    .bind(from)
+    .bind(next)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Moves seats into or out of `seats_held` and `seats_sold` of a hold's departure. One row:
+/// the update is its lock.
+async fn move_seats(
+    tx: &mut Transaction<'_, Postgres>,
+    hold: &SeatHold,
+    held_delta: i32,
+    sold_delta: i32,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE package_availability
+         SET seats_held = seats_held + $3, seats_sold = seats_sold + $4, updated_at = now()
+         WHERE package_id = $1 AND departure_date = $2",
+    )
+    .bind(hold.package_id)
+    .bind(hold.departure_date)
+    .bind(held_delta)
+    .bind(sold_delta)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Moves a hold out of `held` into `next`, returning it if it was live.
