@@ -1,7 +1,7 @@
 //! The inventory context's activities, polled on the `inventory` task queue.
 
-use crate::store::{self, ConfirmOutcome, HoldOutcome};
-use contracts::activities::{HoldPlaced, HoldRequest, definitions, failure_type};
+use crate::store::{self, ConfirmOutcome, HoldOutcome, SeatHoldOutcome};
+use contracts::activities::{HoldPlaced, HoldRequest, SeatHoldRequest, definitions, failure_type};
 use sqlx::PgPool;
 use std::{sync::Arc, time::Duration};
 use temporalio_common::error::ApplicationFailure;
@@ -52,6 +52,42 @@ impl InventoryActivitiesImpl {
                     .non_retryable(true)
                     .build()
                     .into())
+            }
+        }
+    }
+
+    #[activity(definition = definitions::HoldSeats)]
+    #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, hold_id = %request.hold_id))]
+    pub async fn hold_seats(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        request: SeatHoldRequest,
+    ) -> Result<HoldPlaced, ActivityError> {
+        let expires_at = chrono::Utc::now() + self.hold_ttl;
+        match store::hold_seats(&self.pool, &request, expires_at).await? {
+            SeatHoldOutcome::Placed | SeatHoldOutcome::AlreadyPlaced => {
+                // An earlier attempt may have placed it: its expiry is the one on record.
+                let expires_at = store::hold_expiry(&self.pool, &request.hold_id).await?.unwrap_or(expires_at);
+                Ok(HoldPlaced { hold_id: request.hold_id, expires_at_ms: Some(expires_at.timestamp_millis()) })
+            }
+            SeatHoldOutcome::Released => {
+                Err(ApplicationFailure::builder(format!("hold {} was released already", request.hold_id))
+                    .type_name(failure_type::HOLD_NOT_FOUND.to_string())
+                    .non_retryable(true)
+                    .build()
+                    .into())
+            }
+            SeatHoldOutcome::SoldOut { seats_left } => {
+                tracing::info!(departure = %request.departure, seats_left, "sold out");
+                metrics::counter!("tt_holds_sold_out_total").increment(1);
+                Err(ApplicationFailure::builder(format!(
+                    "{} seats asked, {seats_left} left on the {} departure",
+                    request.seats, request.departure
+                ))
+                .type_name(failure_type::SOLD_OUT.to_string())
+                .non_retryable(true)
+                .build()
+                .into())
             }
         }
     }
