@@ -56,6 +56,8 @@ permissions! {
     CatalogManage => ["catalog:manage_assigned", "catalog:manage_any"];
     /// Allotments of assigned properties, or of every property; the handler checks which.
     InventoryManage => ["inventory:manage_assigned", "inventory:manage_any"];
+    /// Package departures' seats: packages are assigned to no asset manager.
+    DeparturesManage => ["inventory:manage_any"];
     /// Onboarding partners, their keys and their settlement statements.
     PartnersManage => ["partners:manage"];
     /// Reading travellers' details sealed in Temporal payloads: whoever may read every booking.

@@ -6,7 +6,7 @@
 pub mod roles;
 pub mod schema_version;
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use sqlx::migrate::Migrator;
 
 /// Every context with its schema and migrations, in the order they are applied.
@@ -62,6 +62,14 @@ pub async fn seed_demo(
                 rooms_per_night,
             )
             .await?;
+        }
+    }
+    // Every published package departs each Saturday, with seats for two full groups.
+    let saturdays = (0..days).map(|d| first_night + Duration::days(d)).filter(|d| d.weekday() == chrono::Weekday::Sat);
+    for night in saturdays {
+        for package in catalog::seed::PACKAGES.iter().filter(|p| p.published) {
+            let seats = package.max_group_size * 2;
+            inventory::store::set_departure(inventory_db, package.id, night, seats).await?;
         }
     }
     Ok(())

@@ -42,6 +42,9 @@ pub struct PackageFilter {
     pub max_nights: Option<i32>,
     /// Only packages taking a group this large.
     pub guests: Option<i32>,
+    /// Only these packages (another context's answer, such as those departing with seats
+    /// free); `None`: any.
+    pub only: Option<Vec<Uuid>>,
 }
 
 /// Where the previous page ended: the sort key of its last row, under the order it was
@@ -261,6 +264,7 @@ impl Catalog {
                AND ($4::int IS NULL OR p.nights >= $4)
                AND ($5::int IS NULL OR p.nights <= $5)
                AND ($6::int IS NULL OR p.max_group_size >= $6)
+               AND ($13::uuid[] IS NULL OR p.package_id = ANY($13))
              {SUMMARY_GROUP_BY}
              HAVING ($7::bigint IS NULL OR min(pp.price_paise) >= $7)
                 AND ($8::bigint IS NULL OR min(pp.price_paise) <= $8)
@@ -281,6 +285,7 @@ impl Catalog {
             .bind(after_name)
             .bind(after_number)
             .bind(after_code)
+            .bind(filter.only.as_deref())
             .fetch_all(&self.pool)
             .await
     }

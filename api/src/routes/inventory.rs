@@ -1,7 +1,7 @@
-//! Inventory: rooms left per night (public), and allotments and stop-sell for the people
-//! who manage a property.
+//! Inventory: rooms left per night and package departures with seats (public), allotments
+//! and stop-sell for the people who manage a property, and departures' seats for operators.
 
-use crate::access::{ClientInfo, InventoryManage, Public, Require};
+use crate::access::{ClientInfo, DeparturesManage, InventoryManage, Public, Require};
 use crate::{
     error::ApiError,
     extract::{ApiJson, ApiQuery},
@@ -9,14 +9,17 @@ use crate::{
 };
 use axum::{Json, extract::State};
 use chrono::NaiveDate;
-use inventory::{AllotmentChange, Inventory, RoomNights};
+use inventory::{AllotmentChange, DepartureChange, Inventory, RoomNights};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(availability)).routes(routes!(change_allotments))
+    OpenApiRouter::new()
+        .routes(routes!(availability))
+        .routes(routes!(change_allotments))
+        .routes(routes!(departures, set_departure))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -198,6 +201,173 @@ pub(crate) async fn change_allotments(
     accounts.log(Some(caller.user_id), "allotment_change", "success", &client, details).await;
     let nights = nights_now(&inventory, &nights).await?;
     Ok(Json(AvailabilityDto { accommodation: body.accommodation, room_type: body.room_type, nights }))
+}
+
+/// How far ahead one departures search looks.
+const MAX_DEPARTURE_RANGE_DAYS: i64 = 366;
+/// More seats than any coach or group tour in Tripura carries.
+const MAX_SEATS: i32 = 500;
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DeparturesQuery {
+    /// Package code.
+    #[param(example = "tripura-grand-circuit")]
+    package: String,
+    /// First departure day (default today).
+    from: Option<NaiveDate>,
+    /// Last departure day, included (default 90 days after `from`; at most 366 days after).
+    to: Option<NaiveDate>,
+    /// Seats the party needs, 1 to 50 (default 1): only departures with that many free.
+    #[param(minimum = 1, maximum = 50)]
+    seats: Option<i32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DepartureDto {
+    #[schema(value_type = String, format = Date)]
+    departure: NaiveDate,
+    seats_left: i32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DeparturesDto {
+    package: String,
+    /// The departures with seats for the party, by date.
+    departures: Vec<DepartureDto>,
+}
+
+/// The departures of a package that have seats for a party, by date.
+#[utoipa::path(get, security(()), path = "/departures", tag = "inventory", params(DeparturesQuery),
+    responses((status = 200, body = DeparturesDto), (status = 404, description = "No such package on sale"),
+        (status = 422, description = "Invalid range or seats")))]
+pub(crate) async fn departures(
+    _: Public,
+    State(catalog): State<catalog::Catalog>,
+    State(inventory): State<Inventory>,
+    ApiQuery(q): ApiQuery<DeparturesQuery>,
+) -> Result<Json<DeparturesDto>, ApiError> {
+    let today = contracts::india::today();
+    let from = q.from.unwrap_or(today).max(today);
+    let to = q.to.unwrap_or(from + chrono::Duration::days(90));
+    if to < from || (to - from).num_days() > MAX_DEPARTURE_RANGE_DAYS {
+        return Err(ApiError::invalid_field(
+            "invalid_date_range",
+            "to",
+            format!("`to` must be on or after `from` (and today), at most {MAX_DEPARTURE_RANGE_DAYS} days later"),
+        ));
+    }
+    let seats = q.seats.unwrap_or(1);
+    if !(1..=50).contains(&seats) {
+        return Err(ApiError::invalid_field("invalid_seats", "seats", "Ask for 1 to 50 seats"));
+    }
+    let package = crate::use_cases::booking::package_on_sale(&catalog, q.package.trim(), today).await?;
+    let listed = inventory.departures(package.package_id, from, to).await?;
+    let departures = listed
+        .into_iter()
+        .filter(|d| d.seats_left() >= seats)
+        .map(|d| DepartureDto { departure: d.departure_date, seats_left: d.seats_left() })
+        .collect();
+    Ok(Json(DeparturesDto { package: package.code, departures }))
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DepartureChangeRequest {
+    #[schema(example = "tripura-grand-circuit")]
+    package: String,
+    /// The departure day, today or later.
+    #[schema(value_type = String, format = Date)]
+    departure: NaiveDate,
+    /// Seats on sale, 0 to 500; never below what is already held and sold.
+    #[schema(minimum = 0, maximum = 500)]
+    seats: Option<i32>,
+    /// `true` stops selling the departure (holds in place are kept); `false` resumes.
+    stop_sell: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DepartureStateDto {
+    package: String,
+    #[schema(value_type = String, format = Date)]
+    departure: NaiveDate,
+    seats_allotted: i32,
+    seats_held: i32,
+    seats_sold: i32,
+    stop_sell: bool,
+    seats_left: i32,
+}
+
+/// Open a package departure or change its seats and stop-sell (operators).
+#[utoipa::path(put, path = "/departures", tag = "inventory", request_body = DepartureChangeRequest,
+    security(("bearer" = ["inventory:manage_any"])),
+    responses((status = 200, body = DepartureStateDto, description = "The departure after the change"),
+        (status = 401, description = "Not signed in"), (status = 403, description = "Not an operator"),
+        (status = 404, description = "No such package on sale, or stop-sell of a departure never opened"),
+        (status = 409, description = "The seats would fall below those already held and sold"),
+        (status = 422, description = "Invalid departure or seats")))]
+pub(crate) async fn set_departure(
+    caller: Require<DeparturesManage>,
+    ClientInfo(client): ClientInfo,
+    State(accounts): State<auth::Accounts>,
+    State(catalog): State<catalog::Catalog>,
+    State(inventory): State<Inventory>,
+    ApiJson(body): ApiJson<DepartureChangeRequest>,
+) -> Result<Json<DepartureStateDto>, ApiError> {
+    let today = contracts::india::today();
+    if body.departure < today {
+        return Err(ApiError::invalid_field(
+            "departure_in_past",
+            "departure",
+            format!("departure {} is before today ({today})", body.departure),
+        ));
+    }
+    if body.seats.is_none() && body.stop_sell.is_none() {
+        return Err(ApiError::invalid("nothing_to_change", "Give seats, a stop_sell flag, or both"));
+    }
+    if let Some(seats) = body.seats
+        && !(0..=MAX_SEATS).contains(&seats)
+    {
+        return Err(ApiError::invalid_field("invalid_seats", "seats", format!("seats must be 0 to {MAX_SEATS}")));
+    }
+    let package = crate::use_cases::booking::package_on_sale(&catalog, body.package.trim(), today).await?;
+    if let Some(seats) = body.seats
+        && let DepartureChange::BelowCommitments { committed } =
+            inventory.set_departure(package.package_id, body.departure, seats).await?
+    {
+        return Err(ApiError::Conflict {
+            code: "seats_below_commitments",
+            message: format!("{committed} seats are already held or sold on {}; nothing was changed", body.departure),
+        });
+    }
+    if let Some(stop_sell) = body.stop_sell
+        && !inventory.set_departure_stop_sell(package.package_id, body.departure, stop_sell).await?
+    {
+        return Err(ApiError::not_found(
+            "departure_not_found",
+            format!("{} has no departure on {}; give its seats first", package.code, body.departure),
+        ));
+    }
+    let details = serde_json::json!({
+        "package": package.code, "departure": body.departure, "seats": body.seats, "stop_sell": body.stop_sell,
+    });
+    accounts.log(Some(caller.user_id), "departure_change", "success", &client, details).await;
+    let departure = inventory
+        .departures(package.package_id, body.departure, body.departure)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the departure just set is not listed")))?;
+    Ok(Json(DepartureStateDto {
+        package: package.code,
+        departure: departure.departure_date,
+        seats_allotted: departure.seats_allotted,
+        seats_held: departure.seats_held,
+        seats_sold: departure.seats_sold,
+        stop_sell: departure.stop_sell,
+        seats_left: departure.seats_left(),
+    }))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use crate::{
     extract::{ApiPath, ApiQuery},
     paging::{self, Page, PageSize},
     routes::MoneyDto,
+    use_cases::booking::{package_on_sale, package_party, quote_departure},
 };
 use axum::{extract::State, http::HeaderMap, response::Response};
 use catalog::{
@@ -16,10 +17,7 @@ use catalog::{
     places::PlaceOf,
 };
 use chrono::{Days, NaiveDate};
-use contracts::{
-    india,
-    pricing::{PackageParty, PackageQuoteError, quote_package as price_package},
-};
+use contracts::india;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -165,6 +163,17 @@ pub(crate) struct PackageQuery {
     /// Packages taking a group this large (1 to 50).
     #[param(minimum = 1, maximum = 50)]
     guests: Option<i64>,
+    /// Only packages departing on or after this day with seats free (see `seats`).
+    #[param(value_type = Option<String>, format = Date)]
+    departs_from: Option<NaiveDate>,
+    /// Only packages departing on or before this day with seats free (see `seats`); at most
+    /// 366 days after `departs_from`.
+    #[param(value_type = Option<String>, format = Date)]
+    departs_to: Option<NaiveDate>,
+    /// Only packages with a departure that has this many seats free (1 to 50), between
+    /// `departs_from` (default today) and `departs_to` (default 90 days later).
+    #[param(minimum = 1, maximum = 50)]
+    seats: Option<i64>,
     /// `name` (default), `price` or `nights`.
     #[param(pattern = "^(name|price|nights)$")]
     sort: Option<String>,
@@ -182,6 +191,7 @@ pub(crate) struct PackageQuery {
 pub(crate) async fn list_packages(
     _: Public,
     State(catalog): State<Catalog>,
+    State(inventory): State<inventory::Inventory>,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<PackageQuery>,
 ) -> Result<Response, ApiError> {
@@ -200,6 +210,7 @@ pub(crate) async fn list_packages(
     if q.guests.is_some_and(|g| !(1..=MAX_GUESTS).contains(&g)) {
         return Err(ApiError::invalid_field("invalid_guests", "guests", format!("Ask for 1 to {MAX_GUESTS} guests")));
     }
+    let only = departing(&inventory, &q).await?;
     let mut amenities: Vec<String> =
         q.amenities.iter().flat_map(|a| a.split(',')).map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).collect();
     amenities.sort();
@@ -214,11 +225,35 @@ pub(crate) async fn list_packages(
         min_nights: q.min_nights,
         max_nights: q.max_nights,
         guests: q.guests.and_then(|g| i32::try_from(g).ok()),
+        only,
     };
     let rows = catalog.search_packages(&filter, india::today(), order, after.as_ref(), size.fetch()).await?;
     let Page { items, next_cursor } = Page::cut(rows, size, list, |p| p.cursor(order));
     let items = with_stops_and_amenities(&catalog, items).await?;
     cacheable(&headers, &PackageList { items, next_cursor })
+}
+
+/// The packages departing in the query's range with its seats free, when it asks for
+/// departures at all; `None` when it does not.
+async fn departing(inventory: &inventory::Inventory, q: &PackageQuery) -> Result<Option<Vec<Uuid>>, ApiError> {
+    if q.departs_from.is_none() && q.departs_to.is_none() && q.seats.is_none() {
+        return Ok(None);
+    }
+    let today = india::today();
+    let from = q.departs_from.unwrap_or(today).max(today);
+    let to = q.departs_to.unwrap_or(from + chrono::Duration::days(90));
+    if to < from || (to - from).num_days() > 366 {
+        return Err(ApiError::invalid_field(
+            "invalid_date_range",
+            "departs_to",
+            "`departs_to` must be on or after `departs_from` (and today), at most 366 days later",
+        ));
+    }
+    let seats = q.seats.unwrap_or(1);
+    if !(1..=MAX_GUESTS).contains(&seats) {
+        return Err(ApiError::invalid_field("invalid_seats", "seats", format!("Ask for 1 to {MAX_GUESTS} seats")));
+    }
+    Ok(Some(inventory.packages_departing(from, to, u32::try_from(seats).unwrap_or(1)).await?))
 }
 
 /// One package on sale, with its destinations and experiences day by day, its amenities, the
@@ -234,7 +269,7 @@ pub(crate) async fn get_package(
     ApiPath(code): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let today = india::today();
-    let summary = find_on_sale(&catalog, &code, today).await?;
+    let summary = package_on_sale(&catalog, &code, today).await?;
     let ids = [summary.package_id];
     let experiences = catalog
         .experiences_of_packages(&ids)
@@ -340,18 +375,9 @@ pub(crate) async fn quote_package(
             format!("start {start} is before today ({today})"),
         ));
     }
-    let summary = find_on_sale(&catalog, &code, today).await?;
-    let party = party(&q, summary.max_group_size)?;
-    let rates: Vec<_> =
-        catalog.prices_of_packages(&[summary.package_id], start).await?.iter().filter_map(|p| p.rate()).collect();
-    let quote = price_package(&rates, start, party).map_err(|e| match e {
-        PackageQuoteError::NoRateOn { .. } => ApiError::invalid_field("no_price_for_date", "start", e.to_string()),
-        PackageQuoteError::NoAdults | PackageQuoteError::NoRooms | PackageQuoteError::Overflow => {
-            ApiError::invalid("unquotable_package", e.to_string())
-        }
-        // The catalog's constraints keep these out of the table: a bug if seen.
-        PackageQuoteError::AmbiguousRates { .. } | PackageQuoteError::BadPrice => ApiError::Internal(e.into()),
-    })?;
+    let summary = package_on_sale(&catalog, &code, today).await?;
+    let party = package_party(q.adults.unwrap_or(1), q.children.unwrap_or(0), q.rooms, summary.max_group_size)?;
+    let quote = quote_departure(&catalog, &summary, start, party, "start").await?;
     let per_room = quote.rate.basis == contracts::pricing::PricingBasis::PerRoom;
     let rate = &quote.rate;
     let dto = PackageQuoteDto {
@@ -385,39 +411,6 @@ pub(crate) async fn quote_package(
         total: quote.total.into(),
     };
     cacheable(&headers, &dto)
-}
-
-/// The party of a quote, checked against the package's group size.
-fn party(q: &PackageQuoteQuery, max_group_size: i32) -> Result<PackageParty, ApiError> {
-    let adults = q.adults.unwrap_or(1);
-    let children = q.children.unwrap_or(0);
-    if !(1..=MAX_GUESTS).contains(&adults) {
-        return Err(ApiError::invalid_field("invalid_adults", "adults", "A party has at least one adult"));
-    }
-    if !(0..=MAX_GUESTS).contains(&children) {
-        return Err(ApiError::invalid_field("invalid_children", "children", "Children are 0 or more"));
-    }
-    if adults + children > i64::from(max_group_size) {
-        let field = if adults > i64::from(max_group_size) { "adults" } else { "children" };
-        return Err(ApiError::invalid_field(
-            "group_too_large",
-            field,
-            format!("This package takes at most {max_group_size} travellers"),
-        ));
-    }
-    let rooms = q.rooms.unwrap_or((adults + 1) / 2);
-    if !(1..=adults).contains(&rooms) {
-        return Err(ApiError::invalid_field("invalid_rooms", "rooms", "Ask for 1 room to one room per adult"));
-    }
-    let count = |n: i64| u32::try_from(n).unwrap_or(0);
-    Ok(PackageParty { adults: count(adults), children: count(children), rooms: count(rooms) })
-}
-
-async fn find_on_sale(catalog: &Catalog, code: &str, today: NaiveDate) -> Result<PackageSummary, ApiError> {
-    catalog
-        .find_package(code, today)
-        .await?
-        .ok_or_else(|| ApiError::not_found("package_not_found", format!("No package {code} is on sale")))
 }
 
 /// Attaches destinations and amenities to a page of packages: one query each for the page.
@@ -500,20 +493,5 @@ mod tests {
         for name in ["adults", "children", "rooms"] {
             assert_eq!(bound("/api/catalog/packages/{code}/quote", name, "maximum"), MAX_GUESTS, "{name}");
         }
-    }
-
-    #[test]
-    fn a_quote_party_fits_the_group_and_rooms_default_to_twin_sharing() {
-        let q = |adults, children, rooms| PackageQuoteQuery { start: String::new(), adults, children, rooms };
-        assert_eq!(party(&q(Some(3), Some(1), None), 6).unwrap(), PackageParty { adults: 3, children: 1, rooms: 2 });
-        assert_eq!(party(&q(None, None, None), 6).unwrap(), PackageParty { adults: 1, children: 0, rooms: 1 });
-        let code = |r: Result<PackageParty, ApiError>| match r {
-            Err(ApiError::Invalid { code, .. }) => code,
-            other => panic!("{other:?}"),
-        };
-        assert_eq!(code(party(&q(Some(5), Some(2), None), 6)), "group_too_large");
-        assert_eq!(code(party(&q(Some(0), None, None), 6)), "invalid_adults");
-        assert_eq!(code(party(&q(Some(2), Some(-1), None), 6)), "invalid_children");
-        assert_eq!(code(party(&q(Some(2), None, Some(3)), 6)), "invalid_rooms");
     }
 }
