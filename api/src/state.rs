@@ -101,9 +101,10 @@ pub fn contexts_of(service: ApiService) -> &'static [&'static str] {
         ApiService::Catalog => &[auth::SCHEMA, catalog::SCHEMA, inventory::SCHEMA],
         // Nights are addressed by the catalog's codes; staff routes confirm the login.
         ApiService::Inventory => &[auth::SCHEMA, catalog::SCHEMA, inventory::SCHEMA],
-        // A booking is quoted from the catalog; its money is read from the payment context;
-        // every route confirms the login.
-        ApiService::Bookings => &[auth::SCHEMA, catalog::SCHEMA, booking::SCHEMA, payment::SCHEMA],
+        // A booking is quoted from the catalog, a package booking checked against its
+        // departure's seats (inventory); its money is read from the payment context; every
+        // route confirms the login.
+        ApiService::Bookings => &[auth::SCHEMA, catalog::SCHEMA, inventory::SCHEMA, booking::SCHEMA, payment::SCHEMA],
         // Webhooks only: the payment context's records (and Temporal).
         ApiService::Payments => &[payment::SCHEMA],
         // Partners book, read and cancel through the booking use cases (catalog, inventory,

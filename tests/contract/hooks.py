@@ -202,7 +202,8 @@ def before_load_schema(context, raw_schema):
 SEMANTIC_REFUSALS = frozenset({
     # Dates relative to today, or to each other.
     "check_in_in_past", "check_out_not_after_check_in", "stay_too_long", "check_in_too_far_ahead",
-    "invalid_date_range", "invalid_field:expires_at", "start_in_past",
+    "invalid_date_range", "invalid_field:expires_at", "start_in_past", "departure_in_past",
+    "departure_too_far_ahead",
     # Fields that go together.
     "missing_check_in", "missing_check_out", "unexpected_card_token", "invalid_card_token",
     "override_reason_required", "invalid_child_price", "missing_refresh_token", "invalid_dates", "nothing_to_change",
@@ -212,7 +213,10 @@ SEMANTIC_REFUSALS = frozenset({
     # What the platform holds: codes that name nothing, more guests than the rooms sleep.
     "unknown_accommodation", "unknown_room_type", "too_many_guests", "unknown_destination",
     "unknown_experience", "unknown_amenity", "group_too_large", "no_price_for_date",
-    "unquotable_stay", "duplicate_code", "seasons_overlap",
+    "unquotable_stay", "duplicate_code", "seasons_overlap", "stays_overlap", "stay_outside_package",
+    # A package's departures: none on that day, or without the seats; rooms that cannot
+    # sleep the party at an included stay.
+    "departure_not_on_sale", "not_enough_seats", "too_few_rooms",
     # A package's rooms above its adults.
     "invalid_rooms",
     # A password that is the account's own e-mail address, or one character repeated.

@@ -157,6 +157,7 @@ pub fn codec_replayer() -> anyhow::Result<WorkflowReplayer> {
     Ok(WorkflowReplayer::new(
         WorkflowReplayerOptions::new()
             .register_workflow::<sagas::BookingWorkflow>()?
+            .register_workflow::<sagas::PackageBookingWorkflow>()?
             .register_workflow::<sagas::HoldSweepWorkflow>()?
             .register_workflow::<sagas::AutoRefundWorkflow>()?
             .register_workflow::<sagas::CancellationWorkflow>()?

@@ -264,6 +264,7 @@ async fn recording_a_booking_restores_a_lost_request_binding_and_stops_a_second_
         &request_hash,
         &first,
         booking::store::RequestOwner::User(user_id),
+        booking::store::BookingKind::Stay,
     )
     .await
     .unwrap();

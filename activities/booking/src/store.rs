@@ -254,10 +254,11 @@ async fn rebind_request(
     .bind(kind.as_str())
     .execute(&mut **tx)
     .await?;
-    let bound: Option<String> = sqlx::query_scalar("SELECT booking_ref FROM booking_requests WHERE idempotency_key = $1")
-        .bind(&request.idempotency_key)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let bound: Option<String> =
+        sqlx::query_scalar("SELECT booking_ref FROM booking_requests WHERE idempotency_key = $1")
+            .bind(&request.idempotency_key)
+            .fetch_optional(&mut **tx)
+            .await?;
     Ok(match bound {
         Some(bound) if bound == booking_ref.as_str() => None,
         other => Some(Recorded::DuplicateOf(other.unwrap_or_default())),

@@ -27,15 +27,16 @@ pub(crate) struct CancellationOrder {
 /// `cancelled` when an earlier cancellation finished, else `cancelling`.
 pub(crate) async fn start_cancellation(state: &AppState, order: CancellationOrder) -> Result<BookingState, ApiError> {
     let booking_ref = order.booking_ref;
-    let row = state
+    // Stays and packages alike: the saga reads the booking's own policy and holds.
+    let status = state
         .bookings
-        .find(&booking_ref)
+        .record_status(&booking_ref)
         .await?
         .ok_or_else(|| ApiError::not_found("booking_not_found", format!("No booking {booking_ref}")))?;
-    if !matches!(row.status, RecordStatus::Confirmed | RecordStatus::Cancelled) {
+    if !matches!(status, RecordStatus::Confirmed | RecordStatus::Cancelled) {
         return Err(ApiError::conflict(
             "not_cancellable",
-            format!("Booking {booking_ref} is {}; only a confirmed booking can be cancelled", row.status),
+            format!("Booking {booking_ref} is {status}; only a confirmed booking can be cancelled"),
         ));
     }
     let input = CancellationInput {
@@ -53,5 +54,5 @@ pub(crate) async fn start_cancellation(state: &AppState, order: CancellationOrde
         .build();
     let started = client.start_workflow(sagas::CancellationWorkflow::run, input, options).await.map(drop);
     started_or_running(started, "Cancellations")?;
-    Ok(if row.status == RecordStatus::Cancelled { BookingState::Cancelled } else { BookingState::Cancelling })
+    Ok(if status == RecordStatus::Cancelled { BookingState::Cancelled } else { BookingState::Cancelling })
 }

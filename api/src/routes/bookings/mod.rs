@@ -13,7 +13,7 @@ use crate::{
     paging::{self, Page, PageSize},
     state::AppState,
     use_cases::{
-        booking::{self as use_case, BookingListItem, BookingOrder},
+        booking::{self as use_case, BookingBody, BookingListItem, BookingOrder},
         cancellation::{CancellationOrder, start_cancellation},
     },
 };
@@ -23,16 +23,21 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use booking::{ListPosition, RequestOwner};
+use booking::{BookingKind, ListPosition, RequestOwner};
 use contracts::BookingRef;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+mod packages;
+
+pub(crate) use packages::{package_answer, package_list, read_package};
+
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_booking, list_my_bookings))
+        .merge(packages::router())
         .routes(routes!(get_booking))
         .routes(routes!(cancel_booking))
         .routes(routes!(cancellation_terms))
@@ -72,7 +77,7 @@ pub(crate) async fn create_booking(
         }
     };
     let user_id = caller.user_id();
-    let order = BookingOrder { body: &body, client_key, owner: RequestOwner::User(user_id) };
+    let order = BookingOrder { body: BookingBody::Stay(&body), client_key, owner: RequestOwner::User(user_id) };
     let confirm = async { caller.confirm().await.map(drop) };
     let started = use_case::start_booking(&state, order, confirm).await?;
     if !started.repeated {
@@ -125,9 +130,20 @@ pub(crate) async fn get_booking(
 ) -> Result<Response, ApiError> {
     let booking_ref = viewable_booking(&state, &caller, &raw_ref).await?;
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
+    if state.bookings.kind_of(&booking_ref).await? == Some(BookingKind::Package) {
+        return Err(package_elsewhere(&booking_ref, use_case::package_status_url));
+    }
     let wait = Duration::from_secs(query.wait.unwrap_or(0));
     let read = use_case::read_booking(&state, &booking_ref, wait).await?.ok_or_else(|| booking_not_found(&raw_ref))?;
     Ok(booking_answer(read))
+}
+
+/// A package booking asked for where stays are read: 404, naming where it is.
+pub(crate) fn package_elsewhere(booking_ref: &BookingRef, status_url: fn(&str) -> String) -> ApiError {
+    ApiError::not_found(
+        "booking_is_a_package",
+        format!("{booking_ref} is a package booking: read it at {}", status_url(booking_ref.as_str())),
+    )
 }
 
 /// How soon a client should ask again when the answer is only the last state known for sure.
@@ -238,9 +254,10 @@ pub(crate) struct CancelBookingRequest {
     override_reason: Option<String>,
 }
 
-/// Cancel a confirmed booking: the refund follows its cancellation policy (days before
-/// check-in), or an operator's override; the rooms go back on sale. Asking again (or ten
-/// times at once) runs one cancellation and refunds once.
+/// Cancel a confirmed booking, a stay or a package: the refund follows its cancellation
+/// policy (days before check-in or departure), or an operator's override; the rooms (and a
+/// package's seats) go back on sale. Asking again (or ten times at once) runs one
+/// cancellation and refunds once.
 #[utoipa::path(post, path = "/{booking_ref}/cancel", tag = "bookings", request_body = CancelBookingRequest,
     security(("bearer" = ["bookings:cancel_own", "bookings:cancel_any"])),
     params(("booking_ref" = String, Path, example = "TRP-7K3M9Q")),
@@ -276,7 +293,11 @@ pub(crate) async fn cancel_booking(
     let state_now = start_cancellation(&state, order).await?;
     let details = serde_json::json!({ "booking_ref": booking_ref.as_str() });
     state.accounts.log(Some(caller.user_id), "booking_cancel", "success", &requester, details).await;
-    Ok(accepted(&booking_ref, state_now, use_case::traveller_status_url))
+    let status_url = match state.bookings.kind_of(&booking_ref).await? {
+        Some(BookingKind::Package) => use_case::package_status_url,
+        _ => use_case::traveller_status_url,
+    };
+    Ok(accepted(&booking_ref, state_now, status_url))
 }
 
 /// An operator's refund in place of the policy's: `bookings:override` only, with a reason.
@@ -312,9 +333,9 @@ fn refund_override(
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListBookingsQuery {
     /// Page size, at most 100 (default 20).
-    limit: Option<i64>,
+    pub(crate) limit: Option<i64>,
     /// `next_cursor` of the previous page.
-    cursor: Option<String>,
+    pub(crate) cursor: Option<String>,
 }
 
 /// The signed-in user's bookings, newest first.
@@ -328,7 +349,8 @@ pub(crate) async fn list_my_bookings(
 ) -> Result<Json<BookingList>, ApiError> {
     let size = PageSize::or_default(query.limit)?;
     let after: Option<ListPosition> = paging::after(MY_BOOKINGS, query.cursor.as_deref())?;
-    let rows = state.bookings.requested_by(RequestOwner::User(caller.user_id), after, size.fetch()).await?;
+    let rows =
+        state.bookings.requested_by(RequestOwner::User(caller.user_id), BookingKind::Stay, after, size.fetch()).await?;
     let page = Page::cut(rows, size, MY_BOOKINGS, list_position).map(BookingListItem::from);
     Ok(Json(BookingList { items: page.items, next_cursor: page.next_cursor }))
 }

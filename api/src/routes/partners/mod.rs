@@ -40,6 +40,8 @@ pub(crate) fn v1_router() -> OpenApiRouter<AppState> {
         .routes(routes!(v1::create_booking, v1::list_bookings))
         .routes(routes!(v1::get_booking))
         .routes(routes!(v1::cancel_booking))
+        .routes(routes!(v1::create_package_booking, v1::list_package_bookings))
+        .routes(routes!(v1::get_package_booking))
         .routes(routes!(v1::settlements))
         .routes(routes!(v1::access_log))
 }

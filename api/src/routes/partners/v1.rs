@@ -19,12 +19,15 @@ use crate::{
     },
     state::AppState,
     use_cases::{
-        booking::{self as use_case, BookingListItem, BookingOrder},
+        booking::{
+            self as use_case, BookingBody, BookingListItem, BookingOrder, CreatePackageBookingRequest,
+            PackageBookingView,
+        },
         cancellation::{CancellationOrder, start_cancellation},
     },
 };
 use axum::{Json, extract::State, http::HeaderMap, response::Response};
-use booking::{ListPosition, RequestOwner};
+use booking::{BookingKind, ListPosition, RequestOwner};
 use chrono::NaiveDate;
 use contracts::{BookingRef, StayDates};
 use serde::{Deserialize, Serialize};
@@ -37,6 +40,14 @@ const PARTNER_BOOKINGS: &str = "partner-bookings:newest";
 pub(crate) fn status_url(booking_ref: &str) -> String {
     format!("/api/partners/v1/bookings/{booking_ref}")
 }
+
+/// Where a partner follows one of its package bookings.
+pub(crate) fn package_status_url(booking_ref: &str) -> String {
+    format!("/api/partners/v1/bookings/packages/{booking_ref}")
+}
+
+/// The list tag of the partner's package booking list cursors.
+const PARTNER_PACKAGE_BOOKINGS: &str = "partner-package-bookings:newest";
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -247,7 +258,8 @@ pub(crate) async fn create_booking(
     ApiJson(body): ApiJson<CreateBookingRequest>,
 ) -> Result<Response, ApiError> {
     let client_key = bookings::idempotency_key(&headers)?;
-    let order = BookingOrder { body: &body, client_key, owner: RequestOwner::Partner(caller.partner_id) };
+    let order =
+        BookingOrder { body: BookingBody::Stay(&body), client_key, owner: RequestOwner::Partner(caller.partner_id) };
     // The key checked the partner already: there is no login to confirm alongside.
     let started = use_case::start_booking(&state, order, async { Ok(()) }).await?;
     if !started.repeated {
@@ -282,6 +294,9 @@ pub(crate) async fn get_booking(
     ApiQuery(query): ApiQuery<GetBookingQuery>,
 ) -> Result<Response, ApiError> {
     let booking_ref = own_booking(&state.bookings, &caller, &raw_ref).await?;
+    if state.bookings.kind_of(&booking_ref).await? == Some(BookingKind::Package) {
+        return Err(bookings::package_elsewhere(&booking_ref, package_status_url));
+    }
     let wait = Duration::from_secs(query.wait.unwrap_or(0));
     let mut read = use_case::read_booking(&state, &booking_ref, wait).await?.ok_or_else(|| not_found(&raw_ref))?;
     read.view.status_url = status_url(&read.view.booking_ref);
@@ -332,7 +347,76 @@ pub(crate) async fn cancel_booking(
     };
     let state_now = start_cancellation(&state, order).await?;
     tracing::info!(%booking_ref, partner = %caller.partner_code, "partner cancellation started");
+    let status_url = match state.bookings.kind_of(&booking_ref).await? {
+        Some(BookingKind::Package) => package_status_url,
+        _ => status_url,
+    };
     Ok(bookings::accepted(&booking_ref, state_now, status_url))
+}
+
+/// Book a package departure for the partner's customer: the same package booking saga as
+/// every package booking (seats, the rooms of the included stays, one charge — or
+/// everything given back). Answers at once; poll `status_url`. Cancel it as any booking of
+/// the partner's.
+#[utoipa::path(post, operation_id = "partner_create_package_booking", path = "/bookings/packages", tag = "partner API",
+    request_body = CreatePackageBookingRequest, security(("partner_key" = []), ("partner_key_header" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,200}$", description = "Repeat a request safely")),
+    responses((status = 202, body = BookingAccepted, links(("booking" = (operation_id = "partner_get_package_booking", parameters(("booking_ref" = "$response.body#/booking_ref")))))),
+        (status = 401, description = "No valid API key"), (status = 403, description = "The partner is suspended or closed"),
+        (status = 404, description = "No such package on sale"),
+        (status = 422, description = "Invalid request, or the key reused with another body"),
+        (status = 429, description = "Rate limit exceeded"), (status = 503, description = "Temporal or the database is unreachable")))]
+pub(crate) async fn create_package_booking(
+    caller: PartnerKey,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<CreatePackageBookingRequest>,
+) -> Result<Response, ApiError> {
+    let client_key = bookings::idempotency_key(&headers)?;
+    let owner = RequestOwner::Partner(caller.partner_id);
+    let order = BookingOrder { body: BookingBody::Package(&body), client_key, owner };
+    let started = use_case::start_booking(&state, order, async { Ok(()) }).await?;
+    if !started.repeated {
+        tracing::info!(booking_ref = %started.booking_ref, partner = %caller.partner_code, "partner package booking saga started");
+    }
+    Ok(bookings::accepted(&started.booking_ref, started.state, package_status_url))
+}
+
+/// Where one of the partner's package bookings stands. Another partner's booking is 404.
+#[utoipa::path(get, operation_id = "partner_get_package_booking", path = "/bookings/packages/{booking_ref}", tag = "partner API",
+    security(("partner_key" = []), ("partner_key_header" = [])),
+    params(("booking_ref" = String, Path, example = "TRP-7K3M9Q"), GetBookingQuery),
+    responses((status = 200, body = PackageBookingView, headers(("Retry-After" = Option<u64>,
+            description = "Present when the saga could not be asked and this is the stored record: ask again after this many seconds"))),
+        (status = 401, description = "No valid API key"),
+        (status = 404, description = "No such package booking of this partner"), (status = 429, description = "Rate limit exceeded"),
+        (status = 503, description = "Neither the saga nor the stored booking can be read")))]
+pub(crate) async fn get_package_booking(
+    caller: PartnerKey,
+    State(state): State<AppState>,
+    ApiPath(raw_ref): ApiPath<String>,
+    ApiQuery(query): ApiQuery<GetBookingQuery>,
+) -> Result<Response, ApiError> {
+    let booking_ref = own_booking(&state.bookings, &caller, &raw_ref).await?;
+    let mut read =
+        bookings::read_package(&state, &booking_ref, query.wait).await?.ok_or_else(|| not_found(&raw_ref))?;
+    read.view.status_url = package_status_url(&read.view.booking_ref);
+    Ok(bookings::package_answer(read))
+}
+
+/// The partner's package bookings, newest first.
+#[utoipa::path(get, operation_id = "partner_list_package_bookings", path = "/bookings/packages", tag = "partner API", params(ListBookingsQuery),
+    security(("partner_key" = []), ("partner_key_header" = [])),
+    responses((status = 200, body = BookingList), (status = 401, description = "No valid API key"),
+        (status = 429, description = "Rate limit exceeded")))]
+pub(crate) async fn list_package_bookings(
+    caller: PartnerKey,
+    State(records): State<booking::Bookings>,
+    ApiQuery(query): ApiQuery<ListBookingsQuery>,
+) -> Result<Json<BookingList>, ApiError> {
+    let owner = RequestOwner::Partner(caller.partner_id);
+    let query = bookings::ListBookingsQuery { limit: query.limit, cursor: query.cursor };
+    Ok(Json(bookings::package_list(&records, owner, query, PARTNER_PACKAGE_BOOKINGS, package_status_url).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -357,7 +441,8 @@ pub(crate) async fn list_bookings(
 ) -> Result<Json<BookingList>, ApiError> {
     let size = PageSize::or_default(query.limit)?;
     let after: Option<ListPosition> = paging::after(PARTNER_BOOKINGS, query.cursor.as_deref())?;
-    let rows = records.requested_by(RequestOwner::Partner(caller.partner_id), after, size.fetch()).await?;
+    let rows =
+        records.requested_by(RequestOwner::Partner(caller.partner_id), BookingKind::Stay, after, size.fetch()).await?;
     let page = Page::cut(rows, size, PARTNER_BOOKINGS, bookings::list_position).map(|row| {
         let mut item = BookingListItem::from(row);
         item.status_url = status_url(&item.booking_ref);

@@ -2,9 +2,14 @@
 //! key to a booking reference), start its saga (`booking-<ref>`), and read where it stands,
 //! waiting for its outcome if asked. Travellers and partners book through the same code.
 
+mod package;
 mod request;
 mod view;
 
+pub(crate) use package::{
+    CreatePackageBookingRequest, PackageBookingView, PackageRead, package_on_sale, package_party, quote_departure,
+    read_package_booking, status_url as package_status_url,
+};
 pub(crate) use request::CreateBookingRequest;
 pub(crate) use view::{
     BookingAccepted, BookingList, BookingListItem, BookingState, BookingView, VersionDto,
@@ -13,7 +18,7 @@ pub(crate) use view::{
 
 use super::started_or_running;
 use crate::{error::ApiError, state::AppState};
-use booking::{IdempotentRequest, RequestOwner};
+use booking::{BookingKind, IdempotentRequest, RequestOwner};
 use contracts::{
     BookingRef,
     saga::{BookingProgress, BookingRequestKey, BookingSagaInput, StayRequest},
@@ -33,9 +38,34 @@ pub(crate) const MAX_WAIT_SECS: u64 = 20;
 /// How long one question to a running saga may take before the record answers instead.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// What a booking request asks for: a stay, or a package departure.
+#[derive(Clone, Copy)]
+pub(crate) enum BookingBody<'a> {
+    Stay(&'a CreateBookingRequest),
+    Package(&'a CreatePackageBookingRequest),
+}
+
+impl BookingBody<'_> {
+    fn kind(self) -> BookingKind {
+        match self {
+            BookingBody::Stay(_) => BookingKind::Stay,
+            BookingBody::Package(_) => BookingKind::Package,
+        }
+    }
+
+    /// SHA-256 of the request body: the same key with another body is another request.
+    fn hash(self) -> Result<Vec<u8>, ApiError> {
+        let json = match self {
+            BookingBody::Stay(body) => serde_json::to_vec(body),
+            BookingBody::Package(body) => serde_json::to_vec(body),
+        };
+        Ok(Sha256::digest(json.map_err(|e| ApiError::Internal(e.into()))?).to_vec())
+    }
+}
+
 /// A booking request from someone allowed to book (the handler checked who).
 pub(crate) struct BookingOrder<'a> {
-    pub(crate) body: &'a CreateBookingRequest,
+    pub(crate) body: BookingBody<'a>,
     /// The client's `Idempotency-Key`, if it sent one.
     pub(crate) client_key: Option<String>,
     pub(crate) owner: RequestOwner,
@@ -72,9 +102,9 @@ pub(crate) async fn start_booking(
     order: BookingOrder<'_>,
     confirm_caller: impl Future<Output = Result<(), ApiError>>,
 ) -> Result<Started, ApiError> {
-    let request_hash =
-        Sha256::digest(serde_json::to_vec(order.body).map_err(|e| ApiError::Internal(e.into()))?).to_vec();
+    let request_hash = order.body.hash()?;
     let key = order.scoped_key();
+    let kind = order.body.kind();
     let (confirmed, admitted) = tokio::join!(confirm_caller, admit(state, &order, &key, &request_hash));
     if let Err(refused) = confirmed {
         if let Ok(Admitted::Bound { booking_ref, repeated: false, .. }) = &admitted {
@@ -86,7 +116,7 @@ pub(crate) async fn start_booking(
         Admitted::Started(earlier) => {
             tracing::Span::current().record("booking_ref", tracing::field::display(&earlier));
             let state = match state.temporal.client().await {
-                Ok(client) => progress_or_pending(&client, &earlier).await,
+                Ok(client) => progress_or_pending(&client, &earlier, kind).await,
                 Err(_) => BookingState::Pending,
             };
             return Ok(Started { booking_ref: earlier, state, repeated: true });
@@ -94,18 +124,27 @@ pub(crate) async fn start_booking(
         Admitted::Bound { prepared, booking_ref, repeated } => (prepared, booking_ref, repeated),
     };
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
-    let input =
-        prepared.saga_input(booking_ref.clone(), order.owner, key, &request_hash, state.payments_config.payment_window);
+    let request = BookingRequestKey { idempotency_key: key, request_hash: hex::encode(&request_hash) };
+    let window = state.payments_config.payment_window;
     // The key is bound before the start: if Temporal is away, the client's retry with the
     // same key starts the saga under the same reference.
     let client = state.temporal.client().await?;
-    // What the request asked for is kept alongside the start, not after it: a status read
-    // that cannot ask the saga then still finds the booking (see `live_or_stored`).
-    let accepted = BookingProgress::accepted(&input);
-    let (started, kept) = tokio::join!(start_saga(&client, input), state.bookings.record_accepted(&accepted));
-    started?;
-    if let Err(e) = kept {
-        tracing::warn!(error = %e, "could not keep the accepted booking request");
+    match *prepared {
+        Prepared::Stay(prepared) => {
+            let input = prepared.saga_input(booking_ref.clone(), order.owner, request, window);
+            // What the request asked for is kept alongside the start, not after it: a status
+            // read that cannot ask the saga then still finds the booking (see `live_or_stored`).
+            let accepted = BookingProgress::accepted(&input);
+            let (started, kept) = tokio::join!(start_saga(&client, input), state.bookings.record_accepted(&accepted));
+            started?;
+            if let Err(e) = kept {
+                tracing::warn!(error = %e, "could not keep the accepted booking request");
+            }
+        }
+        Prepared::Package(prepared) => {
+            let input = prepared.saga_input(booking_ref.clone(), order.owner, request, window);
+            package::start_saga(&client, input).await?;
+        }
     }
     tracing::info!(%booking_ref, "booking saga started");
     // Best effort, after the answer: a repeated request that misses the mark binds again
@@ -117,7 +156,7 @@ pub(crate) async fn start_booking(
             tracing::warn!(error = %e, "could not mark the booking request started");
         }
     });
-    let state = if repeated { progress_or_pending(&client, &booking_ref).await } else { BookingState::Pending };
+    let state = if repeated { progress_or_pending(&client, &booking_ref, kind).await } else { BookingState::Pending };
     Ok(Started { booking_ref, state, repeated })
 }
 
@@ -127,7 +166,13 @@ enum Admitted {
     Started(BookingRef),
     /// Checked, quoted and bound to a reference; `repeated` when an earlier request with the
     /// same key and body had bound it.
-    Bound { prepared: Box<PreparedBooking>, booking_ref: BookingRef, repeated: bool },
+    Bound { prepared: Box<Prepared>, booking_ref: BookingRef, repeated: bool },
+}
+
+/// A request checked against the catalog and quoted, ready to start its saga.
+enum Prepared {
+    Stay(PreparedBooking),
+    Package(package::PreparedPackage),
 }
 
 /// Checks, quotes and binds a booking request. Checking and binding are independent round
@@ -141,8 +186,16 @@ async fn admit(
     key: &str,
     request_hash: &[u8],
 ) -> Result<Admitted, ApiError> {
-    let bind = state.bookings.bind_request(key, request_hash, order.owner);
-    match tokio::join!(prepare(&state.catalog, order.body), bind) {
+    let bind = state.bookings.bind_request(key, request_hash, order.owner, order.body.kind());
+    let prepare = async {
+        Ok(match order.body {
+            BookingBody::Stay(body) => Prepared::Stay(prepare(&state.catalog, body).await?),
+            BookingBody::Package(body) => {
+                Prepared::Package(package::prepare(&state.catalog, &state.inventory, body).await?)
+            }
+        })
+    };
+    match tokio::join!(prepare, bind) {
         (_, Ok(IdempotentRequest::Mismatch)) => Err(key_reused()),
         (_, Ok(IdempotentRequest::Repeat { booking_ref, saga_started: true })) => Ok(Admitted::Started(booking_ref)),
         (Ok(prepared), Ok(IdempotentRequest::New(booking_ref))) => {
@@ -177,11 +230,10 @@ impl PreparedBooking {
     /// starts from here, so each records its request again with the booking (see
     /// [`BookingRequestKey`]) and runs the booking's own steps locally without a patch.
     fn saga_input(
-        self: Box<Self>,
+        self,
         booking_ref: BookingRef,
         owner: RequestOwner,
-        key: String,
-        request_hash: &[u8],
+        request: BookingRequestKey,
         payment_window: Duration,
     ) -> BookingSagaInput {
         let (user_id, partner_id) = owner.user_and_partner();
@@ -194,7 +246,7 @@ impl PreparedBooking {
             user_id,
             payment_window_secs: Some(payment_window.as_secs()),
             partner_id,
-            request: Some(BookingRequestKey { idempotency_key: key, request_hash: hex::encode(request_hash) }),
+            request: Some(request),
             local_booking_steps: true,
         }
     }
@@ -393,12 +445,12 @@ enum QueryFailure {
 
 async fn query_progress(client: &Client, booking_ref: &BookingRef) -> Result<BookingProgress, QueryFailure> {
     let handle = client.get_workflow_handle::<BookingWorkflow>(booking_ref.workflow_id());
-    match tokio::time::timeout(
-        QUERY_TIMEOUT,
-        handle.query(BookingWorkflow::status, (), WorkflowQueryOptions::default()),
-    )
-    .await
-    {
+    bounded_query(handle.query(BookingWorkflow::status, (), WorkflowQueryOptions::default())).await
+}
+
+/// One question to a running saga, given up after [`QUERY_TIMEOUT`].
+async fn bounded_query<T>(query: impl Future<Output = Result<T, WorkflowQueryError>>) -> Result<T, QueryFailure> {
+    match tokio::time::timeout(QUERY_TIMEOUT, query).await {
         Ok(Ok(progress)) => Ok(progress),
         Ok(Err(WorkflowQueryError::NotFound(_))) => Err(QueryFailure::NotFound),
         Ok(Err(e)) => Err(QueryFailure::Unavailable(e)),
@@ -407,6 +459,13 @@ async fn query_progress(client: &Client, booking_ref: &BookingRef) -> Result<Boo
 }
 
 /// How far a saga got, or `pending` when it cannot say yet.
-async fn progress_or_pending(client: &Client, booking_ref: &BookingRef) -> BookingState {
-    query_progress(client, booking_ref).await.map_or(BookingState::Pending, |p| p.status.into())
+async fn progress_or_pending(client: &Client, booking_ref: &BookingRef, kind: BookingKind) -> BookingState {
+    match kind {
+        BookingKind::Stay => {
+            query_progress(client, booking_ref).await.map_or(BookingState::Pending, |p| p.status.into())
+        }
+        BookingKind::Package => {
+            package::query_progress(client, booking_ref).await.map_or(BookingState::Pending, |p| p.status.into())
+        }
+    }
 }

@@ -106,7 +106,7 @@ pub(crate) fn validate(req: &CreateBookingRequest, today: NaiveDate) -> Result<V
     })
 }
 
-fn validate_traveller(t: &TravellerDto) -> Result<LeadTraveller, ApiError> {
+pub(super) fn validate_traveller(t: &TravellerDto) -> Result<LeadTraveller, ApiError> {
     let name = t.name.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::invalid_field(
@@ -134,7 +134,7 @@ fn validate_traveller(t: &TravellerDto) -> Result<LeadTraveller, ApiError> {
     Ok(LeadTraveller { name, email: email.into_string(), phone })
 }
 
-fn validate_payment(p: &PaymentDto) -> Result<PaymentMethod, ApiError> {
+pub(super) fn validate_payment(p: &PaymentDto) -> Result<PaymentMethod, ApiError> {
     match (p.method.as_str(), &p.card_token) {
         ("checkout", None) => return Ok(PaymentMethod::checkout()),
         ("checkout", Some(_)) => {

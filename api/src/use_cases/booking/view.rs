@@ -139,17 +139,39 @@ impl BookingView {
     /// Shows the money as the payment context recorded it (captures and every refund,
     /// automatic ones included), where it knows more than the saga.
     pub(crate) fn set_money(&mut self, captured: i64, refunded: i64) {
+        let money = MoneyOfBooking {
+            status: self.status,
+            total: &self.total,
+            amount_charged: &mut self.amount_charged,
+            amount_refunded: &mut self.amount_refunded,
+            amount_due: &mut self.amount_due,
+        };
+        money.set(captured, refunded);
+    }
+}
+
+/// A booking view's money, shown as the payment context recorded it.
+pub(crate) struct MoneyOfBooking<'a> {
+    pub status: BookingState,
+    pub total: &'a MoneyDto,
+    pub amount_charged: &'a mut Option<MoneyDto>,
+    pub amount_refunded: &'a mut Option<MoneyDto>,
+    pub amount_due: &'a mut MoneyDto,
+}
+
+impl MoneyOfBooking<'_> {
+    pub(crate) fn set(self, captured: i64, refunded: i64) {
         let currency = self.total.currency.clone();
         let unpaid = self.status.is_unpaid();
-        self.amount_due = MoneyDto::new(if unpaid && captured == 0 { self.total.amount } else { 0 }, &currency);
+        *self.amount_due = MoneyDto::new(if unpaid && captured == 0 { self.total.amount } else { 0 }, &currency);
         // The gateway's movements include a payment made twice (and its refund), which the
         // saga's own figure does not: the larger figure is the true one.
         let charged = self.amount_charged.as_ref().map_or(0, |m| m.amount);
         if captured > charged && self.status != BookingState::AwaitingPayment {
-            self.amount_charged = Some(MoneyDto::new(captured, &currency));
+            *self.amount_charged = Some(MoneyDto::new(captured, &currency));
         }
         if refunded > self.amount_refunded.as_ref().map_or(0, |m| m.amount) {
-            self.amount_refunded = Some(MoneyDto::new(refunded, &currency));
+            *self.amount_refunded = Some(MoneyDto::new(refunded, &currency));
         }
     }
 }
