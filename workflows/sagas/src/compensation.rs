@@ -2,16 +2,16 @@
 
 use crate::{
     options::on_queue,
-    payment_steps::{PAYMENT_STEP, PayingSaga},
+    payment_steps::{PAYMENT_STEP, PayingSaga, Stop, refund_late_payments, stop_reason},
 };
 use contracts::{
     BookingRef,
     activities::{BookingActivities, BookingFailure, InventoryActivities, PaymentActivities, RefundRequest},
-    saga::FailureReason,
+    saga::{BookingStatus, FailureReason},
     temporal::task_queue,
 };
 use std::time::Duration;
-use temporalio_sdk::{ActivityExecutionError, WorkflowContext};
+use temporalio_sdk::{ActivityExecutionError, WorkflowContext, WorkflowTermination};
 
 const SHORT_STEP: Duration = Duration::from_secs(15);
 
@@ -34,11 +34,47 @@ pub(crate) enum Compensation {
     },
 }
 
+/// Ends a saga whose forward path stopped: shows why, gives back everything registered in
+/// `compensations` and any payment that came late, and settles on the status the stop
+/// calls for. `released` says what went back on sale, for the expiry's message. A
+/// cancelled saga ends cancelled; the others end with their progress.
+pub(crate) async fn give_back<W: PayingSaga>(
+    ctx: &mut WorkflowContext<W>,
+    booking_ref: &BookingRef,
+    stop: Stop,
+    compensations: Vec<Compensation>,
+    released: &str,
+) -> Result<(), WorkflowTermination> {
+    let reason = stop_reason(&stop, released);
+    if !ctx.is_replaying() {
+        tracing::info!(booking_ref = %booking_ref, code = %reason.code, "compensating booking saga");
+    }
+    ctx.state_mut(|s| s.record_stop(reason.clone()));
+    W::set_status(ctx, BookingStatus::Compensating);
+    let notices_seen = ctx.state(|s| s.payment_notices().len());
+    compensate(ctx, booking_ref, compensations, &reason).await?;
+    refund_late_payments(ctx, booking_ref, &reason, notices_seen).await?;
+    match stop {
+        Stop::Cancelled => {
+            W::set_status(ctx, BookingStatus::Failed);
+            Err(WorkflowTermination::cancelled())
+        }
+        Stop::Expired => {
+            W::set_status(ctx, BookingStatus::Expired);
+            Ok(())
+        }
+        Stop::Business(_) => {
+            W::set_status(ctx, BookingStatus::Failed);
+            Ok(())
+        }
+    }
+}
+
 /// Runs the compensations in reverse. Each is retried until it succeeds: a compensation
 /// that gave up would leave a room held or money taken, which is worse than a delay. One
 /// that fails for good (a bug) does not stop the others; the saga then fails, still
 /// marked compensating, for an operator to finish.
-pub(crate) async fn compensate<W: PayingSaga>(
+async fn compensate<W: PayingSaga>(
     ctx: &mut WorkflowContext<W>,
     booking_ref: &BookingRef,
     compensations: Vec<Compensation>,

@@ -7,12 +7,9 @@
 //! query answers a [`PackageBookingProgress`].
 
 use crate::{
-    compensation::{Compensation, compensate},
+    compensation::{Compensation, give_back},
     options::{on_queue, own_step},
-    payment_steps::{
-        PayingSaga, Payment, Stop, before_hold_expires, business_stop, refund_late_payments, stop_if_cancelled,
-        stop_reason, take_payment,
-    },
+    payment_steps::{PayingSaga, Payment, Stop, before_hold_expires, business_stop, stop_if_cancelled, take_payment},
 };
 use contracts::{
     Money,
@@ -21,13 +18,13 @@ use contracts::{
         SeatHoldRequest,
     },
     package::{PackageBookingInput, PackageBookingProgress, seat_hold_id, stay_hold_id},
-    saga::{BookingStatus, CheckoutState, PaymentNotice},
+    saga::{BookingStatus, CheckoutState, FailureReason, PaymentNotice},
     temporal::{self, task_queue},
 };
 use std::time::Duration;
 use temporalio_common::search_attributes::{SearchAttributeUpdate, Timestamp};
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult, WorkflowTermination};
+use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult};
 
 const SHORT_STEP: Duration = Duration::from_secs(15);
 
@@ -56,6 +53,15 @@ impl PayingSaga for PackageBookingWorkflow {
     fn set_refunded(&mut self, refunded: Money) {
         self.progress.amount_refunded = Some(refunded);
     }
+
+    fn record_stop(&mut self, reason: FailureReason) {
+        self.progress.failure = Some(reason);
+        self.progress.checkout = None;
+    }
+
+    fn set_status(ctx: &mut WorkflowContext<Self>, next: BookingStatus) {
+        set_status(ctx, next);
+    }
 }
 
 #[workflow_methods]
@@ -70,35 +76,10 @@ impl PackageBookingWorkflow {
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<PackageBookingProgress> {
         let input = ctx.state(|s| s.input.clone());
         let mut compensations = Vec::new();
-        let Err(stop) = Self::forward(ctx, &input, &mut compensations).await else {
-            return Ok(ctx.state(|s| s.progress.clone()));
-        };
-        let reason = stop_reason(&stop, "seats and rooms were");
-        if !ctx.is_replaying() {
-            tracing::info!(booking_ref = %input.booking_ref, code = %reason.code, "compensating package booking saga");
+        if let Err(stop) = Self::forward(ctx, &input, &mut compensations).await {
+            give_back(ctx, &input.booking_ref, stop, compensations, "seats and rooms were").await?;
         }
-        ctx.state_mut(|s| {
-            s.progress.failure = Some(reason.clone());
-            s.progress.checkout = None;
-        });
-        set_status(ctx, BookingStatus::Compensating);
-        let notices_seen = ctx.state(|s| s.payment_notices.len());
-        compensate(ctx, &input.booking_ref, compensations, &reason).await?;
-        refund_late_payments(ctx, &input.booking_ref, &reason, notices_seen).await?;
-        match stop {
-            Stop::Cancelled => {
-                set_status(ctx, BookingStatus::Failed);
-                Err(WorkflowTermination::cancelled())
-            }
-            Stop::Expired => {
-                set_status(ctx, BookingStatus::Expired);
-                Ok(ctx.state(|s| s.progress.clone()))
-            }
-            Stop::Business(_) => {
-                set_status(ctx, BookingStatus::Failed);
-                Ok(ctx.state(|s| s.progress.clone()))
-            }
-        }
+        Ok(ctx.state(|s| s.progress.clone()))
     }
 
     /// The gateway says the checkout's order was paid (its webhook, through the API).

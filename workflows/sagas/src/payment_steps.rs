@@ -37,6 +37,12 @@ pub(crate) trait PayingSaga: 'static {
     fn add_refunded(&mut self, refunded: Money);
     /// Sets what the saga's progress shows as given back by its compensation.
     fn set_refunded(&mut self, refunded: Money);
+    /// Shows why the saga stopped, with no checkout open any more.
+    fn record_stop(&mut self, reason: FailureReason);
+    /// Moves the saga's status (and the search attribute, where the saga rests).
+    fn set_status(ctx: &mut WorkflowContext<Self>, next: contracts::saga::BookingStatus)
+    where
+        Self: Sized;
 }
 
 /// What a booking saga charges: whom, how much, how, and for how long a checkout stays open.

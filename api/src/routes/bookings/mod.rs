@@ -67,9 +67,26 @@ pub(crate) async fn create_booking(
     headers: HeaderMap,
     body: Result<ApiJson<CreateBookingRequest>, ApiError>,
 ) -> Result<Response, ApiError> {
-    // Who may book is settled before what was sent is judged: a refused caller gets 401 or
-    // 403, whatever its request.
-    let (body, client_key) = match (body, idempotency_key(&headers)) {
+    let started = start_for(&state, caller, requester, &headers, body, "booking_create").await?;
+    Ok(accepted(&started.booking_ref, started.state, use_case::traveller_status_url))
+}
+
+/// Starts a signed-in traveller's booking (a stay or a package, as its body says),
+/// confirming their login alongside, and logs a new one as `action` in their activity log
+/// after the answer. Who may book is settled before what was sent is judged: a refused
+/// caller gets 401 or 403, whatever its request.
+pub(crate) async fn start_for<T>(
+    state: &AppState,
+    caller: Verified<BookingsCreate>,
+    requester: auth::Client,
+    headers: &HeaderMap,
+    body: Result<ApiJson<T>, ApiError>,
+    action: &'static str,
+) -> Result<use_case::Started, ApiError>
+where
+    for<'a> &'a T: Into<BookingBody<'a>>,
+{
+    let (body, client_key) = match (body, idempotency_key(headers)) {
         (Ok(ApiJson(body)), Ok(client_key)) => (body, client_key),
         (Err(malformed), _) | (_, Err(malformed)) => {
             caller.confirm().await?;
@@ -77,17 +94,17 @@ pub(crate) async fn create_booking(
         }
     };
     let user_id = caller.user_id();
-    let order = BookingOrder { body: BookingBody::Stay(&body), client_key, owner: RequestOwner::User(user_id) };
+    let order = BookingOrder { body: (&body).into(), client_key, owner: RequestOwner::User(user_id) };
     let confirm = async { caller.confirm().await.map(drop) };
-    let started = use_case::start_booking(&state, order, confirm).await?;
+    let started = use_case::start_booking(state, order, confirm).await?;
     if !started.repeated {
         let accounts = state.accounts.clone();
         let details = serde_json::json!({ "booking_ref": started.booking_ref.as_str() });
         state.background.spawn(async move {
-            accounts.log(Some(user_id), "booking_create", "success", &requester, details).await;
+            accounts.log(Some(user_id), action, "success", &requester, details).await;
         });
     }
-    Ok(accepted(&started.booking_ref, started.state, use_case::traveller_status_url))
+    Ok(started)
 }
 
 /// `202 Accepted` naming the booking, where it stands, and where to follow it.

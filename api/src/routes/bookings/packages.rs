@@ -2,7 +2,7 @@
 //! and list the caller's. They are cancelled, and their terms and versions read, at the
 //! routes every booking shares (`/api/bookings/{booking_ref}/…`).
 
-use super::{ListBookingsQuery, accepted, booking_not_found, idempotency_key, list_position};
+use super::{ListBookingsQuery, accepted, booking_not_found, list_position};
 use crate::{
     access::{BookingsCreate, BookingsRead, ClientInfo, Require, Verified},
     error::ApiError,
@@ -10,8 +10,8 @@ use crate::{
     paging::{self, Page, PageSize},
     state::AppState,
     use_cases::booking::{
-        self as use_case, BookingAccepted, BookingBody, BookingList, BookingListItem, BookingOrder,
-        CreatePackageBookingRequest, PackageBookingView, PackageRead,
+        self as use_case, BookingAccepted, BookingList, BookingListItem, CreatePackageBookingRequest,
+        PackageBookingView, PackageRead,
     },
 };
 use axum::{
@@ -55,24 +55,7 @@ pub(crate) async fn create_package_booking(
     headers: HeaderMap,
     body: Result<ApiJson<CreatePackageBookingRequest>, ApiError>,
 ) -> Result<Response, ApiError> {
-    let (body, client_key) = match (body, idempotency_key(&headers)) {
-        (Ok(ApiJson(body)), Ok(client_key)) => (body, client_key),
-        (Err(malformed), _) | (_, Err(malformed)) => {
-            caller.confirm().await?;
-            return Err(malformed);
-        }
-    };
-    let user_id = caller.user_id();
-    let order = BookingOrder { body: BookingBody::Package(&body), client_key, owner: RequestOwner::User(user_id) };
-    let confirm = async { caller.confirm().await.map(drop) };
-    let started = use_case::start_booking(&state, order, confirm).await?;
-    if !started.repeated {
-        let accounts = state.accounts.clone();
-        let details = serde_json::json!({ "booking_ref": started.booking_ref.as_str(), "package": body.package });
-        state.background.spawn(async move {
-            accounts.log(Some(user_id), "package_booking_create", "success", &requester, details).await;
-        });
-    }
+    let started = super::start_for(&state, caller, requester, &headers, body, "package_booking_create").await?;
     Ok(accepted(&started.booking_ref, started.state, use_case::package_status_url))
 }
 

@@ -45,6 +45,18 @@ pub(crate) enum BookingBody<'a> {
     Package(&'a CreatePackageBookingRequest),
 }
 
+impl<'a> From<&'a CreateBookingRequest> for BookingBody<'a> {
+    fn from(body: &'a CreateBookingRequest) -> Self {
+        BookingBody::Stay(body)
+    }
+}
+
+impl<'a> From<&'a CreatePackageBookingRequest> for BookingBody<'a> {
+    fn from(body: &'a CreatePackageBookingRequest) -> Self {
+        BookingBody::Package(body)
+    }
+}
+
 impl BookingBody<'_> {
     fn kind(self) -> BookingKind {
         match self {
