@@ -46,6 +46,8 @@ permissions! {
     BookingsCreate => ["bookings:create"];
     /// Own bookings, or every booking; the handler checks which.
     BookingsRead => ["bookings:read_own", "bookings:read_any"];
+    /// Every booking, whole: the operators' back office.
+    BookingsReadAny => ["bookings:read_any"];
     /// Own bookings, or every booking; the handler checks which.
     BookingsCancel => ["bookings:cancel_own", "bookings:cancel_any"];
     UsersRead => ["users:read"];

@@ -83,6 +83,9 @@ pub struct ApiSettings {
     pub trusted_proxies: TrustedProxies,
     pub payment_database_url: String,
     pub payments: PaymentsConfig,
+    /// `TT_TEMPORAL_UI_URL`, default `http://127.0.0.1:8233`: the Temporal Web UI, which
+    /// operators' booking views link to.
+    pub temporal_ui_url: String,
 }
 
 /// The gateway's side of payments, as the API sees it.
@@ -97,6 +100,9 @@ pub struct PaymentsConfig {
     /// booking expires and its rooms are released.
     pub payment_window: Duration,
 }
+
+/// The dev server's Web UI.
+const DEV_TEMPORAL_UI: &str = "http://127.0.0.1:8233";
 
 /// The sandbox gateway's webhook secret: public, for development only.
 const SANDBOX_WEBHOOK_SECRET: &str = "sandbox_webhook_secret";
@@ -243,6 +249,7 @@ impl ApiSettings {
             trusted_proxies: var_or("TRUSTED_PROXIES", TrustedProxies::default())?,
             payment_database_url: platform::db::database_url("payment")?,
             payments: PaymentsConfig::from_env(environment, &services)?,
+            temporal_ui_url: var_or("TEMPORAL_UI_URL", DEV_TEMPORAL_UI.to_string())?,
         };
         if !environment.is_development() {
             token_keys_for_production(&settings, environment)?;
@@ -309,6 +316,7 @@ impl ApiSettings {
                 checkout_url: "http://127.0.0.1:8090/v1/checkout/".into(),
                 payment_window: Duration::from_secs(900),
             },
+            temporal_ui_url: DEV_TEMPORAL_UI.to_string(),
         }
     }
 }

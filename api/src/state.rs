@@ -23,6 +23,20 @@ pub struct Temporal {
     client: Arc<OnceCell<Client>>,
 }
 
+/// Where operators open a workflow in the Temporal Web UI.
+#[derive(Clone, Debug)]
+pub struct TemporalUi {
+    /// `TT_TEMPORAL_UI_URL`, without a trailing slash.
+    pub base_url: String,
+    pub namespace: String,
+}
+
+impl TemporalUi {
+    pub fn workflow_url(&self, workflow_id: &str) -> String {
+        format!("{}/namespaces/{}/workflows/{workflow_id}", self.base_url, self.namespace)
+    }
+}
+
 impl Temporal {
     pub fn connected(settings: TemporalSettings, client: Client) -> Self {
         Temporal { settings, client: Arc::new(OnceCell::new_with(Some(client))) }
@@ -64,6 +78,7 @@ pub struct AppState {
     /// What the API needs to know of payments (the checkout window).
     pub payments_config: PaymentsConfig,
     pub temporal: Temporal,
+    pub temporal_ui: TemporalUi,
     /// The auth context: accounts, sessions and token checks (its own pool inside).
     pub accounts: Accounts,
     pub proxies: TrustedProxies,
@@ -201,6 +216,10 @@ impl AppState {
             bookings: booking::Bookings::new(booking_pool),
             inventory: inventory::Inventory::new(inventory_pool),
             databases: OpenedDatabases(opened.into()),
+            temporal_ui: TemporalUi {
+                base_url: settings.temporal_ui_url.trim_end_matches('/').to_string(),
+                namespace: settings.temporal.namespace.clone(),
+            },
             temporal,
             background: BackgroundWrites::default(),
         })

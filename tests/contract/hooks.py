@@ -216,7 +216,7 @@ SEMANTIC_REFUSALS = frozenset({
     "unquotable_stay", "duplicate_code", "seasons_overlap", "stays_overlap", "stay_outside_package",
     # A package's departures: none on that day, or without the seats; rooms that cannot
     # sleep the party at an included stay.
-    "departure_not_on_sale", "not_enough_seats", "too_few_rooms",
+    "departure_not_on_sale", "not_enough_seats", "too_few_rooms", "unknown_package",
     # A package's rooms above its adults.
     "invalid_rooms",
     # A password that is the account's own e-mail address, or one character repeated.

@@ -58,6 +58,22 @@ impl Bookings {
         store::record_status(&self.pool, booking_ref).await
     }
 
+    /// Every booking `search` names, for operators, a page at a time.
+    pub async fn search(
+        &self,
+        search: &store::BookingSearch,
+        order: store::BookingSearchOrder,
+        after: Option<&store::BookingSearchAfter>,
+        limit: i64,
+    ) -> Result<Vec<store::BookingLine>, sqlx::Error> {
+        store::search_bookings(&self.pool, search, order, after, limit).await
+    }
+
+    /// One booking whole, for operators; `None` before its saga records it.
+    pub async fn dossier(&self, booking_ref: &BookingRef) -> Result<Option<store::BookingDossier>, sqlx::Error> {
+        store::booking_dossier(&self.pool, booking_ref).await
+    }
+
     /// What `user_id` may do with a booking: its requester may see and change it; access
     /// policies may grant others either.
     pub async fn access_of(&self, booking_ref: &BookingRef, user_id: Uuid) -> Result<BookingAccess, sqlx::Error> {

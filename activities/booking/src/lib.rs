@@ -22,8 +22,9 @@ pub use lifecycle::RecordStatus;
 pub use partner_channel::PartnerSalesActivitiesImpl;
 pub use stopped_sagas::StoppedSagasActivitiesImpl;
 pub use store::{
-    BookingAccess, BookingKind, BookingListItem, BookingRow, BookingVersion, CancellationPreview, IdempotentRequest,
-    PackageBookingRow, RecordedStay, RequestOwner,
+    AuditLine, BookingAccess, BookingDossier, BookingKind, BookingLine, BookingListItem, BookingRow, BookingSearch,
+    BookingSearchAfter, BookingSearchOrder, BookingVersion, CancellationLine, CancellationPreview, CustomerLine,
+    IdempotentRequest, ItemLine, PackageBookingRow, RecordedStay, RequestOwner,
 };
 
 /// The schema this context owns; its pool's `search_path`.

@@ -997,3 +997,251 @@ pub async fn complete_cancellation(
     tx.commit().await?;
     Ok(Transition::Applied)
 }
+
+/// What operators search every booking by; each filter given narrows the list.
+#[derive(Debug, Clone, Default)]
+pub struct BookingSearch {
+    /// A booking reference, or its beginning (`TRP-7K`).
+    pub reference: Option<String>,
+    pub status: Option<RecordStatus>,
+    pub kind: Option<BookingKind>,
+    /// A stay's accommodation, or a package booking that includes a stay there.
+    pub accommodation_id: Option<Uuid>,
+    pub package_id: Option<Uuid>,
+    /// Check-in (a package's departure) on or after, and on or before.
+    pub check_in_from: Option<NaiveDate>,
+    pub check_in_to: Option<NaiveDate>,
+    /// Booked at or after, and before.
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    /// A customer's e-mail (any case) or phone, exactly as recorded.
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub partner_id: Option<Uuid>,
+}
+
+/// The order of an operator's booking list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BookingSearchOrder {
+    /// Newest first (the default).
+    #[default]
+    Newest,
+    /// By check-in (departure), soonest first.
+    CheckIn,
+}
+
+/// One booking in an operator's list.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BookingLine {
+    #[sqlx(try_from = "String")]
+    pub booking_ref: BookingRef,
+    pub kind: String,
+    pub status: RecordStatus,
+    pub channel: String,
+    pub accommodation_id: Option<Uuid>,
+    pub room_type: Option<String>,
+    pub package_id: Option<Uuid>,
+    pub check_in: NaiveDate,
+    pub check_out: NaiveDate,
+    pub rooms: i32,
+    pub guests: i32,
+    pub total_amount_paise: i64,
+    pub amount_charged_paise: Option<i64>,
+    pub currency: String,
+    pub user_id: Option<Uuid>,
+    pub partner_id: Option<Uuid>,
+    pub lead_traveller: Option<String>,
+    pub failure_code: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Where the previous page of an operator's list ended: its last line's sort key and
+/// reference.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum BookingSearchAfter {
+    Newest { created_at: DateTime<Utc>, booking_ref: String },
+    CheckIn { check_in: NaiveDate, booking_ref: String },
+}
+
+impl BookingLine {
+    pub fn position(&self, order: BookingSearchOrder) -> BookingSearchAfter {
+        let booking_ref = self.booking_ref.to_string();
+        match order {
+            BookingSearchOrder::Newest => BookingSearchAfter::Newest { created_at: self.created_at, booking_ref },
+            BookingSearchOrder::CheckIn => BookingSearchAfter::CheckIn { check_in: self.check_in, booking_ref },
+        }
+    }
+}
+
+const BOOKING_LINE: &str = "SELECT b.booking_ref, b.kind, b.status, b.channel, b.accommodation_id, b.room_type,
+            b.package_id, b.check_in, b.check_out, b.rooms, b.guests, b.total_amount_paise,
+            b.amount_charged_paise, b.currency, b.user_id, b.partner_id,
+            (SELECT c.full_name FROM booking_customers c WHERE c.booking_id = b.booking_id AND c.is_lead) AS lead_traveller,
+            b.failure_code, b.created_at
+     FROM bookings b";
+
+/// Every booking `search` names, a page at a time in `order`, after `after`.
+pub async fn search_bookings(
+    pool: &PgPool,
+    search: &BookingSearch,
+    order: BookingSearchOrder,
+    after: Option<&BookingSearchAfter>,
+    limit: i64,
+) -> Result<Vec<BookingLine>, sqlx::Error> {
+    let (after_at, after_day, after_ref) = match after {
+        Some(BookingSearchAfter::Newest { created_at, booking_ref }) => (Some(*created_at), None, Some(booking_ref)),
+        Some(BookingSearchAfter::CheckIn { check_in, booking_ref }) => (None, Some(*check_in), Some(booking_ref)),
+        None => (None, None, None),
+    };
+    let (keyset, order_by) = match order {
+        BookingSearchOrder::Newest => (
+            "($14::timestamptz IS NULL OR (b.created_at, b.booking_ref) < ($14, $16))",
+            "b.created_at DESC, b.booking_ref DESC",
+        ),
+        BookingSearchOrder::CheckIn => {
+            ("($15::date IS NULL OR (b.check_in, b.booking_ref) > ($15, $16))", "b.check_in, b.booking_ref")
+        }
+    };
+    let sql = format!(
+        "{BOOKING_LINE}
+         WHERE ($1::text IS NULL OR b.booking_ref LIKE $1 || '%')
+           AND ($2::text IS NULL OR b.status = $2)
+           AND ($3::text IS NULL OR b.kind = $3)
+           AND ($4::uuid IS NULL OR b.accommodation_id = $4 OR EXISTS (
+                SELECT 1 FROM booking_items i WHERE i.booking_id = b.booking_id AND i.accommodation_id = $4))
+           AND ($5::uuid IS NULL OR b.package_id = $5)
+           AND ($6::date IS NULL OR b.check_in >= $6)
+           AND ($7::date IS NULL OR b.check_in <= $7)
+           AND ($8::timestamptz IS NULL OR b.created_at >= $8)
+           AND ($9::timestamptz IS NULL OR b.created_at < $9)
+           AND ($10::text IS NULL OR EXISTS (
+                SELECT 1 FROM booking_customers c JOIN booking_customer_contacts k USING (booking_customer_id)
+                WHERE c.booking_id = b.booking_id AND k.kind = 'email' AND lower(k.value) = lower($10)))
+           AND ($11::text IS NULL OR EXISTS (
+                SELECT 1 FROM booking_customers c JOIN booking_customer_contacts k USING (booking_customer_id)
+                WHERE c.booking_id = b.booking_id AND k.kind = 'phone' AND k.value = $11))
+           AND ($12::uuid IS NULL OR b.partner_id = $12)
+           AND {keyset}
+         ORDER BY {order_by}
+         LIMIT $13"
+    );
+    sqlx::query_as(&sql)
+        .bind(search.reference.as_deref())
+        .bind(search.status.map(RecordStatus::as_str))
+        .bind(search.kind.map(BookingKind::as_str))
+        .bind(search.accommodation_id)
+        .bind(search.package_id)
+        .bind(search.check_in_from)
+        .bind(search.check_in_to)
+        .bind(search.created_from)
+        .bind(search.created_to)
+        .bind(search.email.as_deref())
+        .bind(search.phone.as_deref())
+        .bind(search.partner_id)
+        .bind(limit)
+        .bind(after_at)
+        .bind(after_day)
+        .bind(after_ref)
+        .fetch_all(pool)
+        .await
+}
+
+/// One booking whole, as operators read it: the record, its items, customers and contacts,
+/// versions, audit trail and cancellation terms.
+#[derive(Debug, Clone)]
+pub struct BookingDossier {
+    pub booking: BookingLine,
+    pub items: Vec<ItemLine>,
+    pub customers: Vec<CustomerLine>,
+    pub versions: Vec<BookingVersion>,
+    pub audit: Vec<AuditLine>,
+    pub cancellation: Option<CancellationLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ItemLine {
+    pub kind: String,
+    pub night: NaiveDate,
+    pub seats: Option<i32>,
+    pub rooms: i32,
+    pub accommodation_id: Option<Uuid>,
+    pub room_type: Option<String>,
+    pub tariff_paise: i64,
+    pub base_paise: i64,
+    pub gst_rate_bp: i32,
+    pub gst_paise: i64,
+    pub hold_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CustomerLine {
+    pub full_name: String,
+    pub is_lead: bool,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AuditLine {
+    pub at: DateTime<Utc>,
+    pub action: String,
+    pub actor: String,
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CancellationLine {
+    pub requested_by: String,
+    pub reason: String,
+    pub policy_code: String,
+    pub days_before_check_in: i32,
+    pub refund_bp: i32,
+    pub refund_paise: i64,
+    pub overridden: bool,
+    pub refunded_paise: Option<i64>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// The booking `booking_ref` whole; `None` before its saga records it.
+pub async fn booking_dossier(pool: &PgPool, booking_ref: &BookingRef) -> Result<Option<BookingDossier>, sqlx::Error> {
+    let booking: Option<BookingLine> = sqlx::query_as(&format!("{BOOKING_LINE} WHERE b.booking_ref = $1"))
+        .bind(booking_ref.as_str())
+        .fetch_optional(pool)
+        .await?;
+    let Some(booking) = booking else { return Ok(None) };
+    // Each part by the booking's reference: the lookup of its id is an index probe per part.
+    let items = sqlx::query_as(
+        "SELECT kind, night, seats, rooms, accommodation_id, room_type, tariff_paise, base_paise, gst_rate_bp,
+                gst_paise, hold_id
+         FROM booking_items WHERE booking_id = (SELECT booking_id FROM bookings WHERE booking_ref = $1)
+         ORDER BY kind, night",
+    );
+    let customers = sqlx::query_as(
+        "SELECT c.full_name, c.is_lead,
+                (SELECT value FROM booking_customer_contacts k
+                 WHERE k.booking_customer_id = c.booking_customer_id AND k.kind = 'email') AS email,
+                (SELECT value FROM booking_customer_contacts k
+                 WHERE k.booking_customer_id = c.booking_customer_id AND k.kind = 'phone') AS phone
+         FROM booking_customers c WHERE c.booking_id = (SELECT booking_id FROM bookings WHERE booking_ref = $1)
+         ORDER BY c.is_lead DESC, c.created_at",
+    );
+    let audit = sqlx::query_as(
+        "SELECT created_at AS at, action, actor, details FROM booking_audit_logs
+         WHERE booking_id = (SELECT booking_id FROM bookings WHERE booking_ref = $1)
+         ORDER BY created_at, booking_audit_log_id",
+    );
+    let cancellation = sqlx::query_as(
+        "SELECT requested_by, reason, policy_code, days_before_check_in, refund_bp, refund_paise, overridden,
+                refunded_paise, completed_at
+         FROM booking_cancellations WHERE booking_id = (SELECT booking_id FROM bookings WHERE booking_ref = $1)",
+    );
+    let reference = booking_ref.as_str();
+    Ok(Some(BookingDossier {
+        booking,
+        items: items.bind(reference).fetch_all(pool).await?,
+        customers: customers.bind(reference).fetch_all(pool).await?,
+        versions: versions(pool, booking_ref).await?,
+        audit: audit.bind(reference).fetch_all(pool).await?,
+        cancellation: cancellation.bind(reference).fetch_optional(pool).await?,
+    }))
+}

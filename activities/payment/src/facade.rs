@@ -42,6 +42,16 @@ impl Payments {
         store::webhook_applied(&self.pool, event_id, outcome, detail).await
     }
 
+    /// A booking's payment attempts with the gateway's ids, and each capture and refund.
+    pub async fn ledger_of_booking(
+        &self,
+        booking_ref: &BookingRef,
+    ) -> Result<(Vec<PaymentRow>, Vec<store::MoneyMovement>), sqlx::Error> {
+        let payments = store::payments_of_booking(&self.pool, booking_ref).await?;
+        let movements = store::movements_of_booking(&self.pool, booking_ref).await?;
+        Ok((payments, movements))
+    }
+
     /// The charge a gateway order belongs to.
     pub async fn find_by_order(&self, order_id: &str) -> Result<Option<PaymentRow>, sqlx::Error> {
         store::find_by_order(&self.pool, order_id).await

@@ -18,7 +18,7 @@ pub mod store;
 pub use activities::PaymentActivitiesImpl;
 pub use facade::Payments;
 pub use gateway::{GatewayClient, GatewaySettings};
-pub use store::{ChargeMethod, PaymentRow, PaymentStatus, WebhookEvent, WebhookOutcome};
+pub use store::{ChargeMethod, MoneyMovement, PaymentRow, PaymentStatus, WebhookEvent, WebhookOutcome};
 
 /// The schema this context owns; its pool's `search_path`.
 pub const SCHEMA: &str = "payment";

@@ -610,3 +610,29 @@ mod tests {
         assert!(unknown.is_err(), "a value the enum does not know is an error, not a guess");
     }
 }
+
+/// One movement of a booking's money: a capture or a refund, with the gateway's reference.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MoneyMovement {
+    pub kind: String,
+    pub amount_paise: i64,
+    pub currency: String,
+    /// The gateway's payment id of a capture, its refund id of a refund.
+    pub gateway_ref: String,
+    pub payment_id: Uuid,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Every capture and refund of a booking, oldest first.
+pub async fn movements_of_booking(
+    db: impl PgExecutor<'_>,
+    booking_ref: &BookingRef,
+) -> Result<Vec<MoneyMovement>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT kind, amount_paise, currency, gateway_ref, payment_id, created_at AS at
+         FROM booking_payments WHERE booking_ref = $1 ORDER BY created_at, booking_payment_id",
+    )
+    .bind(booking_ref.as_str())
+    .fetch_all(db)
+    .await
+}

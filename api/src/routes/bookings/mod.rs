@@ -30,6 +30,7 @@ use std::time::Duration;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+mod operations;
 mod packages;
 
 pub(crate) use packages::{package_answer, package_list, read_package};
@@ -38,6 +39,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_booking, list_my_bookings))
         .merge(packages::router())
+        .merge(operations::router())
         .routes(routes!(get_booking))
         .routes(routes!(cancel_booking))
         .routes(routes!(cancellation_terms))

@@ -470,6 +470,17 @@ async fn bounded_query<T>(query: impl Future<Output = Result<T, WorkflowQueryErr
     }
 }
 
+/// Where a booking's saga (a stay's or a package's) stands now; `None` when it cannot be
+/// asked.
+pub(crate) async fn live_status(state: &AppState, booking_ref: &BookingRef) -> Option<BookingState> {
+    let kind = state.bookings.kind_of(booking_ref).await.ok()??;
+    let client = state.temporal.client().await.ok()?;
+    match kind {
+        BookingKind::Stay => query_progress(&client, booking_ref).await.ok().map(|p| p.status.into()),
+        BookingKind::Package => package::query_progress(&client, booking_ref).await.ok().map(|p| p.status.into()),
+    }
+}
+
 /// How far a saga got, or `pending` when it cannot say yet.
 async fn progress_or_pending(client: &Client, booking_ref: &BookingRef, kind: BookingKind) -> BookingState {
     match kind {

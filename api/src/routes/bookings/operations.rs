@@ -1,0 +1,430 @@
+//! The operators' view of bookings: every booking, searched and paged, and one booking whole
+//! (its items, people, money with the gateway's ids, versions, audit trail and its saga's
+//! live state, with the Temporal UI link to it).
+
+use crate::{
+    access::{BookingsReadAny, Require},
+    error::ApiError,
+    extract::{ApiPath, ApiQuery},
+    money::MoneyDto,
+    paging::{self, Page, PageSize},
+    state::AppState,
+    use_cases::booking::{self as use_case, BookingState},
+};
+use axum::{Json, extract::State};
+use booking::{BookingKind, BookingSearch, BookingSearchAfter, BookingSearchOrder, RecordStatus};
+use chrono::{DateTime, NaiveDate, Utc};
+use contracts::BookingRef;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(search_bookings)).routes(routes!(booking_dossier))
+}
+
+/// The list tag of the operators' booking search cursors.
+const ALL_BOOKINGS: &str = "bookings:all";
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BookingSearchQuery {
+    /// A booking reference, or its beginning (`TRP-7K`).
+    #[param(max_length = 10)]
+    reference: Option<String>,
+    /// The record's status.
+    #[param(pattern = "^(pending_payment|confirmed|failed|cancelled)$")]
+    status: Option<String>,
+    /// `stay` or `package`.
+    #[param(pattern = "^(stay|package)$")]
+    kind: Option<String>,
+    /// Accommodation code: its stays, and the packages that include a stay there.
+    property: Option<String>,
+    /// Package code.
+    package: Option<String>,
+    /// Check-in (a package's departure) on or after this day.
+    #[param(value_type = Option<String>, format = Date)]
+    check_in_from: Option<NaiveDate>,
+    /// Check-in (a package's departure) on or before this day.
+    #[param(value_type = Option<String>, format = Date)]
+    check_in_to: Option<NaiveDate>,
+    /// Booked at or after this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    created_from: Option<DateTime<Utc>>,
+    /// Booked before this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    created_to: Option<DateTime<Utc>>,
+    /// A customer's e-mail address, in any case.
+    #[param(max_length = 254)]
+    email: Option<String>,
+    /// A customer's phone as recorded: digits, optionally after a `+`.
+    #[param(max_length = 16)]
+    phone: Option<String>,
+    /// The partner's id (bookings made through the partner API).
+    partner: Option<Uuid>,
+    /// `newest` (default) or `check_in`.
+    #[param(pattern = "^(newest|check_in)$")]
+    sort: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// One booking in the operators' list.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct BookingLineDto {
+    #[schema(example = "TRP-7K3M9Q")]
+    booking_ref: String,
+    /// `stay` or `package`.
+    kind: String,
+    /// The record's status: `pending_payment`, `confirmed`, `failed` or `cancelled`.
+    status: String,
+    /// `direct` or `partner`.
+    channel: String,
+    accommodation_id: Option<Uuid>,
+    room_type: Option<String>,
+    package_id: Option<Uuid>,
+    /// Check-in, or a package's departure.
+    #[schema(value_type = String, format = Date)]
+    check_in: NaiveDate,
+    /// Check-out, or a package's return.
+    #[schema(value_type = String, format = Date)]
+    check_out: NaiveDate,
+    rooms: i32,
+    guests: i32,
+    total: MoneyDto,
+    amount_charged: Option<MoneyDto>,
+    lead_traveller: Option<String>,
+    user_id: Option<Uuid>,
+    partner_id: Option<Uuid>,
+    failure_code: Option<String>,
+    created_at: DateTime<Utc>,
+    /// This booking whole.
+    dossier_url: String,
+}
+
+impl From<booking::BookingLine> for BookingLineDto {
+    fn from(b: booking::BookingLine) -> Self {
+        BookingLineDto {
+            dossier_url: format!("/api/bookings/{}/dossier", b.booking_ref),
+            booking_ref: b.booking_ref.to_string(),
+            kind: b.kind,
+            status: b.status.as_str().to_string(),
+            channel: b.channel,
+            accommodation_id: b.accommodation_id,
+            room_type: b.room_type,
+            package_id: b.package_id,
+            check_in: b.check_in,
+            check_out: b.check_out,
+            rooms: b.rooms,
+            guests: b.guests,
+            total: MoneyDto::new(b.total_amount_paise, &b.currency),
+            amount_charged: b.amount_charged_paise.map(|a| MoneyDto::new(a, &b.currency)),
+            lead_traveller: b.lead_traveller,
+            user_id: b.user_id,
+            partner_id: b.partner_id,
+            failure_code: b.failure_code,
+            created_at: b.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct BookingLines {
+    items: Vec<BookingLineDto>,
+    next_cursor: Option<String>,
+}
+
+/// Every booking, stays and packages, filtered, sorted and a page at a time (operators).
+#[utoipa::path(get, path = "/search", tag = "bookings", params(BookingSearchQuery),
+    security(("bearer" = ["bookings:read_any"])),
+    responses((status = 200, body = BookingLines), (status = 401, description = "Not signed in"),
+        (status = 403, description = "Not an operator"),
+        (status = 422, description = "An invalid filter, sort or cursor, or an unknown property or package; `details.field` names it")))]
+pub(crate) async fn search_bookings(
+    _: Require<BookingsReadAny>,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<BookingSearchQuery>,
+) -> Result<Json<BookingLines>, ApiError> {
+    let size = PageSize::or_default(q.limit)?;
+    let order = match q.sort.as_deref() {
+        None | Some("newest") => BookingSearchOrder::Newest,
+        Some("check_in") => BookingSearchOrder::CheckIn,
+        Some(_) => return Err(ApiError::invalid_field("invalid_sort", "sort", "Sort by `newest` or `check_in`")),
+    };
+    let search = search_of(&state, q).await?;
+    let after: Option<BookingSearchAfter> = paging::after(ALL_BOOKINGS, search.1.as_deref())?;
+    let rows = state.bookings.search(&search.0, order, after.as_ref(), size.fetch()).await?;
+    let page = Page::cut(rows, size, ALL_BOOKINGS, |b| b.position(order)).map(BookingLineDto::from);
+    Ok(Json(BookingLines { items: page.items, next_cursor: page.next_cursor }))
+}
+
+/// The query's filters in the booking context's terms (codes resolved to ids), and its cursor.
+async fn search_of(state: &AppState, q: BookingSearchQuery) -> Result<(BookingSearch, Option<String>), ApiError> {
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| {
+            RecordStatus::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
+                ApiError::invalid_field("invalid_status", "status", "pending_payment, confirmed, failed or cancelled")
+            })
+        })
+        .transpose()?;
+    let kind = match q.kind.as_deref() {
+        None => None,
+        Some("stay") => Some(BookingKind::Stay),
+        Some("package") => Some(BookingKind::Package),
+        Some(_) => return Err(ApiError::invalid_field("invalid_kind", "kind", "`stay` or `package`")),
+    };
+    let accommodation_id = match q.property.as_deref().map(str::trim) {
+        None => None,
+        Some(code) => {
+            Some(state.catalog.find_accommodation(code).await?.map(|a| a.accommodation_id).ok_or_else(|| {
+                ApiError::invalid_field("unknown_accommodation", "property", format!("No accommodation {code}"))
+            })?)
+        }
+    };
+    let package_id =
+        match q.package.as_deref().map(str::trim) {
+            None => None,
+            Some(code) => Some(
+                state.catalog.find_package(code, contracts::india::today()).await?.map(|p| p.package_id).ok_or_else(
+                    || ApiError::invalid_field("unknown_package", "package", format!("No package {code}")),
+                )?,
+            ),
+        };
+    if let (Some(from), Some(to)) = (q.check_in_from, q.check_in_to)
+        && to < from
+    {
+        return Err(ApiError::invalid_field(
+            "invalid_date_range",
+            "check_in_to",
+            "check_in_to is before check_in_from",
+        ));
+    }
+    if let (Some(from), Some(to)) = (q.created_from, q.created_to)
+        && to < from
+    {
+        return Err(ApiError::invalid_field("invalid_date_range", "created_to", "created_to is before created_from"));
+    }
+    let search = BookingSearch {
+        reference: q.reference.map(|r| r.trim().to_uppercase()),
+        status,
+        kind,
+        accommodation_id,
+        package_id,
+        check_in_from: q.check_in_from,
+        check_in_to: q.check_in_to,
+        created_from: q.created_from,
+        created_to: q.created_to,
+        email: q.email.map(|e| e.trim().to_string()),
+        phone: q.phone.map(|p| p.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect()),
+        partner_id: q.partner,
+    };
+    Ok((search, q.cursor))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ItemDto {
+    /// `room_night` or `package_seats`.
+    kind: String,
+    #[schema(value_type = String, format = Date)]
+    night: NaiveDate,
+    seats: Option<i32>,
+    rooms: i32,
+    accommodation_id: Option<Uuid>,
+    room_type: Option<String>,
+    tariff: MoneyDto,
+    base: MoneyDto,
+    gst_rate_bp: i32,
+    gst: MoneyDto,
+    hold_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct CustomerDto {
+    name: String,
+    is_lead: bool,
+    email: Option<String>,
+    phone: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PaymentDto {
+    payment_id: Uuid,
+    /// `card` or `checkout`.
+    method: Option<String>,
+    status: String,
+    amount: MoneyDto,
+    captured: MoneyDto,
+    refunded: MoneyDto,
+    gateway_order_id: Option<String>,
+    gateway_payment_id: Option<String>,
+    failure_code: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct MovementDto {
+    /// `capture` or `refund`.
+    kind: String,
+    amount: MoneyDto,
+    /// The gateway's payment id of a capture, its refund id of a refund.
+    gateway_ref: String,
+    payment_id: Uuid,
+    at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AuditDto {
+    at: DateTime<Utc>,
+    action: String,
+    /// `system:<workflow id>` for saga steps, `user:<id>` or `partner:<id>` for people.
+    actor: String,
+    #[schema(value_type = Object)]
+    details: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct CancellationDto {
+    requested_by: String,
+    reason: String,
+    policy: String,
+    days_before_check_in: i32,
+    refund_bp: i32,
+    refund: MoneyDto,
+    overridden: bool,
+    refunded: Option<MoneyDto>,
+    completed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct SagaDto {
+    workflow_id: String,
+    /// Where the booking saga stands (`confirmed` for a booking cancelled since: the
+    /// cancellation is its own workflow, `cancel-<ref>`, shown under `cancellation`); absent
+    /// when it cannot be asked (Temporal away, or its history gone after retention).
+    status: Option<BookingState>,
+    /// The saga in the Temporal Web UI.
+    ui_url: String,
+}
+
+/// One booking whole, for operators.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct BookingDossierDto {
+    booking: BookingLineDto,
+    items: Vec<ItemDto>,
+    customers: Vec<CustomerDto>,
+    payments: Vec<PaymentDto>,
+    /// Every capture and refund, oldest first.
+    movements: Vec<MovementDto>,
+    versions: Vec<use_case::VersionDto>,
+    audit: Vec<AuditDto>,
+    cancellation: Option<CancellationDto>,
+    saga: SagaDto,
+}
+
+/// One booking whole (operators): items, customers and contacts, payments with the
+/// gateway's ids, captures and refunds, versions, the audit trail, cancellation terms, and
+/// the saga's live state with its Temporal UI link.
+#[utoipa::path(get, path = "/{booking_ref}/dossier", tag = "bookings",
+    security(("bearer" = ["bookings:read_any"])),
+    params(("booking_ref" = String, Path, example = "TRP-7K3M9Q")),
+    responses((status = 200, body = BookingDossierDto), (status = 401, description = "Not signed in"),
+        (status = 403, description = "Not an operator"),
+        (status = 404, description = "No booking recorded under this reference")))]
+pub(crate) async fn booking_dossier(
+    _: Require<BookingsReadAny>,
+    State(state): State<AppState>,
+    ApiPath(raw_ref): ApiPath<String>,
+) -> Result<Json<BookingDossierDto>, ApiError> {
+    let not_found = || ApiError::not_found("booking_not_found", format!("No booking {raw_ref} is recorded"));
+    let booking_ref = BookingRef::parse(&raw_ref).map_err(|_| not_found())?;
+    tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
+    let (dossier, ledger, live) = tokio::join!(
+        state.bookings.dossier(&booking_ref),
+        state.payments.ledger_of_booking(&booking_ref),
+        use_case::live_status(&state, &booking_ref),
+    );
+    let dossier = dossier?.ok_or_else(not_found)?;
+    let (payments, movements) = ledger?;
+    let currency = dossier.booking.currency.clone();
+    let money = |paise: i64| MoneyDto::new(paise, &currency);
+    let workflow_id = booking_ref.workflow_id();
+    Ok(Json(BookingDossierDto {
+        items: dossier
+            .items
+            .into_iter()
+            .map(|i| ItemDto {
+                kind: i.kind,
+                night: i.night,
+                seats: i.seats,
+                rooms: i.rooms,
+                accommodation_id: i.accommodation_id,
+                room_type: i.room_type,
+                tariff: money(i.tariff_paise),
+                base: money(i.base_paise),
+                gst_rate_bp: i.gst_rate_bp,
+                gst: money(i.gst_paise),
+                hold_id: i.hold_id,
+            })
+            .collect(),
+        customers: dossier
+            .customers
+            .into_iter()
+            .map(|c| CustomerDto { name: c.full_name, is_lead: c.is_lead, email: c.email, phone: c.phone })
+            .collect(),
+        payments: payments
+            .into_iter()
+            .map(|p| PaymentDto {
+                payment_id: p.payment_id,
+                method: p.method.map(|m| charge_method(m).to_string()),
+                status: p.status.as_str().to_string(),
+                amount: MoneyDto::new(p.amount_paise, &p.currency),
+                captured: MoneyDto::new(p.captured_paise, &p.currency),
+                refunded: MoneyDto::new(p.refunded_paise, &p.currency),
+                gateway_order_id: p.gateway_order_id,
+                gateway_payment_id: p.gateway_payment_id,
+                failure_code: p.failure_code,
+            })
+            .collect(),
+        movements: movements
+            .into_iter()
+            .map(|m| MovementDto {
+                amount: MoneyDto::new(m.amount_paise, &m.currency),
+                kind: m.kind,
+                gateway_ref: m.gateway_ref,
+                payment_id: m.payment_id,
+                at: m.at,
+            })
+            .collect(),
+        versions: dossier.versions.into_iter().map(Into::into).collect(),
+        audit: dossier
+            .audit
+            .into_iter()
+            .map(|a| AuditDto { at: a.at, action: a.action, actor: a.actor, details: a.details })
+            .collect(),
+        cancellation: dossier.cancellation.map(|c| CancellationDto {
+            requested_by: c.requested_by,
+            reason: c.reason,
+            policy: c.policy_code,
+            days_before_check_in: c.days_before_check_in,
+            refund_bp: c.refund_bp,
+            refund: money(c.refund_paise),
+            overridden: c.overridden,
+            refunded: c.refunded_paise.map(money),
+            completed_at: c.completed_at,
+        }),
+        saga: SagaDto { ui_url: state.temporal_ui.workflow_url(&workflow_id), workflow_id, status: live },
+        booking: dossier.booking.into(),
+    }))
+}
+
+fn charge_method(method: payment::ChargeMethod) -> &'static str {
+    match method {
+        payment::ChargeMethod::Card => "card",
+        payment::ChargeMethod::Checkout => "checkout",
+    }
+}

@@ -1,0 +1,146 @@
+//! The operators' view of bookings on the real dev server: every booking searched by its
+//! filters and paged, and one booking whole, with its money as the gateway recorded it and
+//! its saga's live state.
+
+use chrono::Duration as Span;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use tests::{Session, TestPlatform, body_of, booking_body, error_code, json_of};
+
+async fn search(platform: &TestPlatform, operator: &Session, query: &str) -> Vec<String> {
+    let url = format!("{}/api/bookings/search?{query}", platform.api_url);
+    let found = json_of(platform.http_as(operator).get(url)).await;
+    found["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{query}: {found}"))
+        .iter()
+        .map(|b| b["booking_ref"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn dossier(platform: &TestPlatform, session: &Session, booking_ref: &str) -> (u16, Value) {
+    let url = format!("{}/api/bookings/{booking_ref}/dossier", platform.api_url);
+    body_of(platform.http_as(session).get(url).send().await.unwrap()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_search_every_booking_and_read_one_whole() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    let operator = platform.user_with_role(auth::roles::OPERATOR).await.unwrap();
+
+    // Three bookings: one confirmed and then cancelled, one declined, one by another
+    // traveller with another e-mail, later in the year.
+    let cancelled = platform.book(&booking_body(30, 2, 1, "tok_success")).await;
+    platform.wait_for_status(&cancelled, &["confirmed"]).await.unwrap();
+    let url = format!("{}/api/bookings/{cancelled}/cancel", platform.api_url);
+    let (status, _) =
+        body_of(platform.http_as(&platform.traveller).post(url).json(&json!({})).send().await.unwrap()).await;
+    assert_eq!(status, 202);
+    platform.wait_for_status(&cancelled, &["cancelled"]).await.unwrap();
+    let declined = platform.book(&booking_body(31, 1, 1, "tok_decline")).await;
+    platform.wait_for_status(&declined, &["failed"]).await.unwrap();
+    let mut other = booking_body(60, 1, 1, "tok_success");
+    other["lead_traveller"]["email"] = json!("bijoy@example.in");
+    other["lead_traveller"]["phone"] = json!("+91 94361 00000");
+    let second = platform.book(&other).await;
+    platform.wait_for_status(&second, &["confirmed"]).await.unwrap();
+
+    let all: BTreeSet<String> = [&cancelled, &declined, &second].into_iter().cloned().collect();
+    let found: BTreeSet<String> = search(&platform, &operator, "").await.into_iter().collect();
+    assert_eq!(found, all, "an operator sees every traveller's bookings");
+    assert_eq!(search(&platform, &operator, "status=failed").await, vec![declined.clone()]);
+    assert_eq!(search(&platform, &operator, "status=cancelled").await, vec![cancelled.clone()]);
+    assert_eq!(search(&platform, &operator, "email=BIJOY@example.in").await, vec![second.clone()]);
+    assert_eq!(search(&platform, &operator, "phone=%2B919436100000").await, vec![second.clone()]);
+    assert_eq!(search(&platform, &operator, &format!("reference={}", &second[..6])).await.contains(&second), true);
+    assert_eq!(search(&platform, &operator, &format!("reference={second}")).await, vec![second.clone()]);
+    let late = contracts::india::today() + Span::days(45);
+    assert_eq!(search(&platform, &operator, &format!("check_in_from={late}")).await, vec![second.clone()]);
+    assert_eq!(search(&platform, &operator, "property=ujjayanta-heritage-hotel&kind=stay").await.len(), 3);
+    assert!(search(&platform, &operator, "kind=package").await.is_empty());
+    let soonest_first = search(&platform, &operator, "sort=check_in").await;
+    assert_eq!(soonest_first, vec![cancelled.clone(), declined.clone(), second.clone()]);
+
+    // Pages of one walk the list once, in order.
+    let mut walked = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let query = match &cursor {
+            Some(c) => format!("limit=1&sort=check_in&cursor={c}"),
+            None => "limit=1&sort=check_in".to_string(),
+        };
+        let page =
+            json_of(platform.http_as(&operator).get(format!("{}/api/bookings/search?{query}", platform.api_url))).await;
+        walked.extend(page["items"].as_array().unwrap().iter().map(|b| b["booking_ref"].as_str().unwrap().to_string()));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(walked, soonest_first);
+
+    for (query, code, field) in [
+        ("status=lost", "invalid_status", "status"),
+        ("property=no-such-hotel", "unknown_accommodation", "property"),
+        ("sort=price", "invalid_sort", "sort"),
+        ("check_in_from=2027-02-01&check_in_to=2027-01-01", "invalid_date_range", "check_in_to"),
+    ] {
+        let url = format!("{}/api/bookings/search?{query}", platform.api_url);
+        let (status, refused) = body_of(platform.http_as(&operator).get(url).send().await.unwrap()).await;
+        assert_eq!(
+            (status, error_code(&refused), refused["error"]["details"]["field"].as_str()),
+            (422, code, Some(field))
+        );
+    }
+    let url = format!("{}/api/bookings/search", platform.api_url);
+    let (status, _) = body_of(platform.http_as(&platform.traveller).get(url).send().await.unwrap()).await;
+    assert_eq!(status, 403, "a traveller sees only their own bookings");
+
+    // One booking whole: what it was, who, the money with the gateway's ids, every version,
+    // the audit trail, the cancellation, and its saga.
+    let (status, whole) = dossier(&platform, &operator, &cancelled).await;
+    assert_eq!(status, 200, "{whole}");
+    assert_eq!(
+        (whole["booking"]["status"].as_str(), whole["booking"]["kind"].as_str()),
+        (Some("cancelled"), Some("stay"))
+    );
+    assert_eq!(whole["items"].as_array().unwrap().len(), 2, "two nights: {whole}");
+    assert_eq!(
+        whole["customers"],
+        json!([{ "name": "Ananya Debbarma", "is_lead": true, "email": "ananya@example.in", "phone": "+919876543210" }])
+    );
+    let total = whole["booking"]["total"]["amount"].as_i64().unwrap();
+    let payment = &whole["payments"][0];
+    assert_eq!((payment["method"].as_str(), payment["status"].as_str()), (Some("card"), Some("refunded")), "{whole}");
+    assert!(payment["gateway_payment_id"].as_str().unwrap().starts_with("pay_"), "{payment}");
+    let movements: Vec<(&str, i64)> = whole["movements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["kind"].as_str().unwrap(), m["amount"]["amount"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(movements, vec![("capture", total), ("refund", total)]);
+    let versions: Vec<&str> =
+        whole["versions"].as_array().unwrap().iter().map(|v| v["status"].as_str().unwrap()).collect();
+    assert_eq!(versions, vec!["pending_payment", "confirmed", "cancelled"]);
+    let actions: Vec<&str> = whole["audit"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"cancellation_requested"), "{actions:?}");
+    assert_eq!(whole["cancellation"]["refunded"]["amount"], total);
+    assert_eq!(
+        whole["saga"]["status"], "confirmed",
+        "the booking saga ended confirmed; the cancellation is its own: {whole}"
+    );
+    let workflow = format!("booking-{cancelled}");
+    assert_eq!(whole["saga"]["workflow_id"], workflow.as_str());
+    assert_eq!(whole["saga"]["ui_url"], format!("http://127.0.0.1:8233/namespaces/default/workflows/{workflow}"));
+
+    let (status, failed) = dossier(&platform, &operator, &declined).await;
+    assert_eq!((status, failed["booking"]["failure_code"].as_str()), (200, Some("card_declined")));
+    assert_eq!(failed["saga"]["status"], "failed");
+    assert!(failed["movements"].as_array().unwrap().is_empty(), "nothing was taken: {failed}");
+    let (status, _) = dossier(&platform, &operator, "TRP-000000").await;
+    assert_eq!(status, 404);
+    let (status, _) = dossier(&platform, &platform.traveller, &cancelled).await;
+    assert_eq!(status, 403, "the dossier is for operators, even of one's own booking");
+    platform.stop().await.unwrap();
+}
