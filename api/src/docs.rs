@@ -294,6 +294,51 @@ fn add_operation_answers(path: &str, operation: &mut Map<String, Value>) {
 mod tests {
     use super::*;
 
+    /// The document names a schema by its type's name, and two types of one name would
+    /// silently share one schema (the last registered wins): every type deriving `ToSchema`
+    /// has a name of its own.
+    #[test]
+    fn every_schema_is_one_type() {
+        fn sources(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
+                let path = entry.path();
+                if path.is_dir() {
+                    sources(&path, found);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    found.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        sources(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        let mut seen: std::collections::BTreeMap<String, std::path::PathBuf> = std::collections::BTreeMap::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let mut derives_schema = false;
+            for line in text.lines().map(str::trim) {
+                if line.starts_with("#[derive(") {
+                    derives_schema |= line.contains("ToSchema");
+                    continue;
+                }
+                let named = ["pub(crate) struct ", "pub(crate) enum ", "pub struct ", "pub enum ", "struct ", "enum "]
+                    .iter()
+                    .find_map(|k| line.strip_prefix(k));
+                if let Some(rest) = named {
+                    if derives_schema {
+                        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                        if let Some(earlier) = seen.insert(name.clone(), file.clone()) {
+                            panic!("{name} derives ToSchema in {} and in {}", earlier.display(), file.display());
+                        }
+                    }
+                    derives_schema = false;
+                } else if !line.starts_with("#[") && !line.starts_with("///") && !line.is_empty() {
+                    derives_schema = false;
+                }
+            }
+        }
+        assert!(seen.len() > 50, "the scan found only {} schemas", seen.len());
+    }
+
     fn document() -> Value {
         openapi_document()
     }

@@ -24,6 +24,9 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(search_bookings)).routes(routes!(booking_dossier))
 }
 
+/// Characters of a booking reference (`TRP-` and six), the longest `reference` filter.
+const REFERENCE_LEN: usize = 10;
+
 /// The list tag of the operators' booking search cursors.
 const ALL_BOOKINGS: &str = "bookings:all";
 
@@ -31,7 +34,7 @@ const ALL_BOOKINGS: &str = "bookings:all";
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BookingSearchQuery {
-    /// A booking reference, or its beginning (`TRP-7K`).
+    /// A booking reference, or its beginning (`TRP-7K`), in any case.
     #[param(max_length = 10)]
     reference: Option<String>,
     /// The record's status.
@@ -210,8 +213,16 @@ async fn search_of(state: &AppState, q: BookingSearchQuery) -> Result<(BookingSe
     {
         return Err(ApiError::invalid_field("invalid_date_range", "created_to", "created_to is before created_from"));
     }
+    let reference = q.reference.map(|r| r.trim().to_uppercase());
+    if reference.as_ref().is_some_and(|r| r.chars().count() > REFERENCE_LEN) {
+        return Err(ApiError::invalid_field(
+            "invalid_reference",
+            "reference",
+            format!("A booking reference has {} characters", REFERENCE_LEN),
+        ));
+    }
     let search = BookingSearch {
-        reference: q.reference.map(|r| r.trim().to_uppercase()),
+        reference,
         status,
         kind,
         accommodation_id,
@@ -253,7 +264,7 @@ pub(crate) struct CustomerDto {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct PaymentDto {
+pub(crate) struct PaymentRecordDto {
     payment_id: Uuid,
     /// `card` or `checkout`.
     method: Option<String>,
@@ -317,7 +328,7 @@ pub(crate) struct BookingDossierDto {
     booking: BookingLineDto,
     items: Vec<ItemDto>,
     customers: Vec<CustomerDto>,
-    payments: Vec<PaymentDto>,
+    payments: Vec<PaymentRecordDto>,
     /// Every capture and refund, oldest first.
     movements: Vec<MovementDto>,
     versions: Vec<use_case::VersionDto>,
@@ -378,7 +389,7 @@ pub(crate) async fn booking_dossier(
             .collect(),
         payments: payments
             .into_iter()
-            .map(|p| PaymentDto {
+            .map(|p| PaymentRecordDto {
                 payment_id: p.payment_id,
                 method: p.method.map(|m| charge_method(m).to_string()),
                 status: p.status.as_str().to_string(),

@@ -294,7 +294,7 @@ pub(super) async fn query_progress(
 
 /// A stay the package includes, as booked.
 #[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct IncludedStayDto {
+pub(crate) struct BookedStayDto {
     pub accommodation_id: Uuid,
     /// The accommodation's public code, when known.
     pub accommodation: Option<String>,
@@ -323,7 +323,7 @@ pub(crate) struct PackageBookingView {
     pub seats: u32,
     /// Rooms at each included stay.
     pub rooms: u32,
-    pub stays: Vec<IncludedStayDto>,
+    pub stays: Vec<BookedStayDto>,
     /// The package's price for the party, GST included.
     pub total: MoneyDto,
     pub amount_charged: Option<MoneyDto>,
@@ -354,7 +354,7 @@ impl From<PackageBookingProgress> for PackageBookingView {
             stays: order
                 .stays
                 .into_iter()
-                .map(|s| IncludedStayDto {
+                .map(|s| BookedStayDto {
                     accommodation_id: s.accommodation_id,
                     accommodation: Some(s.accommodation_code),
                     room_type: s.room_type,
@@ -394,7 +394,7 @@ impl From<booking::PackageBookingRow> for PackageBookingView {
             stays: row
                 .stays
                 .into_iter()
-                .map(|s| IncludedStayDto {
+                .map(|s| BookedStayDto {
                     accommodation_id: s.accommodation_id,
                     accommodation: None,
                     room_type: s.room_type,
