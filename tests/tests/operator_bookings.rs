@@ -85,6 +85,7 @@ async fn operators_search_every_booking_and_read_one_whole() {
         ("property=no-such-hotel", "unknown_accommodation", "property"),
         ("sort=price", "invalid_sort", "sort"),
         ("reference=TRP-7K3M9Q0", "invalid_reference", "reference"),
+        ("phone=00000000000000000", "invalid_contact", "phone"),
         ("check_in_from=2027-02-01&check_in_to=2027-01-01", "invalid_date_range", "check_in_to"),
     ] {
         let url = format!("{}/api/bookings/search?{query}", platform.api_url);

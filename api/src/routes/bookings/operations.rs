@@ -27,6 +27,10 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 /// Characters of a booking reference (`TRP-` and six), the longest `reference` filter.
 const REFERENCE_LEN: usize = 10;
 
+/// The longest contacts a search is asked for: an e-mail address, a phone as recorded.
+const MAX_EMAIL_LEN: usize = 254;
+const MAX_PHONE_LEN: usize = 16;
+
 /// The list tag of the operators' booking search cursors.
 const ALL_BOOKINGS: &str = "bookings:all";
 
@@ -60,10 +64,10 @@ pub(crate) struct BookingSearchQuery {
     #[param(value_type = Option<String>, format = DateTime)]
     created_to: Option<DateTime<Utc>>,
     /// A customer's e-mail address, in any case.
-    #[param(max_length = 254)]
+    #[param(max_length = 254)] // MAX_EMAIL_LEN
     email: Option<String>,
     /// A customer's phone as recorded: digits, optionally after a `+`.
-    #[param(max_length = 16)]
+    #[param(max_length = 16)] // MAX_PHONE_LEN
     phone: Option<String>,
     /// The partner's id (bookings made through the partner API).
     partner: Option<Uuid>,
@@ -220,6 +224,15 @@ async fn search_of(state: &AppState, q: BookingSearchQuery) -> Result<(BookingSe
             "reference",
             format!("A booking reference has {} characters", REFERENCE_LEN),
         ));
+    }
+    for (field, value, longest) in [("email", &q.email, MAX_EMAIL_LEN), ("phone", &q.phone, MAX_PHONE_LEN)] {
+        if value.as_ref().is_some_and(|v| v.chars().count() > longest) {
+            return Err(ApiError::invalid_field(
+                "invalid_contact",
+                field,
+                format!("{field} is at most {longest} characters"),
+            ));
+        }
     }
     let search = BookingSearch {
         reference,
