@@ -149,12 +149,24 @@ pub(crate) async fn get_booking(
 ) -> Result<Response, ApiError> {
     let booking_ref = viewable_booking(&state, &caller, &raw_ref).await?;
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
-    if state.bookings.kind_of(&booking_ref).await? == Some(BookingKind::Package) {
-        return Err(package_elsewhere(&booking_ref, use_case::package_status_url));
-    }
     let wait = Duration::from_secs(query.wait.unwrap_or(0));
-    let read = use_case::read_booking(&state, &booking_ref, wait).await?.ok_or_else(|| booking_not_found(&raw_ref))?;
-    Ok(booking_answer(read))
+    let read = read_stay(&state, &booking_ref, wait, use_case::package_status_url).await?;
+    Ok(booking_answer(read.ok_or_else(|| booking_not_found(&raw_ref))?))
+}
+
+/// A stay booking read. A package's reference, asked about only when no stay is found (so
+/// a stay's read pays nothing for it), is a 404 naming where it is read (`package_url`).
+pub(crate) async fn read_stay(
+    state: &AppState,
+    booking_ref: &BookingRef,
+    wait: Duration,
+    package_url: fn(&str) -> String,
+) -> Result<Option<use_case::Read>, ApiError> {
+    let read = use_case::read_booking(state, booking_ref, wait).await;
+    if !matches!(read, Ok(Some(_))) && state.bookings.kind_of(booking_ref).await? == Some(BookingKind::Package) {
+        return Err(package_elsewhere(booking_ref, package_url));
+    }
+    read
 }
 
 /// A package booking asked for where stays are read: 404, naming where it is.

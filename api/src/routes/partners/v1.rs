@@ -294,11 +294,9 @@ pub(crate) async fn get_booking(
     ApiQuery(query): ApiQuery<GetBookingQuery>,
 ) -> Result<Response, ApiError> {
     let booking_ref = own_booking(&state.bookings, &caller, &raw_ref).await?;
-    if state.bookings.kind_of(&booking_ref).await? == Some(BookingKind::Package) {
-        return Err(bookings::package_elsewhere(&booking_ref, package_status_url));
-    }
     let wait = Duration::from_secs(query.wait.unwrap_or(0));
-    let mut read = use_case::read_booking(&state, &booking_ref, wait).await?.ok_or_else(|| not_found(&raw_ref))?;
+    let read = bookings::read_stay(&state, &booking_ref, wait, package_status_url).await?;
+    let mut read = read.ok_or_else(|| not_found(&raw_ref))?;
     read.view.status_url = status_url(&read.view.booking_ref);
     Ok(bookings::booking_answer(read))
 }

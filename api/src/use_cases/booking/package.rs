@@ -10,7 +10,7 @@ use super::{
 use crate::{error::ApiError, money::MoneyDto, state::AppState};
 use booking::RequestOwner;
 use catalog::{Catalog, packages::PackageSummary};
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{Days, NaiveDate};
 use contracts::{
     BookingRef, StayDates,
     package::{IncludedStay, PackageBookingInput, PackageBookingProgress, PackageOrder},
@@ -367,13 +367,8 @@ impl From<PackageBookingProgress> for PackageBookingView {
             amount_charged: p.amount_charged.map(Into::into),
             amount_refunded: p.amount_refunded.map(Into::into),
             amount_due: MoneyDto::new(0, p.total.currency.code()),
-            failure: p.failure.map(|f| FailureDto { code: f.code, message: f.message }),
-            checkout: p.checkout.map(|c| CheckoutDto {
-                gateway_order_id: c.gateway_order_id,
-                amount: c.amount.into(),
-                pay_url: String::new(),
-                expires_at: DateTime::<Utc>::from_timestamp_millis(c.expires_at_ms).unwrap_or_default(),
-            }),
+            failure: p.failure.map(Into::into),
+            checkout: p.checkout.map(Into::into),
         }
     }
 }

@@ -135,6 +135,24 @@ pub(crate) struct CheckoutDto {
     pub expires_at: DateTime<Utc>,
 }
 
+impl From<contracts::saga::FailureReason> for FailureDto {
+    fn from(f: contracts::saga::FailureReason) -> Self {
+        FailureDto { code: f.code, message: f.message }
+    }
+}
+
+impl From<contracts::saga::CheckoutState> for CheckoutDto {
+    /// The checkout as the saga knows it; the page to pay on is added by the read.
+    fn from(c: contracts::saga::CheckoutState) -> Self {
+        CheckoutDto {
+            gateway_order_id: c.gateway_order_id,
+            amount: c.amount.into(),
+            pay_url: String::new(),
+            expires_at: DateTime::from_timestamp_millis(c.expires_at_ms).unwrap_or_default(),
+        }
+    }
+}
+
 impl BookingView {
     /// Shows the money as the payment context recorded it (captures and every refund,
     /// automatic ones included), where it knows more than the saga.
@@ -212,13 +230,8 @@ impl From<BookingProgress> for BookingView {
             amount_charged: p.amount_charged.map(Into::into),
             amount_refunded: p.amount_refunded.map(Into::into),
             amount_due: MoneyDto::new(0, p.total.currency.code()),
-            failure: p.failure.map(|f| FailureDto { code: f.code, message: f.message }),
-            checkout: p.checkout.map(|c| CheckoutDto {
-                gateway_order_id: c.gateway_order_id,
-                amount: c.amount.into(),
-                pay_url: String::new(),
-                expires_at: DateTime::from_timestamp_millis(c.expires_at_ms).unwrap_or_default(),
-            }),
+            failure: p.failure.map(Into::into),
+            checkout: p.checkout.map(Into::into),
         }
     }
 }
