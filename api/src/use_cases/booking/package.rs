@@ -423,18 +423,20 @@ pub(crate) async fn read_package_booking(
     wait: Duration,
 ) -> Result<Option<PackageRead>, ApiError> {
     let deadline = Instant::now() + wait.min(Duration::from_secs(super::MAX_WAIT_SECS));
-    let stored = state.bookings.find_package(booking_ref).await?;
     let live = match state.temporal.client().await {
         Ok(client) => live_progress(&client, booking_ref, deadline).await,
         Err(e) => {
             Err(QueryFailure::Unavailable(temporalio_client::errors::WorkflowQueryError::Other(e.to_string().into())))
         }
     };
-    let (mut view, last_known) = match (live, stored) {
-        (Ok(progress), stored) => {
+    // The record is read only where it knows more than the saga: after confirmation (a
+    // cancellation), or when the saga cannot answer.
+    let (mut view, last_known) = match live {
+        Ok(progress) => {
             let mut view = PackageBookingView::from(progress);
-            // After confirmation the record knows whether a cancellation started or ended.
-            if let Some(row) = stored.filter(|_| view.status == BookingState::Confirmed) {
+            if view.status == BookingState::Confirmed
+                && let Some(row) = state.bookings.find_package(booking_ref).await?
+            {
                 if row.status == booking::RecordStatus::Cancelled {
                     view.status = BookingState::Cancelled;
                 } else if row.cancellation_started {
@@ -443,18 +445,20 @@ pub(crate) async fn read_package_booking(
             }
             (view, false)
         }
-        (Err(QueryFailure::NotFound), Some(row)) => (PackageBookingView::from(row), false),
-        (Err(QueryFailure::NotFound), None) => return Ok(None),
-        (Err(QueryFailure::Unavailable(e)), Some(row)) => {
-            tracing::warn!(error = %e, "package booking query failed; answering with the record");
-            (PackageBookingView::from(row), true)
-        }
-        (Err(QueryFailure::Unavailable(_)), None) => {
-            return Err(ApiError::unavailable(
-                "temporal_unavailable",
-                "The booking's progress cannot be read right now; try again shortly",
-            ));
-        }
+        Err(failure) => match (failure, state.bookings.find_package(booking_ref).await?) {
+            (QueryFailure::NotFound, Some(row)) => (PackageBookingView::from(row), false),
+            (QueryFailure::NotFound, None) => return Ok(None),
+            (QueryFailure::Unavailable(e), Some(row)) => {
+                tracing::warn!(error = %e, "package booking query failed; answering with the record");
+                (PackageBookingView::from(row), true)
+            }
+            (QueryFailure::Unavailable(_), None) => {
+                return Err(ApiError::unavailable(
+                    "temporal_unavailable",
+                    "The booking's progress cannot be read right now; try again shortly",
+                ));
+            }
+        },
     };
     let (captured, refunded) = state.payments.money_of_booking(booking_ref).await?;
     let money = MoneyOfBooking {
