@@ -32,8 +32,11 @@ pub(crate) fn routes() -> Router<Sandbox> {
         .route("/v1/payments/{id}/refunds", get(payment_refunds))
 }
 
-/// HTTP Basic authentication with the merchant's key id and secret.
-struct Merchant;
+/// HTTP Basic authentication with the merchant's key id and secret; the key id names the
+/// merchant, whose payout idempotency keys are its own.
+pub(crate) struct Merchant {
+    pub(crate) key_id: String,
+}
 
 impl FromRequestParts<Sandbox> for Merchant {
     type Rejection = GatewayError;
@@ -46,7 +49,11 @@ impl FromRequestParts<Sandbox> for Merchant {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Basic "))
             .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok());
-        if given.as_deref() == Some(expected.as_bytes()) { Ok(Merchant) } else { Err(GatewayError::unauthorized()) }
+        if given.as_deref() == Some(expected.as_bytes()) {
+            Ok(Merchant { key_id: sandbox.settings.key_id.clone() })
+        } else {
+            Err(GatewayError::unauthorized())
+        }
     }
 }
 

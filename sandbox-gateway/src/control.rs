@@ -4,7 +4,7 @@
 use crate::{
     errors::{Answer, Body, GatewayError},
     faults::{Faults, Injected},
-    state::Sandbox,
+    state::{BankAccount, Sandbox},
 };
 use axum::{Json, Router, extract::State, routing::get};
 use serde::Serialize;
@@ -16,6 +16,7 @@ pub(crate) fn routes() -> Router<Sandbox> {
         .route("/v1/sandbox/faults/injected", get(injected))
         .route("/v1/sandbox/webhooks", get(webhooks))
         .route("/v1/sandbox/ledger", get(ledger))
+        .route("/v1/sandbox/payouts", get(payouts))
 }
 
 async fn get_faults(State(sandbox): State<Sandbox>) -> Json<Faults> {
@@ -90,4 +91,58 @@ async fn ledger(State(sandbox): State<Sandbox>) -> Json<Value> {
         "refunded_amount": orders.iter().map(|o| o.refunded_amount).sum::<i64>(),
     });
     Json(json!({ "orders": orders, "totals": totals }))
+}
+
+#[derive(Serialize)]
+struct PayoutLedger<'a> {
+    id: &'a str,
+    reference_id: Option<&'a str>,
+    idempotency_key: &'a str,
+    /// The merchant's account the money left.
+    account_number: &'a str,
+    fund_account_id: &'a str,
+    /// Whom it was paid to.
+    bank_account: Option<&'a BankAccount>,
+    amount: i64,
+    currency: &'a str,
+    mode: &'a str,
+    purpose: &'a str,
+    status: &'a str,
+    utr: Option<&'a str>,
+    created_at: i64,
+}
+
+/// Every payout in the order it was made, with the idempotency key it was made under, and in
+/// total, so tests can hold the platform to "each settlement paid exactly once" from the side
+/// that pays. `failed` counts the payouts that moved no money: `failed` or `reversed`.
+async fn payouts(State(sandbox): State<Sandbox>) -> Json<Value> {
+    let books = sandbox.books();
+    let payouts: Vec<PayoutLedger> = books
+        .payout_sequence
+        .iter()
+        .filter_map(|id| books.payouts.get(id))
+        .map(|payout| PayoutLedger {
+            id: &payout.id,
+            reference_id: payout.reference_id.as_deref(),
+            idempotency_key: &payout.idempotency_key,
+            account_number: &payout.account_number,
+            fund_account_id: &payout.fund_account_id,
+            bank_account: payout.fund_account.as_ref().map(|f| &f.bank_account),
+            amount: payout.amount,
+            currency: &payout.currency,
+            mode: &payout.mode,
+            purpose: &payout.purpose,
+            status: &payout.status,
+            utr: payout.utr.as_deref(),
+            created_at: payout.created_at,
+        })
+        .collect();
+    let processed = || payouts.iter().filter(|p| p.status == "processed");
+    let totals = json!({
+        "payouts": payouts.len(),
+        "processed": processed().count(),
+        "processed_amount": processed().map(|p| p.amount).sum::<i64>(),
+        "failed": payouts.iter().filter(|p| p.status == "failed" || p.status == "reversed").count(),
+    });
+    Json(json!({ "payouts": payouts, "totals": totals }))
 }

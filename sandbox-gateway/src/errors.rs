@@ -18,12 +18,14 @@ pub(crate) const DECLINED: &str = "Your payment has been declined by the bank";
 /// What every handler answers: the entity as JSON, or the gateway's error.
 pub(crate) type Answer<T> = Result<Json<T>, GatewayError>;
 
-/// Gateway-style errors: `{"error": {"code", "description", "reason", ...}}`.
+/// Gateway-style errors: `{"error": {"code", "description", "reason", ...}}`, with `field`
+/// when one request field (or header) is to blame, as the real payouts API names it.
 pub(crate) struct GatewayError {
     status: StatusCode,
     code: &'static str,
     description: String,
     reason: &'static str,
+    field: Option<&'static str>,
 }
 
 impl GatewayError {
@@ -33,7 +35,14 @@ impl GatewayError {
             code: "BAD_REQUEST_ERROR",
             description: description.into(),
             reason,
+            field: None,
         }
+    }
+
+    /// A refusal that names the one field (or header) at fault, so a caller can tell which
+    /// of many fields to fix without parsing the description.
+    pub(crate) fn invalid_field(field: &'static str, description: impl Into<String>) -> Self {
+        GatewayError { field: Some(field), ..GatewayError::invalid(description) }
     }
 
     /// A request the gateway refuses as it stands: almost every refusal carries this reason.
@@ -75,16 +84,20 @@ impl GatewayError {
             code: "BAD_REQUEST_ERROR",
             description: "Authentication failed".into(),
             reason: "authentication_failed",
+            field: None,
         }
     }
 }
 
 impl IntoResponse for GatewayError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": {
+        let mut body = json!({ "error": {
             "code": self.code, "description": self.description, "reason": self.reason,
             "source": "business", "step": "payment_initiation", "metadata": {},
         }});
+        if let Some(field) = self.field {
+            body["error"]["field"] = json!(field);
+        }
         (self.status, Json(body)).into_response()
     }
 }

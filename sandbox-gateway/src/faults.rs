@@ -42,11 +42,39 @@ pub(crate) struct Faults {
     /// The next this many refund requests are refused (400, nothing refunded), as a gateway
     /// does while a payment is under review; later ones are accepted.
     pub refuse_refunds: u32,
+    /// The next this many new payouts are accepted (200, the payout entity) but refused by
+    /// the beneficiary's bank: they end as `payout_failure` says, with `status_details` and
+    /// `failure_reason` saying so, and no money reaches the beneficiary. Later ones are
+    /// processed. A replay under an idempotency key already used is not a new payout.
+    pub fail_payouts: u32,
+    /// The status the payouts failed by `fail_payouts` end in: `reversed` (the default) or
+    /// `failed`.
+    pub payout_failure: PayoutFailure,
     /// Seeds the draws above; without it they are seeded from the OS.
     pub seed: Option<u64>,
     /// When set, `error_rate` and `lose_response_rate` apply only to calls whose path
     /// contains one of these (e.g. `/capture`), to aim a fault at one step.
     pub only_paths: Option<Vec<String>>,
+}
+
+/// How a payout the bank refuses ends. The real gateway reports most bank-side failures as
+/// `reversed` (the money went out and came back, fees included); a payout its partner bank
+/// fails before sending ends `failed`. A caller has to take both as "not paid".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum PayoutFailure {
+    #[default]
+    Reversed,
+    Failed,
+}
+
+impl PayoutFailure {
+    pub(crate) fn status(self) -> &'static str {
+        match self {
+            PayoutFailure::Reversed => "reversed",
+            PayoutFailure::Failed => "failed",
+        }
+    }
 }
 
 impl Faults {
@@ -78,6 +106,7 @@ pub(crate) struct Injected {
     pub lost_responses: u32,
     pub declines: u32,
     pub refused_refunds: u32,
+    pub failed_payouts: u32,
 }
 
 /// The active switches and the random source their draws come from, behind one lock so a
@@ -140,6 +169,20 @@ impl FaultSwitch {
         true
     }
 
+    /// How this new payout ends if it is one of the `fail_payouts` still to fail (and counts
+    /// it down); `None` when the bank pays it.
+    pub(crate) fn fail_payout(&self) -> Option<PayoutFailure> {
+        let mut active = self.lock();
+        if active.0.fail_payouts == 0 {
+            return None;
+        }
+        active.0.fail_payouts -= 1;
+        let failure = active.0.payout_failure;
+        drop(active);
+        self.counts().failed_payouts += 1;
+        Some(failure)
+    }
+
     /// True for the fraction of calls `rate` picks. A switch that is off draws nothing, so
     /// turning one on does not shift the draws of a seeded run that only uses another.
     pub(crate) fn roll(&self, rate: impl Fn(&Faults) -> f64) -> bool {
@@ -166,7 +209,7 @@ pub(crate) async fn inject(State(switch): State<Arc<FaultSwitch>>, request: Requ
     }
     let checkout_page = request.method() == Method::GET && path.starts_with("/v1/checkout/");
     // Every POST of the API changes state: order creation, payment creation, capture,
-    // refund and the checkout payment.
+    // refund, payout and the checkout payment.
     let changes_state = request.method() == Method::POST;
 
     let latency = switch.current().latency_ms;

@@ -13,6 +13,25 @@
 //!   same key and body return the first refund, the same key with another body is a 400;
 //!   refunds never exceed the captured amount. `GET /v1/payments/{id}/refunds`.
 //!
+//! Payouts (the same Basic auth), shaped like the real gateway's composite payouts:
+//! - `POST /v1/payouts` — header `X-Payout-Idempotency` (mandatory; 4–36 letters, digits,
+//!   `-`, `_` or spaces); body `account_number` (the merchant's own account), `amount` (paise,
+//!   at least 100), `currency` (`INR`), `mode` (`NEFT`, `RTGS`, `IMPS`, `UPI`), `purpose`
+//!   (`refund`, `cashback`, `payout`, `salary`, `utility bill`, `vendor bill`),
+//!   `fund_account` {`account_type`: `bank_account`, `bank_account` {`name`, `ifsc`
+//!   (`^[A-Z]{4}0[A-Z0-9]{6}$`), `account_number` (5–35 letters and digits)}, `contact`
+//!   {`name`, optional `email`, `contact` (phone), `type` (`vendor`, `customer`, `employee`,
+//!   `self`), `reference_id`, `notes`}}, optional `queue_if_low_balance`, `reference_id`
+//!   (≤ 40), `narration` (≤ 30 letters, digits, spaces) and `notes`. Unknown fields are
+//!   refused; a refusal names its field in `error.field`. It answers the payout with its
+//!   `fund_account` (the contact and fund account are reused when their details match),
+//!   `processed` at once with a `utr`, fees and tax 0. The same key and request answer that
+//!   same payout again; the same key with another request is a 400. Keys are per merchant.
+//! - `GET /v1/payouts/{id}`; `GET /v1/payouts?account_number=…` (mandatory) with optional
+//!   `reference_id`, `status`, `mode`, `fund_account_id`, `contact_id`, `count` (1–100,
+//!   default 10) and `skip`: newest first. A fetched payout names its fund account by
+//!   `fund_account_id` only, as the real gateway's does.
+//!
 //! Hosted checkout (no auth: the traveller's browser calls it). A browser gets pages and
 //! redirects; a JSON caller keeps getting JSON:
 //! - `GET /v1/checkout/{order_id}` — with `Accept: text/html` (a browser's navigation), the
@@ -50,6 +69,8 @@
 //! `X-Razorpay-Signature` (hex HMAC-SHA256 of the raw body under the webhook secret) and
 //! identified by `X-Razorpay-Event-Id`. Delivery runs in the background and is retried with
 //! doubling backoff on a non-2xx answer or no answer, up to a bounded number of attempts.
+//! Payouts raise none: the real gateway sends its payout events to endpoints set up apart
+//! from the payments', and a caller reads a payout back with `GET /v1/payouts`.
 //!
 //! Controls for tests (no auth, never subject to faults):
 //! - `GET`/`POST /v1/sandbox/faults` — read or replace the whole set of fault switches:
@@ -60,14 +81,20 @@
 //!   (every event delivered twice, same event id), `reorder_webhooks` (the events one call
 //!   raises delivered last-first), `lose_webhooks` (every event recorded as `lost`, never
 //!   sent), `allow_second_payment` (a paid order takes another payment), `refuse_refunds`
-//!   (the next N refunds are refused with a 400, then accepted), `seed` (makes the draws
-//!   reproducible) and `only_paths` (aims the error and lost-response faults at calls whose
-//!   path contains one of them).
-//! - `GET /v1/sandbox/faults/injected` — how many errors, lost responses, declines and refused
-//!   refunds the switches injected since they were last set.
+//!   (the next N refunds are refused with a 400, then accepted), `fail_payouts` (the next N
+//!   new payouts are accepted, then refused by the beneficiary's bank: no `utr`,
+//!   `status_details.reason` `beneficiary_bank_rejected`; later ones are processed),
+//!   `payout_failure` (how those end: `reversed`, the default, or `failed`), `seed` (makes
+//!   the draws reproducible) and `only_paths` (aims the error and lost-response faults at
+//!   calls whose path contains one of them, e.g. `/payouts`).
+//! - `GET /v1/sandbox/faults/injected` — how many errors, lost responses, declines, refused
+//!   refunds and failed payouts the switches injected since they were last set.
 //! - `GET /v1/sandbox/webhooks` — every delivery: event, attempts, last status, state.
 //! - `GET /v1/sandbox/ledger` — per order and in total: payments, captures, captured and
 //!   refunded amounts.
+//! - `GET /v1/sandbox/payouts` — every payout in the order made (id, reference, idempotency
+//!   key, accounts, amount, mode, status, utr) and in total: payouts, processed, the amount
+//!   processed, and failed (`failed` or `reversed`: no money moved).
 //!
 //! Architecture invariant: shares no code with the payment context, so the adapter is tested
 //! against an independent implementation of the protocol.
@@ -77,8 +104,9 @@
 //! `faults` and `pages` (the checkout's HTML, stylesheet and script) use no other module;
 //! `webhooks` builds on `settings`, `ids` and `faults`; `state` gathers the settings, the
 //! fault switches and the webhook dispatcher into one [`Sandbox`]; the handlers in `api` and
-//! `control` work on `state`; `checkout` answers the hosted checkout with `api`'s payment
-//! rules and `pages`; and this root assembles the router.
+//! `control` work on `state`; `payouts` pays out on `state` behind `api`'s merchant
+//! authentication; `checkout` answers the hosted checkout with `api`'s payment rules and
+//! `pages`; and this root assembles the router.
 
 mod api;
 mod checkout;
@@ -87,6 +115,7 @@ mod errors;
 mod faults;
 mod ids;
 mod pages;
+mod payouts;
 mod settings;
 mod state;
 mod webhooks;
@@ -106,6 +135,7 @@ use tokio::net::TcpListener;
 pub fn router(sandbox: Sandbox) -> Router {
     Router::new()
         .merge(api::routes())
+        .merge(payouts::routes())
         .merge(checkout::routes())
         .merge(control::routes())
         .route("/healthz", get(|| async { "ok" }))

@@ -1,4 +1,4 @@
-//! The sandbox's books: orders, payments and refunds in memory, plus the fault switches and
+//! The sandbox's books: orders, payments, refunds and payouts in memory, plus the fault switches and
 //! the webhook dispatcher every handler reaches through [`Sandbox`]. It only holds the
 //! lower modules' pieces; the handlers that change the books live above it.
 
@@ -8,6 +8,7 @@ use crate::{
     webhooks::{Event, Webhooks},
 };
 use serde::Serialize;
+use serde_json::Value;
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex, MutexGuard},
@@ -68,6 +69,105 @@ pub(crate) struct RefundKey {
     pub refund_id: String,
 }
 
+/// A beneficiary, as the payouts API records one from a composite payout's `contact`.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Contact {
+    pub id: String,
+    pub entity: &'static str,
+    pub name: String,
+    /// The phone number: the real API calls it `contact` too.
+    pub contact: Option<String>,
+    pub email: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub reference_id: Option<String>,
+    pub batch_id: Option<String>,
+    pub active: bool,
+    /// The notes sent, or `[]` when none were, as the real gateway answers.
+    pub notes: Value,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct BankAccount {
+    pub ifsc: String,
+    /// Known for the few banks the sandbox knows by their IFSC, `null` otherwise.
+    pub bank_name: Option<&'static str>,
+    pub name: String,
+    pub notes: Value,
+    pub account_number: String,
+}
+
+/// Where a payout goes: a contact's bank account.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct FundAccount {
+    pub id: String,
+    pub entity: &'static str,
+    pub contact_id: String,
+    pub contact: Contact,
+    pub account_type: &'static str,
+    pub bank_account: BankAccount,
+    pub batch_id: Option<String>,
+    pub active: bool,
+    pub created_at: i64,
+}
+
+/// Why a payout is in its status, in the real gateway's words: `source` says whose side
+/// (`beneficiary_bank`, `gateway`, `business`, `internal`), `reason` is a stable code.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct StatusDetails {
+    pub description: &'static str,
+    pub source: &'static str,
+    pub reason: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Payout {
+    pub id: String,
+    pub entity: &'static str,
+    pub fund_account_id: String,
+    /// Only the answer to the composite call carries the fund account; a fetch names it by
+    /// id alone, as the real gateway's does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fund_account: Option<FundAccount>,
+    pub amount: i64,
+    pub currency: String,
+    pub notes: Value,
+    /// The sandbox charges nothing: the amount is what the beneficiary gets either way.
+    pub fees: i64,
+    pub tax: i64,
+    pub status: String,
+    pub purpose: String,
+    /// The bank's reference for the transfer, once it is processed.
+    pub utr: Option<String>,
+    pub mode: String,
+    pub reference_id: Option<String>,
+    pub narration: Option<String>,
+    pub batch_id: Option<String>,
+    /// Deprecated by the real gateway in favour of `status_details`, still sent by it.
+    pub failure_reason: Option<String>,
+    pub status_details: Option<StatusDetails>,
+    pub created_at: i64,
+    /// The merchant's account the payout was made from, which the list is filtered by.
+    #[serde(skip)]
+    pub account_number: String,
+    #[serde(skip)]
+    pub idempotency_key: String,
+}
+
+/// What a payout idempotency key was first used for: the request as the gateway read it
+/// (so spacing and field order do not make a retry "different") and the payout it made.
+#[derive(Debug, Clone)]
+pub(crate) struct PayoutKey {
+    pub request: Value,
+    pub payout_id: String,
+}
+
+/// A contact is the same contact when its name, email, phone, type and reference all match.
+pub(crate) type ContactKey = (String, Option<String>, Option<String>, Option<String>, Option<String>);
+/// A fund account is the same when its contact and the account's holder, IFSC and number match.
+pub(crate) type FundAccountKey = (String, String, String, String);
+
 #[derive(Default)]
 pub(crate) struct Books {
     pub(crate) orders: HashMap<String, Order>,
@@ -77,6 +177,13 @@ pub(crate) struct Books {
     pub(crate) payments: HashMap<String, Payment>,
     pub(crate) refunds: HashMap<String, Refund>,
     pub(crate) refund_keys: HashMap<String, RefundKey>,
+    pub(crate) contacts: HashMap<ContactKey, Contact>,
+    pub(crate) fund_accounts: HashMap<FundAccountKey, FundAccount>,
+    pub(crate) payouts: HashMap<String, Payout>,
+    /// Payout ids in creation order, for the same reason as `order_sequence`.
+    pub(crate) payout_sequence: Vec<String>,
+    /// Idempotency keys by merchant (key id) and key: one merchant's key is not another's.
+    pub(crate) payout_keys: HashMap<(String, String), PayoutKey>,
 }
 
 #[derive(Clone)]
