@@ -210,7 +210,22 @@ fn temporal_settings(address: Url) -> TemporalSettings {
     }
 }
 
+/// A free port for a Temporal dev server's frontend, taken below the kernel's ephemeral
+/// range. The dev server picks its own internal ports by binding port 0, which hands out
+/// ephemeral ports: a frontend port from that range could be handed out again before the
+/// server binds it, and the server then crashes on its own port.
 fn free_port() -> anyhow::Result<u16> {
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let low = 10_000u16.min(ephemeral_low.saturating_sub(1_000));
+    for _ in 0..200 {
+        let port = low + (rand::random::<u16>() % (ephemeral_low - low));
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
