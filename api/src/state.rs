@@ -32,8 +32,16 @@ pub struct TemporalUi {
 }
 
 impl TemporalUi {
+    /// The workflow's page; the id is one path segment, so a `/` in it is escaped.
     pub fn workflow_url(&self, workflow_id: &str) -> String {
-        format!("{}/namespaces/{}/workflows/{workflow_id}", self.base_url, self.namespace)
+        let segment: String = workflow_id
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+                other => format!("%{other:02X}"),
+            })
+            .collect();
+        format!("{}/namespaces/{}/workflows/{segment}", self.base_url, self.namespace)
     }
 }
 

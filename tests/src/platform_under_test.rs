@@ -160,6 +160,7 @@ pub fn codec_replayer() -> anyhow::Result<WorkflowReplayer> {
             .register_workflow::<sagas::PackageBookingWorkflow>()?
             .register_workflow::<sagas::HoldSweepWorkflow>()?
             .register_workflow::<sagas::AutoRefundWorkflow>()?
+            .register_workflow::<sagas::ManualRefundWorkflow>()?
             .register_workflow::<sagas::CancellationWorkflow>()?
             .register_workflow::<sagas::ReconcilePaymentsWorkflow>()?
             .register_workflow::<sagas::RepairBookingWorkflow>()?

@@ -8,7 +8,8 @@ use contracts::{
     BookingRef, Currency, Money,
     activities::{
         BookingConfirmation, BookingFailure, BookingOnRecord, CancellationCompletion, CancellationRequest,
-        CancellationTerms, NewBookingRecord, NewPackageBookingRecord, RecordedStatus, definitions, failure_type,
+        CancellationTerms, NewBookingRecord, NewPackageBookingRecord, RecordedStatus, RefundIssued, definitions,
+        failure_type,
     },
 };
 use sqlx::PgPool;
@@ -110,6 +111,26 @@ impl BookingActivitiesImpl {
         match store::complete_cancellation(&self.pool, &completion, &actor(&ctx)).await? {
             Transition::Applied | Transition::AlreadyApplied => Ok(()),
             other => Err(invalid_transition(completion.booking_ref.as_str(), RecordStatus::Cancelled, &other)),
+        }
+    }
+
+    #[activity(definition = definitions::RecordRefund)]
+    #[tracing::instrument(skip_all, fields(booking_ref = %refund.booking_ref))]
+    pub async fn record_refund(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        refund: RefundIssued,
+    ) -> Result<(), ActivityError> {
+        if store::record_refund(&self.pool, &refund).await? {
+            Ok(())
+        } else {
+            // The API reserved the refund only for a booking on record; records are never
+            // deleted, so this is a bug to look at, not a state to wait out.
+            Err(ApplicationFailure::builder(format!("no booking {} to record a refund on", refund.booking_ref))
+                .type_name(failure_type::BOOKING_NOT_FOUND.to_string())
+                .non_retryable(true)
+                .build()
+                .into())
         }
     }
 

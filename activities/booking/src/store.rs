@@ -966,6 +966,33 @@ async fn included_stay_holds(tx: &mut Transaction<'_, Postgres>, booking_id: Uui
     .await
 }
 
+/// The audit line of a refund an operator issued, once per refund key; false when the
+/// booking has no record.
+pub async fn record_refund(pool: &PgPool, refund: &contracts::activities::RefundIssued) -> Result<bool, sqlx::Error> {
+    let written = sqlx::query(
+        "INSERT INTO booking_audit_logs (booking_id, action, actor, details)
+         SELECT booking_id, 'refund_issued', $2, $3 FROM bookings WHERE booking_ref = $1
+         ON CONFLICT ((details ->> 'refund_key')) WHERE action = 'refund_issued' DO NOTHING",
+    )
+    .bind(refund.booking_ref.as_str())
+    .bind(&refund.requested_by)
+    .bind(json!({
+        "refund_key": refund.refund_key,
+        "amount": refund.amount,
+        "reason": refund.reason,
+    }))
+    .execute(pool)
+    .await?;
+    if written.rows_affected() > 0 {
+        return Ok(true);
+    }
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM bookings WHERE booking_ref = $1)")
+        .bind(refund.booking_ref.as_str())
+        .fetch_one(pool)
+        .await?;
+    Ok(exists)
+}
+
 /// Marks the booking cancelled (a new version) and records what was refunded.
 pub async fn complete_cancellation(
     pool: &PgPool,

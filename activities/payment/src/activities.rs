@@ -241,6 +241,12 @@ impl PaymentActivitiesImpl {
     }
 }
 
+/// A refund's reason as kept on its request: never empty, at most 500 characters.
+fn kept_reason(reason: &str) -> String {
+    let reason = reason.trim();
+    if reason.is_empty() { "refund".to_string() } else { reason.chars().take(500).collect() }
+}
+
 /// One attempt of each activity, run under [`while_alive`].
 impl PaymentActivitiesImpl {
     async fn charge_attempt(&self, request: ChargeRequest) -> Result<Charge, ActivityError> {
@@ -385,7 +391,8 @@ impl PaymentActivitiesImpl {
     }
 
     async fn refund_amount_attempt(&self, request: RefundAmountRequest) -> Result<RefundOutcome, ActivityError> {
-        let zero = Money { amount: 0, currency: request.amount.currency };
+        let currency = request.amount.currency;
+        let zero = Money { amount: 0, currency };
         let (mut db, Some(row)) = self.locked_charge(&request.charge_idempotency_key).await? else {
             return Ok(RefundOutcome { refunded: zero });
         };
@@ -393,19 +400,36 @@ impl PaymentActivitiesImpl {
             db.release().await?;
             return Ok(RefundOutcome { refunded: zero });
         };
-        // The amount depends only on the request and the capture, so every attempt sends the
-        // gateway the same body under the same key: one refund, however often this runs.
-        let amount = request.amount.amount.min(row.captured_paise);
-        if amount <= 0 {
-            db.release().await?;
-            return Ok(RefundOutcome { refunded: zero });
-        }
-        let refund = self.gateway.refund(&payment_id, amount, &request.refund_key).await?;
-        store::record_refund(&mut db, &row, &refund.id, refund.amount, &gateway_idempotency_key(&request.refund_key))
-            .await?;
-        tracing::info!(amount = refund.amount, reason = %request.reason, "refunded");
+        // The first attempt reserves the amount under the key (an operator's refund arrives
+        // reserved already), capped by what is left to refund; every later attempt finds it
+        // and sends the gateway the same body under the same key: one refund, however often
+        // this runs, and never more than was captured less what was refunded.
+        let reserved = match store::find_refund_request(&mut *db, &request.refund_key).await? {
+            Some(reserved) => reserved,
+            None => {
+                let amount = request.amount.amount.min(store::refundable_paise(&mut db, &row).await?);
+                if amount <= 0 {
+                    db.release().await?;
+                    return Ok(RefundOutcome { refunded: zero });
+                }
+                let requested_by = format!("saga:{}", request.refund_key.split('/').next().unwrap_or_default());
+                let reason = kept_reason(&request.reason);
+                let new = store::NewRefundRequest {
+                    refund_key: &request.refund_key,
+                    payment: &row,
+                    amount_paise: amount,
+                    reason: &reason,
+                    requested_by: &requested_by,
+                };
+                store::insert_refund_request(&mut db, &new).await?
+            }
+        };
+        let refund = self.gateway.refund(&payment_id, reserved.amount_paise, &request.refund_key).await?;
+        let movement_key = gateway_idempotency_key(&request.refund_key);
+        store::record_requested_refund(&mut db, &row, &reserved, &refund.id, refund.amount, &movement_key).await?;
+        tracing::info!(amount = refund.amount, reason = %reserved.reason, by = %reserved.requested_by, "refunded");
         db.release().await?;
-        Ok(RefundOutcome { refunded: Money { amount: refund.amount, currency: request.amount.currency } })
+        Ok(RefundOutcome { refunded: Money { amount: refund.amount, currency } })
     }
 
     async fn reconcile_stale_attempt(

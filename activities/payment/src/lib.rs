@@ -16,9 +16,12 @@ pub mod gateway;
 pub mod store;
 
 pub use activities::PaymentActivitiesImpl;
-pub use facade::Payments;
+pub use facade::{Payments, RefundAsk, RefundRefused};
 pub use gateway::{GatewayClient, GatewaySettings};
-pub use store::{ChargeMethod, MoneyMovement, PaymentRow, PaymentStatus, WebhookEvent, WebhookOutcome};
+pub use store::{
+    ChargeMethod, MoneyMovement, PaymentRow, PaymentStatus, RefundRequestRow, RefundRequestStatus, WebhookEvent,
+    WebhookOutcome,
+};
 
 /// The schema this context owns; its pool's `search_path`.
 pub const SCHEMA: &str = "payment";

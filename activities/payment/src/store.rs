@@ -374,7 +374,24 @@ pub async fn record_refund(
     key: &str,
 ) -> Result<(), sqlx::Error> {
     let mut tx = conn.begin().await?;
-    let inserted = insert_movement(&mut tx, row, MovementKind::Refund, amount, gateway_refund_id, key).await?;
+    let inserted = add_refund(&mut tx, row, gateway_refund_id, amount, key).await?;
+    tx.commit().await?;
+    // Counted once per refund the gateway made, however many attempts record it.
+    if inserted {
+        count_refund(amount);
+    }
+    Ok(())
+}
+
+/// The movement of a refund and its share of the payment's total, once; whether it was new.
+async fn add_refund(
+    tx: &mut PgConnection,
+    row: &PaymentRow,
+    gateway_refund_id: &str,
+    amount: i64,
+    key: &str,
+) -> Result<bool, sqlx::Error> {
+    let inserted = insert_movement(&mut *tx, row, MovementKind::Refund, amount, gateway_refund_id, key).await?;
     if inserted {
         sqlx::query(
             "UPDATE payments SET refunded_paise = refunded_paise + $2,
@@ -387,12 +404,7 @@ pub async fn record_refund(
         .execute(&mut *tx)
         .await?;
     }
-    tx.commit().await?;
-    // Counted once per refund the gateway made, however many attempts record it.
-    if inserted {
-        count_refund(amount);
-    }
-    Ok(())
+    Ok(inserted)
 }
 
 /// An authorisation that was never captured lapses at the gateway; record that we let it go.
@@ -606,6 +618,10 @@ mod tests {
             let stored: String = sqlx::query_scalar("SELECT $1").bind(kind).fetch_one(&mut conn).await.unwrap();
             assert_eq!(stored, name);
         }
+        for status in [RefundRequestStatus::Requested, RefundRequestStatus::Refunded] {
+            let stored: String = sqlx::query_scalar("SELECT $1").bind(status).fetch_one(&mut conn).await.unwrap();
+            assert_eq!(stored, status.as_str());
+        }
         let unknown = sqlx::query_scalar::<_, PaymentStatus>("SELECT 'pending'::text").fetch_one(&mut conn).await;
         assert!(unknown.is_err(), "a value the enum does not know is an error, not a guess");
     }
@@ -632,6 +648,133 @@ pub async fn movements_of_booking(
         "SELECT kind, amount_paise, currency, gateway_ref, payment_id, created_at AS at
          FROM booking_payments WHERE booking_ref = $1 ORDER BY created_at, booking_payment_id",
     )
+    .bind(booking_ref.as_str())
+    .fetch_all(db)
+    .await
+}
+
+/// Where a reserved refund stands, as stored in `refund_requests.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum RefundRequestStatus {
+    /// Reserved: its amount is set aside; the gateway may or may not have refunded it yet.
+    Requested,
+    /// The gateway refunded it and the refund is on the books.
+    Refunded,
+}
+
+impl RefundRequestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundRequestStatus::Requested => "requested",
+            RefundRequestStatus::Refunded => "refunded",
+        }
+    }
+}
+
+/// A refund of a fixed amount of one capture, reserved before the gateway is asked.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RefundRequestRow {
+    pub refund_key: String,
+    pub payment_id: Uuid,
+    pub booking_ref: String,
+    pub amount_paise: i64,
+    pub reason: String,
+    pub requested_by: String,
+    pub status: RefundRequestStatus,
+    pub gateway_refund_id: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+const REFUND_REQUEST_COLUMNS: &str = "refund_key, payment_id, booking_ref, amount_paise, reason, requested_by, status,
+                                      gateway_refund_id, created_at, updated_at";
+
+/// A refund to reserve: `amount_paise` of the capture of `payment`.
+pub struct NewRefundRequest<'a> {
+    pub refund_key: &'a str,
+    pub payment: &'a PaymentRow,
+    pub amount_paise: i64,
+    pub reason: &'a str,
+    pub requested_by: &'a str,
+}
+
+pub async fn find_refund_request(db: impl PgExecutor<'_>, key: &str) -> Result<Option<RefundRequestRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {REFUND_REQUEST_COLUMNS} FROM refund_requests WHERE refund_key = $1"))
+        .bind(key)
+        .fetch_optional(db)
+        .await
+}
+
+/// What is left to refund of a capture: captured, less refunded, less what open requests
+/// have set aside. Read under the charge's lock, which every refund of it takes.
+pub async fn refundable_paise(conn: &mut PgConnection, payment: &PaymentRow) -> Result<i64, sqlx::Error> {
+    let (captured, refunded, reserved): (i64, i64, i64) = sqlx::query_as(
+        "SELECT p.captured_paise, p.refunded_paise,
+                COALESCE((SELECT sum(r.amount_paise) FROM refund_requests r
+                          WHERE r.payment_id = p.payment_id AND r.status = 'requested'), 0)::bigint
+         FROM payments p WHERE p.payment_id = $1",
+    )
+    .bind(payment.payment_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((captured - refunded - reserved).max(0))
+}
+
+/// Reserves a refund (the caller holds the charge's lock and checked what is refundable).
+pub async fn insert_refund_request(
+    conn: &mut PgConnection,
+    request: &NewRefundRequest<'_>,
+) -> Result<RefundRequestRow, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "INSERT INTO refund_requests (refund_key, payment_id, booking_ref, amount_paise, reason, requested_by)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {REFUND_REQUEST_COLUMNS}"
+    ))
+    .bind(request.refund_key)
+    .bind(request.payment.payment_id)
+    .bind(request.payment.booking_ref.as_str())
+    .bind(request.amount_paise)
+    .bind(request.reason)
+    .bind(request.requested_by)
+    .fetch_one(conn)
+    .await
+}
+
+/// Records the gateway's refund of a reserved request, and closes the request, in one
+/// commit: what is refundable never counts it twice nor loses it.
+pub async fn record_requested_refund(
+    conn: &mut PgConnection,
+    row: &PaymentRow,
+    request: &RefundRequestRow,
+    gateway_refund_id: &str,
+    amount: i64,
+    movement_key: &str,
+) -> Result<(), sqlx::Error> {
+    let mut tx = conn.begin().await?;
+    let inserted = add_refund(&mut tx, row, gateway_refund_id, amount, movement_key).await?;
+    sqlx::query(
+        "UPDATE refund_requests SET status = 'refunded', gateway_refund_id = $2, updated_at = now()
+         WHERE refund_key = $1 AND status = 'requested'",
+    )
+    .bind(&request.refund_key)
+    .bind(gateway_refund_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    if inserted {
+        count_refund(amount);
+    }
+    Ok(())
+}
+
+/// Every reserved refund of a booking, oldest first.
+pub async fn refund_requests_of_booking(
+    db: impl PgExecutor<'_>,
+    booking_ref: &BookingRef,
+) -> Result<Vec<RefundRequestRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {REFUND_REQUEST_COLUMNS} FROM refund_requests WHERE booking_ref = $1 ORDER BY created_at, refund_key"
+    ))
     .bind(booking_ref.as_str())
     .fetch_all(db)
     .await

@@ -35,6 +35,8 @@ pub mod failure_type {
     /// The booking's request is bound to another booking reference: a retry of the request
     /// started a second saga, and the other one is the booking.
     pub const DUPLICATE_REQUEST: &str = "DuplicateRequest";
+    /// The booking has no record where one must exist.
+    pub const BOOKING_NOT_FOUND: &str = "BookingNotFound";
 }
 
 // ---------------------------------------------------------------- inventory
@@ -226,6 +228,17 @@ pub struct StoppedSagasRequest {
     pub limit: u32,
 }
 
+/// A refund an operator issued, as the booking's audit trail keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundIssued {
+    pub booking_ref: BookingRef,
+    pub refund_key: String,
+    pub amount: Money,
+    pub reason: String,
+    /// `user:<id>` of the operator.
+    pub requested_by: String,
+}
+
 pub struct BookingActivities;
 
 #[activity_definitions]
@@ -271,6 +284,12 @@ impl BookingActivities {
     /// The booking's record, if one was written.
     #[activity(name = "booking.booking_on_record")]
     pub fn booking_on_record(booking_ref: BookingRef) -> Result<Option<BookingOnRecord>, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Writes the audit line of a refund an operator issued, once per refund key.
+    #[activity(name = "booking.record_refund")]
+    pub fn record_refund(refund: RefundIssued) -> Result<(), ActivityError> {
         unimplemented!()
     }
 
@@ -407,8 +426,10 @@ impl PaymentActivities {
         unimplemented!()
     }
 
-    /// Refunds `amount` (at most what was captured) of the booking's capture, once per
-    /// `refund_key`. Retried until the gateway accepts it.
+    /// Refunds `amount` of the booking's capture, once per `refund_key`: at most what was
+    /// captured less what was refunded or reserved by other refunds, unless a reservation
+    /// under the key (an operator's refund) fixed it already. Retried until the gateway
+    /// accepts it.
     #[activity(name = "payment.refund_amount")]
     pub fn refund_amount(request: RefundAmountRequest) -> Result<RefundOutcome, ActivityError> {
         unimplemented!()
@@ -434,7 +455,7 @@ impl PaymentActivities {
 pub mod definitions {
     pub use super::booking_activities::{
         BeginCancellation, BookingOnRecord, CompleteCancellation, ConfirmBooking, CreateBooking, CreatePackageBooking,
-        FailBooking, StoppedSagas,
+        FailBooking, RecordRefund, StoppedSagas,
     };
     pub use super::inventory_activities::{
         ConfirmHold, HoldRooms, HoldSeats, ReleaseExpiredHolds, ReleaseHold, UnbookHold,

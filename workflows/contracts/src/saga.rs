@@ -77,6 +77,40 @@ impl AutoRefundInput {
     }
 }
 
+/// An operator's refund of a paid booking (`ManualRefund`), already reserved by the payment
+/// context under [`ManualRefundInput::refund_key`] when the workflow starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManualRefundInput {
+    pub booking_ref: BookingRef,
+    /// The operator's `Idempotency-Key`: the same key is the same refund.
+    pub client_key: String,
+    pub amount: Money,
+    pub reason: String,
+    /// `user:<id>`, for the audit trail.
+    pub requested_by: String,
+}
+
+impl ManualRefundInput {
+    /// `manual-refund-<ref>/<key>`: one workflow per booking and key.
+    pub fn workflow_id(&self) -> String {
+        manual_refund_workflow_id(&self.booking_ref, &self.client_key)
+    }
+
+    /// The key the refund is reserved, sent to the gateway and recorded under.
+    pub fn refund_key(&self) -> String {
+        format!("{}/refund", self.workflow_id())
+    }
+
+    /// The booking's charge, whose capture is refunded.
+    pub fn charge_idempotency_key(&self) -> String {
+        format!("{}/charge", self.booking_ref.workflow_id())
+    }
+}
+
+pub fn manual_refund_workflow_id(booking_ref: &BookingRef, client_key: &str) -> String {
+    format!("manual-refund-{booking_ref}/{client_key}")
+}
+
 /// What a repair found a stopped booking saga had left, and what it did about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RepairReport {

@@ -1,6 +1,6 @@
 //! Workflow definitions: the booking saga, the cancellation saga, the automatic refund of
-//! payments no booking uses, the repair of stopped booking sagas, the hold sweep and partner
-//! settlements.
+//! payments no booking uses, operators' refunds, the repair of stopped booking sagas, the
+//! hold sweep and partner settlements.
 //!
 //! Architecture invariants:
 //! - Deterministic code only. No I/O, no clocks, no randomness, no threads: time comes from
@@ -17,6 +17,7 @@ mod cancellation;
 mod compensation;
 mod failures;
 mod hold_sweep;
+mod manual_refund;
 mod options;
 mod package_booking;
 mod payment_steps;
@@ -28,6 +29,7 @@ mod settlement;
 pub use booking::{BookingWorkflow, initial_search_attributes};
 pub use cancellation::CancellationWorkflow;
 pub use hold_sweep::HoldSweepWorkflow;
+pub use manual_refund::ManualRefundWorkflow;
 pub use package_booking::{PackageBookingWorkflow, package_search_attributes};
 pub use reconcile::ReconcilePaymentsWorkflow;
 pub use refund::AutoRefundWorkflow;

@@ -26,16 +26,16 @@ use contracts::{
         BookingActivities, BookingConfirmation, BookingFailure, BookingOnRecord, CancellationCompletion,
         CancellationRequest, CancellationTerms, Charge, ChargeRequest, CheckoutOpened, CheckoutRequest, HoldPlaced,
         HoldRequest, InventoryActivities, NewBookingRecord, NewPackageBookingRecord, PaymentActivities,
-        ReconcileReport, ReconcileRequest, RecordedStatus, RefundAmountRequest, RefundOutcome, RefundPaymentRequest,
-        RefundRequest, SeatHoldRequest, SettleRequest, StoppedSagasRequest,
+        ReconcileReport, ReconcileRequest, RecordedStatus, RefundAmountRequest, RefundIssued, RefundOutcome,
+        RefundPaymentRequest, RefundRequest, SeatHoldRequest, SettleRequest, StoppedSagasRequest,
     },
     cancellation::{CancellationInput, CancellationOutcome, RefundOverride},
     package::{IncludedStay, PackageBookingInput, PackageBookingProgress, PackageOrder, seat_hold_id, stay_hold_id},
     pricing::{PackageParty, PackageRate, PricingBasis, StayQuote, quote_package, quote_stay},
     saga::{
         AutoRefundInput, BookingProgress, BookingRequestKey, BookingSagaInput, BookingStatus, CheckoutState,
-        FailureReason, LeadTraveller, PaymentMethod, PaymentNotice, RepairOutcome, RepairReport, RepairSweepReport,
-        StayRequest,
+        FailureReason, LeadTraveller, ManualRefundInput, PaymentMethod, PaymentNotice, RepairOutcome, RepairReport,
+        RepairSweepReport, StayRequest,
     },
     settlement::{
         NewSettlement, PartnerActivities, PartnerSales, PartnerSalesActivities, PartnerSalesRequest, PartnerTerms,
@@ -44,9 +44,9 @@ use contracts::{
     temporal,
 };
 use sagas::{
-    AutoRefundWorkflow, BookingWorkflow, CancellationWorkflow, HoldSweepWorkflow, PackageBookingWorkflow,
-    PartnerSettlementCycleWorkflow, PartnerSettlementWorkflow, ReconcilePaymentsWorkflow, RepairBookingWorkflow,
-    RepairSweepWorkflow,
+    AutoRefundWorkflow, BookingWorkflow, CancellationWorkflow, HoldSweepWorkflow, ManualRefundWorkflow,
+    PackageBookingWorkflow, PartnerSettlementCycleWorkflow, PartnerSettlementWorkflow, ReconcilePaymentsWorkflow,
+    RepairBookingWorkflow, RepairSweepWorkflow,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
@@ -191,6 +191,16 @@ fn table() -> Table {
         .output("cancelled", on_record(RecordedStatus::Cancelled))
         // No record: the converter sends `None` as its binary null, which reads back as `null`.
         .output("none", None);
+    t.activity(BookingActivities::record_refund).input(
+        "",
+        RefundIssued {
+            booking_ref: card.reference.clone(),
+            refund_key: format!("manual-refund-{}/goodwill-1/refund", card.reference),
+            amount: Money::inr(150_000),
+            reason: "room not as described".into(),
+            requested_by: "user:3f9b2c4e-8a41-4d7e-9b0a-5c1d2e3f4a5b".into(),
+        },
+    );
     t.activity(BookingActivities::stopped_sagas)
         .input("", StoppedSagasRequest { closed_within_secs: 7 * 86_400, limit: 100 })
         .output("", vec![booking("TRP-BYW7V0"), booking("TRP-RAFFV2")])
@@ -395,6 +405,19 @@ fn table() -> Table {
             },
         )
         .output("", checkout.quote.total.amount);
+    t.workflow::<ManualRefundWorkflow>()
+        .run()
+        .input(
+            "",
+            ManualRefundInput {
+                booking_ref: card.reference.clone(),
+                client_key: "goodwill-1".into(),
+                amount: Money::inr(150_000),
+                reason: "room not as described".into(),
+                requested_by: "user:3f9b2c4e-8a41-4d7e-9b0a-5c1d2e3f4a5b".into(),
+            },
+        )
+        .output("", Money::inr(150_000));
     t.workflow::<RepairBookingWorkflow>()
         .run()
         .input("", checkout.reference.clone())

@@ -32,6 +32,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 mod operations;
 mod packages;
+mod refunds;
 
 pub(crate) use packages::{package_answer, package_list, read_package};
 
@@ -40,6 +41,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_booking, list_my_bookings))
         .merge(packages::router())
         .merge(operations::router())
+        .merge(refunds::router())
         .routes(routes!(get_booking))
         .routes(routes!(cancel_booking))
         .routes(routes!(cancellation_terms))

@@ -344,6 +344,8 @@ pub(crate) struct BookingDossierDto {
     payments: Vec<PaymentRecordDto>,
     /// Every capture and refund, oldest first.
     movements: Vec<MovementDto>,
+    /// Every refund reserved on its capture (operators' and cancellations'), with its state.
+    refunds: Vec<super::refunds::RefundDto>,
     versions: Vec<use_case::VersionDto>,
     audit: Vec<AuditDto>,
     cancellation: Option<CancellationDto>,
@@ -367,13 +369,15 @@ pub(crate) async fn booking_dossier(
     let not_found = || ApiError::not_found("booking_not_found", format!("No booking {raw_ref} is recorded"));
     let booking_ref = BookingRef::parse(&raw_ref).map_err(|_| not_found())?;
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
-    let (dossier, ledger, live) = tokio::join!(
+    let (dossier, ledger, refunds, live) = tokio::join!(
         state.bookings.dossier(&booking_ref),
         state.payments.ledger_of_booking(&booking_ref),
+        state.payments.refunds_of_booking(&booking_ref),
         use_case::live_status(&state, &booking_ref),
     );
     let dossier = dossier?.ok_or_else(not_found)?;
     let (payments, movements) = ledger?;
+    let refunds = refunds?.into_iter().map(|row| super::refunds::refund_dto(&state, row)).collect();
     let currency = dossier.booking.currency.clone();
     let money = |paise: i64| MoneyDto::new(paise, &currency);
     let workflow_id = booking_ref.workflow_id();
@@ -414,6 +418,7 @@ pub(crate) async fn booking_dossier(
                 failure_code: p.failure_code,
             })
             .collect(),
+        refunds,
         movements: movements
             .into_iter()
             .map(|m| MovementDto {
