@@ -65,6 +65,7 @@ async fn an_operator_refunds_part_then_the_rest_and_never_more() {
     }
     for (key, body, code, field) in [
         (None, goodwill.clone(), "idempotency_key_required", "Idempotency-Key"),
+        (Some("desk/1"), goodwill.clone(), "invalid_idempotency_key", "Idempotency-Key"),
         (Some("bad-1"), json!({ "reason": "  " }), "invalid_reason", "reason"),
         (Some("bad-2"), json!({ "amount": inr(50), "reason": "x" }), "amount_too_small", "amount.amount"),
         (

@@ -30,6 +30,8 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 
 /// The longest reason kept with a refund.
 const MAX_REASON_CHARS: usize = 500;
+/// The longest refund `Idempotency-Key`.
+const MAX_REFUND_KEY_LEN: usize = 64;
 /// The smallest refund the gateway makes: one rupee.
 const MIN_REFUND_PAISE: i64 = 100;
 
@@ -101,7 +103,7 @@ fn refunds_url(booking_ref: &BookingRef) -> String {
 #[utoipa::path(post, path = "/{booking_ref}/refunds", tag = "bookings", request_body = RefundBookingRequest,
     security(("bearer" = ["bookings:refund"])),
     params(("booking_ref" = String, Path, example = "TRP-7K3M9Q"),
-        ("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,200}$", description = "Required: the same key and body are the same refund")),
+        ("Idempotency-Key" = String, Header, pattern = "^[A-Za-z0-9_-]{1,64}$", description = "Required: the same key and body are the same refund")),
     responses((status = 202, body = RefundDto, description = "Reserved; the refund workflow runs"),
         (status = 401, description = "Not signed in"), (status = 403, description = "Not an operator"),
         (status = 404, description = "No booking recorded under this reference"),
@@ -126,6 +128,17 @@ pub(crate) async fn refund_booking(
             "A refund needs an Idempotency-Key header",
         )
     })?;
+    // The key becomes part of the gateway's refund key, whose alphabet is this one: any
+    // other character would be mapped, and two keys could become one refund.
+    if client_key.len() > MAX_REFUND_KEY_LEN
+        || !client_key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(ApiError::invalid_field(
+            "invalid_idempotency_key",
+            "Idempotency-Key",
+            format!("A refund's Idempotency-Key is 1 to {MAX_REFUND_KEY_LEN} letters, digits, '-' or '_'"),
+        ));
+    }
     let amount_paise = match body.amount {
         None => None,
         Some(money) if money.currency != "INR" => {
