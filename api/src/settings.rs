@@ -99,6 +99,9 @@ pub struct PaymentsConfig {
     /// `TT_PAYMENT_WINDOW_SECS`, default 900: how long a checkout may take before the
     /// booking expires and its rooms are released.
     pub payment_window: Duration,
+    /// `TT_PAYOUT_RETRY_SECS`, default 900: how long a settlement's payout waits before
+    /// paying again after the bank turned a payout back.
+    pub payout_retry_after: Duration,
 }
 
 /// The dev server's Web UI.
@@ -130,6 +133,7 @@ impl PaymentsConfig {
             webhook_secret,
             checkout_url: var_or("GATEWAY_CHECKOUT_URL", "http://127.0.0.1:8090/v1/checkout/".to_string())?,
             payment_window: Duration::from_secs(var_or("PAYMENT_WINDOW_SECS", 900)?),
+            payout_retry_after: Duration::from_secs(var_or("PAYOUT_RETRY_SECS", 900)?),
         })
     }
 }
@@ -315,6 +319,7 @@ impl ApiSettings {
                 webhook_secret: platform::Secret::new(SANDBOX_WEBHOOK_SECRET),
                 checkout_url: "http://127.0.0.1:8090/v1/checkout/".into(),
                 payment_window: Duration::from_secs(900),
+                payout_retry_after: Duration::from_secs(900),
             },
             temporal_ui_url: DEV_TEMPORAL_UI.to_string(),
         }

@@ -197,6 +197,7 @@ pub async fn spawn_sandbox_gateway_with_webhooks(
         key_id: sandbox_gateway::DEFAULT_KEY_ID.into(),
         key_secret: sandbox_gateway::DEFAULT_KEY_SECRET.into(),
         timeout: std::time::Duration::from_secs(10),
+        payout_account: "2323230041626905".into(),
     };
     Ok((settings, stop))
 }

@@ -166,6 +166,7 @@ pub fn codec_replayer() -> anyhow::Result<WorkflowReplayer> {
             .register_workflow::<sagas::RepairBookingWorkflow>()?
             .register_workflow::<sagas::RepairSweepWorkflow>()?
             .register_workflow::<sagas::PartnerSettlementWorkflow>()?
+            .register_workflow::<sagas::SettlementPayoutWorkflow>()?
             .register_workflow::<sagas::PartnerSettlementCycleWorkflow>()?
             .data_converter(platform::temporal::data_converter(Some(&test_payload_keys())))
             .build(),
@@ -364,6 +365,8 @@ impl TestPlatform {
         settings.cors_origins = vec![WEB_UI_ORIGIN.to_string()];
         settings.payments.checkout_url = format!("{}v1/checkout/", self.gateway_settings.base_url);
         settings.payments.payment_window = self.payment_window;
+        // A payout the bank turned back is paid again after a second, not a quarter hour.
+        settings.payments.payout_retry_after = std::time::Duration::from_secs(1);
         let state = match temporal_address {
             Some(_) => api::AppState::connect(&settings).await?,
             None => api::AppState::new(&settings, self.client.clone())?,

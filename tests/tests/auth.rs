@@ -401,6 +401,7 @@ fn concrete(path: &str) -> String {
         ("{room_type}", "deluxe_double".to_string()),
         ("{partner}", "no-such-partner".to_string()),
         ("{key_prefix}", "zzzzzzzzzz".to_string()),
+        ("{period_start}", "2026-01-05".to_string()),
     ] {
         out = out.replace(name, &value);
     }

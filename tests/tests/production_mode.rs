@@ -153,7 +153,10 @@ async fn processes_without_their_secrets_start_only_with_the_development_switch(
     let payment = run("payment-worker", &with(&bare, &keys)).await;
     assert_refused(&payment, "payment worker without the gateway key", &["TT_GATEWAY_KEY_SECRET"]);
     assert_started(&run("booking-worker", &with(&bare, &keys)).await, "booking worker in production");
-    let ready = with(&bare, &[keys[0], ("TT_GATEWAY_KEY_SECRET", "gateway-secret")]);
+    let no_account = with(&bare, &[keys[0], ("TT_GATEWAY_KEY_SECRET", "gateway-secret")]);
+    let payment = run("payment-worker", &no_account).await;
+    assert_refused(&payment, "payment worker without the payout account", &["TT_GATEWAY_PAYOUT_ACCOUNT"]);
+    let ready = with(&no_account, &[("TT_GATEWAY_PAYOUT_ACCOUNT", "2323230041626905")]);
     assert_started(&run("payment-worker", &ready).await, "payment worker with its secrets");
 
     // The API serving payments needs the webhook secret; every API names its token keys,

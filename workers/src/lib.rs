@@ -192,13 +192,15 @@ fn worker_options(settings: &WorkerSettings, context: WorkerContext, client: &Cl
             let gateway = GatewayClient::new(settings.gateway.clone())?;
             WorkerOptions::new(task_queue::PAYMENT)
                 .tuner(tuner.clone())
-                .register_activities(payment::PaymentActivitiesImpl::new(pool, gateway))
+                .register_activities(payment::PaymentActivitiesImpl::new(pool, gateway.clone()))
+                .register_activities(payment::PayoutActivitiesImpl::new(gateway))
                 .graceful_shutdown_period(period)
                 .build()
         }
         WorkerContext::Partner => WorkerOptions::new(task_queue::PARTNER)
             .tuner(tuner.clone())
             .register_workflow::<sagas::PartnerSettlementWorkflow>()?
+            .register_workflow::<sagas::SettlementPayoutWorkflow>()?
             .register_workflow::<sagas::PartnerSettlementCycleWorkflow>()?
             .register_activities(partner::PartnerActivitiesImpl::new(partner_pool(settings)?))
             .graceful_shutdown_period(period)

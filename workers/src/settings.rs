@@ -33,6 +33,9 @@ impl WorkerContext {
     }
 }
 
+/// The sandbox merchant's payout account; the real one is the gateway account's number.
+const DEFAULT_PAYOUT_ACCOUNT: &str = "2323230041626905";
+
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
     pub temporal: TemporalSettings,
@@ -92,6 +95,7 @@ impl WorkerSettings {
                 key_id: var_or("GATEWAY_KEY_ID", "rzp_test_sandbox".to_string())?,
                 key_secret: key_secret.expose().to_string(),
                 timeout: Duration::from_secs(var_or("GATEWAY_TIMEOUT_SECS", 15)?),
+                payout_account: payout_account(Environment::from_env()?, contexts.contains(&WorkerContext::Payment))?,
             },
             hold_ttl,
             hold_sweep_every: Duration::from_secs(var_or("HOLD_SWEEP_SECS", 5 * 60)?),
@@ -124,6 +128,19 @@ fn gateway_key_secret(environment: Environment, calls_gateway: bool) -> Result<S
         );
     }
     Ok(optional("GATEWAY_KEY_SECRET")?.unwrap_or_else(|| Secret::new("")))
+}
+
+/// The account settlements are paid from: required in production by the payment worker,
+/// the sandbox's in development.
+fn payout_account(environment: Environment, calls_gateway: bool) -> Result<String, EnvError> {
+    match optional("GATEWAY_PAYOUT_ACCOUNT")? {
+        Some(account) => Ok(account),
+        None if environment == Environment::Development || !calls_gateway => Ok(DEFAULT_PAYOUT_ACCOUNT.to_string()),
+        None => Err(EnvError {
+            name: "TT_GATEWAY_PAYOUT_ACCOUNT".into(),
+            problem: "not set: the payment worker pays partners' settlements from this account".into(),
+        }),
+    }
 }
 
 /// The sandbox gateway's key secret: public, for development only.

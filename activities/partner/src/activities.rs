@@ -1,10 +1,13 @@
 //! The partner context's activities, polled on the `partner` task queue: what a settlement
 //! needs from the partner's own tables.
 
-use crate::store::{self, SettlementRow, SettlementWrite};
+use crate::store::{self, SettlementRow, SettlementStatus, SettlementWrite};
 use contracts::{
     Money,
-    settlement::{NewSettlement, PartnerTerms, SettlementPeriod, SettlementRecord, definitions, failure_type},
+    settlement::{
+        BankAccount, NewSettlement, PaidPayout, PartnerTerms, PayoutInstruction, PayoutRecord, SettlementPeriod,
+        SettlementRecord, definitions, failure_type,
+    },
 };
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -63,6 +66,74 @@ impl PartnerActivitiesImpl {
                 Err(business_failure(failure_type::UNKNOWN_PARTNER, format!("no partner {}", settlement.partner_id)))
             }
         }
+    }
+
+    #[activity(definition = definitions::SettlementToPay)]
+    #[tracing::instrument(skip_all, fields(%settlement_id))]
+    pub async fn settlement_to_pay(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        settlement_id: Uuid,
+    ) -> Result<PayoutInstruction, ActivityError> {
+        let not_payable = |why: String| business_failure(failure_type::NOT_PAYABLE, why);
+        let row = store::settlement_by_id(&self.pool, settlement_id)
+            .await?
+            .ok_or_else(|| not_payable(format!("no settlement {settlement_id}")))?;
+        let partner = store::find_partner(&self.pool, row.partner_id)
+            .await?
+            .ok_or_else(|| not_payable(format!("no partner {}", row.partner_id)))?;
+        let paid = match (row.status, &row.payout_id) {
+            (SettlementStatus::Paid, Some(payout_id)) => {
+                Some(PaidPayout { payout_id: payout_id.clone(), utr: row.payout_utr.clone() })
+            }
+            (SettlementStatus::Approved, _) => None,
+            _ => return Err(not_payable(format!("settlement {settlement_id} is {}", row.status.as_str()))),
+        };
+        if paid.is_none() && row.payout_paise <= 0 {
+            return Err(not_payable(format!("settlement {settlement_id} has nothing to pay")));
+        }
+        let account = store::payout_account_of(&self.pool, row.partner_id)
+            .await?
+            .ok_or_else(|| not_payable(format!("partner {} has no bank account on record", partner.code)))?;
+        Ok(PayoutInstruction {
+            settlement_id,
+            partner_code: partner.code,
+            partner_name: partner.name,
+            amount: Money::inr(row.payout_paise),
+            account: BankAccount {
+                name: account.payout_account_name,
+                ifsc: account.payout_ifsc,
+                account_number: account.payout_account_number,
+            },
+            paid,
+            attempts_before: u32::try_from(row.payout_attempts).unwrap_or_default(),
+        })
+    }
+
+    #[activity(definition = definitions::RecordPayout)]
+    #[tracing::instrument(skip_all, fields(settlement_id = %record.settlement_id, payout = %record.result.payout_id))]
+    pub async fn record_payout(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        record: PayoutRecord,
+    ) -> Result<(), ActivityError> {
+        let result = &record.result;
+        let failure = (!result.is_processed()).then(|| {
+            let reason = result.failure_reason.clone().unwrap_or_else(|| format!("payout {}", result.status));
+            format!("{}: {reason}", result.payout_id)
+        });
+        let attempt = i32::try_from(record.attempt).unwrap_or(i32::MAX);
+        store::record_payout(
+            &self.pool,
+            record.settlement_id,
+            attempt,
+            &result.payout_id,
+            result.is_processed(),
+            result.utr.as_deref(),
+            failure.as_deref(),
+        )
+        .await?;
+        Ok(())
     }
 }
 

@@ -30,7 +30,7 @@ pub use activities::PartnerActivitiesImpl;
 pub use partners::{KeyRejection, PartnerCaller, PartnerError, Partners, RateLimited};
 pub use store::{
     AccessLogEntry, AccessLogFilter, AccessLogLine, CredentialRow, KeyIdentity, PartnerRow, PartnerStatus,
-    SettlementRow, SettlementStatus,
+    PayoutAccountRow, SettlementRow, SettlementStatus,
 };
 pub use unauthenticated::UnauthenticatedBudget;
 

@@ -5,8 +5,8 @@
 use crate::{
     keys,
     store::{
-        self, CredentialRow, NewCredential, PartnerChanges, PartnerRow, PartnerStatus, Rotation, SettlementRow,
-        StoreError,
+        self, CredentialRow, NewCredential, PartnerChanges, PartnerRow, PartnerStatus, PayoutAccountRow, Rotation,
+        SettlementChange, SettlementRow, SettlementStatus, StoreError,
     },
     unauthenticated::UnauthenticatedBudget,
 };
@@ -34,6 +34,12 @@ pub enum PartnerError {
     KeyNotFound { partner: String, prefix: String },
     #[error("key `{0}` is revoked or expired; issue a new key instead")]
     KeyNotActive(String),
+    #[error("partner `{partner}` has no settlement starting {period_start}")]
+    SettlementNotFound { partner: String, period_start: NaiveDate },
+    #[error("the settlement is {status}; this needs it {needed}")]
+    SettlementStatus { status: &'static str, needed: &'static str },
+    #[error("the settlement was adjusted by this admin; another admin approves it")]
+    ApproverChangedIt,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -207,6 +213,85 @@ impl Partners {
         limit: i64,
     ) -> Result<Vec<SettlementRow>, sqlx::Error> {
         store::settlements_of(&self.pool, partner_id, from, to, limit).await
+    }
+
+    /// The settlement of partner `code` whose period starts on `period_start`.
+    pub async fn settlement(
+        &self,
+        code: &str,
+        period_start: NaiveDate,
+    ) -> Result<(PartnerRow, SettlementRow), PartnerError> {
+        let partner = self.partner(code).await?;
+        let row = store::find_settlement(&self.pool, partner.partner_id, period_start)
+            .await?
+            .ok_or_else(|| PartnerError::SettlementNotFound { partner: code.to_string(), period_start })?;
+        Ok((partner, row))
+    }
+
+    /// Corrects a computed settlement's payout by a signed amount, with a reason; the admin
+    /// who did so cannot approve it.
+    pub async fn adjust_settlement(
+        &self,
+        code: &str,
+        period_start: NaiveDate,
+        adjustment_paise: i64,
+        reason: &str,
+        by: Uuid,
+    ) -> Result<SettlementRow, PartnerError> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 500 {
+            return Err(invalid("reason", "an adjustment needs a reason of 1 to 500 characters"));
+        }
+        let (partner, row) = self.settlement(code, period_start).await?;
+        if row.commission_paise - row.tds_paise + adjustment_paise < 0 {
+            return Err(invalid("adjustment.amount", "the adjusted payout cannot be negative"));
+        }
+        let change =
+            store::adjust_settlement(&self.pool, partner.partner_id, period_start, adjustment_paise, reason, by)
+                .await?;
+        settlement_changed(change, code, period_start, "computed")
+    }
+
+    /// Approves a computed settlement for payment: never by the admin who adjusted it.
+    pub async fn approve_settlement(
+        &self,
+        code: &str,
+        period_start: NaiveDate,
+        by: Uuid,
+    ) -> Result<SettlementRow, PartnerError> {
+        let partner = self.partner(code).await?;
+        let change = store::approve_settlement(&self.pool, partner.partner_id, period_start, by).await?;
+        settlement_changed(change, code, period_start, "computed")
+    }
+
+    /// Sets the bank account the partner is paid to.
+    pub async fn set_payout_account(&self, code: &str, account: &PayoutAccountRow) -> Result<(), PartnerError> {
+        let name = account.payout_account_name.trim();
+        if !(4..=120).contains(&name.chars().count()) {
+            return Err(invalid("name", "the account holder's name is 4 to 120 characters"));
+        }
+        let ifsc = &account.payout_ifsc;
+        let ifsc_shape = ifsc.len() == 11
+            && ifsc[..4].chars().all(|c| c.is_ascii_uppercase())
+            && ifsc.as_bytes()[4] == b'0'
+            && ifsc[5..].chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        if !ifsc_shape {
+            return Err(invalid("ifsc", "an IFSC is four capital letters, 0, then six capital letters or digits"));
+        }
+        let number = &account.payout_account_number;
+        if !(5..=35).contains(&number.len()) || !number.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(invalid("account_number", "an account number is 5 to 35 letters or digits"));
+        }
+        let account = PayoutAccountRow { payout_account_name: name.to_string(), ..account.clone() };
+        if store::set_payout_account(&self.pool, code, &account).await? {
+            Ok(())
+        } else {
+            Err(PartnerError::PartnerNotFound(code.to_string()))
+        }
+    }
+
+    pub async fn payout_account(&self, partner_id: Uuid) -> Result<Option<PayoutAccountRow>, sqlx::Error> {
+        store::payout_account_of(&self.pool, partner_id).await
     }
 
     /// Up to `limit` lines of a partner's access log, newest first, after the line `after`.
@@ -432,6 +517,32 @@ fn valid_rate(rate: i64) -> Result<i32, PartnerError> {
     i32::try_from(rate).ok().filter(|r| (1..=MAX_RATE_LIMIT_PER_MINUTE).contains(r)).ok_or_else(|| {
         invalid("rate_limit_per_minute", format!("The limit is 1 to {MAX_RATE_LIMIT_PER_MINUTE} requests a minute"))
     })
+}
+
+fn settlement_changed(
+    change: SettlementChange,
+    code: &str,
+    period_start: NaiveDate,
+    needed: &'static str,
+) -> Result<SettlementRow, PartnerError> {
+    match change {
+        SettlementChange::Done(row) => Ok(row),
+        SettlementChange::NotFound => Err(PartnerError::SettlementNotFound { partner: code.to_string(), period_start }),
+        SettlementChange::WrongStatus(row) => {
+            Err(PartnerError::SettlementStatus { status: row.status.as_str(), needed })
+        }
+        SettlementChange::ApproverChangedIt(_) => Err(PartnerError::ApproverChangedIt),
+    }
+}
+
+/// A settlement the payout workflow may be started for: approved, with something to pay.
+pub fn payable(row: &SettlementRow) -> Result<(), PartnerError> {
+    match row.status {
+        SettlementStatus::Approved if row.payout_paise > 0 => Ok(()),
+        SettlementStatus::Approved => Err(invalid("payout", "the settlement has nothing to pay")),
+        SettlementStatus::Paid => Ok(()),
+        SettlementStatus::Computed => Err(PartnerError::SettlementStatus { status: "computed", needed: "approved" }),
+    }
 }
 
 #[cfg(test)]

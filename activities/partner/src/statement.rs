@@ -5,7 +5,7 @@ use crate::store::SettlementRow;
 use std::fmt::Write;
 
 pub const HEADER: &str = "partner,period_start,period_end_exclusive,bookings,refunds,collected_inr,refunded_inr,\
-commission_rate_percent,commission_inr,tds_inr,payout_inr,status,settled_at";
+commission_rate_percent,commission_inr,tds_inr,payout_inr,status,settled_at,adjustment_inr,payout_reference";
 
 fn rupees(paise: i64) -> String {
     let sign = if paise < 0 { "-" } else { "" };
@@ -21,7 +21,7 @@ pub fn csv(partner_code: &str, rows: &[SettlementRow]) -> String {
     for r in rows {
         let _ = write!(
             out,
-            "{partner_code},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
+            "{partner_code},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
             r.period_start,
             r.period_end,
             r.bookings_count,
@@ -34,6 +34,9 @@ pub fn csv(partner_code: &str, rows: &[SettlementRow]) -> String {
             rupees(r.payout_paise),
             r.status.as_str(),
             r.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            rupees(r.adjustment_paise),
+            // The gateway's payout id: letters, digits and `_` only.
+            r.payout_id.as_deref().unwrap_or_default(),
         );
     }
     out
@@ -61,13 +64,23 @@ mod tests {
             currency: "INR".into(),
             status: crate::store::SettlementStatus::Computed,
             created_at: "2026-01-12T01:00:00Z".parse().unwrap(),
+            adjustment_paise: 0,
+            adjustment_reason: None,
+            changed_by: None,
+            approved_by: None,
+            approved_at: None,
+            payout_id: None,
+            payout_utr: None,
+            paid_at: None,
+            payout_attempts: 0,
+            payout_failure: None,
         };
         let text = csv("agartala-travels", &[row]);
         let lines: Vec<&str> = text.split("\r\n").collect();
         assert_eq!(lines[0], HEADER);
         assert_eq!(
             lines[1],
-            "agartala-travels,2026-01-05,2026-01-12,2,1,28350.05,9450.00,12.50,-0.05,0.00,-0.05,computed,2026-01-12T01:00:00Z"
+            "agartala-travels,2026-01-05,2026-01-12,2,1,28350.05,9450.00,12.50,-0.05,0.00,-0.05,computed,2026-01-12T01:00:00Z,0.00,"
         );
         assert_eq!(lines[2], "");
         assert_eq!(lines[0].split(',').count(), lines[1].split(',').count());

@@ -508,11 +508,25 @@ pub struct SettlementRow {
     pub currency: String,
     pub status: SettlementStatus,
     pub created_at: DateTime<Utc>,
+    /// An admin's signed correction of the payout, with its reason and author.
+    pub adjustment_paise: i64,
+    pub adjustment_reason: Option<String>,
+    pub changed_by: Option<Uuid>,
+    pub approved_by: Option<Uuid>,
+    pub approved_at: Option<DateTime<Utc>>,
+    /// The gateway's payout that paid it, and the bank's reference.
+    pub payout_id: Option<String>,
+    pub payout_utr: Option<String>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub payout_attempts: i32,
+    /// Why the last payout was turned back, while it stays unpaid.
+    pub payout_failure: Option<String>,
 }
 
 const SETTLEMENT_COLUMNS: &str = "partner_settlement_id, partner_id, period_start, period_end, bookings_count,
      refunds_count, commission_bp, collected_paise, refunded_paise, commission_paise, tds_paise, payout_paise,
-     currency, status, created_at";
+     currency, status, created_at, adjustment_paise, adjustment_reason, changed_by, approved_by, approved_at,
+     payout_id, payout_utr, paid_at, payout_attempts, payout_failure";
 
 #[derive(Debug)]
 pub enum SettlementWrite {
@@ -627,6 +641,162 @@ pub async fn settlements_of(
     .bind(limit)
     .fetch_all(pool)
     .await
+}
+
+// ---------------------------------------------------------------- approval and payout
+
+/// How a change to a settlement was met.
+#[derive(Debug)]
+pub enum SettlementChange {
+    Done(SettlementRow),
+    NotFound,
+    /// Not in the status the change needs (approved or paid already, or not approved yet).
+    WrongStatus(SettlementRow),
+    /// The approver adjusted it: another admin must approve.
+    ApproverChangedIt(SettlementRow),
+}
+
+async fn settlement_change(
+    pool: &PgPool,
+    partner_id: Uuid,
+    period_start: NaiveDate,
+    updated: Option<SettlementRow>,
+    refused: impl FnOnce(SettlementRow) -> SettlementChange,
+) -> Result<SettlementChange, sqlx::Error> {
+    Ok(match updated {
+        Some(row) => SettlementChange::Done(row),
+        None => match find_settlement(pool, partner_id, period_start).await? {
+            Some(row) => refused(row),
+            None => SettlementChange::NotFound,
+        },
+    })
+}
+
+/// Corrects a computed settlement's payout by `adjustment_paise` (replacing an earlier
+/// adjustment), recording who changed it and why.
+pub async fn adjust_settlement(
+    pool: &PgPool,
+    partner_id: Uuid,
+    period_start: NaiveDate,
+    adjustment_paise: i64,
+    reason: &str,
+    by: Uuid,
+) -> Result<SettlementChange, sqlx::Error> {
+    let updated = sqlx::query_as(&format!(
+        "UPDATE partner_settlements SET adjustment_paise = $3, adjustment_reason = $4, changed_by = $5,
+             payout_paise = commission_paise - tds_paise + $3, updated_at = now()
+         WHERE partner_id = $1 AND period_start = $2 AND status = 'computed' RETURNING {SETTLEMENT_COLUMNS}"
+    ))
+    .bind(partner_id)
+    .bind(period_start)
+    .bind(adjustment_paise)
+    .bind(reason)
+    .bind(by)
+    .fetch_optional(pool)
+    .await?;
+    settlement_change(pool, partner_id, period_start, updated, SettlementChange::WrongStatus).await
+}
+
+/// Approves a computed settlement for payment, unless `by` adjusted it.
+pub async fn approve_settlement(
+    pool: &PgPool,
+    partner_id: Uuid,
+    period_start: NaiveDate,
+    by: Uuid,
+) -> Result<SettlementChange, sqlx::Error> {
+    let updated = sqlx::query_as(&format!(
+        "UPDATE partner_settlements SET status = 'approved', approved_by = $3, approved_at = now(), updated_at = now()
+         WHERE partner_id = $1 AND period_start = $2 AND status = 'computed' AND changed_by IS DISTINCT FROM $3
+         RETURNING {SETTLEMENT_COLUMNS}"
+    ))
+    .bind(partner_id)
+    .bind(period_start)
+    .bind(by)
+    .fetch_optional(pool)
+    .await?;
+    settlement_change(pool, partner_id, period_start, updated, |row| {
+        if row.status == SettlementStatus::Computed {
+            SettlementChange::ApproverChangedIt(row)
+        } else {
+            SettlementChange::WrongStatus(row)
+        }
+    })
+    .await
+}
+
+/// A partner's bank account for payouts.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PayoutAccountRow {
+    pub payout_account_name: String,
+    pub payout_ifsc: String,
+    pub payout_account_number: String,
+}
+
+/// Sets (replaces) the bank account a partner is paid to; false when there is no such
+/// partner.
+pub async fn set_payout_account(pool: &PgPool, code: &str, account: &PayoutAccountRow) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE api_partners SET payout_account_name = $2, payout_ifsc = $3, payout_account_number = $4,
+             updated_at = now()
+         WHERE code = $1",
+    )
+    .bind(code)
+    .bind(&account.payout_account_name)
+    .bind(&account.payout_ifsc)
+    .bind(&account.payout_account_number)
+    .execute(pool)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+pub async fn payout_account_of(pool: &PgPool, partner_id: Uuid) -> Result<Option<PayoutAccountRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT payout_account_name, payout_ifsc, payout_account_number FROM api_partners
+         WHERE partner_id = $1 AND payout_ifsc IS NOT NULL",
+    )
+    .bind(partner_id)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn settlement_by_id(pool: &PgPool, settlement_id: Uuid) -> Result<Option<SettlementRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {SETTLEMENT_COLUMNS} FROM partner_settlements WHERE partner_settlement_id = $1"))
+        .bind(settlement_id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Records how the settlement's `attempt`-th payout ended: paid (once; a paid settlement is
+/// never changed again) or turned back with its reason. Safe to repeat.
+pub async fn record_payout(
+    pool: &PgPool,
+    settlement_id: Uuid,
+    attempt: i32,
+    payout_id: &str,
+    paid: bool,
+    utr: Option<&str>,
+    failure: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE partner_settlements SET
+             payout_attempts = GREATEST(payout_attempts, $2),
+             status = CASE WHEN $4 THEN 'paid' ELSE status END,
+             payout_id = CASE WHEN $4 THEN $3 ELSE payout_id END,
+             payout_utr = CASE WHEN $4 THEN $5 ELSE payout_utr END,
+             paid_at = CASE WHEN $4 THEN now() ELSE paid_at END,
+             payout_failure = CASE WHEN $4 THEN NULL ELSE $6 END,
+             updated_at = now()
+         WHERE partner_settlement_id = $1 AND status = 'approved'",
+    )
+    .bind(settlement_id)
+    .bind(attempt)
+    .bind(payout_id)
+    .bind(paid)
+    .bind(utr)
+    .bind(failure)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// One line of a partner's access log as read back.

@@ -1,4 +1,5 @@
-//! HTTP adapter for a Razorpay-shaped payment gateway: orders, payments, capture, refunds.
+//! HTTP adapter for a Razorpay-shaped payment gateway: orders, payments, capture, refunds,
+//! and payouts to partners' bank accounts.
 //! The same adapter talks to the local sandbox gateway and to the real one; only the
 //! settings differ.
 
@@ -12,6 +13,8 @@ pub struct GatewaySettings {
     pub key_id: String,
     pub key_secret: String,
     pub timeout: Duration,
+    /// The merchant's own account payouts are paid from (`TT_GATEWAY_PAYOUT_ACCOUNT`).
+    pub payout_account: String,
 }
 
 impl std::fmt::Debug for GatewaySettings {
@@ -21,6 +24,7 @@ impl std::fmt::Debug for GatewaySettings {
             .field("key_id", &self.key_id)
             .field("key_secret", &"***")
             .field("timeout", &self.timeout)
+            .field("payout_account", &self.payout_account)
             .finish()
     }
 }
@@ -66,6 +70,43 @@ pub struct Payment {
 }
 
 /// Where a payment stands at the gateway.
+/// A payout to make: to whom, how much, and the caller's reference.
+pub struct NewPayout<'a> {
+    pub amount: i64,
+    pub currency: &'a str,
+    pub account_name: &'a str,
+    pub ifsc: &'a str,
+    pub account_number: &'a str,
+    pub contact_name: &'a str,
+    /// At most 40 characters.
+    pub reference_id: &'a str,
+    /// At most 30 letters, digits and spaces, shown on the beneficiary's statement.
+    pub narration: &'a str,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Payout {
+    pub id: String,
+    pub amount: i64,
+    pub currency: String,
+    /// `queued`, `pending`, `processing`, then `processed`, or `reversed`, `failed`,
+    /// `rejected`, `cancelled` (no money moved).
+    pub status: String,
+    #[serde(default)]
+    pub utr: Option<String>,
+    #[serde(default)]
+    pub reference_id: Option<String>,
+    #[serde(default)]
+    pub failure_reason: Option<String>,
+}
+
+impl Payout {
+    /// The gateway will not change the payout any more.
+    pub fn is_final(&self) -> bool {
+        matches!(self.status.as_str(), "processed" | "reversed" | "failed" | "rejected" | "cancelled")
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GatewayStatus {
     Created,
@@ -213,6 +254,33 @@ impl GatewayClient {
         let list: Collection<Refund> =
             self.send(self.http.get(self.url(&format!("v1/payments/{payment_id}/refunds")))).await?;
         Ok(list.items)
+    }
+
+    /// Pays `amount` paise to a bank account, once per `idempotency_key` (4 to 36 letters,
+    /// digits, `-` or `_`): the same key and body answer the same payout.
+    pub async fn create_payout(&self, payout: &NewPayout<'_>, idempotency_key: &str) -> Result<Payout, GatewayError> {
+        let body = serde_json::json!({
+            "account_number": self.settings.payout_account,
+            "amount": payout.amount,
+            "currency": payout.currency,
+            "mode": "NEFT",
+            "purpose": "payout",
+            "queue_if_low_balance": true,
+            "reference_id": payout.reference_id,
+            "narration": payout.narration,
+            "fund_account": {
+                "account_type": "bank_account",
+                "bank_account": { "name": payout.account_name, "ifsc": payout.ifsc, "account_number": payout.account_number },
+                "contact": { "name": payout.contact_name, "type": "vendor", "reference_id": payout.reference_id },
+            },
+        });
+        let request =
+            self.http.post(self.url("v1/payouts")).header("X-Payout-Idempotency", idempotency_key).json(&body);
+        self.send(request).await
+    }
+
+    pub async fn payout(&self, payout_id: &str) -> Result<Payout, GatewayError> {
+        self.send(self.http.get(self.url(&format!("v1/payouts/{payout_id}")))).await
     }
 
     fn url(&self, path: &str) -> Url {

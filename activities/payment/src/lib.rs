@@ -1,4 +1,5 @@
-//! Payment context: the gateway adapter, every payment attempt, capture and refund.
+//! Payment context: the gateway adapter, every payment attempt, capture and refund, and
+//! payouts to partners.
 //!
 //! Owns the `payment` schema (`payments`, `booking_payments`); it is the only code that
 //! reads or writes it, and the only code that talks to the payment gateway.
@@ -13,11 +14,13 @@
 pub mod activities;
 mod facade;
 pub mod gateway;
+mod payouts;
 pub mod store;
 
 pub use activities::PaymentActivitiesImpl;
 pub use facade::{Payments, RefundAsk, RefundRefused};
 pub use gateway::{GatewayClient, GatewaySettings};
+pub use payouts::PayoutActivitiesImpl;
 pub use store::{
     ChargeMethod, MoneyMovement, PaymentRow, PaymentStatus, RefundRequestRow, RefundRequestStatus, WebhookEvent,
     WebhookOutcome,

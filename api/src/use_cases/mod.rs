@@ -9,6 +9,7 @@
 pub(crate) mod booking;
 pub(crate) mod cancellation;
 pub(crate) mod payment_event;
+pub(crate) mod payout;
 pub(crate) mod refund;
 
 use crate::error::ApiError;

@@ -234,6 +234,111 @@ pub struct SettlementRecord {
     pub payout: Money,
 }
 
+/// Input of `SettlementPayout` (workflow id `payout-<partner code>-<period start>`): pays an
+/// approved settlement to the partner's bank account through the gateway's payouts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayoutInput {
+    pub settlement_id: Uuid,
+    pub partner_code: String,
+    pub period_start: NaiveDate,
+    /// How long to wait before paying again after the bank turned a payout back.
+    pub retry_after_secs: u64,
+    /// Payouts tried by this run before the settlement is left to an operator.
+    pub attempts: u32,
+}
+
+impl PayoutInput {
+    pub fn workflow_id(&self) -> String {
+        payout_workflow_id(&self.partner_code, self.period_start)
+    }
+}
+
+pub fn payout_workflow_id(partner_code: &str, period_start: NaiveDate) -> String {
+    format!("payout-{partner_code}-{period_start}")
+}
+
+/// How `SettlementPayout` ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum PayoutOutcome {
+    /// Paid now, or found paid.
+    Paid { payout_id: String, utr: Option<String> },
+    /// Every attempt was turned back; the settlement stays approved with the last reason.
+    LeftToOperator { attempts: u32, reason: String },
+}
+
+/// Where a partner's money goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankAccount {
+    pub name: String,
+    pub ifsc: String,
+    pub account_number: String,
+}
+
+/// What paying a settlement needs, read from the partner context.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayoutInstruction {
+    pub settlement_id: Uuid,
+    pub partner_code: String,
+    pub partner_name: String,
+    pub amount: Money,
+    pub account: BankAccount,
+    /// Set when the settlement is paid already.
+    pub paid: Option<PaidPayout>,
+    /// Payouts tried before, by any run: the next one's idempotency key follows them.
+    pub attempts_before: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaidPayout {
+    pub payout_id: String,
+    pub utr: Option<String>,
+}
+
+/// One payout through the gateway, once per `idempotency_key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayoutRequest {
+    /// At most 36 characters of letters, digits and `-` (the gateway's rule).
+    pub idempotency_key: String,
+    /// The settlement id: where the payout is looked up.
+    pub reference_id: String,
+    pub amount: Money,
+    pub account: BankAccount,
+    pub contact_name: String,
+    pub narration: String,
+}
+
+/// How the gateway ended a payout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayoutResult {
+    pub payout_id: String,
+    /// `processed`, or `failed`/`reversed`/`rejected`/`cancelled` (no money moved).
+    pub status: String,
+    pub utr: Option<String>,
+    pub failure_reason: Option<String>,
+}
+
+impl PayoutResult {
+    pub fn is_processed(&self) -> bool {
+        self.status == "processed"
+    }
+}
+
+/// What the payout step records on the settlement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayoutRecord {
+    pub settlement_id: Uuid,
+    /// The settlement's payout attempt this was (from 1, across runs).
+    pub attempt: u32,
+    pub result: PayoutResult,
+}
+
+/// The idempotency key of a settlement's `attempt`-th payout (from 1): the settlement id
+/// without dashes (32) and the attempt, within the gateway's 36 characters.
+pub fn payout_idempotency_key(settlement_id: Uuid, attempt: u32) -> String {
+    format!("{}-{attempt}", settlement_id.simple())
+}
+
 // ---------------------------------------------------------------- activities
 
 /// A partner's terms as the settlement reads them.
@@ -279,6 +384,9 @@ pub mod failure_type {
     pub const UNKNOWN_PARTNER: &str = "UnknownPartner";
     /// The figures cannot be computed (out-of-range rate, overflow).
     pub const UNSETTLEABLE: &str = "Unsettleable";
+    /// A payout was asked for a settlement that is not approved, has nothing to pay, or
+    /// whose partner has no bank account on record.
+    pub const NOT_PAYABLE: &str = "NotPayable";
 }
 
 pub struct PartnerActivities;
@@ -295,6 +403,34 @@ impl PartnerActivities {
     /// stored one is returned unchanged.
     #[activity(name = "partner.record_settlement")]
     pub fn record_settlement(settlement: NewSettlement) -> Result<SettlementRecord, ActivityError> {
+        unimplemented!()
+    }
+
+    /// What paying the settlement needs. Fails `NotPayable` unless it is approved (or paid
+    /// already) with something to pay and the partner has a bank account on record.
+    #[activity(name = "partner.settlement_to_pay")]
+    pub fn settlement_to_pay(settlement_id: Uuid) -> Result<PayoutInstruction, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Records how a payout ended: `paid` with its reference, or the reason it was turned
+    /// back (the settlement stays approved). Idempotent by payout id.
+    #[activity(name = "partner.record_payout")]
+    pub fn record_payout(record: PayoutRecord) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+}
+
+/// The gateway's payouts, on the `payment` queue: the payment context holds the gateway's
+/// credentials.
+pub struct PayoutActivities;
+
+#[activity_definitions]
+impl PayoutActivities {
+    /// Pays once per idempotency key and waits for the gateway's outcome (processed, or
+    /// turned back). A lost answer is asked again under the same key: never paid twice.
+    #[activity(name = "payment.pay_out")]
+    pub fn pay_out(request: PayoutRequest) -> Result<PayoutResult, ActivityError> {
         unimplemented!()
     }
 }
@@ -314,8 +450,9 @@ impl PartnerSalesActivities {
 
 /// Marker types for `#[activity(definition = ...)]` in the implementing crates.
 pub mod definitions {
-    pub use super::partner_activities::{RecordSettlement, SettlementTerms};
+    pub use super::partner_activities::{RecordPayout, RecordSettlement, SettlementTerms, SettlementToPay};
     pub use super::partner_sales_activities::TotalPartnerSales;
+    pub use super::payout_activities::PayOut;
 }
 
 #[cfg(test)]

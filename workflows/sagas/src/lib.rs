@@ -34,4 +34,4 @@ pub use package_booking::{PackageBookingWorkflow, package_search_attributes};
 pub use reconcile::ReconcilePaymentsWorkflow;
 pub use refund::AutoRefundWorkflow;
 pub use repair::{RepairBookingWorkflow, RepairSweepWorkflow};
-pub use settlement::{PartnerSettlementCycleWorkflow, PartnerSettlementWorkflow};
+pub use settlement::{PartnerSettlementCycleWorkflow, PartnerSettlementWorkflow, SettlementPayoutWorkflow};

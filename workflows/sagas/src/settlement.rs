@@ -4,6 +4,12 @@
 //! figures with `contracts::settlement::settle` and writes them once (partner queue).
 //! Running it again for the same period returns the stored settlement unchanged.
 //!
+//! `SettlementPayout` (id `payout-<partner code>-<period start>`) pays an approved settlement
+//! through the gateway's payouts, each attempt under its own idempotency key (a lost answer
+//! asked again is never paid twice); a payout the bank turns back is tried again after a
+//! pause, and after the last attempt the settlement stays approved with the reason, for an
+//! operator.
+//!
 //! `PartnerSettlementCycle` is what a partner's Temporal Schedule starts: it works out the
 //! period that ended last at the scheduled time and runs `PartnerSettlement` for it as a
 //! child, so the settlement keeps its business-key id whichever way it was started.
@@ -11,8 +17,9 @@
 use crate::options::on_queue;
 use contracts::{
     settlement::{
-        self, NewSettlement, PartnerActivities, PartnerSalesActivities, PartnerSalesRequest, SettlementCycleInput,
-        SettlementInput, SettlementRecord,
+        self, NewSettlement, PartnerActivities, PartnerSalesActivities, PartnerSalesRequest, PayoutActivities,
+        PayoutInput, PayoutOutcome, PayoutRecord, PayoutRequest, SettlementCycleInput, SettlementInput,
+        SettlementRecord, payout_idempotency_key,
     },
     temporal::task_queue,
 };
@@ -114,4 +121,55 @@ fn scheduled_date_in_india(ctx: &WorkflowContext<PartnerSettlementCycleWorkflow>
         })
         .unwrap_or_default();
     contracts::india::date_at_unix(seconds)
+}
+
+#[workflow]
+#[derive(Default)]
+pub struct SettlementPayoutWorkflow;
+
+#[workflow_methods]
+impl SettlementPayoutWorkflow {
+    #[run(name = "SettlementPayout")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>, input: PayoutInput) -> WorkflowResult<PayoutOutcome> {
+        let order = ctx
+            .execute_activity(
+                PartnerActivities::settlement_to_pay,
+                input.settlement_id,
+                on_queue(task_queue::PARTNER, STEP),
+            )
+            .await?;
+        if let Some(paid) = order.paid {
+            return Ok(PayoutOutcome::Paid { payout_id: paid.payout_id, utr: paid.utr });
+        }
+        let mut reason = String::new();
+        for attempt in 1..=input.attempts.max(1) {
+            if attempt > 1 {
+                ctx.timer(Duration::from_secs(input.retry_after_secs)).await;
+            }
+            let number = order.attempts_before + attempt;
+            let request = PayoutRequest {
+                idempotency_key: payout_idempotency_key(order.settlement_id, number),
+                reference_id: order.settlement_id.to_string(),
+                amount: order.amount,
+                account: order.account.clone(),
+                contact_name: order.partner_name.clone(),
+                narration: "Tripura Tourism commission".to_string(),
+            };
+            let result =
+                ctx.execute_activity(PayoutActivities::pay_out, request, on_queue(task_queue::PAYMENT, STEP)).await?;
+            let record = PayoutRecord { settlement_id: order.settlement_id, attempt: number, result: result.clone() };
+            ctx.execute_activity(PartnerActivities::record_payout, record, on_queue(task_queue::PARTNER, STEP)).await?;
+            if result.is_processed() {
+                if !ctx.is_replaying() {
+                    tracing::info!(partner = %input.partner_code, payout = %result.payout_id, "settlement paid");
+                }
+                return Ok(PayoutOutcome::Paid { payout_id: result.payout_id, utr: result.utr });
+            }
+            reason = result.failure_reason.unwrap_or_else(|| format!("payout {}", result.status));
+            if !ctx.is_replaying() {
+                tracing::warn!(partner = %input.partner_code, attempt, %reason, "payout turned back");
+            }
+        }
+        Ok(PayoutOutcome::LeftToOperator { attempts: input.attempts.max(1), reason })
+    }
 }

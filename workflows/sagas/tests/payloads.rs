@@ -38,15 +38,17 @@ use contracts::{
         RepairSweepReport, StayRequest,
     },
     settlement::{
-        NewSettlement, PartnerActivities, PartnerSales, PartnerSalesActivities, PartnerSalesRequest, PartnerTerms,
-        SettlementCycle, SettlementCycleInput, SettlementFigures, SettlementInput, SettlementPeriod, SettlementRecord,
+        BankAccount, NewSettlement, PaidPayout, PartnerActivities, PartnerSales, PartnerSalesActivities,
+        PartnerSalesRequest, PartnerTerms, PayoutActivities, PayoutInput, PayoutInstruction, PayoutOutcome,
+        PayoutRecord, PayoutRequest, PayoutResult, SettlementCycle, SettlementCycleInput, SettlementFigures,
+        SettlementInput, SettlementPeriod, SettlementRecord, payout_idempotency_key,
     },
     temporal,
 };
 use sagas::{
     AutoRefundWorkflow, BookingWorkflow, CancellationWorkflow, HoldSweepWorkflow, ManualRefundWorkflow,
     PackageBookingWorkflow, PartnerSettlementCycleWorkflow, PartnerSettlementWorkflow, ReconcilePaymentsWorkflow,
-    RepairBookingWorkflow, RepairSweepWorkflow,
+    RepairBookingWorkflow, RepairSweepWorkflow, SettlementPayoutWorkflow,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
@@ -286,6 +288,34 @@ fn table() -> Table {
         },
     );
     t.activity(PartnerActivities::record_settlement).input("", new_settlement()).output("", settlement_record());
+    let settlement_id = settlement_record().settlement_id;
+    t.activity(PartnerActivities::settlement_to_pay)
+        .input("", settlement_id)
+        .output("approved", payout_instruction(None))
+        .output(
+            "paid",
+            payout_instruction(Some(PaidPayout {
+                payout_id: "pout_OyQ2Lw8uT1x0Zr".into(),
+                utr: Some("SBOXN26120700017".into()),
+            })),
+        );
+    t.activity(PartnerActivities::record_payout)
+        .input("processed", PayoutRecord { settlement_id, attempt: 1, result: processed_payout() })
+        .input("reversed", PayoutRecord { settlement_id, attempt: 2, result: reversed_payout() });
+    t.activity(PayoutActivities::pay_out)
+        .input(
+            "",
+            PayoutRequest {
+                idempotency_key: payout_idempotency_key(settlement_id, 1),
+                reference_id: settlement_id.to_string(),
+                amount: Money::inr(447_927),
+                account: bank_account(),
+                contact_name: "Agartala Travels".into(),
+                narration: "Tripura Tourism commission".into(),
+            },
+        )
+        .output("processed", processed_payout())
+        .output("reversed", reversed_payout());
 
     // -------------------------------------------------------- workflows
     let mut saga = t.workflow::<BookingWorkflow>();
@@ -460,6 +490,29 @@ fn table() -> Table {
             },
         )
         .output("", settlement_record());
+    t.workflow::<SettlementPayoutWorkflow>()
+        .run()
+        .input(
+            "",
+            PayoutInput {
+                settlement_id: settlement_record().settlement_id,
+                partner_code: "agartala-travels".into(),
+                period_start: last_week().start,
+                retry_after_secs: 900,
+                attempts: 3,
+            },
+        )
+        .output(
+            "paid",
+            PayoutOutcome::Paid { payout_id: "pout_OyQ2Lw8uT1x0Zr".into(), utr: Some("SBOXN26120700017".into()) },
+        )
+        .output(
+            "left_to_operator",
+            PayoutOutcome::LeftToOperator {
+                attempts: 3,
+                reason: "Payout rejected by the beneficiary bank. Please contact the beneficiary bank.".into(),
+            },
+        );
     let cycle = |cycle, period_start: Option<&str>| SettlementCycleInput {
         partner_id: id(UDAIPUR_YATRA),
         partner_code: "udaipur-yatra".into(),
@@ -812,6 +865,44 @@ fn new_settlement() -> NewSettlement {
             tds: 9_141,
             payout: 447_927,
         },
+    }
+}
+
+fn bank_account() -> BankAccount {
+    BankAccount {
+        name: "Agartala Travels Pvt Ltd".into(),
+        ifsc: "SBIN0001234".into(),
+        account_number: "30218476510".into(),
+    }
+}
+
+fn payout_instruction(paid: Option<PaidPayout>) -> PayoutInstruction {
+    PayoutInstruction {
+        settlement_id: settlement_record().settlement_id,
+        partner_code: "agartala-travels".into(),
+        partner_name: "Agartala Travels".into(),
+        amount: Money::inr(447_927),
+        account: bank_account(),
+        paid,
+        attempts_before: 0,
+    }
+}
+
+fn processed_payout() -> PayoutResult {
+    PayoutResult {
+        payout_id: "pout_OyQ2Lw8uT1x0Zr".into(),
+        status: "processed".into(),
+        utr: Some("SBOXN26120700017".into()),
+        failure_reason: None,
+    }
+}
+
+fn reversed_payout() -> PayoutResult {
+    PayoutResult {
+        payout_id: "pout_OyQ1Kv7tS0w9Yq".into(),
+        status: "reversed".into(),
+        utr: None,
+        failure_reason: Some("Payout rejected by the beneficiary bank. Please contact the beneficiary bank.".into()),
     }
 }
 

@@ -76,6 +76,8 @@ async fn every_recorded_workflow_history_replays() {
             .unwrap()
             .register_workflow::<sagas::PartnerSettlementWorkflow>()
             .unwrap()
+            .register_workflow::<sagas::SettlementPayoutWorkflow>()
+            .unwrap()
             .register_workflow::<sagas::PartnerSettlementCycleWorkflow>()
             .unwrap()
             .build(),

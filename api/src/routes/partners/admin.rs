@@ -1,5 +1,6 @@
 //! Partner administration (permission `partners:manage`): onboard and change partners,
-//! issue, rotate and revoke their API keys, read and download their settlements.
+//! issue, rotate and revoke their API keys, read and download their settlements, adjust,
+//! approve and pay them.
 
 use super::{
     AccessLogPage, AccessLogQuery, MAX_SETTLEMENTS, SettlementList, SettlementView, access_log_page, partner_error,
@@ -8,6 +9,7 @@ use crate::{
     access::{ClientInfo, PartnersManage, Require},
     error::ApiError,
     extract::{ApiJson, ApiPath, ApiQuery},
+    money::MoneyDto,
     paging::{self, Page, PageSize},
 };
 use auth::Accounts;
@@ -418,7 +420,7 @@ pub(crate) async fn list_settlements(
     ApiQuery(query): ApiQuery<SettlementsQuery>,
 ) -> Result<Json<SettlementList>, ApiError> {
     let (_, rows) = settlements_in(&partners, &code, &query).await?;
-    Ok(Json(SettlementList { items: rows.into_iter().map(SettlementView::from).collect() }))
+    Ok(Json(SettlementList { items: rows.into_iter().map(SettlementView::for_admins).collect() }))
 }
 
 /// Download a partner's settlement statement as CSV: one line per settled period, oldest
@@ -462,4 +464,145 @@ pub(crate) async fn access_log(
 ) -> Result<Json<AccessLogPage>, ApiError> {
     let partner = partners.partner(&code).await.map_err(partner_error)?;
     Ok(Json(access_log_page(&partners, partner.partner_id, &query).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PayoutAccountRequest {
+    /// The account holder's name, 4 to 120 characters.
+    #[schema(example = "Agartala Travels Pvt Ltd", min_length = 4, max_length = 120)]
+    name: String,
+    #[schema(example = "SBIN0001234", pattern = "^[A-Z]{4}0[A-Z0-9]{6}$")]
+    ifsc: String,
+    #[schema(example = "30218476510", pattern = "^[A-Za-z0-9]{5,35}$")]
+    account_number: String,
+}
+
+/// A partner's bank account as shown back: the number's last four characters only.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PayoutAccountView {
+    name: String,
+    ifsc: String,
+    #[schema(example = "•••• 6510")]
+    account_number: String,
+}
+
+/// Set the bank account a partner's settlements are paid to (replacing any earlier one).
+#[utoipa::path(put, path = "/{partner}/payout-account", tag = "partners", request_body = PayoutAccountRequest,
+    security(("bearer" = ["partners:manage"])),
+    params(("partner" = String, Path, description = "Partner code")),
+    responses((status = 200, body = PayoutAccountView), (status = 404, description = "No such partner"),
+        (status = 422, description = "An invalid name, IFSC or account number")))]
+pub(crate) async fn set_payout_account(
+    caller: Require<PartnersManage>,
+    State(partners): State<Partners>,
+    State(accounts): State<Accounts>,
+    ClientInfo(client): ClientInfo,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(body): ApiJson<PayoutAccountRequest>,
+) -> Result<Json<PayoutAccountView>, ApiError> {
+    let account = partner::PayoutAccountRow {
+        payout_account_name: body.name,
+        payout_ifsc: body.ifsc,
+        payout_account_number: body.account_number,
+    };
+    partners.set_payout_account(&code, &account).await.map_err(partner_error)?;
+    let details = json!({ "partner": code, "ifsc": account.payout_ifsc });
+    accounts.log(Some(caller.user_id), "partner_payout_account_set", "success", &client, details).await;
+    let last4: String =
+        account.payout_account_number.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    Ok(Json(PayoutAccountView {
+        name: account.payout_account_name.trim().to_string(),
+        ifsc: account.payout_ifsc,
+        account_number: format!("•••• {last4}"),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AdjustSettlementRequest {
+    /// Added to commission − TDS (negative to take off), replacing any earlier adjustment.
+    adjustment: MoneyDto,
+    /// Why, 1 to 500 characters.
+    #[schema(min_length = 1, max_length = 500)]
+    reason: String,
+}
+
+/// Correct a computed settlement's payout, with a reason. The admin who adjusts it cannot
+/// approve it.
+#[utoipa::path(post, path = "/{partner}/settlements/{period_start}/adjust", tag = "partners",
+    request_body = AdjustSettlementRequest, security(("bearer" = ["partners:manage"])),
+    params(("partner" = String, Path, description = "Partner code"),
+        ("period_start" = String, Path, format = Date, description = "The settlement's first day")),
+    responses((status = 200, body = SettlementView), (status = 404, description = "No such partner or settlement"),
+        (status = 409, description = "Approved or paid already"),
+        (status = 422, description = "An invalid amount or reason, or a negative payout")))]
+pub(crate) async fn adjust_settlement(
+    caller: Require<PartnersManage>,
+    State(partners): State<Partners>,
+    ApiPath((code, period_start)): ApiPath<(String, NaiveDate)>,
+    ApiJson(body): ApiJson<AdjustSettlementRequest>,
+) -> Result<Json<SettlementView>, ApiError> {
+    if body.adjustment.currency != "INR" {
+        return Err(ApiError::invalid_field("unsupported_currency", "adjustment.currency", "Settlements are in INR"));
+    }
+    let row = partners
+        .adjust_settlement(&code, period_start, body.adjustment.amount, &body.reason, caller.user_id)
+        .await
+        .map_err(partner_error)?;
+    tracing::info!(partner = %code, %period_start, adjustment = body.adjustment.amount, by = %caller.user_id, "settlement adjusted");
+    Ok(Json(SettlementView::for_admins(row)))
+}
+
+/// Approve a computed settlement for payment. Four eyes: an admin who adjusted it gets 403.
+#[utoipa::path(post, path = "/{partner}/settlements/{period_start}/approve", tag = "partners",
+    security(("bearer" = ["partners:manage"])),
+    params(("partner" = String, Path, description = "Partner code"),
+        ("period_start" = String, Path, format = Date, description = "The settlement's first day")),
+    responses((status = 200, body = SettlementView), (status = 403, description = "The approver adjusted it"),
+        (status = 404, description = "No such partner or settlement"),
+        (status = 409, description = "Approved or paid already")))]
+pub(crate) async fn approve_settlement(
+    caller: Require<PartnersManage>,
+    State(partners): State<Partners>,
+    State(accounts): State<Accounts>,
+    ClientInfo(client): ClientInfo,
+    ApiPath((code, period_start)): ApiPath<(String, NaiveDate)>,
+) -> Result<Json<SettlementView>, ApiError> {
+    let row = partners.approve_settlement(&code, period_start, caller.user_id).await.map_err(partner_error)?;
+    let details = json!({ "partner": code, "period_start": period_start, "payout": row.payout_paise });
+    accounts.log(Some(caller.user_id), "settlement_approve", "success", &client, details).await;
+    Ok(Json(SettlementView::for_admins(row)))
+}
+
+/// Pay an approved settlement to the partner's bank account through the gateway's payouts
+/// (the `SettlementPayout` workflow, `payout-<partner>-<period start>`). Asking again while
+/// it runs, or once paid, changes nothing; after a payout the bank turned back every time,
+/// asking again tries anew.
+#[utoipa::path(post, path = "/{partner}/settlements/{period_start}/pay", tag = "partners",
+    security(("bearer" = ["partners:manage"])),
+    params(("partner" = String, Path, description = "Partner code"),
+        ("period_start" = String, Path, format = Date, description = "The settlement's first day")),
+    responses((status = 202, body = SettlementView, description = "The payout runs; read the settlements for `paid`"),
+        (status = 404, description = "No such partner or settlement"),
+        (status = 409, description = "Not approved, or no bank account on record"),
+        (status = 422, description = "Nothing to pay"),
+        (status = 503, description = "Temporal is unreachable; try again")))]
+pub(crate) async fn pay_settlement(
+    caller: Require<PartnersManage>,
+    State(state): State<crate::state::AppState>,
+    ClientInfo(client): ClientInfo,
+    ApiPath((code, period_start)): ApiPath<(String, NaiveDate)>,
+) -> Result<Response, ApiError> {
+    let (partner, row) = state.partners.settlement(&code, period_start).await.map_err(partner_error)?;
+    partner::partners::payable(&row).map_err(partner_error)?;
+    if row.status == partner::SettlementStatus::Approved
+        && state.partners.payout_account(partner.partner_id).await?.is_none()
+    {
+        return Err(ApiError::conflict("no_payout_account", format!("Partner {code} has no bank account on record")));
+    }
+    crate::use_cases::payout::start_payout(&state, &partner.code, &row).await?;
+    let details = json!({ "partner": code, "period_start": period_start, "payout": row.payout_paise });
+    state.accounts.log(Some(caller.user_id), "settlement_pay", "success", &client, details).await;
+    Ok((StatusCode::ACCEPTED, Json(SettlementView::for_admins(row))).into_response())
 }

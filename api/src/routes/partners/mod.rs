@@ -29,6 +29,10 @@ pub(crate) fn admin_router() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::rotate_key))
         .routes(routes!(admin::list_settlements))
         .routes(routes!(admin::settlement_statement))
+        .routes(routes!(admin::adjust_settlement))
+        .routes(routes!(admin::approve_settlement))
+        .routes(routes!(admin::pay_settlement))
+        .routes(routes!(admin::set_payout_account))
         .routes(routes!(admin::access_log))
 }
 
@@ -54,6 +58,10 @@ pub(crate) fn partner_error(e: PartnerError) -> ApiError {
         PartnerError::PartnerNotFound(_) => ApiError::not_found("partner_not_found", e.to_string()),
         PartnerError::KeyNotFound { .. } => ApiError::not_found("api_key_not_found", e.to_string()),
         PartnerError::KeyNotActive(_) => ApiError::conflict("api_key_not_active", e.to_string()),
+        PartnerError::SettlementNotFound { .. } => ApiError::not_found("settlement_not_found", e.to_string()),
+        PartnerError::SettlementStatus { needed: "approved", .. } => ApiError::conflict("not_approved", e.to_string()),
+        PartnerError::SettlementStatus { .. } => ApiError::conflict("not_computed", e.to_string()),
+        PartnerError::ApproverChangedIt => ApiError::forbidden("approver_changed_it", e.to_string()),
         PartnerError::Database(e) => e.into(),
     }
 }
@@ -79,11 +87,44 @@ pub(crate) struct SettlementView {
     pub commission: MoneyDto,
     /// TDS under section 194H: 2 % of the commission, rounded half up to the paisa.
     pub tds: MoneyDto,
-    /// Commission − TDS.
+    /// Commission − TDS + adjustment.
     pub payout: MoneyDto,
     /// `computed`, `approved` or `paid`.
     pub status: String,
     pub settled_at: DateTime<Utc>,
+    /// An admin's correction of the payout (signed; zero when none), and why.
+    pub adjustment: MoneyDto,
+    pub adjustment_reason: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub paid_at: Option<DateTime<Utc>>,
+    /// The gateway's payout id that paid it, and the bank's transfer reference (UTR).
+    pub payout_reference: Option<String>,
+    pub payout_utr: Option<String>,
+    /// Admins only: who adjusted and who approved it, payouts tried, and why the last one
+    /// was turned back while it stays unpaid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed_by: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payout_attempts: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payout_failure: Option<String>,
+}
+
+impl SettlementView {
+    /// With what only admins see.
+    pub(crate) fn for_admins(r: SettlementRow) -> Self {
+        let (changed_by, approved_by, attempts, failure) =
+            (r.changed_by, r.approved_by, r.payout_attempts, r.payout_failure.clone());
+        SettlementView {
+            changed_by,
+            approved_by,
+            payout_attempts: Some(attempts),
+            payout_failure: failure,
+            ..SettlementView::from(r)
+        }
+    }
 }
 
 impl From<SettlementRow> for SettlementView {
@@ -102,6 +143,16 @@ impl From<SettlementRow> for SettlementView {
             payout: money(r.payout_paise),
             status: r.status.as_str().into(),
             settled_at: r.created_at,
+            adjustment: money(r.adjustment_paise),
+            adjustment_reason: r.adjustment_reason,
+            approved_at: r.approved_at,
+            paid_at: r.paid_at,
+            payout_reference: r.payout_id,
+            payout_utr: r.payout_utr,
+            changed_by: None,
+            approved_by: None,
+            payout_attempts: None,
+            payout_failure: None,
         }
     }
 }
