@@ -50,6 +50,8 @@ permissions! {
     BookingsReadAny => ["bookings:read_any"];
     /// Own bookings, or every booking; the handler checks which.
     BookingsCancel => ["bookings:cancel_own", "bookings:cancel_any"];
+    /// Steering a booking's saga by hand (force-cancel): operators and admins.
+    BookingsOverride => ["bookings:override"];
     /// Refunding a paid booking by hand: operators and admins.
     BookingsRefund => ["bookings:refund"];
     UsersRead => ["users:read"];

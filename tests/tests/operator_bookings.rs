@@ -147,3 +147,55 @@ async fn operators_search_every_booking_and_read_one_whole() {
     assert_eq!(status, 403, "the dossier is for operators, even of one's own booking");
     platform.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_force_cancels_a_booking_stuck_before_confirmation_once() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    let operator = platform.user_with_role(auth::roles::OPERATOR).await.unwrap();
+    let asset_manager = platform.user_with_role(auth::roles::ASSET_MANAGER).await.unwrap();
+    // A traveller who never pays: the saga waits on its checkout, the rooms held.
+    let (stuck, _) = platform.start_checkout_booking(33).await;
+    let force = |session: &tests::Session, booking_ref: &str, body: Value| {
+        let url = format!("{}/api/bookings/{booking_ref}/force-cancel", platform.api_url);
+        let request = platform.http_as(session).post(url).json(&body);
+        async move { body_of(request.send().await.unwrap()).await }
+    };
+    let reason = json!({ "reason": "traveller asked by phone to drop it" });
+    let traveller = platform.traveller.clone();
+    for session in [&traveller, &asset_manager] {
+        let (status, body) = force(session, &stuck, reason.clone()).await;
+        assert_eq!(status, 403, "{body}");
+    }
+    let (status, body) = force(&operator, &stuck, json!({ "reason": " " })).await;
+    assert_eq!((status, body["error"]["details"]["field"].as_str()), (422, Some("reason")), "{body}");
+    let (status, body) = force(&operator, "TRP-000000", reason.clone()).await;
+    assert_eq!((status, error_code(&body)), (404, "no_saga_in_flight"), "{body}");
+
+    // Asked twice at once: one cancellation, compensated once.
+    let (first, second) =
+        tokio::join!(force(&operator, &stuck, reason.clone()), force(&operator, &stuck, reason.clone()));
+    assert_eq!((first.0, second.0), (202, 202), "{first:?} {second:?}");
+    let failed = platform.wait_for_status(&stuck, &["failed"]).await.unwrap();
+    assert_eq!(failed["failure"]["code"], "cancelled", "{failed}");
+    let (status, body) = force(&operator, &stuck, reason.clone()).await;
+    assert_eq!((status, error_code(&body)), (409, "not_in_flight"), "{body}");
+    let (_, whole) = dossier(&platform, &operator, &stuck).await;
+    let audit = whole["audit"].as_array().unwrap();
+    let asked: Vec<&Value> = audit.iter().filter(|a| a["action"] == "force_cancel_requested").collect();
+    assert!(!asked.is_empty(), "{whole}");
+    assert!(asked.iter().all(|a| a["actor"] == format!("user:{}", operator.user_id)), "{asked:?}");
+    let versions = whole["versions"].as_array().unwrap();
+    assert_eq!(versions.iter().filter(|v| v["status"] == "failed").count(), 1, "failed once: {whole}");
+    let held: i64 = sqlx::query_scalar("SELECT count(*) FROM inventory_holds WHERE status = 'held'")
+        .fetch_one(&platform.inventory_db)
+        .await
+        .unwrap();
+    assert_eq!(held, 0, "the rooms are back on sale");
+
+    // A confirmed booking is cancelled by its policy, not forced.
+    let confirmed = platform.book(&booking_body(34, 1, 1, "tok_success")).await;
+    platform.wait_for_status(&confirmed, &["confirmed"]).await.unwrap();
+    let (status, body) = force(&operator, &confirmed, reason).await;
+    assert_eq!((status, error_code(&body)), (409, "already_confirmed"), "{body}");
+    platform.stop().await.unwrap();
+}

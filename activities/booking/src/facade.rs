@@ -58,6 +58,18 @@ impl Bookings {
         store::record_status(&self.pool, booking_ref).await
     }
 
+    /// An audit line on the booking's record by an operator or partner acting on it; false
+    /// when no record was written yet.
+    pub async fn note(
+        &self,
+        booking_ref: &BookingRef,
+        action: &str,
+        actor: &str,
+        details: serde_json::Value,
+    ) -> Result<bool, sqlx::Error> {
+        store::note(&self.pool, booking_ref, action, actor, details).await
+    }
+
     /// Every booking `search` names, for operators, a page at a time.
     pub async fn search(
         &self,

@@ -966,6 +966,28 @@ async fn included_stay_holds(tx: &mut Transaction<'_, Postgres>, booking_id: Uui
     .await
 }
 
+/// One audit line on a booking's record, by someone acting on it from outside its saga;
+/// false when no record was written (yet).
+pub async fn note(
+    pool: &PgPool,
+    booking_ref: &BookingRef,
+    action: &str,
+    actor: &str,
+    details: serde_json::Value,
+) -> Result<bool, sqlx::Error> {
+    let written = sqlx::query(
+        "INSERT INTO booking_audit_logs (booking_id, action, actor, details)
+         SELECT booking_id, $2, $3, $4 FROM bookings WHERE booking_ref = $1",
+    )
+    .bind(booking_ref.as_str())
+    .bind(action)
+    .bind(actor)
+    .bind(details)
+    .execute(pool)
+    .await?;
+    Ok(written.rows_affected() > 0)
+}
+
 /// The audit line of a refund an operator issued, once per refund key; false when the
 /// booking has no record.
 pub async fn record_refund(pool: &PgPool, refund: &contracts::activities::RefundIssued) -> Result<bool, sqlx::Error> {

@@ -3,9 +3,9 @@
 //! live state, with the Temporal UI link to it).
 
 use crate::{
-    access::{BookingsReadAny, Require},
+    access::{BookingsOverride, BookingsReadAny, ClientInfo, Require},
     error::ApiError,
-    extract::{ApiPath, ApiQuery},
+    extract::{ApiJson, ApiPath, ApiQuery},
     money::MoneyDto,
     paging::{self, Page, PageSize},
     state::AppState,
@@ -21,7 +21,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(search_bookings)).routes(routes!(booking_dossier))
+    OpenApiRouter::new()
+        .routes(routes!(search_bookings))
+        .routes(routes!(booking_dossier))
+        .routes(routes!(force_cancel_booking))
 }
 
 /// Characters of a booking reference (`TRP-` and six), the longest `reference` filter.
@@ -456,4 +459,57 @@ fn charge_method(method: payment::ChargeMethod) -> &'static str {
         payment::ChargeMethod::Card => "card",
         payment::ChargeMethod::Checkout => "checkout",
     }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ForceCancelRequest {
+    /// Why, for the audit trail (1 to 500 characters).
+    #[schema(min_length = 1, max_length = 500)]
+    reason: String,
+}
+
+/// Give up a booking stuck before confirmation (operators): its saga is asked to cancel and
+/// undoes what it did, in reverse — anything captured refunded, the record `failed`
+/// (`cancelled`), the rooms released. The request is written to the booking's audit trail.
+/// Asking twice cancels once. A confirmed booking is cancelled by its policy instead.
+#[utoipa::path(post, path = "/{booking_ref}/force-cancel", tag = "bookings", request_body = ForceCancelRequest,
+    security(("bearer" = ["bookings:override"])),
+    params(("booking_ref" = String, Path, example = "TRP-7K3M9Q")),
+    responses((status = 202, body = use_case::BookingAccepted, description = "The saga compensates; poll `status_url`"),
+        (status = 401, description = "Not signed in"), (status = 403, description = "Not an operator"),
+        (status = 404, description = "No saga of this booking is running"),
+        (status = 409, description = "Confirmed (cancel it by its policy) or failed already"),
+        (status = 422, description = "No reason"), (status = 503, description = "Temporal is unreachable")))]
+pub(crate) async fn force_cancel_booking(
+    caller: Require<BookingsOverride>,
+    ClientInfo(requester): ClientInfo,
+    State(state): State<AppState>,
+    ApiPath(raw_ref): ApiPath<String>,
+    ApiJson(body): ApiJson<ForceCancelRequest>,
+) -> Result<axum::response::Response, ApiError> {
+    let booking_ref = BookingRef::parse(&raw_ref)
+        .map_err(|_| ApiError::not_found("no_saga_in_flight", format!("No booking saga of {raw_ref} is running")))?;
+    tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
+    let reason = body.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(ApiError::invalid_field(
+            "invalid_reason",
+            "reason",
+            "A force-cancel needs a reason of 1 to 500 characters",
+        ));
+    }
+    let order = crate::use_cases::force_cancel::ForceCancel {
+        booking_ref: booking_ref.clone(),
+        reason: reason.to_string(),
+        requested_by: format!("user:{}", caller.user_id),
+    };
+    crate::use_cases::force_cancel::force_cancel(&state, order).await?;
+    let details = serde_json::json!({ "booking_ref": booking_ref.as_str(), "reason": reason });
+    state.accounts.log(Some(caller.user_id), "booking_force_cancel", "success", &requester, details).await;
+    let status_url = match state.bookings.kind_of(&booking_ref).await? {
+        Some(BookingKind::Package) => use_case::package_status_url,
+        _ => use_case::traveller_status_url,
+    };
+    Ok(super::accepted(&booking_ref, BookingState::Compensating, status_url))
 }
