@@ -199,3 +199,60 @@ async fn an_operator_force_cancels_a_booking_stuck_before_confirmation_once() {
     assert_eq!((status, error_code(&body)), (409, "already_confirmed"), "{body}");
     platform.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_gives_a_traveller_more_time_to_pay_and_the_rooms_stay_held() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    let operator = platform.user_with_role(auth::roles::OPERATOR).await.unwrap();
+    let (booking_ref, waiting) = platform.start_checkout_booking(37).await;
+    let first_end: chrono::DateTime<chrono::Utc> = waiting["checkout"]["expires_at"].as_str().unwrap().parse().unwrap();
+    let extend = |session: &tests::Session, body: Value, key: &str| {
+        let url = format!("{}/api/bookings/{booking_ref}/payment-window", platform.api_url);
+        let request = platform.http_as(session).post(url).header("Idempotency-Key", key).json(&body);
+        async move { body_of(request.send().await.unwrap()).await }
+    };
+    let hour = json!({ "minutes": 60, "reason": "bank OTP outage, traveller will retry" });
+    let traveller = platform.traveller.clone();
+    let (status, _) = extend(&traveller, hour.clone(), "t-1").await;
+    assert_eq!(status, 403);
+    for (body, field) in
+        [(json!({ "minutes": 0, "reason": "x" }), "minutes"), (json!({ "minutes": 30, "reason": "" }), "reason")]
+    {
+        let (status, refused) = extend(&operator, body, "bad").await;
+        assert_eq!((status, refused["error"]["details"]["field"].as_str()), (422, Some(field)), "{refused}");
+    }
+
+    // An hour from now; the same key again is the same extension.
+    let (status, extended) = extend(&operator, hour.clone(), "more-time-1").await;
+    assert_eq!(status, 200, "{extended}");
+    let new_end: chrono::DateTime<chrono::Utc> = extended["expires_at"].as_str().unwrap().parse().unwrap();
+    assert!(new_end > first_end + chrono::Duration::minutes(30), "{first_end} -> {new_end}");
+    assert!(extended["pay_url"].as_str().unwrap().ends_with(extended["gateway_order_id"].as_str().unwrap()));
+    let (status, again) = extend(&operator, hour.clone(), "more-time-1").await;
+    assert_eq!((status, &again["expires_at"]), (200, &extended["expires_at"]), "{again}");
+    // The traveller's page shows the new end once the saga kept the rooms as long.
+    tests::eventually("the saga to apply the extension", async || {
+        let (_, view) = platform.get_booking(&booking_ref, 0).await.unwrap();
+        if view["checkout"]["expires_at"] == extended["expires_at"] { Ok(()) } else { Err(view) }
+    })
+    .await;
+    let hold_ends: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT expires_at FROM inventory_holds WHERE booking_ref = $1")
+            .bind(&booking_ref)
+            .fetch_one(&platform.inventory_db)
+            .await
+            .unwrap();
+    assert!(hold_ends >= new_end + chrono::Duration::minutes(5), "hold {hold_ends}, window {new_end}");
+    let (_, whole) = dossier(&platform, &operator, &booking_ref).await;
+    let noted = whole["audit"].as_array().unwrap().iter().filter(|a| a["action"] == "payment_window_extended").count();
+    assert!(noted >= 1, "{whole}");
+
+    // Paid on the same page: confirmed. Then there is no window to extend.
+    let (status, _) = platform.pay_checkout(extended["pay_url"].as_str().unwrap(), "tok_visa").await;
+    assert_eq!(status, 200);
+    platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
+    let (status, refused) = extend(&operator, hour, "more-time-2").await;
+    assert_eq!((status, error_code(&refused)), (409, "not_awaiting_payment"), "{refused}");
+    platform.replay_history(&booking_ref, "booking_saga_window_extended").await.unwrap();
+    platform.stop().await.unwrap();
+}

@@ -1,7 +1,7 @@
 //! The inventory context's activities, polled on the `inventory` task queue.
 
 use crate::store::{self, ConfirmOutcome, HoldOutcome, SeatHoldOutcome};
-use contracts::activities::{HoldPlaced, HoldRequest, SeatHoldRequest, definitions, failure_type};
+use contracts::activities::{ExtendHolds, HoldPlaced, HoldRequest, SeatHoldRequest, definitions, failure_type};
 use sqlx::PgPool;
 use std::{sync::Arc, time::Duration};
 use temporalio_common::error::ApplicationFailure;
@@ -114,6 +114,27 @@ impl InventoryActivitiesImpl {
     pub async fn unbook_hold(self: Arc<Self>, _ctx: ActivityContext, hold_id: String) -> Result<(), ActivityError> {
         store::unbook_hold(&self.pool, &hold_id).await?;
         Ok(())
+    }
+
+    #[activity(definition = definitions::ExtendHolds)]
+    #[tracing::instrument(skip_all, fields(holds = ?request.hold_ids))]
+    pub async fn extend_holds(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        request: ExtendHolds,
+    ) -> Result<(), ActivityError> {
+        let until = chrono::DateTime::from_timestamp_millis(request.until_ms).ok_or_else(|| {
+            ApplicationFailure::builder(format!("{} is no time", request.until_ms)).non_retryable(true).build()
+        })?;
+        let gone = store::extend_holds(&self.pool, &request.hold_ids, until).await?;
+        if gone.is_empty() {
+            return Ok(());
+        }
+        Err(ApplicationFailure::builder(format!("holds {gone:?} are not live"))
+            .type_name(failure_type::HOLD_NOT_FOUND.to_string())
+            .non_retryable(true)
+            .build()
+            .into())
     }
 
     #[activity(definition = definitions::ConfirmHold)]

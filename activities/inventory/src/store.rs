@@ -189,6 +189,35 @@ pub async fn release_hold(pool: &PgPool, hold_id: &str) -> Result<bool, sqlx::Er
     Ok(true)
 }
 
+/// Keeps live holds (of rooms or seats) until `until` at the latest, never shortening one;
+/// answers the ids among them that are not held any more (released, confirmed, unknown).
+pub async fn extend_holds(
+    pool: &PgPool,
+    hold_ids: &[String],
+    until: DateTime<Utc>,
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut live: Vec<String> = sqlx::query_scalar(
+        "UPDATE inventory_holds SET expires_at = GREATEST(expires_at, $2), updated_at = now()
+         WHERE hold_id = ANY($1) AND status = 'held' RETURNING hold_id",
+    )
+    .bind(hold_ids)
+    .bind(until)
+    .fetch_all(&mut *tx)
+    .await?;
+    let seats: Vec<String> = sqlx::query_scalar(
+        "UPDATE seat_holds SET expires_at = GREATEST(expires_at, $2), updated_at = now()
+         WHERE hold_id = ANY($1) AND status = 'held' RETURNING hold_id",
+    )
+    .bind(hold_ids)
+    .bind(until)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    live.extend(seats);
+    Ok(hold_ids.iter().filter(|id| !live.contains(id)).cloned().collect())
+}
+
 /// When the hold `hold_id` (of rooms or seats) stops counting, if it exists.
 pub async fn hold_expiry(pool: &PgPool, hold_id: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
     sqlx::query_scalar(

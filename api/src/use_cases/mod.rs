@@ -10,6 +10,7 @@ pub(crate) mod booking;
 pub(crate) mod cancellation;
 pub(crate) mod force_cancel;
 pub(crate) mod payment_event;
+pub(crate) mod payment_window;
 pub(crate) mod payout;
 pub(crate) mod refund;
 

@@ -41,6 +41,13 @@ pub mod failure_type {
 
 // ---------------------------------------------------------------- inventory
 
+/// Holds to keep until `until_ms` (Unix milliseconds): a checkout given more time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtendHolds {
+    pub hold_ids: Vec<String>,
+    pub until_ms: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HoldRequest {
     /// Idempotency key of the hold: derived from the workflow id, never random.
@@ -87,6 +94,14 @@ impl InventoryActivities {
     /// ended without releasing, was terminated, or is stuck); returns how many.
     #[activity(name = "inventory.release_expired_holds")]
     pub fn release_expired_holds(limit: u32) -> Result<u32, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Moves the expiry of live holds (rooms or seats) to `until_ms` at the latest; a hold
+    /// that already lasts longer, or is no longer held, is left as it is. Fails
+    /// `HoldNotFound` when one of them is not held any more.
+    #[activity(name = "inventory.extend_holds")]
+    pub fn extend_holds(request: ExtendHolds) -> Result<(), ActivityError> {
         unimplemented!()
     }
 
@@ -458,7 +473,7 @@ pub mod definitions {
         FailBooking, RecordRefund, StoppedSagas,
     };
     pub use super::inventory_activities::{
-        ConfirmHold, HoldRooms, HoldSeats, ReleaseExpiredHolds, ReleaseHold, UnbookHold,
+        ConfirmHold, ExtendHolds, HoldRooms, HoldSeats, ReleaseExpiredHolds, ReleaseHold, UnbookHold,
     };
     pub use super::payment_activities::{
         Charge, OpenCheckout, ReconcileStale, RefundAmount, RefundCharge, RefundPayment, SettleCheckout,

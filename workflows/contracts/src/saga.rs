@@ -61,6 +61,20 @@ pub struct CheckoutState {
     pub expires_at_ms: i64,
 }
 
+/// An operator gives a traveller more time to pay on the checkout (the booking sagas'
+/// `extend_payment_window` update): the window then ends `minutes` from now, unless it
+/// already ends later, and the holds are kept as long.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentWindowExtension {
+    pub minutes: u32,
+    pub reason: String,
+    /// `user:<id>`.
+    pub requested_by: String,
+}
+
+/// The longest an operator extends a payment window by, in one go.
+pub const MAX_PAYMENT_WINDOW_EXTENSION_MINUTES: u32 = 24 * 60;
+
 /// The input of the automatic refund of one gateway payment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AutoRefundInput {

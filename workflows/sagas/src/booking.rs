@@ -3,12 +3,18 @@
 use crate::{
     compensation::{Compensation, give_back},
     options::{on_queue, own_step},
-    payment_steps::{PayingSaga, Payment, Stop, before_hold_expires, business_stop, stop_if_cancelled, take_payment},
+    payment_steps::{
+        PayingSaga, Payment, Stop, before_hold_expires, business_stop, extended_until, stop_if_cancelled, take_payment,
+        validate_extension, view_now_ms,
+    },
 };
 use contracts::{
     Money,
     activities::{BookingActivities, BookingConfirmation, HoldRequest, InventoryActivities, NewBookingRecord},
-    saga::{BookingProgress, BookingSagaInput, BookingStatus, CheckoutState, FailureReason, PaymentNotice},
+    saga::{
+        BookingProgress, BookingSagaInput, BookingStatus, CheckoutState, FailureReason, PaymentNotice,
+        PaymentWindowExtension,
+    },
     temporal::{self, task_queue},
 };
 use std::time::Duration;
@@ -30,6 +36,8 @@ pub struct BookingWorkflow {
     progress: BookingProgress,
     /// Every payment notice the gateway's webhooks brought, in arrival order.
     payment_notices: Vec<PaymentNotice>,
+    /// Until when an operator asked the checkout to stay open (Unix milliseconds).
+    window_extended_to: Option<i64>,
     /// Whether every status, passing ones included, goes to the `BookingStatus` search
     /// attribute: so for sagas started without search attributes, as all were before the
     /// API set them at the start, whose histories hold an update per status.
@@ -39,6 +47,10 @@ pub struct BookingWorkflow {
 impl PayingSaga for BookingWorkflow {
     fn payment_notices(&self) -> &[PaymentNotice] {
         &self.payment_notices
+    }
+
+    fn window_extended_to(&self) -> Option<i64> {
+        self.window_extended_to
     }
 
     fn set_checkout(&mut self, checkout: Option<CheckoutState>) {
@@ -69,7 +81,13 @@ impl BookingWorkflow {
     #[init]
     pub fn new(_ctx: &WorkflowContextView, input: BookingSagaInput) -> Self {
         let progress = BookingProgress::accepted(&input);
-        BookingWorkflow { input, progress, payment_notices: Vec::new(), index_every_status: false }
+        BookingWorkflow {
+            input,
+            progress,
+            payment_notices: Vec::new(),
+            window_extended_to: None,
+            index_every_status: false,
+        }
     }
 
     #[run(name = "BookingSaga")]
@@ -94,6 +112,34 @@ impl BookingWorkflow {
     #[signal(name = "payment_received")]
     pub fn payment_received(&mut self, _ctx: &mut SyncWorkflowContext<Self>, notice: PaymentNotice) {
         self.payment_notices.push(notice);
+    }
+
+    /// An operator gives the traveller more time to pay on the checkout; answers the
+    /// checkout with its new end (the holds are kept as long before the wait resumes).
+    #[update(name = "extend_payment_window")]
+    pub fn extend_payment_window(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        extension: PaymentWindowExtension,
+    ) -> CheckoutState {
+        let now_ms = view_now_ms(ctx.workflow_time());
+        let checkout = self.progress.checkout.clone().unwrap_or(CheckoutState {
+            gateway_order_id: String::new(),
+            amount: self.input.quote.total,
+            expires_at_ms: now_ms,
+        });
+        let until = extended_until(self.window_extended_to, checkout.expires_at_ms, now_ms, extension.minutes);
+        self.window_extended_to = Some(until);
+        CheckoutState { expires_at_ms: until, ..checkout }
+    }
+
+    #[update_validator(extend_payment_window)]
+    pub fn validate_extend_payment_window(
+        &self,
+        _ctx: &WorkflowContextView,
+        extension: &PaymentWindowExtension,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        validate_extension(self.progress.status, self.progress.checkout.as_ref(), extension)
     }
 
     /// The saga's live progress, for the API and for operators.
@@ -171,6 +217,7 @@ impl BookingWorkflow {
             window_secs: input.payment_window_secs,
             charge_key,
             hold_expires_at_ms,
+            hold_ids: vec![hold_id.clone()],
         };
         let charge = take_payment(ctx, payment).await?;
         ctx.state_mut(|s| s.progress.amount_charged = Some(charge.captured));

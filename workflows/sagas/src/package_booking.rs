@@ -9,7 +9,10 @@
 use crate::{
     compensation::{Compensation, give_back},
     options::{on_queue, own_step},
-    payment_steps::{PayingSaga, Payment, Stop, before_hold_expires, business_stop, stop_if_cancelled, take_payment},
+    payment_steps::{
+        PayingSaga, Payment, Stop, before_hold_expires, business_stop, extended_until, stop_if_cancelled, take_payment,
+        validate_extension, view_now_ms,
+    },
 };
 use contracts::{
     Money,
@@ -18,7 +21,7 @@ use contracts::{
         SeatHoldRequest,
     },
     package::{PackageBookingInput, PackageBookingProgress, seat_hold_id, stay_hold_id},
-    saga::{BookingStatus, CheckoutState, FailureReason, PaymentNotice},
+    saga::{BookingStatus, CheckoutState, FailureReason, PaymentNotice, PaymentWindowExtension},
     temporal::{self, task_queue},
 };
 use std::time::Duration;
@@ -34,11 +37,17 @@ pub struct PackageBookingWorkflow {
     progress: PackageBookingProgress,
     /// Every payment notice the gateway's webhooks brought, in arrival order.
     payment_notices: Vec<PaymentNotice>,
+    /// Until when an operator asked the checkout to stay open (Unix milliseconds).
+    window_extended_to: Option<i64>,
 }
 
 impl PayingSaga for PackageBookingWorkflow {
     fn payment_notices(&self) -> &[PaymentNotice] {
         &self.payment_notices
+    }
+
+    fn window_extended_to(&self) -> Option<i64> {
+        self.window_extended_to
     }
 
     fn set_checkout(&mut self, checkout: Option<CheckoutState>) {
@@ -69,7 +78,7 @@ impl PackageBookingWorkflow {
     #[init]
     pub fn new(_ctx: &WorkflowContextView, input: PackageBookingInput) -> Self {
         let progress = PackageBookingProgress::accepted(&input);
-        PackageBookingWorkflow { input, progress, payment_notices: Vec::new() }
+        PackageBookingWorkflow { input, progress, payment_notices: Vec::new(), window_extended_to: None }
     }
 
     #[run(name = "PackageBookingSaga")]
@@ -86,6 +95,34 @@ impl PackageBookingWorkflow {
     #[signal(name = "payment_received")]
     pub fn payment_received(&mut self, _ctx: &mut SyncWorkflowContext<Self>, notice: PaymentNotice) {
         self.payment_notices.push(notice);
+    }
+
+    /// An operator gives the traveller more time to pay on the checkout; answers the
+    /// checkout with its new end (the holds are kept as long before the wait resumes).
+    #[update(name = "extend_payment_window")]
+    pub fn extend_payment_window(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        extension: PaymentWindowExtension,
+    ) -> CheckoutState {
+        let now_ms = view_now_ms(ctx.workflow_time());
+        let checkout = self.progress.checkout.clone().unwrap_or(CheckoutState {
+            gateway_order_id: String::new(),
+            amount: self.input.quote.total,
+            expires_at_ms: now_ms,
+        });
+        let until = extended_until(self.window_extended_to, checkout.expires_at_ms, now_ms, extension.minutes);
+        self.window_extended_to = Some(until);
+        CheckoutState { expires_at_ms: until, ..checkout }
+    }
+
+    #[update_validator(extend_payment_window)]
+    pub fn validate_extend_payment_window(
+        &self,
+        _ctx: &WorkflowContextView,
+        extension: &PaymentWindowExtension,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        validate_extension(self.progress.status, self.progress.checkout.as_ref(), extension)
     }
 
     /// The saga's live progress, for the API and for operators.
@@ -178,6 +215,7 @@ impl PackageBookingWorkflow {
             window_secs: input.payment_window_secs,
             charge_key,
             hold_expires_at_ms,
+            hold_ids: std::iter::once(seat_hold.clone()).chain(stay_holds.iter().cloned()).collect(),
         };
         let charge = take_payment(ctx, payment).await?;
         ctx.state_mut(|s| s.progress.amount_charged = Some(charge.captured));

@@ -11,9 +11,13 @@ use crate::{
 use contracts::{
     BookingRef, Money,
     activities::{
-        Charge, ChargeRequest, CheckoutRequest, PaymentActivities, RefundRequest, SettleRequest, failure_type,
+        Charge, ChargeRequest, CheckoutRequest, ExtendHolds, InventoryActivities, PaymentActivities, RefundRequest,
+        SettleRequest, failure_type,
     },
-    saga::{CheckoutState, DEFAULT_PAYMENT_WINDOW_SECS, FailureReason, PaymentMethod, PaymentNotice},
+    saga::{
+        BookingStatus, CheckoutState, DEFAULT_PAYMENT_WINDOW_SECS, FailureReason, MAX_PAYMENT_WINDOW_EXTENSION_MINUTES,
+        PaymentMethod, PaymentNotice, PaymentWindowExtension,
+    },
     temporal::task_queue,
 };
 use std::time::Duration;
@@ -26,11 +30,16 @@ const CHECKOUT_HANDLED_NOTICES_PATCH: &str = "checkout-handled-notices";
 pub(crate) const PAYMENT_STEP: Duration = Duration::from_secs(60);
 /// Steps after the payment (book the rooms, confirm) need this much of the hold's life.
 const AFTER_PAYMENT_MARGIN_MS: i64 = 60_000;
+/// An extended checkout's holds outlive it by this much, as workers require of every hold
+/// and its checkout window: a payment at the window's last second still finds its rooms.
+const EXTENDED_HOLD_MARGIN_MS: i64 = 5 * 60_000;
 
 /// The state a saga that takes payment keeps for these steps.
 pub(crate) trait PayingSaga: 'static {
     /// Every payment notice the gateway's webhooks brought, in arrival order.
     fn payment_notices(&self) -> &[PaymentNotice];
+    /// Until when an operator asked the checkout to stay open (Unix milliseconds).
+    fn window_extended_to(&self) -> Option<i64>;
     /// Shows (or clears) the open checkout in the saga's progress.
     fn set_checkout(&mut self, checkout: Option<CheckoutState>);
     /// Adds to what the saga's progress shows as given back.
@@ -55,6 +64,8 @@ pub(crate) struct Payment<'a> {
     pub charge_key: String,
     /// When the saga's holds stop counting; the payment must be done with time to spare.
     pub hold_expires_at_ms: Option<i64>,
+    /// Every hold the saga placed: an extended checkout keeps them as long.
+    pub hold_ids: Vec<String>,
 }
 
 /// Why the forward path stopped.
@@ -132,8 +143,10 @@ async fn pay_on_checkout<W: PayingSaga>(ctx: &mut WorkflowContext<W>, payment: &
             let mut timer = ctx.timer(
                 TimerOptions::builder(Duration::from_millis(left)).cancellation_token(timer_token.clone()).build(),
             );
+            // An operator's extension wakes the wait too; sagas without one wait as before.
+            let extended = |s: &W| s.window_extended_to().is_some_and(|until| until > expires_at_ms);
             let expired = temporalio_sdk::workflows::select! {
-                woke = ctx.wait_condition(|s: &W| s.payment_notices().len() > seen) => {
+                woke = ctx.wait_condition(|s: &W| s.payment_notices().len() > seen || extended(s)) => {
                     woke.map_err(|_| Stop::Cancelled)?;
                     false
                 }
@@ -145,6 +158,31 @@ async fn pay_on_checkout<W: PayingSaga>(ctx: &mut WorkflowContext<W>, payment: &
             expired
         };
         stop_if_cancelled(ctx)?;
+        if let Some(until) = ctx.state(|s| s.window_extended_to()).filter(|until| *until > expires_at_ms) {
+            // The holds first, with the steps after the payment's margin: the checkout never
+            // stays open on rooms or seats that could be swept.
+            let holds = ExtendHolds { hold_ids: payment.hold_ids.clone(), until_ms: until + EXTENDED_HOLD_MARGIN_MS };
+            ctx.execute_activity(
+                InventoryActivities::extend_holds,
+                holds,
+                on_queue(task_queue::INVENTORY, PAYMENT_STEP),
+            )
+            .await
+            .map_err(business_stop)?;
+            expires_at_ms = until;
+            let checkout = CheckoutState {
+                gateway_order_id: opened.gateway_order_id.clone(),
+                amount: payment.total,
+                expires_at_ms,
+            };
+            ctx.state_mut(|s| s.set_checkout(Some(checkout)));
+            if !ctx.is_replaying() {
+                tracing::info!(booking_ref = %payment.booking_ref, expires_at_ms, "payment window extended");
+            }
+            if ctx.state(|s| s.payment_notices().len()) <= seen {
+                continue;
+            }
+        }
         if expired {
             return last_look_before_expiring(ctx, payment, counts_handled_notices).await;
         }
@@ -285,5 +323,37 @@ pub(crate) fn before_hold_expires<W>(ctx: &WorkflowContext<W>, hold_expires_at_m
 fn workflow_now_ms<W>(ctx: &WorkflowContext<W>) -> i64 {
     ctx.workflow_time()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Refuses an extension before it enters the history: only a saga waiting on its checkout
+/// takes one, for 1 minute to a day, with a reason.
+pub(crate) fn validate_extension(
+    status: BookingStatus,
+    checkout: Option<&CheckoutState>,
+    extension: &PaymentWindowExtension,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    if !(1..=MAX_PAYMENT_WINDOW_EXTENSION_MINUTES).contains(&extension.minutes) {
+        return Err(format!("minutes must be 1 to {MAX_PAYMENT_WINDOW_EXTENSION_MINUTES}").into());
+    }
+    if extension.reason.trim().is_empty() {
+        return Err("an extension needs a reason".into());
+    }
+    if checkout.is_none() || status != BookingStatus::AwaitingPayment {
+        return Err(format!("not awaiting a payment on its checkout (it is {})", status.as_str()).into());
+    }
+    Ok(())
+}
+
+/// Until when an extension keeps the checkout open: `minutes` from now, or the later of
+/// that and an earlier extension or the current window.
+pub(crate) fn extended_until(current: Option<i64>, checkout_ends_ms: i64, now_ms: i64, minutes: u32) -> i64 {
+    let asked = now_ms + i64::from(minutes) * 60_000;
+    asked.max(checkout_ends_ms).max(current.unwrap_or(0))
+}
+
+/// Workflow time in Unix milliseconds, from a handler's view of the workflow.
+pub(crate) fn view_now_ms(time: Option<std::time::SystemTime>) -> i64 {
+    time.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

@@ -24,8 +24,8 @@ use contracts::{
     BookingRef, Currency, Money, StayDates,
     activities::{
         BookingActivities, BookingConfirmation, BookingFailure, BookingOnRecord, CancellationCompletion,
-        CancellationRequest, CancellationTerms, Charge, ChargeRequest, CheckoutOpened, CheckoutRequest, HoldPlaced,
-        HoldRequest, InventoryActivities, NewBookingRecord, NewPackageBookingRecord, PaymentActivities,
+        CancellationRequest, CancellationTerms, Charge, ChargeRequest, CheckoutOpened, CheckoutRequest, ExtendHolds,
+        HoldPlaced, HoldRequest, InventoryActivities, NewBookingRecord, NewPackageBookingRecord, PaymentActivities,
         ReconcileReport, ReconcileRequest, RecordedStatus, RefundAmountRequest, RefundIssued, RefundOutcome,
         RefundPaymentRequest, RefundRequest, SeatHoldRequest, SettleRequest, StoppedSagasRequest,
     },
@@ -34,8 +34,8 @@ use contracts::{
     pricing::{PackageParty, PackageRate, PricingBasis, StayQuote, quote_package, quote_stay},
     saga::{
         AutoRefundInput, BookingProgress, BookingRequestKey, BookingSagaInput, BookingStatus, CheckoutState,
-        FailureReason, LeadTraveller, ManualRefundInput, PaymentMethod, PaymentNotice, RepairOutcome, RepairReport,
-        RepairSweepReport, StayRequest,
+        FailureReason, LeadTraveller, ManualRefundInput, PaymentMethod, PaymentNotice, PaymentWindowExtension,
+        RepairOutcome, RepairReport, RepairSweepReport, StayRequest,
     },
     settlement::{
         BankAccount, NewSettlement, PaidPayout, PartnerActivities, PartnerSales, PartnerSalesActivities,
@@ -93,6 +93,8 @@ fn table() -> Table {
     t.activity(InventoryActivities::release_hold).input("", card.hold_id());
     t.activity(InventoryActivities::confirm_hold).input("", card.hold_id());
     t.activity(InventoryActivities::unbook_hold).input("", card.hold_id());
+    t.activity(InventoryActivities::extend_holds)
+        .input("", ExtendHolds { hold_ids: vec![checkout.hold_id()], until_ms: 1_796_115_145_000 });
     t.activity(InventoryActivities::release_expired_holds).input("", 200).output("", 1);
     let package = package_input();
     t.activity(InventoryActivities::hold_seats)
@@ -353,6 +355,14 @@ fn table() -> Table {
             amount: checkout.quote.total.amount,
         },
     );
+    saga.update(BookingWorkflow::extend_payment_window).input("", window_extension()).output(
+        "",
+        CheckoutState {
+            gateway_order_id: CHECKOUT_ORDER.into(),
+            amount: checkout.quote.total,
+            expires_at_ms: 1_796_114_845_000,
+        },
+    );
     saga.query(BookingWorkflow::status)
         .output("pending", progress(&card, BookingStatus::Pending))
         .output("held", progress(&card, BookingStatus::Held))
@@ -386,6 +396,14 @@ fn table() -> Table {
             gateway_order_id: CHECKOUT_ORDER.into(),
             gateway_payment_id: CHECKOUT_GATEWAY_PAYMENT.into(),
             amount: package.quote.total.amount,
+        },
+    );
+    package_saga.update(PackageBookingWorkflow::extend_payment_window).input("", window_extension()).output(
+        "",
+        CheckoutState {
+            gateway_order_id: CHECKOUT_ORDER.into(),
+            amount: package.quote.total,
+            expires_at_ms: 1_796_114_845_000,
         },
     );
     package_saga
@@ -822,6 +840,14 @@ fn compensating(s: &Scenario) -> BookingProgress {
         amount_charged: Some(s.quote.total),
         failure: Some(cancelled_before_confirmation()),
         ..progress(s, BookingStatus::Compensating)
+    }
+}
+
+fn window_extension() -> PaymentWindowExtension {
+    PaymentWindowExtension {
+        minutes: 60,
+        reason: "bank OTP outage, traveller will retry".into(),
+        requested_by: "user:3f9b2c4e-8a41-4d7e-9b0a-5c1d2e3f4a5b".into(),
     }
 }
 

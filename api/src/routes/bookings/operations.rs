@@ -25,6 +25,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(search_bookings))
         .routes(routes!(booking_dossier))
         .routes(routes!(force_cancel_booking))
+        .routes(routes!(extend_payment_window))
 }
 
 /// Characters of a booking reference (`TRP-` and six), the longest `reference` filter.
@@ -512,4 +513,62 @@ pub(crate) async fn force_cancel_booking(
         _ => use_case::traveller_status_url,
     };
     Ok(super::accepted(&booking_ref, BookingState::Compensating, status_url))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExtendWindowRequest {
+    /// The checkout then closes this many minutes from now (unless it already closes later).
+    #[schema(minimum = 1, maximum = 1440, example = 60)]
+    minutes: u32,
+    /// Why, for the audit trail (1 to 500 characters).
+    #[schema(min_length = 1, max_length = 500)]
+    reason: String,
+}
+
+/// Give a traveller more time to pay on the checkout (operators): the booking saga's
+/// `extend_payment_window` update keeps the rooms (or seats) held as long and waits on; the
+/// traveller pays on the same page. A saga not waiting on its checkout refuses it (409)
+/// before anything is recorded. The same `Idempotency-Key` is the same extension.
+#[utoipa::path(post, path = "/{booking_ref}/payment-window", tag = "bookings", request_body = ExtendWindowRequest,
+    security(("bearer" = ["bookings:override"])),
+    params(("booking_ref" = String, Path, example = "TRP-7K3M9Q"),
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,200}$", description = "The same key is the same extension")),
+    responses((status = 200, body = use_case::CheckoutDto, description = "The checkout with its new end"),
+        (status = 401, description = "Not signed in"), (status = 403, description = "Not an operator"),
+        (status = 404, description = "No saga of this booking is running"),
+        (status = 409, description = "The saga is not waiting on its checkout"),
+        (status = 422, description = "Minutes or reason out of bounds"), (status = 503, description = "Temporal is unreachable")))]
+pub(crate) async fn extend_payment_window(
+    caller: Require<BookingsOverride>,
+    State(state): State<AppState>,
+    ApiPath(raw_ref): ApiPath<String>,
+    headers: axum::http::HeaderMap,
+    ApiJson(body): ApiJson<ExtendWindowRequest>,
+) -> Result<Json<use_case::CheckoutDto>, ApiError> {
+    let booking_ref = BookingRef::parse(&raw_ref)
+        .map_err(|_| ApiError::not_found("no_saga_in_flight", format!("No booking saga of {raw_ref} is running")))?;
+    tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
+    let max = contracts::saga::MAX_PAYMENT_WINDOW_EXTENSION_MINUTES;
+    if !(1..=max).contains(&body.minutes) {
+        return Err(ApiError::invalid_field("invalid_minutes", "minutes", format!("minutes is 1 to {max}")));
+    }
+    let reason = body.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(ApiError::invalid_field(
+            "invalid_reason",
+            "reason",
+            "An extension needs a reason of 1 to 500 characters",
+        ));
+    }
+    let order = crate::use_cases::payment_window::WindowOrder {
+        booking_ref,
+        extension: contracts::saga::PaymentWindowExtension {
+            minutes: body.minutes,
+            reason: reason.to_string(),
+            requested_by: format!("user:{}", caller.user_id),
+        },
+        key: super::idempotency_key(&headers)?,
+    };
+    Ok(Json(crate::use_cases::payment_window::extend_payment_window(&state, order).await?))
 }

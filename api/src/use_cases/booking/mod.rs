@@ -12,7 +12,7 @@ pub(crate) use package::{
 };
 pub(crate) use request::CreateBookingRequest;
 pub(crate) use view::{
-    BookingAccepted, BookingList, BookingListItem, BookingState, BookingView, VersionDto,
+    BookingAccepted, BookingList, BookingListItem, BookingState, BookingView, CheckoutDto, VersionDto,
     status_url as traveller_status_url,
 };
 
