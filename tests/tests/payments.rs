@@ -326,3 +326,32 @@ async fn a_checkout_closes_while_its_rooms_are_still_held() {
     );
     platform.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capture_webhook_after_a_partial_cancellation_refunds_nothing_more() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    // Four days ahead: the policy refunds half.
+    let booking_ref = platform.book(&tests::booking_body(4, 2, 1, "tok_success")).await;
+    let confirmed = platform.wait_for_status(&booking_ref, &["confirmed"]).await.unwrap();
+    let total = confirmed["total"]["amount"].as_i64().unwrap();
+    let url = format!("{}/api/bookings/{booking_ref}/cancel", platform.api_url);
+    let (status, _) =
+        body_of(platform.http_as(&platform.traveller).post(url).json(&json!({})).send().await.unwrap()).await;
+    assert_eq!(status, 202);
+    let cancelled = platform.wait_for_status(&booking_ref, &["cancelled"]).await.unwrap();
+    assert_eq!(cancelled["amount_refunded"]["amount"].as_i64(), Some(total / 2), "{cancelled}");
+
+    // The gateway's capture webhook arrives late, after the half refund: the booking stood
+    // on that payment, so it is settled, not refunded a second time.
+    let payment = platform.gateway_payments(&booking_ref).await.unwrap().remove(0);
+    let late = captured_event(&payment.order_id, &payment.id, total);
+    let (status, body) = platform.post_signed_webhook(&late, "evt_late_capture").await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("settled")), "{body}");
+    let books = platform.gateway_ledger().await;
+    assert_eq!(
+        (books["totals"]["refunds"].as_i64(), books["totals"]["refunded_amount"].as_i64()),
+        (Some(1), Some(total / 2)),
+        "{books}"
+    );
+    platform.stop().await.unwrap();
+}

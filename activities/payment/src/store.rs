@@ -179,17 +179,24 @@ impl PaymentRow {
         self.method == Some(ChargeMethod::Card) && self.status.is_open()
     }
 
+    /// The charge took its money: captured, and perhaps given back since, in part or whole,
+    /// by a cancellation or a refund by hand (which decided how much).
+    fn took_money(&self) -> bool {
+        matches!(self.status, PaymentStatus::Captured | PaymentStatus::PartiallyRefunded | PaymentStatus::Refunded)
+    }
+
     /// The charge stands on the gateway payment `gateway_payment_id`: it is that payment's
-    /// capture, and not given back.
+    /// capture. What is given back of it is the booking's cancellation's (or an operator's)
+    /// business, never an automatic refund's: a capture's webhook arriving after a
+    /// cancellation refunded half must not refund the other half.
     pub fn stands_on(&self, gateway_payment_id: &str) -> bool {
-        self.status == PaymentStatus::Captured && self.gateway_payment_id.as_deref() == Some(gateway_payment_id)
+        self.took_money() && self.gateway_payment_id.as_deref() == Some(gateway_payment_id)
     }
 
     /// The charge stands on a capture other than `gateway_payment_id`: that payment is a
     /// second one on the same order (paid twice), which no booking will ever use.
     pub fn stands_on_another(&self, gateway_payment_id: &str) -> bool {
-        self.status == PaymentStatus::Captured
-            && self.gateway_payment_id.as_deref().is_some_and(|own| own != gateway_payment_id)
+        self.took_money() && self.gateway_payment_id.as_deref().is_some_and(|own| own != gateway_payment_id)
     }
 }
 
