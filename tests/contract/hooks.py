@@ -223,6 +223,9 @@ SEMANTIC_REFUSALS = frozenset({
     "invalid_field:password",
     # A cursor is a token the API gave out with an earlier page.
     "invalid_cursor",
+    # Money: only rupees, a refund of at least one, never more than is left to refund; a
+    # settlement's adjusted payout never below zero.
+    "unsupported_currency", "amount_too_small", "exceeds_refundable", "invalid_field:adjustment.amount",
 })
 
 

@@ -266,9 +266,9 @@ impl Partners {
 
     /// Sets the bank account the partner is paid to.
     pub async fn set_payout_account(&self, code: &str, account: &PayoutAccountRow) -> Result<(), PartnerError> {
-        let name = account.payout_account_name.trim();
-        if !(4..=120).contains(&name.chars().count()) {
-            return Err(invalid("name", "the account holder's name is 4 to 120 characters"));
+        let name = &account.payout_account_name;
+        if !(4..=120).contains(&name.chars().count()) || name.trim().is_empty() {
+            return Err(invalid("name", "the account holder's name is 4 to 120 characters, not only spaces"));
         }
         let ifsc = &account.payout_ifsc;
         let ifsc_shape = ifsc.len() == 11
@@ -282,8 +282,7 @@ impl Partners {
         if !(5..=35).contains(&number.len()) || !number.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(invalid("account_number", "an account number is 5 to 35 letters or digits"));
         }
-        let account = PayoutAccountRow { payout_account_name: name.to_string(), ..account.clone() };
-        if store::set_payout_account(&self.pool, code, &account).await? {
+        if store::set_payout_account(&self.pool, code, account).await? {
             Ok(())
         } else {
             Err(PartnerError::PartnerNotFound(code.to_string()))

@@ -466,7 +466,7 @@ fn charge_method(method: payment::ChargeMethod) -> &'static str {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ForceCancelRequest {
     /// Why, for the audit trail (1 to 500 characters).
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(min_length = 1, max_length = 500, format = "non-blank")]
     reason: String,
 }
 
@@ -522,7 +522,7 @@ pub(crate) struct ExtendWindowRequest {
     #[schema(minimum = 1, maximum = 1440, example = 60)]
     minutes: u32,
     /// Why, for the audit trail (1 to 500 characters).
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(min_length = 1, max_length = 500, format = "non-blank")]
     reason: String,
 }
 

@@ -43,7 +43,7 @@ pub(crate) struct RefundBookingRequest {
     #[schema(minimum = 100)]
     amount: Option<MoneyDto>,
     /// Why, for the traveller's record and the audit trail (1 to 500 characters).
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(min_length = 1, max_length = 500, format = "non-blank")]
     reason: String,
 }
 

@@ -470,7 +470,7 @@ pub(crate) async fn access_log(
 #[serde(deny_unknown_fields)]
 pub(crate) struct PayoutAccountRequest {
     /// The account holder's name, 4 to 120 characters.
-    #[schema(example = "Agartala Travels Pvt Ltd", min_length = 4, max_length = 120)]
+    #[schema(example = "Agartala Travels Pvt Ltd", min_length = 4, max_length = 120, format = "non-blank")]
     name: String,
     #[schema(example = "SBIN0001234", pattern = "^[A-Z]{4}0[A-Z0-9]{6}$")]
     ifsc: String,
@@ -512,7 +512,7 @@ pub(crate) async fn set_payout_account(
     let last4: String =
         account.payout_account_number.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
     Ok(Json(PayoutAccountView {
-        name: account.payout_account_name.trim().to_string(),
+        name: account.payout_account_name,
         ifsc: account.payout_ifsc,
         account_number: format!("•••• {last4}"),
     }))
@@ -524,7 +524,7 @@ pub(crate) struct AdjustSettlementRequest {
     /// Added to commission − TDS (negative to take off), replacing any earlier adjustment.
     adjustment: MoneyDto,
     /// Why, 1 to 500 characters.
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(min_length = 1, max_length = 500, format = "non-blank")]
     reason: String,
 }
 
