@@ -161,6 +161,7 @@ pub fn codec_replayer() -> anyhow::Result<WorkflowReplayer> {
             .register_workflow::<sagas::HoldSweepWorkflow>()?
             .register_workflow::<sagas::AutoRefundWorkflow>()?
             .register_workflow::<sagas::ManualRefundWorkflow>()?
+            .register_workflow::<sagas::WebhookResolutionWorkflow>()?
             .register_workflow::<sagas::CancellationWorkflow>()?
             .register_workflow::<sagas::ReconcilePaymentsWorkflow>()?
             .register_workflow::<sagas::RepairBookingWorkflow>()?

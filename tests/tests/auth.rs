@@ -402,6 +402,7 @@ fn concrete(path: &str) -> String {
         ("{partner}", "no-such-partner".to_string()),
         ("{key_prefix}", "zzzzzzzzzz".to_string()),
         ("{period_start}", "2026-01-05".to_string()),
+        ("{event_id}", "evt_no_such_event".to_string()),
     ] {
         out = out.replace(name, &value);
     }

@@ -167,6 +167,7 @@ fn worker_options(settings: &WorkerSettings, context: WorkerContext, client: &Cl
                 .register_workflow::<sagas::HoldSweepWorkflow>()?
                 .register_workflow::<sagas::AutoRefundWorkflow>()?
                 .register_workflow::<sagas::ManualRefundWorkflow>()?
+                .register_workflow::<sagas::WebhookResolutionWorkflow>()?
                 .register_workflow::<sagas::CancellationWorkflow>()?
                 .register_workflow::<sagas::ReconcilePaymentsWorkflow>()?
                 .register_workflow::<sagas::RepairBookingWorkflow>()?

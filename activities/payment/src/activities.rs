@@ -10,6 +10,7 @@ use contracts::{
         Charge, ChargeRequest, CheckoutOpened, CheckoutRequest, ReconcileReport, ReconcileRequest, RefundAmountRequest,
         RefundOutcome, RefundPaymentRequest, RefundRequest, SettleRequest, definitions, failure_type,
     },
+    saga::{WebhookAction, WebhookResolutionInput, WebhookResolved},
 };
 use sqlx::PgPool;
 use std::{
@@ -228,6 +229,16 @@ impl PaymentActivitiesImpl {
     ) -> Result<ReconcileReport, ActivityError> {
         let progress = Progress::resumed(&ctx);
         while_alive(&ctx, &progress, self.reconcile_stale_attempt(request, &progress)).await
+    }
+
+    #[activity(definition = definitions::ResolveWebhook)]
+    #[tracing::instrument(skip_all, fields(event_id = %request.event_id, action = ?request.action))]
+    pub async fn resolve_webhook(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        request: WebhookResolutionInput,
+    ) -> Result<WebhookResolved, ActivityError> {
+        while_alive(&ctx, &Progress::none(), self.resolve_webhook_attempt(request)).await
     }
 
     #[activity(definition = definitions::RefundPayment)]
@@ -461,6 +472,82 @@ impl PaymentActivitiesImpl {
             progress.set(report);
         }
         Ok(report)
+    }
+
+    async fn resolve_webhook_attempt(&self, request: WebhookResolutionInput) -> Result<WebhookResolved, ActivityError> {
+        let event = store::inbox_event(&self.pool, &request.event_id)
+            .await?
+            .ok_or_else(|| business_failure("EventNotInInbox", "the event is not one the inbox holds"))?;
+        let nothing = WebhookResolved { resolution: "nothing_to_refund".into(), refunded: Money::inr(0) };
+        if matches!(event.resolution.as_deref(), Some("refunded" | "attached" | "nothing_to_refund")) {
+            // Done by an earlier attempt: answer what it did.
+            return Ok(WebhookResolved { resolution: event.resolution.unwrap_or_default(), ..nothing });
+        }
+        let Some(payment_id) = event.gateway_payment_id.clone() else {
+            store::finish_resolution(&self.pool, &event.event_id, "nothing_to_refund", None).await?;
+            return Ok(nothing);
+        };
+        let charge = match &event.gateway_order_id {
+            Some(order_id) => store::find_by_order(&self.pool, order_id).await?,
+            None => None,
+        };
+        let payment = match self.gateway.payment(&payment_id).await {
+            Ok(payment) if payment.gateway_status().was_captured() => payment,
+            // No such payment at the gateway (the event named one it never made), or one that
+            // took nothing: there is nothing to give back or keep.
+            Ok(_) => {
+                store::finish_resolution(&self.pool, &event.event_id, "nothing_to_refund", None).await?;
+                return Ok(nothing);
+            }
+            Err(e) if e.is_final_rejection() => {
+                store::finish_resolution(&self.pool, &event.event_id, "nothing_to_refund", None).await?;
+                return Ok(nothing);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if charge.as_ref().is_some_and(|row| row.stands_on(&payment.id)) {
+            return Err(business_failure(
+                failure_type::PAYMENT_IN_USE,
+                "the payment is the capture its booking stands on; cancel the booking instead",
+            ));
+        }
+        match (request.action, charge) {
+            (WebhookAction::Attach, None) => {
+                Err(business_failure(failure_type::NO_BOOKING_FOR_ORDER, "no booking opened the payment's order"))
+            }
+            (WebhookAction::Attach, Some(row)) => {
+                let (mut db, _) = self.locked_charge(&row.idempotency_key).await?;
+                store::record_extra_capture(&mut db, &row, &payment.id, payment.amount).await?;
+                store::finish_resolution(&mut *db, &event.event_id, "attached", None).await?;
+                db.release().await?;
+                tracing::info!(payment = %payment.id, booking_ref = %row.booking_ref, "payment kept on its booking");
+                Ok(WebhookResolved { resolution: "attached".into(), refunded: Money::inr(0) })
+            }
+            (WebhookAction::Refund, Some(row)) => {
+                // The order is a booking's: the refund goes on its ledger, as a second
+                // payment's does.
+                let (mut db, _) = self.locked_charge(&row.idempotency_key).await?;
+                let given = self.give_back(&mut db, &row, &payment).await?;
+                let refund_id = self.gateway.payment_refunds(&payment.id).await?.into_iter().last().map(|r| r.id);
+                store::finish_resolution(&mut *db, &event.event_id, "refunded", refund_id.as_deref()).await?;
+                db.release().await?;
+                Ok(WebhookResolved { resolution: "refunded".into(), refunded: Money::inr(given.now) })
+            }
+            (WebhookAction::Refund, None) => {
+                // No booking's order: nothing of ours to record it on; the gateway's key makes
+                // it once.
+                let outstanding = payment.amount - payment.amount_refunded;
+                if outstanding <= 0 {
+                    store::finish_resolution(&self.pool, &event.event_id, "nothing_to_refund", None).await?;
+                    return Ok(nothing);
+                }
+                let key = format!("webhook-{}/refund", event.event_id);
+                let refund_id = self.gateway.refund(&payment.id, outstanding, &key).await?.id;
+                store::finish_resolution(&self.pool, &event.event_id, "refunded", Some(&refund_id)).await?;
+                tracing::warn!(payment = %payment.id, amount = outstanding, "refunded a payment no booking opened");
+                Ok(WebhookResolved { resolution: "refunded".into(), refunded: Money::inr(outstanding) })
+            }
+        }
     }
 
     async fn refund_payment_attempt(&self, request: RefundPaymentRequest) -> Result<RefundOutcome, ActivityError> {

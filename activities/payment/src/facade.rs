@@ -141,4 +141,41 @@ impl Payments {
     pub async fn refunds_of_booking(&self, booking_ref: &BookingRef) -> Result<Vec<RefundRequestRow>, sqlx::Error> {
         store::refund_requests_of_booking(&self.pool, booking_ref).await
     }
+
+    /// The operators' inbox of gateway events not applied, newest first, in pages.
+    pub async fn inbox(
+        &self,
+        open: bool,
+        after: Option<(chrono::DateTime<chrono::Utc>, String)>,
+        limit: i64,
+    ) -> Result<Vec<store::InboxEvent>, sqlx::Error> {
+        store::inbox(&self.pool, open, after, limit).await
+    }
+
+    pub async fn inbox_event(&self, event_id: &str) -> Result<Option<store::InboxEvent>, sqlx::Error> {
+        store::inbox_event(&self.pool, event_id).await
+    }
+
+    /// Claims an open inbox event for an operator's resolution; answers the event as it
+    /// stands after (claimed by this call, or by an earlier one).
+    pub async fn claim_resolution(
+        &self,
+        event_id: &str,
+        resolution: &str,
+        by: &str,
+        reason: &str,
+    ) -> Result<Option<store::InboxEvent>, sqlx::Error> {
+        store::claim_resolution(&self.pool, event_id, resolution, by, reason).await?;
+        store::inbox_event(&self.pool, event_id).await
+    }
+
+    /// Counts a webhook refused for its signature.
+    pub async fn count_bad_signature(&self) -> Result<(), sqlx::Error> {
+        store::count_bad_signature(&self.pool).await
+    }
+
+    /// Webhooks refused for their signature within the last `within`.
+    pub async fn bad_signatures_within(&self, within: Duration) -> Result<i64, sqlx::Error> {
+        store::bad_signatures_within(&self.pool, within).await
+    }
 }

@@ -786,3 +786,151 @@ pub async fn refund_requests_of_booking(
     .fetch_all(db)
     .await
 }
+
+// ---------------------------------------------------------------- webhook inbox
+
+/// A gateway event waiting for an operator, or resolved by one.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct InboxEvent {
+    pub event_id: String,
+    pub event: String,
+    pub gateway_order_id: Option<String>,
+    pub gateway_payment_id: Option<String>,
+    pub amount_paise: Option<i64>,
+    pub outcome: WebhookOutcome,
+    pub detail: Option<String>,
+    pub received_at: chrono::DateTime<chrono::Utc>,
+    /// The booking whose order it names, when one does.
+    pub booking_ref: Option<String>,
+    pub resolution: Option<String>,
+    pub resolved_by: Option<String>,
+    pub resolution_reason: Option<String>,
+    pub resolved_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub resolution_refund: Option<String>,
+}
+
+/// How long an event may stay `received` (its application interrupted, its redelivery due)
+/// or `charge_in_progress` (a card step recording it) before an operator should look.
+pub const INBOX_GRACE: Duration = Duration::from_secs(15 * 60);
+
+const INBOX_COLUMNS: &str = "e.event_id, e.event, e.gateway_order_id, e.gateway_payment_id, e.amount_paise, e.outcome,
+     e.detail, e.received_at, p.booking_ref, e.resolution, e.resolved_by, e.resolution_reason, e.resolved_at,
+     e.resolution_refund";
+
+/// What makes an event the inbox's: refused (a wrong amount, an order no booking opened),
+/// or left unapplied past the grace period (its application interrupted, or a card step's
+/// payment that step never recorded).
+const IN_INBOX: &str = "(e.outcome IN ('amount_mismatch', 'unknown_order')
+     OR (e.outcome IN ('received', 'charge_in_progress') AND e.received_at < now() - make_interval(secs => $1)
+         AND NOT EXISTS (SELECT 1 FROM payments q WHERE q.gateway_payment_id = e.gateway_payment_id
+                         AND q.status IN ('captured', 'partially_refunded', 'refunded'))))";
+
+/// Up to `limit` inbox events, newest first, after `(received_at, event_id)`: `open` ones
+/// (not resolved yet) or resolved ones.
+pub async fn inbox(
+    pool: &PgPool,
+    open: bool,
+    after: Option<(chrono::DateTime<chrono::Utc>, String)>,
+    limit: i64,
+) -> Result<Vec<InboxEvent>, sqlx::Error> {
+    let (after_at, after_id) = after.map_or((None, None), |(at, id)| (Some(at), Some(id)));
+    sqlx::query_as(&format!(
+        "SELECT {INBOX_COLUMNS} FROM webhook_events e LEFT JOIN payments p ON p.gateway_order_id = e.gateway_order_id
+         WHERE {IN_INBOX} AND (e.resolution IS NULL) = $2
+           AND ($3::timestamptz IS NULL OR (e.received_at, e.event_id) < ($3, $4))
+         ORDER BY e.received_at DESC, e.event_id DESC LIMIT $5"
+    ))
+    .bind(INBOX_GRACE.as_secs_f64())
+    .bind(open)
+    .bind(after_at)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// One inbox event, open or resolved; `None` for an event that is not the inbox's.
+pub async fn inbox_event(pool: &PgPool, event_id: &str) -> Result<Option<InboxEvent>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {INBOX_COLUMNS} FROM webhook_events e LEFT JOIN payments p ON p.gateway_order_id = e.gateway_order_id
+         WHERE {IN_INBOX} AND e.event_id = $2"
+    ))
+    .bind(INBOX_GRACE.as_secs_f64())
+    .bind(event_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Claims an open event for `resolution` (`refunding` or `attaching`); an event claimed
+/// before is returned as it stands, so the caller can tell a repeat from a conflict.
+pub async fn claim_resolution(
+    pool: &PgPool,
+    event_id: &str,
+    resolution: &str,
+    by: &str,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE webhook_events SET resolution = $2, resolved_by = $3, resolution_reason = $4, resolved_at = now(),
+             updated_at = now()
+         WHERE event_id = $1 AND resolution IS NULL",
+    )
+    .bind(event_id)
+    .bind(resolution)
+    .bind(by)
+    .bind(reason)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Records how a resolution ended (`refunded` with the gateway's refund, `attached`,
+/// `nothing_to_refund`), for the event and for every other open event about the same
+/// payment (the gateway tells of one payment several times: authorised, captured, paid).
+pub async fn finish_resolution(
+    db: impl PgExecutor<'_>,
+    event_id: &str,
+    resolution: &str,
+    refund_id: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "WITH done AS (
+             UPDATE webhook_events SET resolution = $2, resolution_refund = COALESCE($3, resolution_refund),
+                 resolved_at = now(), updated_at = now()
+             WHERE event_id = $1 AND resolution IS NOT NULL
+             RETURNING gateway_payment_id, resolved_by, resolution_reason)
+         UPDATE webhook_events e SET resolution = $2, resolution_refund = $3, resolved_by = done.resolved_by,
+             resolution_reason = 'with ' || $1 || ': ' || done.resolution_reason, resolved_at = now(), updated_at = now()
+         FROM done
+         WHERE e.gateway_payment_id = done.gateway_payment_id AND e.event_id <> $1 AND e.resolution IS NULL
+           AND e.outcome IN ('amount_mismatch', 'unknown_order', 'charge_in_progress', 'received')",
+    )
+    .bind(event_id)
+    .bind(resolution)
+    .bind(refund_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Counts a webhook whose signature did not verify, in its hour.
+pub async fn count_bad_signature(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO webhook_signature_failures (hour, failures) VALUES (date_trunc('hour', now()), 1)
+         ON CONFLICT (hour) DO UPDATE SET failures = webhook_signature_failures.failures + 1",
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Webhooks refused for their signature in the hours that began within `within`.
+pub async fn bad_signatures_within(pool: &PgPool, within: Duration) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COALESCE(sum(failures), 0)::bigint FROM webhook_signature_failures
+         WHERE hour >= date_trunc('hour', now() - make_interval(secs => $1))",
+    )
+    .bind(within.as_secs_f64())
+    .fetch_one(pool)
+    .await
+}

@@ -72,6 +72,11 @@ pub(crate) async fn gateway_webhook(
     if !signature_is_valid(state.payments_config.webhook_secret.expose(), &body, &headers) {
         tracing::warn!(bytes = body.len(), "webhook refused: missing or invalid signature");
         metrics::counter!("payment_webhooks_total", "outcome" => "bad_signature").increment(1);
+        // Counted for the operators' inbox too; a database blip must not turn the refusal
+        // into a 5xx the gateway would redeliver.
+        if let Err(e) = state.payments.count_bad_signature().await {
+            tracing::warn!(error = %e, "could not count a webhook refused for its signature");
+        }
         return Err(ApiError::unauthorized("invalid_signature", "The webhook signature does not verify"));
     }
     let event: Event = serde_json::from_slice(&body)

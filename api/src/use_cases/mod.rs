@@ -25,7 +25,7 @@ fn is_unavailable(status: &temporalio_client::tonic::Status) -> bool {
 
 /// A workflow start that answered "already started" found the process running or done:
 /// for a business-keyed workflow id that is success. `what` names the process in the 503.
-fn started_or_running(outcome: Result<(), WorkflowStartError>, what: &str) -> Result<(), ApiError> {
+pub(crate) fn started_or_running(outcome: Result<(), WorkflowStartError>, what: &str) -> Result<(), ApiError> {
     match outcome {
         Ok(()) | Err(WorkflowStartError::AlreadyStarted { .. }) => Ok(()),
         Err(WorkflowStartError::Rpc(status)) if is_unavailable(&status) => Err(ApiError::unavailable(

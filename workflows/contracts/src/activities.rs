@@ -37,6 +37,10 @@ pub mod failure_type {
     pub const DUPLICATE_REQUEST: &str = "DuplicateRequest";
     /// The booking has no record where one must exist.
     pub const BOOKING_NOT_FOUND: &str = "BookingNotFound";
+    /// The payment is the capture a booking stands on: a cancellation gives it back.
+    pub const PAYMENT_IN_USE: &str = "PaymentInUse";
+    /// No booking opened the payment's order.
+    pub const NO_BOOKING_FOR_ORDER: &str = "NoBookingForOrder";
 }
 
 // ---------------------------------------------------------------- inventory
@@ -457,6 +461,17 @@ impl PaymentActivities {
         unimplemented!()
     }
 
+    /// An operator's resolution of a gateway event the webhook could not apply: refunds its
+    /// payment (whatever the gateway captured and did not give back, once) or records it on
+    /// its booking's ledger. Never refunds the capture a booking stands on (fails
+    /// `PaymentInUse`); attaching needs a booking's order (fails `NoBookingForOrder`).
+    #[activity(name = "payment.resolve_webhook")]
+    pub fn resolve_webhook(
+        request: crate::saga::WebhookResolutionInput,
+    ) -> Result<crate::saga::WebhookResolved, ActivityError> {
+        unimplemented!()
+    }
+
     /// Refunds one gateway payment that no booking uses (paid late, or twice). Never
     /// refunds the capture a confirmed booking stands on.
     #[activity(name = "payment.refund_payment")]
@@ -476,6 +491,6 @@ pub mod definitions {
         ConfirmHold, ExtendHolds, HoldRooms, HoldSeats, ReleaseExpiredHolds, ReleaseHold, UnbookHold,
     };
     pub use super::payment_activities::{
-        Charge, OpenCheckout, ReconcileStale, RefundAmount, RefundCharge, RefundPayment, SettleCheckout,
+        Charge, OpenCheckout, ReconcileStale, RefundAmount, RefundCharge, RefundPayment, ResolveWebhook, SettleCheckout,
     };
 }

@@ -125,6 +125,40 @@ pub fn manual_refund_workflow_id(booking_ref: &BookingRef, client_key: &str) -> 
     format!("manual-refund-{booking_ref}/{client_key}")
 }
 
+/// An operator's resolution of a gateway event the webhook could not apply
+/// (`WebhookResolution`, id `resolve-webhook-<event id>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookResolutionInput {
+    pub event_id: String,
+    pub action: WebhookAction,
+    pub reason: String,
+    /// `user:<id>`.
+    pub requested_by: String,
+}
+
+impl WebhookResolutionInput {
+    pub fn workflow_id(&self) -> String {
+        format!("resolve-webhook-{}", self.event_id)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookAction {
+    /// Give the payment back: nobody will use it.
+    Refund,
+    /// Keep it: record it on its booking's ledger, where the operator decides what it pays.
+    Attach,
+}
+
+/// How a resolution ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookResolved {
+    /// `refunded`, `attached` or `nothing_to_refund`.
+    pub resolution: String,
+    pub refunded: Money,
+}
+
 /// What a repair found a stopped booking saga had left, and what it did about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RepairReport {

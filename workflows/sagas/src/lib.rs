@@ -32,6 +32,6 @@ pub use hold_sweep::HoldSweepWorkflow;
 pub use manual_refund::ManualRefundWorkflow;
 pub use package_booking::{PackageBookingWorkflow, package_search_attributes};
 pub use reconcile::ReconcilePaymentsWorkflow;
-pub use refund::AutoRefundWorkflow;
+pub use refund::{AutoRefundWorkflow, WebhookResolutionWorkflow};
 pub use repair::{RepairBookingWorkflow, RepairSweepWorkflow};
 pub use settlement::{PartnerSettlementCycleWorkflow, PartnerSettlementWorkflow, SettlementPayoutWorkflow};

@@ -6,7 +6,7 @@
 use crate::options::on_queue;
 use contracts::{
     activities::{PaymentActivities, RefundPaymentRequest},
-    saga::AutoRefundInput,
+    saga::{AutoRefundInput, WebhookResolutionInput, WebhookResolved},
     temporal::{self, task_queue},
 };
 use std::time::Duration;
@@ -48,5 +48,32 @@ impl AutoRefundWorkflow {
             .await?;
         ctx.upsert_search_attributes([temporal::BOOKING_STATUS.value_set("refunded".to_string())]);
         Ok(outcome.refunded.amount)
+    }
+}
+
+/// An operator's resolution of a gateway event the webhook could not apply
+/// (`resolve-webhook-<event id>`): its payment refunded, or kept on its booking's ledger.
+/// One workflow per event, so asking twice resolves once.
+#[workflow]
+pub struct WebhookResolutionWorkflow {
+    input: WebhookResolutionInput,
+}
+
+#[workflow_methods]
+impl WebhookResolutionWorkflow {
+    #[init]
+    pub fn new(_ctx: &WorkflowContextView, input: WebhookResolutionInput) -> Self {
+        WebhookResolutionWorkflow { input }
+    }
+
+    #[run(name = "WebhookResolution")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<WebhookResolved> {
+        let input = ctx.state(|s| s.input.clone());
+        // Retried until the gateway answers; a payment a booking stands on, or an order no
+        // booking opened for a payment to keep, fails the workflow with its reason.
+        let resolved = ctx
+            .execute_activity(PaymentActivities::resolve_webhook, input, on_queue(task_queue::PAYMENT, REFUND_STEP))
+            .await?;
+        Ok(resolved)
     }
 }

@@ -35,7 +35,8 @@ use contracts::{
     saga::{
         AutoRefundInput, BookingProgress, BookingRequestKey, BookingSagaInput, BookingStatus, CheckoutState,
         FailureReason, LeadTraveller, ManualRefundInput, PaymentMethod, PaymentNotice, PaymentWindowExtension,
-        RepairOutcome, RepairReport, RepairSweepReport, StayRequest,
+        RepairOutcome, RepairReport, RepairSweepReport, StayRequest, WebhookAction, WebhookResolutionInput,
+        WebhookResolved,
     },
     settlement::{
         BankAccount, NewSettlement, PaidPayout, PartnerActivities, PartnerSales, PartnerSalesActivities,
@@ -48,7 +49,7 @@ use contracts::{
 use sagas::{
     AutoRefundWorkflow, BookingWorkflow, CancellationWorkflow, HoldSweepWorkflow, ManualRefundWorkflow,
     PackageBookingWorkflow, PartnerSettlementCycleWorkflow, PartnerSettlementWorkflow, ReconcilePaymentsWorkflow,
-    RepairBookingWorkflow, RepairSweepWorkflow, SettlementPayoutWorkflow,
+    RepairBookingWorkflow, RepairSweepWorkflow, SettlementPayoutWorkflow, WebhookResolutionWorkflow,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
@@ -276,6 +277,11 @@ fn table() -> Table {
         .output("", ReconcileReport { checked: 4, refunded: 1, refunded_paise: 945_000, closed: 2 })
         // A retried attempt goes on from the count its previous attempt's heartbeat carried.
         .heartbeat("", ReconcileReport { checked: 2, refunded: 1, refunded_paise: 945_000, closed: 0 });
+    t.activity(PaymentActivities::resolve_webhook)
+        .input("refund", webhook_resolution(WebhookAction::Refund))
+        .input("attach", webhook_resolution(WebhookAction::Attach))
+        .output("refunded", WebhookResolved { resolution: "refunded".into(), refunded: Money::inr(50_000) })
+        .output("attached", WebhookResolved { resolution: "attached".into(), refunded: Money::inr(0) });
     t.activity(PaymentActivities::refund_payment)
         .input("", auto_refund_request(&checkout))
         .output("", RefundOutcome { refunded: checkout.quote.total });
@@ -466,6 +472,10 @@ fn table() -> Table {
             },
         )
         .output("", Money::inr(150_000));
+    t.workflow::<WebhookResolutionWorkflow>()
+        .run()
+        .input("", webhook_resolution(WebhookAction::Refund))
+        .output("", WebhookResolved { resolution: "nothing_to_refund".into(), refunded: Money::inr(0) });
     t.workflow::<RepairBookingWorkflow>()
         .run()
         .input("", checkout.reference.clone())
@@ -840,6 +850,15 @@ fn compensating(s: &Scenario) -> BookingProgress {
         amount_charged: Some(s.quote.total),
         failure: Some(cancelled_before_confirmation()),
         ..progress(s, BookingStatus::Compensating)
+    }
+}
+
+fn webhook_resolution(action: WebhookAction) -> WebhookResolutionInput {
+    WebhookResolutionInput {
+        event_id: "evt_KvIG3V0eEoH68B".into(),
+        action,
+        reason: "no booking behind this order".into(),
+        requested_by: "user:3f9b2c4e-8a41-4d7e-9b0a-5c1d2e3f4a5b".into(),
     }
 }
 

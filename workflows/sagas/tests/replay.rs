@@ -68,6 +68,8 @@ async fn every_recorded_workflow_history_replays() {
             .unwrap()
             .register_workflow::<sagas::ManualRefundWorkflow>()
             .unwrap()
+            .register_workflow::<sagas::WebhookResolutionWorkflow>()
+            .unwrap()
             .register_workflow::<sagas::CancellationWorkflow>()
             .unwrap()
             .register_workflow::<sagas::ReconcilePaymentsWorkflow>()

@@ -30,6 +30,7 @@ use std::time::Duration;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+mod inbox;
 mod operations;
 mod packages;
 mod refunds;
@@ -42,6 +43,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(packages::router())
         .merge(operations::router())
         .merge(refunds::router())
+        .merge(inbox::router())
         .routes(routes!(get_booking))
         .routes(routes!(cancel_booking))
         .routes(routes!(cancellation_terms))
