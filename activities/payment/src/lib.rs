@@ -22,8 +22,8 @@ pub use facade::{Payments, RefundAsk, RefundRefused};
 pub use gateway::{GatewayClient, GatewaySettings};
 pub use payouts::PayoutActivitiesImpl;
 pub use store::{
-    ChargeMethod, MoneyMovement, PaymentRow, PaymentStatus, RefundRequestRow, RefundRequestStatus, WebhookEvent,
-    WebhookOutcome,
+    ChargeMethod, InboxEvent, MoneyMovement, PaymentRow, PaymentStatus, RefundRequestRow, RefundRequestStatus,
+    WebhookEvent, WebhookOutcome,
 };
 
 /// The schema this context owns; its pool's `search_path`.

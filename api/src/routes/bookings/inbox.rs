@@ -22,7 +22,7 @@ use contracts::{
     saga::{WebhookAction, WebhookResolutionInput},
     temporal::task_queue,
 };
-use payment::store::InboxEvent;
+use payment::InboxEvent;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use temporalio_client::{WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowStartOptions};
