@@ -77,3 +77,14 @@ pub async fn eventually_within<T, E: Display>(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// A gateway `payment.captured` event for `payment_id` on `order_id`, made now.
+pub fn captured_event(order_id: &str, payment_id: &str, amount: i64) -> Value {
+    serde_json::json!({
+        "entity": "event", "account_id": "acc_sandbox", "event": "payment.captured", "contains": ["payment"],
+        "created_at": chrono::Utc::now().timestamp(),
+        "payload": { "payment": { "entity": {
+            "id": payment_id, "entity": "payment", "order_id": order_id, "amount": amount, "currency": "INR",
+            "status": "captured", "captured": true } } }
+    })
+}

@@ -16,7 +16,8 @@ pub use database::{
     spawn_sandbox_gateway_with_webhooks, test_keys_file, test_payload_keys,
 };
 pub use helpers::{
-    body_of, booking_ref_of, error_code, eventually, eventually_within, get_revalidated, json_of, workspace_binary,
+    body_of, booking_ref_of, captured_event, error_code, eventually, eventually_within, get_revalidated, json_of,
+    workspace_binary,
 };
 pub use platform_under_test::{
     Session, TEST_PASSWORD, TestPlatform, TestPlatformOptions, WEB_UI_ORIGIN, booking_body, checkout_body,

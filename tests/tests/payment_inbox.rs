@@ -6,16 +6,6 @@
 use serde_json::{Value, json};
 use tests::{Session, TestPlatform, body_of, error_code, gateway_signature};
 
-fn captured_event(order_id: &str, payment_id: &str, amount: i64) -> Value {
-    json!({
-        "entity": "event", "account_id": "acc_sandbox", "event": "payment.captured", "contains": ["payment"],
-        "created_at": chrono::Utc::now().timestamp(),
-        "payload": { "payment": { "entity": {
-            "id": payment_id, "entity": "payment", "order_id": order_id, "amount": amount, "currency": "INR",
-            "status": "captured", "captured": true } } }
-    })
-}
-
 async fn inbox(platform: &TestPlatform, session: &Session, query: &str) -> (u16, Value) {
     let url = format!("{}/api/bookings/payment-inbox{query}", platform.api_url);
     body_of(platform.http_as(session).get(url).send().await.unwrap()).await
@@ -33,7 +23,7 @@ async fn operators_refund_a_stray_payment_once_and_see_refused_signatures_counte
     let traveller = platform.traveller.clone();
 
     // Two webhooks whose signature does not verify: refused, and counted.
-    let forged = captured_event("order_nobody", "pay_forged000001", 100);
+    let forged = tests::captured_event("order_nobody", "pay_forged000001", 100);
     for id in ["evt_forged_a", "evt_forged_b"] {
         let (status, _) = platform.post_webhook(&forged, id, Some(gateway_signature(b"another body"))).await;
         assert_eq!(status, 401);
@@ -73,7 +63,7 @@ async fn operators_refund_a_stray_payment_once_and_see_refused_signatures_counte
     let (booking_ref, waiting) = platform.start_checkout_booking(30).await;
     let booking_order = waiting["checkout"]["gateway_order_id"].as_str().unwrap();
     let amount = waiting["total"]["amount"].as_i64().unwrap();
-    let wrong = captured_event(booking_order, "pay_wrongamount01", amount - 100);
+    let wrong = tests::captured_event(booking_order, "pay_wrongamount01", amount - 100);
     let (status, body) = platform.post_signed_webhook(&wrong, "evt_wrong_amount").await;
     assert_eq!((status, body["status"].as_str()), (200, Some("amount_mismatch")), "{body}");
 

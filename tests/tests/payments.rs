@@ -8,16 +8,6 @@ use tests::{
     TestPlatform, TestPlatformOptions, body_of, booking_body, eventually, eventually_within, gateway_signature,
 };
 
-fn captured_event(order_id: &str, payment_id: &str, amount: i64) -> Value {
-    json!({
-        "entity": "event", "account_id": "acc_sandbox", "event": "payment.captured", "contains": ["payment"],
-        "created_at": chrono::Utc::now().timestamp(),
-        "payload": { "payment": { "entity": {
-            "id": payment_id, "entity": "payment", "order_id": order_id, "amount": amount, "currency": "INR",
-            "status": "captured", "captured": true } } }
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paying_on_the_checkout_confirms_the_booking_through_the_webhook() {
     let platform = TestPlatform::spawn().await.unwrap();
@@ -130,7 +120,7 @@ async fn forged_replayed_and_wrong_amount_webhooks_change_nothing() {
     let order_id = waiting["checkout"]["gateway_order_id"].as_str().unwrap().to_string();
     let amount = waiting["total"]["amount"].as_i64().unwrap();
 
-    let event = captured_event(&order_id, "pay_forged000001", amount);
+    let event = tests::captured_event(&order_id, "pay_forged000001", amount);
     let (status, body) = platform.post_webhook(&event, "evt_forged_1", None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (401, Some("invalid_signature")), "unsigned");
     let (status, _) = platform.post_webhook(&event, "evt_forged_2", Some(gateway_signature(b"another body"))).await;
@@ -143,27 +133,27 @@ async fn forged_replayed_and_wrong_amount_webhooks_change_nothing() {
     assert_eq!(status, 401, "tampered after signing");
 
     // Correctly signed, but for another amount than the order's: refused and flagged.
-    let wrong = captured_event(&order_id, "pay_wrongamount01", amount - 100);
+    let wrong = tests::captured_event(&order_id, "pay_wrongamount01", amount - 100);
     let (status, body) = platform.post_signed_webhook(&wrong, "evt_wrong_amount").await;
     assert_eq!((status, body["status"].as_str()), (200, Some("amount_mismatch")), "{body}");
     // A stale event is a replay.
-    let mut stale = captured_event(&order_id, "pay_stale00000001", amount);
+    let mut stale = tests::captured_event(&order_id, "pay_stale00000001", amount);
     stale["created_at"] = json!(chrono::Utc::now().timestamp() - 3 * 86400);
     let (status, _) = platform.post_signed_webhook(&stale, "evt_stale").await;
     assert_eq!(status, 400);
     // So is one from the future, and one that does not say when it was made.
-    let mut future = captured_event(&order_id, "pay_future0000001", amount);
+    let mut future = tests::captured_event(&order_id, "pay_future0000001", amount);
     future["created_at"] = json!(chrono::Utc::now().timestamp() + 3600);
     let (status, body) = platform.post_signed_webhook(&future, "evt_future").await;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("stale_event")), "{body}");
-    let mut undated = captured_event(&order_id, "pay_undated000001", amount);
+    let mut undated = tests::captured_event(&order_id, "pay_undated000001", amount);
     undated.as_object_mut().unwrap().remove("created_at");
     let (status, body) = platform.post_signed_webhook(&undated, "evt_undated").await;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("missing_created_at")), "{body}");
 
     // A correctly signed notice with no payment behind it at the gateway wakes the saga,
     // which asks the gateway, finds nothing and keeps waiting; replaying it changes nothing.
-    let unfounded = captured_event(&order_id, "pay_notatgateway1", amount);
+    let unfounded = tests::captured_event(&order_id, "pay_notatgateway1", amount);
     let raw = serde_json::to_vec(&unfounded).unwrap();
     let (status, body) = platform.post_webhook(&unfounded, "evt_unfounded", Some(gateway_signature(&raw))).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("signalled")), "{body}");
@@ -344,7 +334,7 @@ async fn a_capture_webhook_after_a_partial_cancellation_refunds_nothing_more() {
     // The gateway's capture webhook arrives late, after the half refund: the booking stood
     // on that payment, so it is settled, not refunded a second time.
     let payment = platform.gateway_payments(&booking_ref).await.unwrap().remove(0);
-    let late = captured_event(&payment.order_id, &payment.id, total);
+    let late = tests::captured_event(&payment.order_id, &payment.id, total);
     let (status, body) = platform.post_signed_webhook(&late, "evt_late_capture").await;
     assert_eq!((status, body["status"].as_str()), (200, Some("settled")), "{body}");
     let books = platform.gateway_ledger().await;

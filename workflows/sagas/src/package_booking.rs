@@ -10,8 +10,8 @@ use crate::{
     compensation::{Compensation, give_back},
     options::{on_queue, own_step},
     payment_steps::{
-        PayingSaga, Payment, Stop, before_hold_expires, business_stop, extended_until, stop_if_cancelled, take_payment,
-        validate_extension, view_now_ms,
+        PayingSaga, Payment, Stop, before_hold_expires, business_stop, extend_window, stop_if_cancelled, take_payment,
+        validate_extension,
     },
 };
 use contracts::{
@@ -105,15 +105,12 @@ impl PackageBookingWorkflow {
         ctx: &mut SyncWorkflowContext<Self>,
         extension: PaymentWindowExtension,
     ) -> CheckoutState {
-        let now_ms = view_now_ms(ctx.workflow_time());
-        let checkout = self.progress.checkout.clone().unwrap_or(CheckoutState {
-            gateway_order_id: String::new(),
-            amount: self.input.quote.total,
-            expires_at_ms: now_ms,
-        });
-        let until = extended_until(self.window_extended_to, checkout.expires_at_ms, now_ms, extension.minutes);
-        self.window_extended_to = Some(until);
-        CheckoutState { expires_at_ms: until, ..checkout }
+        extend_window(
+            &mut self.window_extended_to,
+            self.progress.checkout.as_ref(),
+            ctx.workflow_time(),
+            extension.minutes,
+        )
     }
 
     #[update_validator(extend_payment_window)]

@@ -345,15 +345,25 @@ pub(crate) fn validate_extension(
     Ok(())
 }
 
-/// Until when an extension keeps the checkout open: `minutes` from now, or the later of
-/// that and an earlier extension or the current window.
-pub(crate) fn extended_until(current: Option<i64>, checkout_ends_ms: i64, now_ms: i64, minutes: u32) -> i64 {
-    let asked = now_ms + i64::from(minutes) * 60_000;
-    asked.max(checkout_ends_ms).max(current.unwrap_or(0))
-}
-
-/// Workflow time in Unix milliseconds, from a handler's view of the workflow.
-pub(crate) fn view_now_ms(time: Option<std::time::SystemTime>) -> i64 {
-    time.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+/// Applies a validated extension to a saga's state: the window then ends `minutes` from now,
+/// or later where an earlier extension or the current window already does; answers the
+/// checkout with that end (the wait applies it once the holds are extended).
+pub(crate) fn extend_window(
+    extended_to: &mut Option<i64>,
+    checkout: Option<&CheckoutState>,
+    now: Option<std::time::SystemTime>,
+    minutes: u32,
+) -> CheckoutState {
+    let now_ms = now
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    // The validator let the update in only with a checkout open.
+    let checkout = checkout.cloned().unwrap_or(CheckoutState {
+        gateway_order_id: String::new(),
+        amount: Money::inr(0),
+        expires_at_ms: now_ms,
+    });
+    let until = (now_ms + i64::from(minutes) * 60_000).max(checkout.expires_at_ms).max(extended_to.unwrap_or(0));
+    *extended_to = Some(until);
+    CheckoutState { expires_at_ms: until, ..checkout }
 }

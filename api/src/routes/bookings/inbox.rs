@@ -174,14 +174,8 @@ pub(crate) async fn resolve_payment_event(
         "attach" => (WebhookAction::Attach, "attaching"),
         _ => return Err(ApiError::invalid_field("invalid_action", "action", "action is refund or attach")),
     };
-    let reason = body.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(ApiError::invalid_field(
-            "invalid_reason",
-            "reason",
-            "A resolution needs a reason of 1 to 500 characters",
-        ));
-    }
+    let reason = super::operator_reason(&body.reason, "A resolution")?;
+    let reason = reason.as_str();
     let not_found = || ApiError::not_found("event_not_in_inbox", format!("No event {event_id} waits in the inbox"));
     if state.payments.inbox_event(&event_id).await?.is_none() {
         return Err(not_found());

@@ -395,6 +395,23 @@ pub(crate) fn list_position(row: &booking::BookingListItem) -> ListPosition {
     (row.requested_at, row.booking_ref.to_string())
 }
 
+/// The longest reason an operator gives for an action on a booking.
+const MAX_OPERATOR_REASON_CHARS: usize = 500;
+
+/// The reason an operator gives for `what` (`A refund`, …): trimmed, 1 to 500 characters,
+/// else a 422 naming the field.
+pub(crate) fn operator_reason(raw: &str, what: &str) -> Result<String, ApiError> {
+    let reason = raw.trim();
+    if reason.is_empty() || reason.chars().count() > MAX_OPERATOR_REASON_CHARS {
+        return Err(ApiError::invalid_field(
+            "invalid_reason",
+            "reason",
+            format!("{what} needs a reason of 1 to {MAX_OPERATOR_REASON_CHARS} characters"),
+        ));
+    }
+    Ok(reason.to_string())
+}
+
 /// The longest client `Idempotency-Key` accepted.
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 200;
 

@@ -492,14 +492,8 @@ pub(crate) async fn force_cancel_booking(
     let booking_ref = BookingRef::parse(&raw_ref)
         .map_err(|_| ApiError::not_found("no_saga_in_flight", format!("No booking saga of {raw_ref} is running")))?;
     tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
-    let reason = body.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(ApiError::invalid_field(
-            "invalid_reason",
-            "reason",
-            "A force-cancel needs a reason of 1 to 500 characters",
-        ));
-    }
+    let reason = super::operator_reason(&body.reason, "A force-cancel")?;
+    let reason = reason.as_str();
     let order = crate::use_cases::force_cancel::ForceCancel {
         booking_ref: booking_ref.clone(),
         reason: reason.to_string(),
@@ -553,14 +547,8 @@ pub(crate) async fn extend_payment_window(
     if !(1..=max).contains(&body.minutes) {
         return Err(ApiError::invalid_field("invalid_minutes", "minutes", format!("minutes is 1 to {max}")));
     }
-    let reason = body.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(ApiError::invalid_field(
-            "invalid_reason",
-            "reason",
-            "An extension needs a reason of 1 to 500 characters",
-        ));
-    }
+    let reason = super::operator_reason(&body.reason, "An extension")?;
+    let reason = reason.as_str();
     let order = crate::use_cases::payment_window::WindowOrder {
         booking_ref,
         extension: contracts::saga::PaymentWindowExtension {

@@ -28,8 +28,6 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(refund_booking, booking_refunds))
 }
 
-/// The longest reason kept with a refund.
-const MAX_REASON_CHARS: usize = 500;
 /// The longest refund `Idempotency-Key`.
 const MAX_REFUND_KEY_LEN: usize = 64;
 /// The smallest refund the gateway makes: one rupee.
@@ -153,14 +151,8 @@ pub(crate) async fn refund_booking(
         }
         Some(money) => Some(money.amount),
     };
-    let reason = body.reason.trim();
-    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
-        return Err(ApiError::invalid_field(
-            "invalid_reason",
-            "reason",
-            format!("A refund needs a reason of 1 to {MAX_REASON_CHARS} characters"),
-        ));
-    }
+    let reason = super::operator_reason(&body.reason, "A refund")?;
+    let reason = reason.as_str();
     let order = RefundOrder {
         booking_ref: booking_ref.clone(),
         client_key,
