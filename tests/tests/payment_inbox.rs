@@ -38,7 +38,7 @@ async fn operators_refund_a_stray_payment_once_and_see_refused_signatures_counte
         paid
     };
     assert_eq!(captured.status, "captured", "{captured:?}");
-    // The gateway tells of it by its own webhooks (authorised, captured, paid): flagged.
+    // The gateway tells of it by its own webhooks (authorised, captured, order paid): flagged.
     let stray_events = tests::eventually("the stray payment's webhooks", async || {
         let (_, open) = inbox(&platform, &operator, "").await;
         let of_order: Vec<Value> = open["items"]
@@ -48,7 +48,9 @@ async fn operators_refund_a_stray_payment_once_and_see_refused_signatures_counte
             .filter(|e| e["gateway_order_id"] == order.id.as_str())
             .cloned()
             .collect();
-        if of_order.iter().any(|e| e["event"] == "payment.captured") { Ok(of_order) } else { Err(open) }
+        // All three, whatever order the gateway delivers them in.
+        let told: std::collections::BTreeSet<&str> = of_order.iter().filter_map(|e| e["event"].as_str()).collect();
+        if told == ["order.paid", "payment.authorized", "payment.captured"].into() { Ok(of_order) } else { Err(open) }
     })
     .await;
     assert!(
