@@ -133,6 +133,30 @@ async fn pay_on_checkout<W: PayingSaga>(ctx: &mut WorkflowContext<W>, payment: &
     let mut handled = ctx.state(|s| s.payment_notices().len());
     loop {
         let seen = if counts_handled_notices { handled } else { ctx.state(|s| s.payment_notices().len()) };
+        // An operator's extension asked for since the last pass is applied before the window
+        // is looked at, even one asked at its last moment: the saga answered it already.
+        if let Some(until) = pending_extension(ctx, expires_at_ms) {
+            // The holds first, with the steps after the payment's margin: the checkout never
+            // stays open on rooms or seats that could be swept.
+            let holds = ExtendHolds { hold_ids: payment.hold_ids.clone(), until_ms: until + EXTENDED_HOLD_MARGIN_MS };
+            ctx.execute_activity(
+                InventoryActivities::extend_holds,
+                holds,
+                on_queue(task_queue::INVENTORY, PAYMENT_STEP),
+            )
+            .await
+            .map_err(business_stop)?;
+            expires_at_ms = until;
+            let checkout = CheckoutState {
+                gateway_order_id: opened.gateway_order_id.clone(),
+                amount: payment.total,
+                expires_at_ms,
+            };
+            ctx.state_mut(|s| s.set_checkout(Some(checkout)));
+            if !ctx.is_replaying() {
+                tracing::info!(booking_ref = %payment.booking_ref, expires_at_ms, "payment window extended");
+            }
+        }
         let left = u64::try_from(expires_at_ms - workflow_now_ms(ctx)).unwrap_or(0);
         if left == 0 {
             return last_look_before_expiring(ctx, payment, counts_handled_notices).await;
@@ -158,32 +182,13 @@ async fn pay_on_checkout<W: PayingSaga>(ctx: &mut WorkflowContext<W>, payment: &
             expired
         };
         stop_if_cancelled(ctx)?;
-        if let Some(until) = ctx.state(|s| s.window_extended_to()).filter(|until| *until > expires_at_ms) {
-            // The holds first, with the steps after the payment's margin: the checkout never
-            // stays open on rooms or seats that could be swept.
-            let holds = ExtendHolds { hold_ids: payment.hold_ids.clone(), until_ms: until + EXTENDED_HOLD_MARGIN_MS };
-            ctx.execute_activity(
-                InventoryActivities::extend_holds,
-                holds,
-                on_queue(task_queue::INVENTORY, PAYMENT_STEP),
-            )
-            .await
-            .map_err(business_stop)?;
-            expires_at_ms = until;
-            let checkout = CheckoutState {
-                gateway_order_id: opened.gateway_order_id.clone(),
-                amount: payment.total,
-                expires_at_ms,
-            };
-            ctx.state_mut(|s| s.set_checkout(Some(checkout)));
-            if !ctx.is_replaying() {
-                tracing::info!(booking_ref = %payment.booking_ref, expires_at_ms, "payment window extended");
-            }
-            if ctx.state(|s| s.payment_notices().len()) <= seen {
-                continue;
-            }
+        // An extension (woken by it, or asked as the window closed) is applied by the next
+        // pass; a payment notice that came with it is settled first.
+        let extension_pending = pending_extension(ctx, expires_at_ms).is_some();
+        if extension_pending && ctx.state(|s| s.payment_notices().len()) <= seen {
+            continue;
         }
-        if expired {
+        if expired && !extension_pending {
             return last_look_before_expiring(ctx, payment, counts_handled_notices).await;
         }
         // Every notice up to here is answered by the settlement below; one that arrives
@@ -324,6 +329,11 @@ fn workflow_now_ms<W>(ctx: &WorkflowContext<W>) -> i64 {
     ctx.workflow_time()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The end an operator asked the checkout to move to, when it is later than `expires_at_ms`.
+fn pending_extension<W: PayingSaga>(ctx: &WorkflowContext<W>, expires_at_ms: i64) -> Option<i64> {
+    ctx.state(|s| s.window_extended_to()).filter(|until| *until > expires_at_ms)
 }
 
 /// Refuses an extension before it enters the history: only a saga waiting on its checkout
