@@ -80,7 +80,8 @@ impl WorkerSettings {
         for context in WorkerContext::ALL {
             database_urls.push((context, platform::db::database_url(context.name())?));
         }
-        let key_secret = gateway_key_secret(Environment::from_env()?, contexts.contains(&WorkerContext::Payment))?;
+        let (environment, calls_gateway) = (Environment::from_env()?, contexts.contains(&WorkerContext::Payment));
+        let key_secret = gateway_key_secret(environment, calls_gateway)?;
         let hold_ttl = Duration::from_secs(var_or("HOLD_TTL_SECS", 30 * 60)?);
         // The API's checkout window (the same variable, read by both): checked here with the
         // hold it must fit in, so a mismatched pair refuses to start instead of charging
@@ -95,7 +96,7 @@ impl WorkerSettings {
                 key_id: var_or("GATEWAY_KEY_ID", "rzp_test_sandbox".to_string())?,
                 key_secret: key_secret.expose().to_string(),
                 timeout: Duration::from_secs(var_or("GATEWAY_TIMEOUT_SECS", 15)?),
-                payout_account: payout_account(Environment::from_env()?, contexts.contains(&WorkerContext::Payment))?,
+                payout_account: payout_account(environment, calls_gateway)?,
             },
             hold_ttl,
             hold_sweep_every: Duration::from_secs(var_or("HOLD_SWEEP_SECS", 5 * 60)?),

@@ -196,25 +196,20 @@ pub async fn extend_holds(
     hold_ids: &[String],
     until: DateTime<Utc>,
 ) -> Result<Vec<String>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let mut live: Vec<String> = sqlx::query_scalar(
-        "UPDATE inventory_holds SET expires_at = GREATEST(expires_at, $2), updated_at = now()
-         WHERE hold_id = ANY($1) AND status = 'held' RETURNING hold_id",
+    // Rooms and seats alike, in one statement: a hold id names one or the other.
+    let live: Vec<String> = sqlx::query_scalar(
+        "WITH rooms AS (
+             UPDATE inventory_holds SET expires_at = GREATEST(expires_at, $2), updated_at = now()
+             WHERE hold_id = ANY($1) AND status = 'held' RETURNING hold_id),
+         seats AS (
+             UPDATE seat_holds SET expires_at = GREATEST(expires_at, $2), updated_at = now()
+             WHERE hold_id = ANY($1) AND status = 'held' RETURNING hold_id)
+         SELECT hold_id FROM rooms UNION ALL SELECT hold_id FROM seats",
     )
     .bind(hold_ids)
     .bind(until)
-    .fetch_all(&mut *tx)
+    .fetch_all(pool)
     .await?;
-    let seats: Vec<String> = sqlx::query_scalar(
-        "UPDATE seat_holds SET expires_at = GREATEST(expires_at, $2), updated_at = now()
-         WHERE hold_id = ANY($1) AND status = 'held' RETURNING hold_id",
-    )
-    .bind(hold_ids)
-    .bind(until)
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    live.extend(seats);
     Ok(hold_ids.iter().filter(|id| !live.contains(id)).cloned().collect())
 }
 
