@@ -1,10 +1,13 @@
-//! Operations on the platform's data: apply every context's migrations, load demo data.
+//! Operations on the platform's data: apply every context's migrations, load demo data;
+//! and the local stack's proxy that serves the Temporal Web UI with the payload codec
+//! ([`web_ui_proxy`]).
 //!
 //! Architecture invariant: each context's data is changed only through that context's
 //! crate (its `MIGRATOR`, its store and seed functions); this crate only sequences them.
 
 pub mod roles;
 pub mod schema_version;
+pub mod web_ui_proxy;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use sqlx::migrate::Migrator;
