@@ -9,7 +9,10 @@ cd "$ROOT"
 API_ADDR="${TT_API_ADDR:-127.0.0.1:8080}"
 GATEWAY_ADDR="${TT_SANDBOX_ADDR:-127.0.0.1:8090}"
 TEMPORAL_PORT=7233
+# Operators open the Web UI on UI_PORT: web-ui-proxy serves there the dev server's UI (on
+# UI_UPSTREAM_PORT, not for browsers) and the API's payload codec, on one origin.
 UI_PORT=8233
+UI_UPSTREAM_PORT=8234
 export TT_DATABASE_URL="${TT_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/tripura}"
 export TT_TEMPORAL_ADDRESS="${TT_TEMPORAL_ADDRESS:-http://127.0.0.1:$TEMPORAL_PORT}"
 export TT_GATEWAY_URL="${TT_GATEWAY_URL:-http://$GATEWAY_ADDR/}"
@@ -20,7 +23,7 @@ export TT_ENVIRONMENT="${TT_ENVIRONMENT:-development}"
 
 "$ROOT/scripts/bootstrap.sh"
 
-for addr in "$API_ADDR" "$GATEWAY_ADDR" "127.0.0.1:$TEMPORAL_PORT" "127.0.0.1:$UI_PORT"; do
+for addr in "$API_ADDR" "$GATEWAY_ADDR" "127.0.0.1:$TEMPORAL_PORT" "127.0.0.1:$UI_PORT" "127.0.0.1:$UI_UPSTREAM_PORT"; do
   if (exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}") 2>/dev/null; then
     die "$addr is already in use: is the platform already running? (stop it, or free the port)"
   fi
@@ -60,14 +63,16 @@ if [ -z "${TT_PAYLOAD_KEYS:-}" ] && [ ! -s "$TT_PAYLOAD_KEYS_FILE" ]; then
   (umask 077 && printf 'dev-%s:%s\n' "$(date +%Y%m%d)" "$(head -c 32 /dev/urandom | base64)" >"$TT_PAYLOAD_KEYS_FILE")
 fi
 
-step "Starting the Temporal dev server (workflows kept in .data/temporal.db)"
-# The Web UI asks the API's codec to open sealed payloads (an operator signs in at
-# /api/codec/sign-in, see docs/operations.md); the UI's origin may call the API with that cookie.
-export TT_CORS_ORIGINS="${TT_CORS_ORIGINS:-http://127.0.0.1:$UI_PORT,http://localhost:$UI_PORT}"
+step "Starting the Temporal dev server (workflows kept in .data/temporal.db) and its Web UI"
+# The Web UI asks the codec at /api/codec on its own origin to open sealed payloads:
+# web-ui-proxy sends that path to the API and the rest to the UI, so the operator's codec
+# sign-in cookie goes with the UI's requests and no browser setting is needed (see
+# docs/operations.md, "Reading sealed payloads").
 # shellcheck disable=SC2046
-start temporal "$TEMPORAL_BIN" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$UI_PORT" \
+start temporal "$TEMPORAL_BIN" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$UI_UPSTREAM_PORT" \
   --db-filename "$DATA/temporal.db" --log-level warn --ui-disable-news-fetch \
-  --ui-codec-endpoint "http://$API_ADDR/api/codec" $(dev_server_flags)
+  --ui-codec-endpoint /api/codec $(dev_server_flags)
+start web-ui-proxy target/debug/web-ui-proxy "127.0.0.1:$UI_PORT" "127.0.0.1:$UI_UPSTREAM_PORT" "$API_ADDR"
 wait_for "Temporal" "$TEMPORAL_BIN" operator cluster health --address "127.0.0.1:$TEMPORAL_PORT"
 
 step "Applying migrations, loading the demo catalog and users, making the token keys"
@@ -94,6 +99,7 @@ cat <<MSG
     API          http://$API_ADDR/api
     API docs     http://$API_ADDR/api/docs
     Temporal UI  http://127.0.0.1:$UI_PORT   (search: BookingRef = 'TRP-…' or BookingStatus = 'failed')
+                 travellers' details in it: sign in as an operator at http://127.0.0.1:$UI_PORT/api/codec/sign-in
     Gateway      http://$GATEWAY_ADDR  (sandbox; card token tok_decline is declined)
     Metrics      http://$API_ADDR/metrics, workers on http://127.0.0.1:9101..9104/metrics
 
