@@ -7,7 +7,8 @@
 //   node tests/browser/traveller.mjs BASE_URL ARTIFACT_DIR
 //
 // Environment: CHROMIUM (default /usr/bin/chromium). The last line is
-// `browser: N passed, M failed`; the exit status is 1 when any test failed.
+// `travellers: N passed, M failed` (scripts/browser-tests.sh adds it into its `browser:`
+// line); the exit status is 1 when any test failed.
 
 import { chromium } from "playwright-core";
 import { createRequire } from "node:module";
@@ -327,5 +328,5 @@ for (const { name, fn } of tests) {
 }
 await browser.close();
 console.log(`axe: ${audited.length} pages checked, ${audited.reduce((n, a) => n + a.blocking, 0)} serious or critical violations, ${audited.reduce((n, a) => n + a.violations, 0)} in all`);
-console.log(`browser: ${passed} passed, ${failed} failed`);
+console.log(`travellers: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
