@@ -8,7 +8,8 @@ It asserts what neither the templates (k8s/components), a schema validator nor c
 can know, because it is about the code being deployed:
 
 - the Ingress routes exactly the six context prefixes to the six API Services (plus the
-  API docs and the codec to the booking service), and each API Deployment serves
+  API docs and the codec to the booking service), the Web UI's host routes the codec
+  (only) to that same service (Ingress temporal-web-codec), and each API Deployment serves
   (TT_API_SERVICES) exactly the context of the Service in front of it;
 - there is exactly one worker Deployment per task queue that has a worker binary
   (workers/src/bin/<context>-worker.rs, each a queue of `pub mod task_queue` in
@@ -63,6 +64,10 @@ DOCS_CONTEXT = "booking"
 # The Temporal UI's payload codec and the travellers' web pages (every path outside /api),
 # served by the bookings' API (api/src/lib.rs).
 BOOKING_SERVICE_PATHS = {"/api/codec": "booking", "/": "booking"}
+# The Ingress that serves the codec on the Temporal Web UI's host (k8s/base/ingress.yaml),
+# so that the UI asks it on its own origin; it routes that path alone.
+WEB_UI_CODEC_INGRESS = "temporal-web-codec"
+CODEC_PATH = "/api/codec"
 CLUSTER_SCOPED = {
     "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
     "PriorityClass", "StorageClass", "PersistentVolume", "IngressClass",
@@ -240,6 +245,26 @@ def check_serving_container(d: Drift, what: str, obj: dict, c: dict, env: dict[s
     check_scrape_annotations(d, what, obj, port)
 
 
+def ingress_routes(d: Drift, ingresses, services: dict[str, dict]) -> dict[str, str]:
+    """Path -> Service of the Ingresses' rules; each path Prefix, routed once, to a port its Service has."""
+    routes: dict[str, str] = {}
+    for ing in ingresses:
+        for rule in ing["spec"].get("rules") or []:
+            for p in (rule.get("http") or {}).get("paths") or []:
+                backend = p.get("backend", {}).get("service", {})
+                d.check(p.get("pathType") == "Prefix", f"Ingress path {p.get('path')}: pathType is not Prefix")
+                d.check(p.get("path") not in routes, f"Ingress path {p.get('path')} is routed twice")
+                routes[p.get("path")] = backend.get("name")
+                port = backend.get("port", {})
+                svc = services.get(backend.get("name"))
+                if d.check(svc is not None, f"Ingress path {p.get('path')} points at missing Service {backend.get('name')}"):
+                    names = {sp.get("name") for sp in svc["spec"].get("ports") or []}
+                    numbers = {sp.get("port") for sp in svc["spec"].get("ports") or []}
+                    d.check(port.get("name") in names or port.get("number") in numbers,
+                            f"Ingress path {p.get('path')}: Service {backend.get('name')} has no port {port}")
+    return routes
+
+
 def selects(selector: dict, labels: dict) -> bool:
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
@@ -310,25 +335,17 @@ def main() -> int:
     expected_routes = {PREFIXES[c]: f"api-{c}" for c in contexts if c in PREFIXES}
     expected_routes.update({p: f"api-{DOCS_CONTEXT}" for p in DOCS_PATHS})
     expected_routes.update({p: f"api-{c}" for p, c in BOOKING_SERVICE_PATHS.items()})
-    ingresses = by_kind.get("Ingress", {})
-    d.check(len(ingresses) == 1, f"expected one Ingress, found {sorted(ingresses)}")
-    routes: dict[str, str] = {}
-    for ing in ingresses.values():
-        for rule in ing["spec"].get("rules") or []:
-            for p in (rule.get("http") or {}).get("paths") or []:
-                backend = p.get("backend", {}).get("service", {})
-                d.check(p.get("pathType") == "Prefix", f"Ingress path {p.get('path')}: pathType is not Prefix")
-                d.check(p.get("path") not in routes, f"Ingress path {p.get('path')} is routed twice")
-                routes[p.get("path")] = backend.get("name")
-                port = backend.get("port", {})
-                svc = services.get(backend.get("name"))
-                if d.check(svc is not None, f"Ingress path {p.get('path')} points at missing Service {backend.get('name')}"):
-                    names = {sp.get("name") for sp in svc["spec"].get("ports") or []}
-                    numbers = {sp.get("port") for sp in svc["spec"].get("ports") or []}
-                    d.check(port.get("name") in names or port.get("number") in numbers,
-                            f"Ingress path {p.get('path')}: Service {backend.get('name')} has no port {port}")
+    ingresses = dict(by_kind.get("Ingress", {}))
+    codec_ingress = ingresses.pop(WEB_UI_CODEC_INGRESS, None)
+    d.check(len(ingresses) == 1, f"expected one Ingress besides {WEB_UI_CODEC_INGRESS}, found {sorted(ingresses)}")
+    routes = ingress_routes(d, ingresses.values(), services)
     d.check(routes == expected_routes,
             f"Ingress routes {dict(sorted(routes.items()))} differ from the expected {dict(sorted(expected_routes.items()))}")
+    if d.check(codec_ingress is not None, f"no Ingress {WEB_UI_CODEC_INGRESS} for the codec on the Web UI's host"):
+        codec_routes = ingress_routes(d, [codec_ingress], services)
+        expected_codec = {CODEC_PATH: expected_routes[CODEC_PATH]}
+        d.check(codec_routes == expected_codec,
+                f"Ingress {WEB_UI_CODEC_INGRESS} routes {dict(sorted(codec_routes.items()))}, not the codec alone {expected_codec}")
 
     # --- workers ---------------------------------------------------------------------
     queues = task_queues(root)

@@ -71,6 +71,11 @@ def leave_the_namespace(docs):
     find(docs, "Service", "api-booking")["metadata"]["namespace"] = "default"
 
 
+def serve_the_api_on_the_web_ui_host(docs):
+    paths = find(docs, "Ingress", "temporal-web-codec")["spec"]["rules"][0]["http"]["paths"]
+    paths.append(dict(copy.deepcopy(paths[0]), path="/api/bookings"))
+
+
 MUTATIONS = {
     unmount_webhook_secret: "in no mounted Secret",
     read_a_key_the_template_lacks: "which the template lacks",
@@ -80,6 +85,7 @@ MUTATIONS = {
     give_a_worker_another_context: "Deployment worker-booking mounts the database Secrets of ['booking', 'payment']",
     lose_a_worker: "no Deployment worker-inventory",
     leave_the_namespace: "Service/api-booking: namespace is 'default'",
+    serve_the_api_on_the_web_ui_host: "Ingress temporal-web-codec routes",
 }
 
 
