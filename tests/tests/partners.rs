@@ -518,7 +518,8 @@ async fn seed_cancellation(platform: &TestPlatform, booking_ref: &BookingRef, pa
     };
     let terms = booking::store::begin_cancellation(&platform.booking_db, &request, "test").await.unwrap();
     assert!(matches!(terms, booking::store::BeginCancellation::Terms(_)), "{terms:?}");
-    let completion = CancellationCompletion { booking_ref: booking_ref.clone(), refunded: Money::inr(paise) };
+    let completion =
+        CancellationCompletion { booking_ref: booking_ref.clone(), refunded: Money::inr(paise), owed: None };
     booking::store::complete_cancellation(&platform.booking_db, &completion, "test").await.unwrap();
     sqlx::query(
         "UPDATE booking_cancellations SET completed_at = $2

@@ -7,8 +7,9 @@ use crate::{
 use contracts::{
     BookingRef, Currency, Money,
     activities::{
-        Charge, ChargeRequest, CheckoutOpened, CheckoutRequest, ReconcileReport, ReconcileRequest, RefundAmountRequest,
-        RefundOutcome, RefundPaymentRequest, RefundRequest, SettleRequest, definitions, failure_type,
+        Charge, ChargeRequest, CheckoutOpened, CheckoutRequest, HandoverOutcome, ReconcileReport, ReconcileRequest,
+        RefundAmountRequest, RefundHandover, RefundOutcome, RefundPaymentRequest, RefundRequest, SettleRequest,
+        definitions, failure_type,
     },
     saga::{WebhookAction, WebhookResolutionInput, WebhookResolved},
 };
@@ -250,6 +251,16 @@ impl PaymentActivitiesImpl {
     ) -> Result<RefundOutcome, ActivityError> {
         while_alive(&ctx, &Progress::none(), self.refund_payment_attempt(request)).await
     }
+
+    #[activity(definition = definitions::HandRefundOver)]
+    #[tracing::instrument(skip_all, fields(booking_ref = %request.booking_ref, key = %request.refund_key))]
+    pub async fn hand_refund_over(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        request: RefundHandover,
+    ) -> Result<HandoverOutcome, ActivityError> {
+        while_alive(&ctx, &Progress::none(), self.hand_refund_over_attempt(request)).await
+    }
 }
 
 /// A refund's reason as kept on its request: never empty, at most 500 characters.
@@ -321,6 +332,9 @@ impl PaymentActivitiesImpl {
             // The charge never started: nothing to give back.
             return Ok(RefundOutcome { refunded: Money::inr(0) });
         };
+        if handed_over(&mut db, &whole_charge_refund_key(&request.charge_idempotency_key)).await? {
+            return Err(business_failure(failure_type::REFUND_HANDED_OVER, "an operator took this refund over"));
+        }
         if let Some(order_id) = &row.gateway_order_id {
             // The gateway, not our row, says what was captured and refunded: an attempt may
             // have timed out after the gateway acted.
@@ -416,6 +430,9 @@ impl PaymentActivitiesImpl {
         // and sends the gateway the same body under the same key: one refund, however often
         // this runs, and never more than was captured less what was refunded.
         let reserved = match store::find_refund_request(&mut *db, &request.refund_key).await? {
+            Some(reserved) if reserved.status == store::RefundRequestStatus::Owed => {
+                return Err(business_failure(failure_type::REFUND_HANDED_OVER, "an operator took this refund over"));
+            }
             Some(reserved) => reserved,
             None => {
                 let amount = request.amount.amount.min(store::refundable_paise(&mut db, &row).await?);
@@ -441,6 +458,92 @@ impl PaymentActivitiesImpl {
         tracing::info!(amount = refund.amount, reason = %reserved.reason, by = %reserved.requested_by, "refunded");
         db.release().await?;
         Ok(RefundOutcome { refunded: Money { amount: refund.amount, currency } })
+    }
+
+    async fn hand_refund_over_attempt(&self, request: RefundHandover) -> Result<HandoverOutcome, ActivityError> {
+        let currency = request.amount.map_or(Currency::Inr, |a| a.currency);
+        let money = |amount| Money { amount, currency };
+        let (mut db, Some(row)) = self.locked_charge(&request.charge_idempotency_key).await? else {
+            return Ok(HandoverOutcome { refunded: money(0), owed: money(0) });
+        };
+        let Some(payment_id) = row.gateway_payment_id.clone().filter(|_| row.captured_paise > 0) else {
+            db.release().await?;
+            return Ok(HandoverOutcome { refunded: money(0), owed: money(0) });
+        };
+        let reason = kept_reason(&request.reason);
+        let handover = store::Handover { by: &request.handed_over_by, reason: &reason };
+        let existing = store::find_refund_request(&mut *db, &request.refund_key).await?;
+        if let Some(found) = &existing {
+            match found.status {
+                store::RefundRequestStatus::Refunded => {
+                    db.release().await?;
+                    return Ok(HandoverOutcome { refunded: money(found.amount_paise), owed: money(0) });
+                }
+                store::RefundRequestStatus::Owed => {
+                    db.release().await?;
+                    return Ok(HandoverOutcome { refunded: money(0), owed: money(found.amount_paise) });
+                }
+                store::RefundRequestStatus::Requested => {}
+            }
+        }
+        // The gateway, not our books, says what was refunded: an attempt may have timed out
+        // after the gateway acted.
+        let on_books: std::collections::HashSet<String> = store::movements_of_booking(&mut *db, &row.booking_ref)
+            .await?
+            .into_iter()
+            .filter(|m| m.kind == "refund")
+            .map(|m| m.gateway_ref)
+            .collect();
+        let unrecorded =
+            self.gateway.payment_refunds(&payment_id).await?.into_iter().any(|r| !on_books.contains(&r.id));
+        match existing {
+            // A refund of a fixed amount, reserved: when the gateway made a refund our books
+            // lack, it may be this one, whose answer was lost. Asking again under its key
+            // answers that refund if so, and nothing is owed.
+            Some(reserved) => {
+                if unrecorded
+                    && let Ok(refund) =
+                        self.gateway.refund(&payment_id, reserved.amount_paise, &request.refund_key).await
+                {
+                    let movement_key = gateway_idempotency_key(&request.refund_key);
+                    store::record_requested_refund(&mut db, &row, &reserved, &refund.id, refund.amount, &movement_key)
+                        .await?;
+                    db.release().await?;
+                    return Ok(HandoverOutcome { refunded: money(refund.amount), owed: money(0) });
+                }
+                store::mark_refund_owed(&mut db, &request.refund_key, &handover).await?;
+                tracing::warn!(amount = reserved.amount_paise, by = %request.handed_over_by, "refund handed over, owed");
+                db.release().await?;
+                Ok(HandoverOutcome { refunded: money(0), owed: money(reserved.amount_paise) })
+            }
+            // Never reserved (a compensation's refund of the whole charge, or one whose every
+            // attempt failed before reserving): what is left of the capture is owed, after the
+            // gateway's refunds are on the books.
+            None => {
+                for refund in self.gateway.payment_refunds(&payment_id).await? {
+                    let key = gateway_idempotency_key(&format!("{}/refund/{}", row.idempotency_key, refund.id));
+                    store::record_refund(&mut db, &row, &refund.id, refund.amount, &key).await?;
+                }
+                let left = store::refundable_paise(&mut db, &row).await?;
+                let owed = request.amount.map_or(left, |a| a.amount.min(left));
+                if owed <= 0 {
+                    db.release().await?;
+                    return Ok(HandoverOutcome { refunded: money(0), owed: money(0) });
+                }
+                let requested_by = format!("saga:{}", request.refund_key.split('/').next().unwrap_or_default());
+                let new = store::NewRefundRequest {
+                    refund_key: &request.refund_key,
+                    payment: &row,
+                    amount_paise: owed,
+                    reason: handover.reason,
+                    requested_by: &requested_by,
+                };
+                store::insert_owed_refund(&mut db, &new, &handover).await?;
+                tracing::warn!(amount = owed, by = %request.handed_over_by, "refund handed over, owed");
+                db.release().await?;
+                Ok(HandoverOutcome { refunded: money(0), owed: money(owed) })
+            }
+        }
     }
 
     async fn reconcile_stale_attempt(
@@ -737,6 +840,16 @@ fn without_order(row: &PaymentRow) -> ActivityError {
 }
 
 /// A non-retryable failure with a type name the saga matches on.
+/// The key a compensation's refund of the whole charge is taken over under.
+fn whole_charge_refund_key(charge_key: &str) -> String {
+    format!("{charge_key}/refund")
+}
+
+/// Whether an operator took the refund under `key` over.
+async fn handed_over(db: &mut sqlx::PgConnection, key: &str) -> Result<bool, sqlx::Error> {
+    Ok(store::find_refund_request(db, key).await?.is_some_and(|r| r.status == store::RefundRequestStatus::Owed))
+}
+
 fn business_failure(type_name: &str, message: &str) -> ActivityError {
     ApplicationFailure::builder(message.to_string()).type_name(type_name.to_string()).non_retryable(true).build().into()
 }

@@ -668,6 +668,9 @@ pub enum RefundRequestStatus {
     Requested,
     /// The gateway refunded it and the refund is on the books.
     Refunded,
+    /// An operator took it over: owed to the traveller, its amount still set aside, and
+    /// never asked of the gateway again.
+    Owed,
 }
 
 impl RefundRequestStatus {
@@ -675,6 +678,7 @@ impl RefundRequestStatus {
         match self {
             RefundRequestStatus::Requested => "requested",
             RefundRequestStatus::Refunded => "refunded",
+            RefundRequestStatus::Owed => "owed",
         }
     }
 }
@@ -690,12 +694,15 @@ pub struct RefundRequestRow {
     pub requested_by: String,
     pub status: RefundRequestStatus,
     pub gateway_refund_id: Option<String>,
+    /// `user:<id>` of the operator who took an owed refund over.
+    pub handed_over_by: Option<String>,
+    pub handed_over_reason: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
 const REFUND_REQUEST_COLUMNS: &str = "refund_key, payment_id, booking_ref, amount_paise, reason, requested_by, status,
-                                      gateway_refund_id, created_at, updated_at";
+                                      gateway_refund_id, handed_over_by, handed_over_reason, created_at, updated_at";
 
 /// A refund to reserve: `amount_paise` of the capture of `payment`.
 pub struct NewRefundRequest<'a> {
@@ -714,12 +721,12 @@ pub async fn find_refund_request(db: impl PgExecutor<'_>, key: &str) -> Result<O
 }
 
 /// What is left to refund of a capture: captured, less refunded, less what open requests
-/// have set aside. Read under the charge's lock, which every refund of it takes.
+/// and refunds owed have set aside. Read under the charge's lock, which every refund of it takes.
 pub async fn refundable_paise(conn: &mut PgConnection, payment: &PaymentRow) -> Result<i64, sqlx::Error> {
     let (captured, refunded, reserved): (i64, i64, i64) = sqlx::query_as(
         "SELECT p.captured_paise, p.refunded_paise,
                 COALESCE((SELECT sum(r.amount_paise) FROM refund_requests r
-                          WHERE r.payment_id = p.payment_id AND r.status = 'requested'), 0)::bigint
+                          WHERE r.payment_id = p.payment_id AND r.status IN ('requested', 'owed')), 0)::bigint
          FROM payments p WHERE p.payment_id = $1",
     )
     .bind(payment.payment_id)
@@ -772,6 +779,50 @@ pub async fn record_requested_refund(
         count_refund(amount);
     }
     Ok(())
+}
+
+/// Who takes a refund over, and why.
+pub struct Handover<'a> {
+    pub by: &'a str,
+    pub reason: &'a str,
+}
+
+/// Marks a refund in flight as owed (the caller holds the charge's lock).
+pub async fn mark_refund_owed(conn: &mut PgConnection, key: &str, handover: &Handover<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE refund_requests SET status = 'owed', handed_over_by = $2, handed_over_reason = $3, updated_at = now()
+         WHERE refund_key = $1 AND status = 'requested'",
+    )
+    .bind(key)
+    .bind(handover.by)
+    .bind(handover.reason)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Sets a refund that was never reserved aside as owed (the caller holds the charge's lock
+/// and checked what is refundable).
+pub async fn insert_owed_refund(
+    conn: &mut PgConnection,
+    request: &NewRefundRequest<'_>,
+    handover: &Handover<'_>,
+) -> Result<RefundRequestRow, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "INSERT INTO refund_requests (refund_key, payment_id, booking_ref, amount_paise, reason, requested_by, status,
+                                      handed_over_by, handed_over_reason)
+         VALUES ($1, $2, $3, $4, $5, $6, 'owed', $7, $8) RETURNING {REFUND_REQUEST_COLUMNS}"
+    ))
+    .bind(request.refund_key)
+    .bind(request.payment.payment_id)
+    .bind(request.payment.booking_ref.as_str())
+    .bind(request.amount_paise)
+    .bind(request.reason)
+    .bind(request.requested_by)
+    .bind(handover.by)
+    .bind(handover.reason)
+    .fetch_one(conn)
+    .await
 }
 
 /// Every reserved refund of a booking, oldest first.

@@ -41,6 +41,8 @@ pub mod failure_type {
     pub const PAYMENT_IN_USE: &str = "PaymentInUse";
     /// No booking opened the payment's order.
     pub const NO_BOOKING_FOR_ORDER: &str = "NoBookingForOrder";
+    /// An operator took the refund over: it is owed, and no attempt may make it any more.
+    pub const REFUND_HANDED_OVER: &str = "RefundHandedOver";
 }
 
 // ---------------------------------------------------------------- inventory
@@ -219,6 +221,9 @@ pub struct CancellationTerms {
 pub struct CancellationCompletion {
     pub booking_ref: BookingRef,
     pub refunded: Money,
+    /// A refund an operator took over, owed to the traveller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owed: Option<Money>,
 }
 
 /// Where a booking's record stands, as a repair reads it.
@@ -403,6 +408,29 @@ pub struct RefundAmountRequest {
     pub reason: String,
 }
 
+/// A refund the gateway keeps refusing, taken over by an operator (`hand_refund_over`): its
+/// amount is set aside as owed to the traveller, and the refund's own attempts stop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundHandover {
+    pub booking_ref: BookingRef,
+    pub charge_idempotency_key: String,
+    /// The key of the refund taken over: a fixed amount's, or `<charge key>/refund` for a
+    /// compensation's refund of the whole charge.
+    pub refund_key: String,
+    /// What the refund was for; `None` for all that is left of the charge.
+    pub amount: Option<Money>,
+    pub reason: String,
+    /// `user:<id>`.
+    pub handed_over_by: String,
+}
+
+/// Where a refund taken over stands: made by the gateway after all, or owed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandoverOutcome {
+    pub refunded: Money,
+    pub owed: Money,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundPaymentRequest {
     pub booking_ref: BookingRef,
@@ -478,6 +506,15 @@ impl PaymentActivities {
     pub fn refund_payment(request: RefundPaymentRequest) -> Result<RefundOutcome, ActivityError> {
         unimplemented!()
     }
+
+    /// Stops a refund for good and sets its amount aside as owed, under the charge's lock:
+    /// an attempt still running finishes first, and every later attempt fails
+    /// `RefundHandedOver` instead of asking the gateway. Answers what the gateway refunded
+    /// after all instead, when it did.
+    #[activity(name = "payment.hand_refund_over")]
+    pub fn hand_refund_over(request: RefundHandover) -> Result<HandoverOutcome, ActivityError> {
+        unimplemented!()
+    }
 }
 
 /// The marker types of the declarations above, for `#[activity(definition = ...)]` in the
@@ -491,6 +528,7 @@ pub mod definitions {
         ConfirmHold, ExtendHolds, HoldRooms, HoldSeats, ReleaseExpiredHolds, ReleaseHold, UnbookHold,
     };
     pub use super::payment_activities::{
-        Charge, OpenCheckout, ReconcileStale, RefundAmount, RefundCharge, RefundPayment, ResolveWebhook, SettleCheckout,
+        Charge, HandRefundOver, OpenCheckout, ReconcileStale, RefundAmount, RefundCharge, RefundPayment,
+        ResolveWebhook, SettleCheckout,
     };
 }

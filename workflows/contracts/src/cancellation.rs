@@ -76,6 +76,9 @@ pub struct CancellationOutcome {
     pub days_before_check_in: i64,
     pub refund_bp: u32,
     pub refunded: Money,
+    /// The refund an operator took over (`hand_refund_over`), owed to the traveller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owed: Option<Money>,
 }
 
 #[cfg(test)]

@@ -83,6 +83,9 @@ pub struct PackageBookingProgress {
     pub failure: Option<FailureReason>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkout: Option<CheckoutState>,
+    /// A compensation's refund an operator took over, owed to the traveller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_owed: Option<Money>,
 }
 
 impl PackageBookingProgress {
@@ -96,6 +99,7 @@ impl PackageBookingProgress {
             amount_refunded: None,
             failure: None,
             checkout: None,
+            amount_owed: None,
         }
     }
 }

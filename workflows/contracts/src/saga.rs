@@ -72,6 +72,21 @@ pub struct PaymentWindowExtension {
     pub requested_by: String,
 }
 
+/// An operator's repair of a saga's step that keeps failing: the `retry_step_now` and
+/// `hand_refund_over` updates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRepair {
+    pub reason: String,
+    /// `user:<id>`.
+    pub requested_by: String,
+}
+
+/// The step a repair acted on, as the saga names it (`refund`, `release the hold`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRepaired {
+    pub step: String,
+}
+
 /// The longest an operator extends a payment window by, in one go.
 pub const MAX_PAYMENT_WINDOW_EXTENSION_MINUTES: u32 = 24 * 60;
 
@@ -327,6 +342,10 @@ pub struct BookingProgress {
     /// The open checkout, while the saga waits for a checkout payment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkout: Option<CheckoutState>,
+    /// A compensation's refund an operator took over (`hand_refund_over`), owed to the
+    /// traveller instead of refunded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_owed: Option<Money>,
 }
 
 impl BookingProgress {
@@ -342,6 +361,7 @@ impl BookingProgress {
             amount_refunded: None,
             failure: None,
             checkout: None,
+            amount_owed: None,
         }
     }
 }
