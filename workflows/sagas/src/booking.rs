@@ -7,13 +7,14 @@ use crate::{
         PayingSaga, Payment, Stop, before_hold_expires, business_stop, extend_window, stop_if_cancelled, take_payment,
         validate_extension,
     },
+    repairs::{self, Repairable, StepRepairs},
 };
 use contracts::{
     Money,
     activities::{BookingActivities, BookingConfirmation, HoldRequest, InventoryActivities, NewBookingRecord},
     saga::{
         BookingProgress, BookingSagaInput, BookingStatus, CheckoutState, FailureReason, PaymentNotice,
-        PaymentWindowExtension,
+        PaymentWindowExtension, StepRepair, StepRepaired,
     },
     temporal::{self, task_queue},
 };
@@ -42,6 +43,18 @@ pub struct BookingWorkflow {
     /// attribute: so for sagas started without search attributes, as all were before the
     /// API set them at the start, whose histories hold an update per status.
     index_every_status: bool,
+    /// What operators asked of a give-back step that keeps failing.
+    repairs: StepRepairs,
+}
+
+impl Repairable for BookingWorkflow {
+    fn repairs(&self) -> &StepRepairs {
+        &self.repairs
+    }
+
+    fn repairs_mut(&mut self) -> &mut StepRepairs {
+        &mut self.repairs
+    }
 }
 
 impl PayingSaga for BookingWorkflow {
@@ -66,6 +79,10 @@ impl PayingSaga for BookingWorkflow {
         self.progress.amount_refunded = Some(refunded);
     }
 
+    fn set_owed(&mut self, owed: Money) {
+        self.progress.amount_owed = Some(owed);
+    }
+
     fn record_stop(&mut self, reason: FailureReason) {
         self.progress.failure = Some(reason);
         self.progress.checkout = None;
@@ -87,6 +104,7 @@ impl BookingWorkflow {
             payment_notices: Vec::new(),
             window_extended_to: None,
             index_every_status: false,
+            repairs: StepRepairs::default(),
         }
     }
 
@@ -137,6 +155,36 @@ impl BookingWorkflow {
         extension: &PaymentWindowExtension,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         validate_extension(self.progress.status, self.progress.checkout.as_ref(), extension)
+    }
+
+    /// An operator asks a give-back step that keeps failing to be tried again now.
+    #[update(name = "retry_step_now")]
+    pub fn retry_step_now(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _repair: StepRepair) -> StepRepaired {
+        repairs::ask_retry(&mut self.repairs)
+    }
+
+    #[update_validator(retry_step_now)]
+    pub fn validate_retry_step_now(
+        &self,
+        _ctx: &WorkflowContextView,
+        repair: &StepRepair,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        repairs::validate_retry(&self.repairs, repair)
+    }
+
+    /// An operator takes over the refund the gateway keeps refusing: it is owed, not retried.
+    #[update(name = "hand_refund_over")]
+    pub fn hand_refund_over(&mut self, _ctx: &mut SyncWorkflowContext<Self>, repair: StepRepair) -> StepRepaired {
+        repairs::ask_handover(&mut self.repairs, repair)
+    }
+
+    #[update_validator(hand_refund_over)]
+    pub fn validate_hand_refund_over(
+        &self,
+        _ctx: &WorkflowContextView,
+        repair: &StepRepair,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        repairs::validate_handover(&self.repairs, repair)
     }
 
     /// The saga's live progress, for the API and for operators.

@@ -3,10 +3,13 @@
 use crate::{
     options::on_queue,
     payment_steps::{PAYMENT_STEP, PayingSaga, Stop, refund_late_payments, stop_reason},
+    repairs::{Step, StepEnd, repairable},
 };
 use contracts::{
     BookingRef,
-    activities::{BookingActivities, BookingFailure, InventoryActivities, PaymentActivities, RefundRequest},
+    activities::{
+        BookingActivities, BookingFailure, InventoryActivities, PaymentActivities, RefundHandover, RefundRequest,
+    },
     saga::{BookingStatus, FailureReason},
     temporal::task_queue,
 };
@@ -100,13 +103,42 @@ async fn run_compensation<W: PayingSaga>(
 ) -> Result<(), ActivityExecutionError> {
     match compensation {
         Compensation::RefundCharge { charge_idempotency_key } => {
-            let refund =
-                RefundRequest { booking_ref: booking_ref.clone(), charge_idempotency_key, reason: reason.code.clone() };
-            let outcome = ctx
-                .execute_activity(PaymentActivities::refund_charge, refund, on_queue(task_queue::PAYMENT, PAYMENT_STEP))
-                .await?;
-            if outcome.refunded.amount > 0 {
-                ctx.state_mut(|s| s.set_refunded(outcome.refunded));
+            let refund = RefundRequest {
+                booking_ref: booking_ref.clone(),
+                charge_idempotency_key: charge_idempotency_key.clone(),
+                reason: reason.code.clone(),
+            };
+            let step = Step { name: "refund the charge", refund: true };
+            let options = || on_queue(task_queue::PAYMENT, PAYMENT_STEP);
+            match repairable(ctx, step, || PaymentActivities::refund_charge, refund, options).await? {
+                StepEnd::Done(outcome) => {
+                    if outcome.refunded.amount > 0 {
+                        ctx.state_mut(|s| s.set_refunded(outcome.refunded));
+                    }
+                }
+                StepEnd::HandedOver(repair) => {
+                    let handover = RefundHandover {
+                        booking_ref: booking_ref.clone(),
+                        refund_key: format!("{charge_idempotency_key}/refund"),
+                        charge_idempotency_key,
+                        amount: None,
+                        reason: repair.reason,
+                        handed_over_by: repair.requested_by,
+                    };
+                    let outcome = ctx
+                        .execute_activity(
+                            PaymentActivities::hand_refund_over,
+                            handover,
+                            on_queue(task_queue::PAYMENT, PAYMENT_STEP),
+                        )
+                        .await?;
+                    if outcome.refunded.amount > 0 {
+                        ctx.state_mut(|s| s.set_refunded(outcome.refunded));
+                    }
+                    if outcome.owed.amount > 0 {
+                        ctx.state_mut(|s| s.set_owed(outcome.owed));
+                    }
+                }
             }
         }
         Compensation::FailBookingRecord => {
@@ -115,24 +147,19 @@ async fn run_compensation<W: PayingSaga>(
                 code: reason.code.clone(),
                 message: reason.message.clone(),
             };
-            ctx.execute_activity(BookingActivities::fail_booking, failure, on_queue(task_queue::BOOKING, SHORT_STEP))
-                .await?;
+            let step = Step { name: "mark the booking failed", refund: false };
+            let options = || on_queue(task_queue::BOOKING, SHORT_STEP);
+            repairable(ctx, step, || BookingActivities::fail_booking, failure, options).await?;
         }
         Compensation::UnbookHold { hold_id } => {
-            ctx.execute_activity(
-                InventoryActivities::unbook_hold,
-                hold_id,
-                on_queue(task_queue::INVENTORY, SHORT_STEP),
-            )
-            .await?;
+            let step = Step { name: "give back the booked rooms or seats", refund: false };
+            let options = || on_queue(task_queue::INVENTORY, SHORT_STEP);
+            repairable(ctx, step, || InventoryActivities::unbook_hold, hold_id, options).await?;
         }
         Compensation::ReleaseHold { hold_id } => {
-            ctx.execute_activity(
-                InventoryActivities::release_hold,
-                hold_id,
-                on_queue(task_queue::INVENTORY, SHORT_STEP),
-            )
-            .await?;
+            let step = Step { name: "release the hold", refund: false };
+            let options = || on_queue(task_queue::INVENTORY, SHORT_STEP);
+            repairable(ctx, step, || InventoryActivities::release_hold, hold_id, options).await?;
         }
     }
     Ok(())

@@ -24,6 +24,7 @@ mod payment_steps;
 mod reconcile;
 mod refund;
 mod repair;
+mod repairs;
 mod settlement;
 
 pub use booking::{BookingWorkflow, initial_search_attributes};

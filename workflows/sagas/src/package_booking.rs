@@ -13,6 +13,7 @@ use crate::{
         PayingSaga, Payment, Stop, before_hold_expires, business_stop, extend_window, stop_if_cancelled, take_payment,
         validate_extension,
     },
+    repairs::{self, Repairable, StepRepairs},
 };
 use contracts::{
     Money,
@@ -21,7 +22,9 @@ use contracts::{
         SeatHoldRequest,
     },
     package::{PackageBookingInput, PackageBookingProgress, seat_hold_id, stay_hold_id},
-    saga::{BookingStatus, CheckoutState, FailureReason, PaymentNotice, PaymentWindowExtension},
+    saga::{
+        BookingStatus, CheckoutState, FailureReason, PaymentNotice, PaymentWindowExtension, StepRepair, StepRepaired,
+    },
     temporal::{self, task_queue},
 };
 use std::time::Duration;
@@ -39,6 +42,18 @@ pub struct PackageBookingWorkflow {
     payment_notices: Vec<PaymentNotice>,
     /// Until when an operator asked the checkout to stay open (Unix milliseconds).
     window_extended_to: Option<i64>,
+    /// What operators asked of a give-back step that keeps failing.
+    repairs: StepRepairs,
+}
+
+impl Repairable for PackageBookingWorkflow {
+    fn repairs(&self) -> &StepRepairs {
+        &self.repairs
+    }
+
+    fn repairs_mut(&mut self) -> &mut StepRepairs {
+        &mut self.repairs
+    }
 }
 
 impl PayingSaga for PackageBookingWorkflow {
@@ -63,6 +78,10 @@ impl PayingSaga for PackageBookingWorkflow {
         self.progress.amount_refunded = Some(refunded);
     }
 
+    fn set_owed(&mut self, owed: Money) {
+        self.progress.amount_owed = Some(owed);
+    }
+
     fn record_stop(&mut self, reason: FailureReason) {
         self.progress.failure = Some(reason);
         self.progress.checkout = None;
@@ -78,7 +97,13 @@ impl PackageBookingWorkflow {
     #[init]
     pub fn new(_ctx: &WorkflowContextView, input: PackageBookingInput) -> Self {
         let progress = PackageBookingProgress::accepted(&input);
-        PackageBookingWorkflow { input, progress, payment_notices: Vec::new(), window_extended_to: None }
+        PackageBookingWorkflow {
+            input,
+            progress,
+            payment_notices: Vec::new(),
+            window_extended_to: None,
+            repairs: StepRepairs::default(),
+        }
     }
 
     #[run(name = "PackageBookingSaga")]
@@ -120,6 +145,36 @@ impl PackageBookingWorkflow {
         extension: &PaymentWindowExtension,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         validate_extension(self.progress.status, self.progress.checkout.as_ref(), extension)
+    }
+
+    /// An operator asks a give-back step that keeps failing to be tried again now.
+    #[update(name = "retry_step_now")]
+    pub fn retry_step_now(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _repair: StepRepair) -> StepRepaired {
+        repairs::ask_retry(&mut self.repairs)
+    }
+
+    #[update_validator(retry_step_now)]
+    pub fn validate_retry_step_now(
+        &self,
+        _ctx: &WorkflowContextView,
+        repair: &StepRepair,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        repairs::validate_retry(&self.repairs, repair)
+    }
+
+    /// An operator takes over the refund the gateway keeps refusing: it is owed, not retried.
+    #[update(name = "hand_refund_over")]
+    pub fn hand_refund_over(&mut self, _ctx: &mut SyncWorkflowContext<Self>, repair: StepRepair) -> StepRepaired {
+        repairs::ask_handover(&mut self.repairs, repair)
+    }
+
+    #[update_validator(hand_refund_over)]
+    pub fn validate_hand_refund_over(
+        &self,
+        _ctx: &WorkflowContextView,
+        repair: &StepRepair,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        repairs::validate_handover(&self.repairs, repair)
     }
 
     /// The saga's live progress, for the API and for operators.

@@ -35,7 +35,7 @@ const AFTER_PAYMENT_MARGIN_MS: i64 = 60_000;
 const EXTENDED_HOLD_MARGIN_MS: i64 = 5 * 60_000;
 
 /// The state a saga that takes payment keeps for these steps.
-pub(crate) trait PayingSaga: 'static {
+pub(crate) trait PayingSaga: crate::repairs::Repairable {
     /// Every payment notice the gateway's webhooks brought, in arrival order.
     fn payment_notices(&self) -> &[PaymentNotice];
     /// Until when an operator asked the checkout to stay open (Unix milliseconds).
@@ -46,6 +46,8 @@ pub(crate) trait PayingSaga: 'static {
     fn add_refunded(&mut self, refunded: Money);
     /// Sets what the saga's progress shows as given back by its compensation.
     fn set_refunded(&mut self, refunded: Money);
+    /// Shows the compensation's refund an operator took over, owed to the traveller.
+    fn set_owed(&mut self, owed: Money);
     /// Shows why the saga stopped, with no checkout open any more.
     fn record_stop(&mut self, reason: FailureReason);
     /// Moves the saga's status (and the search attribute, where the saga rests).

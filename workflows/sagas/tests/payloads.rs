@@ -25,9 +25,10 @@ use contracts::{
     activities::{
         BookingActivities, BookingConfirmation, BookingFailure, BookingOnRecord, CancellationCompletion,
         CancellationRequest, CancellationTerms, Charge, ChargeRequest, CheckoutOpened, CheckoutRequest, ExtendHolds,
-        HoldPlaced, HoldRequest, InventoryActivities, NewBookingRecord, NewPackageBookingRecord, PaymentActivities,
-        ReconcileReport, ReconcileRequest, RecordedStatus, RefundAmountRequest, RefundIssued, RefundOutcome,
-        RefundPaymentRequest, RefundRequest, SeatHoldRequest, SettleRequest, StoppedSagasRequest,
+        HandoverOutcome, HoldPlaced, HoldRequest, InventoryActivities, NewBookingRecord, NewPackageBookingRecord,
+        PaymentActivities, ReconcileReport, ReconcileRequest, RecordedStatus, RefundAmountRequest, RefundHandover,
+        RefundIssued, RefundOutcome, RefundPaymentRequest, RefundRequest, SeatHoldRequest, SettleRequest,
+        StoppedSagasRequest,
     },
     cancellation::{CancellationInput, CancellationOutcome, RefundOverride},
     package::{IncludedStay, PackageBookingInput, PackageBookingProgress, PackageOrder, seat_hold_id, stay_hold_id},
@@ -35,8 +36,8 @@ use contracts::{
     saga::{
         AutoRefundInput, BookingProgress, BookingRequestKey, BookingSagaInput, BookingStatus, CheckoutState,
         FailureReason, LeadTraveller, ManualRefundInput, PaymentMethod, PaymentNotice, PaymentWindowExtension,
-        RepairOutcome, RepairReport, RepairSweepReport, StayRequest, WebhookAction, WebhookResolutionInput,
-        WebhookResolved,
+        RepairOutcome, RepairReport, RepairSweepReport, StayRequest, StepRepair, StepRepaired, WebhookAction,
+        WebhookResolutionInput, WebhookResolved,
     },
     settlement::{
         BankAccount, NewSettlement, PaidPayout, PartnerActivities, PartnerSales, PartnerSalesActivities,
@@ -186,7 +187,18 @@ fn table() -> Table {
             },
         );
     t.activity(BookingActivities::complete_cancellation)
-        .input("", CancellationCompletion { booking_ref: card.reference.clone(), refunded: card.quote.total });
+        .input(
+            "",
+            CancellationCompletion { booking_ref: card.reference.clone(), refunded: card.quote.total, owed: None },
+        )
+        .input(
+            "refund_owed",
+            CancellationCompletion {
+                booking_ref: card.reference.clone(),
+                refunded: Money::inr(0),
+                owed: Some(card.quote.total),
+            },
+        );
     let on_record = |status| Some(BookingOnRecord { status, total: checkout.quote.total });
     t.activity(BookingActivities::booking_on_record)
         .input("", checkout.reference.clone())
@@ -285,6 +297,31 @@ fn table() -> Table {
     t.activity(PaymentActivities::refund_payment)
         .input("", auto_refund_request(&checkout))
         .output("", RefundOutcome { refunded: checkout.quote.total });
+    t.activity(PaymentActivities::hand_refund_over)
+        .input(
+            "cancellation",
+            RefundHandover {
+                booking_ref: card.reference.clone(),
+                charge_idempotency_key: card.charge_key(),
+                refund_key: format!("cancel-{}/refund", card.reference),
+                amount: Some(Money::inr(945_000)),
+                reason: "beneficiary account closed".into(),
+                handed_over_by: "user:0b9e7f54-2d0c-4a8e-9d55-3b1f1b7c2a10".into(),
+            },
+        )
+        .input(
+            "compensation",
+            RefundHandover {
+                booking_ref: card.reference.clone(),
+                charge_idempotency_key: card.charge_key(),
+                refund_key: format!("{}/refund", card.charge_key()),
+                amount: None,
+                reason: "payment under review at the gateway".into(),
+                handed_over_by: "user:0b9e7f54-2d0c-4a8e-9d55-3b1f1b7c2a10".into(),
+            },
+        )
+        .output("owed", HandoverOutcome { refunded: Money::inr(0), owed: Money::inr(945_000) })
+        .output("refunded", HandoverOutcome { refunded: Money::inr(945_000), owed: Money::inr(0) });
 
     // -------------------------------------------------------- partner
     t.activity(PartnerActivities::settlement_terms).input("", id(AGARTALA_TRAVELS)).output(
@@ -369,11 +406,14 @@ fn table() -> Table {
             expires_at_ms: 1_796_114_845_000,
         },
     );
+    saga.update(BookingWorkflow::retry_step_now).input("", step_repair()).output("", repaired("release the hold"));
+    saga.update(BookingWorkflow::hand_refund_over).input("", step_repair()).output("", repaired("refund the charge"));
     saga.query(BookingWorkflow::status)
         .output("pending", progress(&card, BookingStatus::Pending))
         .output("held", progress(&card, BookingStatus::Held))
         .output("awaiting_payment", awaiting_checkout(&checkout))
         .output("compensating", compensating(&card))
+        .output("refund_owed", BookingProgress { amount_owed: Some(card.quote.total), ..compensating(&card) })
         .output("confirmed", confirmed(&card));
 
     let mut package_saga = t.workflow::<PackageBookingWorkflow>();
@@ -413,6 +453,14 @@ fn table() -> Table {
         },
     );
     package_saga
+        .update(PackageBookingWorkflow::retry_step_now)
+        .input("", step_repair())
+        .output("", repaired("release the hold"));
+    package_saga
+        .update(PackageBookingWorkflow::hand_refund_over)
+        .input("", step_repair())
+        .output("", repaired("refund the charge"));
+    package_saga
         .query(PackageBookingWorkflow::status)
         .output("pending", PackageBookingProgress::accepted(&package))
         .output(
@@ -428,7 +476,8 @@ fn table() -> Table {
             },
         );
 
-    t.workflow::<CancellationWorkflow>()
+    let mut cancellation = t.workflow::<CancellationWorkflow>();
+    cancellation
         .run()
         .input("", cancellation_input(&card))
         .input("override", cancellation_override(&card))
@@ -440,8 +489,22 @@ fn table() -> Table {
                 days_before_check_in: 10,
                 refund_bp: 10_000,
                 refunded: card.quote.total,
+                owed: None,
+            },
+        )
+        .output(
+            "refund_owed",
+            CancellationOutcome {
+                booking_ref: card.reference.clone(),
+                policy: "standard".into(),
+                days_before_check_in: 10,
+                refund_bp: 10_000,
+                refunded: Money::inr(0),
+                owed: Some(card.quote.total),
             },
         );
+    cancellation.update(CancellationWorkflow::retry_step_now).input("", step_repair()).output("", repaired("refund"));
+    cancellation.update(CancellationWorkflow::hand_refund_over).input("", step_repair()).output("", repaired("refund"));
     t.workflow::<HoldSweepWorkflow>().run().output("", 1);
     t.workflow::<ReconcilePaymentsWorkflow>()
         .run()
@@ -814,6 +877,17 @@ fn reconcile_request() -> ReconcileRequest {
     ReconcileRequest { stale_after_secs: 3_600, limit: 100 }
 }
 
+fn step_repair() -> StepRepair {
+    StepRepair {
+        reason: "gateway support ticket 4411".into(),
+        requested_by: "user:0b9e7f54-2d0c-4a8e-9d55-3b1f1b7c2a10".into(),
+    }
+}
+
+fn repaired(step: &str) -> StepRepaired {
+    StepRepaired { step: step.into() }
+}
+
 fn progress(s: &Scenario, status: BookingStatus) -> BookingProgress {
     BookingProgress {
         booking_ref: s.reference.clone(),
@@ -824,6 +898,7 @@ fn progress(s: &Scenario, status: BookingStatus) -> BookingProgress {
         amount_refunded: None,
         failure: None,
         checkout: None,
+        amount_owed: None,
     }
 }
 
