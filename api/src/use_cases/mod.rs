@@ -13,6 +13,7 @@ pub(crate) mod payment_event;
 pub(crate) mod payment_window;
 pub(crate) mod payout;
 pub(crate) mod refund;
+pub(crate) mod step_repair;
 
 use crate::error::ApiError;
 use temporalio_client::errors::WorkflowStartError;

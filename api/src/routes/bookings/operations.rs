@@ -9,7 +9,10 @@ use crate::{
     money::MoneyDto,
     paging::{self, Page, PageSize},
     state::AppState,
-    use_cases::booking::{self as use_case, BookingState},
+    use_cases::{
+        booking::{self as use_case, BookingState},
+        step_repair::{Repair, RepairOrder},
+    },
 };
 use axum::{Json, extract::State};
 use booking::{BookingKind, BookingSearch, BookingSearchAfter, BookingSearchOrder, RecordStatus};
@@ -26,6 +29,8 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(booking_dossier))
         .routes(routes!(force_cancel_booking))
         .routes(routes!(extend_payment_window))
+        .routes(routes!(retry_step_now))
+        .routes(routes!(hand_refund_over))
 }
 
 /// Characters of a booking reference (`TRP-` and six), the longest `reference` filter.
@@ -559,4 +564,105 @@ pub(crate) async fn extend_payment_window(
         key: super::idempotency_key(&headers)?,
     };
     Ok(Json(crate::use_cases::payment_window::extend_payment_window(&state, order).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StepRepairRequest {
+    /// Why, for the audit trail (1 to 500 characters).
+    #[schema(min_length = 1, max_length = 500, format = "non-blank")]
+    reason: String,
+}
+
+/// The saga and step a repair acted on.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct StepRepairDto {
+    /// `booking-<ref>` while the booking saga gives back, `cancel-<ref>` for a cancellation.
+    workflow_id: String,
+    /// The step, as the saga names it (`refund`, `release the hold`, ...).
+    step: String,
+    /// The saga in the Temporal Web UI.
+    ui_url: String,
+}
+
+/// Try a failing give-back step again now (operators): while a booking saga compensates, or
+/// a cancellation runs, a step that keeps failing (a refund the gateway refuses, a release
+/// the database refused) is retried with a backoff of up to half a minute. This cancels the
+/// waiting attempt and schedules the step at once. A saga with no such step refuses it (409)
+/// before anything is recorded. The same `Idempotency-Key` is the same retry.
+#[utoipa::path(post, path = "/{booking_ref}/retry-step", tag = "bookings", request_body = StepRepairRequest,
+    security(("bearer" = ["bookings:override"])),
+    params(("booking_ref" = String, Path, example = "TRP-7K3M9Q"),
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,200}$", description = "The same key is the same retry")),
+    responses((status = 200, body = StepRepairDto, description = "The step is being tried again"),
+        (status = 401, description = "Not signed in"), (status = 403, description = "Not an operator"),
+        (status = 404, description = "No such booking"),
+        (status = 409, description = "No give-back step of this booking is being retried"),
+        (status = 422, description = "No reason"), (status = 503, description = "Temporal is unreachable")))]
+pub(crate) async fn retry_step_now(
+    caller: Require<BookingsOverride>,
+    State(state): State<AppState>,
+    ApiPath(raw_ref): ApiPath<String>,
+    headers: axum::http::HeaderMap,
+    ApiJson(body): ApiJson<StepRepairRequest>,
+) -> Result<Json<StepRepairDto>, ApiError> {
+    repair_step(&state, caller.user_id, &raw_ref, &headers, body, Repair::RetryNow).await
+}
+
+/// Stop retrying a refund and hand it to manual handling (operators): a refund the gateway
+/// keeps refusing, in a booking saga's compensation or a cancellation, is no longer asked of
+/// the gateway; its amount is kept aside as owed to the traveller (`status: owed` in
+/// `GET /api/bookings/{booking_ref}/refunds` and the dossier) and the saga finishes without
+/// it. Refunded after all (an answer the gateway lost), it is recorded as refunded instead. A
+/// saga with no refund running refuses it (409). The same `Idempotency-Key` is the same
+/// hand-over.
+#[utoipa::path(post, path = "/{booking_ref}/hand-refund-over", tag = "bookings", request_body = StepRepairRequest,
+    security(("bearer" = ["bookings:override"])),
+    params(("booking_ref" = String, Path, example = "TRP-7K3M9Q"),
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,200}$", description = "The same key is the same hand-over")),
+    responses((status = 200, body = StepRepairDto, description = "The refund is handed over; the saga finishes without it"),
+        (status = 401, description = "Not signed in"), (status = 403, description = "Not an operator"),
+        (status = 404, description = "No such booking"),
+        (status = 409, description = "No refund of this booking is being retried"),
+        (status = 422, description = "No reason"), (status = 503, description = "Temporal is unreachable")))]
+pub(crate) async fn hand_refund_over(
+    caller: Require<BookingsOverride>,
+    State(state): State<AppState>,
+    ApiPath(raw_ref): ApiPath<String>,
+    headers: axum::http::HeaderMap,
+    ApiJson(body): ApiJson<StepRepairRequest>,
+) -> Result<Json<StepRepairDto>, ApiError> {
+    repair_step(&state, caller.user_id, &raw_ref, &headers, body, Repair::HandRefundOver).await
+}
+
+async fn repair_step(
+    state: &AppState,
+    user_id: Uuid,
+    raw_ref: &str,
+    headers: &axum::http::HeaderMap,
+    body: StepRepairRequest,
+    repair: Repair,
+) -> Result<Json<StepRepairDto>, ApiError> {
+    let unknown = || ApiError::not_found("booking_not_found", format!("No booking {raw_ref}"));
+    let booking_ref = BookingRef::parse(raw_ref).map_err(|_| unknown())?;
+    tracing::Span::current().record("booking_ref", tracing::field::display(&booking_ref));
+    let reason = super::operator_reason(&body.reason, "A repair")?;
+    let key = super::idempotency_key(headers)?;
+    if state.bookings.kind_of(&booking_ref).await?.is_none()
+        && state.bookings.accepted_request(&booking_ref).await?.is_none()
+    {
+        return Err(unknown());
+    }
+    let order = RepairOrder {
+        booking_ref,
+        repair,
+        request: contracts::saga::StepRepair { reason, requested_by: format!("user:{user_id}") },
+        key,
+    };
+    let repaired = crate::use_cases::step_repair::repair_step(state, order).await?;
+    Ok(Json(StepRepairDto {
+        ui_url: state.temporal_ui.workflow_url(&repaired.workflow_id),
+        workflow_id: repaired.workflow_id,
+        step: repaired.step,
+    }))
 }

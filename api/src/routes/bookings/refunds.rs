@@ -19,7 +19,7 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use contracts::BookingRef;
-use payment::RefundRequestRow;
+use payment::{RefundRequestRow, RefundRequestStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -54,10 +54,16 @@ pub(crate) struct RefundDto {
     reason: String,
     /// `user:<id>` for an operator's refund, `saga:<workflow id>` for a cancellation's.
     requested_by: String,
-    /// `requested` (reserved; the gateway has not refunded it yet) or `refunded`.
+    /// `requested` (reserved; the gateway has not refunded it yet), `refunded`, or `owed`
+    /// (an operator took it over from a saga the gateway kept refusing: owed to the
+    /// traveller, paid by hand, never asked of the gateway again).
+    #[schema(example = "refunded")]
     status: String,
     /// The gateway's refund id, once refunded.
     gateway_refund_id: Option<String>,
+    /// `user:<id>` of the operator who took an owed refund over, and why.
+    handed_over_by: Option<String>,
+    handed_over_reason: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     /// The workflow making it, and its page in the Temporal Web UI.
@@ -68,13 +74,17 @@ pub(crate) struct RefundDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct RefundList {
     items: Vec<RefundDto>,
+    /// What the refunds handed over to operators owe the traveller, in all.
+    owed: MoneyDto,
     /// Always null: a booking has few refunds, listed whole.
     next_cursor: Option<String>,
 }
 
 pub(crate) fn refund_dto(state: &AppState, row: RefundRequestRow) -> RefundDto {
-    // `<workflow id>/refund`, for the cancellation's and the operator's workflows alike.
-    let workflow_id = row.refund_key.strip_suffix("/refund").unwrap_or(&row.refund_key).to_string();
+    // `<workflow id>/refund`, for the cancellation's and the operator's workflows alike, and
+    // `<workflow id>/charge/refund` for a compensation's refund handed over.
+    let key = row.refund_key.strip_suffix("/refund").unwrap_or(&row.refund_key);
+    let workflow_id = key.strip_suffix("/charge").unwrap_or(key).to_string();
     RefundDto {
         ui_url: state.temporal_ui.workflow_url(&workflow_id),
         workflow_id,
@@ -84,6 +94,8 @@ pub(crate) fn refund_dto(state: &AppState, row: RefundRequestRow) -> RefundDto {
         requested_by: row.requested_by,
         status: row.status.as_str().to_string(),
         gateway_refund_id: row.gateway_refund_id,
+        handed_over_by: row.handed_over_by,
+        handed_over_reason: row.handed_over_reason,
         created_at: row.created_at,
         updated_at: row.updated_at,
     }
@@ -189,5 +201,10 @@ pub(crate) async fn booking_refunds(
         return Err(not_found());
     }
     let rows = state.payments.refunds_of_booking(&booking_ref).await?;
-    Ok(Json(RefundList { items: rows.into_iter().map(|row| refund_dto(&state, row)).collect(), next_cursor: None }))
+    let owed = rows.iter().filter(|r| r.status == RefundRequestStatus::Owed).map(|r| r.amount_paise).sum();
+    Ok(Json(RefundList {
+        items: rows.into_iter().map(|row| refund_dto(&state, row)).collect(),
+        owed: MoneyDto::new(owed, "INR"),
+        next_cursor: None,
+    }))
 }
