@@ -221,8 +221,8 @@ async fn a_package_with_two_included_stays_is_held_paid_once_confirmed_and_cance
     assert_eq!(cancelled["amount_refunded"]["amount"], total, "{cancelled}");
     assert_eq!(seats(&platform, departure).await, (0, 0));
     assert_eq!(stay_nights(&platform, departure).await, rooms_before);
-    platform.replay_workflow_history(&format!("booking-{booking_ref}"), "package booking").await.unwrap();
-    platform.replay_workflow_history(&format!("cancel-{booking_ref}"), "package cancellation").await.unwrap();
+    platform.replay_workflow_history(&format!("booking-{booking_ref}"), "package_booking_confirmed").await.unwrap();
+    platform.replay_workflow_history(&format!("cancel-{booking_ref}"), "package_cancellation").await.unwrap();
     platform.stop().await.unwrap();
 }
 
@@ -345,7 +345,7 @@ async fn a_declined_card_or_a_full_departure_gives_back_every_item() {
     open_departure(&platform, &operator, few, 1).await;
     let (status, refused) = post_package(&platform, &platform.traveller, &package_body(few, 2, "tok_success")).await;
     assert_eq!((status, error_code(&refused)), (422, "not_enough_seats"), "{refused}");
-    platform.replay_workflow_history(&workflow, "declined package booking").await.unwrap();
+    platform.replay_workflow_history(&workflow, "package_booking_declined").await.unwrap();
     platform.stop().await.unwrap();
 }
 
@@ -537,7 +537,7 @@ async fn the_inventory_worker_killed_between_the_seat_hold_and_the_room_holds_le
         assert_eq!(seats(&platform, departure).await, (0, 2));
         let booked: Vec<(NaiveDate, i32, i32)> = rooms_before.iter().map(|&(n, h, b)| (n, h, b + 1)).collect();
         assert_eq!(stay_nights(&platform, departure).await, booked, "each night booked once");
-        platform.replay_workflow_history(&workflow, "package booking after a crash").await.unwrap();
+        platform.replay_workflow_history(&workflow, "package_booking_after_crash").await.unwrap();
         if caught_between > 0 {
             break;
         }

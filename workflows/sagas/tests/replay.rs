@@ -2,7 +2,8 @@
 //! would break workflows in flight fails here. Record new fixtures with
 //! `TT_RECORD_HISTORIES=1 cargo test -p tests --test booking_saga --test payments --test cancellation
 //! --test partners` (the partners' tests record a partner's booking, a settlement, and a
-//! settlement started by its schedule).
+//! settlement started by its schedule), `--test package_bookings` (package sagas) and
+//! `--test step_repairs` (repaired cancellations).
 
 use std::path::PathBuf;
 use temporalio_client::WorkflowHistory;
@@ -55,12 +56,22 @@ async fn every_recorded_workflow_history_replays() {
         // Repairs of stopped sagas, both ways.
         "repair_compensated",
         "repair_confirmed",
+        // A package: seats and two stays held, paid once, confirmed; then cancelled; and one
+        // whose card was declined, every item given back.
+        "package_booking_confirmed",
+        "package_cancellation",
+        "package_booking_declined",
+        // Cancellations whose refund an operator had tried again now, or took over.
+        "cancellation_step_retried",
+        "cancellation_refund_handed_over",
     ] {
         assert!(names.contains(&expected), "fixture {expected} missing from {names:?}");
     }
     let replayer = WorkflowReplayer::new(
         WorkflowReplayerOptions::new()
             .register_workflow::<sagas::BookingWorkflow>()
+            .unwrap()
+            .register_workflow::<sagas::PackageBookingWorkflow>()
             .unwrap()
             .register_workflow::<sagas::HoldSweepWorkflow>()
             .unwrap()
