@@ -155,8 +155,8 @@ cat <<MSG
 
   Tripura Tourism runs in kind cluster '$CLUSTER'.
     API (Ingress)  $INGRESS_URL/api/docs
-    Temporal UI    $KUBECTL --context kind-$CLUSTER -n temporal port-forward svc/temporal-web 8233
-                   then http://localhost:8233
+    Temporal UI    http://temporal.localhost:8088 (read travellers' details: sign in as an
+                   operator at http://temporal.localhost:8088/api/codec/sign-in)
     Pods           $KUBECTL --context kind-$CLUSTER -n $NAMESPACE get pods
   make kind-down deletes the cluster and the registry.
 MSG

@@ -7,8 +7,10 @@
 //! The Web UI cannot send a bearer token unless it signs its users in itself, so an
 //! operator may instead sign in at `/api/codec/sign-in`: the API answers with a cookie that
 //! holds a codec token (an access token of its own audience, short-lived), scoped to
-//! `/api/codec`, `HttpOnly` and `SameSite=Strict`, and the UI sends it when its codec
-//! setting *Include cross-origin credentials* is on. The codec routes, and only they,
+//! `/api/codec`, `HttpOnly` and `SameSite=Strict`. The Web UI is served on an origin that
+//! also routes `/api/codec` here (`web-ui-proxy` in development, an Ingress on the UI's host
+//! in Kubernetes), so the UI's codec requests are same-origin and carry the cookie with no
+//! setting in the browser. The codec routes, and only they,
 //! accept that cookie in place of the `Authorization` header; every route, the codec's
 //! included, refuses a codec token as a bearer token. Only the codec routes allow CORS
 //! credentials.
@@ -109,8 +111,8 @@ const SIGN_IN_PAGE: &str = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Tripura Tourism: read payloads in the Temporal Web UI</title></head>
 <body>
 <h1>Read travellers' details in the Temporal Web UI</h1>
-<p>Sign in as an operator. The Web UI then opens sealed payloads through this codec while the
-sign-in lasts, once its codec setting <em>Include cross-origin credentials</em> is on.</p>
+<p>Sign in as an operator. The Web UI on this address then opens sealed payloads through this
+codec while the sign-in lasts; there is nothing to set in the browser.</p>
 <form method="post" action="/api/codec/sign-in">
 <p><label>Email <input name="email" type="email" autocomplete="username" required></label></p>
 <p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>
