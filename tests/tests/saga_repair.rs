@@ -221,3 +221,44 @@ async fn a_saga_terminated_while_its_hold_waits_shows_failed_and_its_repair_find
     assert_eq!(platform.gateway_ledger().await["totals"]["captures"], 0);
     platform.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compensation_refund_the_gateway_keeps_refusing_is_handed_over_and_the_saga_ends_with_it_owed() {
+    let platform = TestPlatform::spawn().await.unwrap();
+    let operator = platform.user_with_role(auth::roles::OPERATOR).await.unwrap();
+    let booking_ref = lose_the_hold_under_the_charge(&platform, 35).await;
+    platform.set_gateway_faults(json!({ "refuse_refunds": 1000 })).await;
+    eventually_within(Duration::from_secs(60), "a refused refund", async || {
+        let injected = platform.gateway_faults_injected().await;
+        if injected["refused_refunds"].as_u64() >= Some(1) { Ok(()) } else { Err(injected) }
+    })
+    .await;
+    let url = format!("{}/api/bookings/{booking_ref}/hand-refund-over", platform.api_url);
+    let request = platform.http_as(&operator).post(url).json(&json!({ "reason": "payment under review for weeks" }));
+    let (status, body) = tests::body_of(request.send().await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["workflow_id"].as_str(), body["step"].as_str()),
+        (Some(&*format!("booking-{booking_ref}")), Some("refund the charge"))
+    );
+
+    // The saga gives the rest back and ends failed, what it captured owed to the traveller.
+    let view = eventually_within(Duration::from_secs(60), "the booking to fail", async || {
+        let (_, view) = platform.get_booking(&booking_ref, 5).await.unwrap();
+        if view["status"] == "failed" { Ok(view) } else { Err(view) }
+    })
+    .await;
+    assert_eq!(view["failure"]["code"], "hold_lost", "{view}");
+    let url = format!("{}/api/bookings/{booking_ref}/refunds", platform.api_url);
+    let listed = tests::json_of(platform.http_as(&operator).get(url)).await;
+    assert_eq!(listed["owed"], view["total"], "{listed} {view}");
+    assert_eq!(listed["items"][0]["status"], "owed", "{listed}");
+    assert_eq!(listed["items"][0]["workflow_id"], format!("booking-{booking_ref}"), "{listed}");
+    // The gateway accepts refunds again: the refund taken over is not made behind the
+    // operator's back.
+    platform.set_gateway_faults(json!({})).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let books = platform.gateway_ledger().await;
+    assert_eq!(books["totals"]["refunds"], 0, "{books}");
+    platform.stop().await.unwrap();
+}
