@@ -260,6 +260,30 @@ async fn cancelling_a_package_refunds_by_its_tiers_to_the_paisa() {
         assert_eq!(seats(&platform, departure).await, (0, 0));
         assert_eq!(stay_nights(&platform, departure).await, rooms_before);
     }
+
+    // An operator overrides the policy for a package as for a stay: 5 days ahead, where the
+    // policy refunds nothing, three quarters, kept in the booking's overrides.
+    let departure = departure_in(5);
+    open_departure(&platform, &operator, departure, 12).await;
+    let booking_ref = book_package(&platform, &package_body(departure, 2, "tok_success")).await;
+    let confirmed = wait_for(&platform, &booking_ref, &["confirmed", "failed"]).await;
+    assert_eq!(confirmed["status"], "confirmed", "{confirmed}");
+    let (base, gst, _) = quote(&platform, departure, 2).await;
+    let url = format!("{}/api/bookings/{booking_ref}/cancel", platform.api_url);
+    let body = json!({ "refund_bp": 7_500, "override_reason": "the tour bus broke down" });
+    let (status, accepted) = body_of(platform.http_as(&operator).post(url).json(&body).send().await.unwrap()).await;
+    assert_eq!(status, 202, "{accepted}");
+    let cancelled = wait_for(&platform, &booking_ref, &["cancelled"]).await;
+    let owed = apply_bp(base, 7_500) + apply_bp(gst, 7_500);
+    assert_eq!(cancelled["amount_refunded"]["amount"].as_i64(), Some(owed), "{cancelled}");
+    let kept: Vec<(String, String)> = sqlx::query_as(
+        "SELECT o.kind, o.reason FROM booking_overrides o JOIN bookings b USING (booking_id) WHERE b.booking_ref = $1",
+    )
+    .bind(&booking_ref)
+    .fetch_all(&platform.booking_db)
+    .await
+    .unwrap();
+    assert_eq!(kept, vec![("cancellation_refund".to_string(), "the tour bus broke down".to_string())]);
     platform.stop().await.unwrap();
 }
 
