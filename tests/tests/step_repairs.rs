@@ -122,9 +122,16 @@ async fn an_operator_takes_over_a_refund_the_gateway_keeps_refusing_and_it_stays
     let platform = TestPlatform::spawn().await.unwrap();
     let operator = platform.user_with_role(auth::roles::OPERATOR).await.unwrap();
     let booking_ref = cancellation_stuck_on_its_refund(&platform, 25, 2).await;
+    let asset_manager = platform.user_with_role(auth::roles::ASSET_MANAGER).await.unwrap();
     let traveller = platform.traveller.clone();
-    let (status, _) = repair(&platform, &traveller, &booking_ref, "hand-refund-over", "h-1").await;
-    assert_eq!(status, 403);
+    for session in [&traveller, &asset_manager] {
+        let (status, body) = repair(&platform, session, &booking_ref, "hand-refund-over", "h-1").await;
+        assert_eq!(status, 403, "{body}");
+    }
+    let url = format!("{}/api/bookings/{booking_ref}/hand-refund-over", platform.api_url);
+    let request = platform.http_as(&operator).post(url).json(&json!({ "reason": "" }));
+    let (status, body) = body_of(request.send().await.unwrap()).await;
+    assert_eq!((status, body["error"]["details"]["field"].as_str()), (422, Some("reason")), "{body}");
 
     // Asked twice under one key: one hand-over.
     let (first, second) = tokio::join!(
