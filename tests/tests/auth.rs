@@ -30,6 +30,34 @@ where
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_with_the_monoliths_bcrypt_hash_signs_in_and_its_hash_becomes_argon2id() {
+    let platform = TestPlatform::spawn_with(TestPlatformOptions::without_workers()).await.unwrap();
+    let email = format!("legacy-{}@example.in", uuid::Uuid::new_v4().simple());
+    let sign_up = json!({ "email": email, "password": TEST_PASSWORD, "full_name": "Bijoy Reang" });
+    let (status, body) = post(&platform, "/api/auth/register", sign_up).await;
+    assert_eq!(status, 201, "{body}");
+    // As the monolith stored it: bcrypt of another password.
+    let legacy = bcrypt::hash("Agartala-1949-kept", 6).unwrap();
+    sqlx::query("UPDATE user_credentials SET password_hash = $2 WHERE user_id = $1")
+        .bind(uuid::Uuid::parse_str(body["user_id"].as_str().unwrap()).unwrap())
+        .bind(&legacy)
+        .execute(&platform.auth_db)
+        .await
+        .unwrap();
+
+    let (status, refused) = body_of(platform.log_in(&email, "Agartala-1949-lost").await.unwrap()).await;
+    assert_eq!((status, error_code(&refused)), (401, "invalid_credentials"));
+    assert_eq!(credential::<String>(&platform, &email, "password_hash").await, legacy, "a failure changes nothing");
+    let (status, tokens) = body_of(platform.log_in(&email, "Agartala-1949-kept").await.unwrap()).await;
+    assert_eq!(status, 200, "{tokens}");
+    let replaced: String = credential(&platform, &email, "password_hash").await;
+    assert!(replaced.starts_with("$argon2id$"), "{replaced}");
+    let (status, again) = body_of(platform.log_in(&email, "Agartala-1949-kept").await.unwrap()).await;
+    assert_eq!(status, 200, "the same password opens the new hash: {again}");
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_up_log_in_refresh_and_log_out() {
     let platform = TestPlatform::spawn_with(TestPlatformOptions::without_workers()).await.unwrap();
     let email = format!("asha-{}@example.in", uuid::Uuid::new_v4().simple());

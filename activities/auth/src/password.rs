@@ -1,5 +1,9 @@
 //! Password hashing with Argon2id at OWASP's recommended cost (m = 19 MiB, t = 2, p = 1).
 //! The cost travels in the stored PHC string, so raising it later rehashes on next login.
+//!
+//! Accounts imported from the monolith keep its bcrypt hashes (`$2a$`, `$2b$`, `$2y$`):
+//! they are verified as they are, and the first successful login replaces them with an
+//! Argon2id hash ([`Passwords::needs_rehash`]). No password is ever stored in clear.
 
 pub use argon2::Block;
 use argon2::{
@@ -57,6 +61,9 @@ impl Passwords {
             Some(phc) => (phc, true),
             None => (self.dummy_hash.as_str(), false),
         };
+        if let Some(ok) = verify_legacy(phc, password) {
+            return ok && known;
+        }
         let Ok(parsed) = PasswordHash::new(phc) else { return false };
         // Verify with the parameters in the stored string, whatever today's cost is.
         let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
@@ -98,6 +105,9 @@ impl Passwords {
             Some(phc) => (phc, true),
             None => (self.dummy_hash.as_str(), false),
         };
+        if let Some(ok) = verify_legacy(phc, password) {
+            return ok && known;
+        }
         let Ok(parsed) = PasswordHash::new(phc) else { return false };
         let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else { return false };
         let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else { return false };
@@ -128,6 +138,12 @@ impl Passwords {
             || params.t_cost() < self.params.t_cost()
             || params.p_cost() < self.params.p_cost()
     }
+}
+
+/// Whether `password` matches a legacy bcrypt hash; `None` when `stored` is not one.
+fn verify_legacy(stored: &str, password: &str) -> Option<bool> {
+    let legacy = ["$2a$", "$2b$", "$2y$"].iter().any(|prefix| stored.starts_with(prefix));
+    legacy.then(|| bcrypt::verify(password, stored).unwrap_or(false))
 }
 
 /// The first `count` blocks of `memory`, grown to hold them.
@@ -162,6 +178,22 @@ mod tests {
 
     fn cheap() -> Passwords {
         Passwords::new(Params::new(1024, 1, 1, None).unwrap())
+    }
+
+    #[test]
+    fn a_legacy_bcrypt_hash_verifies_and_asks_to_be_replaced() {
+        let passwords = cheap();
+        let legacy = bcrypt::hash("Monolith-era-2019", 4).unwrap();
+        assert!(legacy.starts_with("$2b$04$"), "{legacy}");
+        for stored in [legacy.clone(), legacy.replacen("$2b$", "$2y$", 1), legacy.replacen("$2b$", "$2a$", 1)] {
+            assert!(passwords.verify(Some(&stored), "Monolith-era-2019"), "{stored}");
+            assert!(!passwords.verify(Some(&stored), "monolith-era-2019"), "{stored}");
+            let mut memory = passwords.memory();
+            assert!(passwords.verify_in(Some(&stored), "Monolith-era-2019", &mut memory), "{stored}");
+            assert!(!passwords.verify_in(Some(&stored), "wrong", &mut memory), "{stored}");
+            assert!(passwords.needs_rehash(&stored), "the first login replaces {stored}");
+        }
+        assert!(!passwords.verify(Some("$2b$04$not-a-bcrypt-hash"), "Monolith-era-2019"));
     }
 
     #[test]
