@@ -569,3 +569,50 @@ async fn the_inventory_worker_killed_between_the_seat_hold_and_the_room_holds_le
     assert!(caught_between > 0, "the worker was never killed between the holds; the test proved nothing");
     platform.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_package_saga_stopped_at_its_checkout_is_found_by_the_repair_sweep_and_gives_every_item_back() {
+    use temporalio_client::{WorkflowGetResultOptions, WorkflowTerminateOptions};
+    let platform = TestPlatform::spawn().await.unwrap();
+    let operator = operator(&platform).await;
+    let departure = departure_in(50);
+    open_departure(&platform, &operator, departure, 12).await;
+    let rooms_before = stay_nights(&platform, departure).await;
+    let mut body = package_body(departure, 2, "tok_unused");
+    body["payment"] = json!({ "method": "checkout" });
+    let booking_ref = book_package(&platform, &body).await;
+    let waiting = wait_for(&platform, &booking_ref, &["awaiting_payment"]).await;
+    assert_eq!(seats(&platform, departure).await, (2, 0), "{waiting}");
+    assert_ne!(stay_nights(&platform, departure).await, rooms_before, "the included stays are held");
+
+    // Terminated, as an operator should not: nothing compensates, until the sweep's repair.
+    let saga_id = format!("booking-{booking_ref}");
+    let saga = platform.client.get_workflow_handle::<sagas::PackageBookingWorkflow>(saga_id.clone());
+    saga.terminate(WorkflowTerminateOptions::builder().reason("stopped by a test".to_string()).build()).await.unwrap();
+    let query = format!("WorkflowId = '{saga_id}' AND ExecutionStatus = 'Terminated'");
+    tests::eventually("the termination in visibility", async || {
+        if platform.find_workflows(&query).await.is_empty() { Err("not yet") } else { Ok(()) }
+    })
+    .await;
+    platform.trigger_schedule(contracts::temporal::REPAIR_SWEEP_SCHEDULE_ID).await;
+    let repair_id = format!("repair-{booking_ref}");
+    let repair = platform.client.get_workflow_handle::<sagas::RepairBookingWorkflow>(repair_id.clone());
+    let report = tests::eventually("the repair to finish", async || {
+        repair.get_result(WorkflowGetResultOptions::default()).await.map_err(|e| e.to_string())
+    })
+    .await;
+    assert_eq!(report.outcome, contracts::saga::RepairOutcome::Compensated, "{report:?}");
+
+    // Every item is back on sale and the record says why.
+    assert_eq!(seats(&platform, departure).await, (0, 0));
+    assert_eq!(stay_nights(&platform, departure).await, rooms_before);
+    let (status, failure): (String, Option<String>) =
+        sqlx::query_as("SELECT status, failure_code FROM bookings WHERE booking_ref = $1")
+            .bind(&booking_ref)
+            .fetch_one(&platform.booking_db)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), failure.as_deref()), ("failed", Some("saga_stopped")));
+    platform.replay_workflow_history(&repair_id, "repair_package_compensated").await.unwrap();
+    platform.stop().await.unwrap();
+}

@@ -141,15 +141,16 @@ impl BookingActivitiesImpl {
         _ctx: ActivityContext,
         booking_ref: BookingRef,
     ) -> Result<Option<BookingOnRecord>, ActivityError> {
-        let Some(row) = store::find_booking(&self.pool, &booking_ref).await? else { return Ok(None) };
-        let status = match row.status {
+        let Some(record) = store::record_for_repair(&self.pool, &booking_ref).await? else { return Ok(None) };
+        let status = match record.status {
             RecordStatus::PendingPayment => RecordedStatus::PendingPayment,
             RecordStatus::Confirmed => RecordedStatus::Confirmed,
             RecordStatus::Failed => RecordedStatus::Failed,
             RecordStatus::Cancelled => RecordedStatus::Cancelled,
         };
-        let currency = Currency::parse(&row.currency).unwrap_or(Currency::Inr);
-        Ok(Some(BookingOnRecord { status, total: Money { amount: row.total_amount_paise, currency } }))
+        let currency = Currency::parse(&record.currency).unwrap_or(Currency::Inr);
+        let total = Money { amount: record.total_amount_paise, currency };
+        Ok(Some(BookingOnRecord { status, total, hold_ids: record.hold_ids }))
     }
 
     #[activity(definition = definitions::FailBooking)]

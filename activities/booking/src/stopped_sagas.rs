@@ -7,7 +7,7 @@ use chrono::{SecondsFormat, Utc};
 use contracts::{
     BookingRef,
     activities::{StoppedSagasRequest, definitions},
-    temporal::{BOOKING_SAGA_TYPE, REPAIR_BOOKING_TYPE},
+    temporal::{BOOKING_SAGA_TYPE, PACKAGE_BOOKING_SAGA_TYPE, REPAIR_BOOKING_TYPE},
 };
 use futures::StreamExt;
 use std::{collections::HashSet, sync::Arc};
@@ -48,8 +48,8 @@ impl StoppedSagasActivitiesImpl {
         // A saga that completed finished its work (confirmed, or compensated in full); one
         // that was cancelled compensated first. The others may have left anything behind.
         let stopped = format!(
-            "WorkflowType = '{BOOKING_SAGA_TYPE}' AND ExecutionStatus IN ('Failed', 'Terminated', 'TimedOut') \
-             AND CloseTime > '{since}'"
+            "WorkflowType IN ('{BOOKING_SAGA_TYPE}', '{PACKAGE_BOOKING_SAGA_TYPE}') \
+             AND ExecutionStatus IN ('Failed', 'Terminated', 'TimedOut') AND CloseTime > '{since}'"
         );
         let repaired = format!(
             "WorkflowType = '{REPAIR_BOOKING_TYPE}' AND ExecutionStatus IN ('Running', 'Completed') \

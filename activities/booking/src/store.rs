@@ -954,6 +954,34 @@ pub async fn begin_cancellation(
     }))
 }
 
+/// What a repair of a stopped saga reads of a booking of either kind.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RecordForRepair {
+    pub status: RecordStatus,
+    pub total_amount_paise: i64,
+    pub currency: String,
+    /// The booking's hold, then (for a package) its included stays' holds in itinerary order.
+    pub hold_ids: Vec<String>,
+}
+
+pub async fn record_for_repair(
+    pool: &PgPool,
+    booking_ref: &BookingRef,
+) -> Result<Option<RecordForRepair>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT b.status, b.total_amount_paise, b.currency,
+                array_prepend(b.hold_id, ARRAY(
+                    SELECT i.hold_id FROM booking_items i
+                    WHERE i.booking_id = b.booking_id AND i.kind = 'room_night' AND i.hold_id IS NOT NULL
+                      AND i.hold_id <> b.hold_id
+                    GROUP BY i.hold_id ORDER BY min(i.night))) AS hold_ids
+         FROM bookings b WHERE b.booking_ref = $1",
+    )
+    .bind(booking_ref.as_str())
+    .fetch_optional(pool)
+    .await
+}
+
 /// The holds of a package booking's included stays, in itinerary order; none for a stay.
 async fn included_stay_holds(tx: &mut Transaction<'_, Postgres>, booking_id: Uuid) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(

@@ -242,6 +242,11 @@ pub struct BookingOnRecord {
     pub status: RecordedStatus,
     /// What the booking costs: what a repair expects the gateway to have captured.
     pub total: Money,
+    /// Every hold the booking placed, in the order its saga placed them: a stay's rooms, or a
+    /// package's seats and then each included stay's rooms. Empty in answers given before
+    /// package bookings were repaired: the stay's one hold, `<saga id>/hold`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hold_ids: Vec<String>,
 }
 
 /// Which stopped booking sagas a repair sweep looks for: those closed within the window

@@ -49,4 +49,5 @@ pub const REPAIR_SWEEP_SCHEDULE_ID: &str = "booking-repair-sweep";
 pub const REPAIR_SWEEP_WORKFLOW_ID: &str = "booking-repair-sweep";
 /// Workflow type names the repair sweep searches visibility by.
 pub const BOOKING_SAGA_TYPE: &str = "BookingSaga";
+pub const PACKAGE_BOOKING_SAGA_TYPE: &str = "PackageBookingSaga";
 pub const REPAIR_BOOKING_TYPE: &str = "RepairBooking";

@@ -1,9 +1,10 @@
-//! The repair of a booking whose saga stopped without finishing: terminated by an operator,
+//! The repair of a booking (a stay or a package) whose saga stopped without finishing:
+//! terminated by an operator,
 //! ended by the history limit, or failed because a compensation gave up. Such a saga may have
 //! left money captured with no booking, rooms held or booked for nobody, or a record still
 //! pending. The repair reads what each context has, then finishes the booking one way or the
-//! other with the saga's own idempotency keys (`booking-<ref>/hold`, `booking-<ref>/charge`),
-//! so a step the saga did run is not run twice:
+//! other with the saga's own idempotency keys (`booking-<ref>/hold`, or a package's seat and
+//! stay holds, and `booking-<ref>/charge`), so a step the saga did run is not run twice:
 //!
 //! - paid in full (the gateway's record decides) and the rooms still held or booked: it
 //!   confirms, as the saga would have;
@@ -66,23 +67,35 @@ impl RepairBookingWorkflow {
             temporal::BOOKING_STATUS.value_set("repairing".to_string()),
         ]);
         let saga_id = booking_ref.workflow_id();
-        let hold_id = format!("{saga_id}/hold");
         let charge_key = format!("{saga_id}/charge");
 
         let record = ctx
             .execute_activity(BookingActivities::booking_on_record, booking_ref.clone(), step(task_queue::BOOKING))
             .await?;
         let found = record.as_ref().map(|r| r.status);
+        // A record read before it named its holds, or no record at all (the saga stopped
+        // before writing one): a stay's one hold. A package saga that stopped before its
+        // record has no charge either, and its holds lapse by the hold sweep.
+        let holds = match record.as_ref().map(|r| r.hold_ids.clone()).unwrap_or_default() {
+            named if !named.is_empty() => named,
+            _ => vec![format!("{saga_id}/hold")],
+        };
         let outcome = match &record {
             Some(BookingOnRecord { status: RecordedStatus::Cancelled, .. }) => RepairOutcome::LeftCancelled,
             Some(BookingOnRecord { status: RecordedStatus::Confirmed, .. }) => {
-                // Confirmed, so paid: make sure its rooms are booked, not left held.
-                ctx.execute_activity(InventoryActivities::confirm_hold, hold_id.clone(), step(task_queue::INVENTORY))
+                // Confirmed, so paid: make sure its rooms (and seats) are booked, not left held.
+                for hold_id in &holds {
+                    ctx.execute_activity(
+                        InventoryActivities::confirm_hold,
+                        hold_id.clone(),
+                        step(task_queue::INVENTORY),
+                    )
                     .await?;
+                }
                 RepairOutcome::Confirmed
             }
-            Some(BookingOnRecord { status: RecordedStatus::PendingPayment, total }) => {
-                if Self::confirm_if_paid(ctx, &booking_ref, &hold_id, &charge_key, *total).await? {
+            Some(BookingOnRecord { status: RecordedStatus::PendingPayment, total, .. }) => {
+                if Self::confirm_if_paid(ctx, &booking_ref, &holds, &charge_key, *total).await? {
                     RepairOutcome::Confirmed
                 } else {
                     RepairOutcome::Compensated
@@ -92,7 +105,7 @@ impl RepairBookingWorkflow {
         };
         let mut refunded = Money::inr(0);
         if outcome == RepairOutcome::Compensated {
-            refunded = Self::compensate(ctx, &booking_ref, &hold_id, &charge_key).await?;
+            refunded = Self::compensate(ctx, &booking_ref, &holds, &charge_key).await?;
         }
         ctx.upsert_search_attributes([temporal::BOOKING_STATUS.value_set(
             match outcome {
@@ -110,12 +123,12 @@ impl RepairBookingWorkflow {
 }
 
 impl RepairBookingWorkflow {
-    /// Confirms the booking when the gateway captured its price and its rooms can still be
-    /// booked; false when it must be compensated instead.
+    /// Confirms the booking when the gateway captured its price and its rooms (and seats) can
+    /// still be booked; false when it must be compensated instead.
     async fn confirm_if_paid(
         ctx: &mut WorkflowContext<Self>,
         booking_ref: &BookingRef,
-        hold_id: &str,
+        holds: &[String],
         charge_key: &str,
         total: Money,
     ) -> Result<bool, ActivityExecutionError> {
@@ -128,14 +141,17 @@ impl RepairBookingWorkflow {
                 Err(e) if is_business_failure(&e) => return Ok(false),
                 Err(e) => return Err(e),
             };
-        match ctx
-            .execute_activity(InventoryActivities::confirm_hold, hold_id.to_string(), step(task_queue::INVENTORY))
-            .await
-        {
-            Ok(()) => {}
-            // The hold expired and was swept: the rooms may be someone else's now.
-            Err(e) if is_business_failure(&e) => return Ok(false),
-            Err(e) => return Err(e),
+        for hold_id in holds {
+            match ctx
+                .execute_activity(InventoryActivities::confirm_hold, hold_id.clone(), step(task_queue::INVENTORY))
+                .await
+            {
+                Ok(()) => {}
+                // The hold expired and was swept: the rooms may be someone else's now. Those
+                // confirmed before it are given back by the compensation.
+                Err(e) if is_business_failure(&e) => return Ok(false),
+                Err(e) => return Err(e),
+            }
         }
         let confirmation = BookingConfirmation {
             booking_ref: booking_ref.clone(),
@@ -151,11 +167,13 @@ impl RepairBookingWorkflow {
     async fn compensate(
         ctx: &mut WorkflowContext<Self>,
         booking_ref: &BookingRef,
-        hold_id: &str,
+        holds: &[String],
         charge_key: &str,
     ) -> Result<Money, ActivityExecutionError> {
-        ctx.execute_activity(InventoryActivities::unbook_hold, hold_id.to_string(), step(task_queue::INVENTORY))
-            .await?;
+        for hold_id in holds.iter().rev() {
+            ctx.execute_activity(InventoryActivities::unbook_hold, hold_id.clone(), step(task_queue::INVENTORY))
+                .await?;
+        }
         let refund = RefundRequest {
             booking_ref: booking_ref.clone(),
             charge_idempotency_key: charge_key.to_string(),
@@ -168,8 +186,10 @@ impl RepairBookingWorkflow {
             message: "The booking could not be completed; anything paid was refunded".to_string(),
         };
         ctx.execute_activity(BookingActivities::fail_booking, failure, step(task_queue::BOOKING)).await?;
-        ctx.execute_activity(InventoryActivities::release_hold, hold_id.to_string(), step(task_queue::INVENTORY))
-            .await?;
+        for hold_id in holds.iter().rev() {
+            ctx.execute_activity(InventoryActivities::release_hold, hold_id.clone(), step(task_queue::INVENTORY))
+                .await?;
+        }
         Ok(outcome.refunded)
     }
 }

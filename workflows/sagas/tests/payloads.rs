@@ -199,10 +199,21 @@ fn table() -> Table {
                 owed: Some(card.quote.total),
             },
         );
-    let on_record = |status| Some(BookingOnRecord { status, total: checkout.quote.total });
+    let on_record = |status| Some(BookingOnRecord { status, total: checkout.quote.total, hold_ids: Vec::new() });
+    let package_saga_id = package.booking_ref.workflow_id();
     t.activity(BookingActivities::booking_on_record)
         .input("", checkout.reference.clone())
         .output("pending_payment", on_record(RecordedStatus::PendingPayment))
+        .output(
+            "package_pending_payment",
+            Some(BookingOnRecord {
+                status: RecordedStatus::PendingPayment,
+                total: package.quote.total,
+                hold_ids: std::iter::once(seat_hold_id(&package_saga_id))
+                    .chain((0..2).map(|i| stay_hold_id(&package_saga_id, i)))
+                    .collect(),
+            }),
+        )
         .output("confirmed", on_record(RecordedStatus::Confirmed))
         .output("failed", on_record(RecordedStatus::Failed))
         .output("cancelled", on_record(RecordedStatus::Cancelled))

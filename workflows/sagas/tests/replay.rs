@@ -56,6 +56,8 @@ async fn every_recorded_workflow_history_replays() {
         // Repairs of stopped sagas, both ways.
         "repair_compensated",
         "repair_confirmed",
+        // A package saga terminated at its checkout, every hold given back by its repair.
+        "repair_package_compensated",
         // A package: seats and two stays held, paid once, confirmed; then cancelled; and one
         // whose card was declined, every item given back.
         "package_booking_confirmed",
