@@ -1,10 +1,12 @@
-//! Operations on the platform's data: apply every context's migrations, load demo data;
+//! Operations on the platform's data: apply every context's migrations, load demo data,
+//! rebuild the monolith's database to import from ([`legacy`]);
 //! and the local stack's proxy that serves the Temporal Web UI with the payload codec
 //! ([`web_ui_proxy`]).
 //!
 //! Architecture invariant: each context's data is changed only through that context's
 //! crate (its `MIGRATOR`, its store and seed functions); this crate only sequences them.
 
+pub mod legacy;
 pub mod roles;
 pub mod schema_version;
 pub mod web_ui_proxy;
