@@ -449,7 +449,7 @@ impl PaymentActivitiesImpl {
                     reason: &reason,
                     requested_by: &requested_by,
                 };
-                store::insert_refund_request(&mut db, &new).await?
+                store::insert_refund_request(&mut db, &new, None).await?
             }
         };
         let refund = self.gateway.refund(&payment_id, reserved.amount_paise, &request.refund_key).await?;
@@ -538,7 +538,7 @@ impl PaymentActivitiesImpl {
                     reason: handover.reason,
                     requested_by: &requested_by,
                 };
-                store::insert_owed_refund(&mut db, &new, &handover).await?;
+                store::insert_refund_request(&mut db, &new, Some(&handover)).await?;
                 tracing::warn!(amount = owed, by = %request.handed_over_by, "refund handed over, owed");
                 db.release().await?;
                 Ok(HandoverOutcome { refunded: money(0), owed: money(owed) })

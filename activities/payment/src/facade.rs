@@ -134,7 +134,7 @@ impl Payments {
             reason: ask.reason,
             requested_by: ask.requested_by,
         };
-        Ok(store::insert_refund_request(db, &new).await?)
+        Ok(store::insert_refund_request(db, &new, None).await?)
     }
 
     /// Every refund reserved on a booking (operators' and cancellations'), oldest first.

@@ -735,14 +735,18 @@ pub async fn refundable_paise(conn: &mut PgConnection, payment: &PaymentRow) -> 
     Ok((captured - refunded - reserved).max(0))
 }
 
-/// Reserves a refund (the caller holds the charge's lock and checked what is refundable).
+/// Reserves a refund (the caller holds the charge's lock and checked what is refundable):
+/// requested, or, with `owed`, set aside as owed from the start.
 pub async fn insert_refund_request(
     conn: &mut PgConnection,
     request: &NewRefundRequest<'_>,
+    owed: Option<&Handover<'_>>,
 ) -> Result<RefundRequestRow, sqlx::Error> {
+    let status = if owed.is_some() { RefundRequestStatus::Owed } else { RefundRequestStatus::Requested };
     sqlx::query_as(&format!(
-        "INSERT INTO refund_requests (refund_key, payment_id, booking_ref, amount_paise, reason, requested_by)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {REFUND_REQUEST_COLUMNS}"
+        "INSERT INTO refund_requests (refund_key, payment_id, booking_ref, amount_paise, reason, requested_by, status,
+                                      handed_over_by, handed_over_reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {REFUND_REQUEST_COLUMNS}"
     ))
     .bind(request.refund_key)
     .bind(request.payment.payment_id)
@@ -750,6 +754,9 @@ pub async fn insert_refund_request(
     .bind(request.amount_paise)
     .bind(request.reason)
     .bind(request.requested_by)
+    .bind(status.as_str())
+    .bind(owed.map(|h| h.by))
+    .bind(owed.map(|h| h.reason))
     .fetch_one(conn)
     .await
 }
@@ -799,30 +806,6 @@ pub async fn mark_refund_owed(conn: &mut PgConnection, key: &str, handover: &Han
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// Sets a refund that was never reserved aside as owed (the caller holds the charge's lock
-/// and checked what is refundable).
-pub async fn insert_owed_refund(
-    conn: &mut PgConnection,
-    request: &NewRefundRequest<'_>,
-    handover: &Handover<'_>,
-) -> Result<RefundRequestRow, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "INSERT INTO refund_requests (refund_key, payment_id, booking_ref, amount_paise, reason, requested_by, status,
-                                      handed_over_by, handed_over_reason)
-         VALUES ($1, $2, $3, $4, $5, $6, 'owed', $7, $8) RETURNING {REFUND_REQUEST_COLUMNS}"
-    ))
-    .bind(request.refund_key)
-    .bind(request.payment.payment_id)
-    .bind(request.payment.booking_ref.as_str())
-    .bind(request.amount_paise)
-    .bind(request.reason)
-    .bind(request.requested_by)
-    .bind(handover.by)
-    .bind(handover.reason)
-    .fetch_one(conn)
-    .await
 }
 
 /// Every reserved refund of a booking, oldest first.

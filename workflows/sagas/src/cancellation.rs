@@ -12,13 +12,13 @@
 
 use crate::{
     options::on_queue,
-    repairs::{self, Repairable, Step, StepEnd, StepRepairs, repairable},
+    repairs::{self, HandedOverRefund, Repairable, Step, StepEnd, StepRepairs, hand_over, repairable},
 };
 use contracts::{
     Money,
     activities::{
         BookingActivities, CancellationCompletion, CancellationRequest, InventoryActivities, PaymentActivities,
-        RefundAmountRequest, RefundHandover,
+        RefundAmountRequest,
     },
     cancellation::{CancellationInput, CancellationOutcome},
     saga::{StepRepair, StepRepaired},
@@ -83,21 +83,13 @@ impl CancellationWorkflow {
             match repairable(ctx, step, || PaymentActivities::refund_amount, refund.clone(), options).await? {
                 StepEnd::Done(outcome) => refunded = outcome.refunded,
                 StepEnd::HandedOver(repair) => {
-                    let handover = RefundHandover {
+                    let taken = HandedOverRefund {
                         booking_ref: refund.booking_ref,
                         charge_idempotency_key: refund.charge_idempotency_key,
                         refund_key: refund.refund_key,
                         amount: Some(refund.amount),
-                        reason: repair.reason,
-                        handed_over_by: repair.requested_by,
                     };
-                    let outcome = ctx
-                        .execute_activity(
-                            PaymentActivities::hand_refund_over,
-                            handover,
-                            on_queue(task_queue::PAYMENT, REFUND_STEP),
-                        )
-                        .await?;
+                    let outcome = hand_over(ctx, taken, repair, REFUND_STEP).await?;
                     refunded = outcome.refunded;
                     owed = Some(outcome.owed).filter(|o| o.amount > 0);
                 }

@@ -3,13 +3,11 @@
 use crate::{
     options::on_queue,
     payment_steps::{PAYMENT_STEP, PayingSaga, Stop, refund_late_payments, stop_reason},
-    repairs::{Step, StepEnd, repairable},
+    repairs::{HandedOverRefund, Step, StepEnd, hand_over, repairable},
 };
 use contracts::{
     BookingRef,
-    activities::{
-        BookingActivities, BookingFailure, InventoryActivities, PaymentActivities, RefundHandover, RefundRequest,
-    },
+    activities::{BookingActivities, BookingFailure, InventoryActivities, PaymentActivities, RefundRequest},
     saga::{BookingStatus, FailureReason},
     temporal::task_queue,
 };
@@ -117,21 +115,13 @@ async fn run_compensation<W: PayingSaga>(
                     }
                 }
                 StepEnd::HandedOver(repair) => {
-                    let handover = RefundHandover {
+                    let taken = HandedOverRefund {
                         booking_ref: booking_ref.clone(),
                         refund_key: format!("{charge_idempotency_key}/refund"),
                         charge_idempotency_key,
                         amount: None,
-                        reason: repair.reason,
-                        handed_over_by: repair.requested_by,
                     };
-                    let outcome = ctx
-                        .execute_activity(
-                            PaymentActivities::hand_refund_over,
-                            handover,
-                            on_queue(task_queue::PAYMENT, PAYMENT_STEP),
-                        )
-                        .await?;
+                    let outcome = hand_over(ctx, taken, repair, PAYMENT_STEP).await?;
                     if outcome.refunded.amount > 0 {
                         ctx.state_mut(|s| s.set_refunded(outcome.refunded));
                     }

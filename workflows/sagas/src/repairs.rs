@@ -12,7 +12,14 @@
 //! with no such step running. Histories recorded before these updates hold none of them, so
 //! the wait on them never fires on replay and the commands are the same.
 
-use contracts::saga::{StepRepair, StepRepaired};
+use crate::options::on_queue;
+use contracts::{
+    BookingRef, Money,
+    activities::{HandoverOutcome, PaymentActivities, RefundHandover},
+    saga::{StepRepair, StepRepaired},
+    temporal::task_queue,
+};
+use std::time::Duration;
 use temporalio_common::ActivityDefinition;
 use temporalio_sdk::{
     ActivityExecutionError, ActivityOptions, CancellableFuture, WaitConditionOptions, WorkflowCancellationToken,
@@ -113,6 +120,35 @@ where
     };
     ctx.state_mut(|s| s.repairs_mut().running = None);
     ended
+}
+
+/// The refund an operator took over, as the payment context is told of it.
+pub(crate) struct HandedOverRefund {
+    pub booking_ref: BookingRef,
+    pub charge_idempotency_key: String,
+    pub refund_key: String,
+    /// `None` for all that is left of the charge.
+    pub amount: Option<Money>,
+}
+
+/// Tells the payment context that `repair` took `refund` over; answers what it found: the
+/// refund made after all, or owed.
+pub(crate) async fn hand_over<W: Repairable>(
+    ctx: &mut WorkflowContext<W>,
+    refund: HandedOverRefund,
+    repair: StepRepair,
+    start_to_close: Duration,
+) -> Result<HandoverOutcome, ActivityExecutionError> {
+    let handover = RefundHandover {
+        booking_ref: refund.booking_ref,
+        charge_idempotency_key: refund.charge_idempotency_key,
+        refund_key: refund.refund_key,
+        amount: refund.amount,
+        reason: repair.reason,
+        handed_over_by: repair.requested_by,
+    };
+    ctx.execute_activity(PaymentActivities::hand_refund_over, handover, on_queue(task_queue::PAYMENT, start_to_close))
+        .await
 }
 
 type Refusal = Box<dyn std::error::Error + Send + Sync>;
