@@ -66,7 +66,7 @@ RUN set -eux; \
     find . -path ./target -prune -o -type f -name '*.rs' -exec touch {} +; \
     cargo build --release --locked --workspace --exclude tests --bins; \
     mkdir -p /out; \
-    for bin in api booking-worker inventory-worker payment-worker partner-worker all-workers settlement-schedules migrate seed-demo auth-keys sandbox-gateway web-ui-proxy; do \
+    for bin in api booking-worker inventory-worker payment-worker partner-worker all-workers settlement-schedules migrate seed-demo auth-keys sandbox-gateway web-ui-proxy legacy; do \
         cp "target/release/$bin" /out/; \
     done
 
