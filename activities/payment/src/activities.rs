@@ -494,8 +494,8 @@ impl PaymentActivitiesImpl {
             .filter(|m| m.kind == "refund")
             .map(|m| m.gateway_ref)
             .collect();
-        let unrecorded =
-            self.gateway.payment_refunds(&payment_id).await?.into_iter().any(|r| !on_books.contains(&r.id));
+        let gateway_refunds = self.gateway.payment_refunds(&payment_id).await?;
+        let unrecorded = gateway_refunds.iter().any(|r| !on_books.contains(&r.id));
         match existing {
             // A refund of a fixed amount, reserved: when the gateway made a refund our books
             // lack, it may be this one, whose answer was lost. Asking again under its key
@@ -520,7 +520,7 @@ impl PaymentActivitiesImpl {
             // attempt failed before reserving): what is left of the capture is owed, after the
             // gateway's refunds are on the books.
             None => {
-                for refund in self.gateway.payment_refunds(&payment_id).await? {
+                for refund in gateway_refunds {
                     let key = gateway_idempotency_key(&format!("{}/refund/{}", row.idempotency_key, refund.id));
                     store::record_refund(&mut db, &row, &refund.id, refund.amount, &key).await?;
                 }

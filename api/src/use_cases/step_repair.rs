@@ -54,11 +54,11 @@ pub(crate) async fn repair_step(state: &AppState, order: RepairOrder) -> Result<
     // A booking saga compensates before its booking is confirmed; a cancellation saga runs
     // only after. So the booking saga is asked first, and the cancellation once it is over.
     let sagas = [
-        (booking_ref.workflow_id(), kind.unwrap_or(BookingKind::Stay), false),
-        (format!("cancel-{booking_ref}"), BookingKind::Stay, true),
+        (booking_ref.workflow_id(), Saga::Booking(kind.unwrap_or(BookingKind::Stay))),
+        (format!("cancel-{booking_ref}"), Saga::Cancellation),
     ];
-    for (workflow_id, kind, cancellation) in sagas {
-        match send(&client, &order, &workflow_id, kind, cancellation).await {
+    for (workflow_id, saga) in sagas {
+        match send(&client, &order, &workflow_id, saga).await {
             Ok(repaired) => {
                 let details = serde_json::json!({
                     "workflow_id": workflow_id,
@@ -87,12 +87,18 @@ pub(crate) async fn repair_step(state: &AppState, order: RepairOrder) -> Result<
     ))
 }
 
+/// The sagas that give a booking back.
+#[derive(Debug, Clone, Copy)]
+enum Saga {
+    Booking(BookingKind),
+    Cancellation,
+}
+
 async fn send(
     client: &Client,
     order: &RepairOrder,
     workflow_id: &str,
-    kind: BookingKind,
-    cancellation: bool,
+    saga: Saga,
 ) -> Result<StepRepaired, WorkflowUpdateError> {
     let options = WorkflowExecuteUpdateOptions::builder()
         .maybe_update_id(order.key.as_ref().map(|key| format!("{}/{key}", order.repair.name())))
@@ -108,9 +114,9 @@ async fn send(
             }
         }};
     }
-    match (cancellation, kind) {
-        (true, _) => update!(CancellationWorkflow),
-        (false, BookingKind::Stay) => update!(BookingWorkflow),
-        (false, BookingKind::Package) => update!(PackageBookingWorkflow),
+    match saga {
+        Saga::Cancellation => update!(CancellationWorkflow),
+        Saga::Booking(BookingKind::Stay) => update!(BookingWorkflow),
+        Saga::Booking(BookingKind::Package) => update!(PackageBookingWorkflow),
     }
 }
